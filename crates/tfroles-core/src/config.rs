@@ -1,0 +1,1274 @@
+//! The validated model, and the validator that makes it from the raw form.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
+use crate::raw::{self, Attr, Located, RawBlock, RawBody, Value};
+use crate::stacks::StackPattern;
+use crate::types::*;
+
+/// The name tfroles looks for.
+pub const CONFIG_FILE_NAME: &str = "tfroles.hcl";
+
+/// Settings every block inherits unless it sets its own.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Defaults {
+    /// Region of stacks and the state bucket that set none.
+    pub region: Option<Region>,
+    /// Session name of roles that set none (`tfroles`).
+    pub session_name: SessionName,
+    /// Session duration of roles that set none (`1h`).
+    pub duration: Duration,
+    /// How generated blocks get credentials.
+    pub credentials: CredentialsMode,
+    /// File the backend block is written to in each stack (`backend.tf`).
+    pub backend_file: TfFileName,
+    /// File the provider blocks are written to in each stack (`providers.tf`).
+    pub providers_file: TfFileName,
+    /// Partition of every ARN (`aws`).
+    pub partition: Partition,
+}
+
+/// An `account "NAME"` block.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    /// The block label.
+    pub name: AccountName,
+    /// The 12-digit id.
+    pub id: AccountId,
+}
+
+/// A `role "NAME"` block: one IAM role of that name in each of its accounts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Role {
+    /// The IAM role name (the block label).
+    pub name: RoleName,
+    /// The accounts the role exists in, in the order written.
+    pub accounts: Vec<AccountName>,
+    /// The IAM path (`/`).
+    pub path: IamPath,
+    /// Required by the role's trust policy, passed on AssumeRole.
+    pub external_id: Option<ExternalId>,
+    /// Overrides the default session name.
+    pub session_name: Option<SessionName>,
+    /// Overrides the default session duration.
+    pub duration: Option<Duration>,
+    /// Session tags passed on AssumeRole.
+    pub tags: SessionTags,
+    /// Source identity set on AssumeRole.
+    pub source_identity: Option<SourceIdentity>,
+}
+
+/// The `state` block: terraform's s3 backend.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct State {
+    /// The account holding the bucket.
+    pub account: AccountName,
+    /// The bucket.
+    pub bucket: BucketName,
+    /// The bucket's region.
+    pub region: Region,
+    /// The role the backend assumes.
+    pub role: RoleName,
+    /// Prepended to every stack's key.
+    pub key_prefix: Option<KeyPrefix>,
+    /// S3-native locking (`true`).
+    pub use_lockfile: bool,
+    /// DynamoDB lock table (deprecated by terraform since 1.11).
+    pub dynamodb_table: Option<String>,
+    /// Server-side encryption (`true`).
+    pub encrypt: bool,
+    /// KMS key for the state objects.
+    pub kms_key_id: Option<String>,
+    /// Prefix of non-default workspaces' keys.
+    pub workspace_key_prefix: Option<KeyPrefix>,
+}
+
+/// A `provider "ALIAS"` block inside a stack: an aliased `provider "aws"`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProviderSpec {
+    /// The alias.
+    pub alias: ProviderAlias,
+    /// Region; the stack's when unset.
+    pub region: Option<Region>,
+    /// Account; the stack's when unset.
+    pub account: Option<AccountName>,
+    /// Role; the stack's when unset.
+    pub role: Option<RoleName>,
+}
+
+/// A `stack "PATH"` block: one directory, or a glob of directories.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StackSpec {
+    /// The label: an exact directory or a glob.
+    pub pattern: StackPattern,
+    /// The account of the default provider.
+    pub account: AccountName,
+    /// The provisioning role of the default provider.
+    pub role: RoleName,
+    /// Region; the default region when unset.
+    pub region: Option<Region>,
+    /// Accounts the providers may run against; the stack's account when unset.
+    pub allowed_account_ids: Option<Vec<AccountId>>,
+    /// Aliased providers.
+    pub providers: Vec<ProviderSpec>,
+    #[serde(skip)]
+    pub(crate) loc: Option<Location>,
+}
+
+impl StackSpec {
+    /// How the block reads in messages: `stack "qa/*"`.
+    pub fn describe(&self) -> String {
+        format!("stack {:?}", self.pattern.as_str())
+    }
+}
+
+/// A validated `tfroles.hcl`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Config {
+    /// The config file as named (relative paths stay relative).
+    pub file: PathBuf,
+    /// The directory stacks are relative to.
+    pub root: PathBuf,
+    /// The `defaults` block, with tfroles' defaults filled in.
+    pub defaults: Defaults,
+    /// Accounts in the order written.
+    pub accounts: Vec<Account>,
+    /// The state backend.
+    pub state: State,
+    /// Roles in the order written.
+    pub roles: Vec<Role>,
+    /// Stack blocks in the order written.
+    pub stacks: Vec<StackSpec>,
+}
+
+/// Everything AssumeRole needs for one role in one account, with defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RoleSession {
+    /// The role name.
+    pub role: RoleName,
+    /// The account's name in the config.
+    pub account: AccountName,
+    /// The account's id.
+    pub account_id: AccountId,
+    /// The role's ARN.
+    pub arn: RoleArn,
+    /// External id, if the role has one.
+    pub external_id: Option<ExternalId>,
+    /// Session name: the role's, else the default.
+    pub session_name: SessionName,
+    /// Duration: the role's, else the default.
+    pub duration: Duration,
+    /// Session tags.
+    pub tags: SessionTags,
+    /// Source identity.
+    pub source_identity: Option<SourceIdentity>,
+}
+
+impl Config {
+    /// Finds `tfroles.hcl` in `start` or its nearest parent, like git finds `.git`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no directory up to the root has one.
+    pub fn find(start: &Path) -> Result<PathBuf> {
+        let mut dir = Some(start);
+        while let Some(d) = dir {
+            let candidate = d.join(CONFIG_FILE_NAME);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+            dir = d.parent();
+        }
+        Err(Error::NotFound {
+            start: start.to_path_buf(),
+        })
+    }
+
+    /// Reads and validates a config file. Stacks are relative to its directory.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be read, [`Error::Invalid`] with every
+    /// problem found when it is not a valid configuration.
+    pub fn from_path(path: &Path) -> Result<Config> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let prefix = &e.as_bytes()[..offset];
+            let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = std::str::from_utf8(
+                &prefix[prefix
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1)..],
+            )
+            .map_or(1, |s| s.chars().count() + 1);
+            Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: path.to_path_buf(),
+                location: Some(Location { line, column }),
+                block: None,
+                attribute: None,
+                message: "the file is not valid UTF-8".into(),
+                allowed: None,
+                hint: Some("save tfroles.hcl as UTF-8".into()),
+            }]))
+        })?;
+        let root = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Self::from_str_at(&text, path, &root)
+    }
+
+    /// Parses and validates config text; `file` names it in messages and
+    /// `root` is the directory stacks are relative to.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] with every problem found.
+    pub fn from_str_at(text: &str, file: &Path, root: &Path) -> Result<Config> {
+        let body = raw::parse(text).map_err(|e| {
+            Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: file.to_path_buf(),
+                location: Some(e.loc),
+                block: None,
+                attribute: None,
+                message: format!("this is not valid HCL: {}", e.message),
+                allowed: None,
+                hint: Some("tfroles.hcl is HCL, like Terraform files: `name = \"value\"` attributes inside `kind \"label\" { ... }` blocks".into()),
+            }]))
+        })?;
+        validate(&body, file, root)
+    }
+
+    /// Parses and validates config text as if it were `./tfroles.hcl`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] with every problem found.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str) -> Result<Config> {
+        Self::from_str_at(text, Path::new(CONFIG_FILE_NAME), Path::new("."))
+    }
+
+    /// A builder for the same model in code; see [`crate::ConfigBuilder`].
+    pub fn builder() -> crate::ConfigBuilder {
+        crate::ConfigBuilder::new()
+    }
+
+    /// The account of that name.
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.name.as_str() == name)
+    }
+
+    /// The role of that name.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.name.as_str() == name)
+    }
+
+    /// The session settings for `role` in `account` (the role's only account
+    /// when `account` is `None` and it has just one).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the role or account when either is unknown,
+    /// the role does not exist in the account, or the account is ambiguous.
+    pub fn session(&self, role: &str, account: Option<&str>) -> Result<RoleSession> {
+        let invalid = |message: String, allowed: Option<String>, hint: Option<String>| {
+            Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: self.file.clone(),
+                location: None,
+                block: None,
+                attribute: None,
+                message,
+                allowed,
+                hint,
+            }]))
+        };
+        let Some(r) = self.role(role) else {
+            let names: Vec<&str> = self.roles.iter().map(|r| r.name.as_str()).collect();
+            return Err(invalid(
+                format!("there is no role `{role}`"),
+                Some(list(&names)),
+                did_you_mean(role, &names),
+            ));
+        };
+        let account = match account {
+            Some(a) => a,
+            None if r.accounts.len() == 1 => r.accounts[0].as_str(),
+            None => {
+                return Err(invalid(
+                    format!("role `{role}` exists in several accounts"),
+                    Some(list(
+                        &r.accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                    )),
+                    Some("name one with `--account`".into()),
+                ));
+            }
+        };
+        let Some(acct) = self.account(account) else {
+            let names: Vec<&str> = self.accounts.iter().map(|a| a.name.as_str()).collect();
+            return Err(invalid(
+                format!("there is no account `{account}`"),
+                Some(list(&names)),
+                did_you_mean(account, &names),
+            ));
+        };
+        if !r.accounts.contains(&acct.name) {
+            return Err(invalid(
+                format!("role `{role}` does not exist in account `{account}`"),
+                Some(list(
+                    &r.accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                )),
+                Some(format!(
+                    "add `{account}` to the `accounts` of role `{role}`"
+                )),
+            ));
+        }
+        Ok(self.session_unchecked(r, acct))
+    }
+
+    fn session_unchecked(&self, r: &Role, acct: &Account) -> RoleSession {
+        RoleSession {
+            role: r.name.clone(),
+            account: acct.name.clone(),
+            account_id: acct.id.clone(),
+            arn: RoleArn::new(self.defaults.partition, &acct.id, &r.path, &r.name),
+            external_id: r.external_id.clone(),
+            session_name: r
+                .session_name
+                .clone()
+                .unwrap_or_else(|| self.defaults.session_name.clone()),
+            duration: r.duration.unwrap_or(self.defaults.duration),
+            tags: r.tags.clone(),
+            source_identity: r.source_identity.clone(),
+        }
+    }
+
+    /// Every role instance: each role in each of its accounts, in config order.
+    pub fn role_sessions(&self) -> Vec<RoleSession> {
+        self.roles
+            .iter()
+            .flat_map(|r| {
+                r.accounts.iter().filter_map(move |a| {
+                    self.account(a.as_str())
+                        .map(|acct| self.session_unchecked(r, acct))
+                })
+            })
+            .collect()
+    }
+
+    /// The state backend's session.
+    pub fn state_session(&self) -> RoleSession {
+        self.session(self.state.role.as_str(), Some(self.state.account.as_str()))
+            .expect("validated: the state role exists in the state account")
+    }
+
+    pub(crate) fn session_for(&self, role: &RoleName, account: &AccountName) -> RoleSession {
+        self.session(role.as_str(), Some(account.as_str()))
+            .expect("validated: stack roles exist in their accounts")
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "(none defined)".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "did you mean `x`?" for the closest name within a small edit distance.
+pub(crate) fn did_you_mean(name: &str, candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), *c))
+        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
+        .min()
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Collects diagnostics while walking the raw form.
+struct Validator<'a> {
+    file: &'a Path,
+    errors: Vec<Diagnostic>,
+}
+
+/// One block's attributes, for typed access with errors that name the block.
+struct Fields<'b> {
+    desc: Option<String>,
+    body: &'b RawBody,
+}
+
+impl<'b> Fields<'b> {
+    fn attr(&self, name: &str) -> Option<&'b Attr> {
+        self.body.attrs.iter().find(|a| a.name.value == name)
+    }
+}
+
+impl Validator<'_> {
+    fn push(
+        &mut self,
+        loc: Option<Location>,
+        block: Option<&str>,
+        attr: Option<&str>,
+        message: String,
+        allowed: Option<String>,
+        hint: Option<String>,
+    ) {
+        self.errors.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            location: loc,
+            block: block.map(str::to_owned),
+            attribute: attr.map(str::to_owned),
+            message,
+            allowed,
+            hint,
+        });
+    }
+
+    fn invalid(&mut self, f: &Fields, attr: &str, loc: Option<Location>, e: InvalidValue) {
+        self.push(
+            loc,
+            f.desc.as_deref(),
+            Some(attr),
+            e.message,
+            Some(e.allowed),
+            e.hint,
+        );
+    }
+
+    /// Unknown and duplicate attributes and blocks.
+    fn schema(&mut self, desc: Option<&str>, body: &RawBody, attrs: &[&str], blocks: &[&str]) {
+        let mut seen = BTreeSet::new();
+        for a in &body.attrs {
+            let name = a.name.value.as_str();
+            if !attrs.contains(&name) {
+                let (allowed, hint) = if attrs.is_empty() {
+                    (
+                        format!("only blocks here: {}", list(blocks)),
+                        Some("attributes go inside a block".to_owned()),
+                    )
+                } else {
+                    (list(attrs), did_you_mean(name, attrs))
+                };
+                self.push(
+                    a.name.loc,
+                    desc,
+                    None,
+                    format!("unknown attribute `{name}`"),
+                    Some(allowed),
+                    hint,
+                );
+            } else if !seen.insert(name) {
+                self.push(
+                    a.name.loc,
+                    desc,
+                    Some(name),
+                    "is set twice".into(),
+                    None,
+                    Some("remove one of them".into()),
+                );
+            }
+        }
+        for b in &body.blocks {
+            if !blocks.contains(&b.ident.as_str()) {
+                let allowed = if blocks.is_empty() {
+                    "no blocks inside this one".to_owned()
+                } else {
+                    list(blocks)
+                };
+                self.push(
+                    b.loc,
+                    desc,
+                    None,
+                    format!("unknown block `{}`", b.ident),
+                    Some(allowed),
+                    did_you_mean(&b.ident, blocks),
+                );
+            }
+        }
+    }
+
+    fn labels(&mut self, b: &RawBlock, n: usize, what: &str) -> bool {
+        if b.labels.len() == n {
+            return true;
+        }
+        let example = match n {
+            0 => format!("`{} {{ ... }}`", b.ident),
+            _ => format!("`{} \"{what}\" {{ ... }}`", b.ident),
+        };
+        self.push(
+            b.loc,
+            Some(&b.describe()),
+            None,
+            format!(
+                "a `{}` block takes {} label{}, not {}",
+                b.ident,
+                n,
+                if n == 1 { "" } else { "s" },
+                b.labels.len()
+            ),
+            Some(example),
+            None,
+        );
+        false
+    }
+
+    fn string(&mut self, f: &Fields, name: &str) -> Option<Located<String>> {
+        let a = f.attr(name)?;
+        self.as_string(f, name, &a.value)
+    }
+
+    fn as_string(&mut self, f: &Fields, name: &str, v: &Located<Value>) -> Option<Located<String>> {
+        match &v.value {
+            Value::Str(s) => Some(Located {
+                value: s.clone(),
+                loc: v.loc,
+            }),
+            other => {
+                self.type_error(f, name, v.loc, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn type_error(
+        &mut self,
+        f: &Fields,
+        name: &str,
+        loc: Option<Location>,
+        want: &str,
+        got: &Value,
+    ) {
+        let hint = match got {
+            Value::Unsupported(_) => Some(
+                "tfroles.hcl takes literal values only; it is read before terraform runs, so there are no variables or functions".to_owned(),
+            ),
+            Value::Num(_) if want == "a string" => Some("quote it".to_owned()),
+            Value::Str(s) if want == "a bool" && (s == "true" || s == "false") => {
+                Some(format!("write {s} without quotes"))
+            }
+            _ => None,
+        };
+        self.push(
+            loc,
+            f.desc.as_deref(),
+            Some(name),
+            format!("expected {want}, found {}", got.type_name()),
+            None,
+            hint,
+        );
+    }
+
+    fn parse<T: FromStr<Err = InvalidValue>>(&mut self, f: &Fields, name: &str) -> Option<T> {
+        let s = self.string(f, name)?;
+        self.parse_located(f, name, &s)
+    }
+
+    fn parse_located<T: FromStr<Err = InvalidValue>>(
+        &mut self,
+        f: &Fields,
+        name: &str,
+        s: &Located<String>,
+    ) -> Option<T> {
+        match s.value.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.invalid(f, name, s.loc, e);
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, f: &Fields, name: &str) -> Option<bool> {
+        let a = f.attr(name)?;
+        match &a.value.value {
+            Value::Bool(b) => Some(*b),
+            other => {
+                self.type_error(f, name, a.value.loc, "a bool", other);
+                None
+            }
+        }
+    }
+
+    fn string_list(&mut self, f: &Fields, name: &str) -> Option<Vec<Located<String>>> {
+        let a = f.attr(name)?;
+        match &a.value.value {
+            Value::List(items) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for item in items {
+                    match self.as_string(f, name, item) {
+                        Some(s) => out.push(s),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(out)
+            }
+            other => {
+                self.type_error(f, name, a.value.loc, "a list of strings", other);
+                None
+            }
+        }
+    }
+
+    fn string_map(&mut self, f: &Fields, name: &str) -> Option<Vec<(String, String)>> {
+        let a = f.attr(name)?;
+        match &a.value.value {
+            Value::Map(items) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (k, v) in items {
+                    if let Value::Unsupported(_) = v.value {
+                        self.type_error(f, name, k.loc, "a string key", &v.value);
+                        ok = false;
+                        continue;
+                    }
+                    match self.as_string(f, name, v) {
+                        Some(s) => out.push((k.value.clone(), s.value)),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(out)
+            }
+            other => {
+                self.type_error(f, name, a.value.loc, "an object of strings", other);
+                None
+            }
+        }
+    }
+
+    fn missing(&mut self, loc: Option<Location>, desc: &str, name: &str, allowed: &str) {
+        self.push(
+            loc,
+            Some(desc),
+            None,
+            format!("missing required attribute `{name}`"),
+            Some(allowed.to_owned()),
+            None,
+        );
+    }
+
+    /// Resolves a reference to a named block, with "did you mean".
+    fn reference<'n>(
+        &mut self,
+        f: &Fields,
+        attr: &str,
+        r: &Located<String>,
+        kind: &str,
+        names: &[&'n str],
+    ) -> Option<&'n str> {
+        if let Some(n) = names.iter().find(|n| **n == r.value) {
+            return Some(n);
+        }
+        let hint = did_you_mean(&r.value, names)
+            .or_else(|| Some(format!("define it with `{kind} \"{}\" {{ ... }}`", r.value)));
+        self.push(
+            r.loc,
+            f.desc.as_deref(),
+            Some(attr),
+            format!("there is no {kind} `{}`", r.value),
+            Some(format!("the {kind}s defined: {}", list(names))),
+            hint,
+        );
+        None
+    }
+}
+
+const TOP_BLOCKS: &[&str] = &["defaults", "account", "state", "role", "stack"];
+const DEFAULTS_ATTRS: &[&str] = &[
+    "region",
+    "session_name",
+    "duration",
+    "credentials",
+    "backend_file",
+    "providers_file",
+    "partition",
+];
+const ACCOUNT_ATTRS: &[&str] = &["id"];
+const STATE_ATTRS: &[&str] = &[
+    "account",
+    "bucket",
+    "region",
+    "role",
+    "key_prefix",
+    "use_lockfile",
+    "dynamodb_table",
+    "encrypt",
+    "kms_key_id",
+    "workspace_key_prefix",
+];
+const ROLE_ATTRS: &[&str] = &[
+    "account",
+    "accounts",
+    "path",
+    "external_id",
+    "session_name",
+    "duration",
+    "tags",
+    "source_identity",
+];
+const STACK_ATTRS: &[&str] = &["account", "role", "region", "allowed_account_ids"];
+const STACK_BLOCKS: &[&str] = &["provider"];
+const PROVIDER_ATTRS: &[&str] = &["region", "account", "role"];
+
+pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Config> {
+    let mut v = Validator {
+        file,
+        errors: Vec::new(),
+    };
+    v.schema(None, body, &[], TOP_BLOCKS);
+
+    // defaults
+    let mut defaults = Defaults {
+        region: None,
+        session_name: "tfroles".parse().expect("valid"),
+        duration: Duration::ONE_HOUR,
+        credentials: CredentialsMode::default(),
+        backend_file: "backend.tf".parse().expect("valid"),
+        providers_file: "providers.tf".parse().expect("valid"),
+        partition: Partition::default(),
+    };
+    let defaults_blocks: Vec<&RawBlock> = body
+        .blocks
+        .iter()
+        .filter(|b| b.ident == "defaults")
+        .collect();
+    for extra in defaults_blocks.iter().skip(1) {
+        v.push(
+            extra.loc,
+            Some("defaults"),
+            None,
+            "there is more than one `defaults` block".into(),
+            None,
+            Some("merge them into one".into()),
+        );
+    }
+    if let Some(b) = defaults_blocks.first() {
+        if v.labels(b, 0, "") {
+            let f = Fields {
+                desc: Some(b.describe()),
+                body: &b.body,
+            };
+            v.schema(f.desc.as_deref(), &b.body, DEFAULTS_ATTRS, &[]);
+            defaults.region = v.parse(&f, "region");
+            if let Some(x) = v.parse(&f, "session_name") {
+                defaults.session_name = x;
+            }
+            if let Some(x) = v.parse(&f, "duration") {
+                defaults.duration = x;
+            }
+            if let Some(x) = v.parse(&f, "credentials") {
+                defaults.credentials = x;
+            }
+            if let Some(x) = v.parse(&f, "backend_file") {
+                defaults.backend_file = x;
+            }
+            if let Some(x) = v.parse(&f, "providers_file") {
+                defaults.providers_file = x;
+            }
+            if let Some(x) = v.parse(&f, "partition") {
+                defaults.partition = x;
+            }
+            if defaults.backend_file == defaults.providers_file {
+                let loc = f
+                    .attr("providers_file")
+                    .or(f.attr("backend_file"))
+                    .map(|a| a.value.loc)
+                    .unwrap_or(b.loc);
+                v.push(
+                    loc,
+                    Some("defaults"),
+                    Some("providers_file"),
+                    format!(
+                        "is the same file as `backend_file` ({})",
+                        defaults.backend_file
+                    ),
+                    Some("two different file names".into()),
+                    None,
+                );
+            }
+        }
+    }
+
+    // accounts
+    let mut accounts: Vec<Account> = Vec::new();
+    let mut account_ids: BTreeMap<String, String> = BTreeMap::new();
+    for b in body.blocks.iter().filter(|b| b.ident == "account") {
+        if !v.labels(b, 1, "NAME") {
+            continue;
+        }
+        let desc = b.describe();
+        let f = Fields {
+            desc: Some(desc.clone()),
+            body: &b.body,
+        };
+        v.schema(Some(&desc), &b.body, ACCOUNT_ATTRS, &[]);
+        let name = match b.labels[0].parse::<AccountName>() {
+            Ok(n) => Some(n),
+            Err(e) => {
+                v.push(b.loc, Some(&desc), None, e.message, Some(e.allowed), e.hint);
+                None
+            }
+        };
+        if f.attr("id").is_none() {
+            v.missing(
+                b.loc,
+                &desc,
+                "id",
+                "the account's 12-digit id, like `id = \"123456789012\"`",
+            );
+        }
+        let id: Option<AccountId> = v.parse(&f, "id");
+        if let Some(name) = &name {
+            if accounts.iter().any(|a| &a.name == name) {
+                v.push(
+                    b.loc,
+                    Some(&desc),
+                    None,
+                    format!("account `{name}` is defined twice"),
+                    None,
+                    Some("account names must be unique; remove or rename one".into()),
+                );
+                continue;
+            }
+        }
+        if let (Some(name), Some(id)) = (name, id) {
+            if let Some(other) = account_ids.get(id.as_str()) {
+                let loc = f.attr("id").map(|a| a.value.loc).unwrap_or(b.loc);
+                v.push(
+                    loc,
+                    Some(&desc),
+                    Some("id"),
+                    format!("account id {id} is also the id of account `{other}`"),
+                    None,
+                    Some("give each AWS account one name".into()),
+                );
+                continue;
+            }
+            account_ids.insert(id.to_string(), name.to_string());
+            accounts.push(Account { name, id });
+        }
+    }
+    let account_names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+
+    // roles
+    let mut roles: Vec<Role> = Vec::new();
+    // Roles whose block was invalid still count as defined, so one mistake
+    // does not cascade into "no such role" errors everywhere it is used.
+    let mut defined_roles: Vec<String> = Vec::new();
+    for b in body.blocks.iter().filter(|b| b.ident == "role") {
+        if !v.labels(b, 1, "NAME") {
+            continue;
+        }
+        let desc = b.describe();
+        let f = Fields {
+            desc: Some(desc.clone()),
+            body: &b.body,
+        };
+        v.schema(Some(&desc), &b.body, ROLE_ATTRS, &[]);
+        let errors_before = v.errors.len();
+        let name = match b.labels[0].parse::<RoleName>() {
+            Ok(n) => Some(n),
+            Err(e) => {
+                v.push(b.loc, Some(&desc), None, e.message, Some(e.allowed), e.hint);
+                None
+            }
+        };
+        if defined_roles.contains(&b.labels[0]) {
+            v.push(b.loc, Some(&desc), None, format!("role `{}` is defined twice", b.labels[0]), None, Some("to have the role in several accounts, list them in one block: `accounts = [\"qa\", \"production\"]`".into()));
+            continue;
+        }
+        defined_roles.push(b.labels[0].clone());
+        let mut role_accounts = Vec::new();
+        match (f.attr("account"), f.attr("accounts")) {
+            (Some(a), Some(_)) => v.push(a.name.loc, Some(&desc), None, "sets both `account` and `accounts`".into(), Some("one of them: `account = \"NAME\"` or `accounts = [\"NAME\", ...]`".into()), None),
+            (None, None) => v.missing(b.loc, &desc, "account", "`account = \"NAME\"`, or `accounts = [\"NAME\", ...]` for one role of this name in each account"),
+            (Some(_), None) => {
+                if let Some(r) = v.string(&f, "account") {
+                    if let Some(n) = v.reference(&f, "account", &r, "account", &account_names) {
+                        role_accounts.push(n.parse::<AccountName>().expect("defined"));
+                    }
+                }
+            }
+            (None, Some(a)) => {
+                if let Some(list) = v.string_list(&f, "accounts") {
+                    if list.is_empty() {
+                        v.push(a.value.loc, Some(&desc), Some("accounts"), "is empty".into(), Some("at least one account name".into()), None);
+                    }
+                    for r in &list {
+                        if let Some(n) = v.reference(&f, "accounts", r, "account", &account_names) {
+                            let n: AccountName = n.parse().expect("defined");
+                            if role_accounts.contains(&n) {
+                                v.push(r.loc, Some(&desc), Some("accounts"), format!("lists `{n}` twice"), None, None);
+                            } else {
+                                role_accounts.push(n);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let path = v.parse(&f, "path").unwrap_or_default();
+        let external_id = v.parse(&f, "external_id");
+        let session_name = v.parse(&f, "session_name");
+        let duration = v.parse(&f, "duration");
+        let source_identity = v.parse(&f, "source_identity");
+        let tags = match v.string_map(&f, "tags") {
+            Some(t) => match SessionTags::new(t) {
+                Ok(t) => t,
+                Err(e) => {
+                    let loc = f.attr("tags").map(|a| a.value.loc).unwrap_or(b.loc);
+                    v.invalid(&f, "tags", loc, e);
+                    SessionTags::default()
+                }
+            },
+            None => SessionTags::default(),
+        };
+        if let (Some(name), true) = (name, v.errors.len() == errors_before) {
+            roles.push(Role {
+                name,
+                accounts: role_accounts,
+                path,
+                external_id,
+                session_name,
+                duration,
+                tags,
+                source_identity,
+            });
+        }
+    }
+    let role_names: Vec<&str> = defined_roles.iter().map(String::as_str).collect();
+    let role_in_account = |v: &mut Validator,
+                           f: &Fields,
+                           attr: &str,
+                           loc: Option<Location>,
+                           role: &str,
+                           account: &str| {
+        if let Some(r) = roles.iter().find(|r| r.name.as_str() == role) {
+            if !r.accounts.iter().any(|a| a.as_str() == account) {
+                let have = list(&r.accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+                v.push(loc, f.desc.as_deref(), Some(attr), format!("role `{role}` does not exist in account `{account}`"), Some(format!("role `{role}` exists in {have}")), Some(format!("add \"{account}\" to `accounts` in `role \"{role}\"`, or use a role defined in `{account}`")));
+            }
+        }
+    };
+
+    // state
+    let state_blocks: Vec<&RawBlock> = body.blocks.iter().filter(|b| b.ident == "state").collect();
+    for extra in state_blocks.iter().skip(1) {
+        v.push(
+            extra.loc,
+            Some("state"),
+            None,
+            "there is more than one `state` block".into(),
+            None,
+            Some("all stacks share one state backend; merge them".into()),
+        );
+    }
+    let mut state = None;
+    match state_blocks.first() {
+        None => v.push(
+            None,
+            None,
+            None,
+            "there is no `state` block".into(),
+            Some("one `state { account = ..., bucket = ..., role = ... }` block".into()),
+            Some("it describes the S3 bucket holding terraform state; see docs/config.md".into()),
+        ),
+        Some(b) if v.labels(b, 0, "") => {
+            let desc = "state".to_owned();
+            let f = Fields {
+                desc: Some(desc.clone()),
+                body: &b.body,
+            };
+            v.schema(Some(&desc), &b.body, STATE_ATTRS, &[]);
+            for req in ["account", "bucket", "role"] {
+                if f.attr(req).is_none() {
+                    v.missing(b.loc, &desc, req, match req {
+                        "account" => "the name of the account holding the bucket",
+                        "bucket" => "the S3 bucket holding terraform state",
+                        _ => "the name of the role the backend assumes (a role that can only read and write state)",
+                    });
+                }
+            }
+            let account = v.string(&f, "account").and_then(|r| {
+                v.reference(&f, "account", &r, "account", &account_names)
+                    .map(str::to_owned)
+            });
+            let role_ref = v.string(&f, "role");
+            let role = role_ref.as_ref().and_then(|r| {
+                v.reference(&f, "role", r, "role", &role_names)
+                    .map(str::to_owned)
+            });
+            if let (Some(a), Some(r), Some(rr)) = (&account, &role, &role_ref) {
+                role_in_account(&mut v, &f, "role", rr.loc, r, a);
+            }
+            let bucket: Option<BucketName> = v.parse(&f, "bucket");
+            let region = v.parse::<Region>(&f, "region").or(defaults.region.clone());
+            if region.is_none() && f.attr("region").is_none() {
+                v.missing(b.loc, &desc, "region", "the bucket's region, like `region = \"us-east-1\"` (or set `region` in `defaults`)");
+            }
+            let key_prefix = v.parse(&f, "key_prefix");
+            let workspace_key_prefix = v.parse(&f, "workspace_key_prefix");
+            let use_lockfile = v.bool(&f, "use_lockfile").unwrap_or(true);
+            let encrypt = v.bool(&f, "encrypt").unwrap_or(true);
+            let dynamodb_table = v.string(&f, "dynamodb_table").and_then(|t| {
+                let ok = (3..=255).contains(&t.value.len())
+                    && t.value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+                if !ok {
+                    v.push(
+                        t.loc,
+                        Some(&desc),
+                        Some("dynamodb_table"),
+                        format!("{:?} is not a valid DynamoDB table name", t.value),
+                        Some("3 to 255 characters of letters, digits, `_`, `.` and `-`".into()),
+                        None,
+                    );
+                }
+                ok.then_some(t.value)
+            });
+            let kms_key_id = v.string(&f, "kms_key_id").and_then(|k| {
+                let ok = !k.value.is_empty()
+                    && k.value.len() <= 2048
+                    && !k.value.chars().any(|c| c.is_whitespace() || c.is_control());
+                if !ok {
+                    v.push(
+                        k.loc,
+                        Some(&desc),
+                        Some("kms_key_id"),
+                        format!("{:?} is not a KMS key id", k.value),
+                        Some("a key ARN, key id, alias ARN or `alias/NAME`".into()),
+                        None,
+                    );
+                }
+                ok.then_some(k.value)
+            });
+            if !use_lockfile && dynamodb_table.is_none() {
+                if let Some(a) = f.attr("use_lockfile") {
+                    v.push(a.value.loc, Some(&desc), Some("use_lockfile"), "turns off locking: with neither `use_lockfile` nor `dynamodb_table`, parallel runs can corrupt state".into(), Some("`use_lockfile = true` (the default), or a `dynamodb_table`".into()), Some("S3-native locking is GA since terraform 1.11; keep `use_lockfile = true`".into()));
+                }
+            }
+            if let (Some(account), Some(bucket), Some(region), Some(role)) =
+                (account, bucket, region, role)
+            {
+                state = Some(State {
+                    account: account.parse().expect("defined"),
+                    bucket,
+                    region,
+                    role: role.parse().expect("defined"),
+                    key_prefix,
+                    use_lockfile,
+                    dynamodb_table,
+                    encrypt,
+                    kms_key_id,
+                    workspace_key_prefix,
+                });
+            }
+        }
+        Some(_) => {}
+    }
+
+    // stacks
+    let mut stacks: Vec<StackSpec> = Vec::new();
+    let mut stack_labels: BTreeSet<String> = BTreeSet::new();
+    for b in body.blocks.iter().filter(|b| b.ident == "stack") {
+        if !v.labels(b, 1, "PATH") {
+            continue;
+        }
+        let desc = b.describe();
+        let f = Fields {
+            desc: Some(desc.clone()),
+            body: &b.body,
+        };
+        v.schema(Some(&desc), &b.body, STACK_ATTRS, STACK_BLOCKS);
+        let errors_before = v.errors.len();
+        let pattern = match StackPattern::new(&b.labels[0]) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                v.push(b.loc, Some(&desc), None, e.message, Some(e.allowed), e.hint);
+                None
+            }
+        };
+        if !stack_labels.insert(b.labels[0].clone()) {
+            v.push(
+                b.loc,
+                Some(&desc),
+                None,
+                format!("stack `{}` is defined twice", b.labels[0]),
+                None,
+                Some("merge the two blocks".into()),
+            );
+        }
+        for req in ["account", "role"] {
+            if f.attr(req).is_none() {
+                v.missing(
+                    b.loc,
+                    &desc,
+                    req,
+                    if req == "account" {
+                        "the account the stack's default provider works in"
+                    } else {
+                        "the role the stack's default provider assumes"
+                    },
+                );
+            }
+        }
+        let account = v.string(&f, "account").and_then(|r| {
+            v.reference(&f, "account", &r, "account", &account_names)
+                .map(str::to_owned)
+        });
+        let role_ref = v.string(&f, "role");
+        let role = role_ref.as_ref().and_then(|r| {
+            v.reference(&f, "role", r, "role", &role_names)
+                .map(str::to_owned)
+        });
+        if let (Some(a), Some(r), Some(rr)) = (&account, &role, &role_ref) {
+            role_in_account(&mut v, &f, "role", rr.loc, r, a);
+        }
+        let region: Option<Region> = v.parse(&f, "region");
+        if region.is_none() && defaults.region.is_none() && f.attr("region").is_none() {
+            v.missing(
+                b.loc,
+                &desc,
+                "region",
+                "`region = \"us-east-1\"` here, or `region` in `defaults`",
+            );
+        }
+        let allowed_account_ids = v.string_list(&f, "allowed_account_ids").map(|ids| {
+            ids.iter()
+                .filter_map(|r| {
+                    if let Some(a) = accounts.iter().find(|a| a.name.as_str() == r.value) {
+                        Some(a.id.clone())
+                    } else if let Ok(id) = r.value.parse::<AccountId>() {
+                        Some(id)
+                    } else {
+                        let hint = did_you_mean(&r.value, &account_names);
+                        v.push(
+                            r.loc,
+                            Some(&desc),
+                            Some("allowed_account_ids"),
+                            format!(
+                                "{:?} is neither an account name nor a 12-digit account id",
+                                r.value
+                            ),
+                            Some(format!(
+                                "account names ({}) or 12-digit ids",
+                                list(&account_names)
+                            )),
+                            hint,
+                        );
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut providers: Vec<ProviderSpec> = Vec::new();
+        for p in b.body.blocks.iter().filter(|p| p.ident == "provider") {
+            if !v.labels(p, 1, "ALIAS") {
+                continue;
+            }
+            let pdesc = format!("{desc} > {}", p.describe());
+            let pf = Fields {
+                desc: Some(pdesc.clone()),
+                body: &p.body,
+            };
+            v.schema(Some(&pdesc), &p.body, PROVIDER_ATTRS, &[]);
+            let alias = match p.labels[0].parse::<ProviderAlias>() {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    v.push(
+                        p.loc,
+                        Some(&pdesc),
+                        None,
+                        e.message,
+                        Some(e.allowed),
+                        e.hint,
+                    );
+                    None
+                }
+            };
+            if let Some(alias) = &alias {
+                if providers.iter().any(|q| &q.alias == alias) {
+                    v.push(
+                        p.loc,
+                        Some(&pdesc),
+                        None,
+                        format!("provider alias `{alias}` is used twice in this stack"),
+                        None,
+                        None,
+                    );
+                    continue;
+                }
+            }
+            let region = v.parse(&pf, "region");
+            let paccount = pf
+                .attr("account")
+                .and_then(|_| v.string(&pf, "account"))
+                .and_then(|r| {
+                    v.reference(&pf, "account", &r, "account", &account_names)
+                        .map(str::to_owned)
+                });
+            let prole_ref = v.string(&pf, "role");
+            let prole = prole_ref.as_ref().and_then(|r| {
+                v.reference(&pf, "role", r, "role", &role_names)
+                    .map(str::to_owned)
+            });
+            // The alias inherits what it does not set; the role must exist in
+            // whichever account the alias ends up in.
+            let eff_account = paccount.clone().or(account.clone());
+            let eff_role = prole.clone().or(role.clone());
+            if let (Some(a), Some(r)) = (&eff_account, &eff_role) {
+                let (attr, loc) = match &prole_ref {
+                    Some(rr) => ("role", rr.loc),
+                    None => (
+                        "account",
+                        pf.attr("account").map(|a| a.value.loc).unwrap_or(p.loc),
+                    ),
+                };
+                role_in_account(&mut v, &pf, attr, loc, r, a);
+            }
+            if let Some(alias) = alias {
+                providers.push(ProviderSpec {
+                    alias,
+                    region,
+                    account: paccount.map(|a| a.parse().expect("defined")),
+                    role: prole.map(|r| r.parse().expect("defined")),
+                });
+            }
+        }
+        if let (Some(pattern), Some(account), Some(role), true) =
+            (pattern, account, role, v.errors.len() == errors_before)
+        {
+            stacks.push(StackSpec {
+                pattern,
+                account: account.parse().expect("defined"),
+                role: role.parse().expect("defined"),
+                region,
+                allowed_account_ids,
+                providers,
+                loc: b.loc,
+            });
+        }
+    }
+
+    if !v.errors.is_empty() {
+        v.errors.sort_by_key(|d| d.location);
+        return Err(Error::Invalid(Diagnostics(v.errors)));
+    }
+    Ok(Config {
+        file: file.to_path_buf(),
+        root: root.to_path_buf(),
+        defaults,
+        accounts,
+        state: state.expect("no errors, so the state block was valid"),
+        roles,
+        stacks,
+    })
+}

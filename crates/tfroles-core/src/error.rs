@@ -1,0 +1,118 @@
+//! The crate's one error type, and the diagnostics it carries.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A position in the config file, 1-based; columns count characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column in characters, from 1.
+    pub column: usize,
+}
+
+/// One problem found in a configuration: where, what, what is allowed, how
+/// to fix it.
+///
+/// Its `Display` is the message users see:
+///
+/// ```text
+/// tfroles.hcl:24:13: in block `role "dns"`, attribute `path`: "terraform/" is not a valid IAM path
+///   allowed: `/`, or segments ...
+///   hint: ...
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The config file, as the user named it (or `<builder>` for configs made in code).
+    pub file: PathBuf,
+    /// Where in the file; `None` for configs made in code.
+    pub location: Option<Location>,
+    /// The block, as written: `role "dns-provisioning"`.
+    pub block: Option<String>,
+    /// The attribute or nested block name.
+    pub attribute: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What is allowed instead.
+    pub allowed: Option<String>,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(loc) = self.location {
+            write!(f, ":{}:{}", loc.line, loc.column)?;
+        }
+        f.write_str(": ")?;
+        match (&self.block, &self.attribute) {
+            (Some(b), Some(a)) => write!(f, "in block `{b}`, attribute `{a}`: ")?,
+            (Some(b), None) => write!(f, "in block `{b}`: ")?,
+            (None, Some(a)) => write!(f, "attribute `{a}`: ")?,
+            (None, None) => {}
+        }
+        f.write_str(&self.message)?;
+        if let Some(allowed) = &self.allowed {
+            write!(f, "\n  allowed: {allowed}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found in one configuration, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The config file (or a directory below it) could not be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No `tfroles.hcl` in the directory or any parent.
+    #[error("no `tfroles.hcl` in `{}` or any parent directory\n  hint: create one (see docs/config.md), or name it with `--config PATH`", start.display())]
+    NotFound {
+        /// Where the search started.
+        start: PathBuf,
+    },
+    /// The configuration is wrong: one or more diagnostics.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+impl Error {
+    /// The diagnostics, when the configuration was invalid.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Error::Invalid(d) => &d.0,
+            _ => &[],
+        }
+    }
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,376 @@
+//! Stack labels (exact directories or globs), resolving them against the
+//! directories on disk, and the resolved [`Stack`]s the generators render.
+
+use std::path::Path;
+
+use crate::config::{Config, RoleSession};
+use crate::error::{Diagnostic, Diagnostics, Error, Result};
+use crate::types::{AccountId, InvalidValue, ProviderAlias, Region, StackPath};
+
+/// A `stack` label: one directory, or a glob over directories.
+///
+/// Globs use `*` (any characters within one path part) and `**` (any number
+/// of whole parts). Nothing else is special, so directory names holding `?`,
+/// `[` or `{` (which globset and shells would treat as syntax) mean
+/// themselves.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum StackPattern {
+    /// An exact directory.
+    Exact(StackPath),
+    /// A glob.
+    Glob(String),
+}
+
+impl StackPattern {
+    /// Parses a label.
+    ///
+    /// # Errors
+    /// When the label is not a valid relative path, or `**` is not a whole part.
+    pub fn new(label: &str) -> Result<Self, InvalidValue> {
+        // Validate the label as a path with the wildcards stood in for.
+        let probe = label.replace('*', "x");
+        probe.parse::<StackPath>().map_err(|e| InvalidValue {
+            message: e
+                .message
+                .replace(&format!("{probe:?}"), &format!("{label:?}")),
+            ..e
+        })?;
+        if !label.contains('*') {
+            return Ok(StackPattern::Exact(label.parse()?));
+        }
+        for part in label.split('/') {
+            if part.contains("**") && part != "**" {
+                return Err(InvalidValue {
+                    message: format!(
+                        "{label:?} is not a valid stack glob: `**` must be a whole path part"
+                    ),
+                    allowed: "`*` within a part (`qa/*-api`), `**` as a whole part (`qa/**`)"
+                        .into(),
+                    hint: None,
+                });
+            }
+        }
+        Ok(StackPattern::Glob(label.to_owned()))
+    }
+
+    /// The label as written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StackPattern::Exact(p) => p.as_str(),
+            StackPattern::Glob(g) => g,
+        }
+    }
+
+    /// Whether a directory matches.
+    pub fn matches(&self, path: &StackPath) -> bool {
+        match self {
+            StackPattern::Exact(p) => p == path,
+            StackPattern::Glob(g) => {
+                let pat: Vec<&str> = g.split('/').collect();
+                let parts: Vec<&str> = path.as_str().split('/').collect();
+                match_parts(&pat, &parts)
+            }
+        }
+    }
+}
+
+fn match_parts(pat: &[&str], parts: &[&str]) -> bool {
+    match pat.split_first() {
+        None => parts.is_empty(),
+        Some((&"**", rest)) => (0..=parts.len()).any(|i| match_parts(rest, &parts[i..])),
+        Some((p, rest)) => {
+            !parts.is_empty()
+                && match_part(p.as_bytes(), parts[0].as_bytes())
+                && match_parts(rest, &parts[1..])
+        }
+    }
+}
+
+/// `*` matching within one part, on bytes: a `*` never splits a UTF-8
+/// sequence in a way that matters, since the literal pieces are whole strings.
+fn match_part(p: &[u8], s: &[u8]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| match_part(rest, &s[i..])),
+        Some((c, rest)) => s.first() == Some(c) && match_part(rest, &s[1..]),
+    }
+}
+
+/// A directory below the config file that holds `.tf` files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TfDir {
+    /// Relative to the config's directory.
+    pub path: StackPath,
+    /// Names of the `.tf` files in it.
+    pub tf_files: Vec<String>,
+}
+
+/// Lists the directories below `root` that hold at least one `.tf` file,
+/// sorted. Hidden directories (`.terraform`, `.git`, ...) are skipped and
+/// symbolic links are not followed, so a link cannot make a stack appear
+/// twice or point generation outside the tree.
+///
+/// # Errors
+/// [`Error::Io`] when a directory cannot be read.
+pub fn discover(root: &Path) -> Result<Vec<TfDir>> {
+    let mut out = Vec::new();
+    let mut pending = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut tf_files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && !name.starts_with('.') {
+                let child = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                pending.push((entry.path(), child));
+            } else if kind.is_file() && name.ends_with(".tf") {
+                tf_files.push(name);
+            }
+        }
+        if !rel.is_empty() && !tf_files.is_empty() {
+            if let Ok(path) = rel.parse::<StackPath>() {
+                tf_files.sort();
+                out.push(TfDir { path, tf_files });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// One `provider "aws"` block of a stack, with inheritance resolved.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Provider {
+    /// `None` for the default provider.
+    pub alias: Option<ProviderAlias>,
+    /// Region.
+    pub region: Region,
+    /// Accounts the provider refuses to run outside of.
+    pub allowed_account_ids: Vec<AccountId>,
+    /// The role it assumes.
+    pub session: RoleSession,
+}
+
+/// A stack directory with everything its generated files say.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Stack {
+    /// The directory, relative to the config file.
+    pub path: StackPath,
+    /// Index of the `stack` block in [`Config::stacks`] that claimed it.
+    pub block: usize,
+    /// The state object's key in the bucket.
+    pub state_key: String,
+    /// The default provider first, then aliases in the order written.
+    pub providers: Vec<Provider>,
+}
+
+/// The stacks of a config, resolved against the directories on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    /// Sorted by path.
+    pub stacks: Vec<Stack>,
+    /// Globs that matched nothing.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Config {
+    /// Matches stack blocks against `dirs` (from [`discover`]): every exact
+    /// label is a stack whether or not its directory exists; every other
+    /// directory is a stack if exactly one glob matches it.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming both blocks when two globs claim one directory.
+    pub fn resolve(&self, dirs: &[StackPath]) -> Result<Resolution> {
+        let mut stacks = Vec::new();
+        let mut errors = Vec::new();
+        let mut matched = vec![false; self.stacks.len()];
+        for (i, spec) in self.stacks.iter().enumerate() {
+            if let crate::StackPattern::Exact(p) = &spec.pattern {
+                stacks.push(self.stack(i, p.clone()));
+                matched[i] = true;
+            }
+        }
+        for dir in dirs {
+            let globs: Vec<usize> = self
+                .stacks
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    matches!(s.pattern, StackPattern::Glob(_)) && s.pattern.matches(dir)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            for &g in &globs {
+                matched[g] = true;
+            }
+            let exact = self
+                .stacks
+                .iter()
+                .any(|s| matches!(&s.pattern, StackPattern::Exact(p) if p == dir));
+            match globs.as_slice() {
+                _ if exact => {}
+                [] => {}
+                [one] => stacks.push(self.stack(*one, dir.clone())),
+                [first, second, ..] => {
+                    let (a, b) = (&self.stacks[*first], &self.stacks[*second]);
+                    errors.push(Diagnostic {
+                        file: self.file.clone(),
+                        location: b.loc,
+                        block: Some(b.describe()),
+                        attribute: None,
+                        message: format!(
+                            "directory `{dir}` is matched by both `{}`{} and `{}`{}",
+                            a.describe(),
+                            a.loc.map(|l| format!(" (line {})", l.line)).unwrap_or_default(),
+                            b.describe(),
+                            b.loc.map(|l| format!(" (line {})", l.line)).unwrap_or_default(),
+                        ),
+                        allowed: Some("each directory matched by at most one glob".into()),
+                        hint: Some(format!(
+                            "add a `stack \"{dir}\"` block (an exact label wins over globs), or narrow one of the globs"
+                        )),
+                    });
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Invalid(Diagnostics(errors)));
+        }
+        let warnings = self
+            .stacks
+            .iter()
+            .zip(&matched)
+            .filter(|(_, m)| !**m)
+            .map(|(s, _)| Diagnostic {
+                file: self.file.clone(),
+                location: s.loc,
+                block: Some(s.describe()),
+                attribute: None,
+                message: "the glob matches no directory holding `.tf` files".into(),
+                allowed: None,
+                hint: Some("globs match existing directories only; use an exact path to create a new stack".into()),
+            })
+            .collect();
+        stacks.sort_by(|a: &Stack, b: &Stack| a.path.cmp(&b.path));
+        Ok(Resolution { stacks, warnings })
+    }
+
+    fn stack(&self, block: usize, path: StackPath) -> Stack {
+        let spec = &self.stacks[block];
+        let region = spec
+            .region
+            .clone()
+            .or_else(|| self.defaults.region.clone())
+            .expect("validated: every stack has a region");
+        let session = self.session_for(&spec.role, &spec.account);
+        let allowed = spec
+            .allowed_account_ids
+            .clone()
+            .unwrap_or_else(|| vec![session.account_id.clone()]);
+        let mut providers = vec![Provider {
+            alias: None,
+            region: region.clone(),
+            allowed_account_ids: allowed.clone(),
+            session,
+        }];
+        for p in &spec.providers {
+            let account = p.account.as_ref().unwrap_or(&spec.account);
+            let role = p.role.as_ref().unwrap_or(&spec.role);
+            let session = self.session_for(role, account);
+            // An alias in another account guards that account, unless the
+            // stack named its allowed accounts explicitly.
+            let allowed_account_ids = match (&spec.allowed_account_ids, &p.account) {
+                (Some(ids), _) => ids.clone(),
+                (None, Some(_)) => vec![session.account_id.clone()],
+                (None, None) => allowed.clone(),
+            };
+            providers.push(Provider {
+                alias: Some(p.alias.clone()),
+                region: p.region.clone().unwrap_or_else(|| region.clone()),
+                allowed_account_ids,
+                session,
+            });
+        }
+        let state_key = match &self.state.key_prefix {
+            Some(prefix) => format!("{prefix}/{path}/terraform.tfstate"),
+            None => format!("{path}/terraform.tfstate"),
+        };
+        Stack {
+            path,
+            block,
+            state_key,
+            providers,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> StackPath {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn single_star_stays_within_a_part() {
+        let g = StackPattern::new("qa/*").unwrap();
+        assert!(g.matches(&p("qa/api")));
+        assert!(!g.matches(&p("qa/api/modules")));
+        assert!(!g.matches(&p("qa")));
+        let g = StackPattern::new("qa/*-api").unwrap();
+        assert!(g.matches(&p("qa/public-api")));
+        assert!(!g.matches(&p("qa/public-web")));
+    }
+
+    #[test]
+    fn double_star_spans_parts() {
+        let g = StackPattern::new("qa/**").unwrap();
+        assert!(g.matches(&p("qa/a")));
+        assert!(g.matches(&p("qa/a/b/c")));
+        assert!(g.matches(&p("qa")), "`**` matches zero parts too");
+        let g = StackPattern::new("**/api").unwrap();
+        assert!(g.matches(&p("api")));
+        assert!(g.matches(&p("x/y/api")));
+        assert!(!g.matches(&p("x/api2")));
+    }
+
+    #[test]
+    fn other_glob_syntax_is_literal() {
+        let g = StackPattern::new("a/[x]{y}?/*").unwrap();
+        assert!(g.matches(&p("a/[x]{y}?/b")));
+        assert!(!g.matches(&p("a/x{y}?/b")));
+        assert!(matches!(
+            StackPattern::new("a/[x]").unwrap(),
+            StackPattern::Exact(_)
+        ));
+    }
+
+    #[test]
+    fn bad_globs_are_rejected() {
+        assert!(StackPattern::new("a/**b").is_err());
+        assert!(StackPattern::new("/a/*").is_err());
+        assert!(StackPattern::new("a/../*").is_err());
+        assert_eq!(
+            StackPattern::new("a//*").unwrap_err().message,
+            "\"a//*\" is not a valid stack path: it has an empty part (`//` or a trailing `/`)"
+        );
+    }
+}

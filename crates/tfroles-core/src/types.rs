@@ -1,0 +1,957 @@
+//! Newtypes validated once at the edge.
+//!
+//! Every value that reaches AWS or Terraform has a type here whose only
+//! constructor checks AWS's (or Terraform's) rules, so the rest of the
+//! workspace never re-checks a string. A failed check is an [`InvalidValue`]:
+//! what is wrong, what is allowed, and a hint where one helps. The config
+//! loader adds file, line, block and attribute to it.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Why a value was rejected: the message, what is allowed, and maybe a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    /// What is wrong with the value, quoting it.
+    pub message: String,
+    /// What would have been accepted.
+    pub allowed: String,
+    /// How to fix it, where there is more to say than `allowed`.
+    pub hint: Option<String>,
+}
+
+impl InvalidValue {
+    fn new(message: impl Into<String>, allowed: impl Into<String>) -> Self {
+        InvalidValue {
+            message: message.into(),
+            allowed: allowed.into(),
+            hint: None,
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; allowed: {}", self.message, self.allowed)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InvalidValue {}
+
+/// Quotes a value for a message the way Rust's `{:?}` would, so control
+/// characters and quotes in bad input stay visible and cannot break a line.
+fn q(value: &str) -> String {
+    format!("{value:?}")
+}
+
+/// AWS's `\w` in IAM and STS patterns is ASCII only.
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The validated value.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = InvalidValue;
+            fn try_from(value: &str) -> Result<Self, InvalidValue> {
+                value.parse()
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
+string_newtype! {
+    /// A 12-digit AWS account id.
+    AccountId
+}
+
+impl FromStr for AccountId {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(AccountId(s.to_owned()))
+        } else {
+            let err = InvalidValue::new(
+                format!("{} is not an AWS account id", q(s)),
+                "exactly 12 digits",
+            );
+            Err(if s.bytes().all(|b| b.is_ascii_digit()) && s.len() < 12 {
+                err.hint("account ids keep their leading zeros: write the id as a quoted string of 12 digits")
+            } else {
+                err
+            })
+        }
+    }
+}
+
+string_newtype! {
+    /// The name of an `account` block: how the rest of the config refers to it.
+    AccountName
+}
+
+impl FromStr for AccountName {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        // Account names end up in profile names and in command lines written
+        // into the AWS config file, so they stay within shell-safe characters.
+        let ok = (1..=64).contains(&s.len())
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.chars().all(|c| is_word(c) || c == '-' || c == '.');
+        if ok {
+            Ok(AccountName(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a valid account name", q(s)),
+                "1 to 64 characters of letters, digits, `_`, `-` and `.`, starting with a letter or digit",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// An IAM role name: 1 to 64 characters of `[\w+=,.@-]`.
+    RoleName
+}
+
+impl FromStr for RoleName {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok =
+            (1..=64).contains(&s.len()) && s.chars().all(|c| is_word(c) || "+=,.@-".contains(c));
+        if ok {
+            Ok(RoleName(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a valid IAM role name", q(s)),
+                "1 to 64 characters of letters, digits and `+=,.@_-`",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// An IAM path: `/` alone, or `/`-delimited segments starting and ending
+    /// with `/`, at most 512 characters of printable ASCII.
+    IamPath
+}
+
+impl Default for IamPath {
+    fn default() -> Self {
+        IamPath("/".to_owned())
+    }
+}
+
+impl FromStr for IamPath {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok = (1..=512).contains(&s.len())
+            && s.starts_with('/')
+            && s.ends_with('/')
+            && !s.contains("//")
+            && s.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c));
+        if ok {
+            Ok(IamPath(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a valid IAM path", q(s)),
+                "`/`, or segments of printable ASCII that start and end with `/` (like `/terraform/`), at most 512 characters",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// An STS external id: 2 to 1224 characters of `[\w+=,.@:/-]`.
+    ExternalId
+}
+
+impl FromStr for ExternalId {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok = (2..=1224).contains(&s.len())
+            && s.chars().all(|c| is_word(c) || "+=,.@:/-".contains(c));
+        if ok {
+            Ok(ExternalId(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a valid external id", q(s)),
+                "2 to 1224 characters of letters, digits and `+=,.@:/_-`",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// An STS role session name: 2 to 64 characters of `[\w+=,.@-]`.
+    SessionName
+}
+
+impl FromStr for SessionName {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok =
+            (2..=64).contains(&s.len()) && s.chars().all(|c| is_word(c) || "+=,.@-".contains(c));
+        if ok {
+            Ok(SessionName(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a valid session name", q(s)),
+                "2 to 64 characters of letters, digits and `+=,.@_-`",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// An STS source identity: like a session name, but not starting with `aws:`.
+    SourceIdentity
+}
+
+impl FromStr for SourceIdentity {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok = (2..=64).contains(&s.len())
+            && s.chars().all(|c| is_word(c) || "+=,.@-".contains(c))
+            && !s.to_ascii_lowercase().starts_with("aws:");
+        if ok {
+            Ok(SourceIdentity(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a valid source identity", q(s)),
+                "2 to 64 characters of letters, digits and `+=,.@_-`",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// An AWS region name such as `us-east-1`.
+    Region
+}
+
+impl FromStr for Region {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        // Regions keep appearing; check the shape (`xx-name-N`, optionally
+        // with a `-gov`/`-iso` style infix) rather than a list that ages.
+        let parts: Vec<&str> = s.split('-').collect();
+        let ok = parts.len() >= 3
+            && s.len() <= 32
+            && parts[0].len() == 2
+            && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+            && parts[1..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+            && !parts[parts.len() - 1].is_empty();
+        if ok {
+            Ok(Region(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not an AWS region", q(s)),
+                "a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// An S3 bucket name, by S3's naming rules for general purpose buckets.
+    BucketName
+}
+
+impl FromStr for BucketName {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let allowed = "3 to 63 characters of lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit, not shaped like an IP address";
+        let bad = |why: &str| {
+            Err(InvalidValue::new(
+                format!("{} is not a valid S3 bucket name: {why}", q(s)),
+                allowed,
+            ))
+        };
+        if !(3..=63).contains(&s.len()) {
+            return bad("wrong length");
+        }
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        {
+            return bad("it has a character S3 does not allow");
+        }
+        let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        if !edge(s.as_bytes()[0]) || !edge(s.as_bytes()[s.len() - 1]) {
+            return bad("it must start and end with a letter or digit");
+        }
+        if s.contains("..") {
+            return bad("two adjacent periods");
+        }
+        if s.parse::<std::net::Ipv4Addr>().is_ok() {
+            return bad("it is formatted as an IP address");
+        }
+        for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+            if s.starts_with(prefix) {
+                return bad(&format!("the prefix `{prefix}` is reserved"));
+            }
+        }
+        for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+            if s.ends_with(suffix) {
+                return bad(&format!("the suffix `{suffix}` is reserved"));
+            }
+        }
+        Ok(BucketName(s.to_owned()))
+    }
+}
+
+string_newtype! {
+    /// A file name (no directory part) for a generated file, ending in `.tf`.
+    TfFileName
+}
+
+impl FromStr for TfFileName {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok = s.len() > 3
+            && s.ends_with(".tf")
+            && !s.starts_with('.')
+            && !s.contains(['/', '\\'])
+            && !s.chars().any(char::is_control);
+        if ok {
+            Ok(TfFileName(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a usable file name", q(s)),
+                "a plain file name ending in `.tf`, without a directory, not starting with `.`",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// The alias of an aliased `provider "aws"`: a Terraform identifier.
+    ProviderAlias
+}
+
+impl FromStr for ProviderAlias {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| is_word(c) || c == '-');
+        if ok {
+            Ok(ProviderAlias(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a valid provider alias", q(s)),
+                "a Terraform identifier: letters, digits, `_` and `-`, starting with a letter or `_`",
+            )
+            .hint(format!(
+                "stacks refer to it as `aws.{}`, so it must be an identifier",
+                s.replace(|c: char| !is_word(c), "_")
+            )))
+        }
+    }
+}
+
+string_newtype! {
+    /// An S3 key prefix (`key_prefix`, `workspace_key_prefix`): no leading or
+    /// trailing `/`, no `//`, as terraform's s3 backend requires.
+    KeyPrefix
+}
+
+impl FromStr for KeyPrefix {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let allowed =
+            "a non-empty S3 key prefix that neither starts nor ends with `/` and has no `//`";
+        if s.is_empty() || s.starts_with('/') || s.ends_with('/') || s.contains("//") {
+            let err = InvalidValue::new(format!("{} is not a valid key prefix", q(s)), allowed);
+            let trimmed = s.trim_matches('/');
+            return Err(if !trimmed.is_empty() && !trimmed.contains("//") {
+                err.hint(format!("write {}", q(trimmed)))
+            } else {
+                err
+            });
+        }
+        if s.len() > 512 || s.chars().any(char::is_control) {
+            return Err(InvalidValue::new(
+                format!("{} is not a valid key prefix", q(s)),
+                "at most 512 characters, no control characters",
+            ));
+        }
+        Ok(KeyPrefix(s.to_owned()))
+    }
+}
+
+string_newtype! {
+    /// A stack directory relative to the config file, `/`-separated,
+    /// normalised: no `.` or `..` components, no empty components.
+    StackPath
+}
+
+impl FromStr for StackPath {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let allowed = "a directory relative to tfroles.hcl, like `production/public-api`, with `/` separators and no `.` or `..` parts";
+        let bad = |why: &str| {
+            Err(InvalidValue::new(
+                format!("{} is not a valid stack path: {why}", q(s)),
+                allowed,
+            ))
+        };
+        if s.is_empty() {
+            return bad("it is empty");
+        }
+        if s.starts_with('/') {
+            return bad("it is absolute");
+        }
+        if s.contains('\\') {
+            return bad("it contains `\\`");
+        }
+        if s.chars().any(char::is_control) {
+            return bad("it contains a control character");
+        }
+        for part in s.split('/') {
+            match part {
+                "" => return bad("it has an empty part (`//` or a trailing `/`)"),
+                "." | ".." => return bad("it has a `.` or `..` part"),
+                _ => {}
+            }
+        }
+        Ok(StackPath(s.to_owned()))
+    }
+}
+
+/// An AWS partition: the first field of every ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+pub enum Partition {
+    /// `aws`, the commercial regions.
+    #[default]
+    #[serde(rename = "aws")]
+    Aws,
+    /// `aws-cn`, the China regions.
+    #[serde(rename = "aws-cn")]
+    AwsCn,
+    /// `aws-us-gov`, GovCloud (US).
+    #[serde(rename = "aws-us-gov")]
+    AwsUsGov,
+}
+
+impl Partition {
+    /// The partition as it is written in ARNs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsCn => "aws-cn",
+            Partition::AwsUsGov => "aws-us-gov",
+        }
+    }
+}
+
+impl fmt::Display for Partition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Partition {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        match s {
+            "aws" => Ok(Partition::Aws),
+            "aws-cn" => Ok(Partition::AwsCn),
+            "aws-us-gov" => Ok(Partition::AwsUsGov),
+            _ => Err(InvalidValue::new(
+                format!("{} is not an AWS partition", q(s)),
+                "`aws`, `aws-cn` or `aws-us-gov`",
+            )),
+        }
+    }
+}
+
+/// How generated blocks get their credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialsMode {
+    /// Terraform assumes the roles itself (`assume_role` in every block).
+    #[default]
+    AssumeRole,
+    /// Blocks name a profile in a generated AWS config file whose
+    /// `credential_process` runs `tfroles credential-process`.
+    Profile,
+}
+
+impl FromStr for CredentialsMode {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        match s {
+            "assume_role" => Ok(CredentialsMode::AssumeRole),
+            "profile" => Ok(CredentialsMode::Profile),
+            _ => Err(InvalidValue::new(
+                format!("{} is not a credentials mode", q(s)),
+                "`assume_role` (terraform assumes the roles) or `profile` (terraform runs `tfroles credential-process`)",
+            )),
+        }
+    }
+}
+
+/// A session duration between 15 minutes and 12 hours, in whole seconds.
+///
+/// Written in the config and in generated files as a Go duration string
+/// (`1h`, `90m`, `1h30m`), which is what terraform's `duration` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(u32);
+
+impl Duration {
+    /// The shortest session STS grants.
+    pub const MIN: Duration = Duration(900);
+    /// The longest session STS grants (and only if the role allows it).
+    pub const MAX: Duration = Duration(43_200);
+    /// STS's default, and tfroles'.
+    pub const ONE_HOUR: Duration = Duration(3600);
+
+    /// Builds a duration from seconds, checking the STS range.
+    ///
+    /// # Errors
+    /// When `secs` is outside 900..=43200.
+    pub fn from_secs(secs: u32) -> Result<Self, InvalidValue> {
+        if (Self::MIN.0..=Self::MAX.0).contains(&secs) {
+            Ok(Duration(secs))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is outside the range STS accepts", Duration(secs)),
+                "15m to 12h",
+            ))
+        }
+    }
+
+    /// The duration in seconds.
+    pub fn as_secs(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for Duration {
+    /// The shortest Go duration string for the value (`1h`, `1h30m`, `45m10s`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (h, m, s) = (self.0 / 3600, self.0 % 3600 / 60, self.0 % 60);
+        if h > 0 {
+            write!(f, "{h}h")?;
+        }
+        if m > 0 {
+            write!(f, "{m}m")?;
+        }
+        if s > 0 || self.0 == 0 {
+            write!(f, "{s}s")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Duration {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let syntax = || {
+            InvalidValue::new(
+                format!("{} is not a duration", q(s)),
+                "a duration like `15m`, `1h`, `1h30m` or `3600s`, from 15m to 12h",
+            )
+        };
+        if s.is_empty() {
+            return Err(syntax());
+        }
+        let mut total: u64 = 0;
+        let mut rest = s;
+        let mut last_unit = u64::MAX;
+        while !rest.is_empty() {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 || digits > 6 {
+                return Err(syntax());
+            }
+            let n: u64 = rest[..digits].parse().map_err(|_| syntax())?;
+            rest = &rest[digits..];
+            let unit = match rest.as_bytes().first() {
+                Some(b'h') => 3600,
+                Some(b'm') => 60,
+                Some(b's') => 1,
+                _ => return Err(syntax()),
+            };
+            // Units must come in decreasing order and once each, as people
+            // write them; `30m1h` is far more likely a typo than intent.
+            if unit >= last_unit {
+                return Err(syntax());
+            }
+            last_unit = unit;
+            rest = &rest[1..];
+            total += n * unit;
+        }
+        let secs = u32::try_from(total).unwrap_or(u32::MAX);
+        Duration::from_secs(secs).map_err(|e| {
+            e.hint("STS grants sessions of 15 minutes to 12 hours (and no more than the role's MaxSessionDuration)")
+        })
+    }
+}
+
+impl serde::Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Session tags passed to AssumeRole, validated by STS's limits: at most 50,
+/// keys 1-128 and values 0-256 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`,
+/// keys unique regardless of case. Kept in the order written.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct SessionTags(Vec<(String, String)>);
+
+impl SessionTags {
+    /// Validates a list of tags.
+    ///
+    /// # Errors
+    /// On too many tags, a bad key or value, or a key given twice.
+    pub fn new(tags: Vec<(String, String)>) -> Result<Self, InvalidValue> {
+        let allowed = "at most 50 tags; keys of 1 to 128 and values of up to 256 letters, digits, spaces and `_.:/=+-@`";
+        if tags.len() > 50 {
+            return Err(InvalidValue::new(
+                format!("{} session tags are more than STS accepts", tags.len()),
+                allowed,
+            ));
+        }
+        let ok_char = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+        let mut seen: Vec<String> = Vec::new();
+        for (k, v) in &tags {
+            if !(1..=128).contains(&k.chars().count()) || !k.chars().all(ok_char) {
+                return Err(InvalidValue::new(
+                    format!("{} is not a valid session tag key", q(k)),
+                    allowed,
+                ));
+            }
+            if k.to_ascii_lowercase().starts_with("aws:") {
+                return Err(InvalidValue::new(
+                    format!("session tag key {} uses the reserved prefix `aws:`", q(k)),
+                    allowed,
+                ));
+            }
+            if v.chars().count() > 256 || !v.chars().all(ok_char) {
+                return Err(InvalidValue::new(
+                    format!("{} is not a valid value for session tag {}", q(v), q(k)),
+                    allowed,
+                ));
+            }
+            let lower = k.to_lowercase();
+            if seen.contains(&lower) {
+                return Err(InvalidValue::new(
+                    format!("session tag key {} is given twice", q(k)),
+                    allowed,
+                )
+                .hint("STS compares tag keys without regard to case"));
+            }
+            seen.push(lower);
+        }
+        Ok(SessionTags(tags))
+    }
+
+    /// The tags, in the order written.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether there are no tags.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many tags.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<account>:role<path><name>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RoleArn(String);
+
+impl RoleArn {
+    /// Builds the ARN of a role from its parts, which are valid by type.
+    pub fn new(partition: Partition, account: &AccountId, path: &IamPath, name: &RoleName) -> Self {
+        RoleArn(format!(
+            "arn:{partition}:iam::{account}:role{path}{name}",
+            path = path.as_str()
+        ))
+    }
+
+    /// The ARN text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The account id in the ARN.
+    pub fn account_id(&self) -> &str {
+        self.0.split(':').nth(4).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for RoleArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for RoleArn {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let bad = || {
+            Err(InvalidValue::new(
+                format!("{} is not an IAM role ARN", q(s)),
+                "`arn:<partition>:iam::<12-digit account>:role/<path/><name>`",
+            ))
+        };
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
+            return bad();
+        }
+        let (Ok(partition), Ok(account)) =
+            (parts[1].parse::<Partition>(), parts[4].parse::<AccountId>())
+        else {
+            return bad();
+        };
+        let Some(rest) = parts[5].strip_prefix("role") else {
+            return bad();
+        };
+        let Some(slash) = rest.rfind('/') else {
+            return bad();
+        };
+        let (Ok(path), Ok(name)) = (
+            rest[..=slash].parse::<IamPath>(),
+            rest[slash + 1..].parse::<RoleName>(),
+        ) else {
+            return bad();
+        };
+        Ok(RoleArn::new(partition, &account, &path, &name))
+    }
+}
+
+impl serde::Serialize for RoleArn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_print_as_go_durations() {
+        for (text, secs, shown) in [
+            ("1h", 3600, "1h"),
+            ("15m", 900, "15m"),
+            ("90m", 5400, "1h30m"),
+            ("1h30m", 5400, "1h30m"),
+            ("3600s", 3600, "1h"),
+            ("12h", 43200, "12h"),
+            ("1h0m1s", 3601, "1h1s"),
+        ] {
+            let d: Duration = text.parse().unwrap();
+            assert_eq!(d.as_secs(), secs, "{text}");
+            assert_eq!(d.to_string(), shown, "{text}");
+        }
+    }
+
+    #[test]
+    fn durations_outside_sts_range_or_malformed_are_rejected() {
+        for bad in [
+            "14m59s", "12h1s", "0s", "", "1", "h", "1d", "30m1h", "1h1h", "1.5h", "-1h", " 1h",
+            "9999999h",
+        ] {
+            assert!(
+                bad.parse::<Duration>().is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+        let err = "13h".parse::<Duration>().unwrap_err();
+        assert_eq!(err.message, "13h is outside the range STS accepts");
+        assert_eq!(err.allowed, "15m to 12h");
+    }
+
+    #[test]
+    fn account_ids_are_exactly_twelve_digits() {
+        assert!("012345678901".parse::<AccountId>().is_ok());
+        let err = "12345678901".parse::<AccountId>().unwrap_err();
+        assert!(err.hint.unwrap().contains("leading zeros"));
+        for bad in [
+            "1234567890123",
+            "12345678901a",
+            "",
+            "１２３４５６７８９０１２",
+        ] {
+            assert!(bad.parse::<AccountId>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn role_names_follow_iam_rules() {
+        assert!("public-api+x=y,z.w@v_1".parse::<RoleName>().is_ok());
+        assert!("a".repeat(64).parse::<RoleName>().is_ok());
+        for bad in ["", &"a".repeat(65), "has space", "slash/no", "é"] {
+            assert!(bad.parse::<RoleName>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn session_names_external_ids_and_source_identities_follow_sts_rules() {
+        assert!("ab".parse::<SessionName>().is_ok());
+        assert!("a".parse::<SessionName>().is_err());
+        assert!("a".repeat(65).parse::<SessionName>().is_err());
+        assert!("tf:state/x".parse::<ExternalId>().is_ok());
+        assert!("x".parse::<ExternalId>().is_err());
+        assert!("has space".parse::<ExternalId>().is_err());
+        assert!("aws:me".parse::<SourceIdentity>().is_err());
+        assert!("alice@example.com".parse::<SourceIdentity>().is_ok());
+    }
+
+    #[test]
+    fn iam_paths() {
+        for ok in ["/", "/terraform/", "/a/b-c/"] {
+            assert!(ok.parse::<IamPath>().is_ok(), "{ok}");
+        }
+        for bad in ["", "terraform/", "/terraform", "//", "/a//b/", "/é/"] {
+            assert!(bad.parse::<IamPath>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        assert!("acme-terraform-state".parse::<BucketName>().is_ok());
+        assert!("a.b-c1".parse::<BucketName>().is_ok());
+        for bad in [
+            "ab",
+            "Acme",
+            "acme_state",
+            "-acme",
+            "acme-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "abc-s3alias",
+            &"a".repeat(64),
+        ] {
+            assert!(bad.parse::<BucketName>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-4",
+            "eu-isoe-west-1",
+        ] {
+            assert!(ok.parse::<Region>().is_ok(), "{ok}");
+        }
+        for bad in ["", "us-east", "US-east-1", "useast1", "us--1", "us-east-1a"] {
+            assert!(bad.parse::<Region>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn role_arns_in_every_partition_round_trip() {
+        for p in [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov] {
+            let arn = RoleArn::new(
+                p,
+                &"111111111111".parse().unwrap(),
+                &"/terraform/".parse().unwrap(),
+                &"dns".parse().unwrap(),
+            );
+            assert_eq!(
+                arn.as_str(),
+                format!("arn:{p}:iam::111111111111:role/terraform/dns")
+            );
+            assert_eq!(arn.as_str().parse::<RoleArn>().unwrap(), arn);
+            assert_eq!(arn.account_id(), "111111111111");
+        }
+        for bad in [
+            "",
+            "arn:aws:iam::1:role/x",
+            "arn:aws:s3:::b",
+            "arn:aws:iam::111111111111:user/x",
+            "arn:aws:iam::111111111111:role/",
+        ] {
+            assert!(bad.parse::<RoleArn>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn session_tags() {
+        let ok = SessionTags::new(vec![
+            ("team".into(), "api".into()),
+            ("Cost Center".into(), "".into()),
+        ])
+        .unwrap();
+        assert_eq!(ok.len(), 2);
+        let dup = SessionTags::new(vec![
+            ("Team".into(), "a".into()),
+            ("team".into(), "b".into()),
+        ])
+        .unwrap_err();
+        assert_eq!(dup.message, "session tag key \"team\" is given twice");
+        assert!(SessionTags::new(vec![("aws:x".into(), "a".into())]).is_err());
+        assert!(SessionTags::new(vec![("k".into(), "a\"b".into())]).is_err());
+        assert!(
+            SessionTags::new((0..51).map(|i| (format!("k{i}"), String::new())).collect()).is_err()
+        );
+    }
+
+    #[test]
+    fn stack_paths_and_key_prefixes() {
+        for ok in ["production/public-api", "a", "${x}/%{y}/\"q\"/é"] {
+            assert!(ok.parse::<StackPath>().is_ok(), "{ok}");
+        }
+        for bad in ["", "/abs", "a//b", "a/", "./a", "a/../b", "a\\b", "a\nb"] {
+            assert!(bad.parse::<StackPath>().is_err(), "{bad:?}");
+        }
+        assert!("terraform".parse::<KeyPrefix>().is_ok());
+        let err = "/terraform/".parse::<KeyPrefix>().unwrap_err();
+        assert_eq!(err.hint.as_deref(), Some("write \"terraform\""));
+        assert!("a//b".parse::<KeyPrefix>().is_err());
+    }
+}
