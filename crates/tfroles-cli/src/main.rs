@@ -1,1 +1,296 @@
-fn main() {}
+//! The `tfroles` command: thin glue over `tfroles-core` (the model) and
+//! `tfroles-hcl` (the files). Arguments become validated settings first,
+//! then the work runs; errors print with their whole chain and map to the
+//! documented exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use tfroles_core::Config;
+use tfroles_hcl::{Change, PlanOptions};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (for `generate --check`: everything up to date)
+  1  drift: `generate --check` found files missing, stale or different
+  2  invalid configuration or usage
+  3  a file tfroles did not generate is in the way (nothing was written)
+  4  I/O error: a file or directory could not be read or written";
+
+#[derive(Parser)]
+#[command(
+    name = "tfroles",
+    version,
+    about = "Least-privilege roles for Terraform on AWS: generates backend and provider blocks from tfroles.hcl",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// The config file [default: tfroles.hcl in the current directory or the nearest parent]
+    #[arg(long, short = 'c', value_name = "PATH", global = true)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write backend and provider files into every stack directory
+    #[command(after_help = GENERATE_HELP)]
+    Generate {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Write nothing; list files that are missing, stale or different and exit 1 if any are
+        #[arg(long)]
+        check: bool,
+        /// With --check: show a unified diff of each difference
+        #[arg(long, requires = "check")]
+        diff: bool,
+        /// Replace hand-written files where generated ones go, keeping each original as <name>.tfroles-orig
+        #[arg(long, conflicts_with = "check")]
+        take_over: bool,
+    },
+    /// Check the configuration and report every problem; writes nothing
+    #[command(after_help = "Example:\n  tfroles validate --config infra/tfroles.hcl")]
+    Validate {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// List every role instance (each role in each of its accounts) with its ARN
+    #[command(after_help = "Example:\n  tfroles roles --format json | jq -r '.[].arn'")]
+    Roles {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+const GENERATE_HELP: &str = "Examples:
+  tfroles generate                 write or update the files
+  tfroles generate --check --diff  what a pre-commit hook or CI runs";
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+/// Errors that map to an exit code other than the generic one.
+#[derive(Debug, thiserror::Error)]
+enum Exit {
+    #[error("{0}")]
+    Drift(String),
+}
+
+fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
+    let path = match &arg.config {
+        Some(p) => p.clone(),
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            let found = Config::find(&cwd)?;
+            // Name the file relative to where the user stands, as they would.
+            found
+                .strip_prefix(&cwd)
+                .map(Path::to_path_buf)
+                .unwrap_or(found)
+        }
+    };
+    Ok(Config::from_path(&path)?)
+}
+
+fn generate(arg: &ConfigArg, check: bool, diff: bool, take_over: bool) -> anyhow::Result<()> {
+    let config = load(arg)?;
+    let dirs = tfroles_core::discover(&config.root)?;
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let resolution = config.resolve(&paths)?;
+    let mut err = std::io::stderr().lock();
+    for w in &resolution.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let files = tfroles_hcl::generate(&config, &resolution.stacks);
+    let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over })?;
+    let mut out = std::io::stdout().lock();
+    if check {
+        for f in plan.drift() {
+            let what = match f.change {
+                Change::Create => "missing",
+                Change::Update | Change::TakeOver => "differs",
+                Change::Remove => "stale",
+                Change::Unchanged => continue,
+            };
+            writeln!(out, "{what:<8} {}", f.path)?;
+        }
+        if diff {
+            write!(out, "{}", plan.diff())?;
+        }
+        let s = plan.summary();
+        if plan.is_up_to_date() {
+            writeln!(out, "{} files up to date", s.unchanged)?;
+            return Ok(());
+        }
+        let n = s.written + s.removed;
+        return Err(Exit::Drift(format!(
+            "{n} file{} out of date, {} up to date\n  hint: run `tfroles generate` to update them",
+            if n == 1 { "" } else { "s" },
+            s.unchanged
+        ))
+        .into());
+    }
+    let s = plan.apply()?;
+    for f in plan.drift() {
+        let what = match f.change {
+            Change::Create => "created",
+            Change::Update => "updated",
+            Change::TakeOver => "took over",
+            Change::Remove => "removed",
+            Change::Unchanged => continue,
+        };
+        writeln!(err, "{what:<9} {}", f.path)?;
+    }
+    let mut line = format!(
+        "wrote {} file{}, {} unchanged",
+        s.written,
+        if s.written == 1 { "" } else { "s" },
+        s.unchanged
+    );
+    if s.removed > 0 {
+        line.push_str(&format!(", removed {} stale", s.removed));
+    }
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+fn validate(arg: &ConfigArg) -> anyhow::Result<()> {
+    let config = load(arg)?;
+    let dirs = tfroles_core::discover(&config.root)?;
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let resolution = config.resolve(&paths)?;
+    for w in &resolution.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "{} is valid: {} accounts, {} roles, {} stacks",
+        config.file.display(),
+        config.accounts.len(),
+        config.roles.len(),
+        resolution.stacks.len()
+    );
+    Ok(())
+}
+
+fn roles(arg: &ConfigArg, format: Format) -> anyhow::Result<()> {
+    let config = load(arg)?;
+    let sessions = config.role_sessions();
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &sessions)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let w_role = sessions
+                .iter()
+                .map(|s| s.role.as_str().len())
+                .max()
+                .unwrap_or(0)
+                .max(4);
+            let w_acct = sessions
+                .iter()
+                .map(|s| s.account.as_str().len())
+                .max()
+                .unwrap_or(0)
+                .max(7);
+            writeln!(out, "{:<w_role$}  {:<w_acct$}  ARN", "ROLE", "ACCOUNT")?;
+            for s in &sessions {
+                writeln!(
+                    out,
+                    "{:<w_role$}  {:<w_acct$}  {}",
+                    s.role, s.account, s.arn
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<Exit>().is_some() {
+        return 1;
+    }
+    if let Some(e) = e.downcast_ref::<tfroles_hcl::Error>() {
+        return match e {
+            tfroles_hcl::Error::HandWritten { .. } => 3,
+            _ => 4,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<tfroles_core::Error>() {
+        return match e {
+            tfroles_core::Error::Io { .. } => 4,
+            _ => 2,
+        };
+    }
+    if e.downcast_ref::<std::io::Error>().is_some() {
+        return 4;
+    }
+    2
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Generate {
+            config,
+            check,
+            diff,
+            take_over,
+        } => generate(config, *check, *diff, *take_over),
+        Command::Validate { config } => validate(config),
+        Command::Roles { config, format } => roles(config, *format),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = exit_code(&e);
+            // A closed stdout (`tfroles roles | head -1`) is not worth a message.
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            let mut err = std::io::stderr().lock();
+            if code == 1 {
+                let _ = writeln!(err, "{e}");
+                return ExitCode::from(code);
+            }
+            // Each configuration problem is its own error, as a compiler lists them.
+            let messages: Vec<String> = match e.downcast_ref::<tfroles_core::Error>() {
+                Some(tfroles_core::Error::Invalid(d)) => {
+                    d.0.iter().map(ToString::to_string).collect()
+                }
+                _ => {
+                    let mut msg = e.to_string();
+                    for cause in e.chain().skip(1) {
+                        msg.push_str(&format!("\n  caused by: {cause}"));
+                    }
+                    vec![msg]
+                }
+            };
+            for m in &messages {
+                let _ = writeln!(err, "error: {m}");
+            }
+            let generating = matches!(cli.command, Command::Generate { check: false, .. });
+            if generating && (code == 2 || code == 3) {
+                let _ = writeln!(err, "nothing was written");
+            }
+            ExitCode::from(code)
+        }
+    }
+}

@@ -73,7 +73,8 @@ macro_rules! string_newtype {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                // `pad` so that width and alignment work in tables.
+                f.pad(&self.0)
             }
         }
 
@@ -728,9 +729,15 @@ impl RoleArn {
     }
 }
 
+impl AsRef<str> for RoleArn {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for RoleArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

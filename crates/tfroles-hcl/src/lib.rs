@@ -1,1 +1,88 @@
+//! Renders the tfroles model to files: per stack, the `backend "s3"` block
+//! and the `provider "aws"` blocks with `assume_role`, laid out byte for
+//! byte as `terraform fmt` would; and, in the `profile` credentials mode, an
+//! AWS shared-config file whose profiles run `tfroles credential-process`.
+//!
+//! [`generate`] returns the files as `(path, contents)` without touching the
+//! disk. [`plan`] compares them with the tree and [`Plan::apply`] writes
+//! them; the plan is complete before anything is written, so a hand-written
+//! file in the way stops the run with nothing written.
+//!
+//! ```
+//! use tfroles_core::Config;
+//!
+//! let config = Config::from_str(r#"
+//!     account "shared" { id = "111111111111" }
+//!     state {
+//!       account = "shared"
+//!       bucket  = "acme-terraform-state"
+//!       region  = "us-east-1"
+//!       role    = "terraform-state"
+//!     }
+//!     role "terraform-state" { account = "shared" }
+//!     stack "dns" {
+//!       account = "shared"
+//!       role    = "terraform-state"
+//!       region  = "us-east-1"
+//!     }
+//! "#)?;
+//! let stacks = config.resolve(&[])?.stacks;
+//! let files = tfroles_hcl::generate(&config, &stacks);
+//! assert_eq!(files[0].path, "dns/backend.tf");
+//! assert!(files[0].contents.contains(r#"    key          = "dns/terraform.tfstate""#));
+//! assert_eq!(files[1].path, "dns/providers.tf");
+//! # Ok::<(), tfroles_core::Error>(())
+//! ```
 
+mod render;
+mod sync;
+pub mod writer;
+
+use std::path::PathBuf;
+
+pub use render::{
+    AWS_CONFIG_PATH, GeneratedFile, SIGNATURE_PREFIX, aws_config_file, backend_file, generate,
+    profile_name, providers_file, signature,
+};
+pub use sync::{Change, FileChange, Plan, PlanOptions, Summary, plan};
+
+/// Everything that can go wrong writing files.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Files tfroles did not generate stand where generated files go.
+    #[error("{}", hand_written_message(files))]
+    HandWritten {
+        /// Each path, and the config named in its signature when another
+        /// tfroles config generated it.
+        files: Vec<(String, Option<String>)>,
+    },
+    /// A file or directory could not be read or written.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn hand_written_message(files: &[(String, Option<String>)]) -> String {
+    let mut s = String::from("refusing to overwrite files that this config did not generate:");
+    for (path, other) in files {
+        match other {
+            Some(c) => s.push_str(&format!(
+                "\n  `{path}` (generated from another config: {c})"
+            )),
+            None => s.push_str(&format!(
+                "\n  `{path}` (no tfroles signature on its first line)"
+            )),
+        }
+    }
+    s.push_str(
+        "\n  hint: move what you still need out of these files (tfroles will write the backend and provider blocks), \
+         or run `tfroles generate --take-over` to replace them, keeping each original as `<name>.tfroles-orig`",
+    );
+    s
+}

@@ -1,0 +1,268 @@
+//! A writer for the small subset of HCL tfroles generates, laid out exactly
+//! as `terraform fmt` (hclwrite's formatter) would lay it out.
+//!
+//! hcl-rs escapes strings; the layout is ours because hcl-rs's formatter
+//! does not align `=` the way hclwrite does. The rules, from hclwrite's
+//! `format.go`: two spaces of indent per level; consecutive lines of the form
+//! `name = value` whose value closes every bracket it opens form a run whose
+//! `=` signs sit one space after the longest name (width in characters); any
+//! other line (blank, block header, closing brace, `name = {` opening a
+//! multi-line value) ends the run.
+
+/// A value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A quoted string, escaped on output.
+    Str(String),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A one-line list: `["a", "b"]`.
+    List(Vec<Expr>),
+    /// A multi-line object, one `key = value` per line; `{}` when empty.
+    Object(Vec<(String, Expr)>),
+}
+
+/// One line-level element of a body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// `name = value`.
+    Attr(String, Expr),
+    /// `ident "label" { ... }`.
+    Block(Block),
+    /// An empty line.
+    Blank,
+}
+
+/// A block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// `terraform`, `backend`, `provider`, ...
+    pub ident: String,
+    /// Labels, quoted on output.
+    pub labels: Vec<String>,
+    /// The body.
+    pub items: Vec<Item>,
+}
+
+impl Block {
+    /// A block with no items yet.
+    pub fn new(ident: &str, labels: &[&str]) -> Self {
+        Block {
+            ident: ident.to_owned(),
+            labels: labels.iter().map(|s| (*s).to_owned()).collect(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Appends `name = value`.
+    pub fn attr(&mut self, name: &str, value: Expr) -> &mut Self {
+        self.items.push(Item::Attr(name.to_owned(), value));
+        self
+    }
+
+    /// Appends a nested block.
+    pub fn block(&mut self, block: Block) -> &mut Self {
+        self.items.push(Item::Block(block));
+        self
+    }
+
+    /// Appends an empty line.
+    pub fn blank(&mut self) -> &mut Self {
+        self.items.push(Item::Blank);
+        self
+    }
+}
+
+/// A string literal, quoted and escaped so that HCL reads back `s` exactly:
+/// quotes, backslashes and control characters escaped, and the template
+/// markers `${` and `%{` doubled to `$${` and `%%{`.
+pub fn quote(s: &str) -> String {
+    hcl::format::to_string(&hcl::Expression::String(s.to_owned()))
+        .expect("formatting a string expression into memory cannot fail")
+}
+
+/// An object key: bare when it is an identifier, else a quoted string.
+fn key(k: &str) -> String {
+    let ident = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ident { k.to_owned() } else { quote(k) }
+}
+
+fn is_single_line(e: &Expr) -> bool {
+    !matches!(e, Expr::Object(items) if !items.is_empty())
+}
+
+fn inline(e: &Expr) -> String {
+    match e {
+        Expr::Str(s) => quote(s),
+        Expr::Bool(b) => b.to_string(),
+        Expr::List(items) => {
+            let parts: Vec<String> = items.iter().map(inline).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Expr::Object(items) => {
+            debug_assert!(items.is_empty(), "non-empty objects are written multi-line");
+            "{}".to_owned()
+        }
+    }
+}
+
+/// Renders a sequence of top-level items (a file's body).
+pub fn render(items: &[Item]) -> String {
+    let mut out = String::new();
+    body(&mut out, items.iter().map(ItemRef::from).collect(), 0);
+    out
+}
+
+/// Items and object entries share the layout rules; this lets one function
+/// lay out both.
+enum ItemRef<'a> {
+    Attr(String, &'a Expr),
+    Block(&'a Block),
+    Blank,
+}
+
+impl<'a> From<&'a Item> for ItemRef<'a> {
+    fn from(item: &'a Item) -> Self {
+        match item {
+            Item::Attr(n, e) => ItemRef::Attr(n.clone(), e),
+            Item::Block(b) => ItemRef::Block(b),
+            Item::Blank => ItemRef::Blank,
+        }
+    }
+}
+
+fn body(out: &mut String, items: Vec<ItemRef>, level: usize) {
+    let indent = "  ".repeat(level);
+    let mut i = 0;
+    while i < items.len() {
+        match &items[i] {
+            ItemRef::Attr(_, e) if is_single_line(e) => {
+                // A run of single-line attributes: align their `=`.
+                let end = items[i..]
+                    .iter()
+                    .position(|it| !matches!(it, ItemRef::Attr(_, e) if is_single_line(e)))
+                    .map_or(items.len(), |p| i + p);
+                let width = items[i..end]
+                    .iter()
+                    .map(|it| match it {
+                        ItemRef::Attr(n, _) => n.chars().count(),
+                        _ => 0,
+                    })
+                    .max()
+                    .unwrap_or(0);
+                for it in &items[i..end] {
+                    if let ItemRef::Attr(n, e) = it {
+                        let pad = width - n.chars().count() + 1;
+                        out.push_str(&format!("{indent}{n}{}= {}\n", " ".repeat(pad), inline(e)));
+                    }
+                }
+                i = end;
+            }
+            ItemRef::Attr(n, Expr::Object(entries)) => {
+                out.push_str(&format!("{indent}{n} = {{\n"));
+                body(
+                    out,
+                    entries
+                        .iter()
+                        .map(|(k, v)| ItemRef::Attr(key(k), v))
+                        .collect(),
+                    level + 1,
+                );
+                out.push_str(&format!("{indent}}}\n"));
+                i += 1;
+            }
+            ItemRef::Attr(..) => unreachable!("single-line values are handled above"),
+            ItemRef::Block(b) => {
+                out.push_str(&indent);
+                out.push_str(&b.ident);
+                for l in &b.labels {
+                    out.push(' ');
+                    out.push_str(&quote(l));
+                }
+                out.push_str(" {\n");
+                body(out, b.items.iter().map(ItemRef::from).collect(), level + 1);
+                out.push_str(&format!("{indent}}}\n"));
+                i += 1;
+            }
+            ItemRef::Blank => {
+                out.push('\n');
+                i += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indoc::indoc;
+    use pretty_assertions::assert_eq;
+
+    fn s(v: &str) -> Expr {
+        Expr::Str(v.to_owned())
+    }
+
+    #[test]
+    fn aligns_runs_and_breaks_them_at_multiline_values_and_blocks() {
+        let mut inner = Block::new("assume_role", &[]);
+        inner
+            .attr("role_arn", s("arn"))
+            .attr("duration", s("1h"))
+            .attr(
+                "tags",
+                Expr::Object(vec![
+                    ("team".into(), s("api")),
+                    ("cost:center".into(), s("7")),
+                ]),
+            )
+            .attr("session_name", s("x"));
+        let mut p = Block::new("provider", &["aws"]);
+        p.attr("region", s("us-east-1"))
+            .attr("allowed_account_ids", Expr::List(vec![s("1"), s("2")]))
+            .blank()
+            .block(inner)
+            .attr("x", Expr::Bool(true));
+        assert_eq!(
+            render(&[Item::Block(p)]),
+            indoc! {r#"
+                provider "aws" {
+                  region              = "us-east-1"
+                  allowed_account_ids = ["1", "2"]
+
+                  assume_role {
+                    role_arn = "arn"
+                    duration = "1h"
+                    tags = {
+                      team          = "api"
+                      "cost:center" = "7"
+                    }
+                    session_name = "x"
+                  }
+                  x = true
+                }
+            "#}
+        );
+    }
+
+    #[test]
+    fn width_counts_characters_not_bytes() {
+        let mut b = Block::new("x", &[]);
+        b.attr(
+            "tags",
+            Expr::Object(vec![("é".into(), s("1")), ("ab".into(), s("2"))]),
+        );
+        assert_eq!(
+            render(&[Item::Block(b)]),
+            "x {\n  tags = {\n    \"é\" = \"1\"\n    ab  = \"2\"\n  }\n}\n"
+        );
+    }
+
+    #[test]
+    fn quotes_escape_template_markers_and_specials() {
+        assert_eq!(quote("a${b}%{c}"), r#""a$${b}%%{c}""#);
+        assert_eq!(quote("q\"\\\n\t"), r#""q\"\\\n\t""#);
+        assert_eq!(quote("é"), "\"é\"");
+    }
+}
