@@ -260,10 +260,15 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = exit_code(&e);
             // A closed stdout (`tfroles roles | head -1`) is not worth a message.
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().map(std::io::Error::kind)
+                    == Some(std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .and_then(serde_json::Error::io_error_kind)
+                        == Some(std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
             }
             let mut err = std::io::stderr().lock();
             if code == 1 {

@@ -1,0 +1,386 @@
+//! Golden fixtures: `fixtures/<case>/input/` (a tfroles.hcl and its tree)
+//! in, `fixtures/<case>/expected/` (every generated file) out.
+//!
+//! Each case is generated into a copy of its input and compared whole with
+//! the expected tree. Every expected file must also be byte-for-byte what
+//! `terraform fmt` would write, and must parse back, with hcl-rs and with
+//! HashiCorp's own parser, to the values the model holds.
+//!
+//! `UPDATE_FIXTURES=1 cargo test -p tfroles-hcl --test fixtures` rewrites
+//! the expected trees; review the diff before committing it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use tfroles_core::{Config, CredentialsMode, RoleSession, Stack};
+use tfroles_hcl::{AWS_CONFIG_PATH, PlanOptions, SIGNATURE_PREFIX};
+use tfroles_testsupport::{hcl2json_many, terraform_fmt_check, workspace_root};
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Every file below `root`, keyed by `/`-separated relative path.
+fn read_tree(root: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &entry.path(), out);
+            } else {
+                let rel = entry
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, fs::read_to_string(entry.path()).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if root.exists() {
+        walk(root, root, &mut out);
+    }
+    out
+}
+
+fn generated(tree: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    tree.iter()
+        .filter(|(_, c)| c.starts_with(SIGNATURE_PREFIX))
+        .map(|(p, c)| (p.clone(), c.clone()))
+        .collect()
+}
+
+fn run_generate(config_path: &Path) -> (Config, Vec<Stack>, tfroles_hcl::Summary) {
+    let config = Config::from_path(config_path).unwrap_or_else(|e| panic!("{e}"));
+    let dirs = tfroles_core::discover(&config.root).unwrap();
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let stacks = config.resolve(&paths).unwrap().stacks;
+    let files = tfroles_hcl::generate(&config, &stacks);
+    let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions::default()).unwrap();
+    let summary = plan.apply().unwrap();
+    (config, stacks, summary)
+}
+
+fn session_values(s: &RoleSession) -> Value {
+    let mut v = json!({
+        "role_arn": s.arn.as_str(),
+        "session_name": s.session_name.as_str(),
+        "duration": s.duration.to_string(),
+    });
+    if let Some(x) = &s.external_id {
+        v["external_id"] = json!(x.as_str());
+    }
+    if let Some(x) = &s.source_identity {
+        v["source_identity"] = json!(x.as_str());
+    }
+    if !s.tags.is_empty() {
+        v["tags"] = s
+            .tags
+            .iter()
+            .map(|(k, v)| (k.to_owned(), json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    v
+}
+
+fn up(dir: &str) -> String {
+    "../".repeat(dir.split('/').count())
+}
+
+/// What the backend block must say, built from the model alone.
+fn intended_backend(config: &Config, stack: &Stack) -> Value {
+    let st = &config.state;
+    let mut v = json!({
+        "bucket": st.bucket.as_str(),
+        "key": stack.state_key,
+        "region": st.region.as_str(),
+        "encrypt": st.encrypt,
+        "use_lockfile": st.use_lockfile,
+    });
+    if let Some(x) = &st.dynamodb_table {
+        v["dynamodb_table"] = json!(x);
+    }
+    if let Some(x) = &st.kms_key_id {
+        v["kms_key_id"] = json!(x);
+    }
+    if let Some(x) = &st.workspace_key_prefix {
+        v["workspace_key_prefix"] = json!(x.as_str());
+    }
+    let session = config.state_session();
+    match config.defaults.credentials {
+        CredentialsMode::AssumeRole => v["assume_role"] = session_values(&session),
+        CredentialsMode::Profile => {
+            v["profile"] = json!(format!("tfroles-{}-{}", session.role, session.account));
+            v["shared_config_files"] =
+                json!([format!("{}{AWS_CONFIG_PATH}", up(stack.path.as_str()))]);
+        }
+    }
+    v
+}
+
+/// What each provider block must say, built from the model alone.
+fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
+    stack
+        .providers
+        .iter()
+        .map(|p| {
+            let mut v = json!({
+                "region": p.region.as_str(),
+                "allowed_account_ids": p.allowed_account_ids.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+            });
+            if let Some(a) = &p.alias {
+                v["alias"] = json!(a.as_str());
+            }
+            match config.defaults.credentials {
+                CredentialsMode::AssumeRole => v["assume_role"] = session_values(&p.session),
+                CredentialsMode::Profile => {
+                    v["profile"] = json!(format!("tfroles-{}-{}", p.session.role, p.session.account));
+                    v["shared_config_files"] = json!([format!("{}{AWS_CONFIG_PATH}", up(stack.path.as_str()))]);
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+fn as_list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+/// hcl2json gives every block as an array of bodies; the model's view has
+/// one object per block. Only `assume_role` is a block among the values.
+fn unwrap_blocks(mut v: Value) -> Value {
+    if let Some(Value::Array(items)) = v.get("assume_role") {
+        assert_eq!(items.len(), 1, "one assume_role block");
+        let inner = items[0].clone();
+        v["assume_role"] = inner;
+    }
+    v
+}
+
+/// hcl2json answers in HCL's JSON syntax, where every string is a template:
+/// a literal `${` or `%{` comes back escaped as `$${` / `%%{`. Reading it the
+/// way terraform reads JSON configuration undoes that.
+fn unescape_templates(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.replace("$${", "${").replace("%%{", "%{")),
+        Value::Array(items) => Value::Array(items.into_iter().map(unescape_templates).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, unescape_templates(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn check_case(case: &str) {
+    let dir = workspace_root().join("fixtures").join(case);
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("repo");
+    copy_tree(&dir.join("input"), &work);
+    let before = read_tree(&work);
+
+    let (config, stacks, summary) = run_generate(&work.join("tfroles.hcl"));
+    let after = read_tree(&work);
+    let actual = generated(&after);
+    assert_eq!(
+        summary.written,
+        actual.len(),
+        "{case}: every generated file was written once"
+    );
+
+    // Nothing but generated files changed; hand-written files are untouched.
+    for (path, contents) in &before {
+        if !contents.starts_with(SIGNATURE_PREFIX) {
+            assert_eq!(
+                after.get(path),
+                Some(contents),
+                "{case}: {path} must be untouched"
+            );
+        }
+    }
+
+    let expected_dir = dir.join("expected");
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        let _ = fs::remove_dir_all(&expected_dir);
+        for (path, contents) in &actual {
+            let dest = expected_dir.join(path);
+            fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            fs::write(dest, contents).unwrap();
+        }
+    }
+    let expected = read_tree(&expected_dir);
+    assert!(
+        !expected.is_empty(),
+        "{case}: no expected files; run with UPDATE_FIXTURES=1"
+    );
+    assert_eq!(
+        actual, expected,
+        "{case}: generated files differ from fixtures/{case}/expected"
+    );
+
+    // A second run changes nothing.
+    let (_, _, again) = run_generate(&work.join("tfroles.hcl"));
+    assert_eq!(
+        (again.written, again.removed),
+        (0, 0),
+        "{case}: second run must be a no-op"
+    );
+
+    // terraform fmt agrees with every byte.
+    terraform_fmt_check(&expected_dir);
+
+    // Both parsers read back what the model says.
+    let tf_files: Vec<(String, String)> = expected
+        .iter()
+        .filter(|(p, _)| p.ends_with(".tf"))
+        .map(|(p, c)| (p.clone(), c.clone()))
+        .collect();
+    let parsed_hcl2json = hcl2json_many(&tf_files);
+    let by_path: BTreeMap<&str, (&str, &Value)> = tf_files
+        .iter()
+        .zip(&parsed_hcl2json)
+        .map(|((p, c), v)| (p.as_str(), (c.as_str(), v)))
+        .collect();
+    for stack in &stacks {
+        let backend_path = format!("{}/{}", stack.path, config.defaults.backend_file);
+        let providers_path = format!("{}/{}", stack.path, config.defaults.providers_file);
+        let (text, hj) = by_path[backend_path.as_str()];
+        let want = intended_backend(&config, stack);
+        let hr: Value = hcl::from_str(text).unwrap();
+        assert_eq!(
+            hr["terraform"]["backend"]["s3"], want,
+            "{case}: hcl-rs reading {backend_path}"
+        );
+        assert_eq!(
+            unescape_templates(hj["terraform"][0]["backend"]["s3"][0].clone()),
+            want,
+            "{case}: hcl2json reading {backend_path}"
+        );
+
+        let (text, hj) = by_path[providers_path.as_str()];
+        let want = intended_providers(&config, stack);
+        let hr: Value = hcl::from_str(text).unwrap();
+        assert_eq!(
+            as_list(&hr["provider"]["aws"]),
+            want,
+            "{case}: hcl-rs reading {providers_path}"
+        );
+        let hj: Vec<Value> = as_list(&hj["provider"]["aws"])
+            .into_iter()
+            .map(unwrap_blocks)
+            .map(unescape_templates)
+            .collect();
+        assert_eq!(hj, want, "{case}: hcl2json reading {providers_path}");
+    }
+
+    // The AWS config file of the profile mode names every profile used.
+    if config.defaults.credentials == CredentialsMode::Profile {
+        let aws = &expected[AWS_CONFIG_PATH];
+        let mut used: Vec<String> = stacks
+            .iter()
+            .flat_map(|s| {
+                s.providers
+                    .iter()
+                    .map(|p| format!("tfroles-{}-{}", p.session.role, p.session.account))
+            })
+            .collect();
+        let st = config.state_session();
+        used.push(format!("tfroles-{}-{}", st.role, st.account));
+        for name in used {
+            assert!(
+                aws.contains(&format!("[profile {name}]\n")),
+                "{case}: {name} in {AWS_CONFIG_PATH}"
+            );
+        }
+    } else {
+        assert!(!expected.contains_key(AWS_CONFIG_PATH));
+    }
+}
+
+macro_rules! cases {
+    ($($name:ident => $dir:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check_case($dir);
+            }
+        )*
+
+        /// Every directory under fixtures/ is one of the cases above.
+        #[test]
+        fn every_fixture_directory_is_tested() {
+            let listed: Vec<&str> = vec![$($dir),*];
+            let mut found: Vec<String> = fs::read_dir(workspace_root().join("fixtures"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| workspace_root().join("fixtures").join(n).join("input/tfroles.hcl").exists())
+                .collect();
+            found.sort();
+            let mut listed: Vec<String> = listed.into_iter().map(String::from).collect();
+            listed.sort();
+            assert_eq!(found, listed);
+        }
+    };
+}
+
+cases! {
+    example => "example",
+    profile => "profile",
+    partition_us_gov => "partition-us-gov",
+    partition_cn => "partition-cn",
+    dynamodb_kms => "dynamodb-kms",
+    globs => "globs",
+    strings => "strings",
+}
+
+#[test]
+fn globs_case_resolves_as_documented() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("repo");
+    copy_tree(&workspace_root().join("fixtures/globs/input"), &work);
+    let (config, stacks, _) = run_generate(&work.join("tfroles.hcl"));
+    let got: Vec<(String, &str)> = stacks
+        .iter()
+        .map(|s| (s.path.to_string(), config.stacks[s.block].pattern.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("qa/api".to_owned(), "qa/**"),
+            ("qa/services/special".to_owned(), "qa/services/special"),
+            ("qa/services/worker".to_owned(), "qa/**"),
+            ("shared/dns".to_owned(), "shared/*"),
+            (
+                "shared/new-stack/us-west-2".to_owned(),
+                "shared/new-stack/us-west-2"
+            ),
+        ]
+    );
+    // The stale file of the retired stack is gone; its hand-written neighbour stays.
+    assert!(!work.join("retired/backend.tf").exists());
+    assert!(work.join("retired/main.tf").exists());
+    // Hidden directories and modules below a `*` match are left alone.
+    assert!(!work.join(".hidden/stack/backend.tf").exists());
+    assert!(!work.join("shared/dns/modules/zone/backend.tf").exists());
+    let _: PathBuf = work;
+}
