@@ -236,9 +236,17 @@ impl Config {
                 location: Some(e.loc),
                 block: None,
                 attribute: None,
-                message: format!("this is not valid HCL: {}", e.message),
+                message: if e.at_end {
+                    format!("this is not valid HCL: the file ends too early: {}", e.message)
+                } else {
+                    format!("this is not valid HCL: {}", e.message)
+                },
                 allowed: None,
-                hint: Some("tfroles.hcl is HCL, like Terraform files: `name = \"value\"` attributes inside `kind \"label\" { ... }` blocks".into()),
+                hint: Some(if e.at_end {
+                    "a block, list, object or string is not closed: check for a missing `}`, `]` or `\"`".into()
+                } else {
+                    "tfroles.hcl is HCL, like Terraform files: `name = \"value\"` attributes inside `kind \"label\" { ... }` blocks".into()
+                }),
             }]))
         })?;
         validate(&body, file, root)
@@ -371,6 +379,12 @@ impl Config {
     }
 }
 
+/// " (first on line N)" for a duplicate, when the first has a location.
+fn first_on(loc: Option<Location>) -> String {
+    loc.map(|l| format!(" (first on line {})", l.line))
+        .unwrap_or_default()
+}
+
 fn list(names: &[&str]) -> String {
     if names.is_empty() {
         return "(none defined)".into();
@@ -396,6 +410,9 @@ pub(crate) fn did_you_mean(name: &str, candidates: &[&str]) -> Option<String> {
 struct Validator<'a> {
     file: &'a Path,
     errors: Vec<Diagnostic>,
+    /// Accounts whose block is invalid (already reported): references to
+    /// them are not reported again as "no such account".
+    broken_accounts: BTreeSet<String>,
 }
 
 /// One block's attributes, for typed access with errors that name the block.
@@ -449,10 +466,14 @@ impl Validator<'_> {
             let name = a.name.value.as_str();
             if !attrs.contains(&name) {
                 let (allowed, hint) = if attrs.is_empty() {
-                    (
-                        format!("only blocks here: {}", list(blocks)),
-                        Some("attributes go inside a block".to_owned()),
-                    )
+                    let hint = if desc.is_none() && DEFAULTS_ATTRS.contains(&name) {
+                        format!(
+                            "attributes go inside a block; a default for every block goes in `defaults {{ {name} = ... }}`"
+                        )
+                    } else {
+                        "attributes go inside a block".to_owned()
+                    };
+                    (format!("only blocks here: {}", list(blocks)), Some(hint))
                 } else {
                     (list(attrs), did_you_mean(name, attrs))
                 };
@@ -494,7 +515,7 @@ impl Validator<'_> {
         }
     }
 
-    fn labels(&mut self, b: &RawBlock, n: usize, what: &str) -> bool {
+    fn labels(&mut self, parent: Option<&str>, b: &RawBlock, n: usize, what: &str) -> bool {
         if b.labels.len() == n {
             return true;
         }
@@ -502,12 +523,21 @@ impl Validator<'_> {
             0 => format!("`{} {{ ... }}`", b.ident),
             _ => format!("`{} \"{what}\" {{ ... }}`", b.ident),
         };
+        let desc = match parent {
+            Some(p) => format!("{p} > {}", b.describe()),
+            None => b.describe(),
+        };
         self.push(
             b.loc,
-            Some(&b.describe()),
+            Some(&desc),
             None,
             format!(
-                "a `{}` block takes {} label{}, not {}",
+                "{} `{}` block takes {} label{}, not {}",
+                if b.ident.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                },
                 b.ident,
                 n,
                 if n == 1 { "" } else { "s" },
@@ -546,12 +576,23 @@ impl Validator<'_> {
         got: &Value,
     ) {
         let hint = match got {
+            Value::Unsupported(raw::HEREDOC) => {
+                Some("write the value as a quoted string on one line".to_owned())
+            }
             Value::Unsupported(_) => Some(
                 "tfroles.hcl takes literal values only; it is read before terraform runs, so there are no variables or functions".to_owned(),
             ),
             Value::Num(_) if want == "a string" => Some("quote it".to_owned()),
             Value::Str(s) if want == "a bool" && (s == "true" || s == "false") => {
                 Some(format!("write {s} without quotes"))
+            }
+            Value::Null => Some(format!("to leave `{name}` unset, leave it out")),
+            Value::List(_)
+                if want == "a string"
+                    && name == "account"
+                    && f.desc.as_deref().is_some_and(|d| d.starts_with("role ")) =>
+            {
+                Some("for a role in several accounts, write `accounts = [...]`".to_owned())
             }
             _ => None,
         };
@@ -624,7 +665,7 @@ impl Validator<'_> {
                 let mut out = Vec::new();
                 let mut ok = true;
                 for (k, v) in items {
-                    if let Value::Unsupported(_) = v.value {
+                    if v.value == raw::COMPUTED_KEY {
                         self.type_error(f, name, k.loc, "a string key", &v.value);
                         ok = false;
                         continue;
@@ -665,6 +706,9 @@ impl Validator<'_> {
     ) -> Option<&'n str> {
         if let Some(n) = names.iter().find(|n| **n == r.value) {
             return Some(n);
+        }
+        if kind == "account" && self.broken_accounts.contains(&r.value) {
+            return None;
         }
         let hint = did_you_mean(&r.value, names)
             .or_else(|| Some(format!("define it with `{kind} \"{}\" {{ ... }}`", r.value)));
@@ -721,6 +765,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
     let mut v = Validator {
         file,
         errors: Vec::new(),
+        broken_accounts: BTreeSet::new(),
     };
     v.schema(None, body, &[], TOP_BLOCKS);
 
@@ -744,13 +789,16 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             extra.loc,
             Some("defaults"),
             None,
-            "there is more than one `defaults` block".into(),
+            format!(
+                "there is more than one `defaults` block{}",
+                first_on(defaults_blocks[0].loc)
+            ),
             None,
             Some("merge them into one".into()),
         );
     }
     if let Some(b) = defaults_blocks.first() {
-        if v.labels(b, 0, "") {
+        if v.labels(None, b, 0, "") {
             let f = Fields {
                 desc: Some(b.describe()),
                 body: &b.body,
@@ -776,19 +824,18 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 defaults.partition = x;
             }
             if defaults.backend_file == defaults.providers_file {
-                let loc = f
-                    .attr("providers_file")
-                    .or(f.attr("backend_file"))
-                    .map(|a| a.value.loc)
-                    .unwrap_or(b.loc);
+                // Name the attribute that was set (the other is its default).
+                let (attr, other) = if f.attr("providers_file").is_some() {
+                    ("providers_file", "backend_file")
+                } else {
+                    ("backend_file", "providers_file")
+                };
+                let loc = f.attr(attr).map(|a| a.value.loc).unwrap_or(b.loc);
                 v.push(
                     loc,
                     Some("defaults"),
-                    Some("providers_file"),
-                    format!(
-                        "is the same file as `backend_file` ({})",
-                        defaults.backend_file
-                    ),
+                    Some(attr),
+                    format!("is the same file as `{other}` ({})", defaults.backend_file),
                     Some("two different file names".into()),
                     None,
                 );
@@ -796,11 +843,22 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         }
     }
 
+    // A region written in `defaults` but invalid is reported there, not again
+    // as a missing region in every block that would inherit it.
+    let defaults_region_written = defaults_blocks
+        .iter()
+        .any(|b| b.body.attrs.iter().any(|a| a.name.value == "region"));
+
     // accounts
     let mut accounts: Vec<Account> = Vec::new();
+    // Every account label written, valid or not, with where it was first.
+    let mut account_labels: Vec<(String, Option<Location>)> = Vec::new();
     let mut account_ids: BTreeMap<String, String> = BTreeMap::new();
     for b in body.blocks.iter().filter(|b| b.ident == "account") {
-        if !v.labels(b, 1, "NAME") {
+        if !v.labels(None, b, 1, "NAME") {
+            if let Some(l) = b.labels.first() {
+                v.broken_accounts.insert(l.clone());
+            }
             continue;
         }
         let desc = b.describe();
@@ -825,19 +883,22 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             );
         }
         let id: Option<AccountId> = v.parse(&f, "id");
-        if let Some(name) = &name {
-            if accounts.iter().any(|a| &a.name == name) {
-                v.push(
-                    b.loc,
-                    Some(&desc),
-                    None,
-                    format!("account `{name}` is defined twice"),
-                    None,
-                    Some("account names must be unique; remove or rename one".into()),
-                );
-                continue;
-            }
+        if let Some((_, first)) = account_labels.iter().find(|(l, _)| *l == b.labels[0]) {
+            v.push(
+                b.loc,
+                Some(&desc),
+                None,
+                format!(
+                    "account `{}` is defined twice{}",
+                    b.labels[0],
+                    first_on(*first)
+                ),
+                None,
+                Some("account names must be unique; remove or rename one".into()),
+            );
+            continue;
         }
+        account_labels.push((b.labels[0].clone(), b.loc));
         if let (Some(name), Some(id)) = (name, id) {
             if let Some(other) = account_ids.get(id.as_str()) {
                 let loc = f.attr("id").map(|a| a.value.loc).unwrap_or(b.loc);
@@ -856,14 +917,24 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         }
     }
     let account_names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+    for (label, _) in &account_labels {
+        if !account_names.contains(&label.as_str()) {
+            v.broken_accounts.insert(label.clone());
+        }
+    }
 
     // roles
     let mut roles: Vec<Role> = Vec::new();
     // Roles whose block was invalid still count as defined, so one mistake
     // does not cascade into "no such role" errors everywhere it is used.
     let mut defined_roles: Vec<String> = Vec::new();
+    let mut role_locs: Vec<Option<Location>> = Vec::new();
+    // Labels of role blocks with the wrong number of labels: also not
+    // reported again where they are used.
+    let mut mislabelled_roles: Vec<String> = Vec::new();
     for b in body.blocks.iter().filter(|b| b.ident == "role") {
-        if !v.labels(b, 1, "NAME") {
+        if !v.labels(None, b, 1, "NAME") {
+            mislabelled_roles.extend(b.labels.first().cloned());
             continue;
         }
         let desc = b.describe();
@@ -880,11 +951,12 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 None
             }
         };
-        if defined_roles.contains(&b.labels[0]) {
-            v.push(b.loc, Some(&desc), None, format!("role `{}` is defined twice", b.labels[0]), None, Some("to have the role in several accounts, list them in one block: `accounts = [\"qa\", \"production\"]`".into()));
+        if let Some(i) = defined_roles.iter().position(|r| *r == b.labels[0]) {
+            v.push(b.loc, Some(&desc), None, format!("role `{}` is defined twice{}", b.labels[0], first_on(role_locs[i])), None, Some("to have the role in several accounts, list them in one block: `accounts = [\"qa\", \"production\"]`".into()));
             continue;
         }
         defined_roles.push(b.labels[0].clone());
+        role_locs.push(b.loc);
         let mut role_accounts = Vec::new();
         match (f.attr("account"), f.attr("accounts")) {
             (Some(a), Some(_)) => v.push(a.name.loc, Some(&desc), None, "sets both `account` and `accounts`".into(), Some("one of them: `account = \"NAME\"` or `accounts = [\"NAME\", ...]`".into()), None),
@@ -943,7 +1015,12 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             });
         }
     }
-    let role_names: Vec<&str> = defined_roles.iter().map(String::as_str).collect();
+    let mut role_names: Vec<&str> = defined_roles.iter().map(String::as_str).collect();
+    for r in &mislabelled_roles {
+        if !role_names.contains(&r.as_str()) {
+            role_names.push(r);
+        }
+    }
     let role_in_account = |v: &mut Validator,
                            f: &Fields,
                            attr: &str,
@@ -965,7 +1042,10 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             extra.loc,
             Some("state"),
             None,
-            "there is more than one `state` block".into(),
+            format!(
+                "there is more than one `state` block{}",
+                first_on(state_blocks[0].loc)
+            ),
             None,
             Some("all stacks share one state backend; merge them".into()),
         );
@@ -980,7 +1060,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             Some("one `state { account = ..., bucket = ..., role = ... }` block".into()),
             Some("it describes the S3 bucket holding terraform state; see docs/config.md".into()),
         ),
-        Some(b) if v.labels(b, 0, "") => {
+        Some(b) if v.labels(None, b, 0, "") => {
             let desc = "state".to_owned();
             let f = Fields {
                 desc: Some(desc.clone()),
@@ -1010,7 +1090,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             }
             let bucket: Option<BucketName> = v.parse(&f, "bucket");
             let region = v.parse::<Region>(&f, "region").or(defaults.region.clone());
-            if region.is_none() && f.attr("region").is_none() {
+            if region.is_none() && f.attr("region").is_none() && !defaults_region_written {
                 v.missing(b.loc, &desc, "region", "the bucket's region, like `region = \"us-east-1\"` (or set `region` in `defaults`)");
             }
             let key_prefix = v.parse(&f, "key_prefix");
@@ -1050,9 +1130,10 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 }
                 ok.then_some(k.value)
             });
-            if !use_lockfile && dynamodb_table.is_none() {
+            // An invalid `dynamodb_table` is reported above; not again here.
+            if !use_lockfile && f.attr("dynamodb_table").is_none() {
                 if let Some(a) = f.attr("use_lockfile") {
-                    v.push(a.value.loc, Some(&desc), Some("use_lockfile"), "turns off locking: with neither `use_lockfile` nor `dynamodb_table`, parallel runs can corrupt state".into(), Some("`use_lockfile = true` (the default), or a `dynamodb_table`".into()), Some("S3-native locking is GA since terraform 1.11; keep `use_lockfile = true`".into()));
+                    v.push(a.value.loc, Some(&desc), Some("use_lockfile"), "`false` turns off state locking, as there is no `dynamodb_table`: parallel runs could corrupt the state".into(), Some("`use_lockfile = true` (the default), or a `dynamodb_table`".into()), Some("S3-native locking is GA since terraform 1.11; keep `use_lockfile = true`".into()));
                 }
             }
             if let (Some(account), Some(bucket), Some(region), Some(role)) =
@@ -1077,9 +1158,9 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
 
     // stacks
     let mut stacks: Vec<StackSpec> = Vec::new();
-    let mut stack_labels: BTreeSet<String> = BTreeSet::new();
+    let mut stack_labels: BTreeMap<String, Option<Location>> = BTreeMap::new();
     for b in body.blocks.iter().filter(|b| b.ident == "stack") {
-        if !v.labels(b, 1, "PATH") {
+        if !v.labels(None, b, 1, "PATH") {
             continue;
         }
         let desc = b.describe();
@@ -1096,15 +1177,21 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 None
             }
         };
-        if !stack_labels.insert(b.labels[0].clone()) {
+        if let Some(first) = stack_labels.get(&b.labels[0]) {
             v.push(
                 b.loc,
                 Some(&desc),
                 None,
-                format!("stack `{}` is defined twice", b.labels[0]),
+                format!(
+                    "stack `{}` is defined twice{}",
+                    b.labels[0],
+                    first_on(*first)
+                ),
                 None,
                 Some("merge the two blocks".into()),
             );
+        } else {
+            stack_labels.insert(b.labels[0].clone(), b.loc);
         }
         for req in ["account", "role"] {
             if f.attr(req).is_none() {
@@ -1133,7 +1220,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             role_in_account(&mut v, &f, "role", rr.loc, r, a);
         }
         let region: Option<Region> = v.parse(&f, "region");
-        if region.is_none() && defaults.region.is_none() && f.attr("region").is_none() {
+        if f.attr("region").is_none() && defaults.region.is_none() && !defaults_region_written {
             v.missing(
                 b.loc,
                 &desc,
@@ -1148,6 +1235,8 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                         Some(a.id.clone())
                     } else if let Ok(id) = r.value.parse::<AccountId>() {
                         Some(id)
+                    } else if v.broken_accounts.contains(&r.value) {
+                        None
                     } else {
                         let hint = did_you_mean(&r.value, &account_names);
                         v.push(
@@ -1170,8 +1259,9 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 .collect::<Vec<_>>()
         });
         let mut providers: Vec<ProviderSpec> = Vec::new();
+        let mut provider_locs: Vec<Option<Location>> = Vec::new();
         for p in b.body.blocks.iter().filter(|p| p.ident == "provider") {
-            if !v.labels(p, 1, "ALIAS") {
+            if !v.labels(Some(&desc), p, 1, "ALIAS") {
                 continue;
             }
             let pdesc = format!("{desc} > {}", p.describe());
@@ -1195,14 +1285,17 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 }
             };
             if let Some(alias) = &alias {
-                if providers.iter().any(|q| &q.alias == alias) {
+                if let Some(i) = providers.iter().position(|q| &q.alias == alias) {
                     v.push(
                         p.loc,
                         Some(&pdesc),
                         None,
-                        format!("provider alias `{alias}` is used twice in this stack"),
+                        format!(
+                            "provider alias `{alias}` is used twice in this stack{}",
+                            first_on(provider_locs[i])
+                        ),
                         None,
-                        None,
+                        Some("give each provider block its own alias".into()),
                     );
                     continue;
                 }
@@ -1235,6 +1328,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 role_in_account(&mut v, &pf, attr, loc, r, a);
             }
             if let Some(alias) = alias {
+                provider_locs.push(p.loc);
                 providers.push(ProviderSpec {
                     alias,
                     region,

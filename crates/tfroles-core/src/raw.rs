@@ -38,6 +38,14 @@ impl Value {
     }
 }
 
+/// What a heredoc becomes: even without interpolation it is not read as a
+/// plain string (its indentation and final newline would be surprising).
+pub(crate) const HEREDOC: &str = "a heredoc";
+
+/// What a computed object key (`{ (var.k) = "v" }`) becomes: its value is
+/// replaced by this, so it is reported as unsupported.
+pub(crate) const COMPUTED_KEY: Value = Value::Unsupported("an expression as an object key");
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Located<T> {
     pub value: T,
@@ -129,17 +137,33 @@ impl<'a> LineIndex<'a> {
 pub(crate) struct ParseError {
     pub loc: Location,
     pub message: String,
+    /// The parser ran out of input: something opened was never closed.
+    pub at_end: bool,
 }
 
 pub(crate) fn parse(text: &str) -> Result<RawBody, ParseError> {
-    let body = hcl_edit::parser::parse_body(text).map_err(|e| ParseError {
-        loc: Location {
-            line: e.location().line(),
-            column: e.location().column(),
-        },
-        message: e.message().to_owned(),
-    })?;
     let index = LineIndex::new(text);
+    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+        // hcl-edit clamps the offset to the last byte and reports input that
+        // ended early as one column past it, which after a final newline is
+        // a column the line does not have. Locate it ourselves: at the end of
+        // the last non-blank text, where the missing `}` or `"` belongs.
+        let offset = e.location().offset();
+        let at_end = !text.is_empty()
+            && offset + 1 >= text.len()
+            && (!text.is_char_boundary(offset)
+                || e.location().column() > index.locate(offset).column);
+        let loc = if at_end {
+            index.locate(text.trim_end().len())
+        } else {
+            index.locate(offset)
+        };
+        ParseError {
+            loc,
+            message: e.message().to_owned(),
+            at_end,
+        }
+    })?;
     Ok(convert_body(&body, &index))
 }
 
@@ -215,7 +239,7 @@ fn convert_expr(expr: &Expression, index: &LineIndex) -> Located<Value> {
                                 loc: key.loc,
                             },
                             Located {
-                                value: Value::Unsupported("an expression as an object key"),
+                                value: COMPUTED_KEY,
                                 loc: key.loc,
                             },
                         ),
@@ -223,9 +247,10 @@ fn convert_expr(expr: &Expression, index: &LineIndex) -> Located<Value> {
                 })
                 .collect(),
         ),
-        Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => {
+        Expression::StringTemplate(_) => {
             Value::Unsupported("a template with interpolation or directives")
         }
+        Expression::HeredocTemplate(_) => Value::Unsupported(HEREDOC),
         Expression::Variable(_) | Expression::Traversal(_) => Value::Unsupported("a reference"),
         Expression::FuncCall(_) => Value::Unsupported("a function call"),
         _ => Value::Unsupported("an expression"),

@@ -250,6 +250,28 @@ impl Config {
                 }
             }
         }
+        // Directories that differ only in Unicode normal form get one key.
+        let mut keys: std::collections::HashMap<&str, &StackPath> =
+            std::collections::HashMap::new();
+        for s in &stacks {
+            if let Some(other) = keys.insert(&s.state_key, &s.path) {
+                errors.push(Diagnostic {
+                    file: self.file.clone(),
+                    location: self.stacks[s.block].loc,
+                    block: Some(self.stacks[s.block].describe()),
+                    attribute: None,
+                    message: format!(
+                        "directories `{other}` and `{}` would share the state key `{}`",
+                        s.path, s.state_key
+                    ),
+                    allowed: Some("one state key per stack".into()),
+                    hint: Some(
+                        "the names differ only in Unicode normalisation; rename one directory"
+                            .into(),
+                    ),
+                });
+            }
+        }
         if !errors.is_empty() {
             return Err(Error::Invalid(Diagnostics(errors)));
         }
@@ -308,10 +330,12 @@ impl Config {
                 session,
             });
         }
-        let state_key = match &self.state.key_prefix {
+        // The directory name may be in any normal form (macOS writes NFD);
+        // terraform will read the key in NFC, so that is the key.
+        let state_key = crate::types::nfc(&match &self.state.key_prefix {
             Some(prefix) => format!("{prefix}/{path}/terraform.tfstate"),
             None => format!("{path}/terraform.tfstate"),
-        };
+        });
         Stack {
             path,
             block,

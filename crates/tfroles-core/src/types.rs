@@ -53,6 +53,12 @@ fn q(value: &str) -> String {
     format!("{value:?}")
 }
 
+/// Unicode NFC, the form HCL gives every string literal it reads.
+pub(crate) fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect()
+}
+
 /// AWS's `\w` in IAM and STS patterns is ASCII only.
 fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
@@ -191,10 +197,19 @@ impl FromStr for IamPath {
         if ok {
             Ok(IamPath(s.to_owned()))
         } else {
-            Err(InvalidValue::new(
+            let err = InvalidValue::new(
                 format!("{} is not a valid IAM path", q(s)),
                 "`/`, or segments of printable ASCII that start and end with `/` (like `/terraform/`), at most 512 characters",
-            ))
+            );
+            // `terraform/` or `/terraform`: say what was probably meant.
+            let fixed = format!("/{}/", s.trim_matches('/'));
+            Err(
+                if fixed != s && fixed != "//" && fixed.parse::<IamPath>().is_ok() {
+                    err.hint(format!("write {}", q(&fixed)))
+                } else {
+                    err
+                },
+            )
         }
     }
 }
@@ -286,10 +301,16 @@ impl FromStr for Region {
         if ok {
             Ok(Region(s.to_owned()))
         } else {
-            Err(InvalidValue::new(
+            let err = InvalidValue::new(
                 format!("{} is not an AWS region", q(s)),
                 "a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`",
-            ))
+            );
+            let lower = s.to_ascii_lowercase();
+            Err(if lower != s && lower.parse::<Region>().is_ok() {
+                err.hint(format!("region names are lowercase: write {}", q(&lower)))
+            } else {
+                err
+            })
         }
     }
 }
@@ -312,11 +333,11 @@ impl FromStr for BucketName {
         if !(3..=63).contains(&s.len()) {
             return bad("wrong length");
         }
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        if let Some(c) = s
+            .chars()
+            .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'))
         {
-            return bad("it has a character S3 does not allow");
+            return bad(&format!("it has {c:?}, which S3 does not allow"));
         }
         let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
         if !edge(s.as_bytes()[0]) || !edge(s.as_bytes()[s.len() - 1]) {
@@ -417,7 +438,9 @@ impl FromStr for KeyPrefix {
                 "at most 512 characters, no control characters",
             ));
         }
-        Ok(KeyPrefix(s.to_owned()))
+        // Terraform reads string literals in NFC; keeping the model in NFC
+        // makes the key tfroles computes the key terraform uses.
+        Ok(KeyPrefix(nfc(s)))
     }
 }
 
@@ -639,8 +662,15 @@ impl serde::Serialize for Duration {
 /// Session tags passed to AssumeRole, validated by STS's limits: at most 50,
 /// keys 1-128 and values 0-256 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`,
 /// keys unique regardless of case. Kept in the order written.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SessionTags(Vec<(String, String)>);
+
+impl serde::Serialize for SessionTags {
+    /// As an object, the way the tags are written in HCL and JSON policies.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
 
 impl SessionTags {
     /// Validates a list of tags.
@@ -686,7 +716,9 @@ impl SessionTags {
             }
             seen.push(lower);
         }
-        Ok(SessionTags(tags))
+        Ok(SessionTags(
+            tags.into_iter().map(|(k, v)| (nfc(&k), nfc(&v))).collect(),
+        ))
     }
 
     /// The tags, in the order written.

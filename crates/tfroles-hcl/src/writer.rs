@@ -5,9 +5,9 @@
 //! does not align `=` the way hclwrite does. The rules, from hclwrite's
 //! `format.go`: two spaces of indent per level; consecutive lines of the form
 //! `name = value` whose value closes every bracket it opens form a run whose
-//! `=` signs sit one space after the longest name (width in characters); any
+//! `=` signs sit one space after the longest name; any
 //! other line (blank, block header, closing brace, `name = {` opening a
-//! multi-line value) ends the run.
+//! multi-line value) ends the run. Width is counted in grapheme clusters.
 
 /// A value.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,12 +73,39 @@ impl Block {
     }
 }
 
-/// A string literal, quoted and escaped so that HCL reads back `s` exactly:
-/// quotes, backslashes and control characters escaped, and the template
-/// markers `${` and `%{` doubled to `$${` and `%%{`.
+/// A string literal, quoted and escaped so that terraform reads back `s`
+/// exactly: quotes, backslashes and control characters escaped, every `${`
+/// and `%{` written `$${` and `%%{`, and the text in Unicode NFC, since HCL
+/// normalises string literals to NFC when it reads them.
+///
+/// hcl-rs has an escaper, but it takes a `$${` already in the input for an
+/// escape and leaves it alone, so `${a}$${b}` would read back as `${a}${b}`.
+/// The rule here has no such case: each `${` gains one `$`, whatever precedes it.
 pub fn quote(s: &str) -> String {
-    hcl::format::to_string(&hcl::Expression::String(s.to_owned()))
-        .expect("formatting a string expression into memory cannot fail")
+    use std::fmt::Write;
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.nfc().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// An object key: bare when it is an identifier, else a quoted string.
@@ -87,6 +114,17 @@ fn key(k: &str) -> String {
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ident { k.to_owned() } else { quote(k) }
+}
+
+/// How wide terraform fmt considers a name: hclwrite sums, token by token,
+/// the grapheme clusters of each token's text, so a quoted key counts its
+/// two quotes apart from the text between them.
+fn width(name: &str) -> usize {
+    use unicode_segmentation::UnicodeSegmentation;
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(inner) if name.len() >= 2 => 2 + inner.graphemes(true).count(),
+        _ => name.graphemes(true).count(),
+    }
 }
 
 fn is_single_line(e: &Expr) -> bool {
@@ -144,17 +182,17 @@ fn body(out: &mut String, items: Vec<ItemRef>, level: usize) {
                     .iter()
                     .position(|it| !matches!(it, ItemRef::Attr(_, e) if is_single_line(e)))
                     .map_or(items.len(), |p| i + p);
-                let width = items[i..end]
+                let widest = items[i..end]
                     .iter()
                     .map(|it| match it {
-                        ItemRef::Attr(n, _) => n.chars().count(),
+                        ItemRef::Attr(n, _) => width(n),
                         _ => 0,
                     })
                     .max()
                     .unwrap_or(0);
                 for it in &items[i..end] {
                     if let ItemRef::Attr(n, e) = it {
-                        let pad = width - n.chars().count() + 1;
+                        let pad = widest - width(n) + 1;
                         out.push_str(&format!("{indent}{n}{}= {}\n", " ".repeat(pad), inline(e)));
                     }
                 }
@@ -247,6 +285,18 @@ mod tests {
     }
 
     #[test]
+    fn width_counts_grapheme_clusters_like_hclwrite() {
+        // `ড` + nukta is two characters and one cluster; terraform fmt
+        // aligns it like any one-column key.
+        let mut b = Block::new("x", &[]);
+        b.attr("tags", Expr::Object(vec![("\u{9a1}\u{9bc}".into(), s("1")), ("\u{10740}".into(), s("2"))]));
+        assert_eq!(
+            render(&[Item::Block(b)]),
+            "x {\n  tags = {\n    \"\u{9a1}\u{9bc}\" = \"1\"\n    \"\u{10740}\" = \"2\"\n  }\n}\n"
+        );
+    }
+
+    #[test]
     fn width_counts_characters_not_bytes() {
         let mut b = Block::new("x", &[]);
         b.attr(
@@ -264,5 +314,7 @@ mod tests {
         assert_eq!(quote("a${b}%{c}"), r#""a$${b}%%{c}""#);
         assert_eq!(quote("q\"\\\n\t"), r#""q\"\\\n\t""#);
         assert_eq!(quote("é"), "\"é\"");
+        assert_eq!(quote("${a}$${b}"), r#""$${a}$$${b}""#);
+        assert_eq!(quote("e\u{301}\u{1}"), "\"\u{e9}\\u0001\"");
     }
 }
