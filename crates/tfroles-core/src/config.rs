@@ -658,7 +658,7 @@ impl Validator<'_> {
         }
     }
 
-    fn string_map(&mut self, f: &Fields, name: &str) -> Option<Vec<(String, String)>> {
+    fn string_map(&mut self, f: &Fields, name: &str) -> Option<Vec<(Located<String>, String)>> {
         let a = f.attr(name)?;
         match &a.value.value {
             Value::Map(items) => {
@@ -671,7 +671,7 @@ impl Validator<'_> {
                         continue;
                     }
                     match self.as_string(f, name, v) {
-                        Some(s) => out.push((k.value.clone(), s.value)),
+                        Some(s) => out.push((k.clone(), s.value)),
                         None => ok = false,
                     }
                 }
@@ -797,49 +797,49 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             Some("merge them into one".into()),
         );
     }
-    if let Some(b) = defaults_blocks.first() {
-        if v.labels(None, b, 0, "") {
-            let f = Fields {
-                desc: Some(b.describe()),
-                body: &b.body,
+    if let Some(b) = defaults_blocks.first()
+        && v.labels(None, b, 0, "")
+    {
+        let f = Fields {
+            desc: Some(b.describe()),
+            body: &b.body,
+        };
+        v.schema(f.desc.as_deref(), &b.body, DEFAULTS_ATTRS, &[]);
+        defaults.region = v.parse(&f, "region");
+        if let Some(x) = v.parse(&f, "session_name") {
+            defaults.session_name = x;
+        }
+        if let Some(x) = v.parse(&f, "duration") {
+            defaults.duration = x;
+        }
+        if let Some(x) = v.parse(&f, "credentials") {
+            defaults.credentials = x;
+        }
+        if let Some(x) = v.parse(&f, "backend_file") {
+            defaults.backend_file = x;
+        }
+        if let Some(x) = v.parse(&f, "providers_file") {
+            defaults.providers_file = x;
+        }
+        if let Some(x) = v.parse(&f, "partition") {
+            defaults.partition = x;
+        }
+        if defaults.backend_file == defaults.providers_file {
+            // Name the attribute that was set (the other is its default).
+            let (attr, other) = if f.attr("providers_file").is_some() {
+                ("providers_file", "backend_file")
+            } else {
+                ("backend_file", "providers_file")
             };
-            v.schema(f.desc.as_deref(), &b.body, DEFAULTS_ATTRS, &[]);
-            defaults.region = v.parse(&f, "region");
-            if let Some(x) = v.parse(&f, "session_name") {
-                defaults.session_name = x;
-            }
-            if let Some(x) = v.parse(&f, "duration") {
-                defaults.duration = x;
-            }
-            if let Some(x) = v.parse(&f, "credentials") {
-                defaults.credentials = x;
-            }
-            if let Some(x) = v.parse(&f, "backend_file") {
-                defaults.backend_file = x;
-            }
-            if let Some(x) = v.parse(&f, "providers_file") {
-                defaults.providers_file = x;
-            }
-            if let Some(x) = v.parse(&f, "partition") {
-                defaults.partition = x;
-            }
-            if defaults.backend_file == defaults.providers_file {
-                // Name the attribute that was set (the other is its default).
-                let (attr, other) = if f.attr("providers_file").is_some() {
-                    ("providers_file", "backend_file")
-                } else {
-                    ("backend_file", "providers_file")
-                };
-                let loc = f.attr(attr).map(|a| a.value.loc).unwrap_or(b.loc);
-                v.push(
-                    loc,
-                    Some("defaults"),
-                    Some(attr),
-                    format!("is the same file as `{other}` ({})", defaults.backend_file),
-                    Some("two different file names".into()),
-                    None,
-                );
-            }
+            let loc = f.attr(attr).map(|a| a.value.loc).unwrap_or(b.loc);
+            v.push(
+                loc,
+                Some("defaults"),
+                Some(attr),
+                format!("is the same file as `{other}` ({})", defaults.backend_file),
+                Some("two different file names".into()),
+                None,
+            );
         }
     }
 
@@ -962,11 +962,9 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             (Some(a), Some(_)) => v.push(a.name.loc, Some(&desc), None, "sets both `account` and `accounts`".into(), Some("one of them: `account = \"NAME\"` or `accounts = [\"NAME\", ...]`".into()), None),
             (None, None) => v.missing(b.loc, &desc, "account", "`account = \"NAME\"`, or `accounts = [\"NAME\", ...]` for one role of this name in each account"),
             (Some(_), None) => {
-                if let Some(r) = v.string(&f, "account") {
-                    if let Some(n) = v.reference(&f, "account", &r, "account", &account_names) {
+                if let Some(r) = v.string(&f, "account") && let Some(n) = v.reference(&f, "account", &r, "account", &account_names) {
                         role_accounts.push(n.parse::<AccountName>().expect("defined"));
                     }
-                }
             }
             (None, Some(a)) => {
                 if let Some(list) = v.string_list(&f, "accounts") {
@@ -992,14 +990,32 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         let duration = v.parse(&f, "duration");
         let source_identity = v.parse(&f, "source_identity");
         let tags = match v.string_map(&f, "tags") {
-            Some(t) => match SessionTags::new(t) {
-                Ok(t) => t,
-                Err(e) => {
-                    let loc = f.attr("tags").map(|a| a.value.loc).unwrap_or(b.loc);
-                    v.invalid(&f, "tags", loc, e);
-                    SessionTags::default()
+            Some(located) => {
+                let t: Vec<(String, String)> = located
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.clone()))
+                    .collect();
+                match SessionTags::new(t.clone()) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        // Point at the tag at fault: the shortest list that
+                        // fails the same way ends with it. (Too many tags is
+                        // the whole map's fault: no shorter list says "N tags".)
+                        let culprit =
+                            (1..t.len())
+                                .chain((t.len() <= 50).then_some(t.len()))
+                                .find(|&n| {
+                                    SessionTags::new(t[..n].to_vec()).err().as_ref() == Some(&e)
+                                });
+                        let loc = culprit
+                            .and_then(|n| located[n - 1].0.loc)
+                            .or_else(|| f.attr("tags").and_then(|a| a.value.loc))
+                            .or(b.loc);
+                        v.invalid(&f, "tags", loc, e);
+                        SessionTags::default()
+                    }
                 }
-            },
+            }
             None => SessionTags::default(),
         };
         if let (Some(name), true) = (name, v.errors.len() == errors_before) {
@@ -1027,11 +1043,11 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                            loc: Option<Location>,
                            role: &str,
                            account: &str| {
-        if let Some(r) = roles.iter().find(|r| r.name.as_str() == role) {
-            if !r.accounts.iter().any(|a| a.as_str() == account) {
-                let have = list(&r.accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>());
-                v.push(loc, f.desc.as_deref(), Some(attr), format!("role `{role}` does not exist in account `{account}`"), Some(format!("role `{role}` exists in {have}")), Some(format!("add \"{account}\" to `accounts` in `role \"{role}\"`, or use a role defined in `{account}`")));
-            }
+        if let Some(r) = roles.iter().find(|r| r.name.as_str() == role)
+            && !r.accounts.iter().any(|a| a.as_str() == account)
+        {
+            let have = list(&r.accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+            v.push(loc, f.desc.as_deref(), Some(attr), format!("role `{role}` does not exist in account `{account}`"), Some(format!("role `{role}` exists in {have}")), Some(format!("add \"{account}\" to `accounts` in `role \"{role}\"`, or use a role defined in `{account}`")));
         }
     };
 
@@ -1131,10 +1147,11 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 ok.then_some(k.value)
             });
             // An invalid `dynamodb_table` is reported above; not again here.
-            if !use_lockfile && f.attr("dynamodb_table").is_none() {
-                if let Some(a) = f.attr("use_lockfile") {
-                    v.push(a.value.loc, Some(&desc), Some("use_lockfile"), "`false` turns off state locking, as there is no `dynamodb_table`: parallel runs could corrupt the state".into(), Some("`use_lockfile = true` (the default), or a `dynamodb_table`".into()), Some("S3-native locking is GA since terraform 1.11; keep `use_lockfile = true`".into()));
-                }
+            if !use_lockfile
+                && f.attr("dynamodb_table").is_none()
+                && let Some(a) = f.attr("use_lockfile")
+            {
+                v.push(a.value.loc, Some(&desc), Some("use_lockfile"), "`false` turns off state locking, as there is no `dynamodb_table`: parallel runs could corrupt the state".into(), Some("`use_lockfile = true` (the default), or a `dynamodb_table`".into()), Some("S3-native locking is GA since terraform 1.11; keep `use_lockfile = true`".into()));
             }
             if let (Some(account), Some(bucket), Some(region), Some(role)) =
                 (account, bucket, region, role)
@@ -1284,21 +1301,21 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                     None
                 }
             };
-            if let Some(alias) = &alias {
-                if let Some(i) = providers.iter().position(|q| &q.alias == alias) {
-                    v.push(
-                        p.loc,
-                        Some(&pdesc),
-                        None,
-                        format!(
-                            "provider alias `{alias}` is used twice in this stack{}",
-                            first_on(provider_locs[i])
-                        ),
-                        None,
-                        Some("give each provider block its own alias".into()),
-                    );
-                    continue;
-                }
+            if let Some(alias) = &alias
+                && let Some(i) = providers.iter().position(|q| &q.alias == alias)
+            {
+                v.push(
+                    p.loc,
+                    Some(&pdesc),
+                    None,
+                    format!(
+                        "provider alias `{alias}` is used twice in this stack{}",
+                        first_on(provider_locs[i])
+                    ),
+                    None,
+                    Some("give each provider block its own alias".into()),
+                );
+                continue;
             }
             let region = v.parse(&pf, "region");
             let paccount = pf

@@ -144,11 +144,12 @@ pub fn discover(root: &Path) -> Result<Vec<TfDir>> {
                 tf_files.push(name);
             }
         }
-        if !rel.is_empty() && !tf_files.is_empty() {
-            if let Ok(path) = rel.parse::<StackPath>() {
-                tf_files.sort();
-                out.push(TfDir { path, tf_files });
-            }
+        if !rel.is_empty()
+            && !tf_files.is_empty()
+            && let Ok(path) = rel.parse::<StackPath>()
+        {
+            tf_files.sort();
+            out.push(TfDir { path, tf_files });
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
