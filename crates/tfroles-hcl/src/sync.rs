@@ -150,10 +150,10 @@ pub fn plan(
     }
     if !wanted.contains(AWS_CONFIG_PATH) {
         let abs = root.join(AWS_CONFIG_PATH);
-        if let Ok(first) = first_line(&abs) {
-            if let Origin::ThisConfig = origin(config, parent_dir(AWS_CONFIG_PATH), &first) {
-                stale.push(AWS_CONFIG_PATH.to_owned());
-            }
+        if let Ok(first) = first_line(&abs)
+            && let Origin::ThisConfig = origin(config, parent_dir(AWS_CONFIG_PATH), &first)
+        {
+            stale.push(AWS_CONFIG_PATH.to_owned());
         }
     }
     drop(wanted);

@@ -1,0 +1,111 @@
+//! The crate's one error type. "Your configuration is wrong" and "AWS
+//! refused" are different variants; none carries a secret.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong getting credentials.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The tfroles configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] tfroles_core::Error),
+    /// The cache directory or an entry in it is unusable.
+    #[error("credential cache `{}`: {reason}\n  hint: {hint}", path.display())]
+    Cache {
+        /// The directory or file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+        /// What to do.
+        hint: String,
+    },
+    /// The CI identity token could not be had.
+    #[error("web identity source {source_name}: {reason}\n  hint: {hint}")]
+    WebIdentity {
+        /// `github`, `env:VAR`, ...
+        source_name: String,
+        /// What is wrong.
+        reason: String,
+        /// What to do.
+        hint: String,
+    },
+    /// No base credentials were found to call AssumeRole with.
+    #[error(
+        "no base credentials to assume `{role_arn}` with\n  tried: {tried}\n  hint: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (run `aws sso login` for SSO profiles), or `--profile`; in CI, use `--web-identity github|terraform-cloud|env:VAR|file:PATH`"
+    )]
+    NoBaseCredentials {
+        /// The role asked for.
+        role_arn: String,
+        /// The sources tried, as aws-config reported them.
+        tried: String,
+    },
+    /// The base credentials have expired.
+    #[error("the base credentials from {source_name} have expired{}\n  hint: refresh them (`aws sso login`, a new session from your identity provider), then run again", if access_key_id.is_empty() { String::new() } else { format!(" (access key `{access_key_id}`)") })]
+    ExpiredBaseCredentials {
+        /// Where they came from.
+        source_name: String,
+        /// Their access key id, if known.
+        access_key_id: String,
+    },
+    /// STS refused AssumeRole.
+    #[error(
+        "AccessDenied: `{caller}` may not assume `{role_arn}`: {message}\n  hint: the usual causes:\n    1. the role's trust policy does not name this caller as a principal;\n    2. {}\n    3. the caller's own policy does not allow `sts:AssumeRole` on `{role_arn}`",
+        if *external_id { "the external id sent does not match the trust policy's `sts:ExternalId` condition" } else { "the trust policy requires an external id (`sts:ExternalId`) and none was sent" }
+    )]
+    AccessDenied {
+        /// The role asked for.
+        role_arn: String,
+        /// Who asked, as AWS saw it when it could be asked, else where the credentials came from.
+        caller: String,
+        /// AWS's message.
+        message: String,
+        /// Whether an external id was sent.
+        external_id: bool,
+    },
+    /// A chained session asked for more than AWS's one-hour limit.
+    #[error(
+        "`{role_arn}` is assumed with the session of `{via}` (role chaining), and AWS caps chained sessions at 1h; {duration} was asked\n  hint: set `duration = \"1h\"` or less on the role, or assume it directly instead of `via` another role"
+    )]
+    ChainedDuration {
+        /// The second role.
+        role_arn: String,
+        /// The first.
+        via: String,
+        /// The duration asked.
+        duration: String,
+    },
+    /// The STS endpoint could not be reached or did not answer.
+    #[error(
+        "cannot reach STS at {endpoint}: {detail}\n  hint: check the network, AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL and the region"
+    )]
+    Endpoint {
+        /// The endpoint.
+        endpoint: String,
+        /// What happened.
+        detail: String,
+    },
+    /// No usable MFA code.
+    #[error("MFA for `{serial}`: {reason}")]
+    Mfa {
+        /// The device.
+        serial: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Any other STS error.
+    #[error("STS {operation} for `{role_arn}` failed: {code}: {message}")]
+    Sts {
+        /// The operation.
+        operation: String,
+        /// The role asked for.
+        role_arn: String,
+        /// AWS's error code.
+        code: String,
+        /// AWS's message.
+        message: String,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(String),
+}

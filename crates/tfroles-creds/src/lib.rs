@@ -1,0 +1,171 @@
+//! Short-lived AWS credentials for a role session, the way Terraform's
+//! `credential_process` wants them, through a shared cache.
+//!
+//! A [`SessionRequest`] describes the session (role, session name, external
+//! id, duration, tags, source identity, session policy, MFA, and a `via`
+//! role to chain through); a [`BaseIdentity`] says what to start from (the
+//! standard aws-config chain, or a CI job's OIDC token). [`credentials`]
+//! answers from the [`Cache`] while the entry has more than the refresh
+//! window left, without starting an async runtime or loading any SDK
+//! configuration; otherwise it takes the key's lock, looks again (another
+//! process may have just refreshed it), calls STS once and stores the answer.
+//! So N processes asking for one cold role make one STS call.
+//!
+//! The AWS SDK reads its settings (`AWS_ENDPOINT_URL_STS`, `AWS_REGION`,
+//! profiles) from the process environment; the [`Env`] passed in decides
+//! the cache key and the token sources.
+//!
+//! ```no_run
+//! use tfroles_creds::{BaseIdentity, Cache, Env, Options, SessionRequest, credentials};
+//!
+//! let env = Env::from_process();
+//! let request = SessionRequest::new(
+//!     "arn:aws:iam::111111111111:role/terraform-state".parse()?,
+//!     "terraform".parse()?,
+//! );
+//! let options = Options {
+//!     cache: Some(Cache::open(&Cache::default_dir(&env)?)?),
+//!     ..Options::new(env)
+//! };
+//! let out = credentials(&request, &BaseIdentity::DefaultChain { profile: None }, &options)?;
+//! println!("{}", out.credentials.to_process_json());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod cache;
+mod credentials;
+mod env;
+mod error;
+mod mfa;
+pub mod oidc;
+mod request;
+mod sts;
+
+use std::time::Duration as StdDuration;
+
+pub use cache::{Cache, KeyLock};
+pub use credentials::{Credentials, Secret};
+pub use env::Env;
+pub use error::Error;
+use jiff::Timestamp;
+pub use request::{BaseIdentity, SessionRequest, WebIdentitySource, cache_key};
+
+/// How [`credentials`] runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The cache; `None` calls STS every time (`--no-cache`).
+    pub cache: Option<Cache>,
+    /// Cached credentials are handed out only while more than this is left
+    /// (capped at half the session, so short sessions are still cached).
+    pub refresh_before: StdDuration,
+    /// The MFA code, if given on the command line.
+    pub mfa_token: Option<String>,
+    /// The region to call STS in when the environment and profile name none.
+    pub region: Option<String>,
+    /// The environment.
+    pub env: Env,
+    /// The clock; injected so expiry and refresh are tested without sleeping.
+    pub now: fn() -> Timestamp,
+}
+
+impl Options {
+    /// The default refresh window: botocore's and granted's, long enough
+    /// that a terraform apply started on a cached session does not outlive it.
+    pub const DEFAULT_REFRESH_BEFORE: StdDuration = StdDuration::from_secs(15 * 60);
+
+    /// No cache, default refresh window, the real clock.
+    pub fn new(env: Env) -> Self {
+        Options {
+            cache: None,
+            refresh_before: Self::DEFAULT_REFRESH_BEFORE,
+            mfa_token: None,
+            region: None,
+            env,
+            now: Timestamp::now,
+        }
+    }
+}
+
+/// Credentials and whether they came from the cache.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The credentials.
+    pub credentials: Credentials,
+    /// `true` when no STS call was made.
+    pub from_cache: bool,
+}
+
+/// The window before expiry in which cached credentials are refreshed.
+pub fn refresh_window(request: &SessionRequest, refresh_before: StdDuration) -> StdDuration {
+    refresh_before.min(StdDuration::from_secs(
+        u64::from(request.duration.as_secs()) / 2,
+    ))
+}
+
+fn fresh(c: &Credentials, now: Timestamp, window: StdDuration) -> bool {
+    c.remaining(now).as_secs() > 0 && c.remaining(now).unsigned_abs() > window
+}
+
+/// Credentials for `request`, from the cache when fresh, else from STS.
+///
+/// # Errors
+/// [`Error`] when the cache is unusable, there are no base credentials, the
+/// token source fails, or STS refuses (with the role and the usual causes).
+pub fn credentials(
+    request: &SessionRequest,
+    base: &BaseIdentity,
+    options: &Options,
+) -> Result<Outcome, Error> {
+    let window = refresh_window(request, options.refresh_before);
+    let Some(cache) = &options.cache else {
+        return Ok(Outcome {
+            credentials: fetch(request, base, options)?,
+            from_cache: false,
+        });
+    };
+    let key = cache_key(request, base, &options.env);
+    if let Some(c) = cache
+        .read(&key)
+        .filter(|c| fresh(c, (options.now)(), window))
+    {
+        tracing::debug!(key, access_key_id = %c.access_key_id, expiration = %c.expiration, "cache hit");
+        return Ok(Outcome {
+            credentials: c,
+            from_cache: true,
+        });
+    }
+    let _lock = cache.lock(&key)?;
+    // Whoever held the lock before us may have refreshed the entry.
+    if let Some(c) = cache
+        .read(&key)
+        .filter(|c| fresh(c, (options.now)(), window))
+    {
+        tracing::debug!(key, access_key_id = %c.access_key_id, "refreshed by another process while waiting");
+        return Ok(Outcome {
+            credentials: c,
+            from_cache: true,
+        });
+    }
+    let c = fetch(request, base, options)?;
+    cache.write(&key, &c)?;
+    Ok(Outcome {
+        credentials: c,
+        from_cache: false,
+    })
+}
+
+fn fetch(
+    request: &SessionRequest,
+    base: &BaseIdentity,
+    options: &Options,
+) -> Result<Credentials, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    let f = sts::Fetch {
+        region: options.region.clone(),
+        mfa_token: options.mfa_token.clone(),
+    };
+    runtime.block_on(sts::fetch(request, base, &options.env, &f))
+}

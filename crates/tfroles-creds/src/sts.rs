@@ -1,0 +1,317 @@
+//! Executing a [`SessionRequest`] against STS: the only async code in the
+//! workspace.
+
+use std::time::Duration as StdDuration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::types::Tag;
+use jiff::Timestamp;
+
+use crate::Error;
+use crate::credentials::{Credentials, Secret};
+use crate::env::Env;
+use crate::request::{BaseIdentity, SessionRequest};
+
+/// AWS caps sessions assumed with another role's session at one hour.
+const CHAINED_MAX_SECS: u32 = 3600;
+
+/// What the executor needs besides the request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Fetch {
+    pub region: Option<String>,
+    pub mfa_token: Option<String>,
+}
+
+fn endpoint(env: &Env, conf: &SdkConfig) -> String {
+    env.non_empty("AWS_ENDPOINT_URL_STS")
+        .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|| {
+            let region = conf.region().map_or("us-east-1", |r| r.as_ref());
+            format!("https://sts.{region}.amazonaws.com")
+        })
+}
+
+async fn sdk_config(base: &BaseIdentity, fetch: &Fetch) -> SdkConfig {
+    // Standard retry mode: exponential backoff with jitter on throttling
+    // and 5xx, which is what a burst of parallel terraform runs meets.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(6))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(StdDuration::from_secs(5))
+                .operation_attempt_timeout(StdDuration::from_secs(20))
+                .build(),
+        );
+    if let BaseIdentity::DefaultChain { profile: Some(p) } = base {
+        loader = loader.profile_name(p);
+    }
+    let conf = loader.load().await;
+    if conf.region().is_some() {
+        return conf;
+    }
+    // STS needs a region to sign for; the config's region, else the
+    // global endpoint's.
+    let region = fetch.region.clone().unwrap_or_else(|| "us-east-1".into());
+    conf.into_builder().region(Region::new(region)).build()
+}
+
+fn client(conf: &SdkConfig, creds: Option<&Credentials>) -> aws_sdk_sts::Client {
+    let mut b = aws_sdk_sts::config::Builder::from(conf);
+    if let Some(c) = creds {
+        b = b.credentials_provider(aws_credential_types::Credentials::new(
+            c.access_key_id.clone(),
+            c.secret_access_key.expose().to_owned(),
+            Some(c.session_token.expose().to_owned()),
+            Some(
+                std::time::UNIX_EPOCH
+                    + StdDuration::from_secs(c.expiration.as_second().max(0) as u64),
+            ),
+            "tfroles-chain",
+        ));
+    }
+    aws_sdk_sts::Client::from_conf(b.build())
+}
+
+/// Assumes `req` (and first its `via` chain), starting from `base`.
+pub(crate) async fn fetch(
+    req: &SessionRequest,
+    base: &BaseIdentity,
+    env: &Env,
+    fetch: &Fetch,
+) -> Result<Credentials, Error> {
+    let conf = sdk_config(base, fetch).await;
+    hop(req, base, env, fetch, &conf).await
+}
+
+async fn hop(
+    req: &SessionRequest,
+    base: &BaseIdentity,
+    env: &Env,
+    fetch: &Fetch,
+    conf: &SdkConfig,
+) -> Result<Credentials, Error> {
+    if let Some(via) = &req.via {
+        if req.duration.as_secs() > CHAINED_MAX_SECS {
+            return Err(Error::ChainedDuration {
+                role_arn: req.role_arn.to_string(),
+                via: via.role_arn.to_string(),
+                duration: req.duration.to_string(),
+            });
+        }
+        let first = Box::pin(hop(via, base, env, fetch, conf)).await?;
+        tracing::debug!(role_arn = %req.role_arn, via = %via.role_arn, access_key_id = %first.access_key_id, "chaining");
+        return assume_role(
+            req,
+            &client(conf, Some(&first)),
+            env,
+            conf,
+            fetch,
+            "the session of the `via` role",
+        )
+        .await;
+    }
+    match base {
+        BaseIdentity::WebIdentity(source) => {
+            let token = crate::oidc::token(source, env).await?;
+            if req.external_id.is_some() || !req.tags.is_empty() || req.source_identity.is_some() {
+                tracing::warn!(
+                    role_arn = %req.role_arn,
+                    "AssumeRoleWithWebIdentity takes no external id, session tags or source identity; they are not sent (assume this role `via` a CI role to keep them)"
+                );
+            }
+            let c = client(conf, None);
+            let mut call = c
+                .assume_role_with_web_identity()
+                .role_arn(req.role_arn.as_str())
+                .role_session_name(req.session_name.as_str())
+                .web_identity_token(token.expose())
+                .duration_seconds(req.duration.as_secs() as i32);
+            if let Some(p) = &req.policy {
+                call = call.policy(p);
+            }
+            let out = call.send().await.map_err(|e| {
+                map_error(
+                    e,
+                    "AssumeRoleWithWebIdentity",
+                    req,
+                    &endpoint(env, conf),
+                    &format!("the web identity token from {}", source.describe()),
+                )
+            })?;
+            convert(out.credentials(), req)
+        }
+        BaseIdentity::DefaultChain { profile } => {
+            // Resolve the base credentials first: a missing or expired base
+            // identity gets its own message, naming where it came from.
+            let from = match profile {
+                Some(p) => format!("profile `{p}`"),
+                None => "the default credential chain".to_owned(),
+            };
+            let provider = conf
+                .credentials_provider()
+                .ok_or_else(|| Error::NoBaseCredentials {
+                    role_arn: req.role_arn.to_string(),
+                    tried: from.clone(),
+                })?;
+            let base_creds =
+                provider
+                    .provide_credentials()
+                    .await
+                    .map_err(|e| Error::NoBaseCredentials {
+                        role_arn: req.role_arn.to_string(),
+                        tried: format!("{from}: {}", aws_sdk_sts::error::DisplayErrorContext(&e)),
+                    })?;
+            if let Some(exp) = base_creds.expiry()
+                && exp <= std::time::SystemTime::now()
+            {
+                return Err(Error::ExpiredBaseCredentials {
+                    source_name: from,
+                    access_key_id: base_creds.access_key_id().to_owned(),
+                });
+            }
+            tracing::debug!(access_key_id = base_creds.access_key_id(), from = %from, "base credentials");
+            assume_role(req, &client(conf, None), env, conf, fetch, &from).await
+        }
+    }
+}
+
+async fn assume_role(
+    req: &SessionRequest,
+    c: &aws_sdk_sts::Client,
+    env: &Env,
+    conf: &SdkConfig,
+    fetch: &Fetch,
+    caller_from: &str,
+) -> Result<Credentials, Error> {
+    let mut call = c
+        .assume_role()
+        .role_arn(req.role_arn.as_str())
+        .role_session_name(req.session_name.as_str())
+        .duration_seconds(req.duration.as_secs() as i32);
+    if let Some(x) = &req.external_id {
+        call = call.external_id(x.as_str());
+    }
+    if let Some(x) = &req.source_identity {
+        call = call.source_identity(x.as_str());
+    }
+    if let Some(p) = &req.policy {
+        call = call.policy(p);
+    }
+    for (k, v) in req.tags.iter() {
+        call = call.tags(
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value are set"),
+        );
+    }
+    if let Some(serial) = &req.mfa_serial {
+        let code = crate::mfa::code(serial, fetch.mfa_token.as_deref(), env)?;
+        call = call.serial_number(serial).token_code(code);
+    }
+    match call.send().await {
+        Ok(out) => convert(out.credentials(), req),
+        Err(e) => {
+            let mut err = map_error(e, "AssumeRole", req, &endpoint(env, conf), caller_from);
+            if let Error::AccessDenied { caller, .. } = &mut err {
+                // Name the identity that was refused, as AWS saw it.
+                if let Ok(id) = c.get_caller_identity().send().await
+                    && let Some(arn) = id.arn()
+                {
+                    *caller = arn.to_owned();
+                }
+            }
+            Err(err)
+        }
+    }
+}
+
+fn convert(
+    c: Option<&aws_sdk_sts::types::Credentials>,
+    req: &SessionRequest,
+) -> Result<Credentials, Error> {
+    let c = c.ok_or_else(|| Error::Sts {
+        operation: "AssumeRole".into(),
+        role_arn: req.role_arn.to_string(),
+        code: "NoCredentials".into(),
+        message: "STS answered without credentials".into(),
+    })?;
+    let expiration = Timestamp::from_second(c.expiration().secs()).map_err(|e| Error::Sts {
+        operation: "AssumeRole".into(),
+        role_arn: req.role_arn.to_string(),
+        code: "BadExpiration".into(),
+        message: e.to_string(),
+    })?;
+    tracing::info!(role_arn = %req.role_arn, access_key_id = c.access_key_id(), expiration = %expiration, "assumed role");
+    Ok(Credentials {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: Secret::new(c.secret_access_key()),
+        session_token: Secret::new(c.session_token()),
+        expiration,
+    })
+}
+
+fn map_error<E>(
+    e: SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+    operation: &str,
+    req: &SessionRequest,
+    endpoint: &str,
+    caller_from: &str,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let role_arn = req.role_arn.to_string();
+    match &e {
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or("Unknown").to_owned();
+            let message = se.err().message().unwrap_or_default().to_owned();
+            match code.as_str() {
+                "AccessDenied" => Error::AccessDenied {
+                    role_arn,
+                    caller: caller_from.to_owned(),
+                    message,
+                    external_id: req.external_id.is_some(),
+                },
+                "ExpiredToken" | "ExpiredTokenException" if operation == "AssumeRole" => {
+                    Error::ExpiredBaseCredentials {
+                        source_name: caller_from.to_owned(),
+                        access_key_id: String::new(),
+                    }
+                }
+                "ValidationError" if message.to_lowercase().contains("chain") => {
+                    Error::ChainedDuration {
+                        role_arn,
+                        via: caller_from.to_owned(),
+                        duration: req.duration.to_string(),
+                    }
+                }
+                _ => Error::Sts {
+                    operation: operation.into(),
+                    role_arn,
+                    code,
+                    message,
+                },
+            }
+        }
+        SdkError::TimeoutError(_) => Error::Endpoint {
+            endpoint: endpoint.to_owned(),
+            detail: "no answer in time (retried)".into(),
+        },
+        SdkError::DispatchFailure(_) => Error::Endpoint {
+            endpoint: endpoint.to_owned(),
+            detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+        },
+        _ => Error::Sts {
+            operation: operation.into(),
+            role_arn,
+            code: "Unknown".into(),
+            message: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+        },
+    }
+}
