@@ -1153,14 +1153,16 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             {
                 v.push(a.value.loc, Some(&desc), Some("use_lockfile"), "`false` turns off state locking, as there is no `dynamodb_table`: parallel runs could corrupt the state".into(), Some("`use_lockfile = true` (the default), or a `dynamodb_table`".into()), Some("S3-native locking is GA since terraform 1.11; keep `use_lockfile = true`".into()));
             }
+            // A role whose label is not a valid name still resolves (its
+            // block reports that), but has no RoleName to use here.
             if let (Some(account), Some(bucket), Some(region), Some(role)) =
-                (account, bucket, region, role)
+                (account, bucket, region, role.and_then(|r| r.parse().ok()))
             {
                 state = Some(State {
                     account: account.parse().expect("defined"),
                     bucket,
                     region,
-                    role: role.parse().expect("defined"),
+                    role,
                     key_prefix,
                     use_lockfile,
                     dynamodb_table,
@@ -1350,17 +1352,21 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                     alias,
                     region,
                     account: paccount.map(|a| a.parse().expect("defined")),
-                    role: prole.map(|r| r.parse().expect("defined")),
+                    // None only when the role's own block is in error.
+                    role: prole.and_then(|r| r.parse().ok()),
                 });
             }
         }
-        if let (Some(pattern), Some(account), Some(role), true) =
-            (pattern, account, role, v.errors.len() == errors_before)
-        {
+        if let (Some(pattern), Some(account), Some(role), true) = (
+            pattern,
+            account,
+            role.and_then(|r| r.parse().ok()),
+            v.errors.len() == errors_before,
+        ) {
             stacks.push(StackSpec {
                 pattern,
                 account: account.parse().expect("defined"),
-                role: role.parse().expect("defined"),
+                role,
                 region,
                 allowed_account_ids,
                 providers,

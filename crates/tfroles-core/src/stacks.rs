@@ -262,8 +262,11 @@ impl Config {
                     block: Some(self.stacks[s.block].describe()),
                     attribute: None,
                     message: format!(
-                        "directories `{other}` and `{}` would share the state key `{}`",
-                        s.path, s.state_key
+                        // Quoted with escapes: the two names look the same.
+                        "directories {:?} and {:?} would share the state key `{}`",
+                        other.as_str(),
+                        s.path.as_str(),
+                        s.state_key
                     ),
                     allowed: Some("one state key per stack".into()),
                     hint: Some(

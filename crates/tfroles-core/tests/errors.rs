@@ -1290,6 +1290,32 @@ fn an_invalid_role_is_not_also_reported_as_missing_where_it_is_used() {
 }
 
 #[test]
+fn a_role_with_an_invalid_name_can_be_referenced_without_a_panic() {
+    // Before: a panic ("defined") in the state, stack and provider blocks
+    // that used it. Found by tests/fuzz.rs.
+    let text = edit(&[
+        ("role \"terraform-state\" {", "role \"terraform state\" {"),
+        (
+            "  role    = \"terraform-state\"",
+            "  role    = \"terraform state\"",
+        ),
+        ("role \"app\" {", "role \"e\u{301}\" {"),
+        (
+            "  role    = \"app\"\n}",
+            "  role    = \"e\u{301}\"\n  provider \"x\" {\n    role = \"e\u{301}\"\n  }\n}",
+        ),
+    ]);
+    assert_err(
+        &text,
+        indoc! {r#"
+            tfroles.hcl:15:1: in block `role "terraform state"`: "terraform state" is not a valid IAM role name
+              allowed: 1 to 64 characters of letters, digits and `+=,.@_-`
+            tfroles.hcl:18:1: in block `role "e\u{301}"`: "e\u{301}" is not a valid IAM role name
+              allowed: 1 to 64 characters of letters, digits and `+=,.@_-`"#},
+    );
+}
+
+#[test]
 fn an_invalid_default_region_is_not_also_reported_as_missing_everywhere() {
     // Before: also "missing required attribute `region`" in `state` and in
     // every stack without a region.
@@ -1464,6 +1490,24 @@ fn a_glob_matching_nothing_is_a_warning() {
           hint: globs match existing directories only; use an exact path to create a new stack
         tfroles.hcl:23:1: in block `stack "prod/**"`: the glob matches no directory holding `.tf` files
           hint: globs match existing directories only; use an exact path to create a new stack"#}
+    );
+}
+
+#[test]
+fn directories_differing_only_in_unicode_normal_form_cannot_share_a_state_key() {
+    let config = Config::from_str(GLOBS).unwrap();
+    // `é` precomposed, and `e` with a combining accent as macOS writes it.
+    let e = config
+        .resolve(&dirs(&["qa/\u{e9}", "qa/e\u{301}"]))
+        .unwrap_err();
+    // Before: "directories `qa/é` and `qa/é` would share ...", two names
+    // that print the same.
+    assert_eq!(
+        e.to_string(),
+        indoc! {r#"
+            tfroles.hcl:15:1: in block `stack "qa/*"`: directories "qa/é" and "qa/e\u{301}" would share the state key `qa/é/terraform.tfstate`
+              allowed: one state key per stack
+              hint: the names differ only in Unicode normalisation; rename one directory"#}
     );
 }
 
