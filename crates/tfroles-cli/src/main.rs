@@ -1,7 +1,9 @@
-//! The `tfroles` command: thin glue over `tfroles-core` (the model) and
-//! `tfroles-hcl` (the files). Arguments become validated settings first,
-//! then the work runs; errors print with their whole chain and map to the
-//! documented exit codes.
+//! The `tfroles` command: thin glue over `tfroles-core` (the model),
+//! `tfroles-hcl` (the files) and `tfroles-creds` (credentials). Arguments
+//! become validated settings first, then the work runs; errors print with
+//! their whole chain and map to the documented exit codes.
+
+mod creds;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,11 @@ Exit codes:
   1  drift: `generate --check` found files missing, stale or different
   2  invalid configuration or usage
   3  a file tfroles did not generate is in the way (nothing was written)
-  4  I/O error: a file or directory could not be read or written";
+  4  I/O error: a file or directory (or the credential cache) is unusable
+  5  AWS refused: AccessDenied or another STS error
+  6  no usable base identity: no or expired base credentials, no CI token, no MFA code
+  7  STS could not be reached
+  126, 127  `exec`: the command could not be run; otherwise `exec` exits with the command's code";
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +34,9 @@ Exit codes:
     after_help = EXIT_CODES
 )]
 struct Cli {
+    /// More diagnostics on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides. Never secrets.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,7 +80,50 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Print a role's credentials as the AWS credential_process JSON (cached, shared)
+    #[command(after_help = CREDENTIAL_PROCESS_HELP)]
+    CredentialProcess {
+        #[command(flatten)]
+        args: creds::CredArgs,
+    },
+    /// Print a role's credentials as environment variables
+    #[command(after_help = ENV_HELP)]
+    Env {
+        #[command(flatten)]
+        args: creds::CredArgs,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = creds::EnvFormat::Sh)]
+        format: creds::EnvFormat,
+    },
+    /// Run a command with a role's credentials in its environment
+    #[command(after_help = EXEC_HELP)]
+    Exec {
+        #[command(flatten)]
+        args: creds::CredArgs,
+        /// The command and its arguments, after `--`
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
+
+const CREDENTIAL_PROCESS_HELP: &str =
+    "The credential_process protocol: prints one JSON object on stdout and nothing else;
+diagnostics go to stderr and never include a secret.
+
+In ~/.aws/config (or the file `generate` writes with credentials = \"profile\"):
+  [profile tfroles-terraform-state-shared]
+  credential_process = tfroles credential-process --role terraform-state --account shared
+
+Examples:
+  tfroles credential-process --role terraform-state
+  tfroles credential-process --role-arn arn:aws:iam::111111111111:role/x --external-id tf-state";
+
+const ENV_HELP: &str = "Examples:
+  eval \"$(tfroles env --role public-api-provisioning --account qa)\"
+  tfroles env --role terraform-state --format fish | source";
+
+const EXEC_HELP: &str = "Example:
+  tfroles exec --role public-api-provisioning --account qa -- terraform plan";
 
 const GENERATE_HELP: &str = "Examples:
   tfroles generate                 write or update the files
@@ -91,8 +143,13 @@ enum Exit {
 }
 
 fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
-    let path = match &arg.config {
-        Some(p) => p.clone(),
+    load_path(arg.config.as_deref())
+}
+
+/// Reads the named config, or finds `tfroles.hcl` upwards from here.
+pub(crate) fn load_path(config: Option<&Path>) -> anyhow::Result<Config> {
+    let path = match config {
+        Some(p) => p.to_path_buf(),
         None => {
             let cwd = std::env::current_dir().context("cannot read the current directory")?;
             let found = Config::find(&cwd)?;
@@ -225,6 +282,30 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     if e.downcast_ref::<Exit>().is_some() {
         return 1;
     }
+    if e.downcast_ref::<creds::Usage>().is_some() {
+        return 2;
+    }
+    if let Some(x) = e.downcast_ref::<creds::Exec>() {
+        return if x.source.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        };
+    }
+    if let Some(e) = e.downcast_ref::<tfroles_creds::Error>() {
+        use tfroles_creds::Error as C;
+        return match e {
+            C::Config(_) => 2,
+            C::Cache { .. } => 4,
+            C::AccessDenied { .. } | C::ChainedDuration { .. } | C::Sts { .. } => 5,
+            C::NoBaseCredentials { .. }
+            | C::ExpiredBaseCredentials { .. }
+            | C::WebIdentity { .. }
+            | C::Mfa { .. } => 6,
+            C::Endpoint { .. } => 7,
+            _ => 5,
+        };
+    }
     if let Some(e) = e.downcast_ref::<tfroles_hcl::Error>() {
         return match e {
             tfroles_hcl::Error::HandWritten { .. } => 3,
@@ -243,8 +324,27 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     2
 }
 
+/// Diagnostics go to stderr: stdout carries the credential_process answer.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose >= 2)
+        .without_time()
+        .init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let result = match &cli.command {
         Command::Generate {
             config,
@@ -254,6 +354,9 @@ fn main() -> ExitCode {
         } => generate(config, *check, *diff, *take_over),
         Command::Validate { config } => validate(config),
         Command::Roles { config, format } => roles(config, *format),
+        Command::CredentialProcess { args } => creds::credential_process(args),
+        Command::Env { args, format } => creds::env(args, *format),
+        Command::Exec { args, command } => creds::exec(args, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -59,6 +59,21 @@ pub struct Role {
     pub tags: SessionTags,
     /// Source identity set on AssumeRole.
     pub source_identity: Option<SourceIdentity>,
+    /// A role to assume first; this one is assumed with its session (role
+    /// chaining, capped by AWS at one hour).
+    pub via: Option<RoleName>,
+    /// The MFA device the role's trust policy requires.
+    pub mfa_serial: Option<MfaSerial>,
+}
+
+/// An `identity "NAME"` block: a CI system's OIDC token to start from,
+/// used where that token is on offer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    /// The label.
+    pub name: String,
+    /// Where the token comes from.
+    pub source: WebIdentitySource,
 }
 
 /// The `state` block: terraform's s3 backend.
@@ -142,6 +157,8 @@ pub struct Config {
     pub roles: Vec<Role>,
     /// Stack blocks in the order written.
     pub stacks: Vec<StackSpec>,
+    /// CI identities in the order written.
+    pub identities: Vec<Identity>,
 }
 
 /// Everything AssumeRole needs for one role in one account, with defaults applied.
@@ -165,6 +182,10 @@ pub struct RoleSession {
     pub tags: SessionTags,
     /// Source identity.
     pub source_identity: Option<SourceIdentity>,
+    /// The MFA device, if the role requires one.
+    pub mfa_serial: Option<MfaSerial>,
+    /// The session to assume first, when the role says `via`.
+    pub via: Option<Box<RoleSession>>,
 }
 
 impl Config {
@@ -351,6 +372,16 @@ impl Config {
             duration: r.duration.unwrap_or(self.defaults.duration),
             tags: r.tags.clone(),
             source_identity: r.source_identity.clone(),
+            mfa_serial: r.mfa_serial.clone(),
+            via: r.via.as_ref().map(|v| {
+                let first = self
+                    .role(v.as_str())
+                    .expect("validated: `via` names a role");
+                let account = via_account(first, &acct.name)
+                    .and_then(|a| self.account(a.as_str()))
+                    .expect("validated: the `via` role's account is known");
+                Box::new(self.session_unchecked(first, account))
+            }),
         }
     }
 
@@ -383,6 +414,18 @@ impl Config {
 fn first_on(loc: Option<Location>) -> String {
     loc.map(|l| format!(" (first on line {})", l.line))
         .unwrap_or_default()
+}
+
+/// The account a `via` role is assumed in for a role in `target`: the same
+/// account when the `via` role exists there, else its only account.
+fn via_account<'r>(via: &'r Role, target: &AccountName) -> Option<&'r AccountName> {
+    if via.accounts.contains(target) {
+        via.accounts.iter().find(|a| *a == target)
+    } else if via.accounts.len() == 1 {
+        via.accounts.first()
+    } else {
+        None
+    }
 }
 
 fn list(names: &[&str]) -> String {
@@ -724,7 +767,8 @@ impl Validator<'_> {
     }
 }
 
-const TOP_BLOCKS: &[&str] = &["defaults", "account", "state", "role", "stack"];
+const TOP_BLOCKS: &[&str] = &["defaults", "account", "identity", "state", "role", "stack"];
+const IDENTITY_ATTRS: &[&str] = &["web_identity", "audience"];
 const DEFAULTS_ATTRS: &[&str] = &[
     "region",
     "session_name",
@@ -756,6 +800,8 @@ const ROLE_ATTRS: &[&str] = &[
     "duration",
     "tags",
     "source_identity",
+    "via",
+    "mfa_serial",
 ];
 const STACK_ATTRS: &[&str] = &["account", "role", "region", "allowed_account_ids"];
 const STACK_BLOCKS: &[&str] = &["provider"];
@@ -928,6 +974,8 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
     // Roles whose block was invalid still count as defined, so one mistake
     // does not cascade into "no such role" errors everywhere it is used.
     let mut defined_roles: Vec<String> = Vec::new();
+    // `via` references, checked once every role is known.
+    let mut vias: Vec<(usize, String, Located<String>)> = Vec::new();
     let mut role_locs: Vec<Option<Location>> = Vec::new();
     // Labels of role blocks with the wrong number of labels: also not
     // reported again where they are used.
@@ -989,6 +1037,8 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         let session_name = v.parse(&f, "session_name");
         let duration = v.parse(&f, "duration");
         let source_identity = v.parse(&f, "source_identity");
+        let mfa_serial = v.parse(&f, "mfa_serial");
+        let via = v.string(&f, "via");
         let tags = match v.string_map(&f, "tags") {
             Some(located) => {
                 let t: Vec<(String, String)> = located
@@ -1028,13 +1078,88 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 duration,
                 tags,
                 source_identity,
+                via: None,
+                mfa_serial,
             });
+            if let Some(via) = via {
+                vias.push((roles.len() - 1, desc.clone(), via));
+            }
         }
     }
     let mut role_names: Vec<&str> = defined_roles.iter().map(String::as_str).collect();
     for r in &mislabelled_roles {
         if !role_names.contains(&r.as_str()) {
             role_names.push(r);
+        }
+    }
+    for (i, desc, via) in &vias {
+        let f = Fields {
+            desc: Some(desc.clone()),
+            body: &RawBody::default(),
+        };
+        let Some(name) = v.reference(&f, "via", via, "role", &role_names) else {
+            continue;
+        };
+        let Some(first) = roles.iter().find(|r| r.name.as_str() == name) else {
+            continue;
+        };
+        if first.name == roles[*i].name {
+            v.push(
+                via.loc,
+                Some(desc),
+                Some("via"),
+                "names the role itself".into(),
+                Some("another role, assumed first".into()),
+                None,
+            );
+            continue;
+        }
+        let unresolved: Vec<&str> = roles[*i]
+            .accounts
+            .iter()
+            .filter(|a| via_account(first, a).is_none())
+            .map(|a| a.as_str())
+            .collect();
+        if !unresolved.is_empty() {
+            v.push(via.loc, Some(desc), Some("via"), format!("role `{name}` exists in several accounts and not in {}, so it is unclear which to assume first", list(&unresolved)), Some("a `via` role in the same account, or in exactly one account".into()), Some(format!("give `{name}` the account(s) {}, or chain through a role that lives in one hub account", list(&unresolved))));
+            continue;
+        }
+        let duration = roles[*i].duration.unwrap_or(defaults.duration);
+        if duration > Duration::ONE_HOUR {
+            v.push(via.loc, Some(desc), Some("via"), format!("a session assumed with another role's session (role chaining) lasts at most 1h, and this role asks for {duration}"), Some("`duration = \"1h\"` or less on a role with `via`".into()), Some("AWS caps chained sessions at one hour; set `duration` on this role".into()));
+            continue;
+        }
+        roles[*i].via = Some(first.name.clone());
+    }
+    // A chain that comes back to itself would never end.
+    for r in &roles {
+        let mut seen = vec![r.name.clone()];
+        let mut next = r.via.clone();
+        while let Some(n) = next {
+            if seen.contains(&n) {
+                let loc = vias
+                    .iter()
+                    .find(|(i, ..)| roles[*i].name == r.name)
+                    .and_then(|(_, _, l)| l.loc);
+                let chain: Vec<String> = seen.iter().map(|x| format!("`{x}`")).collect();
+                v.push(
+                    loc,
+                    Some(&format!("role {:?}", r.name.as_str())),
+                    Some("via"),
+                    format!(
+                        "the chain {} -> `{n}` comes back to itself",
+                        chain.join(" -> ")
+                    ),
+                    Some("a chain that ends in a role without `via`".into()),
+                    None,
+                );
+                break;
+            }
+            seen.push(n.clone());
+            next = roles
+                .iter()
+                .find(|x| x.name == n)
+                .and_then(|x| x.via.clone());
         }
     }
     let role_in_account = |v: &mut Validator,
@@ -1375,6 +1500,148 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         }
     }
 
+    // identities
+    let mut identities: Vec<Identity> = Vec::new();
+    for b in body.blocks.iter().filter(|b| b.ident == "identity") {
+        if !v.labels(None, b, 1, "NAME") {
+            continue;
+        }
+        let desc = b.describe();
+        let f = Fields {
+            desc: Some(desc.clone()),
+            body: &b.body,
+        };
+        v.schema(Some(&desc), &b.body, IDENTITY_ATTRS, &[]);
+        if identities.iter().any(|i| i.name == b.labels[0]) {
+            v.push(
+                b.loc,
+                Some(&desc),
+                None,
+                format!("identity `{}` is defined twice", b.labels[0]),
+                None,
+                None,
+            );
+            continue;
+        }
+        let audience = v.string(&f, "audience");
+        let Some(src) = v.string(&f, "web_identity") else {
+            if f.attr("web_identity").is_none() {
+                v.missing(b.loc, &desc, "web_identity", "where the CI token comes from: `github`, `terraform-cloud`, `env:VAR` or `file:PATH`");
+            }
+            continue;
+        };
+        match WebIdentitySource::parse(&src.value, audience.as_ref().map(|a| a.value.as_str())) {
+            Ok(source) => {
+                if audience.is_some() && !matches!(source, WebIdentitySource::GitHub { .. }) {
+                    let loc = audience.as_ref().and_then(|a| a.loc);
+                    v.push(
+                        loc,
+                        Some(&desc),
+                        Some("audience"),
+                        "applies only to `web_identity = \"github\"`".into(),
+                        None,
+                        Some("other CI systems set the audience when they issue the token".into()),
+                    );
+                }
+                identities.push(Identity {
+                    name: b.labels[0].clone(),
+                    source,
+                });
+            }
+            Err(e) => v.invalid(&f, "web_identity", src.loc, e),
+        }
+    }
+
+    // What terraform itself cannot do, when it assumes the roles itself.
+    if defaults.credentials == CredentialsMode::AssumeRole {
+        let profile_hint = "set `credentials = \"profile\"` in `defaults`: then terraform asks `tfroles credential-process`, which chains roles and asks for MFA codes";
+        let find = |name: &RoleName| roles.iter().find(|r| &r.name == name);
+        if let Some(st) = &state
+            && let Some(r) = find(&st.role)
+            && r.via.is_some()
+        {
+            let loc = state_blocks.first().and_then(|b| b.loc);
+            v.push(loc, Some("state"), Some("role"), format!("role `{}` is assumed `via` another role, and terraform's s3 backend takes one `assume_role` only", r.name), None, Some(profile_hint.into()));
+        }
+        let mut used: Vec<(&RoleName, Option<Location>, String)> = Vec::new();
+        if let Some(st) = &state {
+            used.push((
+                &st.role,
+                state_blocks.first().and_then(|b| b.loc),
+                "state".into(),
+            ));
+        }
+        for st in &stacks {
+            used.push((&st.role, st.loc, st.describe()));
+            for p in &st.providers {
+                if let Some(r) = &p.role {
+                    used.push((r, st.loc, st.describe()));
+                }
+            }
+        }
+        for (name, loc, desc) in used {
+            // Every role of the chain: terraform would need a code for each.
+            let mut next = find(name);
+            let mut hops = 0;
+            while let Some(r) = next {
+                if let Some(serial) = &r.mfa_serial {
+                    v.push(loc, Some(&desc), Some("role"), format!("role `{}` requires MFA ({serial}), and terraform cannot ask for a code when it assumes roles itself", r.name), None, Some(profile_hint.into()));
+                    break;
+                }
+                hops += 1;
+                next = r.via.as_ref().and_then(find).filter(|_| hops < roles.len());
+            }
+        }
+    }
+
+    // Allowed accounts that leave out where a provider works would make
+    // terraform refuse every run; an empty list would allow any account.
+    // (Checked on an otherwise valid config: an account in error drops out
+    // of the list and would be reported twice.)
+    let valid_so_far = v.errors.is_empty();
+    for st in stacks.iter().filter(|_| valid_so_far) {
+        let Some(ids) = &st.allowed_account_ids else {
+            continue;
+        };
+        let loc = st.loc;
+        if ids.is_empty() {
+            v.push(
+                loc,
+                Some(&st.describe()),
+                Some("allowed_account_ids"),
+                "is empty, which would let the providers run against any account".into(),
+                Some("account names or ids, including the stack's own".into()),
+                Some("leave it out to allow just the stack's account".into()),
+            );
+            continue;
+        }
+        let mut needed: Vec<(&AccountName, String)> =
+            vec![(&st.account, "the default provider".into())];
+        for p in &st.providers {
+            needed.push((
+                p.account.as_ref().unwrap_or(&st.account),
+                format!("provider `aws.{}`", p.alias),
+            ));
+        }
+        for (acct, who) in needed {
+            if let Some(a) = accounts.iter().find(|a| &a.name == acct)
+                && !ids.contains(&a.id)
+            {
+                v.push(
+                    loc,
+                    Some(&st.describe()),
+                    Some("allowed_account_ids"),
+                    format!(
+                        "leaves out account `{}` ({}), where {who} works",
+                        a.name, a.id
+                    ),
+                    None,
+                    Some(format!("add \"{}\" to `allowed_account_ids`", a.name)),
+                );
+            }
+        }
+    }
+
     if !v.errors.is_empty() {
         v.errors.sort_by_key(|d| d.location);
         return Err(Error::Invalid(Diagnostics(v.errors)));
@@ -1387,5 +1654,6 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         state: state.expect("no errors, so the state block was valid"),
         roles,
         stacks,
+        identities,
     })
 }

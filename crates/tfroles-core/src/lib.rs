@@ -68,8 +68,9 @@ pub mod types;
 
 pub use builder::{ConfigBuilder, DefaultsBuilder, RoleBuilder, StackBuilder, StateBuilder};
 pub use config::{
-    Account, CONFIG_FILE_NAME, Config, Defaults, ProviderSpec, Role, RoleSession, StackSpec, State,
+    Account, CONFIG_FILE_NAME, Config, Defaults, Identity, ProviderSpec, Role, RoleSession,
+    StackSpec, State,
 };
 pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
 pub use stacks::{Provider, Resolution, Stack, StackPattern, TfDir, discover};
-pub use types::{CredentialsMode, Duration, Partition};
+pub use types::{CredentialsMode, Duration, Partition, WebIdentitySource};

@@ -483,6 +483,98 @@ impl FromStr for StackPath {
     }
 }
 
+string_newtype! {
+    /// An MFA device: its serial number or ARN, 9 to 256 characters of
+    /// `[\w+=/:,.@-]`.
+    MfaSerial
+}
+
+impl FromStr for MfaSerial {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok =
+            (9..=256).contains(&s.len()) && s.chars().all(|c| is_word(c) || "+=/:,.@-".contains(c));
+        if ok {
+            Ok(MfaSerial(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not an MFA device serial number or ARN", q(s)),
+                "9 to 256 characters of letters, digits and `+=/:,.@_-`, like `arn:aws:iam::111111111111:mfa/alice`",
+            ))
+        }
+    }
+}
+
+/// Where a CI job's OIDC identity token comes from, for
+/// AssumeRoleWithWebIdentity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum WebIdentitySource {
+    /// GitHub Actions: requested from `ACTIONS_ID_TOKEN_REQUEST_URL` with
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, for this audience.
+    #[serde(rename = "github")]
+    GitHub {
+        /// The `aud` to request (`sts.amazonaws.com` by default).
+        audience: String,
+    },
+    /// HCP Terraform: `TFC_WORKLOAD_IDENTITY_TOKEN`.
+    TerraformCloud,
+    /// A variable holding the token (GitLab's `id_tokens:` and others).
+    Env {
+        /// The variable.
+        var: String,
+    },
+    /// A file holding the token.
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+}
+
+impl WebIdentitySource {
+    /// The default GitHub audience, the one AWS's own action requests.
+    pub const GITHUB_AUDIENCE: &'static str = "sts.amazonaws.com";
+
+    /// Parses `github`, `terraform-cloud`, `env:VAR` or `file:PATH`; the
+    /// audience applies to `github` only.
+    ///
+    /// # Errors
+    /// An [`InvalidValue`] listing the accepted forms.
+    pub fn parse(s: &str, audience: Option<&str>) -> Result<Self, InvalidValue> {
+        let audience = audience.unwrap_or(Self::GITHUB_AUDIENCE).to_owned();
+        match s {
+            "github" => Ok(WebIdentitySource::GitHub { audience }),
+            "terraform-cloud" | "hcp-terraform" => Ok(WebIdentitySource::TerraformCloud),
+            _ => match s.split_once(':') {
+                Some(("env", var)) if !var.is_empty() && var.chars().all(is_word) => {
+                    Ok(WebIdentitySource::Env {
+                        var: var.to_owned(),
+                    })
+                }
+                Some(("file", path)) if !path.is_empty() => Ok(WebIdentitySource::File {
+                    path: std::path::PathBuf::from(path),
+                }),
+                _ => Err(InvalidValue::new(
+                    format!("{} is not a web identity source", q(s)),
+                    "`github`, `terraform-cloud`, `env:VAR` or `file:PATH`",
+                )),
+            },
+        }
+    }
+
+    /// How messages name it.
+    pub fn describe(&self) -> String {
+        match self {
+            WebIdentitySource::GitHub { audience } => format!("github (audience {audience})"),
+            WebIdentitySource::TerraformCloud => {
+                "terraform-cloud (TFC_WORKLOAD_IDENTITY_TOKEN)".into()
+            }
+            WebIdentitySource::Env { var } => format!("env:{var}"),
+            WebIdentitySource::File { path } => format!("file:{}", path.display()),
+        }
+    }
+}
+
 /// An AWS partition: the first field of every ARN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub enum Partition {
@@ -957,6 +1049,52 @@ mod tests {
         ] {
             assert!(bad.parse::<RoleArn>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn web_identity_sources_parse() {
+        assert_eq!(
+            WebIdentitySource::parse("github", None).unwrap(),
+            WebIdentitySource::GitHub {
+                audience: "sts.amazonaws.com".into()
+            }
+        );
+        assert_eq!(
+            WebIdentitySource::parse("github", Some("my-aud")).unwrap(),
+            WebIdentitySource::GitHub {
+                audience: "my-aud".into()
+            }
+        );
+        assert_eq!(
+            WebIdentitySource::parse("env:GITLAB_OIDC", None).unwrap(),
+            WebIdentitySource::Env {
+                var: "GITLAB_OIDC".into()
+            }
+        );
+        assert_eq!(
+            WebIdentitySource::parse("file:/t", None).unwrap(),
+            WebIdentitySource::File { path: "/t".into() }
+        );
+        assert!(
+            WebIdentitySource::parse("gitlab", None)
+                .unwrap_err()
+                .allowed
+                .contains("`env:VAR`")
+        );
+        assert!(WebIdentitySource::parse("env:", None).is_err());
+        assert!(WebIdentitySource::parse("env:A B", None).is_err());
+    }
+
+    #[test]
+    fn mfa_serials() {
+        assert!(
+            "arn:aws:iam::111111111111:mfa/alice"
+                .parse::<MfaSerial>()
+                .is_ok()
+        );
+        assert!("GAHT12345678".parse::<MfaSerial>().is_ok());
+        assert!("short".parse::<MfaSerial>().is_err());
+        assert!("has space in it".parse::<MfaSerial>().is_err());
     }
 
     #[test]

@@ -761,14 +761,14 @@ fn unknown_top_level_block_with_did_you_mean() {
         &append("acount \"prod\" {\n  id = \"222222222222\"\n}\n"),
         indoc! {r#"
         tfroles.hcl:25:1: unknown block `acount`
-          allowed: `defaults`, `account`, `state`, `role`, `stack`
+          allowed: `defaults`, `account`, `identity`, `state`, `role`, `stack`
           hint: did you mean `account`?"#},
     );
     assert_err(
         &append("module \"x\" {\n}\n"),
         indoc! {r#"
         tfroles.hcl:25:1: unknown block `module`
-          allowed: `defaults`, `account`, `state`, `role`, `stack`"#},
+          allowed: `defaults`, `account`, `identity`, `state`, `role`, `stack`"#},
     );
 }
 
@@ -831,14 +831,14 @@ fn attributes_at_the_top_level() {
         &format!("region = \"us-west-2\"\n{BASE}"),
         indoc! {r#"
         tfroles.hcl:1:1: unknown attribute `region`
-          allowed: only blocks here: `defaults`, `account`, `state`, `role`, `stack`
+          allowed: only blocks here: `defaults`, `account`, `identity`, `state`, `role`, `stack`
           hint: attributes go inside a block; a default for every block goes in `defaults { region = ... }`"#},
     );
     assert_err(
         &format!("bucket = \"acme\"\n{BASE}"),
         indoc! {r#"
         tfroles.hcl:1:1: unknown attribute `bucket`
-          allowed: only blocks here: `defaults`, `account`, `state`, `role`, `stack`
+          allowed: only blocks here: `defaults`, `account`, `identity`, `state`, `role`, `stack`
           hint: attributes go inside a block"#},
     );
 }
@@ -1398,7 +1398,7 @@ fn all_independent_errors_are_reported_in_line_order() {
           allowed: 15m to 12h
           hint: STS grants sessions of 15 minutes to 12 hours (and no more than the role's MaxSessionDuration)
         tfroles.hcl:22:3: in block `role "app"`: unknown attribute `regin`
-          allowed: `account`, `accounts`, `path`, `external_id`, `session_name`, `duration`, `tags`, `source_identity`
+          allowed: `account`, `accounts`, `path`, `external_id`, `session_name`, `duration`, `tags`, `source_identity`, `via`, `mfa_serial`
         tfroles.hcl:26:15: in block `defaults`, attribute `partition`: "aws-eu" is not an AWS partition
           allowed: `aws`, `aws-cn` or `aws-us-gov`"#}
     );
@@ -1581,6 +1581,8 @@ fn the_example_is_accepted_as_written() {
         duration: None,
         tags: Default::default(),
         source_identity: None,
+        via: None,
+        mfa_serial: None,
     };
     assert_eq!(
         config.roles,
@@ -1737,14 +1739,37 @@ fn the_example_stacks_resolve_with_inheritance() {
 fn explicit_allowed_account_ids_apply_to_every_provider() {
     let text = edit(&[(
         "role    = \"app\"\n}",
-        "role    = \"app\"\n  allowed_account_ids = [\"qa\", \"444444444444\"]\n  provider \"x\" {\n    account = \"shared\"\n    role    = \"terraform-state\"\n  }\n}",
+        "role    = \"app\"\n  allowed_account_ids = [\"qa\", \"shared\", \"444444444444\"]\n  provider \"x\" {\n    account = \"shared\"\n    role    = \"terraform-state\"\n  }\n}",
     )]);
     let config = Config::from_str(&text).unwrap();
     let r = config.resolve(&[]).unwrap();
     for p in &r.stacks[0].providers {
         let ids: Vec<&str> = p.allowed_account_ids.iter().map(|a| a.as_str()).collect();
-        assert_eq!(ids, ["333333333333", "444444444444"]);
+        assert_eq!(ids, ["333333333333", "111111111111", "444444444444"]);
     }
+}
+
+#[test]
+fn allowed_account_ids_must_include_every_providers_account_and_not_be_empty() {
+    assert_err(
+        &edit(&[(
+            "role    = \"app\"\n}",
+            "role    = \"app\"\n  allowed_account_ids = [\"qa\"]\n  provider \"x\" {\n    account = \"shared\"\n    role    = \"terraform-state\"\n  }\n}",
+        )]),
+        indoc! {r#"
+        tfroles.hcl:21:1: in block `stack "qa/app"`, attribute `allowed_account_ids`: leaves out account `shared` (111111111111), where provider `aws.x` works
+          hint: add "shared" to `allowed_account_ids`"#},
+    );
+    assert_err(
+        &edit(&[(
+            "role    = \"app\"\n}",
+            "role    = \"app\"\n  allowed_account_ids = []\n}",
+        )]),
+        indoc! {r#"
+        tfroles.hcl:21:1: in block `stack "qa/app"`, attribute `allowed_account_ids`: is empty, which would let the providers run against any account
+          allowed: account names or ids, including the stack's own
+          hint: leave it out to allow just the stack's account"#},
+    );
 }
 
 // ---------------------------------------------------------------- partitions

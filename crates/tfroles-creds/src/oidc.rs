@@ -22,8 +22,8 @@ pub fn available(source: &WebIdentitySource, env: &Env) -> bool {
                 && env.non_empty("ACTIONS_ID_TOKEN_REQUEST_TOKEN").is_some()
         }
         WebIdentitySource::TerraformCloud => env.non_empty("TFC_WORKLOAD_IDENTITY_TOKEN").is_some(),
-        WebIdentitySource::Env(var) => env.non_empty(var).is_some(),
-        WebIdentitySource::File(path) => path.is_file(),
+        WebIdentitySource::Env { var } => env.non_empty(var).is_some(),
+        WebIdentitySource::File { path } => path.is_file(),
     }
 }
 
@@ -51,14 +51,14 @@ pub(crate) async fn token(source: &WebIdentitySource, env: &Env) -> Result<Secre
                 "HCP Terraform sets it in runs of workspaces with `TFC_AWS_PROVIDER_AUTH=true` (dynamic credentials)",
             )
         })?,
-        WebIdentitySource::Env(var) => env.non_empty(var).ok_or_else(|| {
+        WebIdentitySource::Env { var } => env.non_empty(var).ok_or_else(|| {
             invalid(
                 source,
                 format!("{var} is not set or empty"),
                 "in GitLab CI, declare it under the job's `id_tokens:` with `aud: sts.amazonaws.com`",
             )
         })?,
-        WebIdentitySource::File(path) => std::fs::read_to_string(path).map_err(|e| {
+        WebIdentitySource::File { path } => std::fs::read_to_string(path).map_err(|e| {
             invalid(source, format!("cannot read {}: {e}", path.display()), "check the path the CI system writes the token to")
         })?,
     };
@@ -177,11 +177,11 @@ mod tests {
             ])
         ));
         assert!(available(
-            &WebIdentitySource::Env("T".into()),
+            &WebIdentitySource::Env { var: "T".into() },
             &Env::from_pairs([("T", "x")])
         ));
         assert!(!available(
-            &WebIdentitySource::Env("T".into()),
+            &WebIdentitySource::Env { var: "T".into() },
             &Env::from_pairs([("T", "")])
         ));
     }

@@ -1,9 +1,9 @@
 //! What to ask STS for, as plain data: the session, the identity to start
 //! from, and the key that identifies both in the cache.
 
-use std::path::PathBuf;
-
 use sha2::{Digest, Sha256};
+use tfroles_core::RoleSession;
+pub use tfroles_core::WebIdentitySource;
 use tfroles_core::types::{
     Duration, ExternalId, RoleArn, SessionName, SessionTags, SourceIdentity,
 };
@@ -31,6 +31,23 @@ pub struct SessionRequest {
     pub mfa_serial: Option<String>,
     /// A role to assume first; this one is then assumed with its credentials.
     pub via: Option<Box<SessionRequest>>,
+}
+
+impl From<&RoleSession> for SessionRequest {
+    /// The request for a role instance from tfroles.hcl, `via` chain included.
+    fn from(s: &RoleSession) -> Self {
+        SessionRequest {
+            role_arn: s.arn.clone(),
+            session_name: s.session_name.clone(),
+            external_id: s.external_id.clone(),
+            duration: s.duration,
+            tags: s.tags.clone(),
+            source_identity: s.source_identity.clone(),
+            policy: None,
+            mfa_serial: s.mfa_serial.as_ref().map(ToString::to_string),
+            via: s.via.as_deref().map(|v| Box::new(SessionRequest::from(v))),
+        }
+    }
 }
 
 impl SessionRequest {
@@ -77,61 +94,6 @@ impl SessionRequest {
             let mut inner = serde_json::Map::new();
             v.describe_into(&mut inner);
             out.insert("via".into(), serde_json::Value::Object(inner));
-        }
-    }
-}
-
-/// Where a CI job's identity token comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WebIdentitySource {
-    /// GitHub Actions: requested from `ACTIONS_ID_TOKEN_REQUEST_URL` with
-    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, for this audience.
-    GitHub {
-        /// The `aud` to request (`sts.amazonaws.com` by default).
-        audience: String,
-    },
-    /// HCP Terraform: `TFC_WORKLOAD_IDENTITY_TOKEN`.
-    TerraformCloud,
-    /// A variable holding the token (GitLab's `id_tokens:` and others).
-    Env(String),
-    /// A file holding the token.
-    File(PathBuf),
-}
-
-impl WebIdentitySource {
-    /// The default GitHub audience, the one AWS's own action requests.
-    pub const GITHUB_AUDIENCE: &'static str = "sts.amazonaws.com";
-
-    /// Parses `github`, `terraform-cloud`, `env:VAR` or `file:PATH`.
-    ///
-    /// # Errors
-    /// A message listing the accepted forms.
-    pub fn parse(s: &str, audience: Option<&str>) -> Result<Self, String> {
-        let audience = audience.unwrap_or(Self::GITHUB_AUDIENCE).to_owned();
-        match s {
-            "github" => Ok(WebIdentitySource::GitHub { audience }),
-            "terraform-cloud" | "hcp-terraform" => Ok(WebIdentitySource::TerraformCloud),
-            _ => match s.split_once(':') {
-                Some(("env", var)) if !var.is_empty() => Ok(WebIdentitySource::Env(var.to_owned())),
-                Some(("file", path)) if !path.is_empty() => {
-                    Ok(WebIdentitySource::File(PathBuf::from(path)))
-                }
-                _ => Err(format!(
-                    "`{s}` is not a web identity source; allowed: `github`, `terraform-cloud`, `env:VAR`, `file:PATH`"
-                )),
-            },
-        }
-    }
-
-    /// How messages name it.
-    pub fn describe(&self) -> String {
-        match self {
-            WebIdentitySource::GitHub { audience } => format!("github (audience {audience})"),
-            WebIdentitySource::TerraformCloud => {
-                "terraform-cloud (TFC_WORKLOAD_IDENTITY_TOKEN)".into()
-            }
-            WebIdentitySource::Env(v) => format!("env:{v}"),
-            WebIdentitySource::File(p) => format!("file:{}", p.display()),
         }
     }
 }
@@ -298,29 +260,5 @@ mod tests {
         let f = BaseIdentity::DefaultChain { profile: None }.fingerprint(&env);
         assert!(!f.contains("topsecret"));
         assert_eq!(f, "key:AKIA1");
-    }
-
-    #[test]
-    fn web_identity_sources_parse() {
-        assert_eq!(
-            WebIdentitySource::parse("github", None).unwrap(),
-            WebIdentitySource::GitHub {
-                audience: "sts.amazonaws.com".into()
-            }
-        );
-        assert_eq!(
-            WebIdentitySource::parse("env:GITLAB_OIDC", None).unwrap(),
-            WebIdentitySource::Env("GITLAB_OIDC".into())
-        );
-        assert_eq!(
-            WebIdentitySource::parse("file:/t", None).unwrap(),
-            WebIdentitySource::File("/t".into())
-        );
-        assert!(
-            WebIdentitySource::parse("gitlab", None)
-                .unwrap_err()
-                .contains("`env:VAR`")
-        );
-        assert!(WebIdentitySource::parse("env:", None).is_err());
     }
 }

@@ -175,11 +175,19 @@ fn provider_block(config: &Config, p: &Provider, dir: &str) -> Block {
                 "allowed_account_ids",
                 Expr::List(p.allowed_account_ids.iter().map(str).collect()),
             );
-            let mut ar = Block::new("assume_role", &[]);
-            for (k, v) in assume_role_attrs(&p.session) {
-                ar.attr(k, v);
+            // A `via` chain becomes consecutive blocks, first hop first:
+            // provider v5.67+ assumes them in order.
+            let mut chain = vec![&p.session];
+            while let Some(via) = &chain[chain.len() - 1].via {
+                chain.push(via);
             }
-            b.blank().block(ar);
+            for session in chain.into_iter().rev() {
+                let mut ar = Block::new("assume_role", &[]);
+                for (k, v) in assume_role_attrs(session) {
+                    ar.attr(k, v);
+                }
+                b.blank().block(ar);
+            }
         }
         CredentialsMode::Profile => {
             profile_attrs(&mut b, &p.session, dir);

@@ -289,7 +289,13 @@ mod tests {
         // `ড` + nukta is two characters and one cluster; terraform fmt
         // aligns it like any one-column key.
         let mut b = Block::new("x", &[]);
-        b.attr("tags", Expr::Object(vec![("\u{9a1}\u{9bc}".into(), s("1")), ("\u{10740}".into(), s("2"))]));
+        b.attr(
+            "tags",
+            Expr::Object(vec![
+                ("\u{9a1}\u{9bc}".into(), s("1")),
+                ("\u{10740}".into(), s("2")),
+            ]),
+        );
         assert_eq!(
             render(&[Item::Block(b)]),
             "x {\n  tags = {\n    \"\u{9a1}\u{9bc}\" = \"1\"\n    \"\u{10740}\" = \"2\"\n  }\n}\n"

@@ -147,7 +147,15 @@ fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
                 v["alias"] = json!(a.as_str());
             }
             match config.defaults.credentials {
-                CredentialsMode::AssumeRole => v["assume_role"] = session_values(&p.session),
+                CredentialsMode::AssumeRole => {
+                    let mut chain = vec![session_values(&p.session)];
+                    let mut s = &p.session;
+                    while let Some(via) = &s.via {
+                        chain.insert(0, session_values(via));
+                        s = via;
+                    }
+                    v["assume_role"] = if chain.len() == 1 { chain.remove(0) } else { Value::Array(chain) };
+                }
                 CredentialsMode::Profile => {
                     v["profile"] = json!(format!("tfroles-{}-{}", p.session.role, p.session.account));
                     v["shared_config_files"] = json!([format!("{}{AWS_CONFIG_PATH}", up(stack.path.as_str()))]);
@@ -168,8 +176,9 @@ fn as_list(v: &Value) -> Vec<Value> {
 /// hcl2json gives every block as an array of bodies; the model's view has
 /// one object per block. Only `assume_role` is a block among the values.
 fn unwrap_blocks(mut v: Value) -> Value {
-    if let Some(Value::Array(items)) = v.get("assume_role") {
-        assert_eq!(items.len(), 1, "one assume_role block");
+    if let Some(Value::Array(items)) = v.get("assume_role")
+        && items.len() == 1
+    {
         let inner = items[0].clone();
         v["assume_role"] = inner;
     }
@@ -351,6 +360,7 @@ cases! {
     dynamodb_kms => "dynamodb-kms",
     globs => "globs",
     strings => "strings",
+    chaining => "chaining",
 }
 
 #[test]

@@ -121,18 +121,44 @@ fn terraform_reads_quoted_strings_back_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let mut tf = String::new();
     for (i, s) in strings.iter().enumerate() {
-        tf.push_str(&format!("output \"o{i}\" {{\n  value = {}\n}}\n\n", quote(s)));
+        tf.push_str(&format!(
+            "output \"o{i}\" {{\n  value = {}\n}}\n\n",
+            quote(s)
+        ));
     }
     fs::write(dir.path().join("main.tf"), &tf).unwrap();
-    for args in [&["init", "-input=false"][..], &["apply", "-auto-approve", "-input=false"]] {
-        let out = terraform().current_dir(dir.path()).args(args).output().unwrap();
-        assert!(out.status.success(), "terraform {args:?}:\n{}", String::from_utf8_lossy(&out.stderr));
+    for args in [
+        &["init", "-input=false"][..],
+        &["apply", "-auto-approve", "-input=false"],
+    ] {
+        let out = terraform()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "terraform {args:?}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let out = terraform().current_dir(dir.path()).args(["output", "-json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = terraform()
+        .current_dir(dir.path())
+        .args(["output", "-json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let outputs: Value = serde_json::from_slice(&out.stdout).unwrap();
     for (i, s) in strings.iter().enumerate() {
         // HCL reads every literal in NFC; `quote` writes it so.
-        assert_eq!(outputs[format!("o{i}")]["value"].as_str(), Some(nfc(s).as_str()), "string {i}: {s:?}");
+        assert_eq!(
+            outputs[format!("o{i}")]["value"].as_str(),
+            Some(nfc(s).as_str()),
+            "string {i}: {s:?}"
+        );
     }
 }

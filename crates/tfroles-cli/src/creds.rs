@@ -1,0 +1,388 @@
+//! `credential-process`, `env` and `exec`: arguments turned into a
+//! [`SessionRequest`] and a [`BaseIdentity`], then `tfroles-creds` runs them.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration as StdDuration;
+
+use anyhow::{Context, bail};
+use clap::ValueEnum;
+use tfroles_core::types::{Duration, SessionTags};
+use tfroles_creds::{
+    BaseIdentity, Cache, Credentials, Env, Options, SessionRequest, WebIdentitySource,
+};
+
+/// Which role, and how to get its credentials.
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["role", "role_arn"])))]
+pub struct CredArgs {
+    /// The config file [default: tfroles.hcl in the current directory or the nearest parent]
+    #[arg(long, short = 'c', value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The role, by its name in tfroles.hcl
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+    /// The account, by its name in tfroles.hcl (needed when the role is in several)
+    #[arg(long, value_name = "NAME", requires = "role")]
+    pub account: Option<String>,
+    /// A role ARN, without a config file
+    #[arg(long, value_name = "ARN", conflicts_with_all = ["role", "config"])]
+    pub role_arn: Option<String>,
+    /// With --role-arn: the external id
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
+    /// With --role-arn: the session name [default: tfroles]
+    #[arg(long, value_name = "NAME", requires = "role_arn")]
+    pub session_name: Option<String>,
+    /// With --role-arn: the session duration, 15m to 12h [default: 1h]
+    #[arg(long, value_name = "DURATION", requires = "role_arn")]
+    pub duration: Option<String>,
+    /// With --role-arn: a session tag (repeat for more)
+    #[arg(long = "tag", value_name = "KEY=VALUE", requires = "role_arn")]
+    pub tags: Vec<String>,
+    /// With --role-arn: the source identity
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub source_identity: Option<String>,
+    /// Call STS every time; neither read nor write the cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Refresh cached credentials with less than this left (capped at half the session)
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub refresh_before: String,
+    /// Base credentials from this profile instead of the default chain
+    #[arg(long, value_name = "PROFILE", conflicts_with = "web_identity")]
+    pub profile: Option<String>,
+    /// Start from a CI identity token: github, terraform-cloud, env:VAR or file:PATH
+    #[arg(long, value_name = "SOURCE")]
+    pub web_identity: Option<String>,
+    /// With --web-identity github: the audience to request [default: sts.amazonaws.com]
+    #[arg(long, value_name = "AUD", requires = "web_identity")]
+    pub audience: Option<String>,
+    /// The MFA device's serial number or ARN (overrides the role's `mfa_serial`)
+    #[arg(long, value_name = "SERIAL")]
+    pub mfa_serial: Option<String>,
+    /// The MFA code [default: $TFROLES_MFA_TOKEN, else asked on the terminal]
+    #[arg(long, value_name = "CODE")]
+    pub mfa_token: Option<String>,
+}
+
+/// `tfroles env` output formats.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum EnvFormat {
+    /// `export NAME='value'` lines for sh, bash and zsh
+    Sh,
+    /// `set -gx NAME 'value'` lines for fish
+    Fish,
+    /// one JSON object
+    Json,
+    /// `NAME="value"` lines
+    Dotenv,
+}
+
+/// An invalid argument: exits 2 like other usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// Parses a window like `15m`, `90s` or `0s` (0 to 12h).
+fn parse_window(s: &str) -> anyhow::Result<StdDuration> {
+    if s == "0" || s == "0s" {
+        return Ok(StdDuration::ZERO);
+    }
+    // Reuse the session duration grammar, then lift its 15m floor.
+    let mut total = 0u64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let unit = rest.as_bytes().get(digits).copied();
+        let (Ok(n), Some(unit)) = (rest[..digits].parse::<u64>(), unit) else {
+            return Err(Usage(format!(
+                "--refresh-before: `{s}` is not a duration; allowed: like `15m`, `5m30s`, `0s`"
+            ))
+            .into());
+        };
+        total +=
+            n * match unit {
+                b'h' => 3600,
+                b'm' => 60,
+                b's' => 1,
+                _ => return Err(Usage(format!(
+                    "--refresh-before: `{s}` is not a duration; allowed: like `15m`, `5m30s`, `0s`"
+                ))
+                .into()),
+            };
+        rest = &rest[digits + 1..];
+    }
+    if total > 12 * 3600 {
+        return Err(Usage(format!(
+            "--refresh-before: `{s}` is longer than the longest session (12h)"
+        ))
+        .into());
+    }
+    Ok(StdDuration::from_secs(total))
+}
+
+fn usage<T, E: std::fmt::Display>(flag: &str, r: Result<T, E>) -> anyhow::Result<T> {
+    r.map_err(|e| Usage(format!("{flag}: {e}")).into())
+}
+
+/// Everything a credential command needs, validated.
+pub struct Plan {
+    pub request: SessionRequest,
+    pub base: BaseIdentity,
+    pub options: Options,
+}
+
+/// Turns the arguments into a request. Reads the config only to name the
+/// role; nothing here touches the network or the SDK.
+pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
+    let env = Env::from_process();
+    let mut region = None;
+    let mut identities = Vec::new();
+    let mut request = if let Some(arn) = &args.role_arn {
+        let mut r = SessionRequest::new(
+            usage("--role-arn", arn.parse())?,
+            usage(
+                "--session-name",
+                args.session_name.as_deref().unwrap_or("tfroles").parse(),
+            )?,
+        );
+        r.external_id = args
+            .external_id
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .or_else(|e| usage("--external-id", Err(e)))?;
+        r.source_identity = args
+            .source_identity
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .or_else(|e| usage("--source-identity", Err(e)))?;
+        if let Some(d) = &args.duration {
+            r.duration = usage::<Duration, _>("--duration", d.parse())?;
+        }
+        let mut tags = Vec::new();
+        for t in &args.tags {
+            let Some((k, v)) = t.split_once('=') else {
+                return Err(Usage(format!("--tag: `{t}` is not KEY=VALUE")).into());
+            };
+            tags.push((k.to_owned(), v.to_owned()));
+        }
+        r.tags = usage("--tag", SessionTags::new(tags))?;
+        r
+    } else {
+        let config = crate::load_path(args.config.as_deref())?;
+        region = config.defaults.region.as_ref().map(ToString::to_string);
+        identities = config.identities.clone();
+        let role = args
+            .role
+            .as_deref()
+            .expect("clap requires --role or --role-arn");
+        SessionRequest::from(&config.session(role, args.account.as_deref())?)
+    };
+    if let Some(serial) = &args.mfa_serial {
+        request.mfa_serial = Some(serial.clone());
+    }
+    let base = if let Some(src) = &args.web_identity {
+        BaseIdentity::WebIdentity(usage(
+            "--web-identity",
+            WebIdentitySource::parse(src, args.audience.as_deref()).map_err(|e| e.to_string()),
+        )?)
+    } else if args.profile.is_some() {
+        BaseIdentity::DefaultChain {
+            profile: args.profile.clone(),
+        }
+    } else {
+        // A configured CI identity is used where its token is on offer (in
+        // that CI system), so one tfroles.hcl serves laptops and CI alike.
+        identities
+            .iter()
+            .map(|i| i.source.clone())
+            .find(|s| tfroles_creds::oidc::available(s, &env))
+            .map_or(
+                BaseIdentity::DefaultChain { profile: None },
+                BaseIdentity::WebIdentity,
+            )
+    };
+    let cache = if args.no_cache {
+        None
+    } else {
+        Some(Cache::open(&Cache::default_dir(&env)?)?)
+    };
+    Ok(Plan {
+        request,
+        base,
+        options: Options {
+            cache,
+            refresh_before: parse_window(&args.refresh_before)?,
+            mfa_token: args.mfa_token.clone(),
+            region,
+            ..Options::new(env)
+        },
+    })
+}
+
+fn get(args: &CredArgs) -> anyhow::Result<(Credentials, Option<String>)> {
+    let plan = plan(args)?;
+    let out = tfroles_creds::credentials(&plan.request, &plan.base, &plan.options)?;
+    tracing::debug!(from_cache = out.from_cache, access_key_id = %out.credentials.access_key_id, "credentials ready");
+    Ok((out.credentials, plan.options.region))
+}
+
+/// `tfroles credential-process`: the JSON on stdout, nothing else.
+pub fn credential_process(args: &CredArgs) -> anyhow::Result<()> {
+    let (c, _) = get(args)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", c.to_process_json())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Variables that would make a child use other credentials than ours.
+const OVERRIDING: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
+fn variables(c: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            c.secret_access_key.expose().to_owned(),
+        ),
+        ("AWS_SESSION_TOKEN", c.session_token.expose().to_owned()),
+        (
+            "AWS_CREDENTIAL_EXPIRATION",
+            c.expiration.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        ),
+    ];
+    if let Some(r) = region {
+        v.push(("AWS_REGION", r.to_owned()));
+    }
+    v
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn fish_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// `tfroles env`: the variables, to `eval` or load.
+pub fn env(args: &CredArgs, format: EnvFormat) -> anyhow::Result<()> {
+    let (c, region) = get(args)?;
+    let vars = variables(&c, region.as_deref());
+    let mut out = String::new();
+    match format {
+        EnvFormat::Sh => {
+            out.push_str(&format!("unset {}\n", OVERRIDING.join(" ")));
+            for (k, v) in &vars {
+                out.push_str(&format!("export {k}={}\n", sh_quote(v)));
+            }
+        }
+        EnvFormat::Fish => {
+            for k in OVERRIDING {
+                out.push_str(&format!("set -e {k}\n"));
+            }
+            for (k, v) in &vars {
+                out.push_str(&format!("set -gx {k} {}\n", fish_quote(v)));
+            }
+        }
+        EnvFormat::Json => {
+            let map: serde_json::Map<String, serde_json::Value> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone().into()))
+                .collect();
+            out.push_str(&serde_json::to_string_pretty(&map)?);
+            out.push('\n');
+        }
+        EnvFormat::Dotenv => {
+            for (k, v) in &vars {
+                out.push_str(&format!("{k}={}\n", serde_json::to_string(v)?));
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// `tfroles exec`: runs the command with the credentials in its
+/// environment, replacing this process, so its exit code is the command's.
+pub fn exec(args: &CredArgs, command: &[String]) -> anyhow::Result<()> {
+    let (c, region) = get(args)?;
+    let Some((program, rest)) = command.split_first() else {
+        bail!(Usage(
+            "exec: no command given; usage: tfroles exec --role NAME -- COMMAND [ARGS...]".into()
+        ));
+    };
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    for k in OVERRIDING {
+        cmd.env_remove(k);
+    }
+    for (k, v) in variables(&c, region.as_deref()) {
+        cmd.env(k, v);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let e = cmd.exec();
+        Err(Exec {
+            program: program.clone(),
+            source: e,
+        })
+        .context("exec")
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status().map_err(|e| Exec {
+            program: program.clone(),
+            source: e,
+        })?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
+}
+
+/// The command could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot run `{program}`: {source}")]
+pub struct Exec {
+    pub program: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_parse() {
+        assert_eq!(parse_window("15m").unwrap(), StdDuration::from_secs(900));
+        assert_eq!(parse_window("5m30s").unwrap(), StdDuration::from_secs(330));
+        assert_eq!(parse_window("0s").unwrap(), StdDuration::ZERO);
+        assert!(parse_window("13h").is_err());
+        assert!(parse_window("5x").is_err());
+        assert!(parse_window("m").is_err());
+    }
+
+    #[test]
+    fn quoting_survives_quotes() {
+        assert_eq!(sh_quote("a'b"), r"'a'\''b'");
+        assert_eq!(fish_quote(r"a'b\c"), r"'a\'b\\c'");
+    }
+}
