@@ -1,5 +1,5 @@
-//! The `tfroles` binary, run as users run it: exit codes, output, what it
-//! writes and what it refuses to; and, end to end, terraform's own s3
+//! `generate`, `validate` and `roles`: exit codes, output, what they
+//! write and what they refuse to; and, end to end, terraform's own s3
 //! backend running the generated files against a moto server.
 
 use std::fs;

@@ -1,0 +1,4 @@
+//! The `tfroles` binary, run as users run it, against real peers: one
+//! integration target, one module per area.
+
+mod generate;
