@@ -80,6 +80,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Show who can become what: identities, the roles they may assume, and the stacks using each role
+    #[command(
+        after_help = "Examples:\n  tfroles graph > roles.mmd\n  tfroles graph --format dot | dot -Tsvg > roles.svg"
+    )]
+    Graph {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
     /// Print a role's credentials as the AWS credential_process JSON (cached, shared)
     #[command(after_help = CREDENTIAL_PROCESS_HELP)]
     CredentialProcess {
@@ -128,6 +139,16 @@ const EXEC_HELP: &str = "Example:
 const GENERATE_HELP: &str = "Examples:
   tfroles generate                 write or update the files
   tfroles generate --check --diff  what a pre-commit hook or CI runs";
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    /// A Mermaid flowchart (renders on GitHub)
+    Mermaid,
+    /// Graphviz dot
+    Dot,
+    /// Nodes and edges as JSON
+    Json,
+}
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -240,6 +261,21 @@ fn validate(arg: &ConfigArg) -> anyhow::Result<()> {
         config.roles.len(),
         resolution.stacks.len()
     );
+    Ok(())
+}
+
+fn graph(arg: &ConfigArg, format: GraphFormat) -> anyhow::Result<()> {
+    let config = load(arg)?;
+    let dirs = tfroles_core::discover(&config.root)?;
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let resolution = config.resolve(&paths)?;
+    let g = config.graph(&resolution.stacks);
+    let text = match format {
+        GraphFormat::Mermaid => g.to_mermaid(),
+        GraphFormat::Dot => g.to_dot(),
+        GraphFormat::Json => serde_json::to_string_pretty(&g)? + "\n",
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
 }
 
@@ -357,6 +393,7 @@ fn main() -> ExitCode {
         } => generate(config, *check, *diff, *take_over),
         Command::Validate { config } => validate(config),
         Command::Roles { config, format } => roles(config, *format),
+        Command::Graph { config, format } => graph(config, *format),
         Command::CredentialProcess { args } => creds::credential_process(args),
         Command::Env { args, format } => creds::env(args, *format),
         Command::Exec { args, command } => creds::exec(args, command),

@@ -62,6 +62,7 @@
 mod builder;
 mod config;
 mod error;
+pub mod graph;
 mod raw;
 mod stacks;
 pub mod types;

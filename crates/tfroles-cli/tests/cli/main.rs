@@ -2,3 +2,4 @@
 //! integration target, one module per area.
 
 mod generate;
+mod graph;
