@@ -34,12 +34,14 @@
 //! # Ok::<(), tfroles_core::Error>(())
 //! ```
 
+pub mod import;
 mod render;
 mod sync;
 pub mod writer;
 
 use std::path::PathBuf;
 
+pub use import::{Finding, Import, import};
 pub use render::{
     AWS_CONFIG_PATH, GeneratedFile, SIGNATURE_PREFIX, aws_config_file, backend_file, generate,
     profile_name, providers_file, signature,
@@ -56,6 +58,27 @@ pub enum Error {
         /// Each path, and the config named in its signature when another
         /// tfroles config generated it.
         files: Vec<(String, Option<String>)>,
+    },
+    /// `import` found no directory it could draft a stack from.
+    #[error(
+        "found no stack to import below `{}`: no directory has both a `backend \"s3\"` block and a default `provider \"aws\"` that assumes a role given literally{}",
+        dir.display(),
+        if report.is_empty() { String::new() } else { format!(" (the {} warnings above say what was found)", report.len()) }
+    )]
+    NothingToImport {
+        /// The directory read.
+        dir: PathBuf,
+        /// What was found and could not be used.
+        report: Vec<Finding>,
+    },
+    /// `import` could not read a file or directory.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
     },
     /// A file or directory could not be read or written.
     #[error("cannot write `{}`: {source}", path.display())]

@@ -1,0 +1,2311 @@
+//! `tfroles import`: a draft `tfroles.hcl` from the hand-written
+//! `backend "s3"` and `provider "aws"` blocks below a directory.
+//!
+//! Reading only: [`import`] parses every `.tf` file of every directory
+//! [`tfroles_core::discover`] finds (with hcl-edit, for line numbers) and
+//! returns the draft text and a report. It writes nothing.
+//!
+//! What maps: accounts from the role ARNs, roles (name, path, accounts,
+//! external id, session name, duration, source identity, tags, and `via`
+//! for chained `assume_role` blocks), the state block, and stacks, collapsed
+//! into `P/*` globs where every directory the glob would match has the same
+//! settings. What does not (variables, interpolations, functions, profiles,
+//! attributes tfroles does not generate, values that disagree between
+//! stacks, state keys `generate` would change) becomes a [`Finding`] with
+//! file and line: nothing is dropped silently.
+//!
+//! The draft is what `generate` needs to reproduce blocks that mean the same
+//! as the originals; where it cannot, the report says what will change.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+
+use hcl_edit::Span;
+use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::structure::{Body, Structure};
+use tfroles_core::types::{
+    AccountId, AccountName, BucketName, Duration, ExternalId, IamPath, KeyPrefix, Partition,
+    ProviderAlias, Region, RoleName, SessionName, SessionTags, SourceIdentity, StackPath,
+};
+use tfroles_core::{CONFIG_FILE_NAME, StackPattern, TfDir};
+
+use crate::Error;
+use crate::writer::{Block, Expr, Item, render};
+
+/// Where generated files go unless the config says otherwise: a draft never
+/// sets other names, so these are the files `generate --take-over` replaces.
+const BACKEND_FILE: &str = "backend.tf";
+const PROVIDERS_FILE: &str = "providers.tf";
+
+/// One thing the import could not carry over as it was, or guessed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    /// The file, relative to the imported directory, `/`-separated.
+    pub file: String,
+    /// The line, from 1.
+    pub line: usize,
+    /// What was not mapped or what will change, and what the draft does instead.
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// A draft configuration and what to review in it.
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// The draft `tfroles.hcl`, laid out as `terraform fmt` would, starting
+    /// with a comment that lists the report.
+    pub config: String,
+    /// Everything not mapped as written, sorted by file and line.
+    pub report: Vec<Finding>,
+    /// Directories with `.tf` files that were read.
+    pub directories: usize,
+    /// Stack directories the draft covers.
+    pub stacks: usize,
+    /// `stack` blocks in the draft (globs cover several directories).
+    pub stack_blocks: usize,
+    /// `account` blocks in the draft.
+    pub accounts: usize,
+    /// `role` blocks in the draft.
+    pub roles: usize,
+    /// Directories with a `backend "s3"` block that the draft leaves out.
+    pub left_out: Vec<String>,
+}
+
+impl Import {
+    /// One line for the end of a run: what the draft holds and how much to review.
+    pub fn summary(&self) -> String {
+        let n =
+            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+        let mut s = format!(
+            "imported {} ({}), {}, {} from {} read",
+            n(self.stacks, "stack", "stacks"),
+            n(self.stack_blocks, "stack block", "stack blocks"),
+            n(self.accounts, "account", "accounts"),
+            n(self.roles, "role", "roles"),
+            n(self.directories, "directory", "directories"),
+        );
+        if !self.left_out.is_empty() {
+            s.push_str(&format!(
+                "; {} left out",
+                n(self.left_out.len(), "stack", "stacks")
+            ));
+        }
+        s.push_str(&format!(
+            "; {} to review",
+            n(self.report.len(), "item", "items")
+        ));
+        s
+    }
+}
+
+/// Reads every `.tf` file below `dir` and drafts a `tfroles.hcl` from its
+/// `backend "s3"` and `provider "aws"` blocks. Writes nothing.
+///
+/// # Errors
+/// [`Error::Read`] when a directory or file cannot be read;
+/// [`Error::NothingToImport`] (with the report) when no directory has both a
+/// `backend "s3"` block and a default `provider "aws"` that assumes a role
+/// given literally.
+pub fn import(dir: &Path) -> Result<Import, Error> {
+    let dirs = tfroles_core::discover(dir).map_err(|e| match e {
+        tfroles_core::Error::Io { path, source } => Error::Read { path, source },
+        other => Error::Read {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })?;
+    let mut cx = Cx::default();
+    cx.check_root(dir)?;
+    let mut scans = Vec::new();
+    for d in &dirs {
+        scans.push(cx.scan(dir, d)?);
+    }
+    cx.build(dir, &dirs, scans)
+}
+
+// ---------------------------------------------------------------------------
+// Parsing: hcl-edit's tree to literal values with lines, or why not literal.
+
+#[derive(Debug, Clone)]
+enum Lit {
+    Str(String),
+    Bool(bool),
+    Num(Option<u64>),
+    List(Vec<Node>),
+    Map(Vec<(String, Node)>),
+    Null,
+}
+
+/// An expression that is not a literal: what kind, and its source text.
+#[derive(Debug, Clone)]
+struct NonLit {
+    what: &'static str,
+    text: String,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    line: usize,
+    v: Result<Lit, NonLit>,
+}
+
+#[derive(Debug, Clone)]
+struct Attr {
+    key: String,
+    line: usize,
+    node: Node,
+}
+
+#[derive(Debug, Clone)]
+struct Blk {
+    ident: String,
+    labels: Vec<String>,
+    line: usize,
+    attrs: Vec<Attr>,
+    blocks: Vec<Blk>,
+}
+
+impl Blk {
+    fn describe(&self) -> String {
+        let mut s = self.ident.clone();
+        for l in &self.labels {
+            s.push_str(&format!(" {l:?}"));
+        }
+        s
+    }
+}
+
+struct Src<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Src<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Src { text, starts }
+    }
+
+    fn line_at(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+
+    fn line(&self, span: Option<std::ops::Range<usize>>) -> usize {
+        span.map_or(1, |r| self.line_at(r.start))
+    }
+
+    /// The source of an expression on one line, shortened for a message.
+    fn snippet(&self, span: Option<std::ops::Range<usize>>) -> String {
+        let raw = span
+            .and_then(|r| self.text.get(r))
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let clean: String = raw
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        if clean.chars().count() > 60 {
+            format!("{}...", clean.chars().take(57).collect::<String>())
+        } else {
+            clean
+        }
+    }
+}
+
+fn convert_body(body: &Body, src: &Src) -> (Vec<Attr>, Vec<Blk>) {
+    let mut attrs = Vec::new();
+    let mut blocks = Vec::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => attrs.push(Attr {
+                key: a.key.as_str().to_owned(),
+                line: src.line(a.key.span()),
+                node: convert_expr(&a.value, src),
+            }),
+            Structure::Block(b) => {
+                let (a, bl) = convert_body(&b.body, src);
+                blocks.push(Blk {
+                    ident: b.ident.as_str().to_owned(),
+                    labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
+                    line: src.line(b.ident.span()),
+                    attrs: a,
+                    blocks: bl,
+                });
+            }
+        }
+    }
+    (attrs, blocks)
+}
+
+fn convert_expr(expr: &Expression, src: &Src) -> Node {
+    let line = src.line(expr.span());
+    let non = |what: &'static str| {
+        Err(NonLit {
+            what,
+            text: src.snippet(expr.span()),
+        })
+    };
+    let v = match expr {
+        Expression::String(s) => Ok(Lit::Str(s.as_str().to_owned())),
+        Expression::Bool(b) => Ok(Lit::Bool(*b.value())),
+        Expression::Number(n) => Ok(Lit::Num(n.value().as_u64())),
+        Expression::Null(_) => Ok(Lit::Null),
+        Expression::Array(items) => Ok(Lit::List(
+            items.iter().map(|e| convert_expr(e, src)).collect(),
+        )),
+        Expression::Object(obj) => Ok(Lit::Map(
+            obj.iter()
+                .map(|(k, v)| match k {
+                    ObjectKey::Ident(i) => (i.as_str().to_owned(), convert_expr(v.expr(), src)),
+                    ObjectKey::Expression(Expression::String(s)) => {
+                        (s.as_str().to_owned(), convert_expr(v.expr(), src))
+                    }
+                    ObjectKey::Expression(e) => (
+                        String::new(),
+                        Node {
+                            line: src.line(e.span()),
+                            v: Err(NonLit {
+                                what: "a computed key",
+                                text: src.snippet(e.span()),
+                            }),
+                        },
+                    ),
+                })
+                .collect(),
+        )),
+        Expression::Parenthesis(p) => return convert_expr(p.inner(), src),
+        Expression::StringTemplate(_) => non("an interpolation"),
+        Expression::HeredocTemplate(_) => non("a heredoc"),
+        Expression::Variable(_) | Expression::Traversal(_) => non("a reference"),
+        Expression::FuncCall(_) => non("a function call"),
+        Expression::Conditional(_) => non("a conditional"),
+        Expression::ForExpr(_) => non("a for expression"),
+        _ => non("an operation"),
+    };
+    Node { line, v }
+}
+
+struct ParsedFile {
+    /// The file name in its directory.
+    name: String,
+    /// Relative to the imported directory.
+    rel: String,
+    attrs: Vec<Attr>,
+    blocks: Vec<Blk>,
+}
+
+// ---------------------------------------------------------------------------
+// What was found in each directory.
+
+#[derive(Debug, Clone)]
+struct L<T> {
+    v: T,
+    line: usize,
+}
+
+/// One `assume_role` (a backend's, or one of a provider's blocks).
+#[derive(Debug, Clone)]
+struct Use {
+    file: String,
+    /// The `role_arn` line.
+    line: usize,
+    partition: Partition,
+    account: AccountId,
+    path: L<IamPath>,
+    name: RoleName,
+    external_id: Option<L<ExternalId>>,
+    session_name: Option<L<SessionName>>,
+    duration: Option<L<Duration>>,
+    source_identity: Option<L<SourceIdentity>>,
+    tags: Option<L<SessionTags>>,
+    /// The previous hop of a chain: its role and account.
+    via: Option<L<(RoleName, AccountId)>>,
+    /// Ruled out after the fact (another partition).
+    unusable: bool,
+}
+
+#[derive(Debug, Default)]
+struct BackendFound {
+    file: String,
+    line: usize,
+    bucket: Option<L<BucketName>>,
+    key: Option<L<String>>,
+    region: Option<L<Region>>,
+    encrypt: Option<L<bool>>,
+    use_lockfile: Option<L<bool>>,
+    dynamodb_table: Option<L<String>>,
+    kms_key_id: Option<L<String>>,
+    workspace_key_prefix: Option<L<KeyPrefix>>,
+    session: Option<usize>,
+}
+
+#[derive(Debug)]
+struct ProviderFound {
+    file: String,
+    line: usize,
+    alias: Option<ProviderAlias>,
+    region: Option<L<Region>>,
+    allowed: Option<L<Vec<AccountId>>>,
+    /// Use indices, first hop first; empty when it assumes no role.
+    chain: Vec<usize>,
+    /// Some hop could not be read: the provider cannot be imported.
+    broken: bool,
+}
+
+impl ProviderFound {
+    fn describe(&self) -> String {
+        match &self.alias {
+            Some(a) => format!("provider \"aws\" (alias {:?})", a.as_str()),
+            None => "provider \"aws\"".into(),
+        }
+    }
+}
+
+struct Scan {
+    path: StackPath,
+    files: Vec<ParsedFile>,
+    /// File index and the imported backend block's line.
+    backend: Option<(usize, BackendFound)>,
+    /// File index and provider, in file order.
+    providers: Vec<(usize, ProviderFound)>,
+}
+
+#[derive(Default)]
+struct Cx {
+    findings: Vec<Finding>,
+    uses: Vec<Use>,
+}
+
+impl Cx {
+    fn note(&mut self, file: &str, line: usize, message: impl Into<String>) {
+        self.findings.push(Finding {
+            file: file.to_owned(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    fn non_literal(&mut self, file: &str, ctx: &str, key: &str, line: usize, n: &NonLit) {
+        self.note(
+            file,
+            line,
+            format!(
+                "{ctx}: `{key}` is {} (`{}`), not a literal value: left out",
+                n.what, n.text
+            ),
+        );
+    }
+
+    /// A literal string, or a finding saying why not.
+    fn string(&mut self, file: &str, ctx: &str, key: &str, node: &Node) -> Option<String> {
+        match &node.v {
+            Ok(Lit::Str(s)) => Some(s.clone()),
+            Ok(other) => {
+                self.note(
+                    file,
+                    node.line,
+                    format!(
+                        "{ctx}: `{key}` is {}, not a string: left out",
+                        lit_kind(other)
+                    ),
+                );
+                None
+            }
+            Err(n) => {
+                self.non_literal(file, ctx, key, node.line, n);
+                None
+            }
+        }
+    }
+
+    fn parsed<T: std::str::FromStr<Err = tfroles_core::types::InvalidValue>>(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        key: &str,
+        node: &Node,
+    ) -> Option<L<T>> {
+        let s = self.string(file, ctx, key, node)?;
+        match s.parse::<T>() {
+            Ok(v) => Some(L { v, line: node.line }),
+            Err(e) => {
+                self.note(
+                    file,
+                    node.line,
+                    format!(
+                        "{ctx}: `{key}`: {} (tfroles takes {}): left out",
+                        e.message, e.allowed
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, file: &str, ctx: &str, key: &str, node: &Node) -> Option<L<bool>> {
+        match &node.v {
+            Ok(Lit::Bool(b)) => Some(L {
+                v: *b,
+                line: node.line,
+            }),
+            Ok(Lit::Str(s)) if s == "true" || s == "false" => Some(L {
+                v: s == "true",
+                line: node.line,
+            }),
+            Ok(other) => {
+                self.note(
+                    file,
+                    node.line,
+                    format!(
+                        "{ctx}: `{key}` is {}, not a bool: left out",
+                        lit_kind(other)
+                    ),
+                );
+                None
+            }
+            Err(n) => {
+                self.non_literal(file, ctx, key, node.line, n);
+                None
+            }
+        }
+    }
+
+    fn not_carried(&mut self, file: &str, ctx: &str, key: &str, line: usize, block: bool) {
+        let what = if block {
+            format!("the `{key}` block")
+        } else {
+            format!("`{key}`")
+        };
+        let why = match key {
+            "profile" => {
+                "tfroles assumes the roles itself (or, with `credentials = \"profile\"`, names profiles of its own)"
+            }
+            "default_tags" => {
+                "tfroles does not generate it: after the handover, resources lose these default tags unless you set them another way"
+            }
+            "access_key" | "secret_key" | "token" => {
+                "credentials do not belong in terraform files; tfroles gets them by assuming roles"
+            }
+            "shared_credentials_files" | "shared_credentials_file" | "shared_config_files" => {
+                "tfroles does not generate it"
+            }
+            "endpoints"
+            | "endpoint"
+            | "sts_endpoint"
+            | "iam_endpoint"
+            | "dynamodb_endpoint"
+            | "use_path_style"
+            | "force_path_style"
+            | "skip_credentials_validation"
+            | "skip_region_validation"
+            | "skip_metadata_api_check"
+            | "skip_requesting_account_id"
+            | "skip_s3_checksum"
+            | "insecure"
+                if ctx.starts_with("backend") =>
+            {
+                "tfroles does not generate it; pass it with `terraform init -backend-config=FILE`"
+            }
+            "assume_role_with_web_identity" => {
+                "tfroles starts from CI tokens with an `identity` block and `tfroles credential-process` instead"
+            }
+            _ => "tfroles does not generate it",
+        };
+        self.note(
+            file,
+            line,
+            format!("{ctx}: {what} is not carried over: {why}"),
+        );
+    }
+
+    /// An `assume_role`'s fields (`prefix` names them in messages). `None`
+    /// when there is no usable `role_arn`.
+    fn session(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        block_line: usize,
+        fields: &[(String, Node)],
+        prefix: &str,
+    ) -> Option<usize> {
+        let mut arn: Option<L<Arn>> = None;
+        let mut external_id = None;
+        let mut session_name = None;
+        let mut duration = None;
+        let mut source_identity = None;
+        let mut tags = None;
+        let mut had_arn = false;
+        for (key, node) in fields {
+            let name = format!("{prefix}{key}");
+            match key.as_str() {
+                "role_arn" => {
+                    had_arn = true;
+                    if let Some(s) = self.string(file, ctx, &name, node) {
+                        match parse_arn(&s) {
+                            Ok(a) => {
+                                arn = Some(L {
+                                    v: a,
+                                    line: node.line,
+                                })
+                            }
+                            Err(e) => self.note(
+                                file,
+                                node.line,
+                                format!(
+                                    "{ctx}: `{name}`: {} (tfroles takes {}): left out",
+                                    e.message, e.allowed
+                                ),
+                            ),
+                        }
+                    }
+                }
+                "external_id" => external_id = self.parsed(file, ctx, &name, node),
+                "session_name" => session_name = self.parsed(file, ctx, &name, node),
+                "duration" => duration = self.parsed(file, ctx, &name, node),
+                "source_identity" => source_identity = self.parsed(file, ctx, &name, node),
+                "assume_role_duration_seconds" | "duration_seconds" => match &node.v {
+                    Ok(Lit::Num(Some(secs))) => {
+                        match u32::try_from(*secs)
+                            .ok()
+                            .and_then(|s| Duration::from_secs(s).ok())
+                        {
+                            Some(d) => {
+                                duration = Some(L {
+                                    v: d,
+                                    line: node.line,
+                                })
+                            }
+                            None => self.note(
+                                file,
+                                node.line,
+                                format!("{ctx}: `{name}` = {secs} is outside the range STS accepts (900 to 43200 seconds): left out"),
+                            ),
+                        }
+                    }
+                    Ok(other) => self.note(
+                        file,
+                        node.line,
+                        format!(
+                            "{ctx}: `{name}` is {}, not a whole number of seconds: left out",
+                            lit_kind(other)
+                        ),
+                    ),
+                    Err(n) => self.non_literal(file, ctx, &name, node.line, n),
+                },
+                "tags" | "assume_role_tags" => tags = self.tags(file, ctx, &name, node),
+                _ => self.not_carried(file, ctx, &name, node.line, false),
+            }
+        }
+        let Some(arn) = arn else {
+            if !had_arn {
+                self.note(
+                    file,
+                    block_line,
+                    format!("{ctx}: `{prefix}role_arn` is missing: this assume_role is left out"),
+                );
+            }
+            return None;
+        };
+        self.uses.push(Use {
+            file: file.to_owned(),
+            line: arn.line,
+            partition: arn.v.partition,
+            account: arn.v.account,
+            path: L {
+                v: arn.v.path,
+                line: arn.line,
+            },
+            name: arn.v.name,
+            external_id,
+            session_name,
+            duration,
+            source_identity,
+            tags,
+            via: None,
+            unusable: false,
+        });
+        Some(self.uses.len() - 1)
+    }
+
+    fn tags(&mut self, file: &str, ctx: &str, key: &str, node: &Node) -> Option<L<SessionTags>> {
+        let items = match &node.v {
+            Ok(Lit::Map(items)) => items,
+            Ok(other) => {
+                self.note(
+                    file,
+                    node.line,
+                    format!(
+                        "{ctx}: `{key}` is {}, not an object: left out",
+                        lit_kind(other)
+                    ),
+                );
+                return None;
+            }
+            Err(n) => {
+                self.non_literal(file, ctx, key, node.line, n);
+                return None;
+            }
+        };
+        let mut out = Vec::new();
+        for (k, v) in items {
+            let s = self.string(file, ctx, &format!("{key}.{k}"), v)?;
+            out.push((k.clone(), s));
+        }
+        if out.is_empty() {
+            return None;
+        }
+        out.sort();
+        match SessionTags::new(out) {
+            Ok(t) => Some(L {
+                v: t,
+                line: node.line,
+            }),
+            Err(e) => {
+                self.note(
+                    file,
+                    node.line,
+                    format!(
+                        "{ctx}: `{key}`: {} (tfroles takes {}): left out",
+                        e.message, e.allowed
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `.tf` files in the directory itself: not a stack for tfroles.
+    fn check_root(&mut self, dir: &Path) -> Result<(), Error> {
+        let entries = std::fs::read_dir(dir).map_err(io(dir))?;
+        let mut names: Vec<String> = Vec::new();
+        for e in entries {
+            let e = e.map_err(io(dir))?;
+            if e.file_type().is_ok_and(|t| t.is_file())
+                && let Ok(n) = e.file_name().into_string()
+                && n.ends_with(".tf")
+            {
+                names.push(n);
+            }
+        }
+        names.sort();
+        for name in names {
+            let Ok(text) = std::fs::read_to_string(dir.join(&name)) else {
+                continue;
+            };
+            let Ok(body) = hcl_edit::parser::parse_body(&text) else {
+                continue;
+            };
+            let src = Src::new(&text);
+            let (_, blocks) = convert_body(&body, &src);
+            let found = blocks.iter().find(|b| {
+                is_aws_provider(b)
+                    || (b.ident == "terraform" && b.blocks.iter().any(|x| x.ident == "backend"))
+            });
+            if let Some(b) = found {
+                self.note(
+                    &name,
+                    b.line,
+                    "blocks in the imported directory itself are not imported: tfroles stacks are directories below tfroles.hcl (import from the parent directory to include this one)",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn scan(&mut self, root: &Path, d: &TfDir) -> Result<Scan, Error> {
+        let mut files = Vec::new();
+        for name in &d.tf_files {
+            let abs = root.join(d.path.as_str()).join(name);
+            let rel = format!("{}/{name}", d.path);
+            let bytes = std::fs::read(&abs).map_err(io(&abs))?;
+            let Ok(text) = String::from_utf8(bytes) else {
+                self.note(
+                    &rel,
+                    1,
+                    "the file is not UTF-8, as terraform requires: skipped",
+                );
+                continue;
+            };
+            let src = Src::new(&text);
+            match hcl_edit::parser::parse_body(&text) {
+                Ok(body) => {
+                    let (attrs, blocks) = convert_body(&body, &src);
+                    files.push(ParsedFile {
+                        name: name.clone(),
+                        rel,
+                        attrs,
+                        blocks,
+                    });
+                }
+                Err(e) => {
+                    let line = src.line_at(e.location().offset());
+                    let msg = e.message().replace(|c: char| c.is_control(), " ");
+                    self.note(
+                        &rel,
+                        line,
+                        format!("cannot parse this file ({msg}): skipped"),
+                    );
+                }
+            }
+        }
+        let mut scan = Scan {
+            path: d.path.clone(),
+            files,
+            backend: None,
+            providers: Vec::new(),
+        };
+        // Terraform merges override files into the others; import does not.
+        let is_override = |n: &str| n == "override.tf" || n.ends_with("_override.tf");
+        let mut backends: Vec<(usize, Blk)> = Vec::new();
+        let mut providers: Vec<(usize, Blk)> = Vec::new();
+        for (fi, f) in scan.files.iter().enumerate() {
+            for b in &f.blocks {
+                let relevant = is_aws_provider(b)
+                    || (b.ident == "terraform"
+                        && b.blocks
+                            .iter()
+                            .any(|x| x.ident == "backend" || x.ident == "cloud"));
+                if relevant && is_override(&f.name) {
+                    self.note(
+                        &f.rel,
+                        b.line,
+                        format!("{} in an override file: terraform merges it into the other files, tfroles import does not: left out", b.describe()),
+                    );
+                    continue;
+                }
+                if is_aws_provider(b) {
+                    providers.push((fi, b.clone()));
+                } else if b.ident == "terraform" {
+                    for x in &b.blocks {
+                        if x.ident == "backend" || x.ident == "cloud" {
+                            backends.push((fi, x.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        let s3: Vec<&(usize, Blk)> = backends
+            .iter()
+            .filter(|(_, b)| b.ident == "backend" && b.labels == ["s3"])
+            .collect();
+        for (fi, b) in &backends {
+            if !(b.ident == "backend" && b.labels == ["s3"]) {
+                let rel = scan.files[*fi].rel.clone();
+                self.note(
+                    &rel,
+                    b.line,
+                    format!("{} keeps state outside S3: tfroles generates `backend \"s3\"`, so this directory is not imported", b.describe()),
+                );
+            }
+        }
+        for (fi, b) in s3.iter().skip(1) {
+            let rel = scan.files[*fi].rel.clone();
+            self.note(
+                &rel,
+                b.line,
+                "a second `backend \"s3\"` block (terraform refuses this): ignored",
+            );
+        }
+        if s3.is_empty() {
+            if backends.is_empty()
+                && let Some((fi, p)) = providers.first()
+            {
+                let rel = scan.files[*fi].rel.clone();
+                self.note(
+                    &rel,
+                    p.line,
+                    "`provider \"aws\"` without a `backend \"s3\"` in this directory: not imported as a stack (a module, or a stack with local state)",
+                );
+            }
+            return Ok(scan);
+        }
+        if backends.len() > s3.len() {
+            // Another kind of backend beside s3: terraform refuses the
+            // directory; do not guess which one it meant.
+            return Ok(scan);
+        }
+        let (bfi, bblk) = s3[0].clone();
+        let brel = scan.files[bfi].rel.clone();
+        let backend = self.backend(&brel, &bblk);
+        scan.backend = Some((bfi, backend));
+        for (fi, p) in providers {
+            let rel = scan.files[fi].rel.clone();
+            let found = self.provider(&rel, &p);
+            scan.providers.push((fi, found));
+        }
+        Ok(scan)
+    }
+
+    fn backend(&mut self, file: &str, b: &Blk) -> BackendFound {
+        let ctx = "backend \"s3\"";
+        let mut out = BackendFound {
+            file: file.to_owned(),
+            line: b.line,
+            ..BackendFound::default()
+        };
+        let mut old_style: Vec<(String, Node)> = Vec::new();
+        let mut new_style: Option<(usize, Vec<(String, Node)>)> = None;
+        for a in &b.attrs {
+            let n = &a.node;
+            match a.key.as_str() {
+                "bucket" => out.bucket = self.parsed(file, ctx, "bucket", n),
+                "key" => {
+                    out.key = self
+                        .string(file, ctx, "key", n)
+                        .map(|v| L { v, line: n.line })
+                }
+                "region" => out.region = self.parsed(file, ctx, "region", n),
+                "encrypt" => out.encrypt = self.boolean(file, ctx, "encrypt", n),
+                "use_lockfile" => out.use_lockfile = self.boolean(file, ctx, "use_lockfile", n),
+                "dynamodb_table" => {
+                    out.dynamodb_table = self.string(file, ctx, "dynamodb_table", n).and_then(|v| {
+                        let ok = (3..=255).contains(&v.len())
+                            && v.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+                        if !ok {
+                            self.note(file, n.line, format!("{ctx}: `dynamodb_table`: {v:?} is not a valid DynamoDB table name: left out"));
+                        }
+                        ok.then_some(L { v, line: n.line })
+                    })
+                }
+                "kms_key_id" => {
+                    out.kms_key_id = self.string(file, ctx, "kms_key_id", n).and_then(|v| {
+                        let ok = !v.is_empty()
+                            && v.len() <= 2048
+                            && !v.chars().any(|c| c.is_whitespace() || c.is_control());
+                        if !ok {
+                            self.note(file, n.line, format!("{ctx}: `kms_key_id`: {v:?} is not a KMS key id: left out"));
+                        }
+                        ok.then_some(L { v, line: n.line })
+                    })
+                }
+                "workspace_key_prefix" => {
+                    out.workspace_key_prefix = self.parsed(file, ctx, "workspace_key_prefix", n)
+                }
+                "assume_role" => match &n.v {
+                    Ok(Lit::Map(fields)) => new_style = Some((a.line, fields.clone())),
+                    Ok(other) => self.note(
+                        file,
+                        n.line,
+                        format!("{ctx}: `assume_role` is {}, not an object: left out", lit_kind(other)),
+                    ),
+                    Err(nl) => self.non_literal(file, ctx, "assume_role", n.line, nl),
+                },
+                // Before terraform 1.10 (removed there): the session's
+                // settings at the top level of the backend.
+                "role_arn" | "external_id" | "session_name" | "assume_role_duration_seconds"
+                | "assume_role_tags" => old_style.push((a.key.clone(), n.clone())),
+                other => self.not_carried(file, ctx, other, a.line, false),
+            }
+        }
+        for x in &b.blocks {
+            if x.ident == "assume_role" && new_style.is_none() {
+                self.note(
+                    file,
+                    x.line,
+                    format!("{ctx}: `assume_role` as a block: terraform 1.10+ rejects it in the backend; generate writes `assume_role = {{ ... }}`"),
+                );
+                let fields = x
+                    .attrs
+                    .iter()
+                    .map(|a| (a.key.clone(), a.node.clone()))
+                    .collect();
+                new_style = Some((x.line, fields));
+            } else {
+                self.not_carried(file, ctx, &x.ident, x.line, true);
+            }
+        }
+        match (new_style, old_style.is_empty()) {
+            (Some((line, fields)), true) => {
+                out.session = self.session(file, ctx, line, &fields, "assume_role.")
+            }
+            (Some((line, fields)), false) => {
+                for (k, n) in &old_style {
+                    self.note(
+                        file,
+                        n.line,
+                        format!("{ctx}: `{k}` beside `assume_role`: the pre-1.10 attribute is ignored, `assume_role` wins"),
+                    );
+                }
+                out.session = self.session(file, ctx, line, &fields, "assume_role.");
+            }
+            (None, false) => {
+                let line = old_style[0].1.line;
+                out.session = self.session(file, ctx, line, &old_style, "");
+            }
+            (None, true) => {}
+        }
+        out
+    }
+
+    fn provider(&mut self, file: &str, b: &Blk) -> ProviderFound {
+        let mut out = ProviderFound {
+            file: file.to_owned(),
+            line: b.line,
+            alias: None,
+            region: None,
+            allowed: None,
+            chain: Vec::new(),
+            broken: false,
+        };
+        // The alias first: messages name it.
+        if let Some(a) = b.attrs.iter().find(|a| a.key == "alias") {
+            match self.parsed::<ProviderAlias>(file, "provider \"aws\"", "alias", &a.node) {
+                Some(al) => out.alias = Some(al.v),
+                None => {
+                    out.broken = true;
+                    return out;
+                }
+            }
+        }
+        let ctx = out.describe();
+        for a in &b.attrs {
+            let n = &a.node;
+            match a.key.as_str() {
+                "alias" => {}
+                "region" => out.region = self.parsed(file, &ctx, "region", n),
+                "allowed_account_ids" => match &n.v {
+                    Ok(Lit::List(items)) => {
+                        let mut ids = Vec::new();
+                        let mut ok = true;
+                        for it in items {
+                            match self.parsed::<AccountId>(file, &ctx, "allowed_account_ids", it) {
+                                Some(id) => ids.push(id.v),
+                                None => ok = false,
+                            }
+                        }
+                        if ok && !ids.is_empty() {
+                            out.allowed = Some(L {
+                                v: ids,
+                                line: n.line,
+                            });
+                        }
+                    }
+                    Ok(other) => self.note(
+                        file,
+                        n.line,
+                        format!(
+                            "{ctx}: `allowed_account_ids` is {}, not a list: left out",
+                            lit_kind(other)
+                        ),
+                    ),
+                    Err(nl) => self.non_literal(file, &ctx, "allowed_account_ids", n.line, nl),
+                },
+                other => self.not_carried(file, &ctx, other, a.line, false),
+            }
+        }
+        let mut prev: Option<usize> = None;
+        for x in &b.blocks {
+            if x.ident != "assume_role" {
+                self.not_carried(file, &ctx, &x.ident, x.line, true);
+                continue;
+            }
+            let fields: Vec<(String, Node)> = x
+                .attrs
+                .iter()
+                .map(|a| (a.key.clone(), a.node.clone()))
+                .collect();
+            for inner in &x.blocks {
+                self.not_carried(
+                    file,
+                    &ctx,
+                    &format!("assume_role.{}", inner.ident),
+                    inner.line,
+                    true,
+                );
+            }
+            match self.session(file, &ctx, x.line, &fields, "assume_role.") {
+                Some(u) => {
+                    if let Some(p) = prev {
+                        let (name, account) =
+                            (self.uses[p].name.clone(), self.uses[p].account.clone());
+                        self.uses[u].via = Some(L {
+                            v: (name, account),
+                            line: self.uses[u].line,
+                        });
+                    }
+                    prev = Some(u);
+                    out.chain.push(u);
+                }
+                None => out.broken = true,
+            }
+        }
+        out
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn is_aws_provider(b: &Blk) -> bool {
+    b.ident == "provider" && b.labels == ["aws"]
+}
+
+fn lit_kind(l: &Lit) -> &'static str {
+    match l {
+        Lit::Str(_) => "a string",
+        Lit::Bool(_) => "a bool",
+        Lit::Num(_) => "a number",
+        Lit::List(_) => "a list",
+        Lit::Map(_) => "an object",
+        Lit::Null => "null",
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Arn {
+    partition: Partition,
+    account: AccountId,
+    path: IamPath,
+    name: RoleName,
+}
+
+fn parse_arn(s: &str) -> Result<Arn, tfroles_core::types::InvalidValue> {
+    let checked: tfroles_core::types::RoleArn = s.parse()?;
+    let parts: Vec<&str> = checked.as_str().splitn(6, ':').collect();
+    let rest = parts[5].strip_prefix("role").unwrap_or(parts[5]);
+    let slash = rest.rfind('/').unwrap_or(0);
+    // The parse above checked every part; these cannot fail.
+    Ok(Arn {
+        partition: parts[1].parse()?,
+        account: parts[4].parse()?,
+        path: rest[..=slash].parse()?,
+        name: rest[slash + 1..].parse()?,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Deciding: one value per setting, reporting every use that disagrees.
+
+/// The value most entries agree on; ties go to the one seen first.
+fn most_common<T: PartialEq + Clone>(values: &[T]) -> Option<(T, usize)> {
+    let mut counts: Vec<(T, usize)> = Vec::new();
+    for v in values {
+        match counts.iter_mut().find(|(x, _)| x == v) {
+            Some(c) => c.1 += 1,
+            None => counts.push((v.clone(), 1)),
+        }
+    }
+    let mut best: Option<(T, usize)> = None;
+    for (v, n) in counts {
+        if best.as_ref().is_none_or(|(_, b)| n > *b) {
+            best = Some((v, n));
+        }
+    }
+    best
+}
+
+fn show<T: fmt::Display>(v: &Option<T>) -> String {
+    match v {
+        Some(x) => format!("{:?}", x.to_string()),
+        None => "unset".into(),
+    }
+}
+
+fn show_tags(t: &Option<SessionTags>) -> String {
+    match t {
+        Some(t) => {
+            let items: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v:?}")).collect();
+            format!("{{ {} }}", items.join(", "))
+        }
+        None => "unset".into(),
+    }
+}
+
+/// How a stack's settings read in the draft; stacks whose settings are
+/// equal may share a glob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Settings {
+    account: AccountName,
+    role: RoleName,
+    region: Option<Region>,
+    allowed: Option<Vec<String>>,
+    providers: Vec<ProvOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ProvOut {
+    alias: ProviderAlias,
+    region: Option<Region>,
+    account: Option<AccountName>,
+    role: Option<RoleName>,
+}
+
+/// A provider's account and the `allowed_account_ids` it was written with:
+/// (account id, list, file, description, line).
+type Guard = (AccountId, Option<L<Vec<AccountId>>>, String, String, usize);
+
+#[derive(Debug, Clone)]
+struct RoleOut {
+    name: RoleName,
+    accounts: Vec<AccountName>,
+    path: IamPath,
+    external_id: Option<ExternalId>,
+    session_name: Option<SessionName>,
+    duration: Option<Duration>,
+    source_identity: Option<SourceIdentity>,
+    tags: Option<SessionTags>,
+    via: Option<RoleName>,
+}
+
+struct Imported<'s> {
+    scan: &'s Scan,
+    backend: &'s BackendFound,
+    /// Index into `scan.providers` of the default provider.
+    default: usize,
+    /// Indices into `scan.providers` of the imported aliases.
+    aliases: Vec<usize>,
+}
+
+impl Cx {
+    fn build(mut self, root: &Path, dirs: &[TfDir], scans: Vec<Scan>) -> Result<Import, Error> {
+        // One partition for every ARN.
+        let partitions: Vec<Partition> = self.uses.iter().map(|u| u.partition).collect();
+        let partition = most_common(&partitions).map_or(Partition::Aws, |(p, _)| p);
+        for i in 0..self.uses.len() {
+            if self.uses[i].partition != partition {
+                let u = self.uses[i].clone();
+                self.note(
+                    &u.file,
+                    u.line,
+                    format!("role ARN in partition `{}`, while most are in `{partition}`: one tfroles.hcl has one partition, so this assume_role is left out", u.partition),
+                );
+                self.uses[i].unusable = true;
+            }
+        }
+        let usable = |cx: &Cx, p: &ProviderFound| {
+            !p.broken && !p.chain.is_empty() && p.chain.iter().all(|&u| !cx.uses[u].unusable)
+        };
+
+        // Stacks: a backend and a usable default provider.
+        let mut imported: Vec<Imported> = Vec::new();
+        let mut left_out: Vec<String> = Vec::new();
+        for scan in &scans {
+            let Some((_, backend)) = &scan.backend else {
+                continue;
+            };
+            let path = scan.path.as_str();
+            if path.contains('*') {
+                self.note(
+                    &backend.file,
+                    backend.line,
+                    format!("stack `{path}` left out: a `*` in a directory name reads as a glob in tfroles.hcl"),
+                );
+                left_out.push(path.to_owned());
+                continue;
+            }
+            let defaults: Vec<usize> = (0..scan.providers.len())
+                .filter(|&i| scan.providers[i].1.alias.is_none())
+                .collect();
+            for &extra in defaults.iter().skip(1) {
+                let p = &scan.providers[extra].1;
+                let (f, l) = (p.file.clone(), p.line);
+                self.note(
+                    &f,
+                    l,
+                    "a second default `provider \"aws\"` (terraform refuses this): ignored",
+                );
+            }
+            let Some(&default) = defaults.first() else {
+                self.note(
+                    &backend.file,
+                    backend.line,
+                    format!("stack `{path}` left out: no default `provider \"aws\"` here, and tfroles generates one for every stack"),
+                );
+                left_out.push(path.to_owned());
+                continue;
+            };
+            let dp = &scan.providers[default].1;
+            if !usable(&self, dp) {
+                let why = if dp.chain.is_empty() && !dp.broken {
+                    "assumes no role, and tfroles generates an assume_role for every provider"
+                } else {
+                    "has no role ARN given literally to assume"
+                };
+                let (f, l) = (dp.file.clone(), dp.line);
+                self.note(
+                    &f,
+                    l,
+                    format!("stack `{path}` left out: its default `provider \"aws\"` {why}"),
+                );
+                left_out.push(path.to_owned());
+                continue;
+            }
+            let mut aliases = Vec::new();
+            let mut seen: Vec<&ProviderAlias> = Vec::new();
+            for (i, (_, p)) in scan.providers.iter().enumerate() {
+                let Some(alias) = &p.alias else { continue };
+                if seen.contains(&alias) {
+                    self.note(
+                        &p.file,
+                        p.line,
+                        format!(
+                            "{}: the alias is used twice (terraform refuses this): ignored",
+                            p.describe()
+                        ),
+                    );
+                    continue;
+                }
+                seen.push(alias);
+                if !usable(&self, p) {
+                    let why = if p.chain.is_empty() && !p.broken {
+                        "it assumes no role"
+                    } else {
+                        "it has no role ARN given literally to assume"
+                    };
+                    self.note(&p.file, p.line, format!("{} left out: {why}; resources using `aws.{alias}` need it back after the handover", p.describe()));
+                    continue;
+                }
+                aliases.push(i);
+            }
+            imported.push(Imported {
+                scan,
+                backend,
+                default,
+                aliases,
+            });
+        }
+        if imported.is_empty() {
+            self.findings.sort();
+            self.findings.dedup();
+            return Err(Error::NothingToImport {
+                dir: root.to_path_buf(),
+                report: self.findings,
+            });
+        }
+
+        // The uses that matter: backends' and imported providers'.
+        let mut in_scope: Vec<usize> = Vec::new();
+        for st in &imported {
+            if let Some(u) = st.backend.session
+                && !self.uses[u].unusable
+            {
+                in_scope.push(u);
+            }
+            for &pi in std::iter::once(&st.default).chain(&st.aliases) {
+                in_scope.extend(st.scan.providers[pi].1.chain.iter().copied());
+            }
+        }
+        in_scope.sort_unstable();
+        in_scope.dedup();
+
+        // The state role: the one most backends assume.
+        let backend_roles: Vec<(RoleName, AccountId)> = imported
+            .iter()
+            .filter_map(|s| s.backend.session)
+            .filter(|&u| !self.uses[u].unusable)
+            .map(|u| (self.uses[u].name.clone(), self.uses[u].account.clone()))
+            .collect();
+        let target = |st: &Imported| -> usize {
+            *st.scan.providers[st.default]
+                .1
+                .chain
+                .last()
+                .expect("usable")
+        };
+        let state_role: (RoleName, AccountId) = match most_common(&backend_roles) {
+            Some((r, _)) => r,
+            None => {
+                // No backend assumes a role: name one for the state, to be created.
+                let accts: Vec<AccountId> = imported
+                    .iter()
+                    .map(|s| self.uses[target(s)].account.clone())
+                    .collect();
+                let acct = most_common(&accts).expect("a stack").0;
+                let b = imported[0].backend;
+                let (f, l) = (b.file.clone(), b.line);
+                self.note(&f, l, format!("no backend assumes a role: the draft's state role `terraform-state` in account {acct} is a placeholder; create that role (state access only) or name the role the backends should assume"));
+                ("terraform-state".parse().expect("valid"), acct)
+            }
+        };
+        for st in &imported {
+            let b = st.backend;
+            match b.session.filter(|&u| !self.uses[u].unusable) {
+                Some(u) => {
+                    let (name, acct) = (&self.uses[u].name, &self.uses[u].account);
+                    if (name, acct) != (&state_role.0, &state_role.1) {
+                        let msg = format!("backend \"s3\": assumes `{name}` in {acct} here, while most backends assume `{}` in {}: the draft's state role is `{}`, which generate will write here", state_role.0, state_role.1, state_role.0);
+                        let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                        self.note(&f, l, msg);
+                    }
+                }
+                None => self.note(
+                    &b.file,
+                    b.line,
+                    format!("backend \"s3\": no usable assume_role here: generate will assume the state role `{}` in {}", state_role.0, state_role.1),
+                ),
+            }
+        }
+
+        // Roles.
+        let mut by_name: BTreeMap<RoleName, Vec<usize>> = BTreeMap::new();
+        for &u in &in_scope {
+            by_name
+                .entry(self.uses[u].name.clone())
+                .or_default()
+                .push(u);
+        }
+        by_name.entry(state_role.0.clone()).or_default();
+        let mut roles: Vec<RoleOut> = Vec::new();
+        let mut role_account_ids: BTreeMap<RoleName, Vec<AccountId>> = BTreeMap::new();
+        for (name, uses) in &by_name {
+            let mut ids: Vec<AccountId> = Vec::new();
+            for &u in uses {
+                if !ids.contains(&self.uses[u].account) {
+                    ids.push(self.uses[u].account.clone());
+                }
+            }
+            if name == &state_role.0 && !ids.contains(&state_role.1) {
+                ids.push(state_role.1.clone());
+            }
+            role_account_ids.insert(name.clone(), ids);
+            let r = RoleOut {
+                name: name.clone(),
+                accounts: Vec::new(),
+                path: self
+                    .decide(name, "path", uses, |u| Some(u.path.clone()), show)
+                    .unwrap_or_default(),
+                external_id: self.decide(
+                    name,
+                    "external_id",
+                    uses,
+                    |u| u.external_id.clone(),
+                    show,
+                ),
+                session_name: self.decide(
+                    name,
+                    "session_name",
+                    uses,
+                    |u| u.session_name.clone(),
+                    show,
+                ),
+                // 1h is tfroles' default duration: written or not, generate
+                // writes 1h, so it is no disagreement with an unset one.
+                duration: self.decide(
+                    name,
+                    "duration",
+                    uses,
+                    |u| u.duration.clone().filter(|d| d.v != Duration::ONE_HOUR),
+                    show,
+                ),
+                source_identity: self.decide(
+                    name,
+                    "source_identity",
+                    uses,
+                    |u| u.source_identity.clone(),
+                    show,
+                ),
+                tags: self.decide(name, "tags", uses, |u| u.tags.clone(), show_tags),
+                via: self.decide(
+                    name,
+                    "via",
+                    uses,
+                    |u| {
+                        u.via.as_ref().map(|v| L {
+                            v: v.v.0.clone(),
+                            line: v.line,
+                        })
+                    },
+                    |v| {
+                        v.as_ref()
+                            .map_or("unset (assumed directly)".into(), |r| format!("`{r}`"))
+                    },
+                ),
+            };
+            roles.push(r);
+        }
+        self.check_vias(&mut roles, &role_account_ids, &state_role.0, &in_scope);
+
+        // Accounts, named after the directories of the stacks they serve.
+        let mut all_ids: Vec<AccountId> = Vec::new();
+        for &u in &in_scope {
+            if !all_ids.contains(&self.uses[u].account) {
+                all_ids.push(self.uses[u].account.clone());
+            }
+        }
+        if !all_ids.contains(&state_role.1) {
+            all_ids.push(state_role.1.clone());
+        }
+        all_ids.sort();
+        let mut candidates: BTreeMap<AccountId, String> = BTreeMap::new();
+        for id in &all_ids {
+            let firsts: BTreeSet<&str> = imported
+                .iter()
+                .filter(|s| &self.uses[target(s)].account == id)
+                .map(|s| s.scan.path.as_str().split('/').next().unwrap_or_default())
+                .collect();
+            if firsts.len() == 1 {
+                let p = *firsts.iter().next().expect("one");
+                if p.parse::<AccountName>().is_ok() && !p.starts_with("account-") {
+                    candidates.insert(id.clone(), p.to_owned());
+                }
+            }
+        }
+        let mut names: BTreeMap<AccountId, AccountName> = BTreeMap::new();
+        for id in &all_ids {
+            let why;
+            let name = match candidates.get(id) {
+                Some(c) if candidates.values().filter(|x| *x == c).count() == 1 => {
+                    why = "the directory its stacks are in".to_owned();
+                    c.clone()
+                }
+                _ if id == &state_role.1 && !candidates.values().any(|c| c == "state") => {
+                    why = "it holds the state role and no directory fits".to_owned();
+                    "state".to_owned()
+                }
+                _ => {
+                    why = "no directory name fits".to_owned();
+                    format!("account-{id}")
+                }
+            };
+            let first = in_scope
+                .iter()
+                .find(|&&u| &self.uses[u].account == id)
+                .copied();
+            let (f, l) = match first {
+                Some(u) => (self.uses[u].file.clone(), self.uses[u].line),
+                None => (imported[0].backend.file.clone(), imported[0].backend.line),
+            };
+            self.note(
+                &f,
+                l,
+                format!("account {id} is named `{name}` ({why}): a guess, rename it at will"),
+            );
+            names.insert(id.clone(), name.parse().expect("checked account name"));
+        }
+        for r in &mut roles {
+            let mut accts: Vec<AccountName> = role_account_ids[&r.name]
+                .iter()
+                .map(|id| names[id].clone())
+                .collect();
+            accts.sort();
+            r.accounts = accts;
+        }
+        let role_order = |r: &RoleOut| (r.name != state_role.0, r.name.clone());
+        roles.sort_by_key(role_order);
+
+        // State.
+        let backends: Vec<&BackendFound> = imported.iter().map(|s| s.backend).collect();
+        let state = self.decide_state(&backends);
+
+        // Defaults: the most common provider region, and a session name
+        // shared by several roles.
+        let mut regions: Vec<Region> = Vec::new();
+        for st in &imported {
+            for &pi in std::iter::once(&st.default).chain(&st.aliases) {
+                if let Some(r) = &st.scan.providers[pi].1.region {
+                    regions.push(r.v.clone());
+                }
+            }
+        }
+        let default_region = match most_common(&regions) {
+            Some((r, _)) => r,
+            None => state.region.clone(),
+        };
+        let session_names: Vec<SessionName> = roles
+            .iter()
+            .filter_map(|r| r.session_name.clone())
+            .collect();
+        let default_session = most_common(&session_names)
+            .filter(|(_, n)| *n >= 2)
+            .map(|(s, _)| s);
+        if let Some(d) = &default_session {
+            for r in &mut roles {
+                if r.session_name.as_ref() == Some(d) {
+                    r.session_name = None;
+                }
+            }
+        }
+
+        // Stacks.
+        let mut settings: Vec<(StackPath, Settings)> = Vec::new();
+        for st in &imported {
+            let s = self.stack_settings(st, &names, &default_region);
+            settings.push((st.scan.path.clone(), s));
+        }
+
+        // State keys: a common prefix, or a loud word where they differ.
+        let key_prefix = self.decide_keys(&imported);
+
+        // Handing the old blocks over.
+        for st in &imported {
+            self.handover(st);
+        }
+
+        // Globs over sibling directories with the same settings.
+        let stack_blocks = group_globs(&settings, dirs);
+
+        // The draft.
+        let state_account = names[&state_role.1].clone();
+        let mut items: Vec<Item> = Vec::new();
+        let mut defaults = Block::new("defaults", &[]);
+        defaults.attr("region", Expr::Str(default_region.to_string()));
+        if let Some(s) = &default_session {
+            defaults.attr("session_name", Expr::Str(s.to_string()));
+        }
+        if partition != Partition::Aws {
+            defaults.attr("partition", Expr::Str(partition.to_string()));
+        }
+        items.push(Item::Block(defaults));
+        let mut accounts: Vec<(&AccountName, &AccountId)> =
+            names.iter().map(|(id, n)| (n, id)).collect();
+        accounts.sort();
+        for (n, id) in &accounts {
+            let mut b = Block::new("account", &[n.as_str()]);
+            b.attr("id", Expr::Str(id.to_string()));
+            items.push(Item::Blank);
+            items.push(Item::Block(b));
+        }
+        let mut sb = Block::new("state", &[]);
+        sb.attr("account", Expr::Str(state_account.to_string()))
+            .attr("bucket", Expr::Str(state.bucket.to_string()))
+            .attr("region", Expr::Str(state.region.to_string()))
+            .attr("role", Expr::Str(state_role.0.to_string()));
+        if let Some(p) = &key_prefix {
+            sb.attr("key_prefix", Expr::Str(p.to_string()));
+        }
+        if !state.use_lockfile {
+            sb.attr("use_lockfile", Expr::Bool(false));
+        }
+        if let Some(t) = &state.dynamodb_table {
+            sb.attr("dynamodb_table", Expr::Str(t.clone()));
+        }
+        if !state.encrypt {
+            sb.attr("encrypt", Expr::Bool(false));
+        }
+        if let Some(k) = &state.kms_key_id {
+            sb.attr("kms_key_id", Expr::Str(k.clone()));
+        }
+        if let Some(w) = &state.workspace_key_prefix {
+            sb.attr("workspace_key_prefix", Expr::Str(w.to_string()));
+        }
+        items.push(Item::Blank);
+        items.push(Item::Block(sb));
+        for r in &roles {
+            items.push(Item::Blank);
+            items.push(Item::Block(role_block(r)));
+        }
+        for (label, s) in &stack_blocks {
+            items.push(Item::Blank);
+            items.push(Item::Block(stack_block(label, s)));
+        }
+
+        self.findings.sort();
+        self.findings.dedup();
+        let mut text = header(&self.findings);
+        text.push_str(&render(&items));
+
+        // The draft must load and claim exactly the imported directories.
+        let file = root.join(CONFIG_FILE_NAME);
+        let problems: Vec<String> = match tfroles_core::Config::from_str_at(&text, &file, root) {
+            Ok(config) => {
+                let paths: Vec<StackPath> = dirs.iter().map(|d| d.path.clone()).collect();
+                match config.resolve(&paths) {
+                    Ok(res) => {
+                        let got: BTreeSet<&str> =
+                            res.stacks.iter().map(|s| s.path.as_str()).collect();
+                        let want: BTreeSet<&str> =
+                            settings.iter().map(|(p, _)| p.as_str()).collect();
+                        if got == want {
+                            Vec::new()
+                        } else {
+                            vec![format!(
+                                "the draft's stacks {got:?} are not the imported directories {want:?}"
+                            )]
+                        }
+                    }
+                    Err(e) => vec![e.to_string()],
+                }
+            }
+            Err(e) => vec![e.to_string()],
+        };
+        for p in problems {
+            self.findings.push(Finding {
+                file: CONFIG_FILE_NAME.into(),
+                line: 1,
+                message: format!(
+                    "the draft does not load, a bug in tfroles import (please report it): {}",
+                    p.replace('\n', " ")
+                ),
+            });
+        }
+
+        Ok(Import {
+            config: text,
+            report: self.findings,
+            directories: dirs.len(),
+            stacks: settings.len(),
+            stack_blocks: stack_blocks.len(),
+            accounts: names.len(),
+            roles: roles.len(),
+            left_out,
+        })
+    }
+
+    /// One value for a role's setting; a finding at every use that says otherwise.
+    fn decide<T: PartialEq + Clone>(
+        &mut self,
+        role: &RoleName,
+        attr: &str,
+        uses: &[usize],
+        get: impl Fn(&Use) -> Option<L<T>>,
+        display: impl Fn(&Option<T>) -> String,
+    ) -> Option<T> {
+        let values: Vec<Option<T>> = uses
+            .iter()
+            .map(|&u| get(&self.uses[u]).map(|l| l.v))
+            .collect();
+        let (chosen, n) = most_common(&values)?;
+        let total = values.len();
+        for (i, &u) in uses.iter().enumerate() {
+            if values[i] != chosen {
+                let line = get(&self.uses[u]).map_or(self.uses[u].line, |l| l.line);
+                let file = self.uses[u].file.clone();
+                let then = match (&chosen, attr) {
+                    (None, "via") => {
+                        "the draft assumes it directly, as generate will here".to_owned()
+                    }
+                    (None, _) => {
+                        "the draft leaves it unset, so generate writes tfroles' default here"
+                            .to_owned()
+                    }
+                    (Some(_), _) => format!(
+                        "the draft keeps {}, which generate will write here",
+                        display(&chosen)
+                    ),
+                };
+                self.note(
+                    &file,
+                    line,
+                    format!(
+                        "role `{role}`: {attr} {} here, {} in {n} of its {total} uses: {then}",
+                        display(&values[i]),
+                        display(&chosen),
+                    ),
+                );
+            }
+        }
+        chosen
+    }
+
+    /// `via` as tfroles resolves it must be the chain each use wrote.
+    fn check_vias(
+        &mut self,
+        roles: &mut [RoleOut],
+        ids: &BTreeMap<RoleName, Vec<AccountId>>,
+        state_role: &RoleName,
+        in_scope: &[usize],
+    ) {
+        let uses_with = |cx: &Cx, name: &RoleName| -> Vec<usize> {
+            in_scope
+                .iter()
+                .copied()
+                .filter(|&u| &cx.uses[u].name == name && cx.uses[u].via.is_some())
+                .collect()
+        };
+        for i in 0..roles.len() {
+            let Some(via) = roles[i].via.clone() else {
+                continue;
+            };
+            let name = roles[i].name.clone();
+            let mut drop_why: Option<String> = None;
+            if &name == state_role {
+                drop_why = Some("it is the state role, which the backend assumes directly".into());
+            } else if roles[i].duration.is_some_and(|d| d > Duration::ONE_HOUR) {
+                drop_why =
+                    Some("AWS caps chained sessions at 1h and the role asks for more".into());
+            } else {
+                // Cycles: follow the chain.
+                let mut seen = vec![name.clone()];
+                let mut next = Some(via.clone());
+                while let Some(n) = next {
+                    if seen.contains(&n) {
+                        drop_why = Some("the chain would come back to itself".into());
+                        break;
+                    }
+                    seen.push(n.clone());
+                    next = roles
+                        .iter()
+                        .find(|r| r.name == n)
+                        .and_then(|r| r.via.clone());
+                }
+                let via_ids = &ids[&via];
+                if drop_why.is_none()
+                    && via_ids.len() > 1
+                    && ids[&name].iter().any(|a| !via_ids.contains(a))
+                {
+                    drop_why = Some(format!(
+                        "`{via}` exists in several accounts, and not in every account of `{name}`"
+                    ));
+                }
+            }
+            if let Some(why) = drop_why {
+                roles[i].via = None;
+                for u in uses_with(self, &name) {
+                    let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                    self.note(&f, l, format!("role `{name}`: the draft cannot chain it through `{via}` ({why}): generate will assume it directly here"));
+                }
+                continue;
+            }
+            // The account tfroles assumes `via` in: the role's own when the
+            // via role exists there, else its only one.
+            let via_ids = &ids[&via];
+            for u in uses_with(self, &name) {
+                let Some(hop) = &self.uses[u].via else {
+                    continue;
+                };
+                let here = &self.uses[u].account;
+                let resolved = if via_ids.contains(here) {
+                    here
+                } else {
+                    &via_ids[0]
+                };
+                if hop.v.0 == via && &hop.v.1 != resolved {
+                    let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                    let msg = format!(
+                        "role `{name}`: chained here through `{via}` in {}, but tfroles assumes `{via}` in {resolved} for this account: generate will chain through that one",
+                        hop.v.1
+                    );
+                    self.note(&f, l, msg);
+                }
+            }
+        }
+    }
+}
+
+/// The state settings, decided across backends.
+struct StateOut {
+    bucket: BucketName,
+    region: Region,
+    encrypt: bool,
+    use_lockfile: bool,
+    dynamodb_table: Option<String>,
+    kms_key_id: Option<String>,
+    workspace_key_prefix: Option<KeyPrefix>,
+}
+
+const MIGRATE: &str = "this stack's state would move: after generating, run `terraform init -migrate-state` in this directory";
+
+impl Cx {
+    /// Agreement on one state setting; `moves` says a change moves the state.
+    fn state_attr<T: PartialEq + Clone + fmt::Display>(
+        &mut self,
+        backends: &[&BackendFound],
+        attr: &str,
+        get: impl Fn(&BackendFound) -> Option<L<T>>,
+        moves: bool,
+    ) -> Option<T> {
+        let values: Vec<Option<T>> = backends.iter().map(|b| get(b).map(|l| l.v)).collect();
+        let (chosen, n) = most_common(&values)?;
+        let total = values.len();
+        for (i, b) in backends.iter().enumerate() {
+            if values[i] != chosen {
+                let line = get(b).map_or(b.line, |l| l.line);
+                let then = if moves {
+                    format!("; {MIGRATE}")
+                } else {
+                    String::new()
+                };
+                self.note(
+                    &b.file,
+                    line,
+                    format!(
+                        "backend \"s3\": {attr} {} here, {} in {n} of {total} stacks: the draft keeps {}{then}",
+                        show(&values[i]),
+                        show(&chosen),
+                        show(&chosen),
+                    ),
+                );
+            }
+        }
+        chosen
+    }
+
+    fn decide_state(&mut self, backends: &[&BackendFound]) -> StateOut {
+        let first = backends[0];
+        let bucket = match self.state_attr(backends, "bucket", |b| b.bucket.clone(), true) {
+            Some(b) => b,
+            None => {
+                let found: Vec<BucketName> = backends
+                    .iter()
+                    .filter_map(|b| b.bucket.clone().map(|l| l.v))
+                    .collect();
+                match most_common(&found) {
+                    Some((b, _)) => b,
+                    None => {
+                        self.note(&first.file, first.line, "backend \"s3\": no backend names its bucket literally: the draft's bucket `change-me-terraform-state` is a placeholder");
+                        "change-me-terraform-state".parse().expect("valid")
+                    }
+                }
+            }
+        };
+        let region = match self.state_attr(backends, "region", |b| b.region.clone(), true) {
+            Some(r) => r,
+            None => {
+                let found: Vec<Region> = backends
+                    .iter()
+                    .filter_map(|b| b.region.clone().map(|l| l.v))
+                    .collect();
+                match most_common(&found) {
+                    Some((r, _)) => r,
+                    None => {
+                        self.note(&first.file, first.line, "backend \"s3\": no backend names the bucket's region literally: the draft's `us-east-1` is a placeholder");
+                        "us-east-1".parse().expect("valid")
+                    }
+                }
+            }
+        };
+        // Terraform's defaults: no encryption flag, no lockfile.
+        let eff = |o: &Option<L<bool>>, line: usize| {
+            Some(L {
+                v: o.as_ref().is_some_and(|l| l.v),
+                line: o.as_ref().map_or(line, |l| l.line),
+            })
+        };
+        let encrypt = self
+            .state_attr(backends, "encrypt", |b| eff(&b.encrypt, b.line), false)
+            .unwrap_or(false);
+        let dynamodb_table = self.state_attr(
+            backends,
+            "dynamodb_table",
+            |b| b.dynamodb_table.clone(),
+            false,
+        );
+        let use_lockfile = self
+            .state_attr(
+                backends,
+                "use_lockfile",
+                |b| eff(&b.use_lockfile, b.line),
+                false,
+            )
+            .unwrap_or(false);
+        let kms_key_id = self.state_attr(backends, "kms_key_id", |b| b.kms_key_id.clone(), false);
+        let workspace_key_prefix = self.state_attr(
+            backends,
+            "workspace_key_prefix",
+            |b| b.workspace_key_prefix.clone(),
+            true,
+        );
+        let encrypt = if !encrypt && backends.iter().all(|b| b.encrypt.is_none()) {
+            self.note(&first.file, first.line, "backend \"s3\": no backend sets `encrypt` (terraform's default is false): the draft keeps tfroles' default `encrypt = true`");
+            true
+        } else {
+            encrypt
+        };
+        let use_lockfile = if !use_lockfile && dynamodb_table.is_none() {
+            self.note(&first.file, first.line, "backend \"s3\": the backends lock nothing (no `use_lockfile`, no `dynamodb_table`): the draft keeps tfroles' default `use_lockfile = true` (S3-native locking, terraform 1.10+)");
+            true
+        } else {
+            use_lockfile
+        };
+        StateOut {
+            bucket,
+            region,
+            encrypt,
+            use_lockfile,
+            dynamodb_table,
+            kms_key_id,
+            workspace_key_prefix,
+        }
+    }
+
+    /// The key prefix most keys follow; a loud finding for every stack whose
+    /// key `generate` would change.
+    fn decide_keys(&mut self, imported: &[Imported]) -> Option<KeyPrefix> {
+        let tail = |path: &str| format!("{path}/terraform.tfstate");
+        let candidates: Vec<Option<Option<KeyPrefix>>> = imported
+            .iter()
+            .map(|st| {
+                let key = nfc(&st.backend.key.as_ref()?.v);
+                let t = nfc(&tail(st.scan.path.as_str()));
+                if key == t {
+                    Some(None)
+                } else {
+                    key.strip_suffix(&format!("/{t}"))
+                        .and_then(|p| p.parse::<KeyPrefix>().ok())
+                        .map(Some)
+                }
+            })
+            .collect();
+        let conforming: Vec<Option<KeyPrefix>> = candidates.iter().flatten().cloned().collect();
+        let prefix = most_common(&conforming).and_then(|(p, _)| p);
+        for st in imported {
+            let want = nfc(&match &prefix {
+                Some(p) => format!("{p}/{}", tail(st.scan.path.as_str())),
+                None => tail(st.scan.path.as_str()),
+            });
+            let b = st.backend;
+            match &b.key {
+                Some(k) if nfc(&k.v) == want => {}
+                Some(k) => self.note(
+                    &b.file,
+                    k.line,
+                    format!("backend \"s3\": state key {:?} does not follow `<key_prefix>/<stack path>/terraform.tfstate`: generate will write key {want:?}, and terraform will not find the state where it is; {MIGRATE}", k.v),
+                ),
+                None => self.note(
+                    &b.file,
+                    b.line,
+                    format!("backend \"s3\": no literal `key`: generate will write key {want:?}; if the state is elsewhere, {MIGRATE}"),
+                ),
+            }
+        }
+        prefix
+    }
+
+    fn stack_settings(
+        &mut self,
+        st: &Imported,
+        names: &BTreeMap<AccountId, AccountName>,
+        default_region: &Region,
+    ) -> Settings {
+        let dp = &st.scan.providers[st.default].1;
+        let target = &self.uses[*dp.chain.last().expect("usable")];
+        let account = names[&target.account].clone();
+        let account_id = target.account.clone();
+        let role = target.name.clone();
+        let region = match &dp.region {
+            Some(r) => r.v.clone(),
+            None => {
+                self.note(&dp.file, dp.line, format!("provider \"aws\": no region given literally (terraform would read AWS_REGION): the draft gives the stack the default region {:?}", default_region.as_str()));
+                default_region.clone()
+            }
+        };
+        let mut providers = Vec::new();
+        // (account id, original allowed list, line, file, description) per provider.
+        let mut guards: Vec<Guard> = vec![(
+            account_id.clone(),
+            dp.allowed.clone(),
+            dp.file.clone(),
+            dp.describe(),
+            dp.line,
+        )];
+        for &pi in &st.aliases {
+            let p = &st.scan.providers[pi].1;
+            let t = &self.uses[*p.chain.last().expect("usable")];
+            let (t_account, t_name) = (t.account.clone(), t.name.clone());
+            let pregion = match &p.region {
+                Some(r) if r.v != region => Some(r.v.clone()),
+                Some(_) => None,
+                None => {
+                    let (f, l, d) = (p.file.clone(), p.line, p.describe());
+                    self.note(&f, l, format!("{d}: no region given literally: the draft gives it the stack's region {:?}", region.as_str()));
+                    None
+                }
+            };
+            providers.push(ProvOut {
+                alias: p.alias.clone().expect("an alias"),
+                region: pregion,
+                account: (t_account != account_id).then(|| names[&t_account].clone()),
+                role: (t_name != role).then_some(t_name),
+            });
+            guards.push((
+                t_account,
+                p.allowed.clone(),
+                p.file.clone(),
+                p.describe(),
+                p.line,
+            ));
+        }
+        // allowed_account_ids: tfroles' default guards each provider's own
+        // account; one explicit list per stack otherwise.
+        let sorted = |v: &[AccountId]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let default_for = |acct: &AccountId| vec![acct.clone()];
+        let set: Vec<&Guard> = guards.iter().filter(|g| g.1.is_some()).collect();
+        let all_default = set
+            .iter()
+            .all(|g| sorted(&g.1.as_ref().expect("set").v) == default_for(&g.0));
+        let allowed: Option<Vec<AccountId>> = if all_default {
+            None
+        } else {
+            let first = &set[0].1.as_ref().expect("set").v;
+            let same = set
+                .iter()
+                .all(|g| sorted(&g.1.as_ref().expect("set").v) == sorted(first));
+            let covers = guards.iter().all(|g| first.contains(&g.0));
+            if same && covers {
+                let mut out: Vec<AccountId> = Vec::new();
+                for id in first {
+                    if !out.contains(id) {
+                        out.push(id.clone());
+                    }
+                }
+                Some(out)
+            } else {
+                for g in &set {
+                    let orig = sorted(&g.1.as_ref().expect("set").v);
+                    if orig != default_for(&g.0) {
+                        let line = g.1.as_ref().expect("set").line;
+                        let msg = format!(
+                            "{}: allowed_account_ids {:?} here: tfroles writes one list per stack, and this stack's providers disagree (or leave out where one works): generate will write [{:?}] here",
+                            g.3,
+                            orig.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                            g.0.as_str()
+                        );
+                        self.note(&g.2.clone(), line, msg);
+                    }
+                }
+                None
+            }
+        };
+        Settings {
+            account,
+            role,
+            region: (&region != default_region).then_some(region),
+            allowed: allowed.map(|ids| {
+                ids.iter()
+                    .map(|id| {
+                        names
+                            .get(id)
+                            .map_or_else(|| id.to_string(), |n| n.to_string())
+                    })
+                    .collect()
+            }),
+            providers,
+        }
+    }
+
+    /// Where the old blocks are, and what `generate --take-over` would lose.
+    fn handover(&mut self, st: &Imported) {
+        let scan = st.scan;
+        let backend_file = scan.backend.as_ref().map(|(fi, _)| *fi);
+        for (fi, f) in scan.files.iter().enumerate() {
+            let replaced = f.name == BACKEND_FILE || f.name == PROVIDERS_FILE;
+            let mut others: Vec<(usize, String)> = Vec::new();
+            let mut has_backend = false;
+            let mut n_providers = 0;
+            for a in &f.attrs {
+                others.push((a.line, format!("`{}`", a.key)));
+            }
+            for b in &f.blocks {
+                if is_aws_provider(b) {
+                    n_providers += 1;
+                } else if b.ident == "terraform" {
+                    for a in &b.attrs {
+                        others.push((a.line, format!("`terraform {{ {} }}`", a.key)));
+                    }
+                    for x in &b.blocks {
+                        if x.ident == "backend" && x.labels == ["s3"] && backend_file == Some(fi) {
+                            has_backend = true;
+                        } else {
+                            others.push((x.line, format!("`terraform {{ {} }}`", x.describe())));
+                        }
+                    }
+                } else {
+                    others.push((b.line, format!("`{}`", b.describe())));
+                }
+            }
+            if replaced {
+                if !others.is_empty() {
+                    others.sort();
+                    let mut list: Vec<&str> =
+                        others.iter().take(3).map(|(_, d)| d.as_str()).collect();
+                    let more = others.len().saturating_sub(3);
+                    let extra = format!("{more} more");
+                    if more > 0 {
+                        list.push(&extra);
+                    }
+                    self.note(&f.rel, others[0].0, format!("{} also holds {}: `tfroles generate --take-over` replaces the whole file (keeping it as {}.tfroles-orig), so move them to another file first", f.name, list.join(", "), f.name));
+                }
+            } else if has_backend || n_providers > 0 {
+                let mut what = Vec::new();
+                let mut into = Vec::new();
+                if has_backend {
+                    what.push("the `backend \"s3\"` block".to_owned());
+                    into.push(BACKEND_FILE);
+                }
+                if n_providers > 0 {
+                    what.push(format!(
+                        "{n_providers} `provider \"aws\"` block{}",
+                        if n_providers == 1 { "" } else { "s" }
+                    ));
+                    into.push(PROVIDERS_FILE);
+                }
+                let line = f
+                    .blocks
+                    .iter()
+                    .filter(|b| {
+                        is_aws_provider(b)
+                            || (b.ident == "terraform"
+                                && has_backend
+                                && b.blocks.iter().any(|x| x.ident == "backend"))
+                    })
+                    .map(|b| b.line)
+                    .min()
+                    .unwrap_or(1);
+                self.note(&f.rel, line, format!("{} holds {}, which generate writes into {}: delete {} from {} after generating (`--take-over` replaces only {BACKEND_FILE} and {PROVIDERS_FILE}; terraform refuses a second backend and duplicate providers)", f.name, what.join(" and "), into.join(" and "), if what.len() == 1 && n_providers <= 1 { "it" } else { "them" }, f.name));
+            }
+        }
+    }
+}
+
+fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect()
+}
+
+/// Stack blocks: `P/*` where every directory the glob matches is an
+/// imported stack with the same settings (at least two), exact paths otherwise.
+fn group_globs(settings: &[(StackPath, Settings)], dirs: &[TfDir]) -> Vec<(String, Settings)> {
+    let parent = |p: &str| {
+        p.rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_owned())
+    };
+    let mut by_parent: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, (p, _)) in settings.iter().enumerate() {
+        by_parent.entry(parent(p.as_str())).or_default().push(i);
+    }
+    let mut out: Vec<(String, Settings)> = Vec::new();
+    let mut covered = vec![false; settings.len()];
+    for (par, members) in &by_parent {
+        if members.len() < 2 {
+            continue;
+        }
+        let label = if par.is_empty() {
+            "*".to_owned()
+        } else {
+            format!("{par}/*")
+        };
+        let Ok(pattern) = StackPattern::new(&label) else {
+            continue;
+        };
+        let first = &settings[members[0]].1;
+        let all_same = members.iter().all(|&i| &settings[i].1 == first);
+        let matched_all_imported = dirs
+            .iter()
+            .filter(|d| pattern.matches(&d.path))
+            .all(|d| members.iter().any(|&i| settings[i].0 == d.path));
+        if all_same && matched_all_imported {
+            for &i in members {
+                covered[i] = true;
+            }
+            out.push((label, first.clone()));
+        }
+    }
+    for (i, (p, s)) in settings.iter().enumerate() {
+        if !covered[i] {
+            out.push((p.to_string(), s.clone()));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn role_block(r: &RoleOut) -> Block {
+    let mut b = Block::new("role", &[r.name.as_str()]);
+    if r.accounts.len() == 1 {
+        b.attr("account", Expr::Str(r.accounts[0].to_string()));
+    } else {
+        b.attr(
+            "accounts",
+            Expr::List(
+                r.accounts
+                    .iter()
+                    .map(|a| Expr::Str(a.to_string()))
+                    .collect(),
+            ),
+        );
+    }
+    if r.path.as_str() != "/" {
+        b.attr("path", Expr::Str(r.path.to_string()));
+    }
+    if let Some(x) = &r.external_id {
+        b.attr("external_id", Expr::Str(x.to_string()));
+    }
+    if let Some(x) = &r.session_name {
+        b.attr("session_name", Expr::Str(x.to_string()));
+    }
+    if let Some(x) = &r.duration {
+        b.attr("duration", Expr::Str(x.to_string()));
+    }
+    if let Some(x) = &r.source_identity {
+        b.attr("source_identity", Expr::Str(x.to_string()));
+    }
+    if let Some(x) = &r.via {
+        b.attr("via", Expr::Str(x.to_string()));
+    }
+    if let Some(t) = &r.tags {
+        b.attr(
+            "tags",
+            Expr::Object(
+                t.iter()
+                    .map(|(k, v)| (k.to_owned(), Expr::Str(v.to_owned())))
+                    .collect(),
+            ),
+        );
+    }
+    b
+}
+
+fn stack_block(label: &str, s: &Settings) -> Block {
+    let mut b = Block::new("stack", &[label]);
+    b.attr("account", Expr::Str(s.account.to_string()))
+        .attr("role", Expr::Str(s.role.to_string()));
+    if let Some(r) = &s.region {
+        b.attr("region", Expr::Str(r.to_string()));
+    }
+    if let Some(ids) = &s.allowed {
+        b.attr(
+            "allowed_account_ids",
+            Expr::List(ids.iter().map(|i| Expr::Str(i.clone())).collect()),
+        );
+    }
+    for p in &s.providers {
+        let mut pb = Block::new("provider", &[p.alias.as_str()]);
+        if let Some(r) = &p.region {
+            pb.attr("region", Expr::Str(r.to_string()));
+        }
+        if let Some(a) = &p.account {
+            pb.attr("account", Expr::Str(a.to_string()));
+        }
+        if let Some(r) = &p.role {
+            pb.attr("role", Expr::Str(r.to_string()));
+        }
+        b.blank().block(pb);
+    }
+    b
+}
+
+/// The draft's opening comment: where it came from, how to hand over, and
+/// the report.
+fn header(findings: &[Finding]) -> String {
+    let mut s = String::from(
+        "# Drafted by `tfroles import` from the hand-written backend \"s3\" and\n\
+         # provider \"aws\" blocks below this directory. Review it, then hand the\n\
+         # blocks over: `tfroles generate --take-over` replaces each backend.tf and\n\
+         # providers.tf (keeping the original as <name>.tfroles-orig); blocks kept in\n\
+         # other files must be deleted by hand.\n#\n",
+    );
+    if findings.is_empty() {
+        s.push_str("# Nothing needed review.\n");
+    } else {
+        s.push_str("# To review (`tfroles import` printed these too):\n");
+        for f in findings {
+            let line: String = f
+                .to_string()
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            s.push_str(&format!("#   {line}\n"));
+        }
+    }
+    s.push('\n');
+    s
+}

@@ -1,0 +1,634 @@
+//! `tfroles import` on fixture repositories: `fixtures/import-<case>/input/`
+//! (hand-written backends and providers, no tfroles.hcl) in,
+//! `fixtures/import-<case>/expected-tfroles.hcl` (the draft) out.
+//!
+//! For every case: the draft matches the golden file and `terraform fmt`;
+//! it loads; the report names what could not be mapped, with file and line;
+//! importing writes nothing; and, the round trip that matters, `generate
+//! --take-over` on the draft writes blocks whose parsed values are those of
+//! the originals, except where the report said they would change.
+//!
+//! `UPDATE_FIXTURES=1 cargo test -p tfroles-hcl --test import` rewrites the
+//! golden drafts; review the diff before committing it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use pretty_assertions::assert_eq;
+use serde_json::{Map, Value};
+use tfroles_core::Config;
+use tfroles_core::types::Duration;
+use tfroles_hcl::{Error, Import, PlanOptions, SIGNATURE_PREFIX, import};
+use tfroles_testsupport::{terraform_fmt_stdin, workspace_root};
+
+/// Attributes a generated block may have that its original did not, and why
+/// each keeps the meaning (or only tightens it).
+///
+/// - `encrypt`, `use_lockfile` (backend): tfroles always writes both.
+///   Terraform's default for each is `false`; where no original set them, the
+///   draft keeps tfroles' defaults (`true`) and the report says so: S3
+///   encrypts new objects anyway, and locking only adds safety. Where an
+///   original set one, its value must come through (checked).
+/// - `assume_role.session_name`: tfroles always names the session (the
+///   role's, else the default); without one, terraform's AWS code makes one
+///   up. CloudTrail shows the name; permissions do not depend on it.
+/// - `assume_role.duration`: tfroles always asks for a session length (1h
+///   unless the role says otherwise); terraform's AWS code asks for 15m and
+///   refreshes. Same role, same permissions.
+/// - `allowed_account_ids` (provider): tfroles writes the guard into every
+///   provider, always including the account the provider assumes its role
+///   in, so it refuses only runs that would have gone to the wrong account.
+const ALLOWED_EXTRAS: &[&str] = &[
+    "backend.encrypt",
+    "backend.use_lockfile",
+    "backend.assume_role.session_name",
+    "backend.assume_role.duration",
+    "provider.allowed_account_ids",
+    "provider.assume_role.session_name",
+    "provider.assume_role.duration",
+];
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Every file below `root` with its bytes and modification time.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    let mut out = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                pending.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(root).unwrap().to_path_buf();
+                let m = e.metadata().unwrap().modified().unwrap();
+                out.insert(rel, (fs::read(e.path()).unwrap(), m));
+            }
+        }
+    }
+    out
+}
+
+fn input(case: &str) -> PathBuf {
+    workspace_root().join("fixtures").join(case).join("input")
+}
+
+/// Imports a copy of the case's input, checking that nothing was written.
+fn import_case(case: &str) -> Import {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_tree(&input(case), &repo);
+    assert!(
+        !repo.join("tfroles.hcl").exists(),
+        "{case}: an import fixture must not hold a tfroles.hcl (fixtures.rs would demand expected files)"
+    );
+    let before = snapshot(&repo);
+    let imported = import(&repo).unwrap_or_else(|e| panic!("{case}: {e}"));
+    assert_eq!(
+        snapshot(&repo),
+        before,
+        "{case}: import must not write, touch or remove anything"
+    );
+    imported
+}
+
+/// The draft equals the golden file, which terraform fmt leaves as it is.
+fn check_golden(case: &str, imported: &Import) {
+    let golden = workspace_root()
+        .join("fixtures")
+        .join(case)
+        .join("expected-tfroles.hcl");
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        fs::write(&golden, &imported.config).unwrap();
+    }
+    let want = fs::read_to_string(&golden)
+        .unwrap_or_else(|e| panic!("{case}: {e}; run with UPDATE_FIXTURES=1"));
+    assert_eq!(
+        imported.config, want,
+        "{case}: draft differs from the golden file"
+    );
+    assert_eq!(
+        terraform_fmt_stdin(&imported.config),
+        imported.config,
+        "{case}: the draft must be in terraform fmt's layout"
+    );
+}
+
+fn as_list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    }
+}
+
+/// The `backend "s3"` and `provider "aws"` bodies of the `.tf` files of a
+/// directory (only `names`, when given), as hcl-rs reads them.
+fn blocks(dir: &Path, names: Option<&[&str]>) -> (Vec<Value>, Vec<Value>) {
+    let mut backends = Vec::new();
+    let mut providers = Vec::new();
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .filter(|p| names.is_none_or(|n| n.contains(&p.file_name().unwrap().to_str().unwrap())))
+        .collect();
+    files.sort();
+    for f in files {
+        let v: Value = hcl::from_str(&fs::read_to_string(&f).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        for t in as_list(&v["terraform"]) {
+            backends.extend(as_list(&t["backend"]["s3"]));
+        }
+        providers.extend(as_list(&v["provider"]["aws"]));
+    }
+    (backends, providers)
+}
+
+/// A backend written before terraform 1.10 says the same with `assume_role`.
+fn modern_backend(b: &Value) -> Map<String, Value> {
+    let mut out = b.as_object().unwrap().clone();
+    let mut ar = out
+        .remove("assume_role")
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    for (old, new) in [
+        ("role_arn", "role_arn"),
+        ("external_id", "external_id"),
+        ("session_name", "session_name"),
+        ("assume_role_tags", "tags"),
+    ] {
+        if let Some(v) = out.remove(old) {
+            ar.insert(new.into(), v);
+        }
+    }
+    if let Some(v) = out.remove("assume_role_duration_seconds") {
+        let secs = u32::try_from(v.as_u64().unwrap()).unwrap();
+        ar.insert(
+            "duration".into(),
+            Duration::from_secs(secs).unwrap().to_string().into(),
+        );
+    }
+    if !ar.is_empty() {
+        out.insert("assume_role".into(), Value::Object(ar));
+    }
+    out
+}
+
+/// Durations compare by length, not spelling (`3600s` is `1h`).
+fn same(key: &str, a: &Value, b: &Value) -> bool {
+    match (key, a, b) {
+        ("duration", Value::String(x), Value::String(y)) => {
+            x.parse::<Duration>().ok() == y.parse::<Duration>().ok()
+        }
+        ("allowed_account_ids", Value::Array(x), Value::Array(y)) => {
+            let mut x: Vec<String> = x.iter().map(|v| v.to_string()).collect();
+            let mut y: Vec<String> = y.iter().map(|v| v.to_string()).collect();
+            x.sort();
+            y.sort();
+            x == y
+        }
+        _ => a == b,
+    }
+}
+
+/// Every way `generated` fails to say what `original` said, and every
+/// attribute it adds beyond [`ALLOWED_EXTRAS`]. `place` names the block in
+/// messages (`provider[dns].assume_role`), `kind` in [`ALLOWED_EXTRAS`]
+/// (`provider.assume_role`).
+fn compare(
+    at: &str,
+    place: &str,
+    kind: &str,
+    original: &Map<String, Value>,
+    generated: &Map<String, Value>,
+    out: &mut Vec<String>,
+) {
+    for (k, v) in original {
+        let g = generated.get(k);
+        if k == "assume_role" {
+            let (o_list, g_list) = (as_list(v), g.map(as_list).unwrap_or_default());
+            if o_list.len() != g_list.len() {
+                out.push(format!(
+                    "{at}: {place}.assume_role: {} block(s) -> {}",
+                    o_list.len(),
+                    g_list.len()
+                ));
+                continue;
+            }
+            for (i, (o, g)) in o_list.iter().zip(&g_list).enumerate() {
+                let hop = if o_list.len() > 1 {
+                    format!("[{i}]")
+                } else {
+                    String::new()
+                };
+                compare(
+                    at,
+                    &format!("{place}.assume_role{hop}"),
+                    &format!("{kind}.assume_role"),
+                    o.as_object().unwrap(),
+                    g.as_object().unwrap(),
+                    out,
+                );
+            }
+            continue;
+        }
+        match g {
+            Some(g) if same(k, v, g) => {}
+            Some(g) => out.push(format!("{at}: {place}.{k}: {v} -> {g}")),
+            None => out.push(format!("{at}: {place}.{k}: {v} -> missing")),
+        }
+    }
+    for k in generated.keys() {
+        if !original.contains_key(k) && !ALLOWED_EXTRAS.contains(&format!("{kind}.{k}").as_str()) {
+            out.push(format!("{at}: {place}.{k}: added"));
+        }
+    }
+}
+
+/// Writes the draft into a copy of the input, runs generate with
+/// `take_over`, and lists every difference between the original and the
+/// generated blocks of every imported stack.
+fn round_trip(case: &str, imported: &Import) -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_tree(&input(case), &repo);
+    fs::write(repo.join("tfroles.hcl"), &imported.config).unwrap();
+    let before = snapshot(&repo);
+
+    let config = Config::from_path(&repo.join("tfroles.hcl"))
+        .unwrap_or_else(|e| panic!("{case}: the draft does not load:\n{e}"));
+    let dirs = tfroles_core::discover(&config.root).unwrap();
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let resolution = config.resolve(&paths).unwrap();
+    assert!(
+        resolution.warnings.is_empty(),
+        "{case}: {:?}",
+        resolution.warnings
+    );
+    assert_eq!(
+        resolution.stacks.len(),
+        imported.stacks,
+        "{case}: the draft claims exactly the imported stacks"
+    );
+    let files = tfroles_hcl::generate(&config, &resolution.stacks);
+    let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over: true }).unwrap();
+    plan.apply().unwrap();
+    let after = snapshot(&repo);
+
+    // Only generated files and the originals kept beside them changed.
+    for (path, (bytes, mtime)) in &before {
+        let name = path.to_string_lossy();
+        let (now, now_mtime) = &after[path];
+        if now.starts_with(SIGNATURE_PREFIX.as_bytes()) {
+            let kept = PathBuf::from(format!("{name}.tfroles-orig"));
+            assert_eq!(
+                &after[&kept].0,
+                bytes,
+                "{case}: {name} was taken over and kept as {}",
+                kept.display()
+            );
+        } else {
+            assert_eq!(
+                (now, now_mtime),
+                (bytes, mtime),
+                "{case}: {name} must be untouched"
+            );
+        }
+    }
+    for dir in &imported.left_out {
+        assert!(
+            !after
+                .keys()
+                .any(|p| p.starts_with(dir) && p.to_string_lossy().ends_with(".tfroles-orig")),
+            "{case}: {dir} was left out and must not be taken over"
+        );
+    }
+
+    let mut diffs = Vec::new();
+    for stack in &resolution.stacks {
+        let at = stack.path.as_str();
+        let (orig_b, orig_p) = blocks(&input(case).join(at), None);
+        let (gen_b, gen_p) = blocks(&repo.join(at), Some(&["backend.tf", "providers.tf"]));
+        assert_eq!(orig_b.len(), 1, "{case}: {at} has one backend");
+        assert_eq!(gen_b.len(), 1, "{case}: {at} gets one backend");
+        compare(
+            at,
+            "backend",
+            "backend",
+            &modern_backend(&orig_b[0]),
+            gen_b[0].as_object().unwrap(),
+            &mut diffs,
+        );
+        let alias = |p: &Value| p["alias"].as_str().unwrap_or("(default)").to_owned();
+        let gen_by_alias: BTreeMap<String, &Value> = gen_p.iter().map(|p| (alias(p), p)).collect();
+        assert_eq!(
+            gen_by_alias.len(),
+            gen_p.len(),
+            "{case}: {at}: one block per alias"
+        );
+        for p in &orig_p {
+            let name = alias(p);
+            let place = format!("provider[{name}]");
+            match gen_by_alias.get(&name) {
+                Some(g) => compare(
+                    at,
+                    &place,
+                    "provider",
+                    p.as_object().unwrap(),
+                    g.as_object().unwrap(),
+                    &mut diffs,
+                ),
+                None => diffs.push(format!("{at}: {place}: missing")),
+            }
+        }
+        for name in gen_by_alias.keys() {
+            if !orig_p.iter().any(|p| &alias(p) == name) {
+                diffs.push(format!("{at}: provider[{name}]: added"));
+            }
+        }
+    }
+    diffs
+}
+
+fn report(imported: &Import) -> Vec<String> {
+    imported.report.iter().map(ToString::to_string).collect()
+}
+
+fn assert_reported(imported: &Import, line: &str) {
+    assert!(
+        report(imported).iter().any(|l| l == line),
+        "not in the report: {line}\nreport:\n{}",
+        report(imported).join("\n")
+    );
+}
+
+#[test]
+fn environments() {
+    let case = "import-environments";
+    let imported = import_case(case);
+    check_golden(case, &imported);
+
+    // The provider built from variables cannot be imported, and says so
+    // line by line; its stack is left out rather than guessed.
+    for line in [
+        "sandbox/experiments/providers.tf:9: stack `sandbox/experiments` left out: its default `provider \"aws\"` has no role ARN given literally to assume",
+        "sandbox/experiments/providers.tf:10: provider \"aws\": `region` is a reference (`var.region`), not a literal value: left out",
+        "sandbox/experiments/providers.tf:13: provider \"aws\": `assume_role.role_arn` is an interpolation (`\"arn:aws:iam::${var.account}:role/x\"`), not a literal value: left out",
+        // Blocks outside backend.tf / providers.tf are the user's to delete.
+        "shared/dns/main.tf:1: main.tf holds the `backend \"s3\"` block and 1 `provider \"aws\"` block, which generate writes into backend.tf and providers.tf: delete them from main.tf after generating (`--take-over` replaces only backend.tf and providers.tf; terraform refuses a second backend and duplicate providers)",
+        // Naming guesses are reported too.
+        "qa/api/providers.tf:6: account 333333333333 is named `qa` (the directory its stacks are in): a guess, rename it at will",
+    ] {
+        assert_reported(&imported, line);
+    }
+    assert_eq!(imported.left_out, vec!["sandbox/experiments".to_owned()]);
+    assert_eq!(
+        (
+            imported.stacks,
+            imported.stack_blocks,
+            imported.accounts,
+            imported.roles
+        ),
+        (5, 4, 3, 3)
+    );
+    // Two identical siblings make a glob; production's differ, so they stay exact.
+    assert!(imported.config.contains("\nstack \"qa/*\" {\n"));
+    assert!(imported.config.contains("\nstack \"production/api\" {\n"));
+    assert!(
+        imported
+            .config
+            .contains("\nstack \"production/worker\" {\n")
+    );
+
+    // Old and new backend syntax, aliases in another account: all mean the same.
+    assert_eq!(round_trip(case, &imported), Vec::<String>::new());
+}
+
+#[test]
+fn legacy() {
+    let case = "import-legacy";
+    let imported = import_case(case);
+    check_golden(case, &imported);
+    for line in [
+        "legacy/backend.tf:6: backend \"s3\": state key \"legacy-app.tfstate\" does not follow `<key_prefix>/<stack path>/terraform.tfstate`: generate will write key \"legacy/terraform.tfstate\", and terraform will not find the state where it is; this stack's state would move: after generating, run `terraform init -migrate-state` in this directory",
+        "apps/api/providers.tf:12: role `deploy`: external_id \"deploy-v2\" here, \"deploy\" in 3 of its 4 uses: the draft keeps \"deploy\", which generate will write here",
+        "network/providers.tf:5: role `deploy`: via unset (assumed directly) here, `ci-hub` in 3 of its 4 uses: the draft keeps `ci-hub`, which generate will write here",
+        "network/backend.tf:10: backend \"s3\": `profile` is not carried over: tfroles assumes the roles itself (or, with `credentials = \"profile\"`, names profiles of its own)",
+        "apps/web/providers.tf:16: provider \"aws\": the `default_tags` block is not carried over: tfroles does not generate it: after the handover, resources lose these default tags unless you set them another way",
+        "legacy/backend.tf:2: backend.tf also holds `terraform { required_version }`: `tfroles generate --take-over` replaces the whole file (keeping it as backend.tf.tfroles-orig), so move them to another file first",
+        "tools/ci/providers.tf:1: stack `tools/ci` left out: its default `provider \"aws\"` assumes no role, and tfroles generates an assume_role for every provider",
+        "apps/api/backend.tf:2: backend \"s3\": no backend sets `encrypt` (terraform's default is false): the draft keeps tfroles' default `encrypt = true`",
+        "apps/api/providers.tf:11: account 666666666666 is named `account-666666666666` (no directory name fits): a guess, rename it at will",
+    ] {
+        assert_reported(&imported, line);
+    }
+    // The lock table keeps locking as it was; the chain becomes `via`.
+    assert!(
+        imported
+            .config
+            .contains("  use_lockfile   = false\n  dynamodb_table = \"terraform-locks\"\n")
+    );
+    assert!(imported.config.contains("  via         = \"ci-hub\"\n"));
+
+    // What differs after generate is exactly what the report announced.
+    assert_eq!(
+        round_trip(case, &imported),
+        vec![
+            "apps/api: provider[(default)].assume_role[1].external_id: \"deploy-v2\" -> \"deploy\"",
+            "apps/api: provider[(default)].default_tags: {\"tags\":{\"owner\":\"platform\"}} -> missing",
+            "apps/web: provider[(default)].default_tags: {\"tags\":{\"owner\":\"platform\"}} -> missing",
+            "legacy: backend.key: \"legacy-app.tfstate\" -> \"legacy/terraform.tfstate\"",
+            "network: backend.profile: \"ops\" -> missing",
+            "network: provider[(default)].assume_role: 1 block(s) -> 2",
+        ]
+    );
+}
+
+/// Every draft loads with the same loader `tfroles` uses.
+#[test]
+fn every_import_fixture_is_tested_and_its_draft_loads() {
+    let mut found: Vec<String> = fs::read_dir(workspace_root().join("fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("import-"))
+        .collect();
+    found.sort();
+    assert_eq!(found, vec!["import-environments", "import-legacy"]);
+    for case in found {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        copy_tree(&input(&case), &repo);
+        let imported = import(&repo).unwrap();
+        fs::write(repo.join("tfroles.hcl"), &imported.config).unwrap();
+        Config::from_path(&repo.join("tfroles.hcl"))
+            .unwrap_or_else(|e| panic!("{case}: the draft does not load:\n{e}"));
+    }
+}
+
+fn write(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let p = root.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+}
+
+fn backend(key: &str) -> String {
+    format!(
+        "terraform {{\n  backend \"s3\" {{\n    bucket = \"state-bucket\"\n    key    = \"{key}\"\n    region = \"us-east-1\"\n\n    assume_role = {{\n      role_arn = \"arn:aws:iam::111111111111:role/state\"\n    }}\n  }}\n}}\n"
+    )
+}
+
+const PROVIDER: &str = "provider \"aws\" {\n  region = \"us-east-1\"\n\n  assume_role {\n    role_arn = \"arn:aws:iam::222222222222:role/app\"\n  }\n}\n";
+
+#[test]
+fn nothing_to_import_is_an_error_that_carries_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("mod/main.tf", "variable \"x\" {}\n"),
+            (
+                "app/providers.tf",
+                "provider \"aws\" {\n  region = var.region\n}\n",
+            ),
+        ],
+    );
+    match import(tmp.path()) {
+        Err(Error::NothingToImport { report, .. }) => {
+            let lines: Vec<String> = report.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                lines,
+                vec![
+                    "app/providers.tf:1: `provider \"aws\"` without a `backend \"s3\"` in this directory: not imported as a stack (a module, or a stack with local state)"
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unparsable_files_are_reported_and_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("a/backend.tf", &backend("a/terraform.tfstate")),
+            ("a/providers.tf", PROVIDER),
+            ("a/broken.tf", "resource \"x\" \"y\" {\n  a = \n}\n"),
+        ],
+    );
+    let imported = import(tmp.path()).unwrap();
+    let broken: Vec<String> = report(&imported)
+        .into_iter()
+        .filter(|l| l.starts_with("a/broken.tf"))
+        .collect();
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert!(
+        broken[0].starts_with("a/broken.tf:2: cannot parse this file ("),
+        "{broken:?}"
+    );
+    assert!(broken[0].ends_with("): skipped"), "{broken:?}");
+    assert_eq!(imported.stacks, 1);
+}
+
+#[test]
+fn a_glob_needs_every_directory_it_would_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("qa/a/backend.tf", &backend("qa/a/terraform.tfstate")),
+            ("qa/a/providers.tf", PROVIDER),
+            ("qa/b/backend.tf", &backend("qa/b/terraform.tfstate")),
+            ("qa/b/providers.tf", PROVIDER),
+            // A module beside them: `qa/*` would make it a stack.
+            ("qa/module/main.tf", "variable \"x\" {}\n"),
+        ],
+    );
+    let imported = import(tmp.path()).unwrap();
+    assert!(
+        imported.config.contains("stack \"qa/a\" {"),
+        "{}",
+        imported.config
+    );
+    assert!(imported.config.contains("stack \"qa/b\" {"));
+    assert!(!imported.config.contains("qa/*"));
+    fs::remove_dir_all(tmp.path().join("qa/module")).unwrap();
+    let imported = import(tmp.path()).unwrap();
+    assert!(
+        imported.config.contains("stack \"qa/*\" {"),
+        "{}",
+        imported.config
+    );
+    assert_eq!(imported.stack_blocks, 1);
+}
+
+#[test]
+fn keys_without_a_prefix_and_the_directory_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("main.tf", &backend("root.tfstate")),
+            ("a/backend.tf", &backend("a/terraform.tfstate")),
+            ("a/providers.tf", PROVIDER),
+        ],
+    );
+    let imported = import(tmp.path()).unwrap();
+    assert!(
+        !imported.config.contains("key_prefix"),
+        "{}",
+        imported.config
+    );
+    assert_reported(
+        &imported,
+        "main.tf:1: blocks in the imported directory itself are not imported: tfroles stacks are directories below tfroles.hcl (import from the parent directory to include this one)",
+    );
+}
+
+#[test]
+fn values_tfroles_rejects_are_reported_not_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let provider = "provider \"aws\" {\n  region = \"US-EAST-1\"\n\n  assume_role {\n    role_arn     = \"arn:aws:iam::222222222222:role/app\"\n    external_id  = \"x\"\n    session_name = local.name\n    duration     = \"13h\"\n  }\n}\n";
+    write(
+        tmp.path(),
+        &[
+            ("a/backend.tf", &backend("a/terraform.tfstate")),
+            ("a/providers.tf", provider),
+        ],
+    );
+    let imported = import(tmp.path()).unwrap();
+    assert_eq!(
+        report(&imported)
+            .into_iter()
+            .filter(|l| l.starts_with("a/providers.tf"))
+            .collect::<Vec<_>>(),
+        vec![
+            "a/providers.tf:1: provider \"aws\": no region given literally (terraform would read AWS_REGION): the draft gives the stack the default region \"us-east-1\"",
+            "a/providers.tf:2: provider \"aws\": `region`: \"US-EAST-1\" is not an AWS region (tfroles takes a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`): left out",
+            "a/providers.tf:5: account 222222222222 is named `a` (the directory its stacks are in): a guess, rename it at will",
+            "a/providers.tf:6: provider \"aws\": `assume_role.external_id`: \"x\" is not a valid external id (tfroles takes 2 to 1224 characters of letters, digits and `+=,.@:/_-`): left out",
+            "a/providers.tf:7: provider \"aws\": `assume_role.session_name` is a reference (`local.name`), not a literal value: left out",
+            "a/providers.tf:8: provider \"aws\": `assume_role.duration`: 13h is outside the range STS accepts (tfroles takes 15m to 12h): left out",
+        ]
+    );
+    let tmp2 = tempfile::tempdir().unwrap();
+    fs::write(tmp2.path().join("tfroles.hcl"), &imported.config).unwrap();
+    Config::from_path(&tmp2.path().join("tfroles.hcl")).unwrap();
+}
