@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use tfroles_core::Config;
+use tfroles_core::{CONFIG_FILE_NAME, Config};
 use tfroles_hcl::{Change, PlanOptions};
 
 const EXIT_CODES: &str = "\
@@ -19,7 +19,7 @@ Exit codes:
   0  success (for `generate --check`: everything up to date)
   1  drift: `generate --check` found files missing, stale or different
   2  invalid configuration or usage
-  3  a file tfroles did not generate is in the way (nothing was written)
+  3  a file tfroles did not generate is in the way (nothing was written); `import`: the output file exists
   4  I/O error: a file or directory (or the credential cache) is unusable
   5  AWS refused: AccessDenied or another STS error
   6  no usable base identity: no or expired base credentials, no CI token, no MFA code
@@ -64,6 +64,16 @@ enum Command {
         /// Replace hand-written files where generated ones go, keeping each original as <name>.tfroles-orig
         #[arg(long, conflicts_with = "check")]
         take_over: bool,
+    },
+    /// Draft a tfroles.hcl from the hand-written backend and provider blocks below DIR
+    #[command(after_help = IMPORT_HELP)]
+    Import {
+        /// The directory holding the stacks
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the draft [default: DIR/tfroles.hcl]; `-` prints it on stdout
+        #[arg(long, short = 'o', value_name = "PATH")]
+        output: Option<PathBuf>,
     },
     /// Check the configuration and report every problem; writes nothing
     #[command(after_help = "Example:\n  tfroles validate --config infra/tfroles.hcl")]
@@ -136,6 +146,21 @@ const ENV_HELP: &str = "Examples:
 const EXEC_HELP: &str = "Example:
   tfroles exec --role public-api-provisioning --account qa -- terraform plan";
 
+const IMPORT_HELP: &str = "Reads every .tf file below DIR (hidden directories skipped) and drafts a
+tfroles.hcl from the backend \"s3\" and provider \"aws\" blocks it finds. It changes
+no existing file and never overwrites one. Whatever it could not map (variables,
+expressions, profiles, attributes tfroles does not generate, settings that differ
+between stacks, state keys generate would change) is reported on stderr as
+`warning: FILE:LINE: ...` and listed at the top of the draft; a summary line ends
+the run (on stderr, so that `--output -` prints the draft alone).
+
+Examples:
+  tfroles import                    write ./tfroles.hcl
+  tfroles import infra --output -   print the draft for infra/
+
+Then review the draft and hand the stacks over with `tfroles generate --take-over`
+(see docs/migrating.md).";
+
 const GENERATE_HELP: &str = "Examples:
   tfroles generate                 write or update the files
   tfroles generate --check --diff  what a pre-commit hook or CI runs";
@@ -161,6 +186,9 @@ enum Format {
 enum Exit {
     #[error("{0}")]
     Drift(String),
+    /// The file `import` would write exists.
+    #[error("{0}")]
+    Exists(String),
 }
 
 fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
@@ -246,6 +274,83 @@ fn generate(arg: &ConfigArg, check: bool, diff: bool, take_over: bool) -> anyhow
     Ok(())
 }
 
+fn exists(path: &Path) -> anyhow::Error {
+    Exit::Exists(format!(
+        "`{}` exists; tfroles import never overwrites a file\n  hint: move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)",
+        path.display()
+    ))
+    .into()
+}
+
+fn import(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
+    let target = match output {
+        Some(o) => o.to_path_buf(),
+        None if dir == Path::new(".") => PathBuf::from(CONFIG_FILE_NAME),
+        None => dir.join(CONFIG_FILE_NAME),
+    };
+    let to_stdout = target.as_os_str() == "-";
+    // Refuse before reading anything: the draft must never replace a config.
+    if !to_stdout && target.symlink_metadata().is_ok() {
+        return Err(exists(&target));
+    }
+    // Findings name files relative to DIR; show them as the user named DIR.
+    let shown = |file: &str| {
+        if dir == Path::new(".") {
+            file.to_owned()
+        } else {
+            dir.join(file).display().to_string()
+        }
+    };
+    let mut err = std::io::stderr().lock();
+    let imported = match tfroles_hcl::import(dir) {
+        Ok(i) => i,
+        Err(e) => {
+            if let tfroles_hcl::Error::NothingToImport { report, .. } = &e {
+                for f in report {
+                    writeln!(err, "warning: {}:{}: {}", shown(&f.file), f.line, f.message)?;
+                }
+            }
+            return Err(e.into());
+        }
+    };
+    for f in &imported.report {
+        writeln!(err, "warning: {}:{}: {}", shown(&f.file), f.line, f.message)?;
+    }
+    let summary = imported.summary();
+    if to_stdout {
+        std::io::stdout()
+            .lock()
+            .write_all(imported.config.as_bytes())?;
+        writeln!(err, "{summary}")?;
+        return Ok(());
+    }
+    // create_new: a file that appeared meanwhile is still not overwritten.
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists(&target)),
+        Err(e) => {
+            return Err(
+                anyhow::Error::from(e).context(format!("cannot write `{}`", target.display()))
+            );
+        }
+    };
+    if let Err(e) = file.write_all(imported.config.as_bytes()) {
+        drop(file);
+        let _ = std::fs::remove_file(&target);
+        return Err(anyhow::Error::from(e).context(format!("cannot write `{}`", target.display())));
+    }
+    writeln!(
+        err,
+        "{summary}; wrote {} (review it, then run `tfroles generate --take-over`)",
+        target.display()
+    )?;
+    Ok(())
+}
+
 fn validate(arg: &ConfigArg) -> anyhow::Result<()> {
     let config = load(arg)?;
     let dirs = tfroles_core::discover(&config.root)?;
@@ -315,8 +420,11 @@ fn roles(arg: &ConfigArg, format: Format) -> anyhow::Result<()> {
 }
 
 fn exit_code(e: &anyhow::Error) -> u8 {
-    if e.downcast_ref::<Exit>().is_some() {
-        return 1;
+    if let Some(x) = e.downcast_ref::<Exit>() {
+        return match x {
+            Exit::Drift(_) => 1,
+            Exit::Exists(_) => 3,
+        };
     }
     if e.downcast_ref::<creds::Usage>().is_some() {
         return 2;
@@ -345,6 +453,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     if let Some(e) = e.downcast_ref::<tfroles_hcl::Error>() {
         return match e {
             tfroles_hcl::Error::HandWritten { .. } => 3,
+            tfroles_hcl::Error::NothingToImport { .. } => 2,
             _ => 4,
         };
     }
@@ -391,6 +500,7 @@ fn main() -> ExitCode {
             diff,
             take_over,
         } => generate(config, *check, *diff, *take_over),
+        Command::Import { dir, output } => import(dir, output.as_deref()),
         Command::Validate { config } => validate(config),
         Command::Roles { config, format } => roles(config, *format),
         Command::Graph { config, format } => graph(config, *format),

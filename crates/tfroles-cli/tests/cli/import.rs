@@ -1,0 +1,212 @@
+//! `import`: the draft written (or printed), the report on stderr, the
+//! refusal to overwrite, and that no existing file is touched.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::SystemTime;
+
+use pretty_assertions::assert_eq;
+use tfroles_testsupport::workspace_root;
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tfroles"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Every file below `root`, relative, with its bytes and modification time.
+fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>, SystemTime)> {
+    let mut out = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                pending.push(e.path());
+            } else {
+                let m = e.metadata().unwrap().modified().unwrap();
+                let rel = e.path().strip_prefix(root).unwrap().to_path_buf();
+                out.push((rel, fs::read(e.path()).unwrap(), m));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A scratch copy of the `import-environments` fixture (two environments,
+/// old and new backend syntax, aliases, a provider built from variables).
+fn repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(
+        &workspace_root().join("fixtures/import-environments/input"),
+        tmp.path(),
+    );
+    tmp
+}
+
+fn golden() -> String {
+    fs::read_to_string(workspace_root().join("fixtures/import-environments/expected-tfroles.hcl"))
+        .unwrap()
+}
+
+const SUMMARY: &str = "imported 5 stacks (4 stack blocks), 3 accounts, 3 roles from 7 directories read; 1 stack left out; 7 items to review";
+
+#[test]
+fn import_writes_the_draft_reports_on_stderr_and_touches_nothing_else() {
+    let r = repo();
+    let before = snapshot(r.path());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let out = run(r.path(), &["import"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "", "stdout stays empty");
+    assert_eq!(
+        fs::read_to_string(r.path().join("tfroles.hcl")).unwrap(),
+        golden()
+    );
+
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    for want in [
+        "warning: sandbox/experiments/providers.tf:10: provider \"aws\": `region` is a reference (`var.region`), not a literal value: left out",
+        "warning: sandbox/experiments/providers.tf:13: provider \"aws\": `assume_role.role_arn` is an interpolation (`\"arn:aws:iam::${var.account}:role/x\"`), not a literal value: left out",
+        "warning: sandbox/experiments/providers.tf:9: stack `sandbox/experiments` left out: its default `provider \"aws\"` has no role ARN given literally to assume",
+    ] {
+        assert!(lines.contains(&want), "missing {want:?} in:\n{stderr}");
+    }
+    assert_eq!(lines.len(), 8, "seven warnings and a summary:\n{stderr}");
+    assert!(lines[..7].iter().all(|l| l.starts_with("warning: ")));
+    assert_eq!(
+        lines[7],
+        format!(
+            "{SUMMARY}; wrote tfroles.hcl (review it, then run `tfroles generate --take-over`)"
+        )
+    );
+
+    // Every file that was there is as it was, bytes and mtime.
+    let after: Vec<_> = snapshot(r.path())
+        .into_iter()
+        .filter(|(p, ..)| p != Path::new("tfroles.hcl"))
+        .collect();
+    assert_eq!(after, before);
+
+    // The draft is a working config: generate takes the stacks over.
+    let out = run(r.path(), &["generate", "--take-over"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "wrote 10 files, 0 unchanged\n");
+    assert!(r.path().join("qa/api/backend.tf.tfroles-orig").is_file());
+}
+
+#[test]
+fn import_names_files_under_the_directory_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(
+        &workspace_root().join("fixtures/import-environments/input"),
+        &tmp.path().join("infra"),
+    );
+    let out = run(tmp.path(), &["import", "infra", "--output", "draft.hcl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("warning: infra/sandbox/experiments/providers.tf:10: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .ends_with("; wrote draft.hcl (review it, then run `tfroles generate --take-over`)\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("draft.hcl")).unwrap(),
+        golden()
+    );
+    assert!(!tmp.path().join("infra/tfroles.hcl").exists());
+}
+
+#[test]
+fn output_dash_prints_the_draft_alone_on_stdout() {
+    let r = repo();
+    let out = run(r.path(), &["import", "--output", "-"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), golden());
+    assert!(text(&out.stderr).ends_with(&format!("\n{SUMMARY}\n")));
+    assert!(!r.path().join("tfroles.hcl").exists(), "nothing written");
+}
+
+#[test]
+fn import_refuses_to_overwrite_with_exit_3() {
+    let r = repo();
+    for (args, file) in [
+        (&["import"][..], "tfroles.hcl"),
+        (&["import", ".", "--output", "mine.hcl"][..], "mine.hcl"),
+    ] {
+        fs::write(r.path().join(file), "# mine\n").unwrap();
+        let before = snapshot(r.path());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let out = run(r.path(), args);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "");
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "error: `{file}` exists; tfroles import never overwrites a file\n  hint: move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)\n"
+            )
+        );
+        assert_eq!(snapshot(r.path()), before, "nothing written or touched");
+    }
+}
+
+#[test]
+fn nothing_to_import_exits_2_with_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("app")).unwrap();
+    fs::write(
+        tmp.path().join("app/main.tf"),
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n",
+    )
+    .unwrap();
+    let out = run(tmp.path(), &["import"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: app/main.tf:1: `provider \"aws\"` without a `backend \"s3\"` in this directory"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: found no stack to import below `.`"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("tfroles.hcl").exists());
+}
+
+#[test]
+fn a_missing_directory_is_an_io_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(tmp.path(), &["import", "nope", "--output", "-"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        text(&out.stderr).starts_with("error: cannot read `nope`: "),
+        "{}",
+        text(&out.stderr)
+    );
+}
