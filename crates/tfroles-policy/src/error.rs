@@ -1,0 +1,76 @@
+//! The crate's one error type.
+
+use crate::document::SizeLimit;
+
+/// Everything that can go wrong in this crate.
+///
+/// "The document is wrong" ([`Error::Json`], [`Error::Document`],
+/// [`Error::TooLarge`]), "the name is not in the catalog"
+/// ([`Error::UnknownService`], [`Error::UnknownAction`], [`Error::NoMatch`])
+/// and "the evaluator cannot decide" ([`Error::Unsupported`]) are kept apart.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is not JSON at all.
+    #[error("policy document is not valid JSON: {source}")]
+    Json {
+        /// What serde_json found.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// JSON, but not a policy document AWS accepts.
+    #[error("policy document: `{path}`: {reason}")]
+    Document {
+        /// Where in the document, like `Statement[1].Effect`.
+        path: String,
+        /// What is wrong there.
+        reason: String,
+    },
+    /// The document is over one of AWS's size limits.
+    #[error(
+        "policy document is {length} characters as compact JSON, over the {limit} limit of {max}\n  hint: merge statements, use wildcards the catalog proves exact, or split the policy"
+    )]
+    TooLarge {
+        /// Which limit.
+        limit: SizeLimit,
+        /// Characters of compact JSON (for several documents, their sum).
+        length: usize,
+        /// The limit in characters.
+        max: usize,
+    },
+    /// A service prefix the catalog does not know.
+    #[error("unknown IAM service prefix `{prefix}`{}", did_you_mean(suggestion.as_deref()))]
+    UnknownService {
+        /// The prefix as given.
+        prefix: String,
+        /// The nearest known prefix, if one is close.
+        suggestion: Option<String>,
+    },
+    /// An action the catalog does not know.
+    #[error("unknown IAM action `{action}`{}", did_you_mean(suggestion.as_deref()))]
+    UnknownAction {
+        /// The action as given.
+        action: String,
+        /// The nearest known action (or service prefix), if one is close.
+        suggestion: Option<String>,
+    },
+    /// A wildcard pattern that matches no action in the catalog.
+    #[error("`{pattern}` matches no IAM action in the catalog")]
+    NoMatch {
+        /// The pattern as given.
+        pattern: String,
+    },
+    /// A statement that applies to the request uses something the evaluator
+    /// does not model, so it cannot decide.
+    #[error("cannot evaluate {location}: {what} is not supported by this evaluator")]
+    Unsupported {
+        /// Which policy and statement, like `identity policy 0, statement 2 (Sid "X")`.
+        location: String,
+        /// What is not supported.
+        what: String,
+    },
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map_or_else(String::new, |s| format!("\n  hint: did you mean `{s}`?"))
+}

@@ -1,0 +1,5 @@
+//! Integration tests for tfroles-policy: one target, one module per part.
+
+mod catalog;
+mod document;
+mod simulate;
