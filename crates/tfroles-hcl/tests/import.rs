@@ -632,3 +632,182 @@ fn values_tfroles_rejects_are_reported_not_written() {
     fs::write(tmp2.path().join("tfroles.hcl"), &imported.config).unwrap();
     Config::from_path(&tmp2.path().join("tfroles.hcl")).unwrap();
 }
+
+mod never_crashes {
+    //! Random repositories from pools of valid, invalid and non-literal
+    //! values: import never panics, and every draft it returns loads.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        prop::sample::select(pool)
+    }
+
+    fn arn() -> impl Strategy<Value = String> {
+        (
+            pick(&["aws", "aws", "aws", "aws-cn"]),
+            pick(&["111111111111", "222222222222", "333333333333", "12345"]),
+            pick(&["/", "/", "/team/", "/other/"]),
+            pick(&["state", "app", "hub", "dns", "app"]),
+        )
+            .prop_map(|(p, a, path, n)| format!("\"arn:{p}:iam::{a}:role{path}{n}\""))
+    }
+
+    fn opt(pool: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        pick(pool)
+    }
+
+    /// The body of an assume_role (object or block), or old top-level lines.
+    fn session() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![8 => arn(), 1 => Just("var.role".to_owned()), 1 => Just("\"arn:aws:iam::${var.a}:role/x\"".to_owned())],
+            opt(&["", "external_id = \"ext\"", "external_id = \"x\"", "external_id = var.e"]),
+            opt(&["", "session_name = \"terraform\"", "session_name = \"ci\"", "session_name = local.s"]),
+            opt(&["", "duration = \"1h\"", "duration = \"2h\"", "duration = \"13h\"", "duration = \"3600s\""]),
+            opt(&["", "tags = { team = \"a\" }", "tags = { team = var.t }", "source_identity = \"me\""]),
+        )
+            .prop_map(|(arn, a, b, c, d)| {
+                let mut s = format!("role_arn = {arn}\n");
+                for x in [a, b, c, d] {
+                    if !x.is_empty() {
+                        s.push_str(x);
+                        s.push('\n');
+                    }
+                }
+                s
+            })
+    }
+
+    fn backend(dir: String) -> impl Strategy<Value = String> {
+        (
+            opt(&[
+                "bucket = \"state-bucket\"",
+                "bucket = \"state-bucket\"",
+                "bucket = \"Bad_Bucket\"",
+                "bucket = var.b",
+                "",
+            ]),
+            prop_oneof![
+                3 => Just(format!("key = \"tf/{dir}/terraform.tfstate\"")),
+                1 => Just(format!("key = \"{dir}/terraform.tfstate\"")),
+                1 => Just("key = \"odd.tfstate\"".to_owned()),
+                1 => Just(String::new()),
+            ],
+            opt(&[
+                "region = \"us-east-1\"",
+                "region = \"us-east-1\"",
+                "region = \"eu-west-1\"",
+                "",
+            ]),
+            opt(&[
+                "",
+                "encrypt = true",
+                "encrypt = false",
+                "use_lockfile = true",
+                "dynamodb_table = \"locks\"",
+                "dynamodb_table = \"x\"",
+                "profile = \"p\"",
+                "kms_key_id = \"alias/k\"",
+            ]),
+            prop_oneof![
+                3 => session().prop_map(|s| format!("assume_role = {{\n{s}}}\n")),
+                2 => session(),
+                1 => Just(String::new()),
+            ],
+        )
+            .prop_map(|(a, b, c, d, e)| {
+                format!("terraform {{\n  backend \"s3\" {{\n{a}\n{b}\n{c}\n{d}\n{e}\n  }}\n}}\n")
+            })
+    }
+
+    fn provider(alias: Option<&'static str>) -> impl Strategy<Value = String> {
+        (
+            opt(&[
+                "region = \"us-west-2\"",
+                "region = \"us-west-2\"",
+                "region = \"eu-west-1\"",
+                "region = var.r",
+                "",
+            ]),
+            opt(&[
+                "",
+                "allowed_account_ids = [\"222222222222\"]",
+                "allowed_account_ids = [\"111111111111\", \"222222222222\"]",
+                "allowed_account_ids = var.ids",
+                "profile = \"x\"",
+                "default_tags {\n tags = {}\n}",
+            ]),
+            prop::collection::vec(session(), 0..4),
+        )
+            .prop_map(move |(r, x, chain)| {
+                let mut s = String::from("provider \"aws\" {\n");
+                if let Some(a) = alias {
+                    s.push_str(&format!("alias = {a}\n"));
+                }
+                s.push_str(&format!("{r}\n{x}\n"));
+                for hop in chain {
+                    s.push_str(&format!("assume_role {{\n{hop}}}\n"));
+                }
+                s.push_str("}\n");
+                s
+            })
+    }
+
+    fn stack(dir: &'static str) -> impl Strategy<Value = (String, String)> {
+        (
+            prop::option::weighted(0.9, backend(dir.to_owned())),
+            prop::option::weighted(0.9, provider(None)),
+            prop::collection::vec(
+                pick(&["\"dns\"", "\"east\"", "\"dns\"", "\"bad alias\"", "var.a"])
+                    .prop_flat_map(|a| provider(Some(a))),
+                0..3,
+            ),
+        )
+            .prop_map(move |(b, p, aliases)| {
+                let mut text = b.unwrap_or_default();
+                text.push_str(&p.unwrap_or_default());
+                for a in aliases {
+                    text.push_str(&a);
+                }
+                (dir.to_owned(), text)
+            })
+    }
+
+    fn repo() -> impl Strategy<Value = Vec<(String, String)>> {
+        prop::sample::subsequence(
+            vec!["qa/a", "qa/b", "qa/c", "prod/a", "x", "deep/er/one"],
+            1..6,
+        )
+        .prop_flat_map(|dirs| dirs.into_iter().map(stack).collect::<Vec<_>>())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn import_never_panics_and_every_draft_loads(files in repo()) {
+            let tmp = tempfile::tempdir().unwrap();
+            for (dir, text) in &files {
+                let d = tmp.path().join(dir);
+                fs::create_dir_all(&d).unwrap();
+                fs::write(d.join("main.tf"), text).unwrap();
+            }
+            match import(tmp.path()) {
+                Ok(imported) => {
+                    let bug: Vec<&tfroles_hcl::Finding> = imported
+                        .report
+                        .iter()
+                        .filter(|f| f.message.contains("does not load"))
+                        .collect();
+                    prop_assert!(bug.is_empty(), "{bug:?}\n{files:#?}\n{}", imported.config);
+                    fs::write(tmp.path().join("tfroles.hcl"), &imported.config).unwrap();
+                    let loaded = Config::from_path(&tmp.path().join("tfroles.hcl"));
+                    prop_assert!(loaded.is_ok(), "{}\n{}", loaded.unwrap_err(), imported.config);
+                }
+                Err(Error::NothingToImport { .. }) => {}
+                Err(e) => prop_assert!(false, "{e}"),
+            }
+        }
+    }
+}
