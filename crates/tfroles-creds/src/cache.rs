@@ -141,7 +141,9 @@ impl Cache {
     }
 
     /// Stores credentials for `key`: a 0600 temporary file in the cache
-    /// directory, flushed, then renamed over the entry.
+    /// directory, flushed, then renamed over the entry. Call it holding the
+    /// key's [`lock`](Cache::lock), which clears the temporary files of
+    /// writers that died before their rename.
     ///
     /// # Errors
     /// [`Error::Cache`] when the file cannot be written.
@@ -154,7 +156,7 @@ impl Cache {
         };
         // tempfile creates its files 0600.
         let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
+            .prefix(&Self::tmp_prefix(key))
             .tempfile_in(&self.dir)
             .map_err(err)?;
         tmp.write_all(&serde_json::to_vec(creds).expect("credentials serialise"))
@@ -164,12 +166,19 @@ impl Cache {
         Ok(())
     }
 
+    /// Temporary files of `key`'s writers start with this.
+    fn tmp_prefix(key: &str) -> String {
+        format!(".tmp-{key}-")
+    }
+
     /// Removes the entry for `key`, if any.
     pub fn remove(&self, key: &str) {
         let _ = fs::remove_file(self.entry(key));
     }
 
-    /// Blocks until this process holds the lock for `key`.
+    /// Blocks until this process holds the lock for `key`, then removes
+    /// temporary files left by `key`'s writers that were killed before
+    /// their rename: only the lock's holder writes them, so none is live.
     ///
     /// # Errors
     /// [`Error::Cache`] when the lock file cannot be opened or locked.
@@ -186,6 +195,13 @@ impl Cache {
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let file = opts.open(&path).map_err(err)?;
         file.lock().map_err(err)?;
+        let prefix = Self::tmp_prefix(key);
+        for e in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                tracing::debug!(key, file = ?e.file_name(), "removing a dead writer's temporary file");
+                let _ = fs::remove_file(e.path());
+            }
+        }
         Ok(KeyLock { _file: file })
     }
 }
@@ -251,6 +267,25 @@ mod tests {
             fs::metadata(tmp.path()).unwrap().permissions().mode() & 0o777,
             0o700
         );
+    }
+
+    #[test]
+    fn the_lock_clears_temporary_files_of_dead_writers_of_its_key_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open(tmp.path()).unwrap();
+        let dead = tmp.path().join(".tmp-k-AbC123");
+        let other = tmp.path().join(".tmp-k2-XyZ789");
+        fs::write(&dead, b"{}").unwrap();
+        fs::write(&other, b"{}").unwrap();
+        let _l = cache.lock("k").unwrap();
+        assert!(!dead.exists());
+        assert!(other.exists(), "another key's writer may be alive");
+        cache.write("k", &creds("A")).unwrap();
+        let names: Vec<String> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.starts_with(".tmp-k-")), "{names:?}");
     }
 
     #[test]

@@ -114,7 +114,8 @@ pub enum BaseIdentity {
 impl BaseIdentity {
     /// What distinguishes this identity from another without asking AWS:
     /// the access key id when the environment holds keys, else the profile,
-    /// else the token source. Secrets never enter it.
+    /// else the token source (with a digest of the token, when it can be
+    /// read without the network). Secrets never enter it.
     pub fn fingerprint(&self, env: &Env) -> String {
         match self {
             BaseIdentity::DefaultChain { profile: Some(p) } => format!(
@@ -143,9 +144,28 @@ impl BaseIdentity {
                 // The request URL names the workflow run: runs never share.
                 env.get("ACTIONS_ID_TOKEN_REQUEST_URL").unwrap_or_default()
             ),
-            BaseIdentity::WebIdentity(s) => format!("web-identity:{}", s.describe()),
+            // The token names the CI job (its `sub`): jobs that share a
+            // runner and a cache must not share one job's sessions, so its
+            // digest is part of the identity. (GitHub's token is fetched
+            // over the network; its per-run request URL stands in above.)
+            BaseIdentity::WebIdentity(s) => {
+                let token = match s {
+                    WebIdentitySource::Env { var } => env.non_empty(var),
+                    WebIdentitySource::TerraformCloud => {
+                        env.non_empty("TFC_WORKLOAD_IDENTITY_TOKEN")
+                    }
+                    WebIdentitySource::File { path } => std::fs::read_to_string(path).ok(),
+                    WebIdentitySource::GitHub { .. } => None,
+                };
+                let digest = Sha256::digest(token.unwrap_or_default().trim().as_bytes());
+                format!("web-identity:{}:{}", s.describe(), hex(&digest))
+            }
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The cache key: SHA-256 over every parameter that changes the session,
@@ -163,8 +183,9 @@ pub fn cache_key(request: &SessionRequest, base: &BaseIdentity, env: &Env) -> St
             .unwrap_or_default()
             .into(),
     );
-    let digest = Sha256::digest(serde_json::Value::Object(desc).to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(
+        serde_json::Value::Object(desc).to_string().as_bytes(),
+    ))
 }
 
 #[cfg(test)]
@@ -249,6 +270,20 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), 4);
+    }
+
+    #[test]
+    fn another_ci_token_is_another_identity() {
+        let base = BaseIdentity::WebIdentity(WebIdentitySource::Env { var: "T".into() });
+        let a = base.fingerprint(&Env::from_pairs([("T", "eyJ.a.sig")]));
+        let b = base.fingerprint(&Env::from_pairs([("T", "eyJ.b.sig")]));
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            base.fingerprint(&Env::from_pairs([("T", "eyJ.a.sig\n")]))
+        );
+        assert!(a.starts_with("web-identity:env:T:"), "{a}");
+        assert!(!a.contains("eyJ"), "the token itself never enters it: {a}");
     }
 
     #[test]

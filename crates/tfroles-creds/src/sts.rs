@@ -37,13 +37,22 @@ fn endpoint(env: &Env, conf: &SdkConfig) -> String {
 
 async fn sdk_config(base: &BaseIdentity, fetch: &Fetch) -> SdkConfig {
     // Standard retry mode: exponential backoff with jitter on throttling
-    // and 5xx, which is what a burst of parallel terraform runs meets.
+    // and 5xx, which is what a burst of parallel terraform runs meets. The
+    // backoff is capped and the whole call bounded so that an unreachable
+    // or hanging endpoint is reported before terraform (the Go SDK) gives
+    // up on a credential_process after one minute: uncapped, six attempts
+    // could take 6 x 20 s plus up to 31 s of backoff.
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(6))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(6)
+                .with_max_backoff(StdDuration::from_secs(2)),
+        )
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(StdDuration::from_secs(5))
                 .operation_attempt_timeout(StdDuration::from_secs(20))
+                .operation_timeout(StdDuration::from_secs(50))
                 .build(),
         );
     if let BaseIdentity::DefaultChain { profile: Some(p) } = base {
@@ -269,8 +278,16 @@ where
     let role_arn = req.role_arn.to_string();
     match &e {
         SdkError::ServiceError(se) => {
-            let code = se.err().code().unwrap_or("Unknown").to_owned();
-            let message = se.err().message().unwrap_or_default().to_owned();
+            let (code, message) = match se.err().code() {
+                Some(code) => (
+                    code.to_owned(),
+                    se.err().message().unwrap_or_default().to_owned(),
+                ),
+                // The SDK could not read the error document (moto wraps it in
+                // `<Errors>`; a proxy may answer with its own page): take the
+                // code and message from the body, and a bare 403 as a refusal.
+                None => unparsed_error(se.raw().status().as_u16(), se.raw().body().bytes()),
+            };
             match code.as_str() {
                 "AccessDenied" => Error::AccessDenied {
                     role_arn,
@@ -313,5 +330,67 @@ where
             code: "Unknown".into(),
             message: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
         },
+    }
+}
+
+/// The `<Code>` and `<Message>` of an error document the SDK could not
+/// parse; without a code, a 403 is `AccessDenied` (STS answers refusals
+/// with 403) and anything else `Unknown`.
+fn unparsed_error(status: u16, body: Option<&[u8]>) -> (String, String) {
+    let text = body.map(String::from_utf8_lossy).unwrap_or_default();
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let len = text[start..].find(&format!("</{name}>"))?;
+        let raw = text[start..start + len].trim();
+        Some(
+            raw.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        )
+    };
+    let code = element("Code").unwrap_or_else(|| {
+        if status == 403 {
+            "AccessDenied".into()
+        } else {
+            "Unknown".into()
+        }
+    });
+    let message = element("Message").unwrap_or_else(|| format!("HTTP {status}"));
+    (code, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unparsed_errors_keep_their_code_and_message() {
+        // What moto answers when it enforces IAM.
+        let moto = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: sts:AssumeRole</Message><Type>Sender</Type></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            unparsed_error(403, Some(moto)),
+            (
+                "AccessDenied".to_owned(),
+                "User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: sts:AssumeRole".to_owned()
+            )
+        );
+        assert_eq!(
+            unparsed_error(403, Some(b"<html>Forbidden</html>")),
+            ("AccessDenied".to_owned(), "HTTP 403".to_owned())
+        );
+        assert_eq!(
+            unparsed_error(502, None),
+            ("Unknown".to_owned(), "HTTP 502".to_owned())
+        );
+        assert_eq!(
+            unparsed_error(
+                400,
+                Some(b"<Code>X</Code><Message>a &lt;b&gt; &amp;amp;</Message>")
+            ),
+            ("X".to_owned(), "a <b> &amp;".to_owned())
+        );
     }
 }
