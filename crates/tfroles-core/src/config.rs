@@ -1502,6 +1502,9 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
 
     // identities
     let mut identities: Vec<Identity> = Vec::new();
+    // Every label seen, valid block or not, so a duplicate of an invalid
+    // block is still a duplicate.
+    let mut identity_labels: Vec<(String, Option<Location>)> = Vec::new();
     for b in body.blocks.iter().filter(|b| b.ident == "identity") {
         if !v.labels(None, b, 1, "NAME") {
             continue;
@@ -1512,17 +1515,22 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             body: &b.body,
         };
         v.schema(Some(&desc), &b.body, IDENTITY_ATTRS, &[]);
-        if identities.iter().any(|i| i.name == b.labels[0]) {
+        if let Some((_, first)) = identity_labels.iter().find(|(l, _)| *l == b.labels[0]) {
             v.push(
                 b.loc,
                 Some(&desc),
                 None,
-                format!("identity `{}` is defined twice", b.labels[0]),
+                format!(
+                    "identity `{}` is defined twice{}",
+                    b.labels[0],
+                    first_on(*first)
+                ),
                 None,
-                None,
+                Some("identity names must be unique; remove or rename one".into()),
             );
             continue;
         }
+        identity_labels.push((b.labels[0].clone(), b.loc));
         let audience = v.string(&f, "audience");
         let Some(src) = v.string(&f, "web_identity") else {
             if f.attr("web_identity").is_none() {

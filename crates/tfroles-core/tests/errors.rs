@@ -1987,3 +1987,285 @@ fn session_lookups_name_what_is_missing() {
         format!("{file}: there is no account `prod`\n  allowed: `shared`, `production`, `qa`")
     );
 }
+
+// ---------------------------------------------------------------- via, mfa_serial, identity
+
+#[test]
+fn via_names_an_unknown_role() {
+    assert_err(
+        &append("role \"deployer\" {\n  account = \"qa\"\n  via     = \"ap\"\n}\n"),
+        indoc! {r#"
+            tfroles.hcl:27:13: in block `role "deployer"`, attribute `via`: there is no role `ap`
+              allowed: the roles defined: `terraform-state`, `app`, `deployer`
+              hint: did you mean `app`?"#},
+    );
+    assert_err(
+        &append("role \"deployer\" {\n  account = \"qa\"\n  via     = \"nothing-like-it\"\n}\n"),
+        indoc! {r#"
+            tfroles.hcl:27:13: in block `role "deployer"`, attribute `via`: there is no role `nothing-like-it`
+              allowed: the roles defined: `terraform-state`, `app`, `deployer`
+              hint: define it with `role "nothing-like-it" { ... }`"#},
+    );
+}
+
+#[test]
+fn via_names_the_role_itself() {
+    assert_err(
+        &edit(&[(
+            "  accounts = [\"qa\"]\n",
+            "  accounts = [\"qa\"]\n  via      = \"app\"\n",
+        )]),
+        indoc! {r#"
+            tfroles.hcl:20:14: in block `role "app"`, attribute `via`: names the role itself
+              allowed: another role, assumed first"#},
+    );
+}
+
+#[test]
+fn via_chains_must_end() {
+    // Each `via` of the cycle is reported where it is written.
+    assert_err(
+        &append(
+            "role \"a\" {\n  account = \"qa\"\n  via     = \"b\"\n}\nrole \"b\" {\n  account = \"qa\"\n  via     = \"a\"\n}\n",
+        ),
+        indoc! {r#"
+            tfroles.hcl:27:13: in block `role "a"`, attribute `via`: the chain `a` -> `b` -> `a` comes back to itself
+              allowed: a chain that ends in a role without `via`
+            tfroles.hcl:31:13: in block `role "b"`, attribute `via`: the chain `b` -> `a` -> `b` comes back to itself
+              allowed: a chain that ends in a role without `via`"#},
+    );
+}
+
+#[test]
+fn a_via_role_in_several_other_accounts_is_ambiguous() {
+    assert_err(
+        &append(indoc! {r#"
+            account "prod" {
+              id = "222222222222"
+            }
+            role "hub" {
+              accounts = ["shared", "qa"]
+            }
+            role "deploy" {
+              accounts = ["prod", "qa"]
+              via      = "hub"
+            }
+        "#}),
+        indoc! {r#"
+            tfroles.hcl:33:14: in block `role "deploy"`, attribute `via`: role `hub` exists in several accounts and not in `prod`, so it is unclear which to assume first
+              allowed: a `via` role in the same account, or in exactly one account
+              hint: give `hub` the account(s) `prod`, or chain through a role that lives in one hub account"#},
+    );
+    // In the same account, or in exactly one: clear.
+    let ok = append(indoc! {r#"
+        role "hub" {
+          accounts = ["shared", "qa"]
+        }
+        role "deploy" {
+          account = "qa"
+          via     = "hub"
+        }
+        role "spoke" {
+          account = "qa"
+          via     = "terraform-state"
+        }
+    "#});
+    let config = Config::from_str(&ok).unwrap();
+    let via = |role: &str| {
+        let s = config.session(role, None).unwrap();
+        s.via.map(|v| v.arn.to_string())
+    };
+    assert_eq!(
+        via("deploy").as_deref(),
+        Some("arn:aws:iam::333333333333:role/hub")
+    );
+    assert_eq!(
+        via("spoke").as_deref(),
+        Some("arn:aws:iam::111111111111:role/terraform-state")
+    );
+}
+
+#[test]
+fn a_chained_session_lasts_at_most_one_hour() {
+    let expected = |line: u32, asked: &str| {
+        format!(
+            "tfroles.hcl:{line}:14: in block `role \"app\"`, attribute `via`: a session assumed with another role's session (role chaining) lasts at most 1h, and this role asks for {asked}\n  \
+             allowed: `duration = \"1h\"` or less on a role with `via`\n  \
+             hint: AWS caps chained sessions at one hour; set `duration` on this role"
+        )
+    };
+    assert_err(
+        &edit(&[(
+            "  accounts = [\"qa\"]\n",
+            "  accounts = [\"qa\"]\n  duration = \"2h\"\n  via      = \"terraform-state\"\n",
+        )]),
+        &expected(21, "2h"),
+    );
+    // The default duration counts too, and the role's own setting fixes it.
+    let long_default = [
+        (
+            "  region = \"us-west-2\"\n",
+            "  region   = \"us-west-2\"\n  duration = \"90m\"\n",
+        ),
+        (
+            "  accounts = [\"qa\"]\n",
+            "  accounts = [\"qa\"]\n  via      = \"terraform-state\"\n",
+        ),
+    ];
+    assert_err(&edit(&long_default), &expected(21, "1h30m"));
+    let fixed = [
+        long_default[0],
+        (
+            "  accounts = [\"qa\"]\n",
+            "  accounts = [\"qa\"]\n  via      = \"terraform-state\"\n  duration = \"1h\"\n",
+        ),
+    ];
+    Config::from_str(&edit(&fixed)).unwrap();
+}
+
+#[test]
+fn mfa_serials() {
+    assert_err(
+        &edit(&[(
+            "  accounts = [\"qa\"]\n",
+            "  accounts   = [\"qa\"]\n  mfa_serial = \"short\"\n",
+        )]),
+        indoc! {r#"
+            tfroles.hcl:20:16: in block `role "app"`, attribute `mfa_serial`: "short" is not an MFA device serial number or ARN
+              allowed: 9 to 256 characters of letters, digits and `+=/:,.@_-`, like `arn:aws:iam::111111111111:mfa/alice`"#},
+    );
+    assert_err(
+        &edit(&[(
+            "  accounts = [\"qa\"]\n",
+            "  accounts   = [\"qa\"]\n  mfa_serial = \"arn:aws:iam::333333333333:mfa/alice smith\"\n",
+        )]),
+        indoc! {r#"
+            tfroles.hcl:20:16: in block `role "app"`, attribute `mfa_serial`: "arn:aws:iam::333333333333:mfa/alice smith" is not an MFA device serial number or ARN
+              allowed: 9 to 256 characters of letters, digits and `+=/:,.@_-`, like `arn:aws:iam::111111111111:mfa/alice`"#},
+    );
+}
+
+/// What terraform cannot do when it assumes the roles itself (the default
+/// `credentials = "assume_role"`): chain in the backend, or ask for MFA codes.
+#[test]
+fn via_and_mfa_need_the_profile_mode_where_terraform_assumes_roles_itself() {
+    let hint = "  hint: set `credentials = \"profile\"` in `defaults`: then terraform asks `tfroles credential-process`, which chains roles and asks for MFA codes";
+    let state_via = [(
+        "role \"terraform-state\" {\n  account = \"shared\"\n}\n",
+        "role \"terraform-state\" {\n  account = \"shared\"\n  via     = \"hub\"\n}\nrole \"hub\" {\n  account = \"shared\"\n}\n",
+    )];
+    assert_err(
+        &edit(&state_via),
+        &format!(
+            "tfroles.hcl:10:1: in block `state`, attribute `role`: role `terraform-state` is assumed `via` another role, and terraform's s3 backend takes one `assume_role` only\n{hint}"
+        ),
+    );
+    let stack_mfa = [(
+        "  accounts = [\"qa\"]\n",
+        "  accounts   = [\"qa\"]\n  mfa_serial = \"arn:aws:iam::333333333333:mfa/alice\"\n",
+    )];
+    assert_err(
+        &edit(&stack_mfa),
+        &format!(
+            "tfroles.hcl:22:1: in block `stack \"qa/app\"`, attribute `role`: role `app` requires MFA (arn:aws:iam::333333333333:mfa/alice), and terraform cannot ask for a code when it assumes roles itself\n{hint}"
+        ),
+    );
+    // MFA anywhere along a stack's chain: terraform would need a code for it.
+    assert_err(
+        &edit(&[
+            (
+                "  accounts = [\"qa\"]\n",
+                "  accounts = [\"qa\"]\n  via      = \"hub\"\n",
+            ),
+            (
+                "stack \"qa/app\"",
+                "role \"hub\" {\n  account    = \"shared\"\n  mfa_serial = \"GAHT12345678\"\n}\nstack \"qa/app\"",
+            ),
+        ]),
+        &format!(
+            "tfroles.hcl:26:1: in block `stack \"qa/app\"`, attribute `role`: role `hub` requires MFA (GAHT12345678), and terraform cannot ask for a code when it assumes roles itself\n{hint}"
+        ),
+    );
+    // Roles no stack or state uses may have either; and the profile mode
+    // takes both anywhere.
+    Config::from_str(&append(
+        "role \"break-glass\" {\n  account    = \"qa\"\n  via        = \"app\"\n  mfa_serial = \"GAHT12345678\"\n}\n",
+    ))
+    .unwrap();
+    let profile = (
+        "  region = \"us-west-2\"\n",
+        "  region      = \"us-west-2\"\n  credentials = \"profile\"\n",
+    );
+    Config::from_str(&edit(&[profile, state_via[0], stack_mfa[0]])).unwrap();
+}
+
+#[test]
+fn identity_blocks() {
+    assert_err(
+        &append("identity \"ci\" {\n  audience = \"sts.amazonaws.com\"\n}\n"),
+        indoc! {r#"
+            tfroles.hcl:25:1: in block `identity "ci"`: missing required attribute `web_identity`
+              allowed: where the CI token comes from: `github`, `terraform-cloud`, `env:VAR` or `file:PATH`"#},
+    );
+    for bad in ["gitlab", "env:", "env:A-B", "file:"] {
+        assert_err(
+            &append(&format!(
+                "identity \"ci\" {{\n  web_identity = \"{bad}\"\n}}\n"
+            )),
+            &format!(
+                "tfroles.hcl:26:18: in block `identity \"ci\"`, attribute `web_identity`: \"{bad}\" is not a web identity source\n  \
+                 allowed: `github`, `terraform-cloud`, `env:VAR` or `file:PATH`"
+            ),
+        );
+    }
+    assert_err(
+        &append(
+            "identity \"ci\" {\n  web_identity = \"env:CI_TOKEN\"\n  audience     = \"sts.amazonaws.com\"\n}\n",
+        ),
+        indoc! {r#"
+            tfroles.hcl:27:18: in block `identity "ci"`, attribute `audience`: applies only to `web_identity = "github"`
+              hint: other CI systems set the audience when they issue the token"#},
+    );
+    assert_err(
+        &append(
+            "identity \"ci\" {\n  web_identity = \"github\"\n}\nidentity \"ci\" {\n  web_identity = \"terraform-cloud\"\n}\n",
+        ),
+        indoc! {r#"
+            tfroles.hcl:28:1: in block `identity "ci"`: identity `ci` is defined twice (first on line 25)
+              hint: identity names must be unique; remove or rename one"#},
+    );
+    // A duplicate of an invalid block is a duplicate all the same.
+    assert_err(
+        &append(
+            "identity \"ci\" {\n  web_identity = \"gitlab\"\n}\nidentity \"ci\" {\n  web_identity = \"terraform-cloud\"\n}\n",
+        ),
+        indoc! {r#"
+            tfroles.hcl:26:18: in block `identity "ci"`, attribute `web_identity`: "gitlab" is not a web identity source
+              allowed: `github`, `terraform-cloud`, `env:VAR` or `file:PATH`
+            tfroles.hcl:28:1: in block `identity "ci"`: identity `ci` is defined twice (first on line 25)
+              hint: identity names must be unique; remove or rename one"#},
+    );
+    assert_err(
+        &append("identity {\n  web_identity = \"github\"\n}\n"),
+        indoc! {r#"
+            tfroles.hcl:25:1: in block `identity`: an `identity` block takes 1 label, not 0
+              allowed: `identity "NAME" { ... }`"#},
+    );
+
+    let config = Config::from_str(&append(
+        "identity \"gh\" {\n  web_identity = \"github\"\n  audience     = \"sts.example.com\"\n}\nidentity \"gitlab\" {\n  web_identity = \"env:GITLAB_OIDC_TOKEN\"\n}\n",
+    ))
+    .unwrap();
+    let sources: Vec<_> = config
+        .identities
+        .iter()
+        .map(|i| (i.name.as_str(), i.source.describe()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("gh", "github (audience sts.example.com)".to_owned()),
+            ("gitlab", "env:GITLAB_OIDC_TOKEN".to_owned())
+        ]
+    );
+}
