@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration as StdDuration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::ValueEnum;
 use tfroles_core::types::{Duration, SessionTags};
 use tfroles_creds::{
@@ -13,6 +13,10 @@ use tfroles_creds::{
 };
 
 /// Which role, and how to get its credentials.
+///
+/// The `--role-arn` settings also conflict with `--role`: clap waives a
+/// `requires` whose target conflicts with a present argument, and
+/// `--role NAME --duration 2h` would otherwise drop `--duration` silently.
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["role", "role_arn"])))]
 pub struct CredArgs {
@@ -29,19 +33,44 @@ pub struct CredArgs {
     #[arg(long, value_name = "ARN", conflicts_with_all = ["role", "config"])]
     pub role_arn: Option<String>,
     /// With --role-arn: the external id
-    #[arg(long, value_name = "ID", requires = "role_arn")]
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "role_arn",
+        conflicts_with = "role"
+    )]
     pub external_id: Option<String>,
     /// With --role-arn: the session name [default: tfroles]
-    #[arg(long, value_name = "NAME", requires = "role_arn")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "role_arn",
+        conflicts_with = "role"
+    )]
     pub session_name: Option<String>,
     /// With --role-arn: the session duration, 15m to 12h [default: 1h]
-    #[arg(long, value_name = "DURATION", requires = "role_arn")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        requires = "role_arn",
+        conflicts_with = "role"
+    )]
     pub duration: Option<String>,
     /// With --role-arn: a session tag (repeat for more)
-    #[arg(long = "tag", value_name = "KEY=VALUE", requires = "role_arn")]
+    #[arg(
+        long = "tag",
+        value_name = "KEY=VALUE",
+        requires = "role_arn",
+        conflicts_with = "role"
+    )]
     pub tags: Vec<String>,
     /// With --role-arn: the source identity
-    #[arg(long, value_name = "ID", requires = "role_arn")]
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "role_arn",
+        conflicts_with = "role"
+    )]
     pub source_identity: Option<String>,
     /// Call STS every time; neither read nor write the cache
     #[arg(long)]
@@ -343,27 +372,27 @@ pub fn exec(args: &CredArgs, command: &[String]) -> anyhow::Result<()> {
         let e = cmd.exec();
         Err(Exec {
             program: program.clone(),
-            source: e,
-        })
-        .context("exec")
+            error: e,
+        }
+        .into())
     }
     #[cfg(not(unix))]
     {
         let status = cmd.status().map_err(|e| Exec {
             program: program.clone(),
-            source: e,
+            error: e,
         })?;
         std::process::exit(status.code().unwrap_or(1));
     }
 }
 
-/// The command could not be started.
+/// The command could not be started. The OS error is part of the message,
+/// not a `source`, so it is printed once.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot run `{program}`: {source}")]
+#[error("cannot run `{program}`: {error}")]
 pub struct Exec {
     pub program: String,
-    #[source]
-    pub source: std::io::Error,
+    pub error: std::io::Error,
 }
 
 #[cfg(test)]

@@ -430,7 +430,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         return 2;
     }
     if let Some(x) = e.downcast_ref::<creds::Exec>() {
-        return if x.source.kind() == std::io::ErrorKind::NotFound {
+        return if x.error.kind() == std::io::ErrorKind::NotFound {
             127
         } else {
             126
