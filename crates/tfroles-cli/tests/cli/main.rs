@@ -1,6 +1,7 @@
 //! The `tfroles` binary, run as users run it, against real peers: one
 //! integration target, one module per area.
 
+mod credentials;
 mod generate;
 mod graph;
 mod import;
