@@ -101,6 +101,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  tfroles completions bash > /etc/bash_completion.d/tfroles\n  tfroles completions zsh > \"${fpath[1]}/_tfroles\"\n  tfroles completions fish > ~/.config/fish/completions/tfroles.fish"
+    )]
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Print a role's credentials as the AWS credential_process JSON (cached, shared)
     #[command(after_help = CREDENTIAL_PROCESS_HELP)]
     CredentialProcess {
@@ -504,6 +513,17 @@ fn main() -> ExitCode {
         Command::Validate { config } => validate(config),
         Command::Roles { config, format } => roles(config, *format),
         Command::Graph { config, format } => graph(config, *format),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Into memory first: clap_complete panics when its writer fails
+            // (a closed pipe), and a panic is never an answer to input.
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "tfroles", &mut buf);
+            std::io::stdout()
+                .lock()
+                .write_all(&buf)
+                .map_err(anyhow::Error::from)
+        }
         Command::CredentialProcess { args } => creds::credential_process(args),
         Command::Env { args, format } => creds::env(args, *format),
         Command::Exec { args, command } => creds::exec(args, command),

@@ -5,3 +5,4 @@ mod credentials;
 mod generate;
 mod graph;
 mod import;
+mod shell;
