@@ -360,6 +360,9 @@ struct ProviderFound {
     chain: Vec<usize>,
     /// Some hop could not be read: the provider cannot be imported.
     broken: bool,
+    /// Its `alias` could not be read: neither the default provider nor a
+    /// known alias (reported where it was read).
+    alias_unreadable: bool,
 }
 
 impl ProviderFound {
@@ -956,6 +959,7 @@ impl Cx {
             allowed: None,
             chain: Vec::new(),
             broken: false,
+            alias_unreadable: false,
         };
         // The alias first: messages name it.
         if let Some(a) = b.attrs.iter().find(|a| a.key == "alias") {
@@ -963,6 +967,15 @@ impl Cx {
                 Some(al) => out.alias = Some(al.v),
                 None => {
                     out.broken = true;
+                    out.alias_unreadable = true;
+                    let ctx = "provider \"aws\" (alias unreadable)";
+                    self.note(
+                        file,
+                        b.line,
+                        format!(
+                            "{ctx} left out: resources using it need it back after the handover"
+                        ),
+                    );
                     return out;
                 }
             }
@@ -1208,7 +1221,9 @@ impl Cx {
                 continue;
             }
             let defaults: Vec<usize> = (0..scan.providers.len())
-                .filter(|&i| scan.providers[i].1.alias.is_none())
+                .filter(|&i| {
+                    scan.providers[i].1.alias.is_none() && !scan.providers[i].1.alias_unreadable
+                })
                 .collect();
             for &extra in defaults.iter().skip(1) {
                 let p = &scan.providers[extra].1;
@@ -1742,7 +1757,10 @@ impl Cx {
                         .find(|r| r.name == n)
                         .and_then(|r| r.via.clone());
                 }
-                let via_ids = &ids[&via];
+                let Some(via_ids) = ids.get(&via) else {
+                    roles[i].via = None;
+                    continue;
+                };
                 if drop_why.is_none()
                     && via_ids.len() > 1
                     && ids[&name].iter().any(|a| !via_ids.contains(a))
@@ -1762,7 +1780,9 @@ impl Cx {
             }
             // The account tfroles assumes `via` in: the role's own when the
             // via role exists there, else its only one.
-            let via_ids = &ids[&via];
+            let Some(via_ids) = ids.get(&via) else {
+                continue;
+            };
             for u in uses_with(self, &name) {
                 let Some(hop) = &self.uses[u].via else {
                     continue;

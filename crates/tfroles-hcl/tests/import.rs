@@ -633,6 +633,29 @@ fn values_tfroles_rejects_are_reported_not_written() {
     Config::from_path(&tmp2.path().join("tfroles.hcl")).unwrap();
 }
 
+#[test]
+fn a_provider_with_an_unreadable_alias_is_not_taken_for_the_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let aliased = "provider \"aws\" {\n  alias  = var.alias\n  region = \"eu-west-1\"\n}\n";
+    write(
+        tmp.path(),
+        &[
+            ("a/backend.tf", &backend("a/terraform.tfstate")),
+            ("a/providers.tf", &format!("{aliased}\n{PROVIDER}")),
+        ],
+    );
+    let imported = import(tmp.path()).unwrap();
+    assert_eq!(imported.stacks, 1, "{:#?}", imported.report);
+    assert_reported(
+        &imported,
+        "a/providers.tf:1: provider \"aws\" (alias unreadable) left out: resources using it need it back after the handover",
+    );
+    assert_reported(
+        &imported,
+        "a/providers.tf:2: provider \"aws\": `alias` is a reference (`var.alias`), not a literal value: left out",
+    );
+}
+
 mod never_crashes {
     //! Random repositories from pools of valid, invalid and non-literal
     //! values: import never panics, and every draft it returns loads.
