@@ -6,3 +6,4 @@ mod generate;
 mod graph;
 mod import;
 mod shell;
+mod troubleshooting;
