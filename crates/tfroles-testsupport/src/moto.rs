@@ -192,15 +192,17 @@ impl Moto {
     /// [`Moto::reset`], oldest first.
     pub fn assumed_roles(&self) -> Vec<AssumedRole> {
         let mut data = self.data();
-        let roles = data
-            .pointer_mut("/sts/AssumedRole")
-            .map(Value::take)
-            .unwrap_or_else(|| {
-                panic!(
-                    "moto's data.json has no .sts.AssumedRole list; moto at {}",
-                    self.endpoint
-                )
-            });
+        // Before the first STS call moto lists no `sts` section at all:
+        // that is zero calls, not a changed format.
+        let Some(roles) = data.pointer_mut("/sts/AssumedRole").map(Value::take) else {
+            if data.get("sts").is_none() {
+                return Vec::new();
+            }
+            panic!(
+                "moto's data.json has no .sts.AssumedRole list; moto at {}",
+                self.endpoint
+            )
+        };
         let mut roles: Vec<AssumedRole> = serde_json::from_value(roles).unwrap_or_else(|e| {
             panic!(
                 "moto's .sts.AssumedRole entries changed shape ({e}); moto at {}",
