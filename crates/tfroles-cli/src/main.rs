@@ -64,6 +64,9 @@ enum Command {
         /// Replace hand-written files where generated ones go, keeping each original as <name>.tfroles-orig
         #[arg(long, conflicts_with = "check")]
         take_over: bool,
+        /// Output format: text, or one JSON object listing every file and what happened to it
+        #[arg(long, value_enum, default_value_t = OutFormat::Text, conflicts_with = "diff")]
+        format: OutFormat,
     },
     /// Draft a tfroles.hcl from the hand-written backend and provider blocks below DIR
     #[command(after_help = IMPORT_HELP)]
@@ -80,6 +83,9 @@ enum Command {
     Validate {
         #[command(flatten)]
         config: ConfigArg,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
     },
     /// List every role instance (each role in each of its accounts) with its ARN
     #[command(after_help = "Example:\n  tfroles roles --format json | jq -r '.[].arn'")]
@@ -174,6 +180,14 @@ const GENERATE_HELP: &str = "Examples:
   tfroles generate                 write or update the files
   tfroles generate --check --diff  what a pre-commit hook or CI runs";
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutFormat {
+    /// Lines for people
+    Text,
+    /// One JSON object
+    Json,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     /// A Mermaid flowchart (renders on GitHub)
@@ -221,7 +235,11 @@ pub(crate) fn load_path(config: Option<&Path>) -> anyhow::Result<Config> {
     Ok(Config::from_path(&path)?)
 }
 
-fn generate(arg: &ConfigArg, check: bool, diff: bool, take_over: bool) -> anyhow::Result<()> {
+/// The config, the directories below it, and the stacks they resolve to;
+/// glob warnings go to stderr.
+fn load_stacks(
+    arg: &ConfigArg,
+) -> anyhow::Result<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
     let config = load(arg)?;
     let dirs = tfroles_core::discover(&config.root)?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
@@ -230,27 +248,76 @@ fn generate(arg: &ConfigArg, check: bool, diff: bool, take_over: bool) -> anyhow
     for w in &resolution.warnings {
         writeln!(err, "warning: {w}")?;
     }
+    Ok((config, dirs, resolution))
+}
+
+fn change_word(change: Change, check: bool) -> &'static str {
+    match (change, check) {
+        (Change::Create, true) => "missing",
+        (Change::Update | Change::TakeOver, true) => "differs",
+        (Change::Remove, true) => "stale",
+        (Change::Unchanged, _) => "unchanged",
+        (Change::Create, false) => "created",
+        (Change::Update, false) => "updated",
+        (Change::TakeOver, false) => "took over",
+        (Change::Remove, false) => "removed",
+    }
+}
+
+fn generate(
+    arg: &ConfigArg,
+    check: bool,
+    diff: bool,
+    take_over: bool,
+    format: OutFormat,
+) -> anyhow::Result<()> {
+    let (config, dirs, resolution) = load_stacks(arg)?;
     let files = tfroles_hcl::generate(&config, &resolution.stacks);
     let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over })?;
+    let s = if check { plan.summary() } else { plan.apply()? };
     let mut out = std::io::stdout().lock();
-    if check {
+    if format == OutFormat::Json {
+        let files: Vec<serde_json::Value> = plan
+            .files
+            .iter()
+            .map(|f| serde_json::json!({ "path": f.path, "change": change_word(f.change, check) }))
+            .collect();
+        let report = serde_json::json!({
+            "check": check,
+            "up_to_date": plan.is_up_to_date(),
+            "written": if check { 0 } else { s.written },
+            "unchanged": s.unchanged,
+            "removed": if check { 0 } else { s.removed },
+            "files": files,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else if check {
         for f in plan.drift() {
-            let what = match f.change {
-                Change::Create => "missing",
-                Change::Update | Change::TakeOver => "differs",
-                Change::Remove => "stale",
-                Change::Unchanged => continue,
-            };
-            writeln!(out, "{what:<8} {}", f.path)?;
+            writeln!(out, "{:<8} {}", change_word(f.change, true), f.path)?;
         }
         if diff {
             write!(out, "{}", plan.diff())?;
         }
-        let s = plan.summary();
         if plan.is_up_to_date() {
             writeln!(out, "{} files up to date", s.unchanged)?;
-            return Ok(());
         }
+    } else {
+        let mut err = std::io::stderr().lock();
+        for f in plan.drift() {
+            writeln!(err, "{:<9} {}", change_word(f.change, false), f.path)?;
+        }
+        let mut line = format!(
+            "wrote {} file{}, {} unchanged",
+            s.written,
+            if s.written == 1 { "" } else { "s" },
+            s.unchanged
+        );
+        if s.removed > 0 {
+            line.push_str(&format!(", removed {} stale", s.removed));
+        }
+        writeln!(out, "{line}")?;
+    }
+    if check && !plan.is_up_to_date() {
         let n = s.written + s.removed;
         return Err(Exit::Drift(format!(
             "{n} file{} out of date, {} up to date\n  hint: run `tfroles generate` to update them",
@@ -259,27 +326,6 @@ fn generate(arg: &ConfigArg, check: bool, diff: bool, take_over: bool) -> anyhow
         ))
         .into());
     }
-    let s = plan.apply()?;
-    for f in plan.drift() {
-        let what = match f.change {
-            Change::Create => "created",
-            Change::Update => "updated",
-            Change::TakeOver => "took over",
-            Change::Remove => "removed",
-            Change::Unchanged => continue,
-        };
-        writeln!(err, "{what:<9} {}", f.path)?;
-    }
-    let mut line = format!(
-        "wrote {} file{}, {} unchanged",
-        s.written,
-        if s.written == 1 { "" } else { "s" },
-        s.unchanged
-    );
-    if s.removed > 0 {
-        line.push_str(&format!(", removed {} stale", s.removed));
-    }
-    writeln!(out, "{line}")?;
     Ok(())
 }
 
@@ -360,29 +406,35 @@ fn import(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn validate(arg: &ConfigArg) -> anyhow::Result<()> {
-    let config = load(arg)?;
-    let dirs = tfroles_core::discover(&config.root)?;
-    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
-    let resolution = config.resolve(&paths)?;
-    for w in &resolution.warnings {
-        eprintln!("warning: {w}");
+fn validate(arg: &ConfigArg, format: OutFormat) -> anyhow::Result<()> {
+    let (config, _, resolution) = load_stacks(arg)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutFormat::Json => {
+            let report = serde_json::json!({
+                "file": config.file,
+                "valid": true,
+                "accounts": config.accounts.len(),
+                "roles": config.roles.len(),
+                "stacks": resolution.stacks.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+                "warnings": resolution.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+        OutFormat::Text => writeln!(
+            out,
+            "{} is valid: {} accounts, {} roles, {} stacks",
+            config.file.display(),
+            config.accounts.len(),
+            config.roles.len(),
+            resolution.stacks.len()
+        )?,
     }
-    println!(
-        "{} is valid: {} accounts, {} roles, {} stacks",
-        config.file.display(),
-        config.accounts.len(),
-        config.roles.len(),
-        resolution.stacks.len()
-    );
     Ok(())
 }
 
 fn graph(arg: &ConfigArg, format: GraphFormat) -> anyhow::Result<()> {
-    let config = load(arg)?;
-    let dirs = tfroles_core::discover(&config.root)?;
-    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
-    let resolution = config.resolve(&paths)?;
+    let (config, _, resolution) = load_stacks(arg)?;
     let g = config.graph(&resolution.stacks);
     let text = match format {
         GraphFormat::Mermaid => g.to_mermaid(),
@@ -508,9 +560,10 @@ fn main() -> ExitCode {
             check,
             diff,
             take_over,
-        } => generate(config, *check, *diff, *take_over),
+            format,
+        } => generate(config, *check, *diff, *take_over, *format),
         Command::Import { dir, output } => import(dir, output.as_deref()),
-        Command::Validate { config } => validate(config),
+        Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),
         Command::Graph { config, format } => graph(config, *format),
         Command::Completions { shell } => {

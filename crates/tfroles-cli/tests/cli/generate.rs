@@ -469,3 +469,42 @@ fn terraform_runs_the_generated_backend_against_moto() {
         );
     }
 }
+
+#[test]
+fn json_output_lists_every_file_and_what_happened() {
+    let r = repo(CONFIG);
+    let out = run(r.path(), &["generate", "--check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "drift still exits 1 in JSON");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["check"], true);
+    assert_eq!(v["up_to_date"], false);
+    assert_eq!(v["files"].as_array().unwrap().len(), 6);
+    assert!(
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["change"] == "missing")
+    );
+    assert!(!r.path().join("qa/api/backend.tf").exists());
+
+    let out = run(r.path(), &["generate", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["written"].as_u64(), v["unchanged"].as_u64()),
+        (Some(6), Some(0))
+    );
+    assert_eq!(
+        v["files"][0],
+        serde_json::json!({"path": "qa/api/backend.tf", "change": "created"})
+    );
+
+    let out = run(r.path(), &["validate", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["stacks"],
+        serde_json::json!(["qa/api", "qa/etl", "shared/dns"])
+    );
+    assert_eq!(v["valid"], true);
+}
