@@ -18,6 +18,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success (for `generate --check`: everything up to date)
   1  drift: `generate --check` found files missing, stale or different
+     (or `generate --fail-on-change` changed some)
   2  invalid configuration or usage
   3  a file tfroles did not generate is in the way (nothing was written); `import`: the output file exists
   4  I/O error: a file or directory (or the credential cache) is unusable
@@ -64,6 +65,10 @@ enum Command {
         /// Replace hand-written files where generated ones go, keeping each original as <name>.tfroles-orig
         #[arg(long, conflicts_with = "check")]
         take_over: bool,
+        /// After writing, exit 1 if any file was written or removed (for pre-commit hooks, which
+        /// must fail so the commit is retried with the new files)
+        #[arg(long, conflicts_with = "check")]
+        fail_on_change: bool,
         /// Output format: text, or one JSON object listing every file and what happened to it
         #[arg(long, value_enum, default_value_t = OutFormat::Text, conflicts_with = "diff")]
         format: OutFormat,
@@ -178,7 +183,8 @@ Then review the draft and hand the stacks over with `tfroles generate --take-ove
 
 const GENERATE_HELP: &str = "Examples:
   tfroles generate                 write or update the files
-  tfroles generate --check --diff  what a pre-commit hook or CI runs";
+  tfroles generate --check --diff  what CI (and the tfroles-check pre-commit hook) runs
+  tfroles generate --fail-on-change  what the tfroles-generate pre-commit hook runs";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OutFormat {
@@ -264,13 +270,22 @@ fn change_word(change: Change, check: bool) -> &'static str {
     }
 }
 
-fn generate(
-    arg: &ConfigArg,
+struct GenerateArgs {
     check: bool,
     diff: bool,
     take_over: bool,
+    fail_on_change: bool,
     format: OutFormat,
-) -> anyhow::Result<()> {
+}
+
+fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
+    let GenerateArgs {
+        check,
+        diff,
+        take_over,
+        fail_on_change,
+        format,
+    } = opts;
     let (config, dirs, resolution) = load_stacks(arg)?;
     let files = tfroles_hcl::generate(&config, &resolution.stacks);
     let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over })?;
@@ -316,6 +331,12 @@ fn generate(
             line.push_str(&format!(", removed {} stale", s.removed));
         }
         writeln!(out, "{line}")?;
+    }
+    if fail_on_change && !plan.is_up_to_date() {
+        return Err(Exit::Drift(
+            "generated files changed\n  hint: review them (`git status`, `git diff`), stage them and commit again".into(),
+        )
+        .into());
     }
     if check && !plan.is_up_to_date() {
         let n = s.written + s.removed;
@@ -560,8 +581,18 @@ fn main() -> ExitCode {
             check,
             diff,
             take_over,
+            fail_on_change,
             format,
-        } => generate(config, *check, *diff, *take_over, *format),
+        } => generate(
+            config,
+            GenerateArgs {
+                check: *check,
+                diff: *diff,
+                take_over: *take_over,
+                fail_on_change: *fail_on_change,
+                format: *format,
+            },
+        ),
         Command::Import { dir, output } => import(dir, output.as_deref()),
         Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),

@@ -20,6 +20,7 @@
 mod hcl2json;
 mod install;
 mod moto;
+mod precommit;
 mod python;
 mod terraform;
 
@@ -28,6 +29,7 @@ pub use hcl2json::{
 };
 pub use install::install_once;
 pub use moto::{AssumedRole, Moto};
+pub use precommit::{PRE_COMMIT_REQUIREMENT, pre_commit};
 pub use python::{PYTHON_REQUIREMENTS, PythonEnv, aws_cli, python_env, scrub_aws_env};
 pub use terraform::{terraform, terraform_fmt_check, terraform_fmt_stdin};
 

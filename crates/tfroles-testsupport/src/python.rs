@@ -202,7 +202,7 @@ fn install_venv(python3: &Path, dir: &Path) -> Result<(), String> {
 }
 
 /// Runs `cmd`, returning its stdout, or an error with its stderr.
-fn run_quiet(cmd: &mut Command, shown: &str) -> Result<String, String> {
+pub(crate) fn run_quiet(cmd: &mut Command, shown: &str) -> Result<String, String> {
     let output = cmd
         .stdin(Stdio::null())
         .output()

@@ -5,5 +5,6 @@ mod credentials;
 mod generate;
 mod graph;
 mod import;
+mod precommit;
 mod shell;
 mod troubleshooting;
