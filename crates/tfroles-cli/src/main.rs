@@ -442,14 +442,19 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> anyhow::Result<()> {
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
-        OutFormat::Text => writeln!(
-            out,
-            "{} is valid: {} accounts, {} roles, {} stacks",
-            config.file.display(),
-            config.accounts.len(),
-            config.roles.len(),
-            resolution.stacks.len()
-        )?,
+        OutFormat::Text => {
+            let n = |count: usize, word: &str| {
+                format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+            };
+            writeln!(
+                out,
+                "{} is valid: {}, {}, {}",
+                config.file.display(),
+                n(config.accounts.len(), "account"),
+                n(config.roles.len(), "role"),
+                n(resolution.stacks.len(), "stack")
+            )?
+        }
     }
     Ok(())
 }

@@ -158,7 +158,7 @@ impl Config {
         for i in &self.identities {
             sources.push(g.node(
                 NodeKind::Identity,
-                format!("identity {} ({})", i.name, i.source.describe()),
+                format!("identity {}: {}", i.name, i.source.describe()),
                 None,
             ));
         }
@@ -245,7 +245,7 @@ mod tests {
             c.graph(&stacks).to_mermaid(),
             "flowchart LR
   n0([\"base credentials\"])
-  n1([\"identity gh (github (audience sts.amazonaws.com))\"])
+  n1([\"identity gh: github (audience sts.amazonaws.com)\"])
   n2[\"terraform-state @ hub\"]
   n3[\"ci @ hub\"]
   n4[\"app @ qa\"]

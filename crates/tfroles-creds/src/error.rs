@@ -3,6 +3,25 @@
 
 use std::path::PathBuf;
 
+/// The usual reasons STS refuses, for the request that was made.
+fn access_denied_causes(role_arn: &str, external_id: bool, web_identity: bool) -> String {
+    if web_identity {
+        return format!(
+            "    1. the role's trust policy does not trust the token's issuer (`Federated` principal: the IAM OIDC provider of that CI system) or no such OIDC provider exists in the account;\n    \
+             2. the trust policy's `aud` or `sub` condition does not match the token (audience, repository, branch, environment or workspace);\n    \
+             3. the trust policy does not allow `sts:AssumeRoleWithWebIdentity` on `{role_arn}`"
+        );
+    }
+    let second = if external_id {
+        "the external id sent does not match the trust policy's `sts:ExternalId` condition"
+    } else {
+        "the trust policy requires an external id (`sts:ExternalId`) and none was sent"
+    };
+    format!(
+        "    1. the role's trust policy does not name this caller as a principal;\n    2. {second}\n    3. the caller's own policy does not allow `sts:AssumeRole` on `{role_arn}`"
+    )
+}
+
 /// Everything that can go wrong getting credentials.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -50,8 +69,8 @@ pub enum Error {
     },
     /// STS refused AssumeRole.
     #[error(
-        "AccessDenied: `{caller}` may not assume `{role_arn}`: {message}\n  hint: the usual causes:\n    1. the role's trust policy does not name this caller as a principal;\n    2. {}\n    3. the caller's own policy does not allow `sts:AssumeRole` on `{role_arn}`",
-        if *external_id { "the external id sent does not match the trust policy's `sts:ExternalId` condition" } else { "the trust policy requires an external id (`sts:ExternalId`) and none was sent" }
+        "AccessDenied: `{caller}` may not assume `{role_arn}`: {message}\n  hint: the usual causes:\n{}",
+        access_denied_causes(role_arn, *external_id, *web_identity)
     )]
     AccessDenied {
         /// The role asked for.
@@ -62,6 +81,8 @@ pub enum Error {
         message: String,
         /// Whether an external id was sent.
         external_id: bool,
+        /// Whether it was AssumeRoleWithWebIdentity (a CI token).
+        web_identity: bool,
     },
     /// A chained session asked for more than AWS's one-hour limit.
     #[error(

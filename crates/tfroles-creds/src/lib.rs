@@ -167,5 +167,13 @@ fn fetch(
         region: options.region.clone(),
         mfa_token: options.mfa_token.clone(),
     };
-    runtime.block_on(sts::fetch(request, base, &options.env, &f))
+    let run = || runtime.block_on(sts::fetch(request, base, &options.env, &f));
+    // Called from async code, this thread already drives a runtime and tokio
+    // refuses to start another on it; the blocking call then runs on a
+    // thread of its own (the caller is blocked either way).
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| s.spawn(run).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
+    } else {
+        run()
+    }
 }

@@ -48,7 +48,7 @@ pub(crate) async fn token(source: &WebIdentitySource, env: &Env) -> Result<Secre
             invalid(
                 source,
                 "TFC_WORKLOAD_IDENTITY_TOKEN is not set",
-                "HCP Terraform sets it in runs of workspaces with `TFC_AWS_PROVIDER_AUTH=true` (dynamic credentials)",
+                "HCP Terraform sets it in runs of workspaces that set the variable `TFC_WORKLOAD_IDENTITY_AUDIENCE` (for AWS: `aws.workload.identity`)",
             )
         })?,
         WebIdentitySource::Env { var } => env.non_empty(var).ok_or_else(|| {

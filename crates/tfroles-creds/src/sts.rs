@@ -58,6 +58,22 @@ async fn sdk_config(base: &BaseIdentity, fetch: &Fetch) -> SdkConfig {
     if let BaseIdentity::DefaultChain { profile: Some(p) } = base {
         loader = loader.profile_name(p);
     }
+    // With a region from tfroles.hcl to fall back on, the environment and
+    // the profile still come first, but instance metadata is not asked:
+    // off EC2 that costs a timeout and three warnings on every cold call.
+    if let Some(fallback) = &fetch.region {
+        let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+        if let BaseIdentity::DefaultChain { profile: Some(p) } = base {
+            profile = profile.profile_name(p);
+        }
+        loader = loader.region(
+            aws_config::meta::region::RegionProviderChain::first_try(
+                aws_config::environment::EnvironmentVariableRegionProvider::new(),
+            )
+            .or_else(profile.build())
+            .or_else(Region::new(fallback.clone())),
+        );
+    }
     let conf = loader.load().await;
     if conf.region().is_some() {
         return conf;
@@ -294,6 +310,7 @@ where
                     caller: caller_from.to_owned(),
                     message,
                     external_id: req.external_id.is_some(),
+                    web_identity: operation == "AssumeRoleWithWebIdentity",
                 },
                 "ExpiredToken" | "ExpiredTokenException" if operation == "AssumeRole" => {
                     Error::ExpiredBaseCredentials {
