@@ -317,10 +317,12 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
             writeln!(out, "{} files up to date", s.unchanged)?;
         }
     } else {
-        let mut err = std::io::stderr().lock();
+        // One write per line would be 20,000 syscalls for 10,000 stacks.
+        let mut err = std::io::BufWriter::new(std::io::stderr().lock());
         for f in plan.drift() {
             writeln!(err, "{:<9} {}", change_word(f.change, false), f.path)?;
         }
+        err.flush()?;
         let mut line = format!(
             "wrote {} file{}, {} unchanged",
             s.written,

@@ -208,23 +208,48 @@ impl Config {
                 matched[i] = true;
             }
         }
+        // Thousands of directories against hundreds of blocks: exact labels
+        // through a set, each glob split once, and a glob only tried on
+        // directories that start with its literal prefix (`qa/` for `qa/*`).
+        let exact: std::collections::HashSet<&str> = self
+            .stacks
+            .iter()
+            .filter_map(|s| match &s.pattern {
+                StackPattern::Exact(p) => Some(p.as_str()),
+                StackPattern::Glob(_) => None,
+            })
+            .collect();
+        let globs: Vec<(usize, &str, Vec<&str>)> = self
+            .stacks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match &s.pattern {
+                StackPattern::Glob(g) => {
+                    let prefix = g
+                        .split_inclusive('/')
+                        .take_while(|p| !p.contains('*'))
+                        .map(str::len)
+                        .sum();
+                    Some((i, &g[..prefix], g.split('/').collect()))
+                }
+                StackPattern::Exact(_) => None,
+            })
+            .collect();
         for dir in dirs {
-            let globs: Vec<usize> = self
-                .stacks
+            let parts: Vec<&str> = dir.as_str().split('/').collect();
+            let globs: Vec<usize> = globs
                 .iter()
-                .enumerate()
-                .filter(|(_, s)| {
-                    matches!(s.pattern, StackPattern::Glob(_)) && s.pattern.matches(dir)
+                .filter(|(_, prefix, pat)| {
+                    (dir.as_str().starts_with(prefix)
+                        || prefix.strip_suffix('/') == Some(dir.as_str()))
+                        && match_parts(pat, &parts)
                 })
-                .map(|(i, _)| i)
+                .map(|(i, ..)| *i)
                 .collect();
             for &g in &globs {
                 matched[g] = true;
             }
-            let exact = self
-                .stacks
-                .iter()
-                .any(|s| matches!(&s.pattern, StackPattern::Exact(p) if p == dir));
+            let exact = exact.contains(dir.as_str());
             match globs.as_slice() {
                 _ if exact => {}
                 [] => {}
