@@ -5,10 +5,11 @@
 test:
     cargo test --workspace
 
-# Benchmark `tfroles generate` on 1,000 and 10,000 stacks (see docs/performance.md)
+# Benchmark `tfroles generate` on 1,000 and 10,000 stacks, and the credential helper (see docs/performance.md)
 bench:
-    cargo build --release -p tfroles-cli
-    cargo bench -p tfroles-cli --bench generate
+    cargo build --release --bin tfroles
+    cargo bench --bench generate
+    cargo bench --bench credentials
 
 # Format the workspace
 fmt:

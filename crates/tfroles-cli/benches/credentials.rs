@@ -30,8 +30,8 @@
 //! mean much. Candidates are run interleaved, round by round, so a burst of
 //! noise lands on all of them.
 //!
-//! Run it with `just bench`, or `cargo bench -p tfroles-cli --bench credentials`.
-//! It builds the binary first (`cargo build --release -p tfroles-cli`).
+//! Run it with `just bench`, or `cargo bench --bench credentials`.
+//! It builds the binary first (`cargo build --release --bin tfroles`).
 //!
 //! Environment:
 //! - `TFROLES_BIN`: a `tfroles` binary to use instead of building one;
@@ -140,15 +140,12 @@ fn tfroles_binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("TFROLES_BIN") {
         return PathBuf::from(bin);
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the crate sits two levels below the workspace root")
-        .to_path_buf();
+    // The `tfroles` package is the workspace root.
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building: cargo build --release -p tfroles-cli");
+    eprintln!("building: cargo build --release --bin tfroles");
     let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "tfroles-cli"])
+        .args(["build", "--release", "--bin", "tfroles"])
         .current_dir(&workspace)
         .status()
         .expect("cannot run cargo");

@@ -13,8 +13,8 @@
 //! fmt, 10k/1k scaling) and whether each goal was met. A missed goal does not
 //! fail the run: the machines this runs on are shared and noisy.
 //!
-//! Run it with `just bench`, or `cargo bench -p tfroles-cli --bench generate`.
-//! It builds the binary first (`cargo build --release -p tfroles-cli`).
+//! Run it with `just bench`, or `cargo bench --bench generate`.
+//! It builds the binary first (`cargo build --release --bin tfroles`).
 //!
 //! Environment:
 //! - `TFROLES_BENCH_SIZES`: comma-separated stack counts (default `1000,10000`;
@@ -125,11 +125,8 @@ fn runs_for(n: usize) -> usize {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the crate sits two levels below the workspace root")
-        .to_path_buf()
+    // The `tfroles` package is the workspace root.
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `CARGO_TARGET_DIR`, or the workspace's `target` directory.
@@ -146,9 +143,9 @@ fn tfroles_binary() -> PathBuf {
         return PathBuf::from(bin);
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building: cargo build --release -p tfroles-cli");
+    eprintln!("building: cargo build --release --bin tfroles");
     let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "tfroles-cli"])
+        .args(["build", "--release", "--bin", "tfroles"])
         .current_dir(workspace_root())
         .status()
         .expect("cannot run cargo");
