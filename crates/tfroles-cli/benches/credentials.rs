@@ -47,6 +47,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tfroles_testsupport::{Moto, aws_cli, python_env, scrub_aws_env};
 
+#[path = "common/stats.rs"]
+mod stats;
+use stats::Stats;
+
 /// Goals (see docs/performance.md).
 const HIT_MAX_OVER_FLOOR: f64 = 2.0;
 const HIT_MIN_SPEEDUP_OVER_BOTO3: f64 = 50.0;
@@ -598,30 +602,6 @@ fn tail(bytes: &[u8]) -> String {
 
 // ---------------------------------------------------------------------------
 // Results
-
-struct Stats {
-    runs: usize,
-    median: Duration,
-    min: Duration,
-}
-
-impl Stats {
-    fn of(mut samples: Vec<Duration>) -> Stats {
-        assert!(!samples.is_empty());
-        samples.sort();
-        let n = samples.len();
-        let median = if n % 2 == 1 {
-            samples[n / 2]
-        } else {
-            (samples[n / 2 - 1] + samples[n / 2]) / 2
-        };
-        Stats {
-            runs: n,
-            median,
-            min: samples[0],
-        }
-    }
-}
 
 struct HitResult {
     true_bin: Stats,

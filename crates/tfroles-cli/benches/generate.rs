@@ -30,6 +30,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/stats.rs"]
+mod stats;
+use stats::Stats;
+
 /// Goals (see docs/performance.md).
 const GENERATE_1K_BUDGET: Duration = Duration::from_millis(500);
 const MAX_SCALING: f64 = 11.0;
@@ -391,31 +395,6 @@ fn tail(bytes: &[u8]) -> String {
     let s = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-#[derive(Clone)]
-struct Stats {
-    runs: usize,
-    median: Duration,
-    min: Duration,
-}
-
-impl Stats {
-    fn of(mut samples: Vec<Duration>) -> Stats {
-        assert!(!samples.is_empty());
-        samples.sort();
-        let n = samples.len();
-        let median = if n % 2 == 1 {
-            samples[n / 2]
-        } else {
-            (samples[n / 2 - 1] + samples[n / 2]) / 2
-        };
-        Stats {
-            runs: n,
-            median,
-            min: samples[0],
-        }
-    }
 }
 
 struct SizeResult {
