@@ -1854,40 +1854,57 @@ impl Cx {
         chosen
     }
 
+    /// A state attribute the draft cannot do without: the agreed value, else
+    /// the most common one, else a placeholder that the report names.
+    fn required_state_attr<T>(
+        &mut self,
+        backends: &[&BackendFound],
+        attr: &str,
+        get: impl Fn(&BackendFound) -> Option<L<T>>,
+        placeholder: &str,
+        missing: &str,
+    ) -> T
+    where
+        T: PartialEq + Clone + fmt::Display + std::str::FromStr,
+        T::Err: fmt::Debug,
+    {
+        if let Some(v) = self.state_attr(backends, attr, &get, true) {
+            return v;
+        }
+        let found: Vec<T> = backends
+            .iter()
+            .filter_map(|b| get(b).map(|l| l.v))
+            .collect();
+        match most_common(&found) {
+            Some((v, _)) => v,
+            None => {
+                let first = backends[0];
+                self.note(
+                    &first.file,
+                    first.line,
+                    format!("backend \"s3\": {missing}"),
+                );
+                placeholder.parse().expect("the placeholder is valid")
+            }
+        }
+    }
+
     fn decide_state(&mut self, backends: &[&BackendFound]) -> StateOut {
         let first = backends[0];
-        let bucket = match self.state_attr(backends, "bucket", |b| b.bucket.clone(), true) {
-            Some(b) => b,
-            None => {
-                let found: Vec<BucketName> = backends
-                    .iter()
-                    .filter_map(|b| b.bucket.clone().map(|l| l.v))
-                    .collect();
-                match most_common(&found) {
-                    Some((b, _)) => b,
-                    None => {
-                        self.note(&first.file, first.line, "backend \"s3\": no backend names its bucket literally: the draft's bucket `change-me-terraform-state` is a placeholder");
-                        "change-me-terraform-state".parse().expect("valid")
-                    }
-                }
-            }
-        };
-        let region = match self.state_attr(backends, "region", |b| b.region.clone(), true) {
-            Some(r) => r,
-            None => {
-                let found: Vec<Region> = backends
-                    .iter()
-                    .filter_map(|b| b.region.clone().map(|l| l.v))
-                    .collect();
-                match most_common(&found) {
-                    Some((r, _)) => r,
-                    None => {
-                        self.note(&first.file, first.line, "backend \"s3\": no backend names the bucket's region literally: the draft's `us-east-1` is a placeholder");
-                        "us-east-1".parse().expect("valid")
-                    }
-                }
-            }
-        };
+        let bucket = self.required_state_attr(
+            backends,
+            "bucket",
+            |b| b.bucket.clone(),
+            "change-me-terraform-state",
+            "no backend names its bucket literally: the draft's bucket `change-me-terraform-state` is a placeholder",
+        );
+        let region = self.required_state_attr(
+            backends,
+            "region",
+            |b| b.region.clone(),
+            "us-east-1",
+            "no backend names the bucket's region literally: the draft's `us-east-1` is a placeholder",
+        );
         // Terraform's defaults: no encryption flag, no lockfile.
         let eff = |o: &Option<L<bool>>, line: usize| {
             Some(L {
