@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-use tfroles_testsupport::{Moto, aws_cli, free_port, python_env, terraform};
+use tfroles_testsupport::{AssumedRole, Moto, aws_cli, free_port, python_env, terraform};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tfroles");
 
@@ -674,16 +674,7 @@ role "deploy" {
     assert_expires_in(&from_flags, 7200);
 
     let assumed = lab.moto.assumed_roles();
-    let got: Vec<_> = assumed
-        .iter()
-        .map(|a| {
-            (
-                a.role_arn.as_str(),
-                a.external_id.as_deref(),
-                a.session_name.as_str(),
-            )
-        })
-        .collect();
+    let got = arn_external_id_session(&assumed);
     assert_eq!(
         got,
         [
@@ -1446,16 +1437,7 @@ fn terraform_s3_backend_gets_its_credentials_from_tfroles() {
     tf(&["destroy", "-auto-approve", "-input=false"]);
 
     let assumed = lab.moto.assumed_roles();
-    let got: Vec<_> = assumed
-        .iter()
-        .map(|a| {
-            (
-                a.role_arn.as_str(),
-                a.external_id.as_deref(),
-                a.session_name.as_str(),
-            )
-        })
-        .collect();
+    let got = arn_external_id_session(&assumed);
     // init, apply and destroy each ran tfroles; the cache made it one call.
     assert_eq!(
         got,
@@ -1889,4 +1871,18 @@ role "guarded" {
     let err = expect_exit(&out, 6);
     assert!(err.contains("the code is not 6 digits"), "{err}");
     assert_eq!(proxy.requests().len(), 2, "no STS call without a code");
+}
+
+/// What moto recorded of each AssumeRole: role ARN, external id, session name.
+fn arn_external_id_session(assumed: &[AssumedRole]) -> Vec<(&str, Option<&str>, &str)> {
+    assumed
+        .iter()
+        .map(|a| {
+            (
+                a.role_arn.as_str(),
+                a.external_id.as_deref(),
+                a.session_name.as_str(),
+            )
+        })
+        .collect()
 }
