@@ -227,7 +227,7 @@ pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
         // that CI system), so one tfroles.hcl serves laptops and CI alike.
         identities
             .iter()
-            .map(|i| i.source.clone())
+            .filter_map(|i| i.source.clone())
             .find(|s| tfroles_creds::oidc::available(s, &env))
             .map_or(
                 BaseIdentity::DefaultChain { profile: None },

@@ -4,6 +4,7 @@
 //! their whole chain and map to the documented exit codes.
 
 mod creds;
+mod policy;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use tfroles_core::{CONFIG_FILE_NAME, Config};
 use tfroles_hcl::{Change, PlanOptions};
+
+pub(crate) use creds::Usage;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -43,7 +46,7 @@ struct Cli {
 }
 
 #[derive(clap::Args)]
-struct ConfigArg {
+pub(crate) struct ConfigArg {
     /// The config file [default: tfroles.hcl in the current directory or the nearest parent]
     #[arg(long, short = 'c', value_name = "PATH", global = true)]
     config: Option<PathBuf>,
@@ -112,6 +115,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
+    /// Print a generated IAM policy as JSON: a role's trust, permissions or session policy, or a base identity's
+    #[command(after_help = POLICY_HELP)]
+    Policy {
+        #[command(flatten)]
+        args: policy::PolicyArgs,
+    },
+    /// Decide locally, as AWS would, whether a role's session may do an action on a resource
+    #[command(after_help = SIMULATE_HELP)]
+    Simulate {
+        #[command(flatten)]
+        args: policy::SimulateArgs,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  tfroles completions bash > /etc/bash_completion.d/tfroles\n  tfroles completions zsh > \"${fpath[1]}/_tfroles\"\n  tfroles completions fish > ~/.config/fish/completions/tfroles.fish"
@@ -159,6 +174,40 @@ Examples:
   tfroles credential-process --role terraform-state
   tfroles credential-process --role-arn arn:aws:iam::111111111111:role/x --external-id tf-state";
 
+const POLICY_HELP: &str =
+    "The policies are derived from tfroles.hcl and the stacks it resolves to; the
+bootstrap stack (`bootstrap { dir }`) creates the roles with exactly these.
+
+Examples:
+  tfroles policy --role terraform-state                          what the state role may do
+  tfroles policy --role terraform-state --kind session --stack qa/api   one stack's backend session
+  tfroles policy --role public-api-provisioning --account qa --kind trust
+  tfroles policy --role public-api-provisioning --kind session   the delete guard
+  tfroles policy --identity ci                                   the base identity's policy";
+
+const SIMULATE_HELP: &str =
+    "Evaluates the role's permissions policy intersected with the session policy
+its sessions carry (the backend's per-stack policy with --stack, the delete guard
+of a provisioning role unless --allow-delete), following AWS's logic: an explicit
+Deny wins, then an Allow in both, else an implicit deny. The first line is
+`allowed` or `denied`; the next names the statement that decided.
+
+Covered: Action/NotAction and Resource/NotResource with `*` and `?` (actions
+ignore case, resources do not), and the String, Arn, Numeric, Date, Bool, Null,
+IpAddress and Binary condition operators with IfExists, ForAnyValue: and
+ForAllValues:. Not covered: resource-based policies (bucket, key and trust
+policies), permissions boundaries, SCPs and RCPs, policy variables other than
+${*} ${?} ${$}; the request context is exactly the --context values given.
+
+Exit status: 0 allowed, 1 denied, 2 invalid input or a policy the evaluator
+cannot decide.
+
+Examples:
+  tfroles simulate --role terraform-state --stack qa/api --action s3:PutObject \\
+    --resource arn:aws:s3:::acme-terraform-state/terraform/production/api/terraform.tfstate
+  tfroles simulate --role public-api-provisioning --account qa \\
+    --action ec2:TerminateInstances --resource '*'";
+
 const ENV_HELP: &str = "Examples:
   eval \"$(tfroles env --role public-api-provisioning --account qa)\"
   tfroles env --role terraform-state --format fish | source";
@@ -187,7 +236,7 @@ const GENERATE_HELP: &str = "Examples:
   tfroles generate --fail-on-change  what the tfroles-generate pre-commit hook runs";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutFormat {
+pub(crate) enum OutFormat {
     /// Lines for people
     Text,
     /// One JSON object
@@ -212,7 +261,7 @@ enum Format {
 
 /// Errors that map to an exit code other than the generic one.
 #[derive(Debug, thiserror::Error)]
-enum Exit {
+pub(crate) enum Exit {
     #[error("{0}")]
     Drift(String),
     /// The file `import` would write exists.
@@ -220,7 +269,7 @@ enum Exit {
     Exists(String),
 }
 
-fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
+pub(crate) fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
     load_path(arg.config.as_deref())
 }
 
@@ -615,6 +664,8 @@ fn main() -> ExitCode {
                 .write_all(&buf)
                 .map_err(anyhow::Error::from)
         }
+        Command::Policy { args } => policy::policy(args),
+        Command::Simulate { args } => policy::simulate(args),
         Command::CredentialProcess { args } => creds::credential_process(args),
         Command::Env { args, format } => creds::env(args, *format),
         Command::Exec { args, command } => creds::exec(args, command),
@@ -636,7 +687,9 @@ fn main() -> ExitCode {
             }
             let mut err = std::io::stderr().lock();
             if code == 1 {
-                let _ = writeln!(err, "{e}");
+                if !e.to_string().is_empty() {
+                    let _ = writeln!(err, "{e}");
+                }
                 return ExitCode::from(code);
             }
             // Each configuration problem is its own error, as a compiler lists them.

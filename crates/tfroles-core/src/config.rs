@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::access::{self, Bootstrap, PendingTrust, Permissions, Trust, TrustedAws};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 use crate::raw::{self, Attr, Located, RawBlock, RawBody, Value};
 use crate::stacks::StackPattern;
@@ -64,16 +65,25 @@ pub struct Role {
     pub via: Option<RoleName>,
     /// The MFA device the role's trust policy requires.
     pub mfa_serial: Option<MfaSerial>,
+    /// What the role may do.
+    pub permissions: Permissions,
+    /// Who may assume the role; `None` when the block has no `trust`, which
+    /// trusts every identity with an `arn`.
+    pub trust: Option<Trust>,
 }
 
-/// An `identity "NAME"` block: a CI system's OIDC token to start from,
-/// used where that token is on offer.
+/// An `identity "NAME"` block: where credentials start. Either a CI
+/// system's OIDC token (`web_identity`), used where that token is on offer,
+/// or an IAM user or role people or CI start from (`arn`), which gets a
+/// policy allowing nothing but assuming its roles.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Identity {
     /// The label.
     pub name: String,
-    /// Where the token comes from.
-    pub source: WebIdentitySource,
+    /// Where the token comes from, for a web identity.
+    pub source: Option<WebIdentitySource>,
+    /// The IAM user or role ARN, for a base identity.
+    pub arn: Option<String>,
 }
 
 /// The `state` block: terraform's s3 backend.
@@ -99,6 +109,9 @@ pub struct State {
     pub kms_key_id: Option<String>,
     /// Prefix of non-default workspaces' keys.
     pub workspace_key_prefix: Option<KeyPrefix>,
+    /// One state role per stack instead of one shared role narrowed per
+    /// stack by a session policy.
+    pub role_per_stack: bool,
 }
 
 /// A `provider "ALIAS"` block inside a stack: an aliased `provider "aws"`.
@@ -157,8 +170,14 @@ pub struct Config {
     pub roles: Vec<Role>,
     /// Stack blocks in the order written.
     pub stacks: Vec<StackSpec>,
-    /// CI identities in the order written.
+    /// Identities in the order written.
     pub identities: Vec<Identity>,
+    /// The `bootstrap` block, if any.
+    pub bootstrap: Option<Bootstrap>,
+    /// Where each role's block is, in the order of `roles`, for errors
+    /// found after validation (a policy that does not fit).
+    #[serde(skip)]
+    pub(crate) role_locs: Vec<Option<Location>>,
 }
 
 /// Everything AssumeRole needs for one role in one account, with defaults applied.
@@ -428,7 +447,7 @@ fn via_account<'r>(via: &'r Role, target: &AccountName) -> Option<&'r AccountNam
     }
 }
 
-fn list(names: &[&str]) -> String {
+pub(crate) fn list(names: &[&str]) -> String {
     if names.is_empty() {
         return "(none defined)".into();
     }
@@ -450,28 +469,28 @@ pub(crate) fn did_you_mean(name: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// Collects diagnostics while walking the raw form.
-struct Validator<'a> {
-    file: &'a Path,
-    errors: Vec<Diagnostic>,
+pub(crate) struct Validator<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) errors: Vec<Diagnostic>,
     /// Accounts whose block is invalid (already reported): references to
     /// them are not reported again as "no such account".
     broken_accounts: BTreeSet<String>,
 }
 
 /// One block's attributes, for typed access with errors that name the block.
-struct Fields<'b> {
-    desc: Option<String>,
-    body: &'b RawBody,
+pub(crate) struct Fields<'b> {
+    pub(crate) desc: Option<String>,
+    pub(crate) body: &'b RawBody,
 }
 
 impl<'b> Fields<'b> {
-    fn attr(&self, name: &str) -> Option<&'b Attr> {
+    pub(crate) fn attr(&self, name: &str) -> Option<&'b Attr> {
         self.body.attrs.iter().find(|a| a.name.value == name)
     }
 }
 
 impl Validator<'_> {
-    fn push(
+    pub(crate) fn push(
         &mut self,
         loc: Option<Location>,
         block: Option<&str>,
@@ -491,7 +510,13 @@ impl Validator<'_> {
         });
     }
 
-    fn invalid(&mut self, f: &Fields, attr: &str, loc: Option<Location>, e: InvalidValue) {
+    pub(crate) fn invalid(
+        &mut self,
+        f: &Fields,
+        attr: &str,
+        loc: Option<Location>,
+        e: InvalidValue,
+    ) {
         self.push(
             loc,
             f.desc.as_deref(),
@@ -503,7 +528,13 @@ impl Validator<'_> {
     }
 
     /// Unknown and duplicate attributes and blocks.
-    fn schema(&mut self, desc: Option<&str>, body: &RawBody, attrs: &[&str], blocks: &[&str]) {
+    pub(crate) fn schema(
+        &mut self,
+        desc: Option<&str>,
+        body: &RawBody,
+        attrs: &[&str],
+        blocks: &[&str],
+    ) {
         let mut seen = BTreeSet::new();
         for a in &body.attrs {
             let name = a.name.value.as_str();
@@ -558,7 +589,13 @@ impl Validator<'_> {
         }
     }
 
-    fn labels(&mut self, parent: Option<&str>, b: &RawBlock, n: usize, what: &str) -> bool {
+    pub(crate) fn labels(
+        &mut self,
+        parent: Option<&str>,
+        b: &RawBlock,
+        n: usize,
+        what: &str,
+    ) -> bool {
         if b.labels.len() == n {
             return true;
         }
@@ -592,12 +629,17 @@ impl Validator<'_> {
         false
     }
 
-    fn string(&mut self, f: &Fields, name: &str) -> Option<Located<String>> {
+    pub(crate) fn string(&mut self, f: &Fields, name: &str) -> Option<Located<String>> {
         let a = f.attr(name)?;
         self.as_string(f, name, &a.value)
     }
 
-    fn as_string(&mut self, f: &Fields, name: &str, v: &Located<Value>) -> Option<Located<String>> {
+    pub(crate) fn as_string(
+        &mut self,
+        f: &Fields,
+        name: &str,
+        v: &Located<Value>,
+    ) -> Option<Located<String>> {
         match &v.value {
             Value::Str(s) => Some(Located {
                 value: s.clone(),
@@ -610,7 +652,7 @@ impl Validator<'_> {
         }
     }
 
-    fn type_error(
+    pub(crate) fn type_error(
         &mut self,
         f: &Fields,
         name: &str,
@@ -649,12 +691,16 @@ impl Validator<'_> {
         );
     }
 
-    fn parse<T: FromStr<Err = InvalidValue>>(&mut self, f: &Fields, name: &str) -> Option<T> {
+    pub(crate) fn parse<T: FromStr<Err = InvalidValue>>(
+        &mut self,
+        f: &Fields,
+        name: &str,
+    ) -> Option<T> {
         let s = self.string(f, name)?;
         self.parse_located(f, name, &s)
     }
 
-    fn parse_located<T: FromStr<Err = InvalidValue>>(
+    pub(crate) fn parse_located<T: FromStr<Err = InvalidValue>>(
         &mut self,
         f: &Fields,
         name: &str,
@@ -669,7 +715,7 @@ impl Validator<'_> {
         }
     }
 
-    fn bool(&mut self, f: &Fields, name: &str) -> Option<bool> {
+    pub(crate) fn bool(&mut self, f: &Fields, name: &str) -> Option<bool> {
         let a = f.attr(name)?;
         match &a.value.value {
             Value::Bool(b) => Some(*b),
@@ -680,7 +726,7 @@ impl Validator<'_> {
         }
     }
 
-    fn string_list(&mut self, f: &Fields, name: &str) -> Option<Vec<Located<String>>> {
+    pub(crate) fn string_list(&mut self, f: &Fields, name: &str) -> Option<Vec<Located<String>>> {
         let a = f.attr(name)?;
         match &a.value.value {
             Value::List(items) => {
@@ -701,7 +747,11 @@ impl Validator<'_> {
         }
     }
 
-    fn string_map(&mut self, f: &Fields, name: &str) -> Option<Vec<(Located<String>, String)>> {
+    pub(crate) fn string_map(
+        &mut self,
+        f: &Fields,
+        name: &str,
+    ) -> Option<Vec<(Located<String>, String)>> {
         let a = f.attr(name)?;
         match &a.value.value {
             Value::Map(items) => {
@@ -727,7 +777,7 @@ impl Validator<'_> {
         }
     }
 
-    fn missing(&mut self, loc: Option<Location>, desc: &str, name: &str, allowed: &str) {
+    pub(crate) fn missing(&mut self, loc: Option<Location>, desc: &str, name: &str, allowed: &str) {
         self.push(
             loc,
             Some(desc),
@@ -739,7 +789,7 @@ impl Validator<'_> {
     }
 
     /// Resolves a reference to a named block, with "did you mean".
-    fn reference<'n>(
+    pub(crate) fn reference<'n>(
         &mut self,
         f: &Fields,
         attr: &str,
@@ -767,8 +817,16 @@ impl Validator<'_> {
     }
 }
 
-const TOP_BLOCKS: &[&str] = &["defaults", "account", "identity", "state", "role", "stack"];
-const IDENTITY_ATTRS: &[&str] = &["web_identity", "audience"];
+const TOP_BLOCKS: &[&str] = &[
+    "defaults",
+    "account",
+    "identity",
+    "state",
+    "role",
+    "stack",
+    "bootstrap",
+];
+const IDENTITY_ATTRS: &[&str] = &["web_identity", "audience", "arn"];
 const DEFAULTS_ATTRS: &[&str] = &[
     "region",
     "session_name",
@@ -790,6 +848,7 @@ const STATE_ATTRS: &[&str] = &[
     "encrypt",
     "kms_key_id",
     "workspace_key_prefix",
+    "role_per_stack",
 ];
 const ROLE_ATTRS: &[&str] = &[
     "account",
@@ -802,7 +861,14 @@ const ROLE_ATTRS: &[&str] = &[
     "source_identity",
     "via",
     "mfa_serial",
+    "services",
+    "access",
+    "actions",
+    "deny_actions",
+    "resources",
+    "allow_delete",
 ];
+const ROLE_BLOCKS: &[&str] = &["trust"];
 const STACK_ATTRS: &[&str] = &["account", "role", "region", "allowed_account_ids"];
 const STACK_BLOCKS: &[&str] = &["provider"];
 const PROVIDER_ATTRS: &[&str] = &["region", "account", "role"];
@@ -980,6 +1046,11 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
     // Labels of role blocks with the wrong number of labels: also not
     // reported again where they are used.
     let mut mislabelled_roles: Vec<String> = Vec::new();
+    // Trust blocks wait for identities; permission attributes are checked
+    // against the state role once it is known.
+    let mut pending_trust: Vec<(usize, PendingTrust)> = Vec::new();
+    let mut role_block_locs: Vec<Option<Location>> = Vec::new();
+    let mut permission_attrs: Vec<(String, (&str, Option<Location>))> = Vec::new();
     for b in body.blocks.iter().filter(|b| b.ident == "role") {
         if !v.labels(None, b, 1, "NAME") {
             mislabelled_roles.extend(b.labels.first().cloned());
@@ -990,7 +1061,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             desc: Some(desc.clone()),
             body: &b.body,
         };
-        v.schema(Some(&desc), &b.body, ROLE_ATTRS, &[]);
+        v.schema(Some(&desc), &b.body, ROLE_ATTRS, ROLE_BLOCKS);
         let errors_before = v.errors.len();
         let name = match b.labels[0].parse::<RoleName>() {
             Ok(n) => Some(n),
@@ -1039,6 +1110,30 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         let source_identity = v.parse(&f, "source_identity");
         let mfa_serial = v.parse(&f, "mfa_serial");
         let via = v.string(&f, "via");
+        let permissions = v.permissions(&f);
+        let trust_blocks: Vec<&RawBlock> = b
+            .body
+            .blocks
+            .iter()
+            .filter(|t| t.ident == "trust")
+            .collect();
+        for extra in trust_blocks.iter().skip(1) {
+            v.push(
+                extra.loc,
+                Some(&desc),
+                None,
+                format!(
+                    "there is more than one `trust` block{}",
+                    first_on(trust_blocks[0].loc)
+                ),
+                None,
+                Some("merge them into one".into()),
+            );
+        }
+        let trust = trust_blocks.first().and_then(|t| v.trust(&desc, t));
+        if let Some(attr) = access::first_permission_attr(&f) {
+            permission_attrs.push((b.labels[0].clone(), attr));
+        }
         let tags = match v.string_map(&f, "tags") {
             Some(located) => {
                 let t: Vec<(String, String)> = located
@@ -1080,9 +1175,15 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 source_identity,
                 via: None,
                 mfa_serial,
+                permissions,
+                trust: trust.as_ref().map(|t| t.trust.clone()),
             });
+            role_block_locs.push(b.loc);
             if let Some(via) = via {
                 vias.push((roles.len() - 1, desc.clone(), via));
+            }
+            if let Some(t) = trust {
+                pending_trust.push((roles.len() - 1, t));
             }
         }
     }
@@ -1236,6 +1337,12 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             }
             let key_prefix = v.parse(&f, "key_prefix");
             let workspace_key_prefix = v.parse(&f, "workspace_key_prefix");
+            let role_per_stack = v.bool(&f, "role_per_stack").unwrap_or(false);
+            if let Some(r) = &role
+                && let Some((_, (attr, loc))) = permission_attrs.iter().find(|(n, _)| n == r)
+            {
+                v.push(*loc, Some(&format!("role {r:?}")), Some(attr), format!("role `{r}` is the state role, whose permissions come from the `state` block"), None, Some("the state role reads and writes state and nothing else; grant these to a provisioning role".into()));
+            }
             let use_lockfile = v.bool(&f, "use_lockfile").unwrap_or(true);
             let encrypt = v.bool(&f, "encrypt").unwrap_or(true);
             let dynamodb_table = v.string(&f, "dynamodb_table").and_then(|t| {
@@ -1294,6 +1401,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                     encrypt,
                     kms_key_id,
                     workspace_key_prefix,
+                    role_per_stack,
                 });
             }
         }
@@ -1532,10 +1640,43 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         }
         identity_labels.push((b.labels[0].clone(), b.loc));
         let audience = v.string(&f, "audience");
-        let Some(src) = v.string(&f, "web_identity") else {
-            if f.attr("web_identity").is_none() {
-                v.missing(b.loc, &desc, "web_identity", "where the CI token comes from: `github`, `terraform-cloud`, `env:VAR` or `file:PATH`");
+        match (f.attr("web_identity"), f.attr("arn")) {
+            (Some(w), Some(_)) => {
+                v.push(w.name.loc, Some(&desc), None, "sets both `web_identity` and `arn`".into(), Some("one of them: `web_identity` for a CI token, `arn` for an IAM user or role people or CI start from".into()), Some("make two identity blocks".into()));
+                continue;
             }
+            (None, None) => {
+                v.missing(b.loc, &desc, "web_identity` or `arn", "`web_identity` for a CI token (`github`, `terraform-cloud`, `env:VAR` or `file:PATH`), or `arn` for an IAM user or role people or CI start from");
+                continue;
+            }
+            (None, Some(_)) => {
+                if let Some(a) = &audience {
+                    v.push(
+                        a.loc,
+                        Some(&desc),
+                        Some("audience"),
+                        "applies only to `web_identity = \"github\"`".into(),
+                        None,
+                        None,
+                    );
+                }
+                let Some(arn) = v.string(&f, "arn") else {
+                    continue;
+                };
+                if principal_arn_ok(&arn.value, &["user", "role"]) {
+                    identities.push(Identity {
+                        name: b.labels[0].clone(),
+                        source: None,
+                        arn: Some(arn.value),
+                    });
+                } else {
+                    v.push(arn.loc, Some(&desc), Some("arn"), format!("{:?} is not an IAM user or role ARN", arn.value), Some("`arn:<partition>:iam::<12-digit account>:user/<path/><name>` or `...:role/<path/><name>`".into()), None);
+                }
+                continue;
+            }
+            (Some(_), None) => {}
+        }
+        let Some(src) = v.string(&f, "web_identity") else {
             continue;
         };
         match WebIdentitySource::parse(&src.value, audience.as_ref().map(|a| a.value.as_str())) {
@@ -1553,11 +1694,102 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 }
                 identities.push(Identity {
                     name: b.labels[0].clone(),
-                    source,
+                    source: Some(source),
+                    arn: None,
                 });
             }
             Err(e) => v.invalid(&f, "web_identity", src.loc, e),
         }
+    }
+
+    // trust `aws` entries: identities with an ARN, accounts, or ARNs.
+    let identity_names: Vec<&str> = identity_labels.iter().map(|(l, _)| l.as_str()).collect();
+    for (i, pending) in pending_trust {
+        let f = Fields {
+            desc: Some(pending.desc.clone()),
+            body: &RawBody::default(),
+        };
+        let mut aws = Vec::new();
+        for e in &pending.aws {
+            let entry = if let Some(id) = identities.iter().find(|x| x.name == e.value) {
+                if id.arn.is_none() {
+                    v.push(
+                        e.loc,
+                        f.desc.as_deref(),
+                        Some("aws"),
+                        format!("identity `{}` is a CI token, not an IAM principal", e.value),
+                        Some("identities with an `arn`, account names, or ARNs".into()),
+                        Some(
+                            "trust CI tokens with a `github`, `terraform_cloud` or `gitlab` block"
+                                .into(),
+                        ),
+                    );
+                    continue;
+                }
+                TrustedAws::Identity(e.value.clone())
+            } else if identity_names.contains(&e.value.as_str()) {
+                continue; // its block is in error, reported there
+            } else if let Ok(a) = e.value.parse::<AccountName>()
+                && account_names.contains(&a.as_str())
+            {
+                TrustedAws::Account(a)
+            } else if e.value.len() == 12 && e.value.bytes().all(|c| c.is_ascii_digit()) {
+                TrustedAws::Arn(format!("arn:{}:iam::{}:root", defaults.partition, e.value))
+            } else if principal_arn_ok(&e.value, &["user", "role", "root"]) {
+                TrustedAws::Arn(e.value.clone())
+            } else if v.broken_accounts.contains(&e.value) {
+                continue;
+            } else {
+                let mut names: Vec<&str> = identity_names.clone();
+                names.extend(account_names.iter().copied());
+                v.push(e.loc, f.desc.as_deref(), Some("aws"), format!("{:?} is neither an identity, an account, nor an IAM principal ARN", e.value), Some(format!("identities ({}), accounts ({}), 12-digit account ids, or user, role and root ARNs", list(&identity_names), list(&account_names))), did_you_mean(&e.value, &names));
+                continue;
+            };
+            if aws.contains(&entry) {
+                v.push(
+                    e.loc,
+                    f.desc.as_deref(),
+                    Some("aws"),
+                    format!("lists {:?} twice", e.value),
+                    None,
+                    None,
+                );
+            } else {
+                aws.push(entry);
+            }
+        }
+        if let Some(t) = roles[i].trust.as_mut() {
+            t.aws = aws;
+        }
+    }
+
+    // bootstrap
+    let bootstrap_blocks: Vec<&RawBlock> = body
+        .blocks
+        .iter()
+        .filter(|b| b.ident == "bootstrap")
+        .collect();
+    for extra in bootstrap_blocks.iter().skip(1) {
+        v.push(
+            extra.loc,
+            Some("bootstrap"),
+            None,
+            format!(
+                "there is more than one `bootstrap` block{}",
+                first_on(bootstrap_blocks[0].loc)
+            ),
+            None,
+            Some("merge them into one".into()),
+        );
+    }
+    let bootstrap = bootstrap_blocks.first().and_then(|b| v.bootstrap(b));
+    if let Some(bs) = &bootstrap
+        && let Some(st) = stacks
+            .iter()
+            .find(|st| st.pattern.matches(&bs.dir.parse().expect("valid")))
+    {
+        let loc = bootstrap_blocks.first().and_then(|b| b.loc);
+        v.push(loc, Some("bootstrap"), Some("dir"), format!("`{}` is also matched by {}", bs.dir, st.describe()), None, Some("the bootstrap stack creates the roles the other stacks use, so it cannot be one of them; pick another directory or narrow the stack block".into()));
     }
 
     // What terraform itself cannot do, when it assumes the roles itself.
@@ -1663,5 +1895,38 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         roles,
         stacks,
         identities,
+        bootstrap,
+        role_locs: role_block_locs,
     })
+}
+
+/// An IAM principal ARN of one of these kinds (`user`, `role`, `root`).
+fn principal_arn_ok(arn: &str, kinds: &[&str]) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let kind_ok = kinds.iter().any(|k| {
+        if *k == "root" {
+            resource == "root"
+        } else {
+            resource
+                .strip_prefix(k)
+                .and_then(|r| r.strip_prefix('/'))
+                .is_some_and(|name| {
+                    !name.is_empty()
+                        && !name.ends_with('/')
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+                })
+        }
+    });
+    prefix == "arn"
+        && partition.parse::<Partition>().is_ok()
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|c| c.is_ascii_digit())
+        && kind_ok
 }

@@ -158,7 +158,15 @@ impl Config {
         for i in &self.identities {
             sources.push(g.node(
                 NodeKind::Identity,
-                format!("identity {}: {}", i.name, i.source.describe()),
+                format!(
+                    "identity {}: {}",
+                    i.name,
+                    match (&i.source, &i.arn) {
+                        (Some(source), _) => source.describe(),
+                        (None, Some(arn)) => arn.clone(),
+                        (None, None) => String::new(),
+                    }
+                ),
                 None,
             ));
         }

@@ -59,14 +59,19 @@
 //! # Ok::<(), tfroles_core::Error>(())
 //! ```
 
+pub mod access;
 mod builder;
 mod config;
 mod error;
 pub mod graph;
+pub mod policies;
 mod raw;
 mod stacks;
 pub mod types;
 
+pub use access::{
+    Bootstrap, GitHubTrust, GitLabTrust, Permissions, TerraformCloudTrust, Trust, TrustedAws,
+};
 pub use builder::{ConfigBuilder, DefaultsBuilder, RoleBuilder, StackBuilder, StateBuilder};
 pub use config::{
     Account, CONFIG_FILE_NAME, Config, Defaults, Identity, ProviderSpec, Role, RoleSession,

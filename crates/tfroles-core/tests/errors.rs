@@ -761,14 +761,14 @@ fn unknown_top_level_block_with_did_you_mean() {
         &append("acount \"prod\" {\n  id = \"222222222222\"\n}\n"),
         indoc! {r#"
         tfroles.hcl:25:1: unknown block `acount`
-          allowed: `defaults`, `account`, `identity`, `state`, `role`, `stack`
+          allowed: `defaults`, `account`, `identity`, `state`, `role`, `stack`, `bootstrap`
           hint: did you mean `account`?"#},
     );
     assert_err(
         &append("module \"x\" {\n}\n"),
         indoc! {r#"
         tfroles.hcl:25:1: unknown block `module`
-          allowed: `defaults`, `account`, `identity`, `state`, `role`, `stack`"#},
+          allowed: `defaults`, `account`, `identity`, `state`, `role`, `stack`, `bootstrap`"#},
     );
 }
 
@@ -778,7 +778,7 @@ fn unknown_attribute_with_did_you_mean_and_the_allowed_list() {
         &edit(&[("  bucket  =", "  regin   = \"us-east-1\"\n  bucket  =")]),
         indoc! {r#"
             tfroles.hcl:12:3: in block `state`: unknown attribute `regin`
-              allowed: `account`, `bucket`, `region`, `role`, `key_prefix`, `use_lockfile`, `dynamodb_table`, `encrypt`, `kms_key_id`, `workspace_key_prefix`
+              allowed: `account`, `bucket`, `region`, `role`, `key_prefix`, `use_lockfile`, `dynamodb_table`, `encrypt`, `kms_key_id`, `workspace_key_prefix`, `role_per_stack`
               hint: did you mean `region`?"#},
     );
     assert_err(
@@ -831,14 +831,14 @@ fn attributes_at_the_top_level() {
         &format!("region = \"us-west-2\"\n{BASE}"),
         indoc! {r#"
         tfroles.hcl:1:1: unknown attribute `region`
-          allowed: only blocks here: `defaults`, `account`, `identity`, `state`, `role`, `stack`
+          allowed: only blocks here: `defaults`, `account`, `identity`, `state`, `role`, `stack`, `bootstrap`
           hint: attributes go inside a block; a default for every block goes in `defaults { region = ... }`"#},
     );
     assert_err(
         &format!("bucket = \"acme\"\n{BASE}"),
         indoc! {r#"
         tfroles.hcl:1:1: unknown attribute `bucket`
-          allowed: only blocks here: `defaults`, `account`, `identity`, `state`, `role`, `stack`
+          allowed: only blocks here: `defaults`, `account`, `identity`, `state`, `role`, `stack`, `bootstrap`
           hint: attributes go inside a block"#},
     );
 }
@@ -1398,7 +1398,7 @@ fn all_independent_errors_are_reported_in_line_order() {
           allowed: 15m to 12h
           hint: STS grants sessions of 15 minutes to 12 hours (and no more than the role's MaxSessionDuration)
         tfroles.hcl:22:3: in block `role "app"`: unknown attribute `regin`
-          allowed: `account`, `accounts`, `path`, `external_id`, `session_name`, `duration`, `tags`, `source_identity`, `via`, `mfa_serial`
+          allowed: `account`, `accounts`, `path`, `external_id`, `session_name`, `duration`, `tags`, `source_identity`, `via`, `mfa_serial`, `services`, `access`, `actions`, `deny_actions`, `resources`, `allow_delete`
         tfroles.hcl:26:15: in block `defaults`, attribute `partition`: "aws-eu" is not an AWS partition
           allowed: `aws`, `aws-cn` or `aws-us-gov`"#}
     );
@@ -1570,6 +1570,7 @@ fn the_example_is_accepted_as_written() {
             encrypt: true,
             kms_key_id: None,
             workspace_key_prefix: None,
+            role_per_stack: false,
         }
     );
     let role = |name: &str, accounts: &[&str]| Role {
@@ -1583,6 +1584,8 @@ fn the_example_is_accepted_as_written() {
         source_identity: None,
         via: None,
         mfa_serial: None,
+        permissions: Default::default(),
+        trust: None,
     };
     assert_eq!(
         config.roles,
@@ -2204,8 +2207,8 @@ fn identity_blocks() {
     assert_err(
         &append("identity \"ci\" {\n  audience = \"sts.amazonaws.com\"\n}\n"),
         indoc! {r#"
-            tfroles.hcl:25:1: in block `identity "ci"`: missing required attribute `web_identity`
-              allowed: where the CI token comes from: `github`, `terraform-cloud`, `env:VAR` or `file:PATH`"#},
+            tfroles.hcl:25:1: in block `identity "ci"`: missing required attribute `web_identity` or `arn`
+              allowed: `web_identity` for a CI token (`github`, `terraform-cloud`, `env:VAR` or `file:PATH`), or `arn` for an IAM user or role people or CI start from"#},
     );
     for bad in ["gitlab", "env:", "env:A-B", "file:"] {
         assert_err(
@@ -2259,7 +2262,7 @@ fn identity_blocks() {
     let sources: Vec<_> = config
         .identities
         .iter()
-        .map(|i| (i.name.as_str(), i.source.describe()))
+        .map(|i| (i.name.as_str(), i.source.as_ref().unwrap().describe()))
         .collect();
     assert_eq!(
         sources,

@@ -1,0 +1,262 @@
+//! `tfroles policy` and `tfroles simulate`: the generated IAM policies, and
+//! what a role's session may do according to them.
+
+use std::io::Write;
+
+use tfroles_core::Config;
+use tfroles_core::Stack;
+use tfroles_policy::{PolicyDocument, Request, evaluate};
+
+use crate::{ConfigArg, OutFormat, Usage};
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Who may assume the role (its trust policy)
+    Trust,
+    /// What the role may do (its identity policy)
+    Permissions,
+    /// What one session may do (the session policy passed on AssumeRole)
+    Session,
+}
+
+#[derive(clap::Args)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The role
+    #[arg(long, value_name = "NAME", required_unless_present = "identity")]
+    pub role: Option<String>,
+    /// The role's account, when it has several
+    #[arg(long, value_name = "NAME", requires = "role")]
+    pub account: Option<String>,
+    /// A base identity (an `identity` block with an `arn`): its policy
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["role", "kind"])]
+    pub identity: Option<String>,
+    /// Which policy
+    #[arg(long, value_enum, default_value_t = Kind::Permissions)]
+    pub kind: Kind,
+    /// The stack, for the state role: its backend's session policy, or with
+    /// `role_per_stack` its own role
+    #[arg(long, value_name = "PATH")]
+    pub stack: Option<String>,
+    /// With --kind session: the session of a deliberate deleting run (no delete guard)
+    #[arg(long)]
+    pub allow_delete: bool,
+    /// One line of JSON, as passed to AWS, instead of indented
+    #[arg(long)]
+    pub compact: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The role
+    #[arg(long, value_name = "NAME")]
+    pub role: String,
+    /// The role's account, when it has several
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// The action, like `s3:PutObject`
+    #[arg(long, value_name = "ACTION")]
+    pub action: String,
+    /// The resource ARN, like `arn:aws:s3:::bucket/key`
+    #[arg(long, value_name = "ARN")]
+    pub resource: String,
+    /// The stack whose backend session to simulate (state role)
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["no_session_policy", "allow_delete"])]
+    pub stack: Option<String>,
+    /// Evaluate the role's own policy only, as a session without a session policy
+    #[arg(long, conflicts_with = "allow_delete")]
+    pub no_session_policy: bool,
+    /// The session of a deliberate deleting run (`credential-process --allow-delete`)
+    #[arg(long)]
+    pub allow_delete: bool,
+    /// A request context value, KEY=VALUE (repeat a key for several values)
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+}
+
+/// The stack named on the command line, resolved like `generate` does.
+fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> anyhow::Result<&'s Stack> {
+    let wanted = path.trim_end_matches('/');
+    stacks
+        .iter()
+        .find(|s| s.path.as_str() == wanted)
+        .ok_or_else(|| {
+            let known: Vec<&str> = stacks.iter().map(|s| s.path.as_str()).collect();
+            let shown = known.iter().take(10).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+            Usage(format!(
+                "--stack: `{path}` is not a stack of {}\n  allowed: the stacks it resolves to: {}{}\n  hint: stack paths are directories relative to the config file, as `tfroles generate` lists them",
+                config.file.display(),
+                if shown.is_empty() { "(none)".to_owned() } else { shown },
+                if known.len() > 10 { ", ..." } else { "" }
+            ))
+            .into()
+        })
+}
+
+fn stacks(arg: &ConfigArg) -> anyhow::Result<(Config, Vec<Stack>)> {
+    let config = crate::load(arg)?;
+    let dirs = tfroles_core::discover(&config.root)?;
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let resolution = config.resolve(&paths)?;
+    Ok((config, resolution.stacks))
+}
+
+pub fn policy(args: &PolicyArgs) -> anyhow::Result<()> {
+    let (config, stacks) = stacks(&args.config)?;
+    let stack = args
+        .stack
+        .as_deref()
+        .map(|p| find_stack(&config, &stacks, p))
+        .transpose()?;
+    let doc: Option<PolicyDocument> = if let Some(identity) = &args.identity {
+        Some(config.identity_policy(identity)?)
+    } else {
+        let role = args.role.as_deref().expect("clap: --role or --identity");
+        let is_state = role == config.state.role.as_str();
+        if stack.is_some() && !is_state {
+            return Err(Usage(format!(
+                "--stack applies to the state role (`{}`), not to `{role}`\n  hint: a provisioning role's policies are the same in every stack",
+                config.state.role
+            ))
+            .into());
+        }
+        match args.kind {
+            Kind::Trust => Some(config.trust_policy(role, args.account.as_deref())?),
+            Kind::Permissions => Some(match stack {
+                Some(s) => config.stack_state_permissions(s, &stacks)?,
+                None => config.permissions_policy(role, args.account.as_deref(), &stacks)?,
+            }),
+            Kind::Session => {
+                if is_state && stack.is_none() && !config.state.role_per_stack {
+                    return Err(Usage(
+                        "the state role's session policy is per stack\n  hint: name one: `--stack PATH`".into(),
+                    )
+                    .into());
+                }
+                config.session_policy(role, args.account.as_deref(), stack, args.allow_delete)?
+            }
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match doc {
+        Some(d) if args.compact => writeln!(out, "{}", d.to_json_compact())?,
+        Some(d) => writeln!(out, "{}", d.to_json_pretty())?,
+        None => {
+            let why = if config.state.role_per_stack
+                && args.role.as_deref() == Some(config.state.role.as_str())
+            {
+                "each stack has its own state role (`role_per_stack`), narrow by its permissions"
+            } else if args.allow_delete {
+                "--allow-delete: the session may do all the role may"
+            } else {
+                "the role allows deletes (`allow_delete = true`) or grants nothing that deletes"
+            };
+            writeln!(std::io::stderr().lock(), "no session policy: {why}")?;
+        }
+    }
+    Ok(())
+}
+
+pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
+    let (config, stacks) = stacks(&args.config)?;
+    let stack = args
+        .stack
+        .as_deref()
+        .map(|p| find_stack(&config, &stacks, p))
+        .transpose()?;
+    let role = args.role.as_str();
+    let is_state = role == config.state.role.as_str();
+    if stack.is_some() && !is_state {
+        return Err(Usage(format!(
+            "--stack applies to the state role (`{}`), not to `{role}`",
+            config.state.role
+        ))
+        .into());
+    }
+    let identity = match stack {
+        Some(s) if is_state => config.stack_state_permissions(s, &stacks)?,
+        _ => config.permissions_policy(role, args.account.as_deref(), &stacks)?,
+    };
+    let session = if args.no_session_policy {
+        None
+    } else {
+        config.session_policy(role, args.account.as_deref(), stack, args.allow_delete)?
+    };
+    let mut request = Request::new(&args.action, &args.resource);
+    let mut context: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in &args.context {
+        let Some((k, v)) = c.split_once('=') else {
+            return Err(Usage(format!("--context: `{c}` is not KEY=VALUE")).into());
+        };
+        context.entry(k.to_owned()).or_default().push(v.to_owned());
+    }
+    for (k, v) in context {
+        request = request.with_context(k, v);
+    }
+    let policies = std::slice::from_ref(&identity);
+    let sessions: Vec<PolicyDocument> = session.iter().cloned().collect();
+    let decision = evaluate(&request, policies, &sessions)
+        .map_err(|e| Usage(format!("cannot decide: {e}\n  hint: see `tfroles simulate --help` for what the evaluator covers")))?;
+    let statement = |r: &tfroles_policy::StatementRef| {
+        let doc = match r.kind {
+            tfroles_policy::PolicyKind::Identity => &identity,
+            tfroles_policy::PolicyKind::Session => &sessions[r.policy],
+        };
+        // The statement as the canonical writer orders it, not re-sorted.
+        let single =
+            PolicyDocument::new(vec![doc.statements[r.statement].clone()]).to_json_compact();
+        let start = single.find("\"Statement\":[").expect("our JSON") + "\"Statement\":[".len();
+        single[start..single.len() - 2].to_owned()
+    };
+    let mut out = std::io::stdout().lock();
+    let verdict = if decision.allowed {
+        "allowed"
+    } else {
+        "denied"
+    };
+    match args.format {
+        OutFormat::Json => {
+            let report = serde_json::json!({
+                "decision": verdict,
+                "reason": decision.to_string(),
+                "role": role,
+                "action": args.action,
+                "resource": args.resource,
+                "session_policy": session.is_some(),
+                "deciding_statement": decision.deciding.as_ref().map(|r| serde_json::from_str::<serde_json::Value>(&statement(r)).expect("our JSON")),
+                "session_statement": decision.session.as_ref().map(|r| serde_json::from_str::<serde_json::Value>(&statement(r)).expect("our JSON")),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+        OutFormat::Text => {
+            writeln!(out, "{verdict}")?;
+            writeln!(out, "  {decision}")?;
+            match &decision.deciding {
+                Some(r) => writeln!(out, "  statement: {}", statement(r))?,
+                None => writeln!(
+                    out,
+                    "  no statement allows {} on {}",
+                    args.action, args.resource
+                )?,
+            }
+            if let Some(r) = &decision.session {
+                writeln!(out, "  session statement: {}", statement(r))?;
+            }
+            if session.is_none() {
+                writeln!(out, "  (no session policy)")?;
+            }
+        }
+    }
+    if decision.allowed {
+        Ok(())
+    } else {
+        // Denied is an answer, already printed: exit 1 without a message.
+        Err(crate::Exit::Drift(String::new()).into())
+    }
+}

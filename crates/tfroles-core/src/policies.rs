@@ -1,0 +1,976 @@
+//! The IAM policies a config implies: each role's permissions and trust,
+//! the session policies that narrow a session further, and the base
+//! identities' policies. Everything here is derived from the validated
+//! [`Config`] and the resolved stacks; nothing does I/O.
+//!
+//! | policy | for | what it allows |
+//! |---|---|---|
+//! | [`Config::permissions_policy`] of the state role | the s3 backend | `s3:ListBucket` with an `s3:prefix` condition, Get/Put on the stacks' state keys, Get/Put/Delete on their `.tflock`, DynamoDB and KMS only when configured |
+//! | [`Config::permissions_policy`] of a provisioning role | providers | `services` at `access` levels, `actions`, minus `deny_actions`, on `resources` |
+//! | [`Config::session_policy`] of the state role | one stack's backend | that stack's keys only |
+//! | [`Config::session_policy`] of a provisioning role | every session unless `--allow-delete` | everything the role allows but its delete class |
+//! | [`Config::trust_policy`] | who may assume | `aws`, `service`, OIDC subjects, `via` roles; external id, MFA, tags, source identity |
+//! | [`Config::identity_policy`] | a base identity | `sts:AssumeRole` on exactly its roles |
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tfroles_policy::{
+    AccessLevel, Catalog, DELETE_VERBS, PolicyDocument, Principal, SizeLimit, Statement,
+};
+
+use crate::access::{Permissions, TrustedAws};
+use crate::config::{Config, Role, RoleSession};
+use crate::error::{Diagnostic, Diagnostics, Error, Result};
+use crate::stacks::Stack;
+use crate::types::{RoleArn, RoleName};
+
+/// The three kinds of policy `tfroles policy` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// Who may assume the role.
+    Trust,
+    /// What the role may do.
+    Permissions,
+    /// What one session may do, within the role.
+    Session,
+}
+
+/// Writes literal text into an IAM ARN pattern or condition value: `*`,
+/// `?` and `${` would otherwise be a wildcard or a policy variable, so they
+/// become IAM's escapes `${*}`, `${?}` and `${$}{`.
+pub fn iam_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => out.push_str("${*}"),
+            '?' => out.push_str("${?}"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("${$}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The Sids of generated statements, named for what they are for.
+mod sid {
+    pub const LIST: &str = "ListStateKeys";
+    pub const STATE: &str = "ReadWriteState";
+    pub const LOCK: &str = "LockState";
+    pub const TABLE: &str = "LockTable";
+    pub const KMS: &str = "EncryptState";
+    pub const GRANTS: &str = "Grants";
+    pub const EXCLUDED: &str = "AccessLevelsNotGranted";
+    pub const DENY: &str = "DenyActions";
+    pub const CHAIN: &str = "AssumeNextRoles";
+    pub const CHAIN_TAGS: &str = "TagNextSessions";
+    pub const SESSION_ALLOW: &str = "WithinTheRole";
+    pub const NO_DELETES: &str = "NoDeletesWithoutAllowDelete";
+    pub const ASSUME: &str = "AssumeRole";
+    pub const TAGS: &str = "TagSession";
+    pub const SOURCE: &str = "SetSourceIdentity";
+    pub const SERVICES: &str = "Services";
+    pub const IDENTITY_ASSUME: &str = "AssumeTfrolesRoles";
+    pub const IDENTITY_TAGS: &str = "TagTfrolesSessions";
+    pub const IDENTITY_SOURCE: &str = "SetSourceIdentityOnTfrolesSessions";
+}
+
+impl Config {
+    fn policy_error(&self, role: Option<&RoleName>, message: String, hint: &str) -> Error {
+        let loc = role.and_then(|r| {
+            self.roles
+                .iter()
+                .position(|x| &x.name == r)
+                .and_then(|i| self.role_locs.get(i).copied().flatten())
+        });
+        Error::Invalid(Diagnostics(vec![Diagnostic {
+            file: self.file.clone(),
+            location: loc,
+            block: Some(match role {
+                Some(r) if self.state.role == *r => {
+                    format!("role {:?} (the state role)", r.as_str())
+                }
+                Some(r) => format!("role {:?}", r.as_str()),
+                None => "state".into(),
+            }),
+            attribute: None,
+            message,
+            allowed: None,
+            hint: Some(hint.into()),
+        }]))
+    }
+
+    fn s3_arn(&self, key: Option<&str>) -> String {
+        let p = self.defaults.partition;
+        match key {
+            Some(k) => format!("arn:{p}:s3:::{}/{}", self.state.bucket, iam_literal(k)),
+            None => format!("arn:{p}:s3:::{}", self.state.bucket),
+        }
+    }
+
+    fn workspace_prefix(&self) -> String {
+        self.state
+            .workspace_key_prefix
+            .as_ref()
+            .map_or_else(|| "env:".to_owned(), ToString::to_string)
+    }
+
+    /// The state permissions for these keys (state keys, or key patterns
+    /// already written as IAM patterns when `patterns` is true).
+    fn state_statements(&self, keys: &[String], patterns: bool, session: bool) -> Vec<Statement> {
+        let lit = |k: &str| {
+            if patterns {
+                k.to_owned()
+            } else {
+                iam_literal(k)
+            }
+        };
+        let p = self.defaults.partition;
+        let bucket = &self.state.bucket;
+        let obj = |k: &str| format!("arn:{p}:s3:::{bucket}/{k}");
+        let wsp = self.workspace_prefix();
+        let workspaces = self.state.workspace_key_prefix.is_some();
+        let mut state = Vec::new();
+        let mut lock = Vec::new();
+        for k in keys {
+            let k = lit(k);
+            state.push(obj(&k));
+            lock.push(obj(&format!("{k}.tflock")));
+            if workspaces {
+                let w = iam_literal(&wsp);
+                state.push(obj(&format!("{w}/*/{k}")));
+                lock.push(obj(&format!("{w}/*/{k}.tflock")));
+            }
+        }
+        // terraform lists `<workspace_key_prefix>/` to find workspaces on
+        // every init; the keys themselves are listed by nothing, but naming
+        // them keeps a missing state a 404 rather than a 403 where AWS
+        // evaluates the prefix.
+        let mut prefixes = vec![format!("{wsp}/")];
+        prefixes.extend(
+            keys.iter()
+                .map(|k| if patterns { k.clone() } else { iam_literal(k) }),
+        );
+        let operator = if patterns {
+            "StringLike"
+        } else {
+            "StringEquals"
+        };
+        let mut out = vec![
+            Statement::allow(["s3:ListBucket"], [self.s3_arn(None)])
+                .with_sid(sid::LIST)
+                .with_condition(operator, "s3:prefix", prefixes),
+            Statement::allow(["s3:GetObject", "s3:PutObject"], state).with_sid(sid::STATE),
+        ];
+        if self.state.use_lockfile {
+            out.push(
+                Statement::allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], lock)
+                    .with_sid(sid::LOCK),
+            );
+        }
+        if let Some(table) = &self.state.dynamodb_table {
+            let acct = self
+                .account(self.state.account.as_str())
+                .expect("validated");
+            let mut st = Statement::allow(
+                [
+                    "dynamodb:DescribeTable",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:DeleteItem",
+                ],
+                [format!(
+                    "arn:{p}:dynamodb:{}:{}:table/{table}",
+                    self.state.region, acct.id
+                )],
+            )
+            .with_sid(sid::TABLE);
+            if session {
+                // Lock ids are `<bucket>/<key>` and `<bucket>/<key>-md5`.
+                let mut ids = Vec::new();
+                for k in keys {
+                    let k = lit(k);
+                    ids.push(format!("{bucket}/{k}"));
+                    ids.push(format!("{bucket}/{k}-md5"));
+                    if workspaces {
+                        let w = iam_literal(&wsp);
+                        ids.push(format!("{bucket}/{w}/*/{k}"));
+                        ids.push(format!("{bucket}/{w}/*/{k}-md5"));
+                    }
+                }
+                let op = if workspaces {
+                    "ForAllValues:StringLike"
+                } else {
+                    "ForAllValues:StringEquals"
+                };
+                st = st.with_condition(op, "dynamodb:LeadingKeys", ids);
+            }
+            out.push(st);
+        }
+        if let Some(key) = &self.state.kms_key_id {
+            let acct = self
+                .account(self.state.account.as_str())
+                .expect("validated");
+            let region = &self.state.region;
+            let mut st = if key.starts_with("arn:") && !key.contains(":alias/") {
+                Statement::allow(
+                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+                    [key.clone()],
+                )
+            } else if let Some(alias) = key
+                .strip_prefix("alias/")
+                .or_else(|| key.split_once(":alias/").map(|(_, a)| a))
+            {
+                // An alias names no key ARN; the key it points to is
+                // matched by the alias instead.
+                Statement::allow(
+                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+                    [format!("arn:{p}:kms:{region}:{}:key/*", acct.id)],
+                )
+                .with_condition(
+                    "ForAnyValue:StringEquals",
+                    "kms:ResourceAliases",
+                    [format!("alias/{alias}")],
+                )
+            } else {
+                Statement::allow(
+                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+                    [format!("arn:{p}:kms:{region}:{}:key/{key}", acct.id)],
+                )
+            };
+            st = st.with_sid(sid::KMS);
+            out.push(st);
+        }
+        out
+    }
+
+    /// The permissions of the state role: exactly what the backend needs
+    /// for these stacks. Each stack's key is listed; when that would not
+    /// fit in a role's inline policies, each `stack` block's keys are
+    /// written as one pattern instead (a glob's `*` and `**` become `*`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when even the patterns do not fit.
+    pub fn state_permissions(&self, stacks: &[Stack]) -> Result<PolicyDocument> {
+        let keys: Vec<String> = stacks.iter().map(|s| s.state_key.clone()).collect();
+        let exact = PolicyDocument::new(self.state_statements(&keys, false, false));
+        if SizeLimit::InlineRolePolicies
+            .check(std::slice::from_ref(&exact))
+            .is_ok()
+        {
+            return Ok(exact);
+        }
+        let blocks: BTreeSet<usize> = stacks.iter().map(|s| s.block).collect();
+        let patterns: Vec<String> = blocks.iter().map(|b| self.key_pattern(*b)).collect();
+        let doc = PolicyDocument::new(self.state_statements(&patterns, true, false));
+        match SizeLimit::InlineRolePolicies.check(std::slice::from_ref(&doc)) {
+            Ok(_) => Ok(doc),
+            Err(e) => Err(self.policy_error(
+                Some(&self.state.role),
+                format!("the state role's permissions do not fit: {e}"),
+                "fewer, broader `stack` blocks (globs) shorten it; so does a shorter `key_prefix`",
+            )),
+        }
+    }
+
+    /// The key pattern of every stack a `stack` block claims.
+    fn key_pattern(&self, block: usize) -> String {
+        let label = self.stacks[block].pattern.as_str();
+        let parts: Vec<String> = label
+            .split('/')
+            .map(|part| {
+                if part == "**" {
+                    "*".to_owned()
+                } else {
+                    part.split('*')
+                        .map(iam_literal)
+                        .collect::<Vec<_>>()
+                        .join("*")
+                }
+            })
+            .collect();
+        let path = parts.join("/");
+        let key = match &self.state.key_prefix {
+            Some(prefix) => format!(
+                "{}/{path}/terraform.tfstate",
+                iam_literal(&prefix.to_string())
+            ),
+            None => format!("{path}/terraform.tfstate"),
+        };
+        crate::types::nfc(&key).replace("*/*/", "*/")
+    }
+
+    /// The name of the state role a stack's backend assumes: the `state`
+    /// block's role, or with `role_per_stack` one role per stack, named
+    /// `<role>-<stack path with / as ->` (shortened with a hash to fit 64
+    /// characters, or when the path has characters a role name cannot).
+    pub fn state_role_for(&self, stack: &Stack) -> RoleName {
+        if !self.state.role_per_stack {
+            return self.state.role.clone();
+        }
+        let base = self.state.role.as_str();
+        let slug: String = stack
+            .path
+            .as_str()
+            .chars()
+            .map(|c| match c {
+                '/' => '-',
+                c if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) => c,
+                _ => '_',
+            })
+            .collect();
+        let lossless = !stack
+            .path
+            .as_str()
+            .chars()
+            .any(|c| !(c == '/' || c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)));
+        let name = format!("{base}-{slug}");
+        let name = if lossless && name.len() <= 64 {
+            name
+        } else {
+            let hash = format!("{:08x}", fnv1a(stack.path.as_str()) as u32);
+            let room = 64 - hash.len() - 1;
+            let mut head: String = name.chars().take(room).collect();
+            while head.len() > room {
+                head.pop();
+            }
+            format!("{head}-{hash}")
+        };
+        name.parse().expect("only role-name characters, at most 64")
+    }
+
+    /// The session a stack's backend uses: the state role's, or its own
+    /// role's with `role_per_stack`.
+    pub fn stack_state_session(&self, stack: &Stack) -> RoleSession {
+        let mut session = self.state_session();
+        if self.state.role_per_stack {
+            let name = self.state_role_for(stack);
+            let role = self.role(self.state.role.as_str()).expect("validated");
+            session.arn = RoleArn::new(
+                self.defaults.partition,
+                &session.account_id,
+                &role.path,
+                &name,
+            );
+            session.role = name;
+        }
+        session
+    }
+
+    /// The session policy a stack's backend passes: only that stack's
+    /// keys. `None` with `role_per_stack`, where the role itself is that
+    /// narrow.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when it exceeds the 2,048 characters STS allows.
+    pub fn state_session_policy(&self, stack: &Stack) -> Result<Option<PolicyDocument>> {
+        if self.state.role_per_stack {
+            return Ok(None);
+        }
+        let doc = PolicyDocument::new(self.state_statements(
+            std::slice::from_ref(&stack.state_key),
+            false,
+            true,
+        ));
+        match SizeLimit::SessionPolicy.check(std::slice::from_ref(&doc)) {
+            Ok(_) => Ok(Some(doc)),
+            Err(e) => Err(self.policy_error(
+                Some(&self.state.role),
+                format!(
+                    "the backend session policy of stack {:?} does not fit: {e}",
+                    stack.path.as_str()
+                ),
+                "shorten the stack's path or `key_prefix`, or set `role_per_stack = true` in `state`: one state role per stack needs no session policy",
+            )),
+        }
+    }
+
+    /// The permissions of one per-stack state role (`role_per_stack`).
+    fn per_stack_state_permissions(&self, stack: &Stack) -> PolicyDocument {
+        PolicyDocument::new(self.state_statements(
+            std::slice::from_ref(&stack.state_key),
+            false,
+            true,
+        ))
+    }
+
+    /// What a role may do in an account: the state permissions for the
+    /// state role, the grants of a provisioning role, plus `sts:AssumeRole`
+    /// on the roles assumed `via` this one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an unknown role or account, a role that
+    /// grants nothing, or a policy over AWS's inline limit.
+    pub fn permissions_policy(
+        &self,
+        role: &str,
+        account: Option<&str>,
+        stacks: &[Stack],
+    ) -> Result<PolicyDocument> {
+        let session = self.session(role, account)?;
+        let r = self.role(role).expect("session found it");
+        let mut doc = if r.name == self.state.role && session.account == self.state.account {
+            if self.state.role_per_stack {
+                return Err(self.policy_error(
+                    Some(&r.name),
+                    "with `role_per_stack`, each stack has its own state role".into(),
+                    "ask for one stack's: `--stack PATH`",
+                ));
+            }
+            self.state_permissions(stacks)?
+        } else {
+            self.grants(r)?
+        };
+        doc.statements.extend(self.chain_statements(&session));
+        if doc.statements.is_empty() {
+            return Err(self.policy_error(
+                Some(&r.name),
+                format!("role `{}` grants nothing", r.name),
+                "add `services = [...]` or `actions = [...]` to the role block",
+            ));
+        }
+        self.fits(&r.name, "permissions", doc)
+    }
+
+    /// The permissions of the state role of one stack: with
+    /// `role_per_stack` its own role's; otherwise the shared role's.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::permissions_policy`].
+    pub fn stack_state_permissions(
+        &self,
+        stack: &Stack,
+        stacks: &[Stack],
+    ) -> Result<PolicyDocument> {
+        if self.state.role_per_stack {
+            Ok(self.per_stack_state_permissions(stack))
+        } else {
+            self.permissions_policy(
+                self.state.role.as_str(),
+                Some(self.state.account.as_str()),
+                stacks,
+            )
+        }
+    }
+
+    fn fits(&self, role: &RoleName, what: &str, doc: PolicyDocument) -> Result<PolicyDocument> {
+        match SizeLimit::InlineRolePolicies.check(std::slice::from_ref(&doc)) {
+            Ok(_) => Ok(doc),
+            Err(e) => Err(self.policy_error(
+                Some(role),
+                format!("the role's {what} policy does not fit: {e}"),
+                "split the role, or name fewer `actions` (a wildcard like `ecs:Describe*` is shorter than its actions)",
+            )),
+        }
+    }
+
+    /// `sts:AssumeRole` on the roles that name this one in `via`.
+    fn chain_statements(&self, session: &RoleSession) -> Vec<Statement> {
+        let mut targets = Vec::new();
+        let mut tagged = Vec::new();
+        for s in self.role_sessions() {
+            if let Some(via) = &s.via
+                && via.arn == session.arn
+            {
+                targets.push(s.arn.to_string());
+                if !s.tags.is_empty() {
+                    tagged.push(s.arn.to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if !targets.is_empty() {
+            out.push(Statement::allow(["sts:AssumeRole"], targets).with_sid(sid::CHAIN));
+        }
+        if !tagged.is_empty() {
+            out.push(Statement::allow(["sts:TagSession"], tagged).with_sid(sid::CHAIN_TAGS));
+        }
+        out
+    }
+
+    /// A provisioning role's grants.
+    fn grants(&self, r: &Role) -> Result<PolicyDocument> {
+        let catalog = Catalog::get();
+        let p = &r.permissions;
+        let mut allow: Vec<String> = Vec::new();
+        let mut excluded: Vec<String> = Vec::new();
+        let explicit: BTreeSet<String> = p
+            .actions
+            .iter()
+            .flat_map(|a| catalog.expand(a))
+            .map(|a| a.action().to_owned())
+            .collect();
+        let other_levels: Vec<AccessLevel> = AccessLevel::ALL
+            .into_iter()
+            .filter(|l| !p.access.contains(l))
+            .collect();
+        for prefix in &p.services {
+            let service = catalog.service(prefix).expect("validated");
+            let granted: Vec<&str> = service
+                .by_access(&p.access)
+                .iter()
+                .map(|a| a.action())
+                .collect();
+            let not_granted: Vec<&str> = service
+                .by_access(&other_levels)
+                .iter()
+                .map(|a| a.action())
+                .filter(|a| !explicit.contains(*a))
+                .collect();
+            if granted.is_empty() {
+                continue;
+            }
+            if not_granted.is_empty() {
+                allow.push(format!("{}:*", service.prefix()));
+                continue;
+            }
+            let listed = catalog
+                .compress(granted.iter().copied())
+                .expect("catalog actions");
+            let denied = catalog
+                .compress(not_granted.iter().copied())
+                .expect("catalog actions");
+            let len = |v: &[String]| v.iter().map(|s| s.len() + 3).sum::<usize>();
+            if len(&listed) <= len(&denied) + service.prefix().len() + 5 {
+                allow.extend(listed);
+            } else {
+                allow.push(format!("{}:*", service.prefix()));
+                excluded.extend(denied);
+            }
+        }
+        for a in &p.actions {
+            if !allow.iter().any(|x| x.eq_ignore_ascii_case(a)) {
+                allow.push(a.clone());
+            }
+        }
+        let mut statements = Vec::new();
+        if !allow.is_empty() {
+            statements.push(Statement::allow(allow, p.resources.clone()).with_sid(sid::GRANTS));
+        }
+        if !excluded.is_empty() {
+            statements.push(Statement::deny(excluded, ["*"]).with_sid(sid::EXCLUDED));
+        }
+        if !p.deny_actions.is_empty() {
+            statements.push(Statement::deny(p.deny_actions.clone(), ["*"]).with_sid(sid::DENY));
+        }
+        Ok(PolicyDocument::new(statements))
+    }
+
+    /// The delete-class actions a role's grants include, as short
+    /// patterns: per service, exact wildcards from the catalog; when those
+    /// would not fit a session policy, one `*:<Verb>*` pattern per delete
+    /// verb across services instead.
+    fn delete_guard(&self, p: &Permissions) -> Option<PolicyDocument> {
+        let catalog = Catalog::get();
+        // The delete class of the role's services (all of it: denying a
+        // delete the role lacks anyway changes nothing and keeps the
+        // patterns short), and the delete-class actions its `actions` name.
+        let mut deletes: BTreeSet<&str> = BTreeSet::new();
+        for prefix in &p.services {
+            let service = catalog.service(prefix).expect("validated");
+            deletes.extend(service.delete_class().iter().map(|a| a.action()));
+        }
+        for a in &p.actions {
+            deletes.extend(
+                catalog
+                    .expand(a)
+                    .iter()
+                    .filter(|i| i.is_delete_class())
+                    .map(|i| i.action()),
+            );
+        }
+        if deletes.is_empty() {
+            return None;
+        }
+        let exact = catalog.compress(deletes).expect("catalog actions");
+        let doc = |actions: Vec<String>| {
+            PolicyDocument::new(vec![
+                Statement::allow(["*"], ["*"]).with_sid(sid::SESSION_ALLOW),
+                Statement::deny(actions, ["*"]).with_sid(sid::NO_DELETES),
+            ])
+        };
+        let d = doc(exact);
+        if d.check_size(SizeLimit::SessionPolicy).is_ok() {
+            return Some(d);
+        }
+        let mut broad: Vec<String> = Vec::new();
+        for verb in DELETE_VERBS {
+            broad.push(format!("*:{verb}*"));
+            broad.push(format!("*:Batch{verb}*"));
+            broad.push(format!("*:Admin{verb}*"));
+        }
+        Some(doc(broad))
+    }
+
+    /// The session policy for a session of `role`: for the state role with
+    /// a `stack`, that stack's keys; for a provisioning role without
+    /// `allow_delete`, the delete guard. `None` when the session needs
+    /// none.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an unknown role or account, or a policy that
+    /// does not fit.
+    pub fn session_policy(
+        &self,
+        role: &str,
+        account: Option<&str>,
+        stack: Option<&Stack>,
+        allow_delete: bool,
+    ) -> Result<Option<PolicyDocument>> {
+        let session = self.session(role, account)?;
+        let r = self.role(role).expect("session found it");
+        if r.name == self.state.role && session.account == self.state.account {
+            return match stack {
+                Some(s) => self.state_session_policy(s),
+                None => Ok(None),
+            };
+        }
+        if allow_delete || r.permissions.allow_delete {
+            return Ok(None);
+        }
+        Ok(self.delete_guard(&r.permissions))
+    }
+
+    /// The principals a role trusts in an account, as written in its
+    /// `trust` block (or every identity with an `arn` when it has none),
+    /// plus the role it is assumed `via`.
+    fn trusted_aws(&self, r: &Role, session: &RoleSession) -> Vec<String> {
+        let mut aws: Vec<String> = Vec::new();
+        match &r.trust {
+            Some(t) => {
+                for e in &t.aws {
+                    let arn = match e {
+                        TrustedAws::Identity(name) => self
+                            .identities
+                            .iter()
+                            .find(|i| &i.name == name)
+                            .and_then(|i| i.arn.clone()),
+                        TrustedAws::Account(a) => self
+                            .account(a.as_str())
+                            .map(|a| format!("arn:{}:iam::{}:root", self.defaults.partition, a.id)),
+                        TrustedAws::Arn(arn) => Some(arn.clone()),
+                    };
+                    aws.extend(arn);
+                }
+            }
+            None if session.via.is_none() => {
+                aws.extend(self.identities.iter().filter_map(|i| i.arn.clone()));
+            }
+            None => {}
+        }
+        if let Some(via) = &session.via {
+            aws.push(via.arn.to_string());
+        }
+        let mut seen = BTreeSet::new();
+        aws.retain(|a| seen.insert(a.clone()));
+        aws
+    }
+
+    /// Who may assume `role` in `account`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an unknown role or account, or a role nobody
+    /// may assume.
+    pub fn trust_policy(&self, role: &str, account: Option<&str>) -> Result<PolicyDocument> {
+        let session = self.session(role, account)?;
+        let r = self.role(role).expect("session found it");
+        let p = self.defaults.partition;
+        let aws = self.trusted_aws(r, &session);
+        let mut statements = Vec::new();
+        if !aws.is_empty() {
+            let principal = || Principal::Ids {
+                aws: aws.clone(),
+                canonical_user: vec![],
+                federated: vec![],
+                service: vec![],
+            };
+            let mut assume = Statement::allow(["sts:AssumeRole"], Vec::<String>::new());
+            assume.resource = None;
+            assume.principal = Some(principal());
+            assume = assume.with_sid(sid::ASSUME);
+            if let Some(x) = &r.external_id {
+                assume = assume.with_condition("StringEquals", "sts:ExternalId", [x.as_str()]);
+            }
+            if r.mfa_serial.is_some() {
+                assume = assume.with_condition("Bool", "aws:MultiFactorAuthPresent", ["true"]);
+            }
+            statements.push(assume);
+            if !r.tags.is_empty() {
+                let keys: Vec<String> = r.tags.iter().map(|(k, _)| k.to_owned()).collect();
+                let mut st = Statement::allow(["sts:TagSession"], Vec::<String>::new())
+                    .with_sid(sid::TAGS)
+                    .with_condition("ForAllValues:StringEquals", "aws:TagKeys", keys);
+                st.resource = None;
+                st.principal = Some(principal());
+                statements.push(st);
+            }
+            if let Some(si) = &r.source_identity {
+                let mut st = Statement::allow(["sts:SetSourceIdentity"], Vec::<String>::new())
+                    .with_sid(sid::SOURCE)
+                    .with_condition(
+                        "StringEquals",
+                        "sts:SourceIdentity",
+                        [iam_literal(si.as_str())],
+                    );
+                st.resource = None;
+                st.principal = Some(principal());
+                statements.push(st);
+            }
+        }
+        if let Some(t) = &r.trust {
+            if !t.service.is_empty() {
+                let mut st = Statement::allow(["sts:AssumeRole"], Vec::<String>::new())
+                    .with_sid(sid::SERVICES);
+                st.resource = None;
+                st.principal = Some(Principal::Ids {
+                    aws: vec![],
+                    canonical_user: vec![],
+                    federated: vec![],
+                    service: t.service.clone(),
+                });
+                statements.push(st);
+            }
+            // One statement per OIDC provider and audience.
+            let mut oidc: BTreeMap<(String, String), (String, Vec<String>)> = BTreeMap::new();
+            for g in &t.github {
+                oidc.entry((crate::access::GitHubTrust::HOST.into(), g.audience.clone()))
+                    .or_insert_with(|| ("GitHubActions".into(), vec![]))
+                    .1
+                    .push(g.subject());
+            }
+            for c in &t.terraform_cloud {
+                oidc.entry((c.hostname.clone(), c.audience.clone()))
+                    .or_insert_with(|| ("TerraformCloud".into(), vec![]))
+                    .1
+                    .push(c.subject());
+            }
+            for g in &t.gitlab {
+                oidc.entry((g.host.clone(), g.audience.clone()))
+                    .or_insert_with(|| ("GitLab".into(), vec![]))
+                    .1
+                    .push(g.subject());
+            }
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for ((host, audience), (name, subjects)) in oidc {
+                let n = counts.entry(name.clone()).or_default();
+                *n += 1;
+                let sid_ = if *n == 1 { name } else { format!("{name}{n}") };
+                let wildcard = subjects.iter().any(|s| s.contains(['*', '?']));
+                let mut st =
+                    Statement::allow(["sts:AssumeRoleWithWebIdentity"], Vec::<String>::new())
+                        .with_sid(sid_)
+                        .with_condition("StringEquals", format!("{host}:aud"), [audience])
+                        .with_condition(
+                            if wildcard {
+                                "StringLike"
+                            } else {
+                                "StringEquals"
+                            },
+                            format!("{host}:sub"),
+                            subjects,
+                        );
+                st.resource = None;
+                st.principal = Some(Principal::Ids {
+                    aws: vec![],
+                    canonical_user: vec![],
+                    federated: vec![format!(
+                        "arn:{p}:iam::{}:oidc-provider/{host}",
+                        session.account_id
+                    )],
+                    service: vec![],
+                });
+                statements.push(st);
+            }
+        }
+        if statements.is_empty() {
+            return Err(self.policy_error(
+                Some(&r.name),
+                format!("nobody may assume role `{}`", r.name),
+                "add a `trust` block, or an `identity` with an `arn` (trusted by every role without a `trust` block)",
+            ));
+        }
+        let doc = PolicyDocument::new(statements);
+        match doc.check_size(SizeLimit::ManagedPolicy) {
+            // Trust policies default to 2,048 characters, a quota AWS
+            // raises to 8,192 on request; the managed limit is the check
+            // that holds for every account.
+            Ok(_) => Ok(doc),
+            Err(e) => Err(self.policy_error(
+                Some(&r.name),
+                format!("the role's trust policy does not fit: {e}"),
+                "trust fewer principals, or an account instead of its users",
+            )),
+        }
+    }
+
+    /// The roles (in their accounts) an identity may assume: those whose
+    /// trust names it, or every role without a `trust` block and `via`.
+    pub fn identity_roles(&self, identity: &str) -> Vec<RoleSession> {
+        let Some(arn) = self
+            .identities
+            .iter()
+            .find(|i| i.name == identity)
+            .and_then(|i| i.arn.as_ref())
+        else {
+            return Vec::new();
+        };
+        self.role_sessions()
+            .into_iter()
+            .filter(|s| {
+                let r = self.role(s.role.as_str()).expect("session of a role");
+                self.trusted_aws(r, s).contains(arn)
+                    && s.via.as_ref().is_none_or(|v| &v.arn.to_string() != arn)
+            })
+            .collect()
+    }
+
+    /// The policy of a base identity (an `identity` with an `arn`): nothing
+    /// but assuming its roles, and tagging and naming those sessions where
+    /// the roles use tags or a source identity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an unknown identity, a web identity, or an
+    /// identity no role trusts.
+    pub fn identity_policy(&self, identity: &str) -> Result<PolicyDocument> {
+        let names: Vec<&str> = self.identities.iter().map(|i| i.name.as_str()).collect();
+        let Some(id) = self.identities.iter().find(|i| i.name == identity) else {
+            return Err(Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: self.file.clone(),
+                location: None,
+                block: None,
+                attribute: None,
+                message: format!("there is no identity `{identity}`"),
+                allowed: Some(format!(
+                    "the identities defined: {}",
+                    crate::config::list(&names)
+                )),
+                hint: crate::config::did_you_mean(identity, &names),
+            }])));
+        };
+        let err = |message: String, hint: &str| {
+            Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: self.file.clone(),
+                location: None,
+                block: Some(format!("identity {:?}", id.name)),
+                attribute: None,
+                message,
+                allowed: None,
+                hint: Some(hint.into()),
+            }]))
+        };
+        if id.arn.is_none() {
+            return Err(err(
+                "is a CI token: it has no IAM policy of its own".into(),
+                "its roles' trust policies decide what it may assume; see `tfroles policy --kind trust`",
+            ));
+        }
+        let roles = self.identity_roles(identity);
+        if roles.is_empty() {
+            return Err(err(
+                "no role trusts this identity".into(),
+                "name it in a role's `trust { aws = [...] }`, or leave `trust` out of a role to trust every identity with an `arn`",
+            ));
+        }
+        let all: Vec<String> = roles.iter().map(|s| s.arn.to_string()).collect();
+        let tagged: Vec<String> = roles
+            .iter()
+            .filter(|s| !s.tags.is_empty())
+            .map(|s| s.arn.to_string())
+            .collect();
+        let sourced: Vec<String> = roles
+            .iter()
+            .filter(|s| s.source_identity.is_some())
+            .map(|s| s.arn.to_string())
+            .collect();
+        let mut statements =
+            vec![Statement::allow(["sts:AssumeRole"], all).with_sid(sid::IDENTITY_ASSUME)];
+        if !tagged.is_empty() {
+            statements
+                .push(Statement::allow(["sts:TagSession"], tagged).with_sid(sid::IDENTITY_TAGS));
+        }
+        if !sourced.is_empty() {
+            statements.push(
+                Statement::allow(["sts:SetSourceIdentity"], sourced).with_sid(sid::IDENTITY_SOURCE),
+            );
+        }
+        Ok(PolicyDocument::new(statements))
+    }
+
+    /// Every role instance the bootstrap stack creates, with its policies:
+    /// each role in each account (the state role per stack with
+    /// `role_per_stack`).
+    ///
+    /// # Errors
+    ///
+    /// The first policy that cannot be made.
+    pub fn role_policies(&self, stacks: &[Stack]) -> Result<Vec<RolePolicies>> {
+        let mut out = Vec::new();
+        for s in self.role_sessions() {
+            let r = self.role(s.role.as_str()).expect("session of a role");
+            let is_state = r.name == self.state.role && s.account == self.state.account;
+            let trust = self.trust_policy(r.name.as_str(), Some(s.account.as_str()))?;
+            if is_state && self.state.role_per_stack {
+                for st in stacks {
+                    let session = self.stack_state_session(st);
+                    let mut permissions = self.per_stack_state_permissions(st);
+                    permissions.statements.extend(self.chain_statements(&s));
+                    out.push(RolePolicies {
+                        session,
+                        role: r.clone(),
+                        trust: trust.clone(),
+                        permissions: Some(permissions),
+                    });
+                }
+                continue;
+            }
+            let permissions =
+                match self.permissions_policy(r.name.as_str(), Some(s.account.as_str()), stacks) {
+                    Ok(p) => Some(p),
+                    // A role that grants nothing gets no inline policy: managed
+                    // policies may be attached to it by hand.
+                    Err(_)
+                        if !is_state
+                            && r.permissions.is_empty()
+                            && self.chain_statements(&s).is_empty() =>
+                    {
+                        None
+                    }
+                    Err(e) => return Err(e),
+                };
+            out.push(RolePolicies {
+                session: s,
+                role: r.clone(),
+                trust,
+                permissions,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// One role instance and its policies, for the bootstrap stack.
+#[derive(Debug, Clone)]
+pub struct RolePolicies {
+    /// The role in its account.
+    pub session: RoleSession,
+    /// Its block.
+    pub role: Role,
+    /// Who may assume it.
+    pub trust: PolicyDocument,
+    /// What it may do; `None` when it grants nothing itself.
+    pub permissions: Option<PolicyDocument>,
+}
+
+/// FNV-1a: a stable, dependency-free hash for short names.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
