@@ -1048,7 +1048,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
     let mut mislabelled_roles: Vec<String> = Vec::new();
     // Trust blocks wait for identities; permission attributes are checked
     // against the state role once it is known.
-    let mut pending_trust: Vec<(usize, PendingTrust)> = Vec::new();
+    let mut pending_trust: Vec<(Option<usize>, PendingTrust)> = Vec::new();
     let mut role_block_locs: Vec<Option<Location>> = Vec::new();
     let mut permission_attrs: Vec<(String, (&str, Option<Location>))> = Vec::new();
     for b in body.blocks.iter().filter(|b| b.ident == "role") {
@@ -1163,6 +1163,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             }
             None => SessionTags::default(),
         };
+        let mut trust = trust;
         if let (Some(name), true) = (name, v.errors.len() == errors_before) {
             roles.push(Role {
                 name,
@@ -1182,9 +1183,13 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             if let Some(via) = via {
                 vias.push((roles.len() - 1, desc.clone(), via));
             }
-            if let Some(t) = trust {
-                pending_trust.push((roles.len() - 1, t));
+            if let Some(t) = trust.take() {
+                pending_trust.push((Some(roles.len() - 1), t));
             }
+        }
+        // A role in error still has its trust entries checked.
+        if let Some(t) = trust {
+            pending_trust.push((None, t));
         }
     }
     let mut role_names: Vec<&str> = defined_roles.iter().map(String::as_str).collect();
@@ -1758,7 +1763,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                 aws.push(entry);
             }
         }
-        if let Some(t) = roles[i].trust.as_mut() {
+        if let Some(t) = i.and_then(|i| roles[i].trust.as_mut()) {
             t.aws = aws;
         }
     }

@@ -266,9 +266,13 @@ impl Config {
         let doc = PolicyDocument::new(self.state_statements(&patterns, true, false));
         match SizeLimit::InlineRolePolicies.check(std::slice::from_ref(&doc)) {
             Ok(_) => Ok(doc),
-            Err(e) => Err(self.policy_error(
+            Err(_) => Err(self.policy_error(
                 Some(&self.state.role),
-                format!("the state role's permissions do not fit: {e}"),
+                format!(
+                    "the state role's permissions are {} characters as compact JSON, over the {} AWS allows for a role's inline policies",
+                    doc.compact_len(),
+                    SizeLimit::InlineRolePolicies.max_chars()
+                ),
                 "fewer, broader `stack` blocks (globs) shorten it; so does a shorter `key_prefix`",
             )),
         }
@@ -294,7 +298,7 @@ impl Config {
         let key = match &self.state.key_prefix {
             Some(prefix) => format!(
                 "{}/{path}/terraform.tfstate",
-                iam_literal(&prefix.to_string())
+                iam_literal(prefix.as_ref())
             ),
             None => format!("{path}/terraform.tfstate"),
         };
@@ -376,11 +380,13 @@ impl Config {
         ));
         match SizeLimit::SessionPolicy.check(std::slice::from_ref(&doc)) {
             Ok(_) => Ok(Some(doc)),
-            Err(e) => Err(self.policy_error(
+            Err(_) => Err(self.policy_error(
                 Some(&self.state.role),
                 format!(
-                    "the backend session policy of stack {:?} does not fit: {e}",
-                    stack.path.as_str()
+                    "the backend session policy of stack {:?} is {} characters as compact JSON, over the {} STS allows",
+                    stack.path.as_str(),
+                    doc.compact_len(),
+                    SizeLimit::SessionPolicy.max_chars()
                 ),
                 "shorten the stack's path or `key_prefix`, or set `role_per_stack = true` in `state`: one state role per stack needs no session policy",
             )),
@@ -460,9 +466,13 @@ impl Config {
     fn fits(&self, role: &RoleName, what: &str, doc: PolicyDocument) -> Result<PolicyDocument> {
         match SizeLimit::InlineRolePolicies.check(std::slice::from_ref(&doc)) {
             Ok(_) => Ok(doc),
-            Err(e) => Err(self.policy_error(
+            Err(_) => Err(self.policy_error(
                 Some(role),
-                format!("the role's {what} policy does not fit: {e}"),
+                format!(
+                    "the role's {what} policy is {} characters as compact JSON, over the {} AWS allows for a role's inline policies",
+                    doc.compact_len(),
+                    SizeLimit::InlineRolePolicies.max_chars()
+                ),
                 "split the role, or name fewer `actions` (a wildcard like `ecs:Describe*` is shorter than its actions)",
             )),
         }
@@ -801,9 +811,13 @@ impl Config {
             // raises to 8,192 on request; the managed limit is the check
             // that holds for every account.
             Ok(_) => Ok(doc),
-            Err(e) => Err(self.policy_error(
+            Err(_) => Err(self.policy_error(
                 Some(&r.name),
-                format!("the role's trust policy does not fit: {e}"),
+                format!(
+                    "the role's trust policy is {} characters as compact JSON, over the {} AWS allows at most",
+                    doc.compact_len(),
+                    SizeLimit::ManagedPolicy.max_chars()
+                ),
                 "trust fewer principals, or an account instead of its users",
             )),
         }

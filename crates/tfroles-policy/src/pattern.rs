@@ -1,6 +1,50 @@
 //! IAM wildcard matching: `*` is any run of characters (also none), `?` is
 //! exactly one character.
 
+/// Stands in a pattern for IAM's `${*}`: a literal `*`, not a wildcard.
+pub(crate) const LITERAL_STAR: char = '\u{E000}';
+/// Stands in a pattern for IAM's `${?}`: a literal `?`.
+pub(crate) const LITERAL_QUESTION: char = '\u{E001}';
+/// Stands in a pattern for IAM's `${$}`: a literal `$` (kept apart from a
+/// bare `$` so that `${$}{x}` is not taken for the variable `${x}`).
+pub(crate) const LITERAL_DOLLAR: char = '\u{E002}';
+
+/// IAM's three special policy variables, `${*}`, `${?}` and `${$}`, which
+/// write a literal `*`, `?` and `$` where the bare characters would be a
+/// wildcard or start a variable. They become [`LITERAL_STAR`],
+/// [`LITERAL_QUESTION`] and [`LITERAL_DOLLAR`], private-use characters the
+/// matchers compare as `*`, `?` and `$`.
+pub(crate) fn special_variables(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("${") {
+        return text.into();
+    }
+    text.replace("${*}", &LITERAL_STAR.to_string())
+        .replace("${?}", &LITERAL_QUESTION.to_string())
+        .replace("${$}", &LITERAL_DOLLAR.to_string())
+        .into()
+}
+
+/// The text a pattern stands for when matched exactly (`StringEquals`):
+/// the literal stand-ins back as the characters they are.
+pub(crate) fn literal(pattern: &str) -> std::borrow::Cow<'_, str> {
+    if !pattern.contains([LITERAL_STAR, LITERAL_QUESTION, LITERAL_DOLLAR]) {
+        return pattern.into();
+    }
+    pattern
+        .replace(LITERAL_STAR, "*")
+        .replace(LITERAL_QUESTION, "?")
+        .replace(LITERAL_DOLLAR, "$")
+        .into()
+}
+
+/// One pattern character against one text character, without wildcards.
+fn same(p: char, t: char) -> bool {
+    p == t
+        || (p == LITERAL_STAR && t == '*')
+        || (p == LITERAL_QUESTION && t == '?')
+        || (p == LITERAL_DOLLAR && t == '$')
+}
+
 /// Whole-string wildcard match, case-sensitive, as `StringLike` does it.
 pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     if pattern.is_ascii() && text.is_ascii() {
@@ -10,7 +54,7 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    glob_slices(&p, &t, '*', '?', |a, b| a == b)
+    glob_slices(&p, &t, '*', '?', same)
 }
 
 /// Case-insensitive [`glob`], for action names (IAM compares them without
@@ -91,7 +135,7 @@ pub(crate) fn arn_match(pattern: &str, arn: &str) -> bool {
             }
             c => {
                 for j in 0..t.len() {
-                    current[j] = t[j] == c && next[j + 1];
+                    current[j] = same(c, t[j]) && next[j + 1];
                 }
             }
         }
@@ -155,6 +199,13 @@ mod tests {
             "arn:aws:iam::1:user/Bob",
             "arn:aws:iam::1:user/bob"
         ));
+        // IAM's `${*}` and `${?}` are the characters themselves.
+        let escaped = special_variables("arn:aws:s3:::b/a${*}b${?}/${$}{x}");
+        assert!(arn_match(&escaped, "arn:aws:s3:::b/a*b?/${x}"));
+        assert!(!arn_match(&escaped, "arn:aws:s3:::b/aXbY/${x}"));
+        assert!(glob(&escaped, "arn:aws:s3:::b/a*b?/${x}"));
+        assert!(!glob(&escaped, "arn:aws:s3:::b/aXb?/${x}"));
+        assert_eq!(literal(&escaped), "arn:aws:s3:::b/a*b?/${x}");
         assert!(arn_match(
             "arn:aws:logs:*:*:log-group:app:*",
             "arn:aws:logs:eu-west-1:111111111111:log-group:app:log-stream:x"

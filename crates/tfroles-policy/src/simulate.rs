@@ -45,7 +45,9 @@
 //! - Policy variables (`${aws:username}`) in `Resource` or condition values
 //!   of `2012-10-17` documents: a statement that needs one is
 //!   [`Error::Unsupported`]. (In `2008-10-17` documents `${...}` is literal
-//!   text, as in IAM.)
+//!   text, as in IAM.) The three special variables `${*}`, `${?}` and
+//!   `${$}`, which write a literal `*`, `?` and `$`, are supported: tfroles
+//!   writes state keys with them.
 //! - The request context is exactly what [`Request::context`] holds:
 //!   nothing is filled in, so `aws:CurrentTime`, `aws:SecureTransport`,
 //!   `aws:PrincipalTag/...`, `aws:RequestedRegion` and every other global
@@ -65,7 +67,7 @@ use jiff::Timestamp;
 
 use crate::Error;
 use crate::document::{Actions, Effect, PolicyDocument, Resources, Statement, Version};
-use crate::pattern::{arn_match, glob, glob_ignore_case};
+use crate::pattern::{arn_match, glob, glob_ignore_case, literal, special_variables};
 
 /// One request to decide: an action on a resource, with its context keys.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -336,8 +338,9 @@ fn applies(
     }
     let resource_matches = |patterns: &[String]| -> Result<bool, String> {
         for pattern in patterns {
-            check_no_variable(pattern, version, "Resource")?;
-            if arn_match(pattern, &request.resource) {
+            let pattern = special(pattern, version);
+            check_no_variable(&pattern, version, "Resource")?;
+            if arn_match(&pattern, &request.resource) {
                 return Ok(true);
             }
         }
@@ -360,16 +363,30 @@ fn applies(
         let operator_parsed = Operator::parse(operator)
             .ok_or_else(|| format!("the condition operator `{operator}`"))?;
         for (key, values) in keys {
-            for value in values {
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| special(v, version).into_owned())
+                .collect();
+            for value in &values {
                 check_no_variable(value, version, operator)?;
             }
             let present = context.get(&key.to_lowercase()).map(Vec::as_slice);
-            if !operator_parsed.holds(present, values) {
+            if !operator_parsed.holds(present, &values) {
                 return Ok(false);
             }
         }
     }
     Ok(true)
+}
+
+/// `${*}`, `${?}` and `${$}` in a `2012-10-17` document (see
+/// [`special_variables`]); earlier versions have no variables at all.
+fn special(text: &str, version: Version) -> std::borrow::Cow<'_, str> {
+    if version == Version::V2012_10_17 {
+        special_variables(text)
+    } else {
+        text.into()
+    }
 }
 
 fn check_no_variable(text: &str, version: Version, element: &str) -> Result<(), String> {
@@ -474,9 +491,11 @@ impl Base {
     /// positive form of the operator.
     fn matches(self, policy: &str, value: &str) -> bool {
         match self {
-            Self::StringEquals | Self::StringNotEquals | Self::BinaryEquals => policy == value,
+            Self::StringEquals | Self::StringNotEquals | Self::BinaryEquals => {
+                literal(policy) == value
+            }
             Self::StringEqualsIgnoreCase | Self::StringNotEqualsIgnoreCase => {
-                policy.to_lowercase() == value.to_lowercase()
+                literal(policy).to_lowercase() == value.to_lowercase()
             }
             Self::StringLike | Self::StringNotLike => glob(policy, value),
             Self::Bool => policy.eq_ignore_ascii_case(value),
