@@ -20,6 +20,19 @@ pub enum Expr {
     List(Vec<Expr>),
     /// A multi-line object, one `key = value` per line; `{}` when empty.
     Object(Vec<(String, Expr)>),
+    /// A whole number: `3600`.
+    Number(u64),
+    /// A reference, written as given: `aws.shared`, `aws_iam_role.x.name`.
+    /// Only identifiers joined by dots.
+    Ref(String),
+    /// A flush heredoc (`<<-EOT`) holding this text, each line indented one
+    /// level deeper than the attribute, the closing marker at the
+    /// attribute's own indent. HCL strips the smallest indent of the lines,
+    /// so the text reads back exactly, plus a final newline, when one of its
+    /// lines starts without blanks (JSON's first line does). Template
+    /// markers are escaped as in [`quote`]. Only as an attribute's value,
+    /// not inside a list.
+    Heredoc(String),
 }
 
 /// One line-level element of a body.
@@ -108,6 +121,40 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// The body of a heredoc: every `${` and `%{` written `$${` and `%%{`
+/// (heredocs are templates too; backslashes mean themselves there), the
+/// text in NFC as HCL reads it, each line indented by `indent`.
+fn heredoc_lines(text: &str, indent: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let text: String = text.nfc().collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        if !line.is_empty() {
+            out.push_str(indent);
+        }
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            if matches!(c, '$' | '%') && chars.peek() == Some(&'{') {
+                out.push(c);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A heredoc marker that no line of `text` could be taken for.
+fn heredoc_marker(text: &str) -> String {
+    let mut marker = "EOT".to_owned();
+    let mut n = 0;
+    while text.lines().any(|l| l.trim() == marker) {
+        n += 1;
+        marker = format!("EOT{n}");
+    }
+    marker
+}
+
 /// An object key: bare when it is an identifier, else a quoted string.
 fn key(k: &str) -> String {
     let ident = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -131,12 +178,38 @@ fn is_single_line(e: &Expr) -> bool {
     !matches!(e, Expr::Object(items) if !items.is_empty())
 }
 
-fn inline(e: &Expr) -> String {
+/// The value as written after `= `; `indent` is the attribute's, which a
+/// heredoc's lines are indented from.
+fn inline(e: &Expr, indent: &str) -> String {
     match e {
         Expr::Str(s) => quote(s),
         Expr::Bool(b) => b.to_string(),
+        Expr::Number(n) => n.to_string(),
+        Expr::Ref(r) => {
+            debug_assert!(
+                !r.is_empty()
+                    && r.split('.').all(|p| {
+                        p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                            && p.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    }),
+                "not a reference: {r}"
+            );
+            r.clone()
+        }
+        Expr::Heredoc(text) => {
+            // A heredoc is one line to hclwrite's aligner: its newlines are
+            // inside the string token, so the `=` run goes on after `EOT`.
+            let marker = heredoc_marker(text);
+            let lines = heredoc_lines(text, &format!("{indent}  "));
+            format!("<<-{marker}\n{lines}{indent}{marker}")
+        }
         Expr::List(items) => {
-            let parts: Vec<String> = items.iter().map(inline).collect();
+            debug_assert!(
+                !items.iter().any(|i| matches!(i, Expr::Heredoc(_))),
+                "heredocs only as attribute values"
+            );
+            let parts: Vec<String> = items.iter().map(|i| inline(i, indent)).collect();
             format!("[{}]", parts.join(", "))
         }
         Expr::Object(items) => {
@@ -193,7 +266,11 @@ fn body(out: &mut String, items: Vec<ItemRef>, level: usize) {
                 for it in &items[i..end] {
                     if let ItemRef::Attr(n, e) = it {
                         let pad = widest - width(n) + 1;
-                        out.push_str(&format!("{indent}{n}{}= {}\n", " ".repeat(pad), inline(e)));
+                        out.push_str(&format!(
+                            "{indent}{n}{}= {}\n",
+                            " ".repeat(pad),
+                            inline(e, &indent)
+                        ));
                     }
                 }
                 i = end;
@@ -281,6 +358,48 @@ mod tests {
                   x = true
                 }
             "#}
+        );
+    }
+
+    #[test]
+    fn heredocs_numbers_and_references_stay_in_the_run() {
+        let mut r = Block::new("resource", &["aws_iam_role", "x"]);
+        r.attr("provider", Expr::Ref("aws.shared".into()))
+            .attr("name", s("x"))
+            .attr(
+                "assume_role_policy",
+                Expr::Heredoc("{\n  \"a\": \"${aws:username} %{x} \\\"\"\n}".into()),
+            )
+            .attr("max_session_duration", Expr::Number(3600))
+            .attr(
+                "depends_on",
+                Expr::List(vec![Expr::Ref("aws_iam_role.y".into())]),
+            );
+        assert_eq!(
+            render(&[Item::Block(r)]),
+            indoc! {r#"
+                resource "aws_iam_role" "x" {
+                  provider             = aws.shared
+                  name                 = "x"
+                  assume_role_policy   = <<-EOT
+                    {
+                      "a": "$${aws:username} %%{x} \""
+                    }
+                  EOT
+                  max_session_duration = 3600
+                  depends_on           = [aws_iam_role.y]
+                }
+            "#}
+        );
+    }
+
+    #[test]
+    fn heredoc_marker_avoids_lines_of_the_text() {
+        let mut b = Block::new("x", &[]);
+        b.attr("t", Expr::Heredoc("a\nEOT\n  EOT1\nb".into()));
+        assert_eq!(
+            render(&[Item::Block(b)]),
+            "x {\n  t = <<-EOT2\n    a\n    EOT\n      EOT1\n    b\n  EOT2\n}\n"
         );
     }
 
