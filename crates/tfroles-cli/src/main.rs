@@ -21,7 +21,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success (for `generate --check`: everything up to date)
   1  drift: `generate --check` found files missing, stale or different
-     (or `generate --fail-on-change` changed some)
+     (or `generate --fail-on-change` changed some); `simulate`: denied
   2  invalid configuration or usage
   3  a file tfroles did not generate is in the way (nothing was written); `import`: the output file exists
   4  I/O error: a file or directory (or the credential cache) is unusable
@@ -336,7 +336,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
         format,
     } = opts;
     let (config, dirs, resolution) = load_stacks(arg)?;
-    let files = tfroles_hcl::generate(&config, &resolution.stacks);
+    let files = tfroles_hcl::generate(&config, &resolution.stacks)?;
     let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over })?;
     let s = if check { plan.summary() } else { plan.apply()? };
     let mut out = std::io::stdout().lock();
@@ -591,6 +591,8 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     if let Some(e) = e.downcast_ref::<tfroles_hcl::Error>() {
         return match e {
             tfroles_hcl::Error::HandWritten { .. } => 3,
+            tfroles_hcl::Error::Config(tfroles_core::Error::Io { .. }) => 4,
+            tfroles_hcl::Error::Config(_) => 2,
             tfroles_hcl::Error::NothingToImport { .. } => 2,
             _ => 4,
         };
@@ -693,7 +695,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(code);
             }
             // Each configuration problem is its own error, as a compiler lists them.
-            let messages: Vec<String> = match e.downcast_ref::<tfroles_core::Error>() {
+            let config_error = e.downcast_ref::<tfroles_core::Error>().or_else(|| {
+                match e.downcast_ref::<tfroles_hcl::Error>() {
+                    Some(tfroles_hcl::Error::Config(c)) => Some(c),
+                    _ => None,
+                }
+            });
+            let messages: Vec<String> = match config_error {
                 Some(tfroles_core::Error::Invalid(d)) => {
                     d.0.iter().map(ToString::to_string).collect()
                 }
