@@ -5,6 +5,7 @@ mod credentials;
 mod generate;
 mod graph;
 mod import;
+mod policy;
 mod precommit;
 mod shell;
 mod troubleshooting;
