@@ -34,6 +34,7 @@
 //! # Ok::<(), tfroles_core::Error>(())
 //! ```
 
+mod bootstrap;
 pub mod import;
 mod render;
 mod sync;
@@ -41,6 +42,9 @@ pub mod writer;
 
 use std::path::PathBuf;
 
+pub use bootstrap::{
+    AWS_PROVIDER_VERSION, IDENTITY_POLICY_NAME, ROLE_POLICY_NAME, bootstrap_files,
+};
 pub use import::{Finding, Import, import};
 pub use render::{
     AWS_CONFIG_PATH, GeneratedFile, SIGNATURE_PREFIX, aws_config_file, backend_file, generate,
