@@ -16,6 +16,10 @@
 //! - Lists keep the order they were built with: the generator decides it.
 //! - Empty `Condition` and absent `Sid`, `Id`, `Principal` and `Resource`
 //!   are left out.
+//! - In the compact form, characters above U+00FF are written as `\uXXXX`
+//!   escapes: IAM and STS take policy text only in Latin-1 (their pattern
+//!   `[\u0009\u000A\u000D\u0020-\u00FF]+`), and read the escapes back as
+//!   the characters.
 //!
 //! # What this module reads
 //!
@@ -326,7 +330,11 @@ impl PolicyDocument {
     /// limits are checked against and what is sent as a session policy.
     #[must_use]
     pub fn to_json_compact(&self) -> String {
-        serde_json::to_string(self).expect("a policy document is only maps and strings")
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, Latin1);
+        self.serialize(&mut ser)
+            .expect("a policy document is only maps and strings");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 
     /// Characters (not bytes) of [`PolicyDocument::to_json_compact`]. AWS
@@ -345,6 +353,32 @@ impl PolicyDocument {
     /// [`Error::TooLarge`] naming the limit when the document is over it.
     pub fn check_size(&self, limit: SizeLimit) -> Result<usize, Error> {
         limit.check(std::slice::from_ref(self))
+    }
+}
+
+/// serde_json's compact layout, with every character above U+00FF
+/// escaped (as a UTF-16 surrogate pair above U+FFFF), as AWS's policy
+/// parameters require.
+struct Latin1;
+
+impl serde_json::ser::Formatter for Latin1 {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if u32::from(c) > 0xFF {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{u:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
     }
 }
 
@@ -731,6 +765,22 @@ mod parse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_json_is_latin1_and_reads_back() {
+        let doc = PolicyDocument::new(vec![Statement::allow(
+            ["s3:GetObject"],
+            ["arn:aws:s3:::b/日本/café/\u{1F600}/\"q\""],
+        )]);
+        let json = doc.to_json_compact();
+        assert!(json.chars().all(|c| u32::from(c) <= 0xFF), "{json}");
+        assert!(
+            json.contains(r#"b/\u65e5\u672c/café/\ud83d\ude00/\"q\""#),
+            "{json}"
+        );
+        assert_eq!(PolicyDocument::from_json(&json).unwrap(), doc);
+        assert_eq!(doc.compact_len(), json.chars().count());
+    }
 
     #[test]
     fn one_element_lists_are_strings_and_others_arrays() {
