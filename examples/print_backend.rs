@@ -37,5 +37,5 @@ fn run(config: PathBuf, stack: &str) -> Result<String, Box<dyn std::error::Error
         .iter()
         .find(|s| s.path.as_str() == stack)
         .ok_or_else(|| format!("no stack `{stack}` in {}", config.file.display()))?;
-    Ok(tfroles_hcl::backend_file(&config, found).contents)
+    Ok(tfroles_hcl::backend_file(&config, found)?.contents)
 }

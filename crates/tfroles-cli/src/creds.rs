@@ -72,6 +72,16 @@ pub struct CredArgs {
         conflicts_with = "role"
     )]
     pub source_identity: Option<String>,
+    /// With --role, for the state role: the stack whose backend the session is for. The
+    /// session then carries that stack's session policy (its own state keys only), or with
+    /// `role_per_stack` is of that stack's own state role
+    #[arg(long, value_name = "PATH", requires = "role")]
+    pub stack: Option<String>,
+    /// With --role: a provisioning role's session without the delete guard (the session
+    /// policy denying the role's delete-class actions, sent unless the role has
+    /// `allow_delete = true`), for a deliberate destroy
+    #[arg(long, requires = "role", conflicts_with = "stack")]
+    pub allow_delete: bool,
     /// Call STS every time; neither read nor write the cache
     #[arg(long)]
     pub no_cache: bool,
@@ -208,7 +218,37 @@ pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
             .role
             .as_deref()
             .expect("clap requires --role or --role-arn");
-        SessionRequest::from(&config.session(role, args.account.as_deref())?)
+        let account = args.account.as_deref();
+        let session = config.session(role, account)?;
+        let is_state = session.role == config.state.role && session.account == config.state.account;
+        // Only a named stack costs a look at the tree, and only at its
+        // own directory: a cache hit stays a read of tfroles.hcl.
+        let stack = match &args.stack {
+            Some(_) if !is_state => {
+                return Err(Usage(format!(
+                    "--stack: applies to the state role (`{}` in `{}`), not to `{role}`\n  hint: a provisioning role's sessions are the same in every stack",
+                    config.state.role, config.state.account
+                ))
+                .into());
+            }
+            Some(path) => Some(crate::policy::one_stack(&config, path)?),
+            None if is_state && config.state.role_per_stack => {
+                return Err(Usage(format!(
+                    "with `role_per_stack`, each stack has its own state role, and `{role}` itself is none of them\n  hint: name the stack: `--stack PATH`"
+                ))
+                .into());
+            }
+            None => None,
+        };
+        let session = match &stack {
+            Some(s) => config.stack_state_session(s),
+            None => session,
+        };
+        let mut request = SessionRequest::from(&session);
+        request.policy = config
+            .session_policy(role, account, stack.as_ref(), args.allow_delete)?
+            .map(|d| d.to_json_compact());
+        request
     };
     if let Some(serial) = &args.mfa_serial {
         request.mfa_serial = Some(serial.clone());

@@ -99,6 +99,24 @@ fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> anyhow::R
         })
 }
 
+/// The stack at `path`, as `generate` resolves it, matching only that
+/// directory against the `stack` blocks rather than walking the tree (the
+/// credential helper runs on every terraform command). A path that is no
+/// stack is looked up in the whole tree, for an error listing the stacks.
+pub(crate) fn one_stack(config: &Config, path: &str) -> anyhow::Result<Stack> {
+    let wanted = path.trim_end_matches('/');
+    if let Ok(dir) = wanted.parse::<tfroles_core::types::StackPath>() {
+        let stacks = config.resolve(std::slice::from_ref(&dir))?.stacks;
+        if let Some(s) = stacks.into_iter().find(|s| s.path == dir) {
+            return Ok(s);
+        }
+    }
+    let dirs = tfroles_core::discover(&config.root)?;
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let stacks = config.resolve(&paths)?.stacks;
+    find_stack(config, &stacks, path).cloned()
+}
+
 fn stacks(arg: &ConfigArg) -> anyhow::Result<(Config, Vec<Stack>)> {
     let config = crate::load(arg)?;
     let dirs = tfroles_core::discover(&config.root)?;

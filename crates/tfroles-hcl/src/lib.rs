@@ -4,7 +4,8 @@
 //! AWS shared-config file whose profiles run `tfroles credential-process`.
 //!
 //! [`generate`] returns the files as `(path, contents)` without touching the
-//! disk. [`plan`] compares them with the tree and [`Plan::apply`] writes
+//! disk, or every problem found (a session policy too large for STS) and no
+//! files. [`plan`] compares them with the tree and [`Plan::apply`] writes
 //! them; the plan is complete before anything is written, so a hand-written
 //! file in the way stops the run with nothing written.
 //!
@@ -27,11 +28,11 @@
 //!     }
 //! "#)?;
 //! let stacks = config.resolve(&[])?.stacks;
-//! let files = tfroles_hcl::generate(&config, &stacks);
+//! let files = tfroles_hcl::generate(&config, &stacks)?;
 //! assert_eq!(files[0].path, "dns/backend.tf");
 //! assert!(files[0].contents.contains(r#"    key          = "dns/terraform.tfstate""#));
 //! assert_eq!(files[1].path, "dns/providers.tf");
-//! # Ok::<(), tfroles_core::Error>(())
+//! # Ok::<(), tfroles_hcl::Error>(())
 //! ```
 
 mod bootstrap;
@@ -48,7 +49,7 @@ pub use bootstrap::{
 pub use import::{Finding, Import, import};
 pub use render::{
     AWS_CONFIG_PATH, GeneratedFile, SIGNATURE_PREFIX, aws_config_file, backend_file, generate,
-    profile_name, providers_file, signature,
+    profile_name, providers_file, signature, state_profile_name,
 };
 pub use sync::{Change, FileChange, Plan, PlanOptions, Summary, plan};
 
@@ -56,6 +57,11 @@ pub use sync::{Change, FileChange, Plan, PlanOptions, Summary, plan};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The configuration cannot be rendered: a session policy derived from
+    /// it does not fit, or a stack cannot be named where it must be. The
+    /// diagnostics name the block, as configuration errors do.
+    #[error(transparent)]
+    Config(#[from] tfroles_core::Error),
     /// Files tfroles did not generate stand where generated files go.
     #[error("{}", hand_written_message(files))]
     HandWritten {

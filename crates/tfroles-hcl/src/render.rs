@@ -1,10 +1,15 @@
 //! The model rendered to files: `backend.tf` and `providers.tf` per stack,
 //! and the AWS shared-config file of the `profile` credentials mode.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use tfroles_core::{Config, CredentialsMode, Provider, RoleSession, Stack};
+use sha2::{Digest, Sha256};
+use tfroles_core::{
+    Config, CredentialsMode, Diagnostic, Diagnostics, Provider, RoleSession, Stack,
+};
 
+use crate::Error;
 use crate::writer::{Block, Expr, Item, render};
 
 /// Where the generated AWS shared-config file goes, relative to the config
@@ -72,6 +77,54 @@ pub fn profile_name(session: &RoleSession) -> String {
     format!("tfroles-{}-{}", session.role, session.account)
 }
 
+/// The profile name the `profile` mode gives one stack's backend:
+/// `tfroles-state-<path>` with `/` written `.` (`tfroles-state-qa.api`).
+///
+/// A path with other characters than ASCII letters, digits, `_` and `-` in
+/// its parts, or a long one, keeps a readable prefix (other characters as
+/// `_`) and ends in `..` and a digest of the path. Plain paths never hold
+/// `..` (they have no empty parts), so two stacks never share a name, and
+/// every name is a plain INI section name for any SDK's parser.
+pub fn state_profile_name(stack: &Stack) -> String {
+    const MAX: usize = 96;
+    let path = stack.path.as_str();
+    let plain = path.split('/').all(|part| {
+        part.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
+    let slug: String = path
+        .chars()
+        .map(|c| match c {
+            '/' => '.',
+            c if c.is_ascii_alphanumeric() || c == '_' || c == '-' => c,
+            _ => '_',
+        })
+        .collect();
+    if plain && slug.len() <= MAX {
+        return format!("tfroles-state-{slug}");
+    }
+    let digest = Sha256::digest(path.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let head: String = slug.chars().take(MAX - 2 - hex.len()).collect();
+    format!("tfroles-state-{head}..{hex}")
+}
+
+/// One word of a `credential_process` line, read alike by `sh -c` (the Go
+/// and Rust SDKs) and by Python's `shlex.split` (botocore): left bare when
+/// it has only the characters `shlex.quote` leaves bare, else in single
+/// quotes. A `'` inside is written `'"'"'`, not the usual `'\''`: the Go
+/// SDK's INI reader turns `\'` into `'` before the shell sees the line.
+fn shell_word(s: &str) -> String {
+    let bare = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b));
+    if bare {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r#"'"'"'"#))
+    }
+}
+
 fn str(s: impl AsRef<str>) -> Expr {
     Expr::Str(s.as_ref().to_owned())
 }
@@ -88,15 +141,20 @@ fn tags(session: &RoleSession) -> Option<Expr> {
     })
 }
 
-/// The `name = value` pairs of an assume_role object or block, in the order
-/// terraform's docs list them.
-fn assume_role_attrs(session: &RoleSession) -> Vec<(&'static str, Expr)> {
+/// The `name = value` pairs of an assume_role object or block: role_arn,
+/// external_id, session_name, duration, policy (a session policy, as one
+/// line of JSON in a string: the backend cannot call `jsonencode`),
+/// source_identity, tags.
+fn assume_role_attrs(session: &RoleSession, policy: Option<&str>) -> Vec<(&'static str, Expr)> {
     let mut attrs = vec![("role_arn", str(&session.arn))];
     if let Some(x) = &session.external_id {
         attrs.push(("external_id", str(x)));
     }
     attrs.push(("session_name", str(&session.session_name)));
     attrs.push(("duration", str(session.duration.to_string())));
+    if let Some(p) = policy {
+        attrs.push(("policy", str(p)));
+    }
     if let Some(x) = &session.source_identity {
         attrs.push(("source_identity", str(x)));
     }
@@ -106,19 +164,29 @@ fn assume_role_attrs(session: &RoleSession) -> Vec<(&'static str, Expr)> {
     attrs
 }
 
-fn profile_attrs(block: &mut Block, session: &RoleSession, dir: &str) {
-    block.attr("profile", str(profile_name(session)));
+fn profile_attrs(block: &mut Block, profile: String, dir: &str) {
+    block.attr("profile", str(profile));
     block.attr(
         "shared_config_files",
         Expr::List(vec![str(format!("{}{AWS_CONFIG_PATH}", up(dir)))]),
     );
 }
 
-/// The backend file of one stack.
-pub fn backend_file(config: &Config, stack: &Stack) -> GeneratedFile {
+/// The backend file of one stack. With `credentials = "assume_role"` its
+/// `assume_role` carries the stack's session policy (only its own state
+/// keys; none with `role_per_stack`, where the stack has its own role);
+/// with `credentials = "profile"` it names the stack's own profile, whose
+/// `credential_process` adds that policy.
+///
+/// # Errors
+///
+/// [`Error::Config`] when the session policy does not fit in the 2,048
+/// characters STS allows.
+pub fn backend_file(config: &Config, stack: &Stack) -> Result<GeneratedFile, Error> {
     let dir = stack.path.as_str();
     let state = &config.state;
-    let session = config.state_session();
+    let session = config.stack_state_session(stack);
+    let policy = config.state_session_policy(stack)?;
     let mut s3 = Block::new("backend", &["s3"]);
     s3.attr("bucket", str(&state.bucket))
         .attr("key", str(&stack.state_key))
@@ -138,10 +206,11 @@ pub fn backend_file(config: &Config, stack: &Stack) -> GeneratedFile {
         CredentialsMode::AssumeRole => {
             // The backend takes assume_role as an object attribute, unlike
             // the provider's block; the block form is a hard error there.
+            let policy = policy.map(|p| p.to_json_compact());
             s3.blank().attr(
                 "assume_role",
                 Expr::Object(
-                    assume_role_attrs(&session)
+                    assume_role_attrs(&session, policy.as_deref())
                         .into_iter()
                         .map(|(k, v)| (k.to_owned(), v))
                         .collect(),
@@ -150,20 +219,52 @@ pub fn backend_file(config: &Config, stack: &Stack) -> GeneratedFile {
         }
         CredentialsMode::Profile => {
             s3.blank();
-            profile_attrs(&mut s3, &session, dir);
+            profile_attrs(&mut s3, state_profile_name(stack), dir);
         }
     }
     let mut terraform = Block::new("terraform", &[]);
     terraform.block(s3);
-    file(
+    Ok(file(
         config,
         dir,
         &config.defaults.backend_file,
         vec![Item::Block(terraform)],
-    )
+    ))
 }
 
-fn provider_block(config: &Config, p: &Provider, dir: &str) -> Block {
+/// The delete guard of each role instance, as compact JSON, worked out
+/// once per role and account rather than once per provider.
+#[derive(Default)]
+struct Guards(HashMap<(String, String), Option<String>>);
+
+impl Guards {
+    /// The session policy a provider's session of `session`'s role
+    /// carries: the delete guard, unless the role has `allow_delete` or
+    /// grants nothing that deletes.
+    fn get(&mut self, config: &Config, session: &RoleSession) -> Result<Option<String>, Error> {
+        let key = (session.role.to_string(), session.account.to_string());
+        if let Some(p) = self.0.get(&key) {
+            return Ok(p.clone());
+        }
+        let policy = config
+            .session_policy(
+                session.role.as_str(),
+                Some(session.account.as_str()),
+                None,
+                false,
+            )?
+            .map(|d| d.to_json_compact());
+        self.0.insert(key, policy.clone());
+        Ok(policy)
+    }
+}
+
+fn provider_block(
+    config: &Config,
+    p: &Provider,
+    dir: &str,
+    guards: &mut Guards,
+) -> Result<Block, Error> {
     let mut b = Block::new("provider", &["aws"]);
     if let Some(alias) = &p.alias {
         b.attr("alias", str(alias));
@@ -181,36 +282,54 @@ fn provider_block(config: &Config, p: &Provider, dir: &str) -> Block {
             while let Some(via) = &chain[chain.len() - 1].via {
                 chain.push(via);
             }
-            for session in chain.into_iter().rev() {
+            // Only the session terraform works with (the last hop) is
+            // narrowed; the hops before it only assume the next role.
+            let guard = guards.get(config, &p.session)?;
+            for (i, session) in chain.into_iter().enumerate().rev() {
+                let policy = if i == 0 { guard.as_deref() } else { None };
                 let mut ar = Block::new("assume_role", &[]);
-                for (k, v) in assume_role_attrs(session) {
+                for (k, v) in assume_role_attrs(session, policy) {
                     ar.attr(k, v);
                 }
                 b.blank().block(ar);
             }
         }
         CredentialsMode::Profile => {
-            profile_attrs(&mut b, &p.session, dir);
+            profile_attrs(&mut b, profile_name(&p.session), dir);
             b.attr(
                 "allowed_account_ids",
                 Expr::List(p.allowed_account_ids.iter().map(str).collect()),
             );
         }
     }
-    b
+    Ok(b)
 }
 
-/// The providers file of one stack.
-pub fn providers_file(config: &Config, stack: &Stack) -> GeneratedFile {
+/// The providers file of one stack. With `credentials = "assume_role"`,
+/// the `assume_role` of a provider whose role grants deletes and has no
+/// `allow_delete = true` carries the delete guard as its session policy.
+///
+/// # Errors
+///
+/// [`Error::Config`] when a provider's session policy cannot be made.
+pub fn providers_file(config: &Config, stack: &Stack) -> Result<GeneratedFile, Error> {
+    providers_file_with(config, stack, &mut Guards::default())
+}
+
+fn providers_file_with(
+    config: &Config,
+    stack: &Stack,
+    guards: &mut Guards,
+) -> Result<GeneratedFile, Error> {
     let dir = stack.path.as_str();
     let mut items = Vec::new();
     for (i, p) in stack.providers.iter().enumerate() {
         if i > 0 {
             items.push(Item::Blank);
         }
-        items.push(Item::Block(provider_block(config, p, dir)));
+        items.push(Item::Block(provider_block(config, p, dir, guards)?));
     }
-    file(config, dir, &config.defaults.providers_file, items)
+    Ok(file(config, dir, &config.defaults.providers_file, items))
 }
 
 fn file(config: &Config, dir: &str, name: &impl AsRef<str>, items: Vec<Item>) -> GeneratedFile {
@@ -223,45 +342,313 @@ fn file(config: &Config, dir: &str, name: &impl AsRef<str>, items: Vec<Item>) ->
     }
 }
 
-/// The AWS shared-config file of the `profile` mode: one profile per role
-/// instance the stacks use, each running `tfroles credential-process`.
-/// `None` in the `assume_role` mode.
-pub fn aws_config_file(config: &Config, stacks: &[Stack]) -> Option<GeneratedFile> {
+/// Characters the AWS SDK for Go (terraform's) takes for the start of a
+/// comment anywhere in an INI line: a `credential_process` line cannot
+/// carry them.
+const INI_COMMENT: [char; 2] = ['#', ';'];
+
+/// The AWS shared-config file of the `profile` mode: a profile per stack
+/// for its backend, running `tfroles credential-process --stack PATH` for
+/// the state role, and one per role instance the providers use. `None` in
+/// the `assume_role` mode.
+///
+/// # Errors
+///
+/// [`Error::Config`] naming every stack whose path holds `#` or `;`.
+pub fn aws_config_file(config: &Config, stacks: &[Stack]) -> Result<Option<GeneratedFile>, Error> {
     if config.defaults.credentials != CredentialsMode::Profile {
-        return None;
+        return Ok(None);
     }
-    let mut sessions: Vec<RoleSession> = vec![config.state_session()];
+    let state = config.state_session();
+    let mut problems = Vec::new();
+    // (profile name, command line)
+    let mut profiles: Vec<(String, String)> = Vec::with_capacity(stacks.len() * 2);
     for s in stacks {
-        sessions.extend(s.providers.iter().map(|p| p.session.clone()));
+        let path = s.path.as_str();
+        if let Some(c) = path.chars().find(|c| INI_COMMENT.contains(c)) {
+            problems.push(Diagnostic {
+                file: config.file.clone(),
+                location: None,
+                block: Some(config.stacks[s.block].describe()),
+                attribute: None,
+                message: format!(
+                    "directory {path:?} has `{c}` in its path: terraform's AWS SDK reads `#` and `;` in {AWS_CONFIG_PATH} as the start of a comment, so no `credential_process` line can name this stack"
+                ),
+                allowed: None,
+                hint: Some(
+                    "rename the directory, or set `credentials = \"assume_role\"` in `defaults`"
+                        .into(),
+                ),
+            });
+            continue;
+        }
+        // Role and account names are limited to shell-safe characters by
+        // their types; the stack path is quoted where it needs it.
+        profiles.push((
+            state_profile_name(s),
+            format!(
+                "tfroles credential-process --role {} --account {} --stack {}",
+                state.role,
+                state.account,
+                shell_word(path)
+            ),
+        ));
+        for p in &s.providers {
+            profiles.push((
+                profile_name(&p.session),
+                format!(
+                    "tfroles credential-process --role {} --account {}",
+                    p.session.role, p.session.account
+                ),
+            ));
+        }
     }
-    let mut names: Vec<(String, &RoleSession)> =
-        sessions.iter().map(|s| (profile_name(s), s)).collect();
-    names.sort_by(|a, b| a.0.cmp(&b.0));
-    names.dedup_by(|a, b| a.0 == b.0);
+    if !problems.is_empty() {
+        return Err(Error::Config(tfroles_core::Error::Invalid(Diagnostics(
+            problems,
+        ))));
+    }
+    profiles.sort_by(|a, b| a.0.cmp(&b.0));
+    profiles.dedup_by(|a, b| a.0 == b.0);
     let dir = AWS_CONFIG_PATH.rsplit_once('/').map_or("", |(d, _)| d);
     let mut contents = signature(config, dir);
-    for (name, s) in names {
-        // Role and account names are limited to shell-safe characters by
-        // their types, so the command needs no quoting.
+    for (name, command) in profiles {
         contents.push_str(&format!(
-            "\n[profile {name}]\ncredential_process = tfroles credential-process --role {} --account {}\n",
-            s.role, s.account
+            "\n[profile {name}]\ncredential_process = {command}\n"
         ));
     }
-    Some(GeneratedFile {
+    Ok(Some(GeneratedFile {
         path: AWS_CONFIG_PATH.to_owned(),
         contents,
-    })
+    }))
 }
 
 /// Every file for the given stacks, in a stable order: per stack (sorted by
 /// path) the backend file then the providers file, then the AWS config file.
-pub fn generate(config: &Config, stacks: &[Stack]) -> Vec<GeneratedFile> {
+///
+/// # Errors
+///
+/// [`Error::Config`] with every problem found, when a session policy does
+/// not fit or (in the `profile` mode) a stack path cannot be named in a
+/// `credential_process` line. Nothing is returned then, so nothing is
+/// written.
+pub fn generate(config: &Config, stacks: &[Stack]) -> Result<Vec<GeneratedFile>, Error> {
     let mut files = Vec::with_capacity(stacks.len() * 2 + 1);
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut guards = Guards::default();
+    let mut keep = |r: Result<GeneratedFile, Error>, problems: &mut Vec<Diagnostic>| match r {
+        Ok(f) => {
+            files.push(f);
+            Ok(())
+        }
+        Err(Error::Config(tfroles_core::Error::Invalid(d))) => {
+            problems.extend(d.0);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
     for s in stacks {
-        files.push(backend_file(config, s));
-        files.push(providers_file(config, s));
+        keep(backend_file(config, s), &mut problems)?;
+        keep(providers_file_with(config, s, &mut guards), &mut problems)?;
     }
-    files.extend(aws_config_file(config, stacks));
-    files
+    match aws_config_file(config, stacks) {
+        Ok(f) => files.extend(f),
+        Err(Error::Config(tfroles_core::Error::Invalid(d))) => problems.extend(d.0),
+        Err(e) => return Err(e),
+    }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(Error::Config(tfroles_core::Error::Invalid(Diagnostics(
+            problems,
+        ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+        defaults { region = "us-east-1" }
+        account "shared" { id = "111111111111" }
+        account "qa" { id = "333333333333" }
+        state {
+          account    = "shared"
+          bucket     = "acme-terraform-state"
+          role       = "terraform-state"
+          key_prefix = "terraform"
+          STATE_EXTRA
+        }
+        role "terraform-state" { account = "shared" }
+        role "hub" { account = "shared" }
+        role "app" {
+          account  = "qa"
+          via      = "hub"
+          services = ["sqs"]
+        }
+        role "keeper" {
+          account      = "qa"
+          services     = ["sqs"]
+          allow_delete = true
+        }
+        stack "qa/app" {
+          account = "qa"
+          role    = "app"
+          provider "kept" { role = "keeper" }
+        }
+    "#;
+
+    fn load(state_extra: &str) -> (Config, Vec<Stack>) {
+        let config = Config::from_str(&BASE.replace("STATE_EXTRA", state_extra))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stacks = config.resolve(&[]).unwrap().stacks;
+        (config, stacks)
+    }
+
+    #[test]
+    fn only_the_last_hop_of_a_guarded_role_carries_the_delete_guard() {
+        let (config, stacks) = load("");
+        let text = providers_file(&config, &stacks[0]).unwrap().contents;
+        let guard = config
+            .session_policy("app", Some("qa"), None, false)
+            .unwrap()
+            .unwrap()
+            .to_json_compact();
+        assert!(guard.contains("sqs:Delete*"), "{guard}");
+        let blocks: Vec<&str> = text.split("assume_role {").skip(1).collect();
+        assert_eq!(blocks.len(), 3, "{text}");
+        assert!(!blocks[0].contains("policy"), "the hub hop: {text}");
+        assert!(
+            blocks[1].contains(&format!("policy       = {}", crate::writer::quote(&guard))),
+            "{text}"
+        );
+        assert!(
+            !blocks[2].contains("policy"),
+            "`allow_delete = true`: {text}"
+        );
+    }
+
+    #[test]
+    fn role_per_stack_backends_assume_their_own_role_without_a_policy() {
+        let (config, stacks) = load("role_per_stack = true");
+        let text = backend_file(&config, &stacks[0]).unwrap().contents;
+        let own = config.stack_state_session(&stacks[0]);
+        assert_ne!(own.arn, config.state_session().arn);
+        assert!(
+            text.contains(&format!("role_arn     = \"{}\"", own.arn)),
+            "{text}"
+        );
+        assert!(!text.contains("policy"), "{text}");
+
+        let (config, stacks) = load("");
+        let text = backend_file(&config, &stacks[0]).unwrap().contents;
+        assert!(text.contains("role/terraform-state\""), "{text}");
+        assert!(text.contains("    policy       = \"{"), "{text}");
+    }
+
+    #[test]
+    fn a_session_policy_over_the_sts_limit_fails_every_stack_it_affects() {
+        let prefix = "k".repeat(400);
+        let long = format!("qa/{}", "o".repeat(250));
+        let config = Config::from_str(
+            &BASE
+                .replace("STATE_EXTRA", "")
+                .replace("key_prefix = \"terraform\"", &format!("key_prefix = \"{prefix}\""))
+                .replace(
+                    "stack \"qa/app\" {",
+                    &format!("stack \"{long}/a\" {{\n account = \"qa\"\n role = \"keeper\"\n}}\nstack \"{long}/b\" {{\n account = \"qa\"\n role = \"keeper\"\n}}\nstack \"qa/app\" {{"),
+                ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let stacks = config.resolve(&[]).unwrap().stacks;
+        assert!(backend_file(&config, &stacks[0]).is_ok(), "qa/app fits");
+        let Err(Error::Config(tfroles_core::Error::Invalid(d))) = generate(&config, &stacks) else {
+            panic!("a policy of more than 2,048 characters must fail");
+        };
+        assert_eq!(d.0.len(), 2, "one problem per stack that does not fit: {d}");
+        for (diag, path) in d.0.iter().zip([format!("{long}/a"), format!("{long}/b")]) {
+            assert_eq!(
+                diag.block.as_deref(),
+                Some("role \"terraform-state\" (the state role)")
+            );
+            assert!(diag.message.contains(&format!("{path:?}")), "{diag}");
+            assert!(diag.message.contains("2048"), "{diag}");
+        }
+    }
+
+    #[test]
+    fn state_profile_names_are_plain_ini_names_and_never_shared() {
+        let name = |path: &str| {
+            let config = Config::from_str(&BASE.replace("STATE_EXTRA", "").replace(
+                "stack \"qa/app\"",
+                &format!("stack {}", crate::writer::quote(path)),
+            ))
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+            state_profile_name(&config.resolve(&[]).unwrap().stacks[0])
+        };
+        assert_eq!(name("qa/app"), "tfroles-state-qa.app");
+        assert_eq!(name("qa/my_app-2"), "tfroles-state-qa.my_app-2");
+        let odd = [
+            "qa.app",
+            "qa/app.",
+            "qa/my app",
+            "qa/it's",
+            "qa/$${x}",
+            "日本/café",
+            "qa/a#b",
+            &"x".repeat(200),
+        ];
+        let mut names: Vec<String> = odd.iter().map(|p| name(p)).collect();
+        names.push(name("qa/app"));
+        for n in &names {
+            assert!(
+                n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)),
+                "{n}"
+            );
+            assert!(n.len() <= 14 + 96, "{n}");
+        }
+        assert!(
+            names[0].contains(".."),
+            "a `.` in a part is hashed: {}",
+            names[0]
+        );
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+
+    #[test]
+    fn shell_words_survive_sh_shlex_and_the_go_ini_reader() {
+        assert_eq!(shell_word("qa/app-1_x.y"), "qa/app-1_x.y");
+        assert_eq!(shell_word("qa/my app"), "'qa/my app'");
+        assert_eq!(shell_word("it's"), r#"'it'"'"'s'"#);
+        assert_eq!(shell_word("${x} \"q\""), r#"'${x} "q"'"#);
+        assert_eq!(shell_word("日本"), "'日本'");
+        assert!(!shell_word("a'b").contains("\\'"));
+    }
+
+    #[test]
+    fn a_stack_path_with_an_ini_comment_character_cannot_have_a_profile() {
+        let config = Config::from_str(
+            &BASE
+                .replace("STATE_EXTRA", "")
+                .replace(
+                    "defaults { region = \"us-east-1\" }",
+                    "defaults {\n region = \"us-east-1\"\n credentials = \"profile\"\n}",
+                )
+                .replace("via      = \"hub\"", "")
+                .replace("stack \"qa/app\"", "stack \"qa/c#\""),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let stacks = config.resolve(&[]).unwrap().stacks;
+        let Err(Error::Config(tfroles_core::Error::Invalid(d))) = generate(&config, &stacks) else {
+            panic!("`#` cannot be named on a credential_process line");
+        };
+        assert_eq!(d.0.len(), 1);
+        assert_eq!(d.0[0].block.as_deref(), Some("stack \"qa/c#\""));
+        assert!(d.0[0].message.contains("`#`"), "{}", d.0[0]);
+    }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use tfroles_core::{Config, CredentialsMode, RoleSession, Stack};
-use tfroles_hcl::{AWS_CONFIG_PATH, PlanOptions, SIGNATURE_PREFIX};
+use tfroles_hcl::{AWS_CONFIG_PATH, PlanOptions, SIGNATURE_PREFIX, state_profile_name};
 use tfroles_testsupport::{hcl2json_many, terraform_fmt_check, workspace_root};
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -69,7 +69,7 @@ fn run_generate(config_path: &Path) -> (Config, Vec<Stack>, tfroles_hcl::Summary
     let dirs = tfroles_core::discover(&config.root).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths).unwrap().stacks;
-    let files = tfroles_hcl::generate(&config, &stacks);
+    let files = tfroles_hcl::generate(&config, &stacks).unwrap_or_else(|e| panic!("{e}"));
     let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions::default()).unwrap();
     let summary = plan.apply().unwrap();
     (config, stacks, summary)
@@ -121,11 +121,17 @@ fn intended_backend(config: &Config, stack: &Stack) -> Value {
     if let Some(x) = &st.workspace_key_prefix {
         v["workspace_key_prefix"] = json!(x.as_str());
     }
-    let session = config.state_session();
+    let session = config.stack_state_session(stack);
     match config.defaults.credentials {
-        CredentialsMode::AssumeRole => v["assume_role"] = session_values(&session),
+        CredentialsMode::AssumeRole => {
+            v["assume_role"] = session_values(&session);
+            // Only this stack's keys, unless the stack has its own role.
+            if let Some(p) = config.state_session_policy(stack).unwrap() {
+                v["assume_role"]["policy"] = json!(p.to_json_compact());
+            }
+        }
         CredentialsMode::Profile => {
-            v["profile"] = json!(format!("tfroles-{}-{}", session.role, session.account));
+            v["profile"] = json!(state_profile_name(stack));
             v["shared_config_files"] =
                 json!([format!("{}{AWS_CONFIG_PATH}", up(stack.path.as_str()))]);
         }
@@ -148,7 +154,15 @@ fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
             }
             match config.defaults.credentials {
                 CredentialsMode::AssumeRole => {
-                    let mut chain = vec![session_values(&p.session)];
+                    let mut last = session_values(&p.session);
+                    // The delete guard, on the session terraform works with.
+                    if let Some(d) = config
+                        .session_policy(p.session.role.as_str(), Some(p.session.account.as_str()), None, false)
+                        .unwrap()
+                    {
+                        last["policy"] = json!(d.to_json_compact());
+                    }
+                    let mut chain = vec![last];
                     let mut s = &p.session;
                     while let Some(via) = &s.via {
                         chain.insert(0, session_values(via));
@@ -286,6 +300,24 @@ fn check_case(case: &str) {
             "{case}: hcl2json reading {backend_path}"
         );
 
+        // The session policy is a JSON string in HCL: terraform's parser
+        // must read back the canonical JSON exactly, and AWS must take it.
+        if config.defaults.credentials == CredentialsMode::AssumeRole
+            && let Some(p) = config.state_session_policy(stack).unwrap()
+        {
+            let read = unescape_templates(
+                hj["terraform"][0]["backend"]["s3"][0]["assume_role"]["policy"].clone(),
+            );
+            assert_eq!(
+                read.as_str(),
+                Some(p.to_json_compact().as_str()),
+                "{case}: hcl2json reading the policy of {backend_path}"
+            );
+            let parsed: Value = serde_json::from_str(read.as_str().unwrap()).unwrap();
+            assert_eq!(parsed["Version"], "2012-10-17");
+            assert!(read.as_str().unwrap().chars().count() <= 2048);
+        }
+
         let (text, hj) = by_path[providers_path.as_str()];
         let want = intended_providers(&config, stack);
         let hr: Value = hcl::from_str(text).unwrap();
@@ -305,7 +337,7 @@ fn check_case(case: &str) {
     // The AWS config file of the profile mode names every profile used.
     if config.defaults.credentials == CredentialsMode::Profile {
         let aws = &expected[AWS_CONFIG_PATH];
-        let mut used: Vec<String> = stacks
+        let used: Vec<String> = stacks
             .iter()
             .flat_map(|s| {
                 s.providers
@@ -313,12 +345,27 @@ fn check_case(case: &str) {
                     .map(|p| format!("tfroles-{}-{}", p.session.role, p.session.account))
             })
             .collect();
-        let st = config.state_session();
-        used.push(format!("tfroles-{}-{}", st.role, st.account));
         for name in used {
             assert!(
                 aws.contains(&format!("[profile {name}]\n")),
                 "{case}: {name} in {AWS_CONFIG_PATH}"
+            );
+        }
+        // Each backend has its own profile, naming its stack.
+        let st = config.state_session();
+        for stack in &stacks {
+            let name = state_profile_name(stack);
+            let section = aws
+                .split_once(&format!("[profile {name}]\n"))
+                .unwrap_or_else(|| panic!("{case}: {name} in {AWS_CONFIG_PATH}"))
+                .1;
+            let line = section.lines().next().unwrap();
+            assert!(
+                line.starts_with(&format!(
+                    "credential_process = tfroles credential-process --role {} --account {} --stack ",
+                    st.role, st.account
+                )),
+                "{case}: {line}"
             );
         }
     } else {
@@ -361,6 +408,7 @@ cases! {
     globs => "globs",
     strings => "strings",
     chaining => "chaining",
+    least_privilege => "least-privilege",
 }
 
 #[test]

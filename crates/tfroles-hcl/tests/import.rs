@@ -40,14 +40,19 @@ use tfroles_testsupport::{terraform_fmt_stdin, workspace_root};
 /// - `allowed_account_ids` (provider): tfroles writes the guard into every
 ///   provider, always including the account the provider assumes its role
 ///   in, so it refuses only runs that would have gone to the wrong account.
+/// - `assume_role.policy`: a session policy only narrows a session: the
+///   backend's to its own stack's state keys, a provider's to everything but
+///   deletes (for a role without `allow_delete = true`).
 const ALLOWED_EXTRAS: &[&str] = &[
     "backend.encrypt",
     "backend.use_lockfile",
     "backend.assume_role.session_name",
     "backend.assume_role.duration",
+    "backend.assume_role.policy",
     "provider.allowed_account_ids",
     "provider.assume_role.session_name",
     "provider.assume_role.duration",
+    "provider.assume_role.policy",
 ];
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -284,7 +289,7 @@ fn round_trip(case: &str, imported: &Import) -> Vec<String> {
         imported.stacks,
         "{case}: the draft claims exactly the imported stacks"
     );
-    let files = tfroles_hcl::generate(&config, &resolution.stacks);
+    let files = tfroles_hcl::generate(&config, &resolution.stacks).unwrap();
     let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over: true }).unwrap();
     plan.apply().unwrap();
     let after = snapshot(&repo);

@@ -76,7 +76,7 @@ proptest! {
             return Ok(());
         };
         let stacks = config.resolve(&[]).unwrap().stacks;
-        for f in tfroles_hcl::generate(&config, &stacks) {
+        for f in tfroles_hcl::generate(&config, &stacks).unwrap() {
             prop_assert_eq!(terraform_fmt_stdin(&f.contents), f.contents.clone(), "{} is not canonical", f.path);
             let v: Value = hcl::from_str(&f.contents).unwrap();
             if f.path.ends_with("backend.tf") {

@@ -1380,7 +1380,7 @@ fn terraform_s3_backend_gets_its_credentials_from_tfroles() {
     let aws_config = fs::read_to_string(repo.join(".tfroles/aws-config")).unwrap();
     assert!(
         aws_config.contains(
-            "credential_process = tfroles credential-process --role terraform-state --account shared\n"
+            "[profile tfroles-state-app]\ncredential_process = tfroles credential-process --role terraform-state --account shared --stack app\n"
         ),
         "{aws_config}"
     );
