@@ -72,15 +72,17 @@ pub struct CredArgs {
         conflicts_with = "role"
     )]
     pub source_identity: Option<String>,
-    /// With --role, for the state role: the stack whose backend the session is for. The
-    /// session then carries that stack's session policy (its own state keys only), or with
-    /// `role_per_stack` is of that stack's own state role
-    #[arg(long, value_name = "PATH", requires = "role")]
+    /// With --role, for the state role: the stack whose backend the session is for (its
+    /// session policy; with `role_per_stack`, its own role)
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "role",
+        conflicts_with = "role_arn"
+    )]
     pub stack: Option<String>,
-    /// With --role: a provisioning role's session without the delete guard (the session
-    /// policy denying the role's delete-class actions, sent unless the role has
-    /// `allow_delete = true`), for a deliberate destroy
-    #[arg(long, requires = "role", conflicts_with = "stack")]
+    /// With --role: no delete guard on a provisioning role's session, for a deliberate destroy
+    #[arg(long, requires = "role", conflicts_with_all = ["role_arn", "stack"])]
     pub allow_delete: bool,
     /// Call STS every time; neither read nor write the cache
     #[arg(long)]

@@ -166,12 +166,21 @@ const CREDENTIAL_PROCESS_HELP: &str =
     "The credential_process protocol: prints one JSON object on stdout and nothing else;
 diagnostics go to stderr and never include a secret.
 
+With --role, the session carries the session policy `tfroles policy --kind session`
+prints: a provisioning role's delete guard (denying its delete-class actions) unless
+the role has `allow_delete = true` or --allow-delete is given; for the state role with
+--stack, only that stack's state keys (with `role_per_stack`: the stack's own role).
+The policy is part of the cache key.
+
 In ~/.aws/config (or the file `generate` writes with credentials = \"profile\"):
-  [profile tfroles-terraform-state-shared]
-  credential_process = tfroles credential-process --role terraform-state --account shared
+  [profile tfroles-public-api-provisioning-qa]
+  credential_process = tfroles credential-process --role public-api-provisioning --account qa
+  [profile tfroles-state-qa.public-api]
+  credential_process = tfroles credential-process --role terraform-state --account shared --stack qa/public-api
 
 Examples:
-  tfroles credential-process --role terraform-state
+  tfroles credential-process --role terraform-state --stack qa/public-api
+  tfroles credential-process --role public-api-provisioning --account qa --allow-delete
   tfroles credential-process --role-arn arn:aws:iam::111111111111:role/x --external-id tf-state";
 
 const POLICY_HELP: &str =
@@ -212,8 +221,9 @@ const ENV_HELP: &str = "Examples:
   eval \"$(tfroles env --role public-api-provisioning --account qa)\"
   tfroles env --role terraform-state --format fish | source";
 
-const EXEC_HELP: &str = "Example:
-  tfroles exec --role public-api-provisioning --account qa -- terraform plan";
+const EXEC_HELP: &str = "Examples:
+  tfroles exec --role public-api-provisioning --account qa -- terraform plan
+  tfroles exec --role public-api-provisioning --account qa --allow-delete -- terraform destroy";
 
 const IMPORT_HELP: &str = "Reads every .tf file below DIR (hidden directories skipped) and drafts a
 tfroles.hcl from the backend \"s3\" and provider \"aws\" blocks it finds. It changes

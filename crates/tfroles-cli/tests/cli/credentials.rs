@@ -1365,16 +1365,22 @@ fn terraform_s3_backend_gets_its_credentials_from_tfroles() {
     let lab = Lab::new();
     lab.moto.create_bucket("acme-terraform-state");
     let repo = lab.work();
+    // A stack path with what shells and INI readers take specially: the
+    // profile's `--stack` must reach tfroles intact through terraform's Go
+    // SDK (`sh -c`) and the AWS CLI (`shlex.split`).
+    let odd = "qa/it's \"odd\" ${x} %{y} & 日本";
     fs::write(
         repo.join("tfroles.hcl"),
         CONFIG.replace(
             "session_name = \"terraform\"",
             "session_name = \"terraform\"\n  credentials  = \"profile\"",
-        ) + "\nrole \"app\" {\n  account = \"shared\"\n}\n\nstack \"app\" {\n  account = \"shared\"\n  role    = \"app\"\n}\n",
+        ) + "\nrole \"app\" {\n  account = \"shared\"\n}\n\nstack \"app\" {\n  account = \"shared\"\n  role    = \"app\"\n}\n\nstack \"qa/*\" {\n  account = \"shared\"\n  role    = \"app\"\n}\n",
     )
     .unwrap();
     let stack = repo.join("app");
     fs::create_dir(&stack).unwrap();
+    fs::create_dir_all(repo.join(odd)).unwrap();
+    fs::write(repo.join(odd).join("main.tf"), "").unwrap();
     let out = lab.run(&["generate"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let aws_config = fs::read_to_string(repo.join(".tfroles/aws-config")).unwrap();
@@ -1384,45 +1390,63 @@ fn terraform_s3_backend_gets_its_credentials_from_tfroles() {
         ),
         "{aws_config}"
     );
+    assert!(
+        aws_config.contains(r#"--stack 'qa/it'"'"'s "odd" ${x} %{y} & 日本'"#),
+        "{aws_config}"
+    );
+    let backend = fs::read_to_string(repo.join(odd).join("backend.tf")).unwrap();
+    let odd_profile = backend
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("profile             = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{backend}"))
+        .to_owned();
+    assert!(
+        odd_profile.starts_with("tfroles-state-qa.it_s__odd"),
+        "{odd_profile}"
+    );
     // The aws provider cannot be downloaded here; the backend needs none.
-    fs::remove_file(stack.join("providers.tf")).unwrap();
-    fs::write(
-        stack.join("main.tf"),
-        "resource \"terraform_data\" \"x\" {\n  input = \"hello\"\n}\n\noutput \"x\" {\n  value = terraform_data.x.output\n}\n",
-    )
-    .unwrap();
-    fs::write(
-        stack.join("moto.tfbackend"),
-        format!(
-            "endpoints = {{\n  s3  = \"{e}\"\n  sts = \"{e}\"\n}}\nuse_path_style              = true\nskip_credentials_validation = true\nskip_requesting_account_id  = true\nskip_metadata_api_check     = true\n",
-            e = lab.moto.endpoint()
-        ),
-    )
-    .unwrap();
+    let tfbackend = format!(
+        "endpoints = {{\n  s3  = \"{e}\"\n  sts = \"{e}\"\n}}\nuse_path_style              = true\nskip_credentials_validation = true\nskip_requesting_account_id  = true\nskip_metadata_api_check     = true\n",
+        e = lab.moto.endpoint()
+    );
+    for dir in [stack.clone(), repo.join(odd)] {
+        fs::remove_file(dir.join("providers.tf")).unwrap();
+        fs::write(
+            dir.join("main.tf"),
+            "resource \"terraform_data\" \"x\" {\n  input = \"hello\"\n}\n\noutput \"x\" {\n  value = terraform_data.x.output\n}\n",
+        )
+        .unwrap();
+        fs::write(dir.join("moto.tfbackend"), &tfbackend).unwrap();
+    }
     let bin_dir = Path::new(BIN).parent().unwrap();
     let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
     .unwrap();
-    let tf = |args: &[&str]| {
+    let tf = |dir: &Path, args: &[&str]| {
         let mut cmd = terraform();
         lab.moto.apply_env(&mut cmd);
         lab.isolate(&mut cmd);
         let out = cmd
             .env("PATH", &path)
-            .current_dir(&stack)
+            .current_dir(dir)
             .args(args)
             .output()
             .unwrap();
         assert!(
             out.status.success(),
-            "terraform {args:?}:\n{}\n{}",
+            "terraform {args:?} in {}:\n{}\n{}",
+            dir.display(),
             text(&out.stdout),
             text(&out.stderr)
         );
     };
-    tf(&["init", "-input=false", "-backend-config=moto.tfbackend"]);
-    tf(&["apply", "-auto-approve", "-input=false"]);
+    tf(
+        &stack,
+        &["init", "-input=false", "-backend-config=moto.tfbackend"],
+    );
+    tf(&stack, &["apply", "-auto-approve", "-input=false"]);
     let state = lab
         .moto
         .get_object("acme-terraform-state", "app/terraform.tfstate")
@@ -1434,7 +1458,7 @@ fn terraform_s3_backend_gets_its_credentials_from_tfroles() {
         });
     let state: Value = serde_json::from_slice(&state).unwrap();
     assert_eq!(state["outputs"]["x"]["value"], "hello");
-    tf(&["destroy", "-auto-approve", "-input=false"]);
+    tf(&stack, &["destroy", "-auto-approve", "-input=false"]);
 
     let assumed = lab.moto.assumed_roles();
     let got = arn_external_id_session(&assumed);
@@ -1448,6 +1472,44 @@ fn terraform_s3_backend_gets_its_credentials_from_tfroles() {
         )]
     );
     assert_eq!(lab.entries().len(), 1);
+
+    // The odd stack's backend: its own profile, its own session.
+    let odd_dir = repo.join(odd);
+    tf(
+        &odd_dir,
+        &["init", "-input=false", "-backend-config=moto.tfbackend"],
+    );
+    tf(&odd_dir, &["apply", "-auto-approve", "-input=false"]);
+    assert!(
+        lab.moto
+            .get_object("acme-terraform-state", &format!("{odd}/terraform.tfstate"))
+            .is_some(),
+        "the bucket holds {:?}",
+        lab.moto.list_objects("acme-terraform-state")
+    );
+    assert_eq!(lab.moto.assumed_roles().len(), 2);
+    assert_eq!(lab.entries().len(), 2, "one session per stack");
+
+    // The AWS CLI splits the same line with shlex, and gets the cached session.
+    let mut aws = aws_cli();
+    lab.moto.apply_env(&mut aws);
+    lab.isolate(&mut aws);
+    let out = aws
+        .args([
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            &odd_profile,
+            "--output",
+            "json",
+        ])
+        .env("AWS_CONFIG_FILE", repo.join(".tfroles/aws-config"))
+        .env("PATH", &path)
+        .current_dir(&odd_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lab.moto.assumed_roles().len(), 2, "from the cache");
 }
 
 // ------------------------------------------------------------ 9. secrets
@@ -1885,4 +1947,231 @@ fn arn_external_id_session(assumed: &[AssumedRole]) -> Vec<(&str, Option<&str>, 
             )
         })
         .collect()
+}
+
+// ------------------------------------------------------------ 12. session policies
+
+/// Roles and stacks for the session-policy tests: a provisioning role whose
+/// services delete (so its sessions are guarded), one with `allow_delete`,
+/// an exact stack and a glob.
+const POLICIES: &str = r#"
+role "app" {
+  account  = "qa"
+  services = ["sqs"]
+}
+
+role "keeper" {
+  account      = "qa"
+  services     = ["sqs"]
+  allow_delete = true
+}
+
+stack "qa/api" {
+  account = "qa"
+  role    = "app"
+}
+
+stack "apps/*" {
+  account = "qa"
+  role    = "keeper"
+}
+"#;
+
+/// What `tfroles policy ARGS --compact` prints: the library's document.
+fn compact_policy(lab: &Lab, args: &[&str]) -> String {
+    let mut full = vec!["policy"];
+    full.extend_from_slice(args);
+    full.extend(["--kind", "session", "--compact"]);
+    let out = lab.run(&full);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout).trim_end().to_owned()
+}
+
+/// The `Policy` parameter of every STS request the proxy saw.
+fn sent_policies(proxy: &Proxy) -> Vec<Option<String>> {
+    proxy.requests().iter().map(|r| r.param("Policy")).collect()
+}
+
+#[test]
+fn provisioning_sessions_carry_the_delete_guard_unless_allow_delete() {
+    let lab = Lab::with_config(POLICIES);
+    let proxy = Proxy::start(lab.moto.endpoint(), vec![]);
+    let run = |args: &[&str]| {
+        let out = lab
+            .cmd(args)
+            .env("AWS_ENDPOINT_URL_STS", &proxy.url)
+            .output()
+            .unwrap();
+        expect_ok(&out, args)
+    };
+    let guard = compact_policy(&lab, &["--role", "app"]);
+    assert!(
+        guard.contains(r#""Effect":"Deny""#) && guard.contains("sqs:Delete"),
+        "{guard}"
+    );
+
+    let guarded = run(&["credential-process", "--role", "app"]);
+    assert_eq!(
+        run(&["credential-process", "--role", "app"]),
+        guarded,
+        "a cache hit"
+    );
+    // A deliberate deleting run never gets the guarded session from the
+    // cache, nor the other way round.
+    let unguarded = run(&["credential-process", "--role", "app", "--allow-delete"]);
+    assert_ne!(unguarded.access_key_id, guarded.access_key_id);
+    assert_eq!(
+        run(&["credential-process", "--role", "app", "--allow-delete"]),
+        unguarded,
+        "a cache hit of its own"
+    );
+    run(&["credential-process", "--role", "keeper"]);
+
+    assert_eq!(sent_policies(&proxy), [Some(guard), None, None]);
+    assert_eq!(lab.entries().len(), 3, "one entry per session");
+    let assumed = lab.moto.assumed_roles();
+    assert_eq!(
+        assumed
+            .iter()
+            .map(|a| a.role_arn.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "arn:aws:iam::333333333333:role/app",
+            "arn:aws:iam::333333333333:role/app",
+            "arn:aws:iam::333333333333:role/keeper"
+        ]
+    );
+
+    // --allow-delete is a choice about a config role's session.
+    let out = lab.run(&["credential-process", "--role-arn", ROLE_X, "--allow-delete"]);
+    let err = expect_exit(&out, 2);
+    assert!(err.contains("--allow-delete"), "{err}");
+    assert_eq!(proxy.requests().len(), 3);
+}
+
+#[test]
+fn the_state_role_gets_the_policy_of_the_stack_it_is_for() {
+    let lab = Lab::with_config(POLICIES);
+    fs::create_dir_all(lab.work().join("apps/web")).unwrap();
+    fs::write(lab.work().join("apps/web/main.tf"), "").unwrap();
+    let proxy = Proxy::start(lab.moto.endpoint(), vec![]);
+    let cmd = |args: &[&str]| {
+        let mut c = lab.cmd(args);
+        c.env("AWS_ENDPOINT_URL_STS", &proxy.url);
+        c
+    };
+    let run = |args: &[&str]| expect_ok(&cmd(args).output().unwrap(), args);
+    let api = compact_policy(&lab, &["--role", "terraform-state", "--stack", "qa/api"]);
+    let web = compact_policy(&lab, &["--role", "terraform-state", "--stack", "apps/web"]);
+    assert!(
+        api.contains("acme-terraform-state/qa/api/terraform.tfstate\""),
+        "{api}"
+    );
+
+    let a = run(&[
+        "credential-process",
+        "--role",
+        "terraform-state",
+        "--stack",
+        "qa/api",
+    ]);
+    // A stack claimed by a glob, named with a trailing slash as shells complete it.
+    let w = run(&[
+        "credential-process",
+        "--role",
+        "terraform-state",
+        "--stack",
+        "apps/web/",
+    ]);
+    let all = run(&["credential-process", "--role", "terraform-state"]);
+    assert_eq!(
+        run(&[
+            "credential-process",
+            "--role",
+            "terraform-state",
+            "--stack",
+            "qa/api"
+        ]),
+        a,
+        "a cache hit"
+    );
+    let keys = [&a, &w, &all].map(|x| x.access_key_id.clone());
+    assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
+    assert_eq!(sent_policies(&proxy), [Some(api), Some(web), None]);
+    assert_eq!(lab.entries().len(), 3);
+    for r in lab.moto.assumed_roles() {
+        assert_eq!(r.role_arn, "arn:aws:iam::111111111111:role/terraform-state");
+        assert_eq!(r.external_id.as_deref(), Some("tf-state"));
+    }
+
+    // What --stack refuses, before any STS call.
+    let refused = |args: &[&str]| expect_exit(&cmd(args).output().unwrap(), 2);
+    let err = refused(&[
+        "credential-process",
+        "--role",
+        "terraform-state",
+        "--stack",
+        "qa/nope",
+    ]);
+    assert!(
+        err.contains("--stack: `qa/nope` is not a stack of tfroles.hcl")
+            && err.contains("`apps/web`, `qa/api`"),
+        "{err}"
+    );
+    let err = refused(&["credential-process", "--role", "app", "--stack", "qa/api"]);
+    assert!(
+        err.contains(
+            "--stack: applies to the state role (`terraform-state` in `shared`), not to `app`"
+        ),
+        "{err}"
+    );
+    let err = refused(&[
+        "credential-process",
+        "--role-arn",
+        ROLE_X,
+        "--stack",
+        "qa/api",
+    ]);
+    assert!(err.contains("--stack"), "{err}");
+    let err = refused(&[
+        "credential-process",
+        "--role",
+        "terraform-state",
+        "--stack",
+        "qa/api",
+        "--allow-delete",
+    ]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    assert_eq!(proxy.requests().len(), 3);
+
+    // With one state role per stack, --stack picks the stack's own role,
+    // which needs no session policy; without it there is no role to assume.
+    let config = fs::read_to_string(lab.work().join("tfroles.hcl")).unwrap();
+    fs::write(
+        lab.work().join("tfroles.hcl"),
+        config.replace(
+            "  role    = \"terraform-state\"\n}",
+            "  role    = \"terraform-state\"\n  role_per_stack = true\n}",
+        ),
+    )
+    .unwrap();
+    run(&[
+        "credential-process",
+        "--role",
+        "terraform-state",
+        "--stack",
+        "qa/api",
+    ]);
+    let last = lab.moto.assumed_roles().pop().unwrap();
+    assert_eq!(
+        last.role_arn,
+        "arn:aws:iam::111111111111:role/terraform-state-qa-api"
+    );
+    assert_eq!(sent_policies(&proxy).pop(), Some(None));
+    let err = refused(&["credential-process", "--role", "terraform-state"]);
+    assert!(
+        err.contains("each stack has its own state role")
+            && err.contains("hint: name the stack: `--stack PATH`"),
+        "{err}"
+    );
 }

@@ -279,6 +279,68 @@ fn an_invalid_config_exits_2_names_the_problem_and_writes_nothing() {
 }
 
 #[test]
+fn a_session_policy_over_the_sts_limit_exits_2_names_the_role_and_writes_nothing() {
+    let r = repo(&CONFIG.replace(
+        "key_prefix = \"terraform\"",
+        &format!("key_prefix = \"{}\"", "k".repeat(400)),
+    ));
+    // The stacks of `repo` still fit; one with a long path does not.
+    let long = format!("qa/{}", "x".repeat(250));
+    fs::create_dir_all(r.path().join(&long)).unwrap();
+    fs::write(r.path().join(&long).join("main.tf"), "").unwrap();
+    let before = snapshot(r.path());
+    let out = run(r.path(), &["generate"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(text(&out.stdout), "");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "only the stack that does not fit: {stderr}"
+    );
+    assert!(
+        errors[0].starts_with(&format!(
+            "error: tfroles.hcl:23:1: in block `role \"terraform-state\" (the state role)`: the backend session policy of stack \"{long}\" is "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        errors[0].ends_with("characters as compact JSON, over the 2048 STS allows"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "\n  hint: shorten the stack's path or `key_prefix`, or set `role_per_stack = true`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("nothing was written\n"), "{stderr}");
+    assert_eq!(snapshot(r.path()), before, "not even the stacks that fit");
+    // --check reports the same, and one role per stack needs no session policy.
+    assert_eq!(
+        run(r.path(), &["generate", "--check"]).status.code(),
+        Some(2)
+    );
+    let config = fs::read_to_string(r.path().join("tfroles.hcl")).unwrap();
+    fs::write(
+        r.path().join("tfroles.hcl"),
+        config.replace(
+            "role       = \"terraform-state\"\n",
+            "role       = \"terraform-state\"\n  role_per_stack = true\n",
+        ),
+    )
+    .unwrap();
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let backend = fs::read_to_string(r.path().join(&long).join("backend.tf")).unwrap();
+    assert!(!backend.contains("policy"), "{backend}");
+}
+
+#[test]
 fn the_config_is_found_in_the_nearest_parent_or_named() {
     let r = repo(CONFIG);
     let out = run(&r.path().join("qa/api"), &["validate"]);
@@ -430,6 +492,26 @@ fn terraform_runs_the_generated_backend_against_moto() {
         assert_eq!(cfg["assume_role"]["external_id"], "tf-state");
         assert_eq!(cfg["assume_role"]["session_name"], "terraform");
         assert_eq!(cfg["assume_role"]["duration"], "1h");
+        // The session policy, a JSON string in HCL, reached terraform as
+        // exactly the document `tfroles policy` prints for the stack.
+        let policy = run(
+            r.path(),
+            &[
+                "policy",
+                "--role",
+                "terraform-state",
+                "--kind",
+                "session",
+                "--stack",
+                stack,
+                "--compact",
+            ],
+        );
+        assert!(policy.status.success(), "{}", text(&policy.stderr));
+        assert_eq!(
+            cfg["assume_role"]["policy"].as_str(),
+            Some(text(&policy.stdout).trim_end())
+        );
 
         tf(&["apply", "-auto-approve", "-input=false"]);
         let state = moto
