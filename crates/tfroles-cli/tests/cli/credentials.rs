@@ -2030,6 +2030,11 @@ fn provisioning_sessions_carry_the_delete_guard_unless_allow_delete() {
     assert_eq!(sent_policies(&proxy), [Some(guard), None, None]);
     assert_eq!(lab.entries().len(), 3, "one entry per session");
     let assumed = lab.moto.assumed_roles();
+    // moto keeps the policy too: a second witness of what was sent.
+    assert_eq!(
+        assumed.iter().map(|a| a.policy.clone()).collect::<Vec<_>>(),
+        sent_policies(&proxy)
+    );
     assert_eq!(
         assumed
             .iter()
@@ -2099,6 +2104,14 @@ fn the_state_role_gets_the_policy_of_the_stack_it_is_for() {
     assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
     assert_eq!(sent_policies(&proxy), [Some(api), Some(web), None]);
     assert_eq!(lab.entries().len(), 3);
+    assert_eq!(
+        lab.moto
+            .assumed_roles()
+            .iter()
+            .map(|a| a.policy.clone())
+            .collect::<Vec<_>>(),
+        sent_policies(&proxy)
+    );
     for r in lab.moto.assumed_roles() {
         assert_eq!(r.role_arn, "arn:aws:iam::111111111111:role/terraform-state");
         assert_eq!(r.external_id.as_deref(), Some("tf-state"));
