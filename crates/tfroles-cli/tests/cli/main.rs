@@ -5,6 +5,7 @@ mod credentials;
 mod generate;
 mod graph;
 mod import;
+mod least_privilege;
 mod policy;
 mod precommit;
 mod shell;
