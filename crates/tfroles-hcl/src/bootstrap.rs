@@ -12,7 +12,9 @@
 //!
 //! Every policy is the document `tfroles policy` prints, embedded as a
 //! heredoc: terraform reads back exactly that JSON text (plus a final
-//! newline), and the aws provider compares policies as JSON values.
+//! newline), and the aws provider compares policies as JSON values. The one
+//! difference: characters above U+00FF are written as `\uXXXX` escapes,
+//! since IAM takes policy text in Latin-1 only (see [`latin1`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -319,7 +321,7 @@ impl<'c> Model<'c> {
                     kind,
                     provider: alias(&alias_key(arn_account(arn))),
                     target,
-                    policy: policy.to_json_pretty(),
+                    policy: latin1(&policy.to_json_pretty()),
                 }
             })
             .collect();
@@ -386,7 +388,7 @@ impl<'c> Model<'c> {
                 )
                 .attr(
                     "assume_role_policy",
-                    Expr::Heredoc(rp.trust.to_json_pretty()),
+                    Expr::Heredoc(latin1(&rp.trust.to_json_pretty())),
                 );
             if !r.depends_on.is_empty() {
                 role.blank().attr(
@@ -400,7 +402,10 @@ impl<'c> Model<'c> {
                 policy
                     .attr("name", str(ROLE_POLICY_NAME))
                     .attr("role", Expr::Ref(format!("aws_iam_role.{}.name", r.name)))
-                    .attr("policy", Expr::Heredoc(permissions.to_json_pretty()));
+                    .attr(
+                        "policy",
+                        Expr::Heredoc(latin1(&permissions.to_json_pretty())),
+                    );
                 push(&mut items, policy);
             }
         }
@@ -532,6 +537,28 @@ fn push(items: &mut Vec<Item>, block: Block) {
         items.push(Item::Blank);
     }
     items.push(Item::Block(block));
+}
+
+/// JSON text with every character above U+00FF written as a `\uXXXX`
+/// escape (two, a UTF-16 surrogate pair, above U+FFFF), as the policies'
+/// compact form does: IAM's policy parameters take only
+/// `[\u0009\u000A\u000D\u0020-\u00FF]`, and terraform's aws provider sends
+/// the text on as it is. Outside strings JSON text is ASCII, so escaping
+/// the whole text only touches strings, and the value stays the same.
+pub(crate) fn latin1(json: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if u32::from(c) > 0xFF {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{u:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `"text"` as JSON writes it, for finding an ARN in a policy document.
@@ -681,6 +708,17 @@ mod tests {
         assert!(get("a-b").starts_with("a_b_") && get("a-b").len() == "a_b_".len() + 8);
         // Another type is another namespace.
         assert_eq!(one[&("aws_iam_role_policy", "a-b".to_owned())], "a_b");
+    }
+
+    #[test]
+    fn latin1_escapes_only_what_iam_refuses() {
+        let json = "{\"k\": \"café ключ \u{1F600}\"}";
+        let escaped = latin1(json);
+        assert_eq!(
+            escaped,
+            r#"{"k": "café \u043a\u043b\u044e\u0447 \ud83d\ude00"}"#
+        );
+        assert!(escaped.chars().all(|c| u32::from(c) <= 0xFF));
     }
 
     #[test]

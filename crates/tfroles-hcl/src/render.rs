@@ -424,7 +424,8 @@ pub fn aws_config_file(config: &Config, stacks: &[Stack]) -> Result<Option<Gener
 }
 
 /// Every file for the given stacks, in a stable order: per stack (sorted by
-/// path) the backend file then the providers file, then the AWS config file.
+/// path) the backend file then the providers file, then the AWS config file,
+/// then the bootstrap stack's files (see [`crate::bootstrap_files`]).
 ///
 /// # Errors
 ///
@@ -455,6 +456,11 @@ pub fn generate(config: &Config, stacks: &[Stack]) -> Result<Vec<GeneratedFile>,
         Ok(f) => files.extend(f),
         Err(Error::Config(tfroles_core::Error::Invalid(d))) => problems.extend(d.0),
         Err(e) => return Err(e),
+    }
+    match crate::bootstrap::bootstrap_files(config, stacks) {
+        Ok(f) => files.extend(f),
+        Err(tfroles_core::Error::Invalid(d)) => problems.extend(d.0),
+        Err(e) => return Err(e.into()),
     }
     if problems.is_empty() {
         Ok(files)

@@ -409,6 +409,7 @@ cases! {
     strings => "strings",
     chaining => "chaining",
     least_privilege => "least-privilege",
+    bootstrap => "bootstrap",
 }
 
 #[test]
