@@ -296,10 +296,7 @@ impl Config {
             .collect();
         let path = parts.join("/");
         let key = match &self.state.key_prefix {
-            Some(prefix) => format!(
-                "{}/{path}/terraform.tfstate",
-                iam_literal(prefix.as_ref())
-            ),
+            Some(prefix) => format!("{}/{path}/terraform.tfstate", iam_literal(prefix.as_ref())),
             None => format!("{path}/terraform.tfstate"),
         };
         crate::types::nfc(&key).replace("*/*/", "*/")
