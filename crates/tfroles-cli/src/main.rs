@@ -302,7 +302,7 @@ pub(crate) fn load_path(config: Option<&Path>) -> anyhow::Result<Config> {
 
 /// The config, the directories below it, and the stacks they resolve to;
 /// glob warnings go to stderr.
-fn load_stacks(
+pub(crate) fn load_stacks(
     arg: &ConfigArg,
 ) -> anyhow::Result<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
     let config = load(arg)?;

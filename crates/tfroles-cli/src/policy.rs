@@ -117,11 +117,10 @@ pub(crate) fn one_stack(config: &Config, path: &str) -> anyhow::Result<Stack> {
     find_stack(config, &stacks, path).cloned()
 }
 
+/// The config and its stacks, as `generate` resolves them (glob warnings
+/// on stderr).
 fn stacks(arg: &ConfigArg) -> anyhow::Result<(Config, Vec<Stack>)> {
-    let config = crate::load(arg)?;
-    let dirs = tfroles_core::discover(&config.root)?;
-    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
-    let resolution = config.resolve(&paths)?;
+    let (config, _, resolution) = crate::load_stacks(arg)?;
     Ok((config, resolution.stacks))
 }
 

@@ -370,11 +370,8 @@ impl Config {
         if self.state.role_per_stack {
             return Ok(None);
         }
-        let doc = PolicyDocument::new(self.state_statements(
-            std::slice::from_ref(&stack.state_key),
-            false,
-            true,
-        ));
+        // The same narrowing a per-stack role would have, as a session policy.
+        let doc = self.per_stack_state_permissions(stack);
         match SizeLimit::SessionPolicy.check(std::slice::from_ref(&doc)) {
             Ok(_) => Ok(Some(doc)),
             Err(_) => Err(self.policy_error(
