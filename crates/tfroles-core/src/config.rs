@@ -112,6 +112,8 @@ pub struct State {
     /// One state role per stack instead of one shared role narrowed per
     /// stack by a session policy.
     pub role_per_stack: bool,
+    /// What `s3:ListBucket` covers in the state policies.
+    pub list_scope: crate::types::ListScope,
 }
 
 /// A `provider "ALIAS"` block inside a stack: an aliased `provider "aws"`.
@@ -421,6 +423,13 @@ impl Config {
     pub fn state_session(&self) -> RoleSession {
         self.session(self.state.role.as_str(), Some(self.state.account.as_str()))
             .expect("validated: the state role exists in the state account")
+    }
+
+    /// Whether a role instance is the state role: the `state` block's role
+    /// in the state account. The same role name in another account is a
+    /// role like any other, with no access to state.
+    pub fn is_state_session(&self, session: &RoleSession) -> bool {
+        session.role == self.state.role && session.account == self.state.account
     }
 
     pub(crate) fn session_for(&self, role: &RoleName, account: &AccountName) -> RoleSession {
@@ -849,6 +858,7 @@ const STATE_ATTRS: &[&str] = &[
     "kms_key_id",
     "workspace_key_prefix",
     "role_per_stack",
+    "list_scope",
 ];
 const ROLE_ATTRS: &[&str] = &[
     "account",
@@ -1343,6 +1353,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
             let key_prefix = v.parse(&f, "key_prefix");
             let workspace_key_prefix = v.parse(&f, "workspace_key_prefix");
             let role_per_stack = v.bool(&f, "role_per_stack").unwrap_or(false);
+            let list_scope = v.parse(&f, "list_scope").unwrap_or_default();
             if let Some(r) = &role
                 && let Some((_, (attr, loc))) = permission_attrs.iter().find(|(n, _)| n == r)
             {
@@ -1407,6 +1418,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
                     kms_key_id,
                     workspace_key_prefix,
                     role_per_stack,
+                    list_scope,
                 });
             }
         }

@@ -79,4 +79,4 @@ pub use config::{
 };
 pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
 pub use stacks::{Provider, Resolution, Stack, StackPattern, TfDir, discover};
-pub use types::{CredentialsMode, Duration, Partition, WebIdentitySource};
+pub use types::{CredentialsMode, Duration, ListScope, Partition, WebIdentitySource};

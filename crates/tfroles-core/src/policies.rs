@@ -22,7 +22,7 @@ use crate::access::{Permissions, TrustedAws};
 use crate::config::{Config, Role, RoleSession};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::stacks::Stack;
-use crate::types::{RoleArn, RoleName};
+use crate::types::{ListScope, RoleArn, RoleName};
 
 /// The three kinds of policy `tfroles policy` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,7 @@ pub fn iam_literal(text: &str) -> String {
 /// The Sids of generated statements, named for what they are for.
 mod sid {
     pub const LIST: &str = "ListStateKeys";
+    pub const LIST_BUCKET: &str = "ListStateBucket";
     pub const STATE: &str = "ReadWriteState";
     pub const LOCK: &str = "LockState";
     pub const TABLE: &str = "LockTable";
@@ -73,6 +74,9 @@ mod sid {
     pub const IDENTITY_ASSUME: &str = "AssumeTfrolesRoles";
     pub const IDENTITY_TAGS: &str = "TagTfrolesSessions";
     pub const IDENTITY_SOURCE: &str = "SetSourceIdentityOnTfrolesSessions";
+    pub const NO_STATE: &str = "NoStateAccess";
+    pub const NO_LOCK_TABLE: &str = "NoStateLockTable";
+    pub const NO_STATE_KEY: &str = "NoStateKey";
 }
 
 impl Config {
@@ -156,10 +160,20 @@ impl Config {
         } else {
             "StringEquals"
         };
+        let list = Statement::allow(["s3:ListBucket"], [self.s3_arn(None)]);
+        let list = match self.state.list_scope {
+            // S3 turns a missing key into 404 (not 403) only for a caller
+            // with ListBucket; whether it applies an `s3:prefix` condition
+            // in that check is undocumented, so the default grants the
+            // bucket's listing outright.
+            ListScope::Bucket => list.with_sid(sid::LIST_BUCKET),
+            ListScope::StateKeys => {
+                list.with_sid(sid::LIST)
+                    .with_condition(operator, "s3:prefix", prefixes)
+            }
+        };
         let mut out = vec![
-            Statement::allow(["s3:ListBucket"], [self.s3_arn(None)])
-                .with_sid(sid::LIST)
-                .with_condition(operator, "s3:prefix", prefixes),
+            list,
             Statement::allow(["s3:GetObject", "s3:PutObject"], state).with_sid(sid::STATE),
         ];
         if self.state.use_lockfile {
@@ -172,9 +186,10 @@ impl Config {
             let acct = self
                 .account(self.state.account.as_str())
                 .expect("validated");
+            // The backend never calls DescribeTable (only terraform's own
+            // tests do), so it is not granted.
             let mut st = Statement::allow(
                 [
-                    "dynamodb:DescribeTable",
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
                     "dynamodb:DeleteItem",
@@ -207,39 +222,81 @@ impl Config {
             }
             out.push(st);
         }
-        if let Some(key) = &self.state.kms_key_id {
+        if let Some(key) = self.state_key() {
+            out.push(
+                key.statement(Statement::allow(
+                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+                    key.resources.clone(),
+                ))
+                .with_sid(sid::KMS),
+            );
+        }
+        out
+    }
+
+    /// The state's KMS key as IAM resources: its ARN, or for an alias every
+    /// key of the account narrowed to the one the alias points to.
+    fn state_key(&self) -> Option<StateKey> {
+        let key = self.state.kms_key_id.as_ref()?;
+        let acct = self
+            .account(self.state.account.as_str())
+            .expect("validated");
+        let p = self.defaults.partition;
+        let region = &self.state.region;
+        Some(if key.starts_with("arn:") && !key.contains(":alias/") {
+            StateKey {
+                resources: vec![key.clone()],
+                alias: None,
+            }
+        } else if let Some(alias) = key
+            .strip_prefix("alias/")
+            .or_else(|| key.split_once(":alias/").map(|(_, a)| a))
+        {
+            // An alias names no key ARN; the key it points to is matched by
+            // the alias instead.
+            StateKey {
+                resources: vec![format!("arn:{p}:kms:{region}:{}:key/*", acct.id)],
+                alias: Some(format!("alias/{alias}")),
+            }
+        } else {
+            StateKey {
+                resources: vec![format!("arn:{p}:kms:{region}:{}:key/{key}", acct.id)],
+                alias: None,
+            }
+        })
+    }
+
+    /// The statements every role but the state role carries: no access to
+    /// the state bucket and its objects, the lock table or the state key.
+    /// A bucket ARN names no account and a bucket policy can open a bucket
+    /// across accounts, so roles in every account carry them; a Deny beats
+    /// any Allow, including a policy attached later by hand.
+    pub fn state_guard(&self) -> Vec<Statement> {
+        let mut out = vec![
+            Statement::deny(
+                ["s3:*"],
+                [self.s3_arn(None), format!("{}/*", self.s3_arn(None))],
+            )
+            .with_sid(sid::NO_STATE),
+        ];
+        if let Some(table) = &self.state.dynamodb_table {
             let acct = self
                 .account(self.state.account.as_str())
                 .expect("validated");
-            let region = &self.state.region;
-            let mut st = if key.starts_with("arn:") && !key.contains(":alias/") {
-                Statement::allow(
-                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
-                    [key.clone()],
-                )
-            } else if let Some(alias) = key
-                .strip_prefix("alias/")
-                .or_else(|| key.split_once(":alias/").map(|(_, a)| a))
-            {
-                // An alias names no key ARN; the key it points to is
-                // matched by the alias instead.
-                Statement::allow(
-                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
-                    [format!("arn:{p}:kms:{region}:{}:key/*", acct.id)],
-                )
-                .with_condition(
-                    "ForAnyValue:StringEquals",
-                    "kms:ResourceAliases",
-                    [format!("alias/{alias}")],
-                )
-            } else {
-                Statement::allow(
-                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
-                    [format!("arn:{p}:kms:{region}:{}:key/{key}", acct.id)],
-                )
-            };
-            st = st.with_sid(sid::KMS);
-            out.push(st);
+            let arn = format!(
+                "arn:{}:dynamodb:{}:{}:table/{table}",
+                self.defaults.partition, self.state.region, acct.id
+            );
+            out.push(
+                Statement::deny(["dynamodb:*"], [arn.clone(), format!("{arn}/*")])
+                    .with_sid(sid::NO_LOCK_TABLE),
+            );
+        }
+        if let Some(key) = self.state_key() {
+            out.push(
+                key.statement(Statement::deny(["kms:*"], key.resources.clone()))
+                    .with_sid(sid::NO_STATE_KEY),
+            );
         }
         out
     }
@@ -412,7 +469,8 @@ impl Config {
     ) -> Result<PolicyDocument> {
         let session = self.session(role, account)?;
         let r = self.role(role).expect("session found it");
-        let mut doc = if r.name == self.state.role && session.account == self.state.account {
+        let is_state = self.is_state_session(&session);
+        let mut doc = if is_state {
             if self.state.role_per_stack {
                 return Err(self.policy_error(
                     Some(&r.name),
@@ -431,6 +489,9 @@ impl Config {
                 format!("role `{}` grants nothing", r.name),
                 "add `services = [...]` or `actions = [...]` to the role block",
             ));
+        }
+        if !is_state {
+            doc.statements.extend(self.state_guard());
         }
         self.fits(&r.name, "permissions", doc)
     }
@@ -628,7 +689,7 @@ impl Config {
     ) -> Result<Option<PolicyDocument>> {
         let session = self.session(role, account)?;
         let r = self.role(role).expect("session found it");
-        if r.name == self.state.role && session.account == self.state.account {
+        if self.is_state_session(&session) {
             return match stack {
                 Some(s) => self.state_session_policy(s),
                 None => Ok(None),
@@ -922,7 +983,7 @@ impl Config {
         let mut out = Vec::new();
         for s in self.role_sessions() {
             let r = self.role(s.role.as_str()).expect("session of a role");
-            let is_state = r.name == self.state.role && s.account == self.state.account;
+            let is_state = self.is_state_session(&s);
             let trust = self.trust_policy(r.name.as_str(), Some(s.account.as_str()))?;
             if is_state && self.state.role_per_stack {
                 for st in stacks {
@@ -941,14 +1002,15 @@ impl Config {
             let permissions =
                 match self.permissions_policy(r.name.as_str(), Some(s.account.as_str()), stacks) {
                     Ok(p) => Some(p),
-                    // A role that grants nothing gets no inline policy: managed
-                    // policies may be attached to it by hand.
+                    // A role that grants nothing still gets the state guard:
+                    // managed policies attached to it by hand cannot reach
+                    // state past the Deny.
                     Err(_)
                         if !is_state
                             && r.permissions.is_empty()
                             && self.chain_statements(&s).is_empty() =>
                     {
-                        None
+                        Some(PolicyDocument::new(self.state_guard()))
                     }
                     Err(e) => return Err(e),
                 };
@@ -960,6 +1022,26 @@ impl Config {
             });
         }
         Ok(out)
+    }
+}
+
+/// The state's KMS key, as the resources a statement names.
+struct StateKey {
+    resources: Vec<String>,
+    /// With an alias, the condition that narrows `key/*` to its key.
+    alias: Option<String>,
+}
+
+impl StateKey {
+    fn statement(&self, st: Statement) -> Statement {
+        match &self.alias {
+            Some(a) => st.with_condition(
+                "ForAnyValue:StringEquals",
+                "kms:ResourceAliases",
+                [a.as_str()],
+            ),
+            None => st,
+        }
     }
 }
 

@@ -648,6 +648,38 @@ impl FromStr for CredentialsMode {
     }
 }
 
+/// What the state role's `s3:ListBucket` covers (`state { list_scope }`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListScope {
+    /// The whole bucket, with no `s3:prefix` condition. S3 answers a
+    /// missing key with 404 only to a caller with `s3:ListBucket`, and
+    /// whether it honours an `s3:prefix` condition in that check is
+    /// documented nowhere: this is the form known to keep a new stack's
+    /// first `init` working. It reveals key names, which are the stack
+    /// paths `tfroles.hcl` lists anyway.
+    #[default]
+    Bucket,
+    /// Only the workspace listing prefix and the state keys, by an
+    /// `s3:prefix` condition: narrower, but a new stack's first `init` may
+    /// get 403 on AWS if S3 does not apply the condition to its 404 check.
+    StateKeys,
+}
+
+impl FromStr for ListScope {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        match s {
+            "bucket" => Ok(ListScope::Bucket),
+            "state_keys" => Ok(ListScope::StateKeys),
+            _ => Err(InvalidValue::new(
+                format!("{} is not a list scope", q(s)),
+                "`bucket` (the default: `s3:ListBucket` on the state bucket) or `state_keys` (narrowed by an `s3:prefix` condition; see docs/least-privilege.md for its risk)",
+            )),
+        }
+    }
+}
+
 /// A session duration between 15 minutes and 12 hours, in whole seconds.
 ///
 /// Written in the config and in generated files as a Go duration string

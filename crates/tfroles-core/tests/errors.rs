@@ -696,6 +696,16 @@ fn partition_and_credentials_are_enums() {
 }
 
 #[test]
+fn list_scope_is_bucket_or_state_keys() {
+    assert_err(
+        &edit(&[("  bucket  =", "  list_scope = \"keys\"\n  bucket  =")]),
+        indoc! {r#"
+            tfroles.hcl:12:16: in block `state`, attribute `list_scope`: "keys" is not a list scope
+              allowed: `bucket` (the default: `s3:ListBucket` on the state bucket) or `state_keys` (narrowed by an `s3:prefix` condition; see docs/least-privilege.md for its risk)"#},
+    );
+}
+
+#[test]
 fn stack_labels_must_be_relative_paths_or_globs() {
     assert_err(
         &edit(&[("stack \"qa/app\"", "stack \"../app\"")]),
@@ -778,7 +788,7 @@ fn unknown_attribute_with_did_you_mean_and_the_allowed_list() {
         &edit(&[("  bucket  =", "  regin   = \"us-east-1\"\n  bucket  =")]),
         indoc! {r#"
             tfroles.hcl:12:3: in block `state`: unknown attribute `regin`
-              allowed: `account`, `bucket`, `region`, `role`, `key_prefix`, `use_lockfile`, `dynamodb_table`, `encrypt`, `kms_key_id`, `workspace_key_prefix`, `role_per_stack`
+              allowed: `account`, `bucket`, `region`, `role`, `key_prefix`, `use_lockfile`, `dynamodb_table`, `encrypt`, `kms_key_id`, `workspace_key_prefix`, `role_per_stack`, `list_scope`
               hint: did you mean `region`?"#},
     );
     assert_err(
@@ -1571,6 +1581,7 @@ fn the_example_is_accepted_as_written() {
             kms_key_id: None,
             workspace_key_prefix: None,
             role_per_stack: false,
+            list_scope: tfroles_core::ListScope::Bucket,
         }
     );
     let role = |name: &str, accounts: &[&str]| Role {

@@ -104,15 +104,10 @@ fn state_permissions_are_exactly_what_the_backend_needs() {
             "Version": "2012-10-17",
             "Statement": [
                 {
-                    "Sid": "ListStateKeys",
+                    "Sid": "ListStateBucket",
                     "Effect": "Allow",
                     "Action": "s3:ListBucket",
                     "Resource": "arn:aws:s3:::state",
-                    "Condition": {"StringEquals": {"s3:prefix": [
-                        "env:/",
-                        "tf/qa/api/terraform.tfstate",
-                        "tf/qa/etl/terraform.tfstate",
-                    ]}},
                 },
                 {
                     "Sid": "ReadWriteState",
@@ -180,6 +175,81 @@ fn state_permissions_are_exactly_what_the_backend_needs() {
 }
 
 #[test]
+fn list_scope_state_keys_narrows_the_listing_to_the_workspace_prefix_and_the_keys() {
+    let with = |extra: &str| {
+        Config::from_str(&format!(
+            "{}{APP}",
+            BASE.replace(
+                "  key_prefix = \"tf\"\n",
+                &format!("  key_prefix = \"tf\"\n  list_scope = \"state_keys\"\n{extra}")
+            )
+        ))
+        .unwrap()
+    };
+    let c = with("");
+    let s = stacks(&c, &["qa/api", "qa/etl"]);
+    let doc = c.state_permissions(&s).unwrap();
+    assert_eq!(
+        json(&doc)["Statement"][0],
+        serde_json::json!({
+            "Sid": "ListStateKeys",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "arn:aws:s3:::state",
+            "Condition": {"StringEquals": {"s3:prefix": [
+                "env:/",
+                "tf/qa/api/terraform.tfstate",
+                "tf/qa/etl/terraform.tfstate",
+            ]}},
+        })
+    );
+    let list = |prefix: &str| {
+        Request::new("s3:ListBucket", "arn:aws:s3:::state").with_context("s3:prefix", [prefix])
+    };
+    assert!(allowed_in(&doc, None, list("env:/")));
+    assert!(!allowed_in(&doc, None, list("tf/")));
+    // terraform ignores a refused workspace listing only for the default
+    // prefix `env:`: a custom prefix's listing must be allowed.
+    let c = with("  workspace_key_prefix = \"ws\"\n");
+    let s = stacks(&c, &["qa/api"]);
+    let doc = c.state_permissions(&s).unwrap();
+    assert!(allowed_in(&doc, None, list("ws/")));
+    assert!(!allowed_in(&doc, None, list("env:/")));
+    let session = c.state_session_policy(&s[0]).unwrap().unwrap();
+    assert!(allowed_in(&doc, Some(&session), list("ws/")));
+    assert!(allowed_in(
+        &doc,
+        Some(&session),
+        list("tf/qa/api/terraform.tfstate")
+    ));
+    assert!(!allowed_in(
+        &doc,
+        Some(&session),
+        list("tf/qa/etl/terraform.tfstate")
+    ));
+}
+
+#[test]
+fn list_scope_bucket_lists_without_a_prefix_condition_in_role_and_session() {
+    let c = config(APP);
+    let s = stacks(&c, &["qa/api"]);
+    let doc = c.state_permissions(&s).unwrap();
+    let session = c.state_session_policy(&s[0]).unwrap().unwrap();
+    for d in [&doc, &session] {
+        let list = &json(d)["Statement"][0];
+        assert_eq!(list["Action"], "s3:ListBucket");
+        assert!(list.get("Condition").is_none(), "{list}");
+    }
+    // The implicit ListBucket check of a HeadObject carries no prefix.
+    assert!(allowed(
+        &doc,
+        Some(&session),
+        "s3:ListBucket",
+        "arn:aws:s3:::state"
+    ));
+}
+
+#[test]
 fn dynamodb_kms_and_workspaces_only_when_configured() {
     let text = APP.to_owned();
     let c = Config::from_str(&format!(
@@ -200,7 +270,7 @@ fn dynamodb_kms_and_workspaces_only_when_configured() {
     assert_eq!(
         sids,
         [
-            "ListStateKeys",
+            "ListStateBucket",
             "ReadWriteState",
             "LockTable",
             "EncryptState"
@@ -208,13 +278,14 @@ fn dynamodb_kms_and_workspaces_only_when_configured() {
     );
     let table = "arn:aws:dynamodb:us-east-1:111111111111:table/locks";
     for a in [
-        "dynamodb:DescribeTable",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
     ] {
         assert!(allowed(&doc, None, a, table), "{a}");
     }
+    // terraform's docs ask for it, its backend never calls it.
+    assert!(!allowed(&doc, None, "dynamodb:DescribeTable", table));
     assert!(!allowed(&doc, None, "dynamodb:Scan", table));
     assert!(!allowed(&doc, None, "dynamodb:DeleteTable", table));
     let key = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -283,9 +354,10 @@ fn a_stack_backend_session_cannot_touch_another_stacks_state() {
                 allowed(&role, Some(&session), "s3:DeleteObject", &arn(&lock)),
                 same
             );
+            // Listing is the whole bucket by default (`list_scope`).
             let list = Request::new("s3:ListBucket", "arn:aws:s3:::state")
                 .with_context("s3:prefix", [other.state_key.clone()]);
-            assert_eq!(allowed_in(&role, Some(&session), list), same);
+            assert!(allowed_in(&role, Some(&session), list));
         }
         assert!(!allowed(
             &role,
@@ -360,15 +432,156 @@ fn a_session_policy_that_cannot_fit_is_an_error_naming_the_role() {
         "{}{APP}",
         BASE.replace(
             "key_prefix = \"tf\"",
-            &format!("key_prefix = \"{}\"", "k/".repeat(250) + "k")
+            &format!(
+                "key_prefix = \"{}\"\n  list_scope = \"state_keys\"",
+                "k/".repeat(250) + "k"
+            )
         )
     ))
     .unwrap();
     let s = stacks(&c, &[&format!("qa/{}", "s".repeat(100))]);
     let e = c.state_session_policy(&s[0]).unwrap_err().to_string();
-    assert!(e.starts_with("tfroles.hcl:19:1: in block `role \"terraform-state\" (the state role)`: the backend session policy of stack \"qa/sss"), "{e}");
+    assert!(e.starts_with("tfroles.hcl:20:1: in block `role \"terraform-state\" (the state role)`: the backend session policy of stack \"qa/sss"), "{e}");
     assert!(e.contains("\" is 2313 characters as compact JSON, over the 2048 STS allows\n  hint: shorten the stack's path or `key_prefix`, or set `role_per_stack = true` in `state`: one state role per stack needs no session policy"), "{e}");
     assert_eq!(e.matches("hint:").count(), 1, "{e}");
+}
+
+// ---------------------------------------------------------------- state isolation
+
+/// No role but the state role reaches the state bucket or its objects, the
+/// lock table or the state key: whatever its services, access levels,
+/// actions or `allow_delete`, in any account, as a `via` hub, as the state
+/// role's name in another account, or granting nothing (where bootstrap
+/// writes the guard alone), with and without its session policy.
+#[test]
+fn no_role_but_the_state_role_reaches_state_whatever_it_is_granted() {
+    let c = Config::from_str(&format!(
+        "{}{}",
+        BASE.replace(
+            "  key_prefix = \"tf\"\n",
+            "  key_prefix = \"tf\"\n  dynamodb_table = \"locks\"\n  kms_key_id = \"alias/state\"\n",
+        )
+        .replace(
+            "  account     = \"shared\"\n  external_id",
+            "  accounts    = [\"shared\", \"qa\"]\n  external_id"
+        ),
+        indoc! {r#"
+            role "storage" {
+              accounts     = ["shared", "qa"]
+              services     = ["s3", "dynamodb", "kms"]
+              access       = ["list", "read", "write", "tagging", "permissions"]
+              allow_delete = true
+            }
+            role "star" {
+              accounts = ["shared"]
+              actions  = ["s3:*", "dynamodb:*", "kms:*"]
+            }
+            role "reader" {
+              accounts = ["shared"]
+              services = ["s3"]
+              access   = ["read", "list"]
+            }
+            role "hub" {
+              accounts = ["shared"]
+              services = ["s3"]
+            }
+            role "spoke" {
+              accounts = ["qa"]
+              via      = "hub"
+              services = ["dynamodb"]
+            }
+            role "empty" {
+              accounts = ["qa"]
+            }
+            stack "qa/*" {
+              account = "qa"
+              role    = "storage"
+            }
+        "#}
+    ))
+    .unwrap();
+    let s = stacks(&c, &["qa/api", "qa/etl"]);
+    let key = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let table = "arn:aws:dynamodb:us-east-1:111111111111:table/locks";
+    let resources = [
+        "arn:aws:s3:::state".to_owned(),
+        "arn:aws:s3:::state/tf/qa/api/terraform.tfstate".to_owned(),
+        "arn:aws:s3:::state/tf/qa/api/terraform.tfstate.tflock".to_owned(),
+        "arn:aws:s3:::state/env:/dev/tf/qa/api/terraform.tfstate".to_owned(),
+        "arn:aws:s3:::state/anything".to_owned(),
+        table.to_owned(),
+        format!("{table}/index/by-id"),
+        key.to_owned(),
+    ];
+    let catalog = Catalog::get();
+    let mut checked = 0;
+    let mut instances = 0;
+    for rp in c.role_policies(&s).unwrap() {
+        if c.is_state_session(&rp.session) {
+            continue;
+        }
+        instances += 1;
+        let doc = rp
+            .permissions
+            .as_ref()
+            .expect("every other role carries the guard");
+        let session = c
+            .session_policy(
+                rp.session.role.as_str(),
+                Some(rp.session.account.as_str()),
+                None,
+                false,
+            )
+            .unwrap();
+        for prefix in ["s3", "dynamodb", "kms"] {
+            for a in catalog.service(prefix).unwrap().actions() {
+                for r in resources
+                    .iter()
+                    .filter(|r| r.starts_with(&format!("arn:aws:{prefix}:")))
+                {
+                    let request = || {
+                        Request::new(a.action(), r.as_str())
+                            .with_context("kms:ResourceAliases", ["alias/state"])
+                    };
+                    assert!(
+                        !allowed_in(doc, None, request()),
+                        "{} in {}: {} on {r}",
+                        rp.session.role,
+                        rp.session.account,
+                        a.action()
+                    );
+                    assert!(!allowed_in(doc, session.as_ref(), request()));
+                    checked += 1;
+                }
+            }
+        }
+    }
+    // storage x2, terraform-state in qa, star, reader, hub, spoke, empty.
+    assert_eq!(instances, 8);
+    assert!(checked > 8 * 500, "{checked}");
+    // What the guard leaves alone: other buckets, tables and keys.
+    let storage = c.permissions_policy("storage", Some("qa"), &s).unwrap();
+    for (action, resource) in [
+        ("s3:CreateBucket", "arn:aws:s3:::app-bucket"),
+        ("s3:PutObject", "arn:aws:s3:::app-bucket/x"),
+        ("s3:GetObject", "arn:aws:s3:::state-other/x"),
+        (
+            "dynamodb:PutItem",
+            "arn:aws:dynamodb:us-east-1:333333333333:table/app",
+        ),
+        (
+            "kms:Decrypt",
+            "arn:aws:kms:us-east-1:333333333333:key/other",
+        ),
+    ] {
+        assert!(
+            allowed(&storage, None, action, resource),
+            "{action} {resource}"
+        );
+    }
+    // The state role keeps exactly its access.
+    let state = c.state_permissions(&s).unwrap();
+    assert!(allowed(&state, None, "s3:PutObject", &resources[1]));
 }
 
 // ---------------------------------------------------------------- provisioning

@@ -559,7 +559,7 @@ mod tests {
         let long = format!("qa/{}", "o".repeat(250));
         let config = Config::from_str(
             &BASE
-                .replace("STATE_EXTRA", "")
+                .replace("STATE_EXTRA", "list_scope = \"state_keys\"")
                 .replace("key_prefix = \"terraform\"", &format!("key_prefix = \"{prefix}\""))
                 .replace(
                     "stack \"qa/app\" {",

@@ -282,7 +282,10 @@ fn an_invalid_config_exits_2_names_the_problem_and_writes_nothing() {
 fn a_session_policy_over_the_sts_limit_exits_2_names_the_role_and_writes_nothing() {
     let r = repo(&CONFIG.replace(
         "key_prefix = \"terraform\"",
-        &format!("key_prefix = \"{}\"", "k".repeat(400)),
+        &format!(
+            "key_prefix = \"{}\"\n  list_scope = \"state_keys\"",
+            "k".repeat(400)
+        ),
     ));
     // The stacks of `repo` still fit; one with a long path does not.
     let long = format!("qa/{}", "x".repeat(250));
@@ -304,7 +307,7 @@ fn a_session_policy_over_the_sts_limit_exits_2_names_the_role_and_writes_nothing
     );
     assert!(
         errors[0].starts_with(&format!(
-            "error: tfroles.hcl:23:1: in block `role \"terraform-state\" (the state role)`: the backend session policy of stack \"{long}\" is "
+            "error: tfroles.hcl:24:1: in block `role \"terraform-state\" (the state role)`: the backend session policy of stack \"{long}\" is "
         )),
         "{stderr}"
     );

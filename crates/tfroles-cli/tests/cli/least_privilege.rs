@@ -68,7 +68,7 @@ role "terraform-state" {
 role "app-provisioning" {
   account     = "main"
   external_id = "app"
-  services    = ["ec2", "rds"]
+  services    = ["ec2", "rds", "s3"]
 
   trust {
     aws = ["ci"]
@@ -581,9 +581,52 @@ fn probes() -> Vec<Probe> {
             DENIED,
         ),
         assume(STATE, "app-provisioning", "app", DENIED),
-        // The provisioning role's session: its services, not the state.
+        // The provisioning role's session: its services, not the state,
+        // though it is granted `s3` in the state account.
         get_object(PROV, STATE_KEY, DENIED),
         put_object(PROV, STATE_KEY, DENIED),
+        put_object(PROV, OTHER_KEY, DENIED),
+        probe(
+            PROV,
+            format!("s3:DeleteObject {BUCKET}/{STATE_KEY}"),
+            "s3",
+            "delete_object",
+            json!({"Bucket": BUCKET, "Key": STATE_KEY}),
+            DENIED,
+        ),
+        probe(
+            PROV,
+            format!("s3:PutBucketPolicy {BUCKET}"),
+            "s3",
+            "put_bucket_policy",
+            json!({"Bucket": BUCKET, "Policy": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::lp-terraform-state/*"}]}"#}),
+            DENIED,
+        ),
+        // ... and it still works with buckets of its own.
+        probe(
+            PROV,
+            "s3:CreateBucket lp-made-by-provisioning",
+            "s3",
+            "create_bucket",
+            json!({"Bucket": "lp-made-by-provisioning"}),
+            ALLOWED,
+        ),
+        probe(
+            PROV,
+            "s3:PutObject lp-made-by-provisioning/x",
+            "s3",
+            "put_object",
+            json!({"Bucket": "lp-made-by-provisioning", "Key": "x", "Body": "{}"}),
+            ALLOWED,
+        ),
+        probe(
+            PROV,
+            "s3:GetObject lp-made-by-provisioning/x",
+            "s3",
+            "get_object",
+            json!({"Bucket": "lp-made-by-provisioning", "Key": "x"}),
+            ALLOWED,
+        ),
         probe(
             PROV,
             format!("s3:ListBucket {BUCKET}"),
@@ -893,7 +936,7 @@ fn generated_policies_suffice_and_each_state_permission_is_needed() {
 
     // 4. Every action of every statement of the state role is needed: a run
     // without it fails, and moto's log names the request it refused. The
-    // exception is ListStateKeys: on AWS a HEAD of a state key that does not
+    // exception is ListStateBucket: on AWS a HEAD of a state key that does not
     // exist yet is a 403 without s3:ListBucket, so init fails there; moto
     // answers 404 regardless, and terraform tolerates the refused listing of
     // workspaces, so moto needs it for nothing.
@@ -904,7 +947,7 @@ fn generated_policies_suffice_and_each_state_permission_is_needed() {
         .iter()
         .map(|s| s["Sid"].as_str().unwrap())
         .collect();
-    assert_eq!(sids, ["ListStateKeys", "ReadWriteState", "LockState"]);
+    assert_eq!(sids, ["ListStateBucket", "ReadWriteState", "LockState"]);
     let mut variants: Vec<(String, Value)> = Vec::new();
     for statement in full["Statement"].as_array().unwrap() {
         let sid = statement["Sid"].as_str().unwrap();
@@ -948,7 +991,7 @@ fn generated_policies_suffice_and_each_state_permission_is_needed() {
     let lock = format!("/{BUCKET}/{LOCK_KEY}");
     let expected = [
         (
-            "ListStateKeys without s3:ListBucket",
+            "ListStateBucket without s3:ListBucket",
             "init, apply, plan, destroy pass".to_owned(),
             format!("ListObjectsV2 {BUCKET} prefix=env:/"),
         ),

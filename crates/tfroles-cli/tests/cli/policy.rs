@@ -359,8 +359,8 @@ fn simulate_json_and_context() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["decision"], "allowed");
     assert_eq!(v["session_policy"], true);
-    assert_eq!(v["deciding_statement"]["Sid"], "ListStateKeys");
-    // Listing another stack's key is not allowed to this stack's session.
+    assert_eq!(v["deciding_statement"]["Sid"], "ListStateBucket");
+    // Reading another stack's key is not allowed to this stack's session.
     let o = run(&[
         "simulate",
         "--role",
@@ -368,11 +368,9 @@ fn simulate_json_and_context() {
         "--stack",
         "qa/public-api",
         "--action",
-        "s3:ListBucket",
+        "s3:GetObject",
         "--resource",
-        "arn:aws:s3:::acme-terraform-state",
-        "--context",
-        "s3:prefix=terraform/production/public-api/terraform.tfstate",
+        "arn:aws:s3:::acme-terraform-state/terraform/production/public-api/terraform.tfstate",
     ]);
     assert_eq!(o.status.code(), Some(1));
     let o = run(&[
