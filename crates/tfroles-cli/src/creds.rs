@@ -7,6 +7,7 @@ use std::time::Duration as StdDuration;
 
 use anyhow::bail;
 use clap::ValueEnum;
+use tfroles_core::SessionFor;
 use tfroles_core::types::{Duration, SessionTags};
 use tfroles_creds::{
     BaseIdentity, Cache, Credentials, Env, Options, SessionRequest, WebIdentitySource,
@@ -220,37 +221,17 @@ pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
             .role
             .as_deref()
             .expect("clap requires --role or --role-arn");
-        let account = args.account.as_deref();
-        let session = config.session(role, account)?;
-        let is_state = session.role == config.state.role && session.account == config.state.account;
         // Only a named stack costs a look at the tree, and only at its
         // own directory: a cache hit stays a read of tfroles.hcl.
-        let stack = match &args.stack {
-            Some(_) if !is_state => {
-                return Err(Usage(format!(
-                    "--stack: applies to the state role (`{}` in `{}`), not to `{role}`\n  hint: a provisioning role's sessions are the same in every stack",
-                    config.state.role, config.state.account
-                ))
-                .into());
-            }
-            Some(path) => Some(crate::policy::one_stack(&config, path)?),
-            None if is_state && config.state.role_per_stack => {
-                return Err(Usage(format!(
-                    "with `role_per_stack`, each stack has its own state role, and `{role}` itself is none of them\n  hint: name the stack: `--stack PATH`"
-                ))
-                .into());
-            }
-            None => None,
-        };
-        let session = match &stack {
-            Some(s) => config.stack_state_session(s),
-            None => session,
-        };
-        let mut request = SessionRequest::from(&session);
-        request.policy = config
-            .session_policy(role, account, stack.as_ref(), args.allow_delete)?
-            .map(|d| d.to_json_compact());
-        request
+        let stack = args
+            .stack
+            .as_deref()
+            .map(|path| crate::policy::one_stack(&config, path))
+            .transpose()?;
+        let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
+        ask.account = args.account.as_deref();
+        ask.stack = stack.as_ref();
+        SessionRequest::from(&config.decide_session(&ask)?)
     };
     if let Some(serial) = &args.mfa_serial {
         request.mfa_serial = Some(serial.clone());

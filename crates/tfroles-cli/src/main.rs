@@ -86,7 +86,7 @@ enum Command {
         #[arg(long, short = 'o', value_name = "PATH")]
         output: Option<PathBuf>,
     },
-    /// Check the configuration and report every problem; writes nothing
+    /// Run every check `generate` runs (config, globs, policies and their sizes, files in the way) and report every problem; writes nothing
     #[command(after_help = "Example:\n  tfroles validate --config infra/tfroles.hcl")]
     Validate {
         #[command(flatten)]
@@ -316,6 +316,20 @@ pub(crate) fn load_stacks(
     Ok((config, dirs, resolution))
 }
 
+/// Everything `generate` checks before it writes: the config, the stacks,
+/// every file's contents (policies and their sizes, bootstrap trust,
+/// profile-mode paths) and what is on disk in the way. `validate` runs the
+/// same, so the two never disagree on what is wrong.
+fn prepare(
+    arg: &ConfigArg,
+    take_over: bool,
+) -> anyhow::Result<(Config, tfroles_core::Resolution, tfroles_hcl::Plan)> {
+    let (config, dirs, resolution) = load_stacks(arg)?;
+    let files = tfroles_hcl::generate(&config, &resolution.stacks)?;
+    let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over })?;
+    Ok((config, resolution, plan))
+}
+
 fn change_word(change: Change, check: bool) -> &'static str {
     match (change, check) {
         (Change::Create, true) => "missing",
@@ -345,9 +359,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
         fail_on_change,
         format,
     } = opts;
-    let (config, dirs, resolution) = load_stacks(arg)?;
-    let files = tfroles_hcl::generate(&config, &resolution.stacks)?;
-    let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over })?;
+    let (_, _, plan) = prepare(arg, take_over)?;
     let s = if check { plan.summary() } else { plan.apply()? };
     let mut out = std::io::stdout().lock();
     if format == OutFormat::Json {
@@ -489,7 +501,7 @@ fn import(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
 }
 
 fn validate(arg: &ConfigArg, format: OutFormat) -> anyhow::Result<()> {
-    let (config, _, resolution) = load_stacks(arg)?;
+    let (config, resolution, _) = prepare(arg, false)?;
     let mut out = std::io::stdout().lock();
     match format {
         OutFormat::Json => {

@@ -3,8 +3,7 @@
 
 use std::io::Write;
 
-use tfroles_core::Config;
-use tfroles_core::Stack;
+use tfroles_core::{Config, SessionFor, SessionKind, Stack};
 use tfroles_policy::{PolicyDocument, Request, evaluate};
 
 use crate::{ConfigArg, OutFormat, Usage};
@@ -131,18 +130,20 @@ pub fn policy(args: &PolicyArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(|p| find_stack(&config, &stacks, p))
         .transpose()?;
+    let mut why = "";
     let doc: Option<PolicyDocument> = if let Some(identity) = &args.identity {
         Some(config.identity_policy(identity)?)
     } else {
         let role = args.role.as_deref().expect("clap: --role or --identity");
-        let is_state = role == config.state.role.as_str();
-        if stack.is_some() && !is_state {
-            return Err(Usage(format!(
-                "--stack applies to the state role (`{}`), not to `{role}`\n  hint: a provisioning role's policies are the same in every stack",
-                config.state.role
-            ))
-            .into());
-        }
+        let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
+        ask.account = args.account.as_deref();
+        ask.stack = stack;
+        // A stack, or a session policy, is the session's business: the one
+        // function that decides it also says which roles take a stack.
+        let decided = match (args.kind, stack) {
+            (Kind::Session, _) | (_, Some(_)) => Some(config.decide_session(&ask)?),
+            _ => None,
+        };
         match args.kind {
             Kind::Trust => Some(config.trust_policy(role, args.account.as_deref())?),
             Kind::Permissions => Some(match stack {
@@ -150,13 +151,27 @@ pub fn policy(args: &PolicyArgs) -> anyhow::Result<()> {
                 None => config.permissions_policy(role, args.account.as_deref(), &stacks)?,
             }),
             Kind::Session => {
-                if is_state && stack.is_none() && !config.state.role_per_stack {
+                let decided = decided.expect("decided for --kind session");
+                if decided.kind == (SessionKind::State { stack: None }) {
                     return Err(Usage(
                         "the state role's session policy is per stack\n  hint: name one: `--stack PATH`".into(),
                     )
                     .into());
                 }
-                config.session_policy(role, args.account.as_deref(), stack, args.allow_delete)?
+                if decided.policy.is_none() {
+                    why = match decided.kind {
+                        SessionKind::State { .. } => {
+                            "each stack has its own state role (`role_per_stack`), narrow by its permissions"
+                        }
+                        _ if args.allow_delete => {
+                            "--allow-delete: the session may do all the role may"
+                        }
+                        _ => {
+                            "the role allows deletes (`allow_delete = true`) or grants nothing that deletes"
+                        }
+                    };
+                }
+                decided.policy
             }
         }
     };
@@ -164,18 +179,7 @@ pub fn policy(args: &PolicyArgs) -> anyhow::Result<()> {
     match doc {
         Some(d) if args.compact => writeln!(out, "{}", d.to_json_compact())?,
         Some(d) => writeln!(out, "{}", d.to_json_pretty())?,
-        None => {
-            let why = if config.state.role_per_stack
-                && args.role.as_deref() == Some(config.state.role.as_str())
-            {
-                "each stack has its own state role (`role_per_stack`), narrow by its permissions"
-            } else if args.allow_delete {
-                "--allow-delete: the session may do all the role may"
-            } else {
-                "the role allows deletes (`allow_delete = true`) or grants nothing that deletes"
-            };
-            writeln!(std::io::stderr().lock(), "no session policy: {why}")?;
-        }
+        None => writeln!(std::io::stderr().lock(), "no session policy: {why}")?,
     }
     Ok(())
 }
@@ -188,22 +192,18 @@ pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
         .map(|p| find_stack(&config, &stacks, p))
         .transpose()?;
     let role = args.role.as_str();
-    let is_state = role == config.state.role.as_str();
-    if stack.is_some() && !is_state {
-        return Err(Usage(format!(
-            "--stack applies to the state role (`{}`), not to `{role}`",
-            config.state.role
-        ))
-        .into());
-    }
+    let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
+    ask.account = args.account.as_deref();
+    ask.stack = stack;
+    let decided = config.decide_session(&ask)?;
     let identity = match stack {
-        Some(s) if is_state => config.stack_state_permissions(s, &stacks)?,
-        _ => config.permissions_policy(role, args.account.as_deref(), &stacks)?,
+        Some(s) => config.stack_state_permissions(s, &stacks)?,
+        None => config.permissions_policy(role, args.account.as_deref(), &stacks)?,
     };
     let session = if args.no_session_policy {
         None
     } else {
-        config.session_policy(role, args.account.as_deref(), stack, args.allow_delete)?
+        decided.policy
     };
     let mut request = Request::new(&args.action, &args.resource);
     let mut context: std::collections::BTreeMap<String, Vec<String>> = Default::default();

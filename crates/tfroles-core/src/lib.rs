@@ -66,6 +66,7 @@ mod error;
 pub mod graph;
 pub mod policies;
 mod raw;
+mod session;
 mod stacks;
 pub mod types;
 
@@ -78,5 +79,6 @@ pub use config::{
     StackSpec, State,
 };
 pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
+pub use session::{Session, SessionFor, SessionKind};
 pub use stacks::{Provider, Resolution, Stack, StackPattern, TfDir, discover};
 pub use types::{CredentialsMode, Duration, ListScope, Partition, WebIdentitySource};

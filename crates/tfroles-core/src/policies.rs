@@ -483,13 +483,9 @@ impl Config {
             self.grants(r)?
         };
         doc.statements.extend(self.chain_statements(&session));
-        if doc.statements.is_empty() {
-            return Err(self.policy_error(
-                Some(&r.name),
-                format!("role `{}` grants nothing", r.name),
-                "add `services = [...]` or `actions = [...]` to the role block",
-            ));
-        }
+        // A role that grants nothing itself still carries the state guard:
+        // managed policies attached to it by hand cannot reach state past
+        // the Deny.
         if !is_state {
             doc.statements.extend(self.state_guard());
         }
@@ -629,7 +625,7 @@ impl Config {
     /// patterns: per service, exact wildcards from the catalog; when those
     /// would not fit a session policy, one `*:<Verb>*` pattern per delete
     /// verb across services instead.
-    fn delete_guard(&self, p: &Permissions) -> Option<PolicyDocument> {
+    pub(crate) fn delete_guard(&self, p: &Permissions) -> Option<PolicyDocument> {
         let catalog = Catalog::get();
         // The delete class of the role's services (all of it: denying a
         // delete the role lacks anyway changes nothing and keeps the
@@ -671,15 +667,14 @@ impl Config {
         Some(doc(broad))
     }
 
-    /// The session policy for a session of `role`: for the state role with
-    /// a `stack`, that stack's keys; for a provisioning role without
-    /// `allow_delete`, the delete guard. `None` when the session needs
-    /// none.
+    /// The session policy of the session [`Config::decide_session`] decides
+    /// for these arguments: a stack's keys for the state role with a
+    /// `stack`, the delete guard for a provisioning role without
+    /// `allow_delete`. `None` when the session needs none.
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for an unknown role or account, or a policy that
-    /// does not fit.
+    /// As [`Config::decide_session`].
     pub fn session_policy(
         &self,
         role: &str,
@@ -687,18 +682,13 @@ impl Config {
         stack: Option<&Stack>,
         allow_delete: bool,
     ) -> Result<Option<PolicyDocument>> {
-        let session = self.session(role, account)?;
-        let r = self.role(role).expect("session found it");
-        if self.is_state_session(&session) {
-            return match stack {
-                Some(s) => self.state_session_policy(s),
-                None => Ok(None),
-            };
-        }
-        if allow_delete || r.permissions.allow_delete {
-            return Ok(None);
-        }
-        Ok(self.delete_guard(&r.permissions))
+        let ask = crate::SessionFor {
+            role,
+            account,
+            stack,
+            allow_delete,
+        };
+        Ok(self.decide_session(&ask)?.policy)
     }
 
     /// The principals a role trusts in an account, as written in its
@@ -994,26 +984,13 @@ impl Config {
                         session,
                         role: r.clone(),
                         trust: trust.clone(),
-                        permissions: Some(permissions),
+                        permissions,
                     });
                 }
                 continue;
             }
             let permissions =
-                match self.permissions_policy(r.name.as_str(), Some(s.account.as_str()), stacks) {
-                    Ok(p) => Some(p),
-                    // A role that grants nothing still gets the state guard:
-                    // managed policies attached to it by hand cannot reach
-                    // state past the Deny.
-                    Err(_)
-                        if !is_state
-                            && r.permissions.is_empty()
-                            && self.chain_statements(&s).is_empty() =>
-                    {
-                        Some(PolicyDocument::new(self.state_guard()))
-                    }
-                    Err(e) => return Err(e),
-                };
+                self.permissions_policy(r.name.as_str(), Some(s.account.as_str()), stacks)?;
             out.push(RolePolicies {
                 session: s,
                 role: r.clone(),
@@ -1054,8 +1031,9 @@ pub struct RolePolicies {
     pub role: Role,
     /// Who may assume it.
     pub trust: PolicyDocument,
-    /// What it may do; `None` when it grants nothing itself.
-    pub permissions: Option<PolicyDocument>,
+    /// What it may do: for a role that grants nothing itself, the state
+    /// guard alone.
+    pub permissions: PolicyDocument,
 }
 
 /// FNV-1a: a stable, dependency-free hash for short names.

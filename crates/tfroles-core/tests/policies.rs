@@ -404,7 +404,7 @@ fn per_stack_state_roles() {
         .iter()
         .find(|p| p.session.role.as_str() == "terraform-state-qa-api")
         .unwrap();
-    let perms = own.permissions.as_ref().unwrap();
+    let perms = &own.permissions;
     assert!(allowed(
         perms,
         None,
@@ -521,10 +521,7 @@ fn no_role_but_the_state_role_reaches_state_whatever_it_is_granted() {
             continue;
         }
         instances += 1;
-        let doc = rp
-            .permissions
-            .as_ref()
-            .expect("every other role carries the guard");
+        let doc = &rp.permissions;
         let session = c
             .session_policy(
                 rp.session.role.as_str(),

@@ -2,11 +2,11 @@
 //! from, and the key that identifies both in the cache.
 
 use sha2::{Digest, Sha256};
-use tfroles_core::RoleSession;
 pub use tfroles_core::WebIdentitySource;
 use tfroles_core::types::{
     Duration, ExternalId, RoleArn, SessionName, SessionTags, SourceIdentity,
 };
+use tfroles_core::{RoleSession, Session};
 
 use crate::env::Env;
 
@@ -33,9 +33,23 @@ pub struct SessionRequest {
     pub via: Option<Box<SessionRequest>>,
 }
 
-impl From<&RoleSession> for SessionRequest {
-    /// The request for a role instance from tfroles.hcl, `via` chain included.
-    fn from(s: &RoleSession) -> Self {
+impl From<&Session> for SessionRequest {
+    /// The request for a session [`tfroles_core::Config::decide_session`]
+    /// decided: the role, its `via` chain and its session policy (the delete
+    /// guard, or a stack's own keys), exactly as `generate` writes them and
+    /// `tfroles credential-process` sends them. Opting out is explicit:
+    /// decide with `allow_delete(true)`, or set `policy` to `None`.
+    fn from(s: &Session) -> Self {
+        let mut request = SessionRequest::from_role(&s.role);
+        request.policy = s.policy.as_ref().map(|p| p.to_json_compact());
+        request
+    }
+}
+
+impl SessionRequest {
+    /// One hop of a chain: only the last hop carries a session policy, the
+    /// hops before it only assume the next role.
+    fn from_role(s: &RoleSession) -> Self {
         SessionRequest {
             role_arn: s.arn.clone(),
             session_name: s.session_name.clone(),
@@ -45,12 +59,13 @@ impl From<&RoleSession> for SessionRequest {
             source_identity: s.source_identity.clone(),
             policy: None,
             mfa_serial: s.mfa_serial.as_ref().map(ToString::to_string),
-            via: s.via.as_deref().map(|v| Box::new(SessionRequest::from(v))),
+            via: s
+                .via
+                .as_deref()
+                .map(|v| Box::new(SessionRequest::from_role(v))),
         }
     }
-}
 
-impl SessionRequest {
     /// A request with the required parts and defaults for the rest.
     pub fn new(role_arn: RoleArn, session_name: SessionName) -> Self {
         SessionRequest {

@@ -179,9 +179,7 @@ impl<'c> Model<'c> {
                 slug(rp.session.account.as_str())
             );
             names.want("aws_iam_role", &role_key(rp), &s);
-            if rp.permissions.is_some() {
-                names.want("aws_iam_role_policy", &role_key(rp), &s);
-            }
+            names.want("aws_iam_role_policy", &role_key(rp), &s);
         }
 
         // OIDC providers: one per account and issuer, with every audience
@@ -397,17 +395,15 @@ impl<'c> Model<'c> {
                 );
             }
             push(&mut items, role);
-            if let Some(permissions) = &rp.permissions {
-                let mut policy = resource("aws_iam_role_policy", &r.policy_name, &r.provider);
-                policy
-                    .attr("name", str(ROLE_POLICY_NAME))
-                    .attr("role", Expr::Ref(format!("aws_iam_role.{}.name", r.name)))
-                    .attr(
-                        "policy",
-                        Expr::Heredoc(latin1(&permissions.to_json_pretty())),
-                    );
-                push(&mut items, policy);
-            }
+            let mut policy = resource("aws_iam_role_policy", &r.policy_name, &r.provider);
+            policy
+                .attr("name", str(ROLE_POLICY_NAME))
+                .attr("role", Expr::Ref(format!("aws_iam_role.{}.name", r.name)))
+                .attr(
+                    "policy",
+                    Expr::Heredoc(latin1(&rp.permissions.to_json_pretty())),
+                );
+            push(&mut items, policy);
         }
         items
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 use tfroles_core::{
-    Config, CredentialsMode, Diagnostic, Diagnostics, Provider, RoleSession, Stack,
+    Config, CredentialsMode, Diagnostic, Diagnostics, Provider, RoleSession, SessionFor, Stack,
 };
 
 use crate::Error;
@@ -185,8 +185,12 @@ fn profile_attrs(block: &mut Block, profile: String, dir: &str) {
 pub fn backend_file(config: &Config, stack: &Stack) -> Result<GeneratedFile, Error> {
     let dir = stack.path.as_str();
     let state = &config.state;
-    let session = config.stack_state_session(stack);
-    let policy = config.state_session_policy(stack)?;
+    let decided = config.decide_session(
+        &SessionFor::role(state.role.as_str())
+            .account(state.account.as_str())
+            .stack(stack),
+    )?;
+    let (session, policy) = (decided.role, decided.policy);
     let mut s3 = Block::new("backend", &["s3"]);
     s3.attr("bucket", str(&state.bucket))
         .attr("key", str(&stack.state_key))
@@ -247,12 +251,10 @@ impl Guards {
             return Ok(p.clone());
         }
         let policy = config
-            .session_policy(
-                session.role.as_str(),
-                Some(session.account.as_str()),
-                None,
-                false,
+            .decide_session(
+                &SessionFor::role(session.role.as_str()).account(session.account.as_str()),
             )?
+            .policy
             .map(|d| d.to_json_compact());
         self.0.insert(key, policy.clone());
         Ok(policy)

@@ -2134,7 +2134,7 @@ fn the_state_role_gets_the_policy_of_the_stack_it_is_for() {
     let err = refused(&["credential-process", "--role", "app", "--stack", "qa/api"]);
     assert!(
         err.contains(
-            "--stack: applies to the state role (`terraform-state` in `shared`), not to `app`"
+            "a stack applies to the state role (`terraform-state` in `shared`), not to `app`"
         ),
         "{err}"
     );

@@ -8,5 +8,7 @@ mod import;
 mod least_privilege;
 mod policy;
 mod precommit;
+mod sessions;
 mod shell;
 mod troubleshooting;
+mod validate;

@@ -173,7 +173,7 @@ fn policy_usage_errors_say_what_is_allowed() {
         "qa/public-api",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).starts_with("error: --stack applies to the state role (`terraform-state`), not to `public-api-provisioning`\n"), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("error: tfroles.hcl: a stack applies to the state role (`terraform-state` in `shared`), not to `public-api-provisioning`\n  hint: a provisioning role's sessions are the same in every stack\n"), "{}", stderr(&o));
     let o = run(&["policy", "--role", "public-api-provisioning"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

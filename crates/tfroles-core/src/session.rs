@@ -1,0 +1,176 @@
+//! The one place that decides a session: for a role, an account, maybe a
+//! stack and the delete opt-in, which role instance is assumed (and through
+//! which `via` chain), with which parameters, and narrowed by which session
+//! policy. `generate` writes what this decides into the backend and provider
+//! blocks; `credential-process`, `env`, `exec`, `policy`, `simulate` and the
+//! library's credential API send or show the same.
+
+use tfroles_policy::PolicyDocument;
+
+use crate::config::{Config, RoleSession};
+use crate::error::{Diagnostic, Diagnostics, Error, Result};
+use crate::stacks::Stack;
+use crate::types::StackPath;
+
+/// What a caller asks for: a role, optionally its account, the stack whose
+/// backend the session is for (state role only), and whether the session
+/// may delete.
+///
+/// ```
+/// # use tfroles_core::SessionFor;
+/// let ask = SessionFor::role("app-provisioning").account("qa").allow_delete(true);
+/// assert_eq!(ask.role, "app-provisioning");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SessionFor<'a> {
+    /// The role's name in `tfroles.hcl`.
+    pub role: &'a str,
+    /// The account's name; `None` for a role in one account only.
+    pub account: Option<&'a str>,
+    /// The stack whose backend the session is for; only for the state role.
+    pub stack: Option<&'a Stack>,
+    /// Leave out the delete guard (`--allow-delete`).
+    pub allow_delete: bool,
+}
+
+impl<'a> SessionFor<'a> {
+    /// A session of `role`, in its only account, without a stack, guarded.
+    pub fn role(role: &'a str) -> Self {
+        SessionFor {
+            role,
+            account: None,
+            stack: None,
+            allow_delete: false,
+        }
+    }
+
+    /// In this account.
+    #[must_use]
+    pub fn account(mut self, account: &'a str) -> Self {
+        self.account = Some(account);
+        self
+    }
+
+    /// For this stack's backend.
+    #[must_use]
+    pub fn stack(mut self, stack: &'a Stack) -> Self {
+        self.stack = Some(stack);
+        self
+    }
+
+    /// With deletes allowed (no delete guard) when `yes`.
+    #[must_use]
+    pub fn allow_delete(mut self, yes: bool) -> Self {
+        self.allow_delete = yes;
+        self
+    }
+}
+
+/// What a session is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionKind {
+    /// The state role (in the state account): a stack's backend, or with
+    /// no stack the whole state role.
+    State {
+        /// The stack, when the session is one stack's backend.
+        stack: Option<StackPath>,
+    },
+    /// Any other role instance.
+    Provisioning {
+        /// Whether the session carries the delete guard.
+        delete_guard: bool,
+    },
+}
+
+/// One session as tfroles hands it out.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The role instance assumed last, its parameters and its `via` chain.
+    pub role: RoleSession,
+    /// The session policy sent with the last AssumeRole, if any.
+    pub policy: Option<PolicyDocument>,
+    /// What it is for.
+    pub kind: SessionKind,
+}
+
+impl Config {
+    /// Decides the session for `ask`: with a stack, the state role's session
+    /// for that stack's backend (its own role with `role_per_stack`) and the
+    /// stack's session policy; for a provisioning role, the delete guard
+    /// unless the role or `ask` allows deletes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an unknown role or account, a stack asked of a
+    /// role that is not the state role, the state role asked without a stack
+    /// under `role_per_stack`, or a session policy that does not fit.
+    pub fn decide_session(&self, ask: &SessionFor<'_>) -> Result<Session> {
+        let refuse = |message: String, hint: &str| {
+            Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: self.file.clone(),
+                location: None,
+                block: None,
+                attribute: None,
+                message,
+                allowed: None,
+                hint: Some(hint.into()),
+            }]))
+        };
+        let not_state = |role: &str, account: Option<&str>| {
+            refuse(
+                format!(
+                    "a stack applies to the state role (`{}` in `{}`), not to `{role}`{}",
+                    self.state.role,
+                    self.state.account,
+                    account.map(|a| format!(" in `{a}`")).unwrap_or_default()
+                ),
+                "a provisioning role's sessions are the same in every stack",
+            )
+        };
+        // Before the account is resolved: a stack is wrong for any other
+        // role, whatever its account.
+        if ask.stack.is_some() && ask.role != self.state.role.as_str() {
+            return Err(not_state(ask.role, None));
+        }
+        let base = self.session(ask.role, ask.account)?;
+        if self.is_state_session(&base) {
+            return match ask.stack {
+                Some(stack) => Ok(Session {
+                    role: self.stack_state_session(stack),
+                    policy: self.state_session_policy(stack)?,
+                    kind: SessionKind::State {
+                        stack: Some(stack.path.clone()),
+                    },
+                }),
+                None if self.state.role_per_stack => Err(refuse(
+                    format!(
+                        "with `role_per_stack`, each stack has its own state role, and `{}` itself is none of them",
+                        base.role
+                    ),
+                    "name the stack: `--stack PATH`",
+                )),
+                None => Ok(Session {
+                    role: base,
+                    policy: None,
+                    kind: SessionKind::State { stack: None },
+                }),
+            };
+        }
+        if ask.stack.is_some() {
+            return Err(not_state(ask.role, Some(base.account.as_str())));
+        }
+        let r = self.role(ask.role).expect("session found it");
+        let policy = if ask.allow_delete || r.permissions.allow_delete {
+            None
+        } else {
+            self.delete_guard(&r.permissions)
+        };
+        Ok(Session {
+            role: base,
+            kind: SessionKind::Provisioning {
+                delete_guard: policy.is_some(),
+            },
+            policy,
+        })
+    }
+}
