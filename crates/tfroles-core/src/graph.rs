@@ -5,8 +5,70 @@
 
 use std::fmt::Write;
 
+use tfroles_policy::{PolicyDocument, Principal, Request, Resources, evaluate};
+
 use crate::config::{Config, RoleSession};
 use crate::stacks::Stack;
+
+/// Who asks to assume a role, as a trust policy's `Principal` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller<'a> {
+    /// An IAM user or role, by ARN.
+    Aws(&'a str),
+    /// A web identity, by the ARN of the OIDC provider that issued its token.
+    Federated(&'a str),
+}
+
+impl Caller<'_> {
+    /// Whether a statement's `Principal` names this caller: its ARN, or for
+    /// an IAM principal the root of its account (which delegates to that
+    /// account's own policies).
+    fn named_by(&self, principal: &Principal) -> bool {
+        let Principal::Ids { aws, federated, .. } = principal else {
+            return true;
+        };
+        match self {
+            Caller::Aws(arn) => {
+                let account = arn.split(':').nth(4).unwrap_or_default();
+                let root = arn.splitn(6, ':').take(5).collect::<Vec<_>>().join(":") + ":root";
+                aws.iter()
+                    .any(|p| p == arn || p == "*" || *p == root || p == account)
+            }
+            Caller::Federated(provider) => federated.iter().any(|p| p == provider),
+        }
+    }
+}
+
+/// Whether a role's trust policy lets `caller` make `request`
+/// (`sts:AssumeRole` or `sts:AssumeRoleWithWebIdentity`, with the token's
+/// claims as context keys like `token.actions.githubusercontent.com:sub`).
+///
+/// The statements whose `Principal` names the caller are decided by
+/// [`tfroles_policy::evaluate`], which treats them as identity statements on
+/// every resource; a trust policy is the only policy consulted (the
+/// caller's own policies are not).
+///
+/// # Errors
+///
+/// What the evaluator cannot decide ([`tfroles_policy::Error::Unsupported`]).
+pub fn trust_admits(
+    trust: &PolicyDocument,
+    caller: Caller<'_>,
+    request: &Request,
+) -> Result<bool, tfroles_policy::Error> {
+    let mut doc = trust.clone();
+    doc.statements
+        .retain(|st| st.principal.as_ref().is_some_and(|p| caller.named_by(p)));
+    for st in &mut doc.statements {
+        st.principal = None;
+        st.resource = Some(Resources::Resource(vec!["*".into()]));
+    }
+    let request = Request {
+        resource: "*".into(),
+        ..request.clone()
+    };
+    Ok(evaluate(&request, &[doc], &[])?.allowed)
+}
 
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
