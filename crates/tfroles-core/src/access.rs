@@ -164,11 +164,16 @@ impl GitHubTrust {
         }
     }
 
-    /// What this trust admits when that is every branch, tag or job of the
-    /// repository (`None` when it names one environment, branch pattern
-    /// or pull requests).
+    /// What this trust admits when that is every branch, tag or pull
+    /// request of the repository (`None` when it names an environment or
+    /// a narrower ref).
     pub fn admits_every(&self) -> Option<&'static str> {
-        if self.environment.is_some() || self.pull_request {
+        if self.pull_request {
+            // Whoever may open one, forks included where workflows run for
+            // them.
+            return Some("every pull request");
+        }
+        if self.environment.is_some() {
             return None;
         }
         match self.ref_.as_deref() {
@@ -745,6 +750,18 @@ impl Validator<'_> {
             );
         }
         let owner_id = self.github_id(nf, "owner_id");
+        if let (Some(r), Some(a)) = (&repository, nf.attr("owner_id"))
+            && r.contains(['*', '?'])
+        {
+            self.push(
+                a.name.loc,
+                desc,
+                Some("owner_id"),
+                format!("names one repository's owner, but `repository` is the pattern {r:?}"),
+                Some("ids with one `OWNER/REPO`, or a pattern without ids".into()),
+                Some("one `github` block per repository, each with its ids".into()),
+            );
+        }
         let repository_id = self.github_id(nf, "repository_id");
         for (set, unset) in [("owner_id", "repository_id"), ("repository_id", "owner_id")] {
             if let (Some(a), None) = (nf.attr(set), nf.attr(unset)) {

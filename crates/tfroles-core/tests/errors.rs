@@ -2351,6 +2351,24 @@ fn github_ids_workflows_pull_requests_and_refs() {
 }
 
 #[test]
+fn github_ids_name_one_repository() {
+    assert_err(
+        &github_trust(indoc! {r#"
+            github {
+              repository    = "acme/*"
+              owner_id      = 7890
+              repository_id = 123456
+              environment   = "prod"
+            }
+        "#}),
+        indoc! {r#"
+            tfroles.hcl:30:7: in block `role "ci" > trust > github`, attribute `owner_id`: names one repository's owner, but `repository` is the pattern "acme/*"
+              allowed: ids with one `OWNER/REPO`, or a pattern without ids
+              hint: one `github` block per repository, each with its ids"#},
+    );
+}
+
+#[test]
 fn a_github_block_with_ids_but_no_subject_part_is_still_refused() {
     assert_err(
         &github_trust(indoc! {r#"

@@ -1137,6 +1137,10 @@ fn trust_that_admits_every_branch_to_a_role_that_writes_is_a_warning() {
               repository = "acme/app"
               ref        = "refs/heads/main"
             }
+            github {
+              repository   = "acme/app"
+              pull_request = true
+            }
             gitlab {
               project_path = "acme/app"
               ref          = "*"
@@ -1174,10 +1178,13 @@ fn trust_that_admits_every_branch_to_a_role_that_writes_is_a_warning() {
                 "tfroles.hcl:31:5: in block `role \"deploy\" > trust > github`: lets every branch assume role `deploy`, which can write\n{github}"
             ),
             format!(
-                "tfroles.hcl:39:5: in block `role \"deploy\" > trust > gitlab`: lets every branch assume role `deploy`, which can write\n  hint: name the branch or tag that deploys (`ref = \"main\"`, protected){tail}"
+                "tfroles.hcl:39:5: in block `role \"deploy\" > trust > github`: lets every pull request assume role `deploy`, which can write\n{github}"
             ),
             format!(
-                "tfroles.hcl:43:5: in block `role \"deploy\" > trust > terraform_cloud`: lets every workspace assume role `deploy`, which can write\n  hint: name the workspaces that deploy (`workspace = \"prod-*\"`){tail}"
+                "tfroles.hcl:43:5: in block `role \"deploy\" > trust > gitlab`: lets every branch assume role `deploy`, which can write\n  hint: name the branch or tag that deploys (`ref = \"main\"`, protected){tail}"
+            ),
+            format!(
+                "tfroles.hcl:47:5: in block `role \"deploy\" > trust > terraform_cloud`: lets every workspace assume role `deploy`, which can write\n  hint: name the workspaces that deploy (`workspace = \"prod-*\"`){tail}"
             ),
         ]
     );
