@@ -362,10 +362,10 @@ fn job_workflow_ref_ok(s: &str) -> bool {
     let [org, repo, ".github", "workflows", file] = parts[..] else {
         return false;
     };
+    let named = |ext: &str| file.strip_suffix(ext).is_some_and(|stem| !stem.is_empty());
     !org.is_empty()
         && !repo.is_empty()
-        && (file.ends_with(".yml") || file.ends_with(".yaml") || file.ends_with('*'))
-        && file.len() > ".yml".len()
+        && (named(".yml") || named(".yaml") || file.contains('*'))
         && !ref_.is_empty()
 }
 
@@ -967,5 +967,34 @@ impl Validator<'_> {
             admin_role,
             create_state_bucket,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::job_workflow_ref_ok;
+
+    #[test]
+    fn job_workflow_refs() {
+        for ok in [
+            "acme/wf/.github/workflows/deploy.yml@refs/heads/main",
+            "acme/wf/.github/workflows/deploy.yaml@refs/tags/v1",
+            "acme/wf/.github/workflows/*@refs/heads/main",
+            "acme/wf/.github/workflows/deploy.yml@0123abcd",
+        ] {
+            assert!(job_workflow_ref_ok(ok), "{ok}");
+        }
+        for bad in [
+            "acme/wf/.github/workflows/deploy.yml",
+            "acme/wf/.github/workflows/deploy.yml@",
+            "acme/wf/.github/workflows/.yml@refs/heads/main",
+            "acme/wf/workflows/deploy.yml@refs/heads/main",
+            "acme/.github/workflows/deploy.yml@refs/heads/main",
+            "/wf/.github/workflows/deploy.yml@refs/heads/main",
+            "acme/wf/.github/workflows/sub/deploy.yml@refs/heads/main",
+            "acme/wf/.github/workflows/deploy.sh@refs/heads/main",
+        ] {
+            assert!(!job_workflow_ref_ok(bad), "{bad}");
+        }
     }
 }

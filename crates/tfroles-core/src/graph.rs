@@ -1,7 +1,8 @@
 //! Who can become what: base identities, the roles they may assume (and the
 //! roles assumed `via` others), and the stacks that use each role for
 //! state and for each provider. Plain data, rendered as Mermaid, Graphviz
-//! dot or JSON.
+//! dot or JSON. Who may assume a role is decided by evaluating its
+//! generated trust policy ([`trust_admits`]), not assumed.
 
 use std::fmt::Write;
 
@@ -138,7 +139,8 @@ pub struct Edge {
 /// The whole graph.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Graph {
-    /// Nodes, in a stable order: sources, roles, stacks.
+    /// Nodes, in a stable order: sources, roles, the principals trust
+    /// policies name (as first met), stacks.
     pub nodes: Vec<Node>,
     /// Edges, in a stable order.
     pub edges: Vec<Edge>,
@@ -321,11 +323,11 @@ impl Config {
     /// with them: `assumes as repo:acme/infra:ref:refs/heads/main`), and
     /// the accounts, ARNs and services the trust names as nodes of their
     /// own. A base identity needs its own generated policy
-    /// ([`Config::identity_policy`]) to allow the role as well. A role whose
-    /// trust policy tfroles does not generate (no `trust`
-    /// block and no identity with an `arn`) is drawn as assumable by every
-    /// source with `assumes (trust not generated)`: AWS decides by a trust
-    /// policy written elsewhere.
+    /// ([`Config::identity_policy`]) to allow the role as well. A role
+    /// whose trust policy tfroles does not generate (no `trust` block and
+    /// no identity with an `arn`) is drawn as assumable by every source
+    /// with `assumes (trust not generated)`: AWS decides by a trust policy
+    /// written elsewhere.
     pub fn graph(&self, stacks: &[Stack]) -> Graph {
         let mut g = Graph {
             nodes: Vec::new(),
