@@ -301,7 +301,7 @@ pub(crate) fn load_path(config: Option<&Path>) -> anyhow::Result<Config> {
 }
 
 /// The config, the directories below it, and the stacks they resolve to;
-/// glob warnings go to stderr.
+/// the config's warnings (broad CI trust) and glob warnings go to stderr.
 pub(crate) fn load_stacks(
     arg: &ConfigArg,
 ) -> anyhow::Result<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
@@ -310,7 +310,7 @@ pub(crate) fn load_stacks(
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths)?;
     let mut err = std::io::stderr().lock();
-    for w in &resolution.warnings {
+    for w in config.warnings.iter().chain(&resolution.warnings) {
         writeln!(err, "warning: {w}")?;
     }
     Ok((config, dirs, resolution))
@@ -511,7 +511,7 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> anyhow::Result<()> {
                 "accounts": config.accounts.len(),
                 "roles": config.roles.len(),
                 "stacks": resolution.stacks.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
-                "warnings": resolution.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "warnings": config.warnings.iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }

@@ -70,6 +70,19 @@ impl Permissions {
     }
 }
 
+/// Whether a role's permissions include anything that changes resources:
+/// an action at the `write` or `permissions` level, through `services` or
+/// `actions`.
+pub fn can_write(p: &Permissions) -> bool {
+    let writes =
+        |l: AccessLevel| matches!(l, AccessLevel::Write | AccessLevel::PermissionsManagement);
+    let catalog = Catalog::get();
+    (!p.services.is_empty() && p.access.iter().any(|l| writes(*l)))
+        || p.actions
+            .iter()
+            .any(|a| catalog.expand(a).iter().any(|i| writes(i.access())))
+}
+
 fn serialize_levels<S: serde::Serializer>(levels: &[AccessLevel], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(levels.iter().map(|l| access_keyword(*l)))
 }
@@ -92,13 +105,38 @@ pub enum TrustedAws {
 pub struct GitHubTrust {
     /// `OWNER/REPO`.
     pub repository: String,
-    /// A deployment environment; exclusive with `ref_`.
+    /// GitHub's numeric id of the owner; set together with
+    /// `repository_id`, the subject takes GitHub's immutable form
+    /// `repo:OWNER@OWNER_ID/REPO@REPO_ID:...`, the only one repositories
+    /// created after 2026-07-15 are issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<u64>,
+    /// GitHub's numeric id of the repository; see `owner_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository_id: Option<u64>,
+    /// A deployment environment; exclusive with `ref_` and `pull_request`.
     pub environment: Option<String>,
-    /// A git ref (`refs/heads/main`, `refs/tags/v*`); exclusive with `environment`.
+    /// A git ref (`refs/heads/main`, `refs/tags/v*`); exclusive with
+    /// `environment` and `pull_request`.
     #[serde(rename = "ref")]
     pub ref_: Option<String>,
+    /// Jobs of pull requests (subject `...:pull_request`); exclusive with
+    /// `environment` and `ref_`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pull_request: bool,
+    /// The reusable workflow the job must run
+    /// (`ORG/REPO/.github/workflows/FILE@REF`), a condition on the token's
+    /// `job_workflow_ref` claim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_workflow_ref: Option<String>,
     /// The token's audience (`sts.amazonaws.com`).
     pub audience: String,
+}
+
+/// A claim value as GitHub writes it into the `sub` claim, where `:`
+/// separates the parts: `%3A`.
+fn github_escape(value: &str) -> String {
+    value.replace(':', "%3A")
 }
 
 impl GitHubTrust {
@@ -108,10 +146,42 @@ impl GitHubTrust {
 
     /// The `sub` claim this trust accepts.
     pub fn subject(&self) -> String {
+        let repo = match (self.owner_id, self.repository_id) {
+            (Some(owner_id), Some(repository_id)) => {
+                let (owner, name) = self
+                    .repository
+                    .split_once('/')
+                    .unwrap_or((self.repository.as_str(), ""));
+                format!("{owner}@{owner_id}/{name}@{repository_id}")
+            }
+            _ => self.repository.clone(),
+        };
         match (&self.environment, &self.ref_) {
-            (Some(e), _) => format!("repo:{}:environment:{e}", self.repository),
-            (None, Some(r)) => format!("repo:{}:ref:{r}", self.repository),
-            (None, None) => format!("repo:{}:*", self.repository),
+            (Some(e), _) => format!("repo:{repo}:environment:{}", github_escape(e)),
+            (None, Some(r)) => format!("repo:{repo}:ref:{}", github_escape(r)),
+            (None, None) if self.pull_request => format!("repo:{repo}:pull_request"),
+            (None, None) => format!("repo:{repo}:*"),
+        }
+    }
+
+    /// What this trust admits when that is every branch, tag or pull
+    /// request of the repository (`None` when it names an environment or
+    /// a narrower ref).
+    pub fn admits_every(&self) -> Option<&'static str> {
+        if self.pull_request {
+            // Whoever may open one, forks included where workflows run for
+            // them.
+            return Some("every pull request");
+        }
+        if self.environment.is_some() {
+            return None;
+        }
+        match self.ref_.as_deref() {
+            None => Some("every branch, tag, environment and pull request"),
+            Some("refs/*") => Some("every branch and tag"),
+            Some("refs/heads/*") => Some("every branch"),
+            Some("refs/tags/*") => Some("every tag"),
+            Some(_) => None,
         }
     }
 }
@@ -141,6 +211,12 @@ impl TerraformCloudTrust {
             self.organization, self.project, self.workspace, self.run_phase
         )
     }
+
+    /// What this trust admits when that is every workspace (of the
+    /// project, or of the organization).
+    pub fn admits_every(&self) -> Option<&'static str> {
+        (self.workspace == "*").then_some("every workspace")
+    }
 }
 
 /// `trust { gitlab { ... } }`: GitLab CI jobs of one project.
@@ -166,6 +242,15 @@ impl GitLabTrust {
             "project_path:{}:ref_type:{}:ref:{}",
             self.project_path, self.ref_type, self.ref_
         )
+    }
+
+    /// What this trust admits when that is every branch or tag.
+    pub fn admits_every(&self) -> Option<&'static str> {
+        (self.ref_ == "*").then_some(match self.ref_type.as_str() {
+            "branch" => "every branch",
+            "tag" => "every tag",
+            _ => "every branch and tag",
+        })
     }
 }
 
@@ -214,7 +299,7 @@ pub struct Bootstrap {
 
 use crate::config::{Fields, Validator, did_you_mean, list};
 use crate::error::Location;
-use crate::raw::{Located, RawBlock};
+use crate::raw::{Located, RawBlock, Value};
 use tfroles_policy::Catalog;
 
 pub(crate) const PERMISSION_ATTRS: &[&str] = &[
@@ -227,7 +312,16 @@ pub(crate) const PERMISSION_ATTRS: &[&str] = &[
 ];
 pub(crate) const TRUST_ATTRS: &[&str] = &["aws", "service"];
 pub(crate) const TRUST_BLOCKS: &[&str] = &["github", "terraform_cloud", "gitlab"];
-const GITHUB_ATTRS: &[&str] = &["repository", "environment", "ref", "audience"];
+const GITHUB_ATTRS: &[&str] = &[
+    "repository",
+    "owner_id",
+    "repository_id",
+    "environment",
+    "ref",
+    "pull_request",
+    "job_workflow_ref",
+    "audience",
+];
 const TFC_ATTRS: &[&str] = &[
     "hostname",
     "organization",
@@ -245,6 +339,9 @@ pub(crate) struct PendingTrust {
     pub(crate) trust: Trust,
     pub(crate) aws: Vec<Located<String>>,
     pub(crate) desc: String,
+    /// OIDC blocks that admit every branch, tag or workspace: where, which
+    /// block, and what they admit; warned about on roles that can write.
+    pub(crate) broad: Vec<(Option<Location>, String, &'static str)>,
 }
 
 /// Where the first permission attribute of a role block is, for errors
@@ -253,6 +350,23 @@ pub(crate) fn first_permission_attr(f: &Fields) -> Option<(&'static str, Option<
     PERMISSION_ATTRS
         .iter()
         .find_map(|a| f.attr(a).map(|x| (*a, x.name.loc)))
+}
+
+/// `ORG/REPO/.github/workflows/FILE@REF`, as GitHub writes the
+/// `job_workflow_ref` claim (`*` may stand for parts of it).
+fn job_workflow_ref_ok(s: &str) -> bool {
+    let Some((path, ref_)) = s.split_once('@') else {
+        return false;
+    };
+    let parts: Vec<&str> = path.split('/').collect();
+    let [org, repo, ".github", "workflows", file] = parts[..] else {
+        return false;
+    };
+    let named = |ext: &str| file.strip_suffix(ext).is_some_and(|stem| !stem.is_empty());
+    !org.is_empty()
+        && !repo.is_empty()
+        && (named(".yml") || named(".yaml") || file.contains('*'))
+        && !ref_.is_empty()
 }
 
 /// A claim value (repository, environment, ...): no whitespace or control
@@ -446,6 +560,7 @@ impl Validator<'_> {
         };
         self.schema(Some(&desc), &b.body, TRUST_ATTRS, TRUST_BLOCKS);
         let mut trust = Trust::default();
+        let mut broad = Vec::new();
         let aws = self.string_list(&f, "aws").unwrap_or_default();
         for s in self.string_list(&f, "service").unwrap_or_default() {
             let ok = s.value.ends_with(".amazonaws.com")
@@ -478,57 +593,11 @@ impl Validator<'_> {
             match nb.ident.as_str() {
                 "github" => {
                     self.schema(Some(&ndesc), &nb.body, GITHUB_ATTRS, &[]);
-                    let repository = self.claim(
-                        &nf,
-                        nb.loc,
-                        "repository",
-                        true,
-                        "`OWNER/REPO`, like `acme/infrastructure`",
-                        false,
-                    );
-                    if let Some(r) = &repository
-                        && r.split('/').count() != 2
-                    {
-                        let loc = nf.attr("repository").and_then(|a| a.value.loc);
-                        self.push(
-                            loc,
-                            Some(&ndesc),
-                            Some("repository"),
-                            format!("{r:?} is not `OWNER/REPO`"),
-                            Some("`OWNER/REPO`, like `acme/infrastructure`".into()),
-                            None,
-                        );
-                    }
-                    let environment = self.claim(&nf, nb.loc, "environment", false, "", false);
-                    let ref_ = self.claim(&nf, nb.loc, "ref", false, "", true);
-                    match (nf.attr("environment"), nf.attr("ref")) {
-                        (Some(e), Some(_)) => self.push(e.name.loc, Some(&ndesc), None, "sets both `environment` and `ref`".into(), Some("one of them: a job with an environment gets a `sub` naming the environment, not the ref".into()), None),
-                        (None, None) => self.push(nb.loc, Some(&ndesc), None, "sets neither `environment` nor `ref`, so every branch, tag and pull request of the repository could assume the role".into(), Some("`environment = \"production\"` or `ref = \"refs/heads/main\"`".into()), Some("a GitHub environment with protection rules is the strongest: only jobs it approves get the token".into())),
-                        _ => {}
-                    }
-                    if let Some(r) = &ref_
-                        && !r.starts_with("refs/")
-                    {
-                        let loc = nf.attr("ref").and_then(|a| a.value.loc);
-                        self.push(
-                            loc,
-                            Some(&ndesc),
-                            Some("ref"),
-                            format!("{r:?} is not a full git ref"),
-                            Some("`refs/heads/BRANCH` or `refs/tags/TAG` (`*` allowed)".into()),
-                            Some(format!("did you mean `refs/heads/{r}`?")),
-                        );
-                    }
-                    let audience = self
-                        .claim(&nf, nb.loc, "audience", false, "", true)
-                        .unwrap_or_else(|| "sts.amazonaws.com".into());
-                    if let Some(repository) = repository {
-                        trust.github.push(GitHubTrust {
-                            repository,
-                            environment,
-                            ref_,
-                            audience,
-                        });
+                    if let Some(g) = self.github(&nf, nb.loc) {
+                        if let Some(what) = g.admits_every() {
+                            broad.push((nb.loc, ndesc.clone(), what));
+                        }
+                        trust.github.push(g);
                     }
                 }
                 "terraform_cloud" => {
@@ -573,14 +642,18 @@ impl Validator<'_> {
                         .claim(&nf, nb.loc, "audience", false, "", true)
                         .unwrap_or_else(|| "aws.workload.identity".into());
                     if let (Some(organization), Some(workspace)) = (organization, workspace) {
-                        trust.terraform_cloud.push(TerraformCloudTrust {
+                        let t = TerraformCloudTrust {
                             hostname,
                             organization,
                             project,
                             workspace,
                             run_phase,
                             audience,
-                        });
+                        };
+                        if let Some(what) = t.admits_every() {
+                            broad.push((nb.loc, ndesc.clone(), what));
+                        }
+                        trust.terraform_cloud.push(t);
                     }
                 }
                 _ => {
@@ -622,13 +695,17 @@ impl Validator<'_> {
                         .claim(&nf, nb.loc, "audience", false, "", true)
                         .unwrap_or_else(|| format!("https://{host}"));
                     if let (Some(project_path), Some(ref_)) = (project_path, ref_) {
-                        trust.gitlab.push(GitLabTrust {
+                        let t = GitLabTrust {
                             host,
                             project_path,
                             ref_type,
                             ref_,
                             audience,
-                        });
+                        };
+                        if let Some(what) = t.admits_every() {
+                            broad.push((nb.loc, ndesc.clone(), what));
+                        }
+                        trust.gitlab.push(t);
                     }
                 }
             }
@@ -640,7 +717,195 @@ impl Validator<'_> {
         {
             self.push(b.loc, Some(&desc), None, "trusts nobody, so no one could assume the role".into(), Some("`aws = [...]`, `service = [...]`, or `github`, `terraform_cloud` or `gitlab` blocks".into()), Some("leave the block out to trust the identities with an `arn`".into()));
         }
-        Some(PendingTrust { trust, aws, desc })
+        Some(PendingTrust {
+            trust,
+            aws,
+            desc,
+            broad,
+        })
+    }
+
+    /// A `github` block inside `trust`.
+    fn github(&mut self, nf: &Fields, loc: Option<Location>) -> Option<GitHubTrust> {
+        let desc = nf.desc.as_deref();
+        let repository = self.claim(
+            nf,
+            loc,
+            "repository",
+            true,
+            "`OWNER/REPO`, like `acme/infrastructure`",
+            false,
+        );
+        if let Some(r) = &repository
+            && r.split('/').count() != 2
+        {
+            let loc = nf.attr("repository").and_then(|a| a.value.loc);
+            self.push(
+                loc,
+                desc,
+                Some("repository"),
+                format!("{r:?} is not `OWNER/REPO`"),
+                Some("`OWNER/REPO`, like `acme/infrastructure`".into()),
+                None,
+            );
+        }
+        let owner_id = self.github_id(nf, "owner_id");
+        if let (Some(r), Some(a)) = (&repository, nf.attr("owner_id"))
+            && r.contains(['*', '?'])
+        {
+            self.push(
+                a.name.loc,
+                desc,
+                Some("owner_id"),
+                format!("names one repository's owner, but `repository` is the pattern {r:?}"),
+                Some("ids with one `OWNER/REPO`, or a pattern without ids".into()),
+                Some("one `github` block per repository, each with its ids".into()),
+            );
+        }
+        let repository_id = self.github_id(nf, "repository_id");
+        for (set, unset) in [("owner_id", "repository_id"), ("repository_id", "owner_id")] {
+            if let (Some(a), None) = (nf.attr(set), nf.attr(unset)) {
+                self.push(
+                    a.name.loc,
+                    desc,
+                    Some(set),
+                    format!("is set without `{unset}`"),
+                    Some("both `owner_id` and `repository_id`, or neither".into()),
+                    Some("GitHub's immutable subject names both ids; `gh api repos/OWNER/REPO --jq '.owner.id, .id'` prints them".into()),
+                );
+            }
+        }
+        // GitHub escapes `:` as `%3A` in these, so they may hold one.
+        let environment = self.claim(nf, loc, "environment", false, "", true);
+        let ref_ = self.claim(nf, loc, "ref", false, "", true);
+        let pull_request_set = self.bool(nf, "pull_request");
+        // A `pull_request` in error is reported already; not also as unset.
+        let pull_request_broken = nf.attr("pull_request").is_some() && pull_request_set.is_none();
+        let pull_request = pull_request_set.unwrap_or(false);
+        let job_workflow_ref = self.claim(nf, loc, "job_workflow_ref", false, "", false);
+        match (nf.attr("environment"), nf.attr("ref")) {
+            (Some(e), Some(_)) => self.push(e.name.loc, desc, None, "sets both `environment` and `ref`".into(), Some("one of them: a job with an environment gets a `sub` naming the environment, not the ref".into()), None),
+            (None, None) if !pull_request && !pull_request_broken && nf.attr("job_workflow_ref").is_none() => self.push(loc, desc, None, "sets none of `environment`, `ref`, `pull_request` and `job_workflow_ref`, so every branch, tag and pull request of the repository could assume the role".into(), Some("`environment = \"production\"`, `ref = \"refs/heads/main\"`, `pull_request = true`, or `job_workflow_ref = \"ORG/REPO/.github/workflows/FILE@REF\"`".into()), Some("a GitHub environment with protection rules is the strongest: only jobs it approves get the token".into())),
+            _ => {}
+        }
+        if pull_request {
+            let at = nf.attr("pull_request").and_then(|a| a.name.loc);
+            for (other, why) in [
+                (
+                    "environment",
+                    "GitHub sends the `pull_request` subject only to jobs that name no environment; a job with one gets `environment:NAME`",
+                ),
+                (
+                    "ref",
+                    "a pull request job's subject is `pull_request`, which names no ref",
+                ),
+            ] {
+                if nf.attr(other).is_some() {
+                    self.push(
+                        at,
+                        desc,
+                        Some("pull_request"),
+                        format!("is set together with `{other}`, and no token has both"),
+                        Some(format!("one of `pull_request` and `{other}`: {why}")),
+                        Some(
+                            "trust pull requests and the other jobs in two `github` blocks".into(),
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(r) = &ref_
+            && !["refs/heads/", "refs/tags/"]
+                .iter()
+                .any(|p| r.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+            && r != "refs/*"
+        {
+            let loc = nf.attr("ref").and_then(|a| a.value.loc);
+            let hint = if r.starts_with("refs/pull/") {
+                "pull request jobs get the subject `pull_request`: set `pull_request = true` instead".to_owned()
+            } else if r.starts_with("refs/") {
+                "GitHub's subject names a branch or a tag".to_owned()
+            } else if r.starts_with('v') && r[1..].starts_with(|c: char| c.is_ascii_digit()) {
+                format!("did you mean `refs/tags/{r}`?")
+            } else {
+                format!("did you mean `refs/heads/{r}`?")
+            };
+            self.push(
+                loc,
+                desc,
+                Some("ref"),
+                format!("{r:?} is not a full branch or tag ref"),
+                Some("`refs/heads/BRANCH` or `refs/tags/TAG` (`*` allowed)".into()),
+                Some(hint),
+            );
+        }
+        if let Some(w) = &job_workflow_ref
+            && !job_workflow_ref_ok(w)
+        {
+            let loc = nf.attr("job_workflow_ref").and_then(|a| a.value.loc);
+            self.push(
+                loc,
+                desc,
+                Some("job_workflow_ref"),
+                format!("{w:?} is not `ORG/REPO/.github/workflows/FILE@REF`"),
+                Some("`ORG/REPO/.github/workflows/FILE@REF`, like `acme/workflows/.github/workflows/deploy.yml@refs/heads/main` (`*` allowed)".into()),
+                Some(if w.contains('@') { "the file is a `.yml` or `.yaml` in `.github/workflows/` of the repository holding the reusable workflow".into() } else { "name the ref the callers pin after `@`, like `@refs/heads/main` or `@refs/tags/v1`".into() }),
+            );
+        }
+        let audience = self
+            .claim(nf, loc, "audience", false, "", true)
+            .unwrap_or_else(|| "sts.amazonaws.com".into());
+        Some(GitHubTrust {
+            repository: repository?,
+            owner_id,
+            repository_id,
+            environment,
+            ref_,
+            pull_request,
+            job_workflow_ref,
+            audience,
+        })
+    }
+
+    /// `owner_id` or `repository_id`: a positive whole number.
+    fn github_id(&mut self, f: &Fields, name: &str) -> Option<u64> {
+        let a = f.attr(name)?;
+        let desc = f.desc.as_deref();
+        let allowed = "GitHub's numeric id, a whole number like `123456`";
+        match &a.value.value {
+            Value::Num(n) => match n.parse::<u64>() {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    self.push(
+                        a.value.loc,
+                        desc,
+                        Some(name),
+                        format!("{n} is not a GitHub id"),
+                        Some(allowed.into()),
+                        Some(
+                            "`gh api repos/OWNER/REPO --jq '.owner.id, .id'` prints both ids"
+                                .into(),
+                        ),
+                    );
+                    None
+                }
+            },
+            Value::Str(s) if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) => {
+                self.push(
+                    a.value.loc,
+                    desc,
+                    Some(name),
+                    "expected a number, found a string".into(),
+                    Some(allowed.into()),
+                    Some(format!("write it without quotes: `{name} = {s}`")),
+                );
+                None
+            }
+            other => {
+                self.type_error(f, name, a.value.loc, "a number", other);
+                None
+            }
+        }
     }
 
     /// One claim attribute of an OIDC trust block.
@@ -702,5 +967,34 @@ impl Validator<'_> {
             admin_role,
             create_state_bucket,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::job_workflow_ref_ok;
+
+    #[test]
+    fn job_workflow_refs() {
+        for ok in [
+            "acme/wf/.github/workflows/deploy.yml@refs/heads/main",
+            "acme/wf/.github/workflows/deploy.yaml@refs/tags/v1",
+            "acme/wf/.github/workflows/*@refs/heads/main",
+            "acme/wf/.github/workflows/deploy.yml@0123abcd",
+        ] {
+            assert!(job_workflow_ref_ok(ok), "{ok}");
+        }
+        for bad in [
+            "acme/wf/.github/workflows/deploy.yml",
+            "acme/wf/.github/workflows/deploy.yml@",
+            "acme/wf/.github/workflows/.yml@refs/heads/main",
+            "acme/wf/workflows/deploy.yml@refs/heads/main",
+            "acme/.github/workflows/deploy.yml@refs/heads/main",
+            "/wf/.github/workflows/deploy.yml@refs/heads/main",
+            "acme/wf/.github/workflows/sub/deploy.yml@refs/heads/main",
+            "acme/wf/.github/workflows/deploy.sh@refs/heads/main",
+        ] {
+            assert!(!job_workflow_ref_ok(bad), "{bad}");
+        }
     }
 }

@@ -176,6 +176,11 @@ pub struct Config {
     pub identities: Vec<Identity>,
     /// The `bootstrap` block, if any.
     pub bootstrap: Option<Bootstrap>,
+    /// What is allowed but probably not meant (trust that admits every
+    /// branch of a repository to a role that can write). The library
+    /// prints nothing; `validate` and `generate` show these on stderr.
+    #[serde(skip)]
+    pub warnings: Vec<Diagnostic>,
     /// Where each role's block is, in the order of `roles`, for errors
     /// found after validation (a policy that does not fit).
     #[serde(skip)]
@@ -1721,7 +1726,11 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
 
     // trust `aws` entries: identities with an ARN, accounts, or ARNs.
     let identity_names: Vec<&str> = identity_labels.iter().map(|(l, _)| l.as_str()).collect();
+    let mut broad_trust = Vec::new();
     for (i, pending) in pending_trust {
+        if let Some(i) = i {
+            broad_trust.extend(pending.broad.iter().map(|b| (i, b.clone())));
+        }
         let f = Fields {
             desc: Some(pending.desc.clone()),
             body: &RawBody::default(),
@@ -1903,16 +1912,47 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         v.errors.sort_by_key(|d| d.location);
         return Err(Error::Invalid(Diagnostics(v.errors)));
     }
+    let state = state.expect("no errors, so the state block was valid");
+    let mut warnings = Vec::new();
+    for (i, (loc, desc, what)) in broad_trust {
+        let r = &roles[i];
+        if r.name == state.role || !access::can_write(&r.permissions) {
+            continue;
+        }
+        warnings.push(Diagnostic {
+            file: file.to_path_buf(),
+            location: loc,
+            block: Some(desc.clone()),
+            attribute: None,
+            message: format!(
+                "lets {what} assume role `{}`, which can write",
+                r.name
+            ),
+            allowed: None,
+            hint: Some(format!(
+                "{}; trust the rest with a role that only reads",
+                if desc.ends_with("> github") {
+                    "name the environment that deploys (`environment = \"production\"`, with protection rules) or its branch"
+                } else if desc.ends_with("> gitlab") {
+                    "name the branch or tag that deploys (`ref = \"main\"`, protected)"
+                } else {
+                    "name the workspaces that deploy (`workspace = \"prod-*\"`)"
+                }
+            )),
+        });
+    }
+    warnings.sort_by_key(|d| d.location);
     Ok(Config {
         file: file.to_path_buf(),
         root: root.to_path_buf(),
         defaults,
         accounts,
-        state: state.expect("no errors, so the state block was valid"),
+        state,
         roles,
         stacks,
         identities,
         bootstrap,
+        warnings,
         role_locs: role_block_locs,
     })
 }

@@ -791,45 +791,59 @@ impl Config {
                 });
                 statements.push(st);
             }
-            // One statement per OIDC provider and audience.
-            let mut oidc: BTreeMap<(String, String), (String, Vec<String>)> = BTreeMap::new();
+            // One statement per OIDC provider, audience and reusable
+            // workflow: the subjects of one statement are alternatives, its
+            // keys all must hold.
+            type Group = (String, String, Option<String>);
+            let mut oidc: BTreeMap<Group, (String, Vec<String>)> = BTreeMap::new();
             for g in &t.github {
-                oidc.entry((crate::access::GitHubTrust::HOST.into(), g.audience.clone()))
-                    .or_insert_with(|| ("GitHubActions".into(), vec![]))
-                    .1
-                    .push(g.subject());
+                oidc.entry((
+                    crate::access::GitHubTrust::HOST.into(),
+                    g.audience.clone(),
+                    g.job_workflow_ref.clone(),
+                ))
+                .or_insert_with(|| ("GitHubActions".into(), vec![]))
+                .1
+                .push(g.subject());
             }
             for c in &t.terraform_cloud {
-                oidc.entry((c.hostname.clone(), c.audience.clone()))
+                oidc.entry((c.hostname.clone(), c.audience.clone(), None))
                     .or_insert_with(|| ("TerraformCloud".into(), vec![]))
                     .1
                     .push(c.subject());
             }
             for g in &t.gitlab {
-                oidc.entry((g.host.clone(), g.audience.clone()))
+                oidc.entry((g.host.clone(), g.audience.clone(), None))
                     .or_insert_with(|| ("GitLab".into(), vec![]))
                     .1
                     .push(g.subject());
             }
+            let like = |values: &[String]| {
+                if values.iter().any(|s| s.contains(['*', '?'])) {
+                    "StringLike"
+                } else {
+                    "StringEquals"
+                }
+            };
             let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-            for ((host, audience), (name, subjects)) in oidc {
+            for ((host, audience, workflow), (name, mut subjects)) in oidc {
                 let n = counts.entry(name.clone()).or_default();
                 *n += 1;
                 let sid_ = if *n == 1 { name } else { format!("{name}{n}") };
-                let wildcard = subjects.iter().any(|s| s.contains(['*', '?']));
+                subjects.dedup();
                 let mut st =
                     Statement::allow(["sts:AssumeRoleWithWebIdentity"], Vec::<String>::new())
                         .with_sid(sid_)
                         .with_condition("StringEquals", format!("{host}:aud"), [audience])
-                        .with_condition(
-                            if wildcard {
-                                "StringLike"
-                            } else {
-                                "StringEquals"
-                            },
-                            format!("{host}:sub"),
-                            subjects,
-                        );
+                        .with_condition(like(&subjects), format!("{host}:sub"), subjects);
+                if let Some(w) = workflow {
+                    let values = [w];
+                    st = st.with_condition(
+                        like(&values),
+                        format!("{host}:job_workflow_ref"),
+                        values,
+                    );
+                }
                 st.resource = None;
                 st.principal = Some(Principal::Ids {
                     aws: vec![],

@@ -2283,3 +2283,115 @@ fn identity_blocks() {
         ]
     );
 }
+
+// ---------------------------------------------------------------- CI trust
+
+/// A role "ci" whose trust holds these `github` blocks, appended to BASE:
+/// the role block starts on line 25, the first `github` block on line 28.
+fn github_trust(blocks: &str) -> String {
+    let blocks: String = blocks.lines().map(|l| format!("    {l}\n")).collect();
+    append(&format!(
+        "role \"ci\" {{\n  account = \"qa\"\n  trust {{\n{blocks}  }}\n}}\n"
+    ))
+}
+
+#[test]
+fn github_ids_workflows_pull_requests_and_refs() {
+    assert_err(
+        &github_trust(indoc! {r#"
+            github {
+              repository    = "acme/infra"
+              owner_id      = "7890"
+              repository_id = 12.5
+              environment   = "prod"
+            }
+            github {
+              repository = "acme/infra"
+              owner_id   = 7890
+              ref        = "v1.2"
+            }
+            github {
+              repository   = "acme/infra"
+              pull_request = true
+              environment  = "prod"
+              ref          = "refs/pull/1/merge"
+            }
+            github {
+              repository       = "acme/infra"
+              job_workflow_ref = "acme/workflows/deploy.yml"
+            }
+            github {
+              repository       = "acme/infra"
+              job_workflow_ref = "acme/workflows/.github/workflows/deploy.yml@"
+              pull_request     = "true"
+            }
+        "#}),
+        indoc! {r#"
+            tfroles.hcl:30:23: in block `role "ci" > trust > github`, attribute `owner_id`: expected a number, found a string
+              allowed: GitHub's numeric id, a whole number like `123456`
+              hint: write it without quotes: `owner_id = 7890`
+            tfroles.hcl:31:23: in block `role "ci" > trust > github`, attribute `repository_id`: 12.5 is not a GitHub id
+              allowed: GitHub's numeric id, a whole number like `123456`
+              hint: `gh api repos/OWNER/REPO --jq '.owner.id, .id'` prints both ids
+            tfroles.hcl:36:7: in block `role "ci" > trust > github`, attribute `owner_id`: is set without `repository_id`
+              allowed: both `owner_id` and `repository_id`, or neither
+              hint: GitHub's immutable subject names both ids; `gh api repos/OWNER/REPO --jq '.owner.id, .id'` prints them
+            tfroles.hcl:37:20: in block `role "ci" > trust > github`, attribute `ref`: "v1.2" is not a full branch or tag ref
+              allowed: `refs/heads/BRANCH` or `refs/tags/TAG` (`*` allowed)
+              hint: did you mean `refs/tags/v1.2`?
+            tfroles.hcl:41:7: in block `role "ci" > trust > github`, attribute `pull_request`: is set together with `environment`, and no token has both
+              allowed: one of `pull_request` and `environment`: GitHub sends the `pull_request` subject only to jobs that name no environment; a job with one gets `environment:NAME`
+              hint: trust pull requests and the other jobs in two `github` blocks
+            tfroles.hcl:41:7: in block `role "ci" > trust > github`, attribute `pull_request`: is set together with `ref`, and no token has both
+              allowed: one of `pull_request` and `ref`: a pull request job's subject is `pull_request`, which names no ref
+              hint: trust pull requests and the other jobs in two `github` blocks
+            tfroles.hcl:42:7: in block `role "ci" > trust > github`: sets both `environment` and `ref`
+              allowed: one of them: a job with an environment gets a `sub` naming the environment, not the ref
+            tfroles.hcl:43:22: in block `role "ci" > trust > github`, attribute `ref`: "refs/pull/1/merge" is not a full branch or tag ref
+              allowed: `refs/heads/BRANCH` or `refs/tags/TAG` (`*` allowed)
+              hint: pull request jobs get the subject `pull_request`: set `pull_request = true` instead
+            tfroles.hcl:47:26: in block `role "ci" > trust > github`, attribute `job_workflow_ref`: "acme/workflows/deploy.yml" is not `ORG/REPO/.github/workflows/FILE@REF`
+              allowed: `ORG/REPO/.github/workflows/FILE@REF`, like `acme/workflows/.github/workflows/deploy.yml@refs/heads/main` (`*` allowed)
+              hint: name the ref the callers pin after `@`, like `@refs/heads/main` or `@refs/tags/v1`
+            tfroles.hcl:51:26: in block `role "ci" > trust > github`, attribute `job_workflow_ref`: "acme/workflows/.github/workflows/deploy.yml@" is not `ORG/REPO/.github/workflows/FILE@REF`
+              allowed: `ORG/REPO/.github/workflows/FILE@REF`, like `acme/workflows/.github/workflows/deploy.yml@refs/heads/main` (`*` allowed)
+              hint: the file is a `.yml` or `.yaml` in `.github/workflows/` of the repository holding the reusable workflow
+            tfroles.hcl:52:26: in block `role "ci" > trust > github`, attribute `pull_request`: expected a bool, found a string
+              hint: write true without quotes"#},
+    );
+}
+
+#[test]
+fn github_ids_name_one_repository() {
+    assert_err(
+        &github_trust(indoc! {r#"
+            github {
+              repository    = "acme/*"
+              owner_id      = 7890
+              repository_id = 123456
+              environment   = "prod"
+            }
+        "#}),
+        indoc! {r#"
+            tfroles.hcl:30:7: in block `role "ci" > trust > github`, attribute `owner_id`: names one repository's owner, but `repository` is the pattern "acme/*"
+              allowed: ids with one `OWNER/REPO`, or a pattern without ids
+              hint: one `github` block per repository, each with its ids"#},
+    );
+}
+
+#[test]
+fn a_github_block_with_ids_but_no_subject_part_is_still_refused() {
+    assert_err(
+        &github_trust(indoc! {r#"
+            github {
+              repository    = "acme/infra"
+              owner_id      = 7890
+              repository_id = 123456
+            }
+        "#}),
+        indoc! {r#"
+            tfroles.hcl:28:5: in block `role "ci" > trust > github`: sets none of `environment`, `ref`, `pull_request` and `job_workflow_ref`, so every branch, tag and pull request of the repository could assume the role
+              allowed: `environment = "production"`, `ref = "refs/heads/main"`, `pull_request = true`, or `job_workflow_ref = "ORG/REPO/.github/workflows/FILE@REF"`
+              hint: a GitHub environment with protection rules is the strongest: only jobs it approves get the token"#},
+    );
+}

@@ -1050,14 +1050,14 @@ fn trust_block_errors() {
             tfroles.hcl:29:38: in block `role "p" > trust`, attribute `aws`: lists "ci" twice
             tfroles.hcl:30:16: in block `role "p" > trust`, attribute `service`: "ec2" is not an AWS service principal
               allowed: like `ec2.amazonaws.com` or `ecs-tasks.amazonaws.com`
-            tfroles.hcl:31:5: in block `role "p" > trust > github`: sets neither `environment` nor `ref`, so every branch, tag and pull request of the repository could assume the role
-              allowed: `environment = "production"` or `ref = "refs/heads/main"`
+            tfroles.hcl:31:5: in block `role "p" > trust > github`: sets none of `environment`, `ref`, `pull_request` and `job_workflow_ref`, so every branch, tag and pull request of the repository could assume the role
+              allowed: `environment = "production"`, `ref = "refs/heads/main"`, `pull_request = true`, or `job_workflow_ref = "ORG/REPO/.github/workflows/FILE@REF"`
               hint: a GitHub environment with protection rules is the strongest: only jobs it approves get the token
             tfroles.hcl:32:20: in block `role "p" > trust > github`, attribute `repository`: "acme" is not `OWNER/REPO`
               allowed: `OWNER/REPO`, like `acme/infrastructure`
             tfroles.hcl:36:7: in block `role "p" > trust > github`: sets both `environment` and `ref`
               allowed: one of them: a job with an environment gets a `sub` naming the environment, not the ref
-            tfroles.hcl:37:21: in block `role "p" > trust > github`, attribute `ref`: "main" is not a full git ref
+            tfroles.hcl:37:21: in block `role "p" > trust > github`, attribute `ref`: "main" is not a full branch or tag ref
               allowed: `refs/heads/BRANCH` or `refs/tags/TAG` (`*` allowed)
               hint: did you mean `refs/heads/main`?
             tfroles.hcl:39:5: in block `role "p" > trust > terraform_cloud`: missing required attribute `workspace`
@@ -1097,4 +1097,307 @@ fn identity_and_bootstrap_errors() {
             "tfroles.hcl:34:1: in block `bootstrap`, attribute `dir`: `bootstrap` is also matched by stack \"bootstrap\"",
         ]
     );
+}
+
+// ---------------------------------------------------------------- CI trust
+
+const GITHUB: &str = "token.actions.githubusercontent.com";
+
+/// Whether `trust` lets a GitHub Actions token with these claims assume
+/// the role, decided by the evaluator over the statements naming GitHub's
+/// OIDC provider in account qa.
+#[track_caller]
+fn github_admits(trust: &PolicyDocument, claims: &[(&str, &str)]) -> bool {
+    let mut request = Request::new("sts:AssumeRoleWithWebIdentity", "*");
+    for (claim, value) in claims {
+        request = request.with_context(format!("{GITHUB}:{claim}"), [*value]);
+    }
+    let provider = format!("arn:aws:iam::333333333333:oidc-provider/{GITHUB}");
+    tfroles_core::graph::trust_admits(
+        trust,
+        tfroles_core::graph::Caller::Federated(&provider),
+        &request,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn github_trust_takes_the_immutable_subject_reusable_workflows_pull_requests_and_tags() {
+    let c = config(indoc! {r#"
+        role "deploy" {
+          accounts = ["qa"]
+          services = ["ecs"]
+          trust {
+            github {
+              repository    = "acme/infra"
+              owner_id      = 7890
+              repository_id = 123456
+              environment   = "production"
+            }
+            github {
+              repository = "acme/infra"
+              ref        = "refs/tags/v*"
+            }
+            github {
+              repository  = "acme/app"
+              environment = "prod:eu"
+            }
+            github {
+              repository   = "acme/app"
+              pull_request = true
+              audience     = "pr-audience"
+            }
+            github {
+              repository       = "acme/app"
+              job_workflow_ref = "acme/workflows/.github/workflows/deploy.yml@refs/heads/main"
+            }
+          }
+        }
+    "#});
+    let doc = c.trust_policy("deploy", Some("qa")).unwrap();
+    let statements = &json(&doc)["Statement"];
+    assert_eq!(
+        statements[1]["Condition"],
+        serde_json::json!({
+            "StringEquals": {format!("{GITHUB}:aud"): "sts.amazonaws.com"},
+            "StringLike": {format!("{GITHUB}:sub"): [
+                "repo:acme@7890/infra@123456:environment:production",
+                "repo:acme/infra:ref:refs/tags/v*",
+                "repo:acme/app:environment:prod%3Aeu",
+            ]},
+        })
+    );
+    assert_eq!(
+        statements[2]["Condition"],
+        serde_json::json!({
+            "StringEquals": {
+                format!("{GITHUB}:aud"): "sts.amazonaws.com",
+                format!("{GITHUB}:job_workflow_ref"): "acme/workflows/.github/workflows/deploy.yml@refs/heads/main",
+            },
+            "StringLike": {format!("{GITHUB}:sub"): "repo:acme/app:*"},
+        })
+    );
+    // Every OIDC statement names the audience.
+    for st in statements.as_array().unwrap() {
+        let cond = st["Condition"].to_string();
+        assert!(cond.contains(&format!("{GITHUB}:aud")), "{st}");
+    }
+    let aud = ("aud", "sts.amazonaws.com");
+    // The immutable form is admitted; the old form of the same repository,
+    // another repository, and another environment are not.
+    assert!(github_admits(
+        &doc,
+        &[
+            aud,
+            ("sub", "repo:acme@7890/infra@123456:environment:production")
+        ]
+    ));
+    for sub in [
+        "repo:acme/infra:environment:production",
+        "repo:acme@7890/infra@123457:environment:production",
+        "repo:acme@7890/other@123456:environment:production",
+        "repo:acme@7890/infra@123456:environment:staging",
+        "repo:acme@7890/infra@123456:ref:refs/heads/main",
+    ] {
+        assert!(!github_admits(&doc, &[aud, ("sub", sub)]), "{sub}");
+    }
+    // Tags, and `:` as GitHub escapes it.
+    assert!(github_admits(
+        &doc,
+        &[aud, ("sub", "repo:acme/infra:ref:refs/tags/v1.2")]
+    ));
+    assert!(!github_admits(
+        &doc,
+        &[aud, ("sub", "repo:acme/infra:ref:refs/heads/v1")]
+    ));
+    assert!(github_admits(
+        &doc,
+        &[aud, ("sub", "repo:acme/app:environment:prod%3Aeu")]
+    ));
+    assert!(!github_admits(
+        &doc,
+        &[aud, ("sub", "repo:acme/app:environment:prod:eu")]
+    ));
+    // Pull requests: only with their own audience.
+    let pr = ("sub", "repo:acme/app:pull_request");
+    assert!(github_admits(&doc, &[("aud", "pr-audience"), pr]));
+    assert!(!github_admits(&doc, &[aud, pr]));
+    // The reusable workflow: any job of acme/app, but only running it.
+    let workflow = "acme/workflows/.github/workflows/deploy.yml@refs/heads/main";
+    let branch = ("sub", "repo:acme/app:ref:refs/heads/feature");
+    assert!(github_admits(
+        &doc,
+        &[aud, branch, ("job_workflow_ref", workflow)]
+    ));
+    assert!(!github_admits(&doc, &[aud, branch]));
+    assert!(!github_admits(
+        &doc,
+        &[
+            aud,
+            branch,
+            (
+                "job_workflow_ref",
+                "acme/app/.github/workflows/x.yml@refs/heads/main"
+            )
+        ]
+    ));
+    assert!(!github_admits(
+        &doc,
+        &[("aud", "other"), branch, ("job_workflow_ref", workflow)]
+    ));
+    doc.check_size(SizeLimit::ManagedPolicy).unwrap();
+}
+
+#[test]
+fn hcp_terraform_run_phases_and_gitlab_refs() {
+    let c = config(indoc! {r#"
+        role "deploy" {
+          accounts = ["qa"]
+          services = ["ecs"]
+          trust {
+            terraform_cloud {
+              organization = "acme"
+              project      = "infra"
+              workspace    = "prod-*"
+              run_phase    = "plan"
+            }
+            gitlab {
+              project_path = "acme/infra"
+              ref_type     = "tag"
+              ref          = "v*"
+            }
+          }
+        }
+    "#});
+    let doc = c.trust_policy("deploy", Some("qa")).unwrap();
+    let admits = |host: &str, aud: &str, sub: &str| {
+        let provider = format!("arn:aws:iam::333333333333:oidc-provider/{host}");
+        let request = Request::new("sts:AssumeRoleWithWebIdentity", "*")
+            .with_context(format!("{host}:aud"), [aud])
+            .with_context(format!("{host}:sub"), [sub]);
+        tfroles_core::graph::trust_admits(
+            &doc,
+            tfroles_core::graph::Caller::Federated(&provider),
+            &request,
+        )
+        .unwrap()
+    };
+    let tfc = "app.terraform.io";
+    let aud = "aws.workload.identity";
+    assert!(admits(
+        tfc,
+        aud,
+        "organization:acme:project:infra:workspace:prod-api:run_phase:plan"
+    ));
+    assert!(!admits(
+        tfc,
+        aud,
+        "organization:acme:project:infra:workspace:prod-api:run_phase:apply"
+    ));
+    assert!(!admits(
+        tfc,
+        aud,
+        "organization:acme:project:other:workspace:prod-api:run_phase:plan"
+    ));
+    assert!(!admits(
+        tfc,
+        "other",
+        "organization:acme:project:infra:workspace:prod-api:run_phase:plan"
+    ));
+    let gl = "gitlab.com";
+    assert!(admits(
+        gl,
+        "https://gitlab.com",
+        "project_path:acme/infra:ref_type:tag:ref:v1.0"
+    ));
+    assert!(!admits(
+        gl,
+        "https://gitlab.com",
+        "project_path:acme/infra:ref_type:branch:ref:v1.0"
+    ));
+    assert!(!admits(
+        gl,
+        "https://gitlab.example.com",
+        "project_path:acme/infra:ref_type:tag:ref:v1.0"
+    ));
+    // A GitLab token is not a GitHub one, whatever its claims.
+    assert!(!admits(
+        GITHUB,
+        "https://gitlab.com",
+        "project_path:acme/infra:ref_type:tag:ref:v1.0"
+    ));
+}
+
+#[test]
+fn trust_that_admits_every_branch_to_a_role_that_writes_is_a_warning() {
+    let c = config(indoc! {r#"
+        role "deploy" {
+          accounts = ["qa"]
+          services = ["ecs"]
+          trust {
+            github {
+              repository       = "acme/app"
+              job_workflow_ref = "acme/workflows/.github/workflows/deploy.yml@refs/heads/main"
+            }
+            github {
+              repository = "acme/app"
+              ref        = "refs/heads/*"
+            }
+            github {
+              repository = "acme/app"
+              ref        = "refs/heads/main"
+            }
+            github {
+              repository   = "acme/app"
+              pull_request = true
+            }
+            gitlab {
+              project_path = "acme/app"
+              ref          = "*"
+            }
+            terraform_cloud {
+              organization = "acme"
+              workspace    = "*"
+            }
+          }
+        }
+        role "reader" {
+          accounts = ["qa"]
+          services = ["ecs"]
+          access   = ["read", "list"]
+          trust {
+            github {
+              repository = "acme/app"
+              ref        = "refs/heads/*"
+            }
+          }
+        }
+    "#});
+    let warnings: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    let tail = "; trust the rest with a role that only reads";
+    let github = format!(
+        "  hint: name the environment that deploys (`environment = \"production\"`, with protection rules) or its branch{tail}"
+    );
+    assert_eq!(
+        warnings,
+        [
+            format!(
+                "tfroles.hcl:27:5: in block `role \"deploy\" > trust > github`: lets every branch, tag, environment and pull request assume role `deploy`, which can write\n{github}"
+            ),
+            format!(
+                "tfroles.hcl:31:5: in block `role \"deploy\" > trust > github`: lets every branch assume role `deploy`, which can write\n{github}"
+            ),
+            format!(
+                "tfroles.hcl:39:5: in block `role \"deploy\" > trust > github`: lets every pull request assume role `deploy`, which can write\n{github}"
+            ),
+            format!(
+                "tfroles.hcl:43:5: in block `role \"deploy\" > trust > gitlab`: lets every branch assume role `deploy`, which can write\n  hint: name the branch or tag that deploys (`ref = \"main\"`, protected){tail}"
+            ),
+            format!(
+                "tfroles.hcl:47:5: in block `role \"deploy\" > trust > terraform_cloud`: lets every workspace assume role `deploy`, which can write\n  hint: name the workspaces that deploy (`workspace = \"prod-*\"`){tail}"
+            ),
+        ]
+    );
+    // The state role and configs without such trust have none.
+    assert!(config(APP).warnings.is_empty());
 }

@@ -593,3 +593,38 @@ fn json_output_lists_every_file_and_what_happened() {
     );
     assert_eq!(v["valid"], true);
 }
+
+#[test]
+fn validate_and_generate_warn_about_trust_admitting_every_branch_to_a_role_that_writes() {
+    let config = CONFIG.replace(
+        "  external_id = \"public-api\"\n",
+        "  external_id = \"public-api\"\n  services    = [\"ecs\"]\n\n  trust {\n    github {\n      repository = \"acme/api\"\n      ref        = \"refs/heads/*\"\n    }\n  }\n",
+    );
+    let r = repo(&config);
+    let warning = "warning: tfroles.hcl:34:5: in block `role \"public-api-provisioning\" > trust > github`: lets every branch assume role `public-api-provisioning`, which can write\n  hint: name the environment that deploys (`environment = \"production\"`, with protection rules) or its branch; trust the rest with a role that only reads\n";
+    let out = run(r.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), warning);
+    let out = run(r.path(), &["validate", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([warning.strip_prefix("warning: ").unwrap().trim_end()])
+    );
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with(warning),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stderr).matches("warning:").count(), 1);
+    // Naming the branch that deploys ends the warning.
+    fs::write(
+        r.path().join("tfroles.hcl"),
+        config.replace("refs/heads/*", "refs/heads/main"),
+    )
+    .unwrap();
+    let out = run(r.path(), &["validate"]);
+    assert_eq!(text(&out.stderr), "");
+}
