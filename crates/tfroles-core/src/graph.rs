@@ -460,9 +460,11 @@ impl Config {
                 }
             }
         }
-        let state = self.state_session();
         for st in stacks {
             let node = g.node(NodeKind::Stack, st.path.to_string(), None);
+            // The role the stack's backend assumes, as `decide_session`
+            // picks it: with `role_per_stack`, the stack's own.
+            let state = self.stack_state_session(st);
             let role = g.node(
                 NodeKind::Role,
                 role_label(&state),
