@@ -51,7 +51,9 @@ pub use render::{
     AWS_CONFIG_PATH, GeneratedFile, SIGNATURE_PREFIX, aws_config_file, backend_file, generate,
     profile_name, providers_file, signature, state_profile_name,
 };
-pub use sync::{Change, FileChange, Plan, PlanOptions, Summary, plan};
+pub use sync::{
+    Change, FileChange, GENERATED_MODE, ORIGINAL_SUFFIX, Plan, PlanOptions, Summary, plan,
+};
 
 /// Everything that can go wrong writing files.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +70,23 @@ pub enum Error {
         /// Each path, and the config named in its signature when another
         /// tfroles config generated it.
         files: Vec<(String, Option<String>)>,
+    },
+    /// Paths tfroles would write cannot be written safely: a symbolic link
+    /// or a file on the way, something other than a regular file where a
+    /// generated file goes, a name too long, an earlier `.tfroles-orig`.
+    #[error("{}", unsafe_message(problems))]
+    Unsafe {
+        /// Each path, relative to the config's directory, and what is wrong with it.
+        problems: Vec<(String, String)>,
+    },
+    /// A file changed between the plan and the write: the run stopped and
+    /// put back what it had changed.
+    #[error("`{path}` {what}; nothing was changed\n  hint: run `tfroles generate` again")]
+    Changed {
+        /// Relative to the config's directory.
+        path: String,
+        /// What happened to it.
+        what: String,
     },
     /// `import` found no directory it could draft a stack from.
     #[error(
@@ -99,6 +118,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn unsafe_message(problems: &[(String, String)]) -> String {
+    let mut s = String::from("refusing to write where it is not safe:");
+    for (path, why) in problems {
+        s.push_str(&format!("\n  `{path}` {why}"));
+    }
+    s.push_str(
+        "\n  hint: tfroles writes only regular files below the directory of tfroles.hcl, through real directories; \
+         replace links with the directories or files themselves, or move what is in the way",
+    );
+    s
 }
 
 fn hand_written_message(files: &[(String, Option<String>)]) -> String {

@@ -290,7 +290,16 @@ fn round_trip(case: &str, imported: &Import) -> Vec<String> {
         "{case}: the draft claims exactly the imported stacks"
     );
     let files = tfroles_hcl::generate(&config, &resolution.stacks).unwrap();
-    let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over: true }).unwrap();
+    let plan = tfroles_hcl::plan(
+        &config,
+        files,
+        &dirs,
+        PlanOptions {
+            take_over: true,
+            ..PlanOptions::default()
+        },
+    )
+    .unwrap();
     plan.apply().unwrap();
     let after = snapshot(&repo);
 
