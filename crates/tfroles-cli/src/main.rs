@@ -646,6 +646,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         return match e {
             tfroles_hcl::Error::HandWritten { .. }
             | tfroles_hcl::Error::Unsafe { .. }
+            | tfroles_hcl::Error::Duplicate { .. }
             | tfroles_hcl::Error::Changed { .. } => 3,
             tfroles_hcl::Error::Config(tfroles_core::Error::Io { .. }) => 4,
             tfroles_hcl::Error::Config(_) => 2,

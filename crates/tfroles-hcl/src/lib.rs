@@ -52,7 +52,8 @@ pub use render::{
     profile_name, providers_file, signature, state_profile_name,
 };
 pub use sync::{
-    Change, FileChange, GENERATED_MODE, ORIGINAL_SUFFIX, Plan, PlanOptions, Summary, plan,
+    Change, Duplicate, FileChange, GENERATED_MODE, ORIGINAL_SUFFIX, Plan, PlanOptions, Summary,
+    plan,
 };
 
 /// Everything that can go wrong writing files.
@@ -78,6 +79,14 @@ pub enum Error {
     Unsafe {
         /// Each path, relative to the config's directory, and what is wrong with it.
         problems: Vec<(String, String)>,
+    },
+    /// A stack's own `.tf` files declare a backend, or an AWS provider with
+    /// the alias (or none) of a generated one: terraform would refuse the
+    /// directory.
+    #[error("{}", duplicate_message(blocks))]
+    Duplicate {
+        /// Each block to remove.
+        blocks: Vec<Duplicate>,
     },
     /// A file changed between the plan and the write: the run stopped and
     /// put back what it had changed.
@@ -118,6 +127,28 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn duplicate_message(blocks: &[Duplicate]) -> String {
+    let mut s = String::from(
+        "stack files declare blocks that tfroles generates; terraform would refuse these directories:",
+    );
+    for d in blocks {
+        let why = if d.block.starts_with("provider") {
+            "Duplicate provider configuration"
+        } else {
+            "Duplicate backend configuration"
+        };
+        s.push_str(&format!(
+            "\n  {}:{}: `{}`, also in the generated `{}` (terraform: \"{why}\")",
+            d.file, d.line, d.block, d.generated
+        ));
+    }
+    s.push_str(
+        "\n  hint: remove these blocks from your files (tfroles writes them from tfroles.hcl; \
+         move any setting they carry there), then run `tfroles generate` again",
+    );
+    s
 }
 
 fn unsafe_message(problems: &[(String, String)]) -> String {

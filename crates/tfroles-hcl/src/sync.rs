@@ -328,7 +328,8 @@ fn leftovers(root: &Path, dirs: &[&str]) -> Vec<String> {
 /// symbolic link on the way, something other than a regular file, a name too
 /// long, an earlier `.tfroles-orig`), [`Error::HandWritten`] listing every
 /// file in the way that tfroles did not generate (unless `take_over`),
-/// [`Error::Io`] when a file cannot be read.
+/// [`Error::Duplicate`] naming every block of a stack's own files that a
+/// generated file declares too, [`Error::Io`] when a file cannot be read.
 pub fn plan(
     config: &Config,
     files: Vec<GeneratedFile>,
@@ -446,6 +447,10 @@ pub fn plan(
     if !in_the_way.is_empty() {
         return Err(Error::HandWritten { files: in_the_way });
     }
+    let duplicates = duplicates(root, &changes, dirs);
+    if !duplicates.is_empty() {
+        return Err(Error::Duplicate { blocks: duplicates });
+    }
     for rel in stale {
         let abs = abs_path(root, &rel);
         let old = match check_path(root, &rel)? {
@@ -479,6 +484,167 @@ pub fn plan(
         root: root.clone(),
         files: changes,
     })
+}
+
+/// A block in a stack's own file that a generated file declares too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The stack's file, relative to the config's directory.
+    pub file: String,
+    /// Its line, from 1.
+    pub line: usize,
+    /// The block to remove: `backend "s3"`, `cloud`, `provider "aws"`,
+    /// `provider "aws"` with `alias = "east"`.
+    pub block: String,
+    /// The generated file declaring the same.
+    pub generated: String,
+}
+
+/// What a file declares that terraform allows once per directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decl {
+    /// `backend "X"` or `cloud` in a `terraform` block.
+    Backend { line: usize, block: String },
+    /// `provider "aws"` and its alias, when given literally.
+    Provider { line: usize, alias: Option<String> },
+}
+
+/// The backends and AWS providers a file declares; `None` when it does not
+/// parse (terraform will say why).
+fn declarations(text: &str) -> Option<Vec<Decl>> {
+    use hcl_edit::Span;
+    use hcl_edit::expr::Expression;
+    use hcl_edit::structure::{BlockLabel, Structure};
+    let body = hcl_edit::parser::parse_body(text).ok()?;
+    let line = |span: Option<std::ops::Range<usize>>| {
+        span.map_or(1, |r| {
+            text[..r.start.min(text.len())].matches('\n').count() + 1
+        })
+    };
+    let label = |l: &BlockLabel| match l {
+        BlockLabel::Ident(i) => i.as_str().to_owned(),
+        BlockLabel::String(s) => s.as_str().to_owned(),
+    };
+    let mut out = Vec::new();
+    for s in body.iter() {
+        let Structure::Block(b) = s else { continue };
+        match b.ident.as_str() {
+            "terraform" => {
+                for inner in b.body.iter() {
+                    let Structure::Block(x) = inner else { continue };
+                    let block = match x.ident.as_str() {
+                        "backend" => format!(
+                            "backend {:?}",
+                            x.labels.first().map(label).unwrap_or_default()
+                        ),
+                        "cloud" => "cloud".to_owned(),
+                        _ => continue,
+                    };
+                    out.push(Decl::Backend {
+                        line: line(x.ident.span()),
+                        block,
+                    });
+                }
+            }
+            "provider" if b.labels.first().map(label).as_deref() == Some("aws") => {
+                let alias = b.body.iter().find_map(|a| match a {
+                    Structure::Attribute(a) if a.key.as_str() == "alias" => Some(&a.value),
+                    _ => None,
+                });
+                let alias = match alias {
+                    None => None,
+                    Some(Expression::String(s)) => Some(s.as_str().to_owned()),
+                    // Not a literal: terraform itself requires one, and
+                    // will say so.
+                    Some(_) => continue,
+                };
+                out.push(Decl::Provider {
+                    line: line(b.ident.span()),
+                    alias,
+                });
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+/// Blocks in the stacks' own `.tf` files that the generated files declare
+/// too: terraform refuses such a directory ("Duplicate backend
+/// configuration", "Duplicate provider configuration").
+fn duplicates(root: &Path, changes: &[FileChange], dirs: &[TfDir]) -> Vec<Duplicate> {
+    use std::collections::HashMap;
+    let by_path: HashMap<&str, &TfDir> = dirs.iter().map(|d| (d.path.as_str(), d)).collect();
+    let mut generated: HashMap<&str, Vec<&FileChange>> = HashMap::new();
+    for c in changes {
+        if c.new.is_some() && c.path.ends_with(".tf") {
+            generated.entry(parent_dir(&c.path)).or_default().push(c);
+        }
+    }
+    let mut out = Vec::new();
+    let mut dirs_written: Vec<&&str> = generated.keys().collect();
+    dirs_written.sort();
+    for dir in dirs_written {
+        let Some(found) = by_path.get(*dir) else {
+            continue;
+        };
+        let mine = &generated[*dir];
+        let mut theirs = Vec::new();
+        for name in &found.tf_files {
+            let rel = format!("{dir}/{name}");
+            if mine.iter().any(|c| c.path == rel) {
+                continue;
+            }
+            let Ok(bytes) = read_regular(&abs_path(root, &rel)) else {
+                continue;
+            };
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            // Most stack files declare neither; skip parsing those.
+            if !(text.contains("backend") || text.contains("cloud") || text.contains("provider")) {
+                continue;
+            }
+            if let Some(decls) = declarations(&text) {
+                theirs.extend(decls.into_iter().map(|d| (rel.clone(), d)));
+            }
+        }
+        if theirs.is_empty() {
+            continue;
+        }
+        let ours: Vec<(&str, Decl)> = mine
+            .iter()
+            .filter_map(|c| Some((c.path.as_str(), declarations(c.new.as_deref()?)?)))
+            .flat_map(|(p, ds)| ds.into_iter().map(move |d| (p, d)))
+            .collect();
+        for (file, d) in theirs {
+            let clash = ours.iter().find(|(_, o)| match (o, &d) {
+                (Decl::Backend { .. }, Decl::Backend { .. }) => true,
+                (Decl::Provider { alias: a, .. }, Decl::Provider { alias: b, .. }) => a == b,
+                _ => false,
+            });
+            let Some((generated, _)) = clash else {
+                continue;
+            };
+            let (line, block) = match d {
+                Decl::Backend { line, block } => (line, block),
+                Decl::Provider { line, alias } => (
+                    line,
+                    match alias {
+                        None => "provider \"aws\" (without an alias)".to_owned(),
+                        Some(a) => format!("provider \"aws\" with alias = {a:?}"),
+                    },
+                ),
+            };
+            out.push(Duplicate {
+                file,
+                line,
+                block,
+                generated: (*generated).to_owned(),
+            });
+        }
+    }
+    out
 }
 
 /// One file staged for writing: its temporary file, synced, beside it.

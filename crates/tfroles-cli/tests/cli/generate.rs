@@ -916,3 +916,54 @@ fn fifos_are_refused_without_blocking() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_stack_declaring_its_own_backend_or_provider_is_refused() {
+    let r = repo(CONFIG);
+    let own = "terraform {\n  backend \"local\" {}\n}\n\nprovider \"aws\" {\n  region = \"us-east-1\"\n}\n\nprovider \"aws\" {\n  alias  = \"east\"\n  region = \"us-east-1\"\n}\n";
+    fs::write(r.path().join("qa/api/main.tf"), own).unwrap();
+    let before = tree(r.path());
+    let expected = "error: stack files declare blocks that tfroles generates; terraform would refuse these directories:\n  \
+         qa/api/main.tf:2: `backend \"local\"`, also in the generated `qa/api/backend.tf` (terraform: \"Duplicate backend configuration\")\n  \
+         qa/api/main.tf:5: `provider \"aws\" (without an alias)`, also in the generated `qa/api/providers.tf` (terraform: \"Duplicate provider configuration\")\n  \
+         hint: remove these blocks from your files (tfroles writes them from tfroles.hcl; move any setting they carry there), then run `tfroles generate` again\n";
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stderr),
+        format!("{expected}nothing was written\n")
+    );
+    assert_eq!(tree(r.path()), before, "nothing written");
+    let out = run(r.path(), &["generate", "--check"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stderr), expected);
+
+    // Terraform refuses the directory the way the message says.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("main.tf"), own).unwrap();
+    fs::write(
+        dir.path().join("backend.tf"),
+        "terraform {\n  backend \"s3\" {}\n}\n",
+    )
+    .unwrap();
+    let tf = terraform()
+        .args(["init", "-backend=false", "-input=false", "-no-color"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!tf.status.success());
+    assert!(
+        text(&tf.stderr).contains("Duplicate backend configuration"),
+        "{}",
+        text(&tf.stderr)
+    );
+
+    // An aliased provider generate does not write is the stack's own business.
+    fs::write(
+        r.path().join("qa/api/main.tf"),
+        "provider \"aws\" {\n  alias  = \"east\"\n  region = \"us-east-1\"\n}\n",
+    )
+    .unwrap();
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
