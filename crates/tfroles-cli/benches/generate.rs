@@ -85,6 +85,7 @@ fn main() {
         ));
     }
     report(&results);
+    pathological_globs(&tfroles, work.path());
     if let (Some(start), Some(end)) = (load_at_start, loadavg()) {
         println!();
         println!("Load average (1, 5, 15 min) at start: {start}; at end: {end}");
@@ -515,6 +516,75 @@ fn settle() {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// Budget for `validate` over the pathological globs below (the recursive
+/// matcher took 13 s for the smallest of them).
+const PATHOLOGICAL_BUDGET: Duration = Duration::from_millis(200);
+
+/// Stack globs that were exponential with the old recursive matcher:
+/// `*a*a...*b` against a 200-character name, and ten `**` over a 40-deep
+/// tree whose last part never matches. The pre-commit hooks run the matcher
+/// on every commit, so this must stay fast.
+fn pathological_globs(tfroles: &Path, work: &Path) {
+    let root = work.join("pathological-globs");
+    let long = "a".repeat(200);
+    let deep = ["d"; 40].join("/");
+    for dir in [long.as_str(), deep.as_str()] {
+        write_main_tf(&root.join(dir), "x");
+    }
+    let stars = format!("*{}b", "a*".repeat(20));
+    let globstars = format!("{}/x", ["**"; 10].join("/"));
+    let hcl = format!(
+        r#"account "shared" {{
+  id = "111111111111"
+}}
+
+state {{
+  account = "shared"
+  bucket  = "acme-terraform-state"
+  region  = "us-east-1"
+  role    = "terraform-state"
+}}
+
+role "terraform-state" {{
+  account = "shared"
+}}
+
+stack "{stars}" {{
+  account = "shared"
+  role    = "terraform-state"
+  region  = "us-east-1"
+}}
+
+stack "{globstars}" {{
+  account = "shared"
+  role    = "terraform-state"
+  region  = "us-east-1"
+}}
+"#
+    );
+    fs::write(root.join("tfroles.hcl"), hcl).unwrap();
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let (d, out) = timed(Command::new(tfroles).arg("validate").current_dir(&root));
+        assert!(
+            out.status.success(),
+            "{}",
+            describe_failure("validate", &out)
+        );
+        samples.push(d);
+    }
+    let s = Stats::of(samples);
+    println!();
+    println!(
+        "validate, `{stars}` over a 200-character name and `{globstars}` over a 40-deep tree: \
+         median {:.1} ms, min {:.1} ms (goal: under {} ms: {})",
+        ms(s.median),
+        ms(s.min),
+        PATHOLOGICAL_BUDGET.as_millis(),
+        pass(s.median < PATHOLOGICAL_BUDGET)
+    );
 }
 
 // ---------------------------------------------------------------------------

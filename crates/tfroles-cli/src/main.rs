@@ -23,7 +23,9 @@ Exit codes:
   1  drift: `generate --check` found files missing, stale or different
      (or `generate --fail-on-change` changed some); `simulate`: denied
   2  invalid configuration or usage
-  3  a file tfroles did not generate is in the way (nothing was written); `import`: the output file exists
+  3  a file tfroles did not generate is in the way, a path it writes is a symbolic link or
+     not a regular file, or a stack's own files declare the backend or a generated provider
+     (nothing was written); `import`: the output file exists
   4  I/O error: a file or directory (or the credential cache) is unusable
   5  AWS refused: AccessDenied or another STS error
   6  no usable base identity: no or expired base credentials, no CI token, no MFA code
@@ -68,8 +70,12 @@ enum Command {
         /// Replace hand-written files where generated ones go, keeping each original as <name>.tfroles-orig
         #[arg(long, conflicts_with = "check")]
         take_over: bool,
-        /// After writing, exit 1 if any file was written or removed (for pre-commit hooks, which
-        /// must fail so the commit is retried with the new files)
+        /// Remove stale generated files: those of stacks that left the config (without it they are
+        /// listed and kept)
+        #[arg(long, conflicts_with = "check")]
+        prune: bool,
+        /// After writing, exit 1 if any file was written or removed, or stale files were kept (for
+        /// pre-commit hooks, which must fail so the commit is retried with the new files)
         #[arg(long, conflicts_with = "check")]
         fail_on_change: bool,
         /// Output format: text, or one JSON object listing every file and what happened to it
@@ -243,7 +249,13 @@ Then review the draft and hand the stacks over with `tfroles generate --take-ove
 const GENERATE_HELP: &str = "Examples:
   tfroles generate                 write or update the files
   tfroles generate --check --diff  what CI (and the tfroles-check pre-commit hook) runs
-  tfroles generate --fail-on-change  what the tfroles-generate pre-commit hook runs";
+  tfroles generate --fail-on-change  what the tfroles-generate pre-commit hook runs
+  tfroles generate --prune         also remove files of stacks that left the config
+
+Generated files of stacks that left the config are listed as stale and kept: the
+change that dropped them may be a mistake. `--check` fails on them; `--prune`
+removes them. tfroles writes only regular files below the directory of
+tfroles.hcl, never through a symbolic link; files get mode 0644.";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutFormat {
@@ -322,11 +334,11 @@ pub(crate) fn load_stacks(
 /// same, so the two never disagree on what is wrong.
 fn prepare(
     arg: &ConfigArg,
-    take_over: bool,
+    options: PlanOptions,
 ) -> anyhow::Result<(Config, tfroles_core::Resolution, tfroles_hcl::Plan)> {
     let (config, dirs, resolution) = load_stacks(arg)?;
     let files = tfroles_hcl::generate(&config, &resolution.stacks)?;
-    let plan = tfroles_hcl::plan(&config, files, &dirs, PlanOptions { take_over })?;
+    let plan = tfroles_hcl::plan(&config, files, &dirs, options)?;
     Ok((config, resolution, plan))
 }
 
@@ -334,12 +346,16 @@ fn change_word(change: Change, check: bool) -> &'static str {
     match (change, check) {
         (Change::Create, true) => "missing",
         (Change::Update | Change::TakeOver, true) => "differs",
-        (Change::Remove, true) => "stale",
+        (Change::Remove | Change::Stale, _) if check => "stale",
+        (Change::Leftover, true) => "leftover",
         (Change::Unchanged, _) => "unchanged",
+        (Change::Stale, false) => "stale",
+        (Change::Leftover, false) => "cleaned",
         (Change::Create, false) => "created",
         (Change::Update, false) => "updated",
         (Change::TakeOver, false) => "took over",
         (Change::Remove, false) => "removed",
+        _ => "changed",
     }
 }
 
@@ -347,6 +363,7 @@ struct GenerateArgs {
     check: bool,
     diff: bool,
     take_over: bool,
+    prune: bool,
     fail_on_change: bool,
     format: OutFormat,
 }
@@ -356,10 +373,11 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
         check,
         diff,
         take_over,
+        prune,
         fail_on_change,
         format,
     } = opts;
-    let (_, _, plan) = prepare(arg, take_over)?;
+    let (_, _, plan) = prepare(arg, PlanOptions { take_over, prune })?;
     let s = if check { plan.summary() } else { plan.apply()? };
     let mut out = std::io::stdout().lock();
     if format == OutFormat::Json {
@@ -374,6 +392,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
             "written": if check { 0 } else { s.written },
             "unchanged": s.unchanged,
             "removed": if check { 0 } else { s.removed },
+            "stale": s.stale + if check { s.removed } else { 0 },
             "files": files,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
@@ -403,7 +422,27 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
         if s.removed > 0 {
             line.push_str(&format!(", removed {} stale", s.removed));
         }
+        if s.stale > 0 {
+            line.push_str(&format!(", kept {} stale", s.stale));
+        }
+        if s.leftovers > 0 {
+            line.push_str(&format!(
+                ", cleaned {} temporary file{} of an interrupted run",
+                s.leftovers,
+                if s.leftovers == 1 { "" } else { "s" }
+            ));
+        }
         writeln!(out, "{line}")?;
+        if s.stale > 0 {
+            writeln!(
+                std::io::stderr().lock(),
+                "warning: {} generated file{} no stack generates any more {} kept, in case the config change was a mistake (a glob typo)\n  \
+                 hint: run `tfroles generate --prune` to remove them, or fix the config",
+                s.stale,
+                if s.stale == 1 { "" } else { "s" },
+                if s.stale == 1 { "is" } else { "are" },
+            )?;
+        }
     }
     if fail_on_change && !plan.is_up_to_date() {
         return Err(Exit::Drift(
@@ -412,11 +451,16 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
         .into());
     }
     if check && !plan.is_up_to_date() {
-        let n = s.written + s.removed;
+        let n = s.written + s.removed + s.stale + s.leftovers;
         return Err(Exit::Drift(format!(
-            "{n} file{} out of date, {} up to date\n  hint: run `tfroles generate` to update them",
+            "{n} file{} out of date, {} up to date\n  hint: run `tfroles generate` to update them{}",
             if n == 1 { "" } else { "s" },
-            s.unchanged
+            s.unchanged,
+            if s.stale > 0 {
+                " (`tfroles generate --prune` also removes the stale ones)"
+            } else {
+                ""
+            }
         ))
         .into());
     }
@@ -501,7 +545,7 @@ fn import(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
 }
 
 fn validate(arg: &ConfigArg, format: OutFormat) -> anyhow::Result<()> {
-    let (config, resolution, _) = prepare(arg, false)?;
+    let (config, resolution, _) = prepare(arg, PlanOptions::default())?;
     let mut out = std::io::stdout().lock();
     match format {
         OutFormat::Json => {
@@ -612,7 +656,10 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     }
     if let Some(e) = e.downcast_ref::<tfroles_hcl::Error>() {
         return match e {
-            tfroles_hcl::Error::HandWritten { .. } => 3,
+            tfroles_hcl::Error::HandWritten { .. }
+            | tfroles_hcl::Error::Unsafe { .. }
+            | tfroles_hcl::Error::Duplicate { .. }
+            | tfroles_hcl::Error::Changed { .. } => 3,
             tfroles_hcl::Error::Config(tfroles_core::Error::Io { .. }) => 4,
             tfroles_hcl::Error::Config(_) => 2,
             tfroles_hcl::Error::NothingToImport { .. } => 2,
@@ -661,6 +708,7 @@ fn main() -> ExitCode {
             check,
             diff,
             take_over,
+            prune,
             fail_on_change,
             format,
         } => generate(
@@ -669,6 +717,7 @@ fn main() -> ExitCode {
                 check: *check,
                 diff: *diff,
                 take_over: *take_over,
+                prune: *prune,
                 fail_on_change: *fail_on_change,
                 format: *format,
             },

@@ -214,6 +214,57 @@ pub struct RoleSession {
     pub via: Option<Box<RoleSession>>,
 }
 
+/// The largest config file read: far above any real one (10,000 stacks
+/// are about 2 MB), and a bound on what a hostile repository can make us
+/// hold in memory.
+pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
+
+/// Reads the config file as a regular file only: a symbolic link is not
+/// followed (the stacks are relative to the file's own directory, and a link
+/// would make that ambiguous), a FIFO or device is refused without blocking
+/// on it, and the size is bounded.
+fn read_config_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return std::io::Error::other(
+                "it is a symbolic link, which tfroles does not follow\n  hint: name the file it points to with `--config PATH`",
+            );
+        }
+        e
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "it is not a regular file (a directory, FIFO, socket or device)",
+        ));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is {} bytes, more than the {MAX_CONFIG_BYTES} tfroles reads",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The size may grow after the check: read one byte more than allowed to tell.
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is more than the {MAX_CONFIG_BYTES} bytes tfroles reads"
+        )));
+    }
+    Ok(bytes)
+}
+
 impl Config {
     /// Finds `tfroles.hcl` in `start` or its nearest parent, like git finds `.git`.
     ///
@@ -239,7 +290,7 @@ impl Config {
     /// [`Error::Io`] when it cannot be read, [`Error::Invalid`] with every
     /// problem found when it is not a valid configuration.
     pub fn from_path(path: &Path) -> Result<Config> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let bytes = read_config_file(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -277,6 +328,9 @@ impl Config {
     /// # Errors
     /// [`Error::Invalid`] with every problem found.
     pub fn from_str_at(text: &str, file: &Path, root: &Path) -> Result<Config> {
+        // Editors on Windows save UTF-8 with a byte-order mark; HCL has no
+        // token for it, and it is not part of the text.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let body = raw::parse(text).map_err(|e| {
             Error::Invalid(Diagnostics(vec![Diagnostic {
                 file: file.to_path_buf(),
@@ -610,6 +664,31 @@ impl Validator<'_> {
         n: usize,
         what: &str,
     ) -> bool {
+        let desc = || match parent {
+            Some(p) => format!("{p} > {}", b.describe()),
+            None => b.describe(),
+        };
+        // A bidirectional override displays a label other than it is (the
+        // "Trojan Source" trick), in review tools and in our own messages.
+        if let Some(c) = b
+            .labels
+            .iter()
+            .flat_map(|l| l.chars())
+            .find(|&c| is_bidi_control(c))
+        {
+            self.push(
+                b.loc,
+                Some(&desc()),
+                None,
+                format!(
+                    "the label contains the bidirectional control character U+{:04X}, which makes it display differently from what it is",
+                    c as u32
+                ),
+                Some("labels without bidirectional control characters (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069)".into()),
+                Some("retype the label; if it came from a paste, the invisible character came with it".into()),
+            );
+            return false;
+        }
         if b.labels.len() == n {
             return true;
         }
@@ -617,10 +696,7 @@ impl Validator<'_> {
             0 => format!("`{} {{ ... }}`", b.ident),
             _ => format!("`{} \"{what}\" {{ ... }}`", b.ident),
         };
-        let desc = match parent {
-            Some(p) => format!("{p} > {}", b.describe()),
-            None => b.describe(),
-        };
+        let desc = desc();
         self.push(
             b.loc,
             Some(&desc),

@@ -75,8 +75,8 @@ pub use access::{
 };
 pub use builder::{ConfigBuilder, DefaultsBuilder, RoleBuilder, StackBuilder, StateBuilder};
 pub use config::{
-    Account, CONFIG_FILE_NAME, Config, Defaults, Identity, ProviderSpec, Role, RoleSession,
-    StackSpec, State,
+    Account, CONFIG_FILE_NAME, Config, Defaults, Identity, MAX_CONFIG_BYTES, ProviderSpec, Role,
+    RoleSession, StackSpec, State,
 };
 pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
 pub use session::{Session, SessionFor, SessionKind};

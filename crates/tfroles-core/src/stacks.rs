@@ -75,26 +75,79 @@ impl StackPattern {
     }
 }
 
-fn match_parts(pat: &[&str], parts: &[&str]) -> bool {
-    match pat.split_first() {
-        None => parts.is_empty(),
-        Some((&"**", rest)) => (0..=parts.len()).any(|i| match_parts(rest, &parts[i..])),
-        Some((p, rest)) => {
-            !parts.is_empty()
-                && match_part(p.as_bytes(), parts[0].as_bytes())
-                && match_parts(rest, &parts[1..])
+/// Whether the parts of a path match the parts of a glob.
+///
+/// The naive recursion tries every split for every `*` and `**`, which is
+/// exponential in their number (`*a*a*a*a*b` against a 200-character name
+/// took seconds). This is the standard dynamic programme instead: the set of
+/// glob positions reachable after each path part, so the work is at most
+/// (glob parts) x (path parts) part matches, each linear-ish (see
+/// [`match_part`]).
+pub(crate) fn match_parts(pat: &[&str], parts: &[&str]) -> bool {
+    // reach[i]: the glob's first i parts can match the path parts seen so far.
+    let mut reach = vec![false; pat.len() + 1];
+    reach[0] = true;
+    close_over_globstars(pat, &mut reach);
+    for part in parts {
+        let mut next = vec![false; pat.len() + 1];
+        for i in 0..pat.len() {
+            if !reach[i] {
+                continue;
+            }
+            if pat[i] == "**" {
+                // `**` takes this part and may take more.
+                next[i] = true;
+            } else if match_part(pat[i].as_bytes(), part.as_bytes()) {
+                next[i + 1] = true;
+            }
+        }
+        close_over_globstars(pat, &mut next);
+        if !next.iter().any(|&r| r) {
+            return false;
+        }
+        reach = next;
+    }
+    reach[pat.len()]
+}
+
+/// `**` also matches zero parts: a position before one reaches the position after it.
+fn close_over_globstars(pat: &[&str], reach: &mut [bool]) {
+    for i in 0..pat.len() {
+        if reach[i] && pat[i] == "**" {
+            reach[i + 1] = true;
         }
     }
 }
 
 /// `*` matching within one part, on bytes: a `*` never splits a UTF-8
 /// sequence in a way that matters, since the literal pieces are whole strings.
-fn match_part(p: &[u8], s: &[u8]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|i| match_part(rest, &s[i..])),
-        Some((c, rest)) => s.first() == Some(c) && match_part(rest, &s[1..]),
+///
+/// The standard iterative wildcard match: on a mismatch, go back to the last
+/// `*` only, and let it take one more byte. Earlier stars never need to be
+/// revisited, so the work is at most (pattern length) x (name length), and
+/// linear in practice.
+pub(crate) fn match_part(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si) = (0, 0);
+    // The last `*` seen, and where in `s` it started taking bytes.
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        #[cfg(test)]
+        tests::STEPS.with(|n| n.set(n.get() + 1));
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == s[si] {
+            pi += 1;
+            si += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
     }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// A directory below the config file that holds `.tf` files.
@@ -377,6 +430,89 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    thread_local! {
+        /// Bytes compared by [`match_part`], to bound the work in tests
+        /// without timing them.
+        pub(super) static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    fn steps<T>(f: impl FnOnce() -> T) -> (T, u64) {
+        STEPS.with(|n| n.set(0));
+        let out = f();
+        (out, STEPS.with(std::cell::Cell::get))
+    }
+
+    /// The old recursive matcher, as the reference for what globs mean.
+    fn naive_parts(pat: &[&str], parts: &[&str]) -> bool {
+        match pat.split_first() {
+            None => parts.is_empty(),
+            Some((&"**", rest)) => (0..=parts.len()).any(|i| naive_parts(rest, &parts[i..])),
+            Some((p, rest)) => {
+                !parts.is_empty()
+                    && naive_part(p.as_bytes(), parts[0].as_bytes())
+                    && naive_parts(rest, &parts[1..])
+            }
+        }
+    }
+
+    fn naive_part(p: &[u8], s: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) => (0..=s.len()).any(|i| naive_part(rest, &s[i..])),
+            Some((c, rest)) => s.first() == Some(c) && naive_part(rest, &s[1..]),
+        }
+    }
+
+    /// The inputs that took 13 s, over a minute and over two minutes with
+    /// the recursive matcher now take a bounded number of byte comparisons.
+    #[test]
+    fn pathological_globs_do_bounded_work() {
+        let name = "a".repeat(200);
+        for glob in ["*a*a*a*a*b", "*a*a*a*a*a*b", "*a*a*a*a*a*a*a*a*a*a*b"] {
+            let g = StackPattern::new(glob).unwrap();
+            let (m, n) = steps(|| g.matches(&p(&name)));
+            assert!(!m);
+            assert!(
+                n <= (glob.len() * name.len()) as u64,
+                "{glob}: {n} comparisons"
+            );
+        }
+        // Ten `**` over a 40-deep tree whose last part never matches.
+        let deep = ["d"; 40].join("/");
+        let glob = format!("{}/x", ["**"; 10].join("/"));
+        let g = StackPattern::new(&glob).unwrap();
+        let (m, n) = steps(|| g.matches(&p(&deep)));
+        assert!(!m);
+        assert!(n <= 11 * 41, "{n} comparisons");
+        let glob = format!("{}/d", ["**/*"; 10].join("/"));
+        let g = StackPattern::new(&glob).unwrap();
+        assert!(g.matches(&p(&deep)));
+    }
+
+    fn small_glob() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![Just("**".to_owned()), "[ab*]{1,4}".prop_map(|s| s),],
+            1..5,
+        )
+        .prop_map(|parts| parts.join("/"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// The linear matcher means what the recursive one meant.
+        #[test]
+        fn matcher_agrees_with_the_recursive_definition(
+            glob in small_glob(),
+            path in proptest::collection::vec("[ab]{1,4}", 1..6),
+        ) {
+            let pat: Vec<&str> = glob.split('/').collect();
+            let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+            prop_assert_eq!(match_parts(&pat, &parts), naive_parts(&pat, &parts));
+        }
+    }
 
     fn p(s: &str) -> StackPath {
         s.parse().unwrap()

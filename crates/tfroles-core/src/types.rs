@@ -59,6 +59,12 @@ pub(crate) fn nfc(s: &str) -> String {
     s.nfc().collect()
 }
 
+/// Unicode's explicit bidirectional formatting characters: they make text
+/// display in another order than it is stored ("Trojan Source").
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// AWS's `\w` in IAM and STS patterns is ASCII only.
 fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
@@ -471,6 +477,9 @@ impl FromStr for StackPath {
         }
         if s.chars().any(char::is_control) {
             return bad("it contains a control character");
+        }
+        if s.chars().any(is_bidi_control) {
+            return bad("it contains a bidirectional control character (U+202E and its kind)");
         }
         for part in s.split('/') {
             match part {

@@ -199,6 +199,79 @@ fn from_path_names_the_file_and_reports_io_errors() {
 }
 
 #[test]
+fn a_utf8_byte_order_mark_is_not_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tfroles.hcl");
+    std::fs::write(&path, format!("\u{feff}{BASE}")).unwrap();
+    let config = Config::from_path(&path).unwrap();
+    assert_eq!(config.stacks.len(), 1);
+    // Positions stay those an editor shows (it hides the mark).
+    std::fs::write(&path, "\u{feff}stack \"a\" {}\n").unwrap();
+    let e = Config::from_path(&path).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: there is no `state` block", path.display())),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_config_is_read_only_as_a_regular_file_never_through_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tfroles.hcl");
+    // A FIFO: reading would wait for a writer forever.
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let e = Config::from_path(&path).unwrap_err();
+    assert!(matches!(e, Error::Io { .. }));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "cannot read `{}`: it is not a regular file (a directory, FIFO, socket or device)",
+            path.display()
+        )
+    );
+    std::fs::remove_file(&path).unwrap();
+
+    let real = dir.path().join("real.hcl");
+    std::fs::write(&real, BASE).unwrap();
+    std::os::unix::fs::symlink(&real, &path).unwrap();
+    let e = Config::from_path(&path).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "cannot read `{}`: it is a symbolic link, which tfroles does not follow\n  hint: name the file it points to with `--config PATH`",
+            path.display()
+        )
+    );
+    std::fs::remove_file(&path).unwrap();
+
+    // Bounded: a sparse file just over the limit is refused unread.
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len(tfroles_core::MAX_CONFIG_BYTES + 1).unwrap();
+    let e = Config::from_path(&path).unwrap_err();
+    assert!(e.to_string().contains("more than the"), "{e}");
+}
+
+#[test]
+fn bidirectional_controls_are_refused_in_labels_and_stack_paths() {
+    assert_err(
+        &append("role \"ops\u{202e}nimda\" {\n  accounts = [\"qa\"]\n}\n"),
+        "tfroles.hcl:25:1: in block `role \"ops\\u{202e}nimda\"`: the label contains the bidirectional control character U+202E, which makes it display differently from what it is\n  \
+         allowed: labels without bidirectional control characters (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069)\n  \
+         hint: retype the label; if it came from a paste, the invisible character came with it",
+    );
+    let e = err(&edit(&[("stack \"qa/app\"", "stack \"qa/\u{2067}app\"")]));
+    assert!(e.starts_with("tfroles.hcl:21:1: in block `stack \"qa/\\u{2067}app\"`: the label contains the bidirectional control character U+2067"), "{e}");
+    let e = "qa/\u{202e}ppa".parse::<StackPath>().unwrap_err();
+    assert!(
+        e.message.contains("bidirectional control character"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
 fn find_looks_in_parents_and_says_where_it_started() {
     let dir = tempfile::tempdir().unwrap();
     let deep = dir.path().join("a").join("b");

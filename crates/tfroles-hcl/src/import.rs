@@ -2187,7 +2187,7 @@ impl Cx {
                     .map(|b| b.line)
                     .min()
                     .unwrap_or(1);
-                self.note(&f.rel, line, format!("{} holds {}, which generate writes into {}: delete {} from {} after generating (`--take-over` replaces only {BACKEND_FILE} and {PROVIDERS_FILE}; terraform refuses a second backend and duplicate providers)", f.name, what.join(" and "), into.join(" and "), if what.len() == 1 && n_providers <= 1 { "it" } else { "them" }, f.name));
+                self.note(&f.rel, line, format!("{} holds {}, which generate writes into {}: delete {} from {} before generating (`--take-over` replaces only {BACKEND_FILE} and {PROVIDERS_FILE}; generate, like terraform, refuses a second backend and duplicate providers)", f.name, what.join(" and "), into.join(" and "), if what.len() == 1 && n_providers <= 1 { "it" } else { "them" }, f.name));
             }
         }
     }

@@ -51,7 +51,10 @@ pub use render::{
     AWS_CONFIG_PATH, GeneratedFile, SIGNATURE_PREFIX, aws_config_file, backend_file, generate,
     profile_name, providers_file, signature, state_profile_name,
 };
-pub use sync::{Change, FileChange, Plan, PlanOptions, Summary, plan};
+pub use sync::{
+    Change, Duplicate, FileChange, GENERATED_MODE, ORIGINAL_SUFFIX, Plan, PlanOptions, Summary,
+    plan,
+};
 
 /// Everything that can go wrong writing files.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +71,31 @@ pub enum Error {
         /// Each path, and the config named in its signature when another
         /// tfroles config generated it.
         files: Vec<(String, Option<String>)>,
+    },
+    /// Paths tfroles would write cannot be written safely: a symbolic link
+    /// or a file on the way, something other than a regular file where a
+    /// generated file goes, a name too long, an earlier `.tfroles-orig`.
+    #[error("{}", unsafe_message(problems))]
+    Unsafe {
+        /// Each path, relative to the config's directory, and what is wrong with it.
+        problems: Vec<(String, String)>,
+    },
+    /// A stack's own `.tf` files declare a backend, or an AWS provider with
+    /// the alias (or none) of a generated one: terraform would refuse the
+    /// directory.
+    #[error("{}", duplicate_message(blocks))]
+    Duplicate {
+        /// Each block to remove.
+        blocks: Vec<Duplicate>,
+    },
+    /// A file changed between the plan and the write: the run stopped and
+    /// put back what it had changed.
+    #[error("`{path}` {what}; nothing was changed\n  hint: run `tfroles generate` again")]
+    Changed {
+        /// Relative to the config's directory.
+        path: String,
+        /// What happened to it.
+        what: String,
     },
     /// `import` found no directory it could draft a stack from.
     #[error(
@@ -99,6 +127,40 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn duplicate_message(blocks: &[Duplicate]) -> String {
+    let mut s = String::from(
+        "stack files declare blocks that tfroles generates; terraform would refuse these directories:",
+    );
+    for d in blocks {
+        let why = if d.block.starts_with("provider") {
+            "Duplicate provider configuration"
+        } else {
+            "Duplicate backend configuration"
+        };
+        s.push_str(&format!(
+            "\n  {}:{}: `{}`, also in the generated `{}` (terraform: \"{why}\")",
+            d.file, d.line, d.block, d.generated
+        ));
+    }
+    s.push_str(
+        "\n  hint: remove these blocks from your files (tfroles writes them from tfroles.hcl; \
+         move any setting they carry there), then run `tfroles generate` again",
+    );
+    s
+}
+
+fn unsafe_message(problems: &[(String, String)]) -> String {
+    let mut s = String::from("refusing to write where it is not safe:");
+    for (path, why) in problems {
+        s.push_str(&format!("\n  `{path}` {why}"));
+    }
+    s.push_str(
+        "\n  hint: tfroles writes only regular files below the directory of tfroles.hcl, through real directories; \
+         replace links with the directories or files themselves, or move what is in the way",
+    );
+    s
 }
 
 fn hand_written_message(files: &[(String, Option<String>)]) -> String {

@@ -1,8 +1,21 @@
 //! Bringing the files on disk in step with the generated ones: describe
 //! first ([`plan`]), then act ([`Plan::apply`]) or report ([`Plan::diff`]).
 //!
-//! The plan is computed in full before anything is written, so a run that
-//! finds a hand-written file in the way writes nothing at all.
+//! The repository may be hostile (a pull request can hold anything), so:
+//!
+//! - every path written stays below the config file's directory: no
+//!   component of it may be a symbolic link, and the file itself is never
+//!   read, written, renamed or removed through one;
+//! - only regular files are opened (a FIFO would hang the run), without
+//!   following a link, and reads are bounded;
+//! - the plan checks everything it can before the first write, then every
+//!   file is staged as a synced temporary file beside its target, then all
+//!   are renamed into place; a run that fails restores what it had changed;
+//! - a generated file is only replaced or removed if it still holds what
+//!   the plan read, and a new one never replaces a file that appeared since.
+//!
+//! Generated files get mode 0644 whatever the file they replace had: they
+//! hold no secret, and a copied mode could carry setuid.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -15,20 +28,48 @@ use crate::render::{
     AWS_CONFIG_PATH, GeneratedFile, SIGNATURE_PREFIX, config_from, parse_signature,
 };
 
+/// The mode of every generated file.
+pub const GENERATED_MODE: u32 = 0o644;
+
+/// Temporary files are `.tfroles-XXXXXX.tmp` in the target's directory; a
+/// run that was killed leaves them, and the next run removes them.
+const TEMP_PREFIX: &str = ".tfroles-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Where `--take-over` keeps a hand-written file it replaces.
+pub const ORIGINAL_SUFFIX: &str = ".tfroles-orig";
+
+/// The largest file tfroles reads whole: far above any generated or
+/// hand-written Terraform file, and a bound on memory in a hostile tree.
+pub(crate) const MAX_READ_BYTES: u64 = 64 << 20;
+
+/// Linux's (and macOS's) limit on one path component, in bytes.
+const NAME_MAX: usize = 255;
+/// Linux's limit on a whole path, in bytes (macOS: 1024, checked by the OS).
+const PATH_MAX: usize = 4096;
+
 /// What happens to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Change {
     /// It does not exist yet.
     Create,
     /// It exists with other contents.
     Update,
-    /// It exists and is generated from this config, but nothing generates it any more.
+    /// It was generated from this config, nothing generates it any more, and
+    /// `--prune` was given: it is removed.
     Remove,
     /// It is up to date.
     Unchanged,
     /// A file tfroles did not generate is in the way, and `--take-over` was
     /// given: it is kept beside as `<name>.tfroles-orig` and replaced.
     TakeOver,
+    /// It was generated from this config and nothing generates it any more:
+    /// kept, since the config change that dropped it may be a mistake (a
+    /// glob typo); `--prune` removes it.
+    Stale,
+    /// A temporary file left by an interrupted run: removed.
+    Leftover,
 }
 
 /// One file's planned change.
@@ -42,6 +83,8 @@ pub struct FileChange {
     pub old: Option<String>,
     /// The contents to write (`None` for [`Change::Remove`]).
     pub new: Option<String>,
+    /// The bytes read, to tell at write time that nobody changed the file.
+    old_bytes: Option<Vec<u8>>,
 }
 
 /// Every change needed to bring the tree in step.
@@ -60,8 +103,12 @@ pub struct Summary {
     pub written: usize,
     /// Files left as they were.
     pub unchanged: usize,
-    /// Stale generated files removed.
+    /// Stale generated files removed (`--prune`).
     pub removed: usize,
+    /// Stale generated files kept.
+    pub stale: usize,
+    /// Temporary files of an interrupted run removed.
+    pub leftovers: usize,
 }
 
 /// Options for [`plan`].
@@ -69,13 +116,49 @@ pub struct Summary {
 pub struct PlanOptions {
     /// Replace hand-written files in the way (keeping each as `<name>.tfroles-orig`).
     pub take_over: bool,
+    /// Remove generated files that nothing generates any more.
+    pub prune: bool,
+}
+
+/// Opens a regular file for reading without following a symbolic link and
+/// without blocking on a FIFO.
+fn open_regular(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Reads a whole regular file, at most [`MAX_READ_BYTES`], never through a
+/// symbolic link.
+///
+/// # Errors
+/// When it is missing, a link, not a regular file, too large or unreadable.
+pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_READ_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_READ_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than the {MAX_READ_BYTES} bytes tfroles reads"
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Reads at most the first line of a file, cheaply: enough to tell whether
 /// tfroles generated it.
 fn first_line(path: &Path) -> std::io::Result<String> {
     let mut buf = [0u8; 512];
-    let mut f = fs::File::open(path)?;
+    let mut f = open_regular(path)?;
     let mut n = 0;
     while n < buf.len() {
         let k = f.read(&mut buf[n..])?;
@@ -116,14 +199,137 @@ fn parent_dir(rel: &str) -> &str {
     rel.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
+fn abs_path(root: &Path, rel: &str) -> PathBuf {
+    root.join(rel.split('/').collect::<PathBuf>())
+}
+
+/// What stands at a path, looked at without following a link.
+enum Entry {
+    Missing,
+    File,
+    Dir,
+    Link,
+    Other,
+}
+
+fn entry(path: &Path) -> std::io::Result<Entry> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Ok(Entry::Link),
+        Ok(m) if m.is_dir() => Ok(Entry::Dir),
+        Ok(m) if m.is_file() => Ok(Entry::File),
+        Ok(_) => Ok(Entry::Other),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Entry::Missing),
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks that every directory on the way to `rel` (below `root`) is a real
+/// directory or missing (to be created), and that the names fit the OS's
+/// limits; returns what stands at `rel` itself.
+///
+/// # Errors
+/// A problem `(path, reason)` for [`Error::Unsafe`], or an I/O error.
+fn check_path(root: &Path, rel: &str) -> Result<Result<Entry, (String, String)>, Error> {
+    for part in rel.split('/') {
+        if part.len() > NAME_MAX {
+            return Ok(Err((
+                rel.to_owned(),
+                format!(
+                    "a part of the path is {} bytes long; file systems allow {NAME_MAX}",
+                    part.len()
+                ),
+            )));
+        }
+    }
+    let abs = abs_path(root, rel);
+    if abs.as_os_str().len() + TEMP_PREFIX.len() + 6 + TEMP_SUFFIX.len() >= PATH_MAX {
+        return Ok(Err((
+            rel.to_owned(),
+            format!("the path is longer than the {PATH_MAX} bytes file systems allow"),
+        )));
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    let mut dir = root.to_path_buf();
+    for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
+        dir.push(part);
+        let shown = parts[..=i].join("/");
+        match entry(&dir).map_err(io(&dir))? {
+            Entry::Dir => {}
+            // The rest will be created.
+            Entry::Missing => return Ok(Ok(Entry::Missing)),
+            Entry::Link => {
+                return Ok(Err((
+                    shown,
+                    "is a symbolic link; tfroles writes nothing through one, so that no file it writes can land outside the directory of the config".into(),
+                )));
+            }
+            Entry::File | Entry::Other => {
+                return Ok(Err((
+                    shown,
+                    "is not a directory, and files must be written below it".into(),
+                )));
+            }
+        }
+    }
+    Ok(Ok(entry(&abs).map_err(io(&abs))?))
+}
+
+/// Directories whose leftover temporary files are looked for: those of
+/// every file generated and every directory found.
+fn leftovers(root: &Path, dirs: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for rel in dirs {
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            // Only directories reached without a link are looked into.
+            match check_path(root, &format!("{rel}/x")) {
+                Ok(Ok(_)) => {}
+                _ => continue,
+            }
+            let abs = abs_path(root, rel);
+            if !matches!(entry(&abs), Ok(Entry::Dir)) {
+                continue;
+            }
+            abs
+        };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(name) = e.file_name().into_string() else {
+                continue;
+            };
+            // The directory entry's own type: a link named like a
+            // temporary file is not ours, and is left alone.
+            if name.starts_with(TEMP_PREFIX)
+                && name.ends_with(TEMP_SUFFIX)
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                out.push(if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Compares `files` with the tree under the config's directory.
 ///
 /// `dirs` is what [`tfroles_core::discover`] found; generated files there
-/// that this config no longer generates are planned for removal.
+/// that this config no longer generates are stale: kept, or removed with
+/// [`PlanOptions::prune`].
 ///
 /// # Errors
-/// [`Error::HandWritten`] listing every file in the way that tfroles did not
-/// generate (unless `take_over`), [`Error::Io`] when a file cannot be read.
+/// [`Error::Unsafe`] listing every path that cannot be written safely (a
+/// symbolic link on the way, something other than a regular file, a name too
+/// long, an earlier `.tfroles-orig`), [`Error::HandWritten`] listing every
+/// file in the way that tfroles did not generate (unless `take_over`),
+/// [`Error::Duplicate`] naming every block of a stack's own files that a
+/// generated file declares too, [`Error::Io`] when a file cannot be read.
 pub fn plan(
     config: &Config,
     files: Vec<GeneratedFile>,
@@ -133,6 +339,7 @@ pub fn plan(
     let root = &config.root;
     let mut changes = Vec::with_capacity(files.len());
     let mut in_the_way = Vec::new();
+    let mut problems = Vec::new();
     let wanted: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let mut stale = Vec::new();
     for d in dirs {
@@ -142,27 +349,56 @@ pub fn plan(
                 continue;
             }
             let abs = root.join(d.path.as_str()).join(name);
-            let first = first_line(&abs).map_err(io(&abs))?;
+            // Found as a regular file a moment ago; if it is something else
+            // now, it is not ours.
+            let Ok(first) = first_line(&abs) else {
+                continue;
+            };
             if let Origin::ThisConfig = origin(config, d.path.as_str(), &first) {
                 stale.push(rel);
             }
         }
     }
-    if !wanted.contains(AWS_CONFIG_PATH) {
-        let abs = root.join(AWS_CONFIG_PATH);
-        if let Ok(first) = first_line(&abs)
-            && let Origin::ThisConfig = origin(config, parent_dir(AWS_CONFIG_PATH), &first)
-        {
-            stale.push(AWS_CONFIG_PATH.to_owned());
-        }
+    if !wanted.contains(AWS_CONFIG_PATH)
+        && let Ok(Ok(Entry::File)) = check_path(root, AWS_CONFIG_PATH)
+        && let Ok(first) = first_line(&abs_path(root, AWS_CONFIG_PATH))
+        && let Origin::ThisConfig = origin(config, parent_dir(AWS_CONFIG_PATH), &first)
+    {
+        stale.push(AWS_CONFIG_PATH.to_owned());
     }
+    let mut scan: Vec<&str> = files.iter().map(|f| parent_dir(&f.path)).collect();
+    scan.extend(dirs.iter().map(|d| d.path.as_str()));
+    scan.sort_unstable();
+    scan.dedup();
+    let temps = leftovers(root, &scan);
+    drop(scan);
     drop(wanted);
     for f in files {
-        let abs = root.join(f.rel_path());
-        let old = match fs::read(&abs) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io(&abs)(e)),
+        let abs = abs_path(root, &f.path);
+        let found = match check_path(root, &f.path)? {
+            Ok(e) => e,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let old = match found {
+            Entry::Missing => None,
+            Entry::File => Some(read_regular(&abs).map_err(io(&abs))?),
+            Entry::Link => {
+                problems.push((
+                    f.path.clone(),
+                    "is a symbolic link; tfroles never writes through one, nor replaces one (not even with --take-over)".into(),
+                ));
+                continue;
+            }
+            Entry::Dir | Entry::Other => {
+                problems.push((
+                    f.path.clone(),
+                    "is not a regular file (a directory, FIFO, socket or device)".into(),
+                ));
+                continue;
+            }
         };
         let (change, old) = match old {
             None => (Change::Create, None),
@@ -170,9 +406,20 @@ pub fn plan(
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 let first = text.lines().next().unwrap_or_default();
                 match origin(config, parent_dir(&f.path), first) {
-                    Origin::ThisConfig if text == f.contents => (Change::Unchanged, Some(text)),
-                    Origin::ThisConfig => (Change::Update, Some(text)),
-                    _ if options.take_over => (Change::TakeOver, Some(text)),
+                    Origin::ThisConfig if text == f.contents => (Change::Unchanged, Some(bytes)),
+                    Origin::ThisConfig => (Change::Update, Some(bytes)),
+                    _ if options.take_over => {
+                        let kept = format!("{}{ORIGINAL_SUFFIX}", f.path);
+                        match check_path(root, &kept)? {
+                            Ok(Entry::Missing) => {}
+                            Ok(_) => problems.push((
+                                kept,
+                                "exists: it may hold an earlier original, which tfroles never replaces".into(),
+                            )),
+                            Err(p) => problems.push(p),
+                        }
+                        (Change::TakeOver, Some(bytes))
+                    }
                     Origin::OtherConfig(named) => {
                         in_the_way.push((f.path.clone(), Some(named)));
                         continue;
@@ -187,21 +434,49 @@ pub fn plan(
         changes.push(FileChange {
             path: f.path,
             change,
-            old,
+            old: old
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
             new: Some(f.contents),
+            old_bytes: old,
         });
+    }
+    if !problems.is_empty() {
+        return Err(Error::Unsafe { problems });
     }
     if !in_the_way.is_empty() {
         return Err(Error::HandWritten { files: in_the_way });
     }
+    let duplicates = duplicates(root, &changes, dirs);
+    if !duplicates.is_empty() {
+        return Err(Error::Duplicate { blocks: duplicates });
+    }
     for rel in stale {
-        let abs = root.join(&rel);
-        let old = fs::read_to_string(&abs).map_err(io(&abs))?;
+        let abs = abs_path(root, &rel);
+        let old = match check_path(root, &rel)? {
+            Ok(Entry::File) => read_regular(&abs).map_err(io(&abs))?,
+            // Changed since it was looked at: not ours to touch.
+            _ => continue,
+        };
         changes.push(FileChange {
             path: rel,
-            change: Change::Remove,
-            old: Some(old),
+            change: if options.prune {
+                Change::Remove
+            } else {
+                Change::Stale
+            },
+            old: Some(String::from_utf8_lossy(&old).into_owned()),
             new: None,
+            old_bytes: Some(old),
+        });
+    }
+    for rel in temps {
+        changes.push(FileChange {
+            path: rel,
+            change: Change::Leftover,
+            old: None,
+            new: None,
+            old_bytes: None,
         });
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -209,6 +484,191 @@ pub fn plan(
         root: root.clone(),
         files: changes,
     })
+}
+
+/// A block in a stack's own file that a generated file declares too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The stack's file, relative to the config's directory.
+    pub file: String,
+    /// Its line, from 1.
+    pub line: usize,
+    /// The block to remove: `backend "s3"`, `cloud`, `provider "aws"`,
+    /// `provider "aws"` with `alias = "east"`.
+    pub block: String,
+    /// The generated file declaring the same.
+    pub generated: String,
+}
+
+/// What a file declares that terraform allows once per directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decl {
+    /// `backend "X"` or `cloud` in a `terraform` block.
+    Backend { line: usize, block: String },
+    /// `provider "aws"` and its alias, when given literally.
+    Provider { line: usize, alias: Option<String> },
+}
+
+/// The backends and AWS providers a file declares; `None` when it does not
+/// parse (terraform will say why).
+fn declarations(text: &str) -> Option<Vec<Decl>> {
+    use hcl_edit::Span;
+    use hcl_edit::expr::Expression;
+    use hcl_edit::structure::{BlockLabel, Structure};
+    let body = hcl_edit::parser::parse_body(text).ok()?;
+    let line = |span: Option<std::ops::Range<usize>>| {
+        span.map_or(1, |r| {
+            text[..r.start.min(text.len())].matches('\n').count() + 1
+        })
+    };
+    let label = |l: &BlockLabel| match l {
+        BlockLabel::Ident(i) => i.as_str().to_owned(),
+        BlockLabel::String(s) => s.as_str().to_owned(),
+    };
+    let mut out = Vec::new();
+    for s in body.iter() {
+        let Structure::Block(b) = s else { continue };
+        match b.ident.as_str() {
+            "terraform" => {
+                for inner in b.body.iter() {
+                    let Structure::Block(x) = inner else { continue };
+                    let block = match x.ident.as_str() {
+                        "backend" => format!(
+                            "backend {:?}",
+                            x.labels.first().map(label).unwrap_or_default()
+                        ),
+                        "cloud" => "cloud".to_owned(),
+                        _ => continue,
+                    };
+                    out.push(Decl::Backend {
+                        line: line(x.ident.span()),
+                        block,
+                    });
+                }
+            }
+            "provider" if b.labels.first().map(label).as_deref() == Some("aws") => {
+                let alias = b.body.iter().find_map(|a| match a {
+                    Structure::Attribute(a) if a.key.as_str() == "alias" => Some(&a.value),
+                    _ => None,
+                });
+                let alias = match alias {
+                    None => None,
+                    Some(Expression::String(s)) => Some(s.as_str().to_owned()),
+                    // Not a literal: terraform itself requires one, and
+                    // will say so.
+                    Some(_) => continue,
+                };
+                out.push(Decl::Provider {
+                    line: line(b.ident.span()),
+                    alias,
+                });
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+/// Blocks in the stacks' own `.tf` files that the generated files declare
+/// too: terraform refuses such a directory ("Duplicate backend
+/// configuration", "Duplicate provider configuration").
+fn duplicates(root: &Path, changes: &[FileChange], dirs: &[TfDir]) -> Vec<Duplicate> {
+    use std::collections::HashMap;
+    let by_path: HashMap<&str, &TfDir> = dirs.iter().map(|d| (d.path.as_str(), d)).collect();
+    let mut generated: HashMap<&str, Vec<&FileChange>> = HashMap::new();
+    for c in changes {
+        if c.new.is_some() && c.path.ends_with(".tf") {
+            generated.entry(parent_dir(&c.path)).or_default().push(c);
+        }
+    }
+    let mut out = Vec::new();
+    let mut dirs_written: Vec<&&str> = generated.keys().collect();
+    dirs_written.sort();
+    for dir in dirs_written {
+        let Some(found) = by_path.get(*dir) else {
+            continue;
+        };
+        let mine = &generated[*dir];
+        let mut theirs = Vec::new();
+        for name in &found.tf_files {
+            let rel = format!("{dir}/{name}");
+            if mine.iter().any(|c| c.path == rel) {
+                continue;
+            }
+            let Ok(bytes) = read_regular(&abs_path(root, &rel)) else {
+                continue;
+            };
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            // Most stack files declare neither; skip parsing those.
+            if !(text.contains("backend") || text.contains("cloud") || text.contains("provider")) {
+                continue;
+            }
+            if let Some(decls) = declarations(&text) {
+                theirs.extend(decls.into_iter().map(|d| (rel.clone(), d)));
+            }
+        }
+        if theirs.is_empty() {
+            continue;
+        }
+        let ours: Vec<(&str, Decl)> = mine
+            .iter()
+            .filter_map(|c| Some((c.path.as_str(), declarations(c.new.as_deref()?)?)))
+            .flat_map(|(p, ds)| ds.into_iter().map(move |d| (p, d)))
+            .collect();
+        for (file, d) in theirs {
+            let clash = ours.iter().find(|(_, o)| match (o, &d) {
+                (Decl::Backend { .. }, Decl::Backend { .. }) => true,
+                (Decl::Provider { alias: a, .. }, Decl::Provider { alias: b, .. }) => a == b,
+                _ => false,
+            });
+            let Some((generated, _)) = clash else {
+                continue;
+            };
+            let (line, block) = match d {
+                Decl::Backend { line, block } => (line, block),
+                Decl::Provider { line, alias } => (
+                    line,
+                    match alias {
+                        None => "provider \"aws\" (without an alias)".to_owned(),
+                        Some(a) => format!("provider \"aws\" with alias = {a:?}"),
+                    },
+                ),
+            };
+            out.push(Duplicate {
+                file,
+                line,
+                block,
+                generated: (*generated).to_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// One file staged for writing: its temporary file, synced, beside it.
+struct Staged<'a> {
+    change: &'a FileChange,
+    abs: PathBuf,
+    temp: tempfile::TempPath,
+    /// For [`Change::TakeOver`]: the original's copy, and where it goes.
+    original: Option<(tempfile::TempPath, PathBuf)>,
+}
+
+/// What was done, so that a failed run can be undone.
+enum Done {
+    Created(PathBuf),
+    Replaced {
+        abs: PathBuf,
+        old: Vec<u8>,
+        mode: u32,
+    },
+    Removed {
+        abs: PathBuf,
+        old: Vec<u8>,
+        mode: u32,
+    },
 }
 
 impl Plan {
@@ -230,6 +690,8 @@ impl Plan {
                 Change::Create | Change::Update | Change::TakeOver => s.written += 1,
                 Change::Remove => s.removed += 1,
                 Change::Unchanged => s.unchanged += 1,
+                Change::Stale => s.stale += 1,
+                Change::Leftover => s.leftovers += 1,
             }
         }
         s
@@ -239,11 +701,14 @@ impl Plan {
     pub fn diff(&self) -> String {
         let mut out = String::new();
         for f in self.drift() {
+            if f.change == Change::Leftover {
+                continue;
+            }
             let old = f.old.as_deref().unwrap_or("");
             let new = f.new.as_deref().unwrap_or("");
             let (a, b) = match f.change {
                 Change::Create => ("/dev/null".to_owned(), format!("b/{}", f.path)),
-                Change::Remove => (format!("a/{}", f.path), "/dev/null".to_owned()),
+                Change::Remove | Change::Stale => (format!("a/{}", f.path), "/dev/null".to_owned()),
                 _ => (format!("a/{}", f.path), format!("b/{}", f.path)),
             };
             out.push_str(
@@ -257,50 +722,411 @@ impl Plan {
         out
     }
 
-    /// Writes the plan: each file atomically (a temporary file in the same
-    /// directory, then a rename), unchanged files untouched (their mtime
-    /// stays), stale generated files removed.
+    /// Writes the plan. First every new file is staged: written to a
+    /// temporary file in its target's directory and synced; then each is
+    /// renamed into place, after checking that what stands there is still
+    /// what the plan read (nothing, for a new file). Unchanged files are not
+    /// touched (their mtime stays), stale generated files are removed only
+    /// when the plan was made with `prune`, and temporary files of an
+    /// interrupted run are removed. If anything fails, what was changed is
+    /// put back, temporary files and created directories are removed.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the file that could not be written.
+    /// [`Error::Io`] naming the file that could not be written, or
+    /// [`Error::Changed`] naming a file that changed since the plan.
     pub fn apply(&self) -> Result<Summary, Error> {
+        let mut created_dirs = Vec::new();
+        let staged = match self.stage(&mut created_dirs) {
+            Ok(s) => s,
+            Err(e) => {
+                remove_dirs(&created_dirs);
+                return Err(e);
+            }
+        };
+        let mut done = Vec::new();
+        if let Err(e) = self.commit(staged, &mut done) {
+            undo(done);
+            remove_dirs(&created_dirs);
+            return Err(e);
+        }
         for f in &self.files {
-            let abs = self.root.join(f.path.split('/').collect::<PathBuf>());
-            match (f.change, &f.new) {
-                (Change::Unchanged, _) => {}
-                (Change::Remove, _) => fs::remove_file(&abs).map_err(io(&abs))?,
-                (change, Some(new)) => {
-                    if change == Change::TakeOver {
-                        let mut kept = abs.clone().into_os_string();
-                        kept.push(".tfroles-orig");
-                        fs::copy(&abs, &kept).map_err(io(Path::new(&kept)))?;
-                    }
-                    write_atomic(&abs, new.as_bytes())?;
+            if f.change == Change::Leftover {
+                let abs = abs_path(&self.root, &f.path);
+                // Only a regular file still there, never through a link.
+                if let Ok(Ok(Entry::File)) = check_path(&self.root, &f.path) {
+                    let _ = fs::remove_file(&abs);
                 }
-                (_, None) => unreachable!("only removals have no new contents"),
             }
         }
         Ok(self.summary())
     }
+
+    fn stage(&self, created_dirs: &mut Vec<PathBuf>) -> Result<Vec<Staged<'_>>, Error> {
+        let mut staged = Vec::new();
+        for f in &self.files {
+            let (Change::Create | Change::Update | Change::TakeOver, Some(new)) =
+                (f.change, &f.new)
+            else {
+                continue;
+            };
+            let abs = abs_path(&self.root, &f.path);
+            make_dirs(&self.root, parent_dir(&f.path), created_dirs)?;
+            let dir = abs.parent().unwrap_or(Path::new("."));
+            let temp = stage_file(dir, new.as_bytes(), GENERATED_MODE).map_err(io(&abs))?;
+            let original = match (f.change, &f.old_bytes) {
+                (Change::TakeOver, Some(old)) => {
+                    let mode = fs::symlink_metadata(&abs).map_or(GENERATED_MODE, |m| {
+                        std::os::unix::fs::PermissionsExt::mode(&m.permissions())
+                    });
+                    let mut kept = abs.clone().into_os_string();
+                    kept.push(ORIGINAL_SUFFIX);
+                    let kept = PathBuf::from(kept);
+                    // The copy keeps the permission bits, never setuid,
+                    // setgid or sticky.
+                    let t = stage_file(dir, old, mode & 0o777).map_err(io(&kept))?;
+                    Some((t, kept))
+                }
+                _ => None,
+            };
+            staged.push(Staged {
+                change: f,
+                abs,
+                temp,
+                original,
+            });
+        }
+        Ok(staged)
+    }
+
+    fn commit(&self, staged: Vec<Staged<'_>>, done: &mut Vec<Done>) -> Result<(), Error> {
+        for s in staged {
+            let rel = &s.change.path;
+            // The directories were checked, and some created, a moment ago:
+            // check again, so a link swapped in since is not written through.
+            match check_path(&self.root, rel)? {
+                Ok(_) => {}
+                Err((path, reason)) => {
+                    return Err(Error::Unsafe {
+                        problems: vec![(path, reason)],
+                    });
+                }
+            }
+            match s.change.change {
+                Change::Create => {
+                    // Never replaces a file that appeared since the plan.
+                    s.temp.persist_noclobber(&s.abs).map_err(|e| {
+                        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                            changed(rel, "was created by someone else since tfroles looked")
+                        } else {
+                            io(&s.abs)(e.error)
+                        }
+                    })?;
+                    done.push(Done::Created(s.abs));
+                }
+                _ => {
+                    let old = s.change.old_bytes.clone().unwrap_or_default();
+                    let mode = still_the_same(&s.abs, rel, &old)?;
+                    if let Some((temp, kept)) = s.original {
+                        temp.persist_noclobber(&kept).map_err(|e| {
+                            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                                changed(
+                                    &format!("{rel}{ORIGINAL_SUFFIX}"),
+                                    "was created by someone else since tfroles looked",
+                                )
+                            } else {
+                                io(&kept)(e.error)
+                            }
+                        })?;
+                        done.push(Done::Created(kept));
+                    }
+                    s.temp.persist(&s.abs).map_err(|e| io(&s.abs)(e.error))?;
+                    done.push(Done::Replaced {
+                        abs: s.abs,
+                        old,
+                        mode,
+                    });
+                }
+            }
+        }
+        for f in &self.files {
+            if f.change != Change::Remove {
+                continue;
+            }
+            match check_path(&self.root, &f.path)? {
+                Ok(_) => {}
+                Err((path, reason)) => {
+                    return Err(Error::Unsafe {
+                        problems: vec![(path, reason)],
+                    });
+                }
+            }
+            let abs = abs_path(&self.root, &f.path);
+            let old = f.old_bytes.clone().unwrap_or_default();
+            let mode = still_the_same(&abs, &f.path, &old)?;
+            fs::remove_file(&abs).map_err(io(&abs))?;
+            done.push(Done::Removed { abs, old, mode });
+        }
+        // The renames are durable once their directories are.
+        let mut dirs: Vec<&Path> = done
+            .iter()
+            .filter_map(|d| match d {
+                Done::Created(p) | Done::Replaced { abs: p, .. } | Done::Removed { abs: p, .. } => {
+                    p.parent()
+                }
+            })
+            .collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        for d in dirs {
+            if let Ok(f) = fs::File::open(d) {
+                let _ = f.sync_all();
+            }
+        }
+        Ok(())
+    }
 }
 
-fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io(dir))?;
+fn changed(rel: &str, what: &str) -> Error {
+    Error::Changed {
+        path: rel.to_owned(),
+        what: what.to_owned(),
+    }
+}
+
+/// Checks that the file at `abs` is still a regular file holding `old`;
+/// returns its mode.
+fn still_the_same(abs: &Path, rel: &str, old: &[u8]) -> Result<u32, Error> {
+    let now = match read_regular(abs) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(changed(rel, "was removed since tfroles read it"));
+        }
+        Err(_) => return Err(changed(rel, "is no longer a regular file")),
+    };
+    if now != old {
+        return Err(changed(rel, "was changed since tfroles read it"));
+    }
+    Ok(fs::symlink_metadata(abs).map_or(GENERATED_MODE, |m| {
+        std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777
+    }))
+}
+
+/// Creates the missing directories of `rel` one by one, never through a
+/// link; records each created, to remove it if the run fails.
+fn make_dirs(root: &Path, rel: &str, created: &mut Vec<PathBuf>) -> Result<(), Error> {
+    if rel.is_empty() {
+        return Ok(());
+    }
+    let mut dir = root.to_path_buf();
+    for (i, part) in rel.split('/').enumerate() {
+        dir.push(part);
+        match fs::create_dir(&dir) {
+            Ok(()) => created.push(dir.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(&dir)(e)),
+        }
+        // Whether created now or found, it must be a directory, not a link.
+        if !matches!(entry(&dir).map_err(io(&dir))?, Entry::Dir) {
+            let shown: Vec<&str> = rel.split('/').take(i + 1).collect();
+            return Err(Error::Unsafe {
+                problems: vec![(
+                    shown.join("/"),
+                    "is not a directory (a symbolic link appeared there since tfroles looked)"
+                        .into(),
+                )],
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Fails the nth staged write, to test that a failed run leaves the tree as it was.
+    static FAIL_STAGE_AT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Writes `contents` to a new temporary file in `dir`, with `mode`, synced.
+fn stage_file(dir: &Path, contents: &[u8], mode: u32) -> std::io::Result<tempfile::TempPath> {
+    #[cfg(test)]
+    FAIL_STAGE_AT.with(|n| match n.get() {
+        Some(0) => Err(std::io::Error::from_raw_os_error(libc::ENOSPC)),
+        Some(k) => {
+            n.set(Some(k - 1));
+            Ok(())
+        }
+        None => Ok(()),
+    })?;
+    write_temp(dir, contents, mode)
+}
+
+fn write_temp(dir: &Path, contents: &[u8], mode: u32) -> std::io::Result<tempfile::TempPath> {
     let mut tmp = tempfile::Builder::new()
-        .prefix(".tfroles-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io(dir))?;
-    tmp.write_all(contents).map_err(io(path))?;
-    // Temporary files are created 0600; a generated file is as readable as
-    // the file it replaces, or as an ordinary new file.
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)?;
+    tmp.write_all(contents)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode)).map_err(io(path))?;
+        // On the open file: exactly this mode, whatever the umask.
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
     }
-    tmp.persist(path).map_err(|e| io(path)(e.error))?;
-    Ok(())
+    tmp.as_file().sync_all()?;
+    // Closed now: thousands of staged files must not hold thousands of descriptors.
+    Ok(tmp.into_temp_path())
+}
+
+/// Puts back what a failed run changed, newest first; best effort.
+fn undo(done: Vec<Done>) {
+    for d in done.into_iter().rev() {
+        match d {
+            Done::Created(p) => {
+                let _ = fs::remove_file(&p);
+            }
+            Done::Replaced { abs, old, mode } | Done::Removed { abs, old, mode } => {
+                let dir = abs.parent().unwrap_or(Path::new("."));
+                if let Ok(t) = write_temp(dir, &old, mode) {
+                    let _ = t.persist(&abs);
+                }
+            }
+        }
+    }
+}
+
+fn remove_dirs(created: &[PathBuf]) {
+    for d in created.iter().rev() {
+        let _ = fs::remove_dir(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+account "shared" { id = "111111111111" }
+state {
+  account = "shared"
+  bucket  = "acme-terraform-state"
+  region  = "us-east-1"
+  role    = "terraform-state"
+}
+role "terraform-state" { account = "shared" }
+stack "a" {
+  account = "shared"
+  role    = "terraform-state"
+  region  = "us-east-1"
+}
+stack "b/c" {
+  account = "shared"
+  role    = "terraform-state"
+  region  = "us-east-1"
+}
+"#;
+
+    fn setup() -> (tempfile::TempDir, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tfroles.hcl");
+        fs::write(&path, CONFIG).unwrap();
+        let config = Config::from_path(&path).unwrap();
+        (dir, config)
+    }
+
+    fn make_plan(config: &Config) -> Plan {
+        let dirs = tfroles_core::discover(&config.root).unwrap();
+        let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+        let stacks = config.resolve(&paths).unwrap().stacks;
+        let files = crate::generate(config, &stacks).unwrap();
+        plan(config, files, &dirs, PlanOptions::default()).unwrap()
+    }
+
+    /// Every path below `root` with its contents (directories empty).
+    fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut pending = vec![root.to_path_buf()];
+        while let Some(d) = pending.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    out.push((p.clone(), Vec::new()));
+                    pending.push(p);
+                } else {
+                    out.push((p.clone(), fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_write_failing_half_way_leaves_the_tree_as_it_was() {
+        let (dir, config) = setup();
+        // One stack generated and then edited, so the failed run has an
+        // update to put back as well as files and directories to remove.
+        make_plan(&config).apply().unwrap();
+        let edited = dir.path().join("a/backend.tf");
+        let text = fs::read_to_string(&edited).unwrap() + "# edited\n";
+        fs::write(&edited, &text).unwrap();
+        fs::remove_dir_all(dir.path().join("b")).unwrap();
+        let before = tree(dir.path());
+        assert_eq!(make_plan(&config).summary().written, 3);
+        for fail_at in 0..3 {
+            let p = make_plan(&config);
+            FAIL_STAGE_AT.with(|n| n.set(Some(fail_at)));
+            let e = p.apply().unwrap_err();
+            FAIL_STAGE_AT.with(|n| n.set(None));
+            assert!(matches!(e, Error::Io { .. }), "{e}");
+            assert_eq!(tree(dir.path()), before, "failing at write {fail_at}");
+        }
+        make_plan(&config).apply().unwrap();
+        assert!(dir.path().join("b/c/backend.tf").exists());
+    }
+
+    #[test]
+    fn a_file_created_or_changed_after_the_plan_is_not_overwritten() {
+        let (dir, config) = setup();
+        let p = make_plan(&config);
+        fs::create_dir_all(dir.path().join("b/c")).unwrap();
+        fs::write(dir.path().join("b/c/providers.tf"), "# mine\n").unwrap();
+        let e = p.apply().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`b/c/providers.tf` was created by someone else since tfroles looked; nothing was changed\n  hint: run `tfroles generate` again"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("b/c/providers.tf")).unwrap(),
+            "# mine\n"
+        );
+        assert!(!dir.path().join("a/backend.tf").exists(), "put back");
+        assert!(!dir.path().join("b/c/backend.tf").exists(), "put back");
+        fs::remove_file(dir.path().join("b/c/providers.tf")).unwrap();
+
+        make_plan(&config).apply().unwrap();
+        let generated = fs::read_to_string(dir.path().join("a/backend.tf")).unwrap();
+        fs::write(dir.path().join("a/backend.tf"), generated.clone() + "# x\n").unwrap();
+        let p = make_plan(&config);
+        // Rewritten by hand between plan and write: the hand edit stays.
+        fs::write(dir.path().join("a/backend.tf"), "# mine now\n").unwrap();
+        let e = p.apply().unwrap_err();
+        assert!(matches!(e, Error::Changed { .. }), "{e}");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a/backend.tf")).unwrap(),
+            "# mine now\n"
+        );
+    }
+
+    #[test]
+    fn a_link_swapped_in_after_the_plan_is_not_written_through() {
+        let (dir, config) = setup();
+        let outside = tempfile::tempdir().unwrap();
+        let p = make_plan(&config);
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("b")).unwrap();
+        let e = p.apply().unwrap_err();
+        assert!(matches!(e, Error::Unsafe { .. }), "{e}");
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+        assert!(!dir.path().join("a/backend.tf").exists(), "put back");
+    }
 }

@@ -641,6 +641,13 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 
 /// `tfroles generate` on a tree: discover, resolve, generate, plan, apply.
 fn generate_in(root: &std::path::Path) -> Result<tfroles_hcl::Summary, tfroles_hcl::Error> {
+    generate_with(root, tfroles_hcl::PlanOptions::default())
+}
+
+fn generate_with(
+    root: &std::path::Path,
+    options: tfroles_hcl::PlanOptions,
+) -> Result<tfroles_hcl::Summary, tfroles_hcl::Error> {
     let config = Config::from_path(&root.join("tfroles.hcl")).unwrap_or_else(|e| panic!("{e}"));
     let dirs = tfroles_core::discover(&config.root).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
@@ -653,7 +660,7 @@ fn generate_in(root: &std::path::Path) -> Result<tfroles_hcl::Summary, tfroles_h
         "the bootstrap directory is no stack"
     );
     let files = tfroles_hcl::generate(&config, &resolution.stacks)?;
-    tfroles_hcl::plan(&config, files, &dirs, tfroles_hcl::PlanOptions::default())?.apply()
+    tfroles_hcl::plan(&config, files, &dirs, options)?.apply()
 }
 
 #[test]
@@ -701,12 +708,23 @@ fn generate_writes_the_bootstrap_stack_through_the_sync_rules() {
     std::fs::remove_file(root.join("bootstrap/roles.tf")).unwrap();
     generate_in(&root).unwrap();
 
-    // Without the block, its generated files go; the admin's file stays.
+    // Without the block, its generated files are stale: kept, then gone
+    // with `prune`; the admin's file stays.
     let hcl = std::fs::read_to_string(root.join("tfroles.hcl")).unwrap();
     let without = hcl.replace("bootstrap {\n  dir = \"bootstrap\"\n}\n", "");
     assert_ne!(hcl, without);
     std::fs::write(root.join("tfroles.hcl"), without).unwrap();
-    let removed = generate_in(&root).unwrap();
+    let kept = generate_in(&root).unwrap();
+    assert_eq!((kept.stale, kept.removed), (files.len(), 0));
+    assert!(read(&files[0].path).is_some());
+    let removed = generate_with(
+        &root,
+        tfroles_hcl::PlanOptions {
+            prune: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(removed.removed, files.len());
     for f in &files {
         assert_eq!(read(&f.path), None, "{} removed", f.path);

@@ -189,7 +189,7 @@ fn check_reports_drift_with_exit_1_and_writes_nothing() {
 }
 
 #[test]
-fn stale_generated_files_are_reported_then_removed() {
+fn stale_generated_files_are_kept_until_pruned() {
     let r = repo(CONFIG);
     assert!(run(r.path(), &["generate"]).status.success());
     let without_dns = CONFIG.replace("stack \"shared/dns\" {\n  account = \"shared\"\n  role    = \"public-api-provisioning\"\n}\n", "");
@@ -204,9 +204,38 @@ fn stale_generated_files_are_reported_then_removed() {
         "{}",
         text(&out.stdout)
     );
+    assert!(
+        text(&out.stderr).contains("`tfroles generate --prune` also removes the stale ones"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(r.path().join("shared/dns/backend.tf").exists());
 
+    // A config change may be a mistake (a glob typo): generate keeps them.
     let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "wrote 0 files, 4 unchanged, kept 2 stale\n"
+    );
+    assert!(
+        text(&out.stderr).contains("stale     shared/dns/backend.tf\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("hint: run `tfroles generate --prune` to remove them"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(r.path().join("shared/dns/backend.tf").exists());
+    assert!(r.path().join("shared/dns/providers.tf").exists());
+    // The pre-commit hook fails on them, so they are noticed.
+    let out = run(r.path(), &["generate", "--fail-on-change"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = run(r.path(), &["generate", "--prune"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
         "wrote 0 files, 4 unchanged, removed 2 stale\n"
@@ -216,6 +245,10 @@ fn stale_generated_files_are_reported_then_removed() {
     assert_eq!(
         fs::read_to_string(r.path().join("shared/dns/main.tf")).unwrap(),
         "# hand-written\n"
+    );
+    assert_eq!(
+        run(r.path(), &["generate", "--check"]).status.code(),
+        Some(0)
     );
 }
 
@@ -627,4 +660,348 @@ fn validate_and_generate_warn_about_trust_admitting_every_branch_to_a_role_that_
     .unwrap();
     let out = run(r.path(), &["validate"]);
     assert_eq!(text(&out.stderr), "");
+}
+
+// ------------------------------------------------- hostile repositories
+
+/// Runs tfroles with a deadline, so a run that would block (on a FIFO)
+/// fails the test instead of hanging it.
+fn run_bounded(dir: &Path, args: &[&str]) -> Output {
+    use std::io::Read;
+    let mut child = tfroles(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("tfroles {args:?} did not finish in 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Every entry below `root`, symbolic links as links: path, kind, bytes,
+/// mode.
+fn tree(root: &Path) -> Vec<(PathBuf, String, Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            let mode = m.permissions().mode();
+            if m.file_type().is_symlink() {
+                let t = fs::read_link(&p).unwrap();
+                out.push((
+                    p,
+                    "link".into(),
+                    t.as_os_str().as_encoded_bytes().to_vec(),
+                    0,
+                ));
+            } else if m.is_dir() {
+                out.push((p.clone(), "dir".into(), Vec::new(), mode));
+                pending.push(p);
+            } else if m.is_file() {
+                let b = fs::read(&p).unwrap();
+                out.push((p, "file".into(), b, mode));
+            } else {
+                out.push((p, "other".into(), Vec::new(), mode));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+#[test]
+fn take_over_never_writes_through_a_link_nor_loses_an_earlier_original() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    fs::write(&victim, "precious\n").unwrap();
+    let mine = "terraform {\n  backend \"local\" {}\n}\n";
+
+    // `.tfroles-orig` a link to a file outside: it is not written through.
+    let r = repo(CONFIG);
+    fs::write(r.path().join("qa/etl/backend.tf"), mine).unwrap();
+    symlink(&victim, r.path().join("qa/etl/backend.tf.tfroles-orig")).unwrap();
+    let before = tree(r.path());
+    let out = run(r.path(), &["generate", "--take-over"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "`qa/etl/backend.tf.tfroles-orig` exists: it may hold an earlier original, which tfroles never replaces"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert_eq!(tree(r.path()), before, "nothing written");
+
+    // An earlier original as a regular file is not overwritten either.
+    fs::remove_file(r.path().join("qa/etl/backend.tf.tfroles-orig")).unwrap();
+    fs::write(r.path().join("qa/etl/backend.tf.tfroles-orig"), "first\n").unwrap();
+    let out = run(r.path(), &["generate", "--take-over"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        fs::read_to_string(r.path().join("qa/etl/backend.tf.tfroles-orig")).unwrap(),
+        "first\n"
+    );
+    assert_eq!(
+        fs::read_to_string(r.path().join("qa/etl/backend.tf")).unwrap(),
+        mine
+    );
+
+    // `backend.tf` a link to a setuid file outside: neither followed nor
+    // replaced, with or without --take-over.
+    let r = repo(CONFIG);
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o4755)).unwrap();
+    symlink(&victim, r.path().join("qa/etl/backend.tf")).unwrap();
+    let before = tree(r.path());
+    for args in [&["generate"][..], &["generate", "--take-over"]] {
+        let out = run(r.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("`qa/etl/backend.tf` is a symbolic link"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_eq!(tree(r.path()), before, "{args:?}: nothing written");
+    }
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert_eq!(mode(&victim), 0o4755);
+
+    // A hand-written setuid file: the generated file gets 0644, the kept
+    // original its permission bits without setuid.
+    let r = repo(CONFIG);
+    let hand = r.path().join("qa/etl/backend.tf");
+    fs::write(&hand, mine).unwrap();
+    fs::set_permissions(&hand, fs::Permissions::from_mode(0o4755)).unwrap();
+    let out = run(r.path(), &["generate", "--take-over"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(mode(&hand), 0o644);
+    assert_eq!(
+        mode(&r.path().join("qa/etl/backend.tf.tfroles-orig")),
+        0o755
+    );
+    assert_eq!(
+        fs::read_to_string(r.path().join("qa/etl/backend.tf.tfroles-orig")).unwrap(),
+        mine
+    );
+    assert_eq!(mode(&r.path().join("qa/api/backend.tf")), 0o644);
+}
+
+#[test]
+fn no_file_is_written_through_a_linked_directory() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{CONFIG}\nstack \"production/public-api\" {{\n  account = \"shared\"\n  role    = \"public-api-provisioning\"\n}}\n"
+    );
+    let r = repo(&config);
+    symlink(outside.path(), r.path().join("production")).unwrap();
+    let before = tree(r.path());
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("`production` is a symbolic link; tfroles writes nothing through one"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).ends_with("nothing was written\n"));
+    assert_eq!(tree(r.path()), before);
+    assert!(tree(outside.path()).is_empty(), "nothing written outside");
+    // --check reports it the same way.
+    assert_eq!(
+        run(r.path(), &["generate", "--check"]).status.code(),
+        Some(3)
+    );
+
+    // A linked `.tfroles/` gets no aws-config.
+    let r = repo(&CONFIG.replace(
+        "session_name = \"terraform\"\n",
+        "session_name = \"terraform\"\n  credentials  = \"profile\"\n",
+    ));
+    symlink(outside.path(), r.path().join(".tfroles")).unwrap();
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`.tfroles` is a symbolic link"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(tree(outside.path()).is_empty(), "nothing written outside");
+    assert!(!r.path().join("qa/api/backend.tf").exists());
+}
+
+#[test]
+fn everything_checkable_is_checked_before_the_first_write() {
+    // A name too long for the file system passes validation; it must stop
+    // the run before `qa/api` (sorted first) is written.
+    let long = "x".repeat(300);
+    let config = format!(
+        "{CONFIG}\nstack \"zz/{long}\" {{\n  account = \"shared\"\n  role    = \"public-api-provisioning\"\n}}\n"
+    );
+    let r = repo(&config);
+    let before = tree(r.path());
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("a part of the path is 300 bytes long; file systems allow 255"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(tree(r.path()), before, "nothing written");
+}
+
+#[test]
+fn temporary_files_of_a_killed_run_are_reported_then_cleaned() {
+    let r = repo(CONFIG);
+    assert!(run(r.path(), &["generate"]).status.success());
+    let temp = r.path().join("qa/api/.tfroles-Ab12Cd.tmp");
+    fs::write(&temp, "half a file").unwrap();
+    // A link named like one is not ours: left alone.
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), r.path().join("qa/etl/.tfroles-zzzzzz.tmp"))
+        .unwrap();
+    let out = run(r.path(), &["generate", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "leftover qa/api/.tfroles-Ab12Cd.tmp\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(temp.exists(), "--check removes nothing");
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "wrote 0 files, 6 unchanged, cleaned 1 temporary file of an interrupted run\n"
+    );
+    assert!(!temp.exists());
+    assert!(r.path().join("qa/etl/.tfroles-zzzzzz.tmp").is_symlink());
+    assert_eq!(
+        run(r.path(), &["generate", "--check"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn fifos_are_refused_without_blocking() {
+    let r = repo(CONFIG);
+    mkfifo(&r.path().join("qa/etl/backend.tf"));
+    let out = run_bounded(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`qa/etl/backend.tf` is not a regular file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!r.path().join("qa/api/backend.tf").exists());
+
+    let r = repo(CONFIG);
+    fs::remove_file(r.path().join("tfroles.hcl")).unwrap();
+    mkfifo(&r.path().join("tfroles.hcl"));
+    let out = run_bounded(r.path(), &["generate", "--config", "tfroles.hcl"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot read `tfroles.hcl`: it is not a regular file"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_stack_declaring_its_own_backend_or_provider_is_refused() {
+    let r = repo(CONFIG);
+    let own = "terraform {\n  backend \"local\" {}\n}\n\nprovider \"aws\" {\n  region = \"us-east-1\"\n}\n\nprovider \"aws\" {\n  alias  = \"east\"\n  region = \"us-east-1\"\n}\n";
+    fs::write(r.path().join("qa/api/main.tf"), own).unwrap();
+    let before = tree(r.path());
+    let expected = "error: stack files declare blocks that tfroles generates; terraform would refuse these directories:\n  \
+         qa/api/main.tf:2: `backend \"local\"`, also in the generated `qa/api/backend.tf` (terraform: \"Duplicate backend configuration\")\n  \
+         qa/api/main.tf:5: `provider \"aws\" (without an alias)`, also in the generated `qa/api/providers.tf` (terraform: \"Duplicate provider configuration\")\n  \
+         hint: remove these blocks from your files (tfroles writes them from tfroles.hcl; move any setting they carry there), then run `tfroles generate` again\n";
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stderr),
+        format!("{expected}nothing was written\n")
+    );
+    assert_eq!(tree(r.path()), before, "nothing written");
+    let out = run(r.path(), &["generate", "--check"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stderr), expected);
+
+    // Terraform refuses the directory the way the message says.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("main.tf"), own).unwrap();
+    fs::write(
+        dir.path().join("backend.tf"),
+        "terraform {\n  backend \"s3\" {}\n}\n",
+    )
+    .unwrap();
+    let tf = terraform()
+        .args(["init", "-backend=false", "-input=false", "-no-color"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!tf.status.success());
+    assert!(
+        text(&tf.stderr).contains("Duplicate backend configuration"),
+        "{}",
+        text(&tf.stderr)
+    );
+
+    // An aliased provider generate does not write is the stack's own business.
+    fs::write(
+        r.path().join("qa/api/main.tf"),
+        "provider \"aws\" {\n  alias  = \"east\"\n  region = \"us-east-1\"\n}\n",
+    )
+    .unwrap();
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

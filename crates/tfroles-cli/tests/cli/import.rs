@@ -110,7 +110,21 @@ fn import_writes_the_draft_reports_on_stderr_and_touches_nothing_else() {
         .collect();
     assert_eq!(after, before);
 
-    // The draft is a working config: generate takes the stacks over.
+    // The draft is a working config: once the blocks the report names in
+    // other files are deleted (generate refuses them), generate takes the
+    // stacks over.
+    let out = run(r.path(), &["generate", "--take-over"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("shared/dns/main.tf:9: `backend \"s3\"`"),
+        "{}",
+        text(&out.stderr)
+    );
+    fs::write(
+        r.path().join("shared/dns/main.tf"),
+        "resource \"aws_route53_zone\" \"main\" {\n  name = \"example.com\"\n}\n",
+    )
+    .unwrap();
     let out = run(r.path(), &["generate", "--take-over"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "wrote 10 files, 0 unchanged\n");
