@@ -155,6 +155,8 @@ impl BaseIdentity {
 /// Variables the SDK reads to pick the base identity when the environment
 /// holds no keys, taken as they are.
 const CHAIN_VARIABLES: &[&str] = &[
+    // An id without a secret is no identity to the SDK, but costs nothing.
+    "AWS_ACCESS_KEY_ID",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_CONFIG_FILE",
