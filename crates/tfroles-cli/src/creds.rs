@@ -315,7 +315,7 @@ pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
         options: Options {
             cache,
             refresh_before: parse_window(&args.refresh_before)?,
-            mfa_token: args.mfa_token.clone(),
+            mfa_token: args.mfa_token.clone().map(tfroles_creds::Secret::new),
             region,
             budget,
             ..Options::new(env)

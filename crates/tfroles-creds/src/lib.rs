@@ -59,8 +59,8 @@ pub struct Options {
     /// Cached credentials are handed out only while more than this is left
     /// (capped at half the session, so short sessions are still cached).
     pub refresh_before: StdDuration,
-    /// The MFA code, if given on the command line.
-    pub mfa_token: Option<String>,
+    /// The MFA code, if given on the command line (a secret while it lasts).
+    pub mfa_token: Option<Secret>,
     /// The region to call STS in when the environment and profile name none.
     pub region: Option<String>,
     /// The environment.

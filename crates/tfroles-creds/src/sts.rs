@@ -24,7 +24,7 @@ const CHAINED_MAX_SECS: u32 = 3600;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Fetch {
     pub region: Option<String>,
-    pub mfa_token: Option<String>,
+    pub mfa_token: Option<Secret>,
     /// What the call is waiting for now, for the message when the budget
     /// runs out (the future is dropped then, so it cannot say itself).
     pub stage: Arc<Mutex<String>>,
@@ -289,7 +289,19 @@ async fn assume_role(
     }
     if let Some(serial) = &req.mfa_serial {
         fetch.wait_for(format!("an MFA code for `{serial}`"));
-        let code = crate::mfa::code(serial, fetch.mfa_token.as_deref(), env)?;
+        // The prompt blocks on the terminal: on a blocking thread, the
+        // budget's timer can still end the call.
+        let (s, given, e) = (
+            serial.clone(),
+            fetch.mfa_token.as_ref().map(|t| t.expose().to_owned()),
+            env.clone(),
+        );
+        let code = tokio::task::spawn_blocking(move || crate::mfa::code(&s, given.as_deref(), &e))
+            .await
+            .map_err(|e| Error::Mfa {
+                serial: serial.clone(),
+                reason: format!("asking for the code failed: {e}"),
+            })??;
         call = call.serial_number(serial).token_code(code);
     }
     fetch.wait_for(format!(
