@@ -232,7 +232,12 @@ async fn hop(
                     .await
                     .map_err(|e| Error::NoBaseCredentials {
                         role_arn: req.role_arn.to_string(),
-                        tried: format!("{from}: {}", aws_sdk_sts::error::DisplayErrorContext(&e)),
+                        tried: format!(
+                            "{from}: {}",
+                            crate::error::printable(
+                                &aws_sdk_sts::error::DisplayErrorContext(&e).to_string()
+                            )
+                        ),
                     })?;
             if let Some(exp) = base_creds.expiry()
                 && exp <= std::time::SystemTime::now()

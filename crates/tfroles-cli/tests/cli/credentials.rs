@@ -2380,6 +2380,9 @@ fn a_hung_or_dribbling_sts_never_holds_a_caller_past_its_budget() {
                 "no answer within 3 s while waiting for {url} to answer AssumeRole for `{ROLE_X}`"
             )) {
                 asked += 1;
+            } else if err.contains("no answer within 3 s while waiting for ") {
+                // Took the lock as its budget ran out: timed out before
+                // reaching STS.
             } else {
                 assert!(
                     err.contains(&format!(
