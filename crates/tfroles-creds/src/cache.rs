@@ -96,6 +96,12 @@ impl Cache {
         }
         let meta = match fs::symlink_metadata(&dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Judge what exists before creating anything below it.
+                #[cfg(unix)]
+                if let Some(existing) = dir.ancestors().skip(1).find(|a| a.exists()) {
+                    // SAFETY: geteuid has no preconditions and cannot fail.
+                    check_ancestors(existing, unsafe { libc::geteuid() }, &err)?;
+                }
                 let mut b = fs::DirBuilder::new();
                 b.recursive(true);
                 #[cfg(unix)]
@@ -146,40 +152,7 @@ impl Cache {
                     "run `chmod 700` on it, or set TFROLES_CACHE_DIR to a private directory",
                 ));
             }
-            // Whoever can rename an ancestor can swap the whole tree for one
-            // of their own between two runs.
-            let parent = dir.parent().unwrap_or(Path::new("/"));
-            let real = fs::canonicalize(parent)
-                .map_err(|e| err(format!("cannot resolve its parent: {e}"), "check the path"))?;
-            for a in real.ancestors() {
-                let m = fs::metadata(a).map_err(|e| {
-                    err(
-                        format!("cannot read its parent `{}`: {e}", a.display()),
-                        "check the path",
-                    )
-                })?;
-                if m.uid() != me && m.uid() != 0 {
-                    return Err(err(
-                        format!(
-                            "its parent `{}` is owned by uid {}, neither you (uid {me}) nor root; its owner could replace the cache",
-                            a.display(),
-                            m.uid()
-                        ),
-                        "set TFROLES_CACHE_DIR to a directory under your home, or pass --no-cache",
-                    ));
-                }
-                let mode = m.permissions().mode() & 0o7777;
-                if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-                    return Err(err(
-                        format!(
-                            "its parent `{}` is writable by others without the sticky bit (mode {:03o}); they could replace the cache",
-                            a.display(),
-                            mode & 0o777
-                        ),
-                        "run `chmod go-w` on that directory, or set TFROLES_CACHE_DIR to a directory under your home, or pass --no-cache",
-                    ));
-                }
-            }
+            check_ancestors(dir.parent().unwrap_or(Path::new("/")), me, &err)?;
             if mode != 0o700 {
                 // Readable by others is not a hole (entries are 0600), but
                 // there is no reason for it; tighten as ssh-agent would.
@@ -339,6 +312,51 @@ impl Cache {
         }
         Ok(Some(KeyLock { _file: file }))
     }
+}
+
+/// Refuses a cache below a directory that someone else could rename or
+/// fill: whoever can rename an ancestor can swap the whole tree for one of
+/// their own between two runs. `start` (an existing directory) and every
+/// directory above it are judged by their real paths (links resolved).
+#[cfg(unix)]
+fn check_ancestors(
+    start: &Path,
+    me: u32,
+    err: &dyn Fn(String, &str) -> Error,
+) -> Result<(), Error> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let real = fs::canonicalize(start)
+        .map_err(|e| err(format!("cannot resolve its parent: {e}"), "check the path"))?;
+    for a in real.ancestors() {
+        let m = fs::metadata(a).map_err(|e| {
+            err(
+                format!("cannot read its parent `{}`: {e}", a.display()),
+                "check the path",
+            )
+        })?;
+        if m.uid() != me && m.uid() != 0 {
+            return Err(err(
+                format!(
+                    "its parent `{}` is owned by uid {}, neither you (uid {me}) nor root; its owner could replace the cache",
+                    a.display(),
+                    m.uid()
+                ),
+                "set TFROLES_CACHE_DIR to a directory under your home, or pass --no-cache",
+            ));
+        }
+        let mode = m.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            return Err(err(
+                format!(
+                    "its parent `{}` is writable by others without the sticky bit (mode {:03o}); they could replace the cache",
+                    a.display(),
+                    mode & 0o777
+                ),
+                "run `chmod go-w` on that directory, or set TFROLES_CACHE_DIR to a directory under your home, or pass --no-cache",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The largest cache entry read: a real one is under 2 KiB.
@@ -518,6 +536,9 @@ mod tests {
         let dir = parent.join("mine");
         Cache::open(&dir).unwrap();
         fs::set_permissions(&parent, fs::Permissions::from_mode(0o777)).unwrap();
+        // Refused before anything is created there.
+        assert!(Cache::open(&parent.join("new/cache")).is_err());
+        assert!(!parent.join("new").exists());
         let e = Cache::open(&dir).unwrap_err().to_string();
         assert!(
             e.contains(&format!(
