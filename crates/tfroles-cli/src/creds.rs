@@ -528,6 +528,28 @@ mod tests {
     }
 
     #[test]
+    fn the_docs_list_every_variable_exec_removes() {
+        let doc = include_str!("../../../docs/credentials.md");
+        let removed = doc
+            .split("Removed (by `exec`")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").nth(1))
+            .expect("docs/credentials.md has the table of removed variables");
+        for v in OVERRIDING {
+            assert!(
+                removed.contains(&format!("`{v}`")),
+                "docs/credentials.md does not list {v} as removed"
+            );
+        }
+        let listed = removed.matches("`AWS_").count();
+        assert_eq!(
+            listed,
+            OVERRIDING.len(),
+            "the table lists more than exec removes"
+        );
+    }
+
+    #[test]
     fn quoting_survives_quotes() {
         assert_eq!(sh_quote("a'b"), r"'a'\''b'");
         assert_eq!(fish_quote(r"a'b\c"), r"'a\'b\\c'");
