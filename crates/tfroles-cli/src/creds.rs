@@ -128,40 +128,67 @@ pub struct Usage(pub String);
 
 /// Parses a window like `15m`, `90s` or `0s` (0 to 12h).
 fn parse_window(s: &str) -> anyhow::Result<StdDuration> {
-    if s == "0" || s == "0s" {
-        return Ok(StdDuration::ZERO);
+    parse_seconds(s, 12 * 3600)
+        .map(StdDuration::from_secs)
+        .map_err(|why| Usage(format!("--refresh-before: {why}")).into())
+}
+
+/// Seconds in a duration like `15m`, `5m30s` or `0s`, at most `max`. Sums
+/// are checked: `5124095576030432h` is too long, not a wrapped-around 3584 s.
+fn parse_seconds(s: &str, max: u64) -> Result<u64, String> {
+    let bad = || format!("`{s}` is not a duration; allowed: like `15m`, `5m30s`, `0s`");
+    if s == "0" {
+        return Ok(0);
     }
-    // Reuse the session duration grammar, then lift its 15m floor.
     let mut total = 0u64;
     let mut rest = s;
+    if rest.is_empty() {
+        return Err(bad());
+    }
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         let unit = rest.as_bytes().get(digits).copied();
         let (Ok(n), Some(unit)) = (rest[..digits].parse::<u64>(), unit) else {
-            return Err(Usage(format!(
-                "--refresh-before: `{s}` is not a duration; allowed: like `15m`, `5m30s`, `0s`"
-            ))
-            .into());
+            return Err(bad());
         };
-        total +=
-            n * match unit {
-                b'h' => 3600,
-                b'm' => 60,
-                b's' => 1,
-                _ => return Err(Usage(format!(
-                    "--refresh-before: `{s}` is not a duration; allowed: like `15m`, `5m30s`, `0s`"
-                ))
-                .into()),
-            };
+        let per = match unit {
+            b'h' => 3600,
+            b'm' => 60,
+            b's' => 1,
+            _ => return Err(bad()),
+        };
+        total = n
+            .checked_mul(per)
+            .and_then(|x| x.checked_add(total))
+            .filter(|t| *t <= max)
+            .ok_or_else(|| format!("`{s}` is longer than {}", max_text(max)))?;
         rest = &rest[digits + 1..];
     }
-    if total > 12 * 3600 {
-        return Err(Usage(format!(
-            "--refresh-before: `{s}` is longer than the longest session (12h)"
-        ))
-        .into());
+    Ok(total)
+}
+
+fn max_text(max: u64) -> String {
+    if max.is_multiple_of(3600) {
+        format!("the longest session ({}h)", max / 3600)
+    } else {
+        format!("{max}s")
     }
-    Ok(StdDuration::from_secs(total))
+}
+
+/// `TFROLES_BUDGET`: how long one call may take in all, for tests that
+/// play a hung STS without waiting the default 50 s.
+fn budget(env: &Env) -> anyhow::Result<StdDuration> {
+    match env.non_empty("TFROLES_BUDGET") {
+        None => Ok(Options::DEFAULT_BUDGET),
+        Some(v) => match parse_seconds(&v, Options::DEFAULT_BUDGET.as_secs()) {
+            Ok(0) | Err(_) => Err(Usage(format!(
+                "TFROLES_BUDGET: `{v}` is not a duration from 1s to {}s (it is for tests; unset it)",
+                Options::DEFAULT_BUDGET.as_secs()
+            ))
+            .into()),
+            Ok(n) => Ok(StdDuration::from_secs(n)),
+        },
+    }
 }
 
 fn usage<T, E: std::fmt::Display>(flag: &str, r: Result<T, E>) -> anyhow::Result<T> {
@@ -257,6 +284,7 @@ pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
                 BaseIdentity::WebIdentity,
             )
     };
+    let budget = budget(&env)?;
     let cache = if args.no_cache {
         None
     } else {
@@ -268,8 +296,9 @@ pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
         options: Options {
             cache,
             refresh_before: parse_window(&args.refresh_before)?,
-            mfa_token: args.mfa_token.clone(),
+            mfa_token: args.mfa_token.clone().map(tfroles_creds::Secret::new),
             region,
+            budget,
             ..Options::new(env)
         },
     })
@@ -291,11 +320,21 @@ pub fn credential_process(args: &CredArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Variables that would make a child use other credentials than ours.
+/// Variables that would make a child use other credentials than ours, or
+/// stale ones: the profile (the Terraform AWS provider prefers a profile
+/// to keys), the older names of the keys some SDKs still read
+/// (`AWS_ACCESS_KEY`, `AWS_SECRET_KEY`: Java SDK v1, Go SDK v1; boto2's
+/// `AWS_SECURITY_TOKEN`), web identity and container credentials, and the
+/// expiry other helpers set. docs/credentials.md lists what is kept.
 const OVERRIDING: &[&str] = &[
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
     "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_PROCESS",
+    "AWS_CREDENTIAL_FILE",
+    "AWS_SESSION_EXPIRATION",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
     "AWS_ROLE_SESSION_NAME",
@@ -361,8 +400,15 @@ pub fn env(args: &CredArgs, format: EnvFormat) -> anyhow::Result<()> {
             out.push('\n');
         }
         EnvFormat::Dotenv => {
+            // Single quotes: dotenv loaders and a shell that sources the
+            // file alike take them literally; inside double quotes, a
+            // shell would run `$(...)`. No value has a quote or a newline
+            // (STS's are base64, ids and dates); one that did is refused.
             for (k, v) in &vars {
-                out.push_str(&format!("{k}={}\n", serde_json::to_string(v)?));
+                if v.contains(['\'', '\n', '\r']) {
+                    bail!("{k}: the value cannot be written in dotenv single quotes");
+                }
+                out.push_str(&format!("{k}='{v}'\n"));
             }
         }
     }
@@ -430,6 +476,58 @@ mod tests {
         assert!(parse_window("13h").is_err());
         assert!(parse_window("5x").is_err());
         assert!(parse_window("m").is_err());
+        assert!(parse_window("").is_err());
+        assert!(parse_window("12h").is_ok());
+        // 5124095576030432 h is 2^64 s plus 3584 s: it used to wrap to 3584 s.
+        for wraps in [
+            "5124095576030432h",
+            "307445734561825861m",
+            "18446744073709551615s1s",
+        ] {
+            let e = parse_window(wraps).unwrap_err().to_string();
+            assert!(
+                e.contains("is longer than the longest session (12h)"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_budget_is_bounded_by_terraforms_minute() {
+        let b = |v: &str| budget(&Env::from_pairs([("TFROLES_BUDGET", v)]));
+        assert_eq!(b("3s").unwrap(), StdDuration::from_secs(3));
+        assert_eq!(
+            budget(&Env::from_pairs([])).unwrap(),
+            Options::DEFAULT_BUDGET
+        );
+        for bad in ["0s", "51s", "2m", "x"] {
+            assert!(
+                b(bad).unwrap_err().to_string().contains("TFROLES_BUDGET"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_docs_list_every_variable_exec_removes() {
+        let doc = include_str!("../../../docs/credentials.md");
+        let removed = doc
+            .split("Removed (by `exec`")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").nth(1))
+            .expect("docs/credentials.md has the table of removed variables");
+        for v in OVERRIDING {
+            assert!(
+                removed.contains(&format!("`{v}`")),
+                "docs/credentials.md does not list {v} as removed"
+            );
+        }
+        let listed = removed.matches("`AWS_").count();
+        assert_eq!(
+            listed,
+            OVERRIDING.len(),
+            "the table lists more than exec removes"
+        );
     }
 
     #[test]

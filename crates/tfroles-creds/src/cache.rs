@@ -6,9 +6,10 @@
 //! reader sees the old entry or the new one, never part of either. A
 //! writer that dies holding the lock releases it with its file descriptor.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::credentials::Credentials;
@@ -30,9 +31,22 @@ impl Cache {
     /// `$TFROLES_CACHE_DIR`, else `$XDG_CACHE_HOME/tfroles`, else `~/.cache/tfroles`.
     ///
     /// # Errors
-    /// [`Error::Cache`] when none of them can be determined.
+    /// [`Error::Cache`] when none of them can be determined, or when
+    /// `TFROLES_CACHE_DIR` or `HOME` is a relative path: the cache would
+    /// then land in whatever directory tfroles runs in (terraform runs it in
+    /// each stack's), with credentials next to the code.
     pub fn default_dir(env: &Env) -> Result<PathBuf, Error> {
+        let relative = |var: &str, d: &str| Error::Cache {
+            path: PathBuf::from(d),
+            reason: format!(
+                "{var} is a relative path; the cache would follow the working directory"
+            ),
+            hint: format!("set {var} to an absolute path, or pass --no-cache"),
+        };
         if let Some(d) = env.get("TFROLES_CACHE_DIR").filter(|d| !d.is_empty()) {
+            if !Path::new(&d).is_absolute() {
+                return Err(relative("TFROLES_CACHE_DIR", &d));
+            }
             return Ok(PathBuf::from(d));
         }
         if let Some(d) = env
@@ -42,6 +56,7 @@ impl Cache {
             return Ok(Path::new(&d).join("tfroles"));
         }
         match env.get("HOME").filter(|d| !d.is_empty()) {
+            Some(home) if !Path::new(&home).is_absolute() => Err(relative("HOME", &home)),
             Some(home) => Ok(Path::new(&home).join(".cache").join("tfroles")),
             None => Err(Error::Cache {
                 path: PathBuf::from("~/.cache/tfroles"),
@@ -52,34 +67,70 @@ impl Cache {
     }
 
     /// Opens (creating it 0700 if needed) a cache directory, refusing one
-    /// that another user owns or that others can write to: anyone who can
+    /// that anyone but this user could replace or fill: anyone who can
     /// write there could hand this process credentials of their choosing.
+    ///
+    /// The rule is ssh's `StrictModes`, with the sticky bit allowed: the
+    /// directory must be a real directory (not a symbolic link), owned by
+    /// this user, writable by nobody else; each directory above it (links
+    /// in the path above it resolved) must be owned by this user or root and
+    /// writable by nobody else unless it has the sticky bit (like `/tmp`,
+    /// where others cannot rename or remove what is not theirs).
     ///
     /// # Errors
     /// [`Error::Cache`] naming the directory and what is wrong with it.
     pub fn open(dir: &Path) -> Result<Cache, Error> {
+        // `link/` would make the kernel follow `link`; the components of
+        // the path (which drop a trailing `/` and `.`) name the link itself.
+        let dir: PathBuf = dir.components().collect();
         let err = |reason: String, hint: &str| Error::Cache {
-            path: dir.to_path_buf(),
+            path: dir.clone(),
             reason,
             hint: hint.into(),
         };
-        if !dir.exists() {
-            let mut b = fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(dir).map_err(|e| {
-                err(
-                    format!("cannot create it: {e}"),
-                    "set TFROLES_CACHE_DIR to a directory you can write, or pass --no-cache",
-                )
-            })?;
+        if !dir.is_absolute() {
+            return Err(err(
+                "it is a relative path; the cache would follow the working directory".into(),
+                "set TFROLES_CACHE_DIR to an absolute path, or pass --no-cache",
+            ));
         }
-        let meta = fs::symlink_metadata(dir)
-            .map_err(|e| err(format!("cannot read it: {e}"), "check the path"))?;
+        let meta = match fs::symlink_metadata(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Judge what exists before creating anything below it.
+                #[cfg(unix)]
+                if let Some(existing) = dir.ancestors().skip(1).find(|a| a.exists()) {
+                    // SAFETY: geteuid has no preconditions and cannot fail.
+                    check_ancestors(existing, unsafe { libc::geteuid() }, &err)?;
+                }
+                let mut b = fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(&dir).map_err(|e| {
+                    err(
+                        format!("cannot create it: {e}"),
+                        "set TFROLES_CACHE_DIR to a directory you can write, or pass --no-cache",
+                    )
+                })?;
+                fs::symlink_metadata(&dir)
+            }
+            m => m,
+        }
+        .map_err(|e| err(format!("cannot read it: {e}"), "check the path"))?;
+        if meta.file_type().is_symlink() {
+            let target = fs::read_link(&dir)
+                .map(|t| format!(" (to `{}`)", t.display()))
+                .unwrap_or_default();
+            return Err(err(
+                format!(
+                    "it is a symbolic link{target}; tfroles keeps credentials only in a real directory, which nobody can point elsewhere"
+                ),
+                "set TFROLES_CACHE_DIR to the directory itself, or replace the link with a directory",
+            ));
+        }
         if !meta.is_dir() {
             return Err(err(
-                "it is not a directory".into(),
+                format!("it is {}, not a directory", crate::file::kind(&meta)),
                 "remove it, or set TFROLES_CACHE_DIR elsewhere",
             ));
         }
@@ -101,10 +152,11 @@ impl Cache {
                     "run `chmod 700` on it, or set TFROLES_CACHE_DIR to a private directory",
                 ));
             }
+            check_ancestors(dir.parent().unwrap_or(Path::new("/")), me, &err)?;
             if mode != 0o700 {
                 // Readable by others is not a hole (entries are 0600), but
                 // there is no reason for it; tighten as ssh-agent would.
-                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
                     err(
                         format!("cannot make it private: {e}"),
                         "run `chmod 700` on it",
@@ -112,9 +164,7 @@ impl Cache {
                 })?;
             }
         }
-        Ok(Cache {
-            dir: dir.to_path_buf(),
-        })
+        Ok(Cache { dir })
     }
 
     /// The directory.
@@ -128,9 +178,19 @@ impl Cache {
 
     /// The cached credentials for `key`, if there is a readable entry.
     /// An entry that cannot be read or parsed counts as absent: it is
-    /// replaced by the next write, never an error.
+    /// replaced by the next write, never an error. Only a regular file of
+    /// at most [`ENTRY_LIMIT`] bytes is read, never through a symbolic link.
     pub fn read(&self, key: &str) -> Option<Credentials> {
-        let bytes = fs::read(self.entry(key)).ok()?;
+        let path = self.entry(key);
+        let bytes = match crate::file::read_regular(&path, false, ENTRY_LIMIT) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                // tfroles writes only regular files: someone else put it there.
+                tracing::warn!(path = %path.display(), error = %e, "ignoring a cache entry tfroles did not write; it will be replaced");
+                return None;
+            }
+        };
         match serde_json::from_slice::<Credentials>(&bytes) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -141,9 +201,10 @@ impl Cache {
     }
 
     /// Stores credentials for `key`: a 0600 temporary file in the cache
-    /// directory, flushed, then renamed over the entry. Call it holding the
-    /// key's [`lock`](Cache::lock), which clears the temporary files of
-    /// writers that died before their rename.
+    /// directory, flushed, then renamed over the entry (the rename replaces
+    /// whatever the entry's name pointed to, a link included, without
+    /// following it). Call it holding the key's [`lock`](Cache::lock), which
+    /// clears the temporary files of writers that died before their rename.
     ///
     /// # Errors
     /// [`Error::Cache`] when the file cannot be written.
@@ -154,7 +215,7 @@ impl Cache {
             reason: format!("cannot write the entry: {e}"),
             hint: "check free space and permissions, or pass --no-cache".into(),
         };
-        // tempfile creates its files 0600.
+        // tempfile creates its files 0600, with O_EXCL: never through a link.
         let mut tmp = tempfile::Builder::new()
             .prefix(&Self::tmp_prefix(key))
             .tempfile_in(&self.dir)
@@ -176,25 +237,72 @@ impl Cache {
         let _ = fs::remove_file(self.entry(key));
     }
 
-    /// Blocks until this process holds the lock for `key`, then removes
-    /// temporary files left by `key`'s writers that were killed before
-    /// their rename: only the lock's holder writes them, so none is live.
+    /// The lock file of `key`.
+    pub fn lock_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.lock"))
+    }
+
+    /// Waits until this process holds the lock for `key`, or until
+    /// `deadline` (then `Ok(None)`), then removes temporary files left by
+    /// `key`'s writers that were killed before their rename: only the
+    /// lock's holder writes them, so none is live.
+    ///
+    /// The wait polls a non-blocking lock: a blocking one cannot be given
+    /// up, and a holder stuck on a hung STS would hold every caller past
+    /// terraform's one-minute limit on a `credential_process`.
     ///
     /// # Errors
-    /// [`Error::Cache`] when the lock file cannot be opened or locked.
-    pub fn lock(&self, key: &str) -> Result<KeyLock, Error> {
-        let path = self.dir.join(format!("{key}.lock"));
-        let err = |e: std::io::Error| Error::Cache {
+    /// [`Error::Cache`] when the lock file cannot be opened or locked, or is
+    /// not a regular file (a symbolic link is not followed).
+    pub fn lock(&self, key: &str, deadline: Instant) -> Result<Option<KeyLock>, Error> {
+        let path = self.lock_path(key);
+        let err = |e: std::io::Error| {
+            Error::Cache {
             path: path.clone(),
             reason: format!("cannot lock: {e}"),
-            hint: "pass --no-cache to bypass the cache".into(),
+            hint: "remove the file if it is not a regular file, or pass --no-cache to bypass the cache".into(),
+        }
         };
         let mut opts = OpenOptions::new();
-        opts.create(true).truncate(false).write(true);
+        opts.create(true).truncate(false).read(true).write(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let file = opts.open(&path).map_err(err)?;
-        file.lock().map_err(err)?;
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+        }
+        #[cfg(not(unix))]
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(err(std::io::Error::other("it is a symbolic link")));
+        }
+        let file = opts.open(&path).map_err(|e| {
+            #[cfg(unix)]
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                return err(std::io::Error::other("it is a symbolic link"));
+            }
+            err(e)
+        })?;
+        let meta = file.metadata().map_err(err)?;
+        if !meta.is_file() {
+            return Err(err(std::io::Error::other(format!(
+                "it is {}, not a regular file",
+                crate::file::kind(&meta)
+            ))));
+        }
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => return Err(err(e)),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
         let prefix = Self::tmp_prefix(key);
         for e in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
             if e.file_name().to_string_lossy().starts_with(&prefix) {
@@ -202,14 +310,66 @@ impl Cache {
                 let _ = fs::remove_file(e.path());
             }
         }
-        Ok(KeyLock { _file: file })
+        Ok(Some(KeyLock { _file: file }))
     }
 }
+
+/// Refuses a cache below a directory that someone else could rename or
+/// fill: whoever can rename an ancestor can swap the whole tree for one of
+/// their own between two runs. `start` (an existing directory) and every
+/// directory above it are judged by their real paths (links resolved).
+#[cfg(unix)]
+fn check_ancestors(
+    start: &Path,
+    me: u32,
+    err: &dyn Fn(String, &str) -> Error,
+) -> Result<(), Error> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let real = fs::canonicalize(start)
+        .map_err(|e| err(format!("cannot resolve its parent: {e}"), "check the path"))?;
+    for a in real.ancestors() {
+        let m = fs::metadata(a).map_err(|e| {
+            err(
+                format!("cannot read its parent `{}`: {e}", a.display()),
+                "check the path",
+            )
+        })?;
+        if m.uid() != me && m.uid() != 0 {
+            return Err(err(
+                format!(
+                    "its parent `{}` is owned by uid {}, neither you (uid {me}) nor root; its owner could replace the cache",
+                    a.display(),
+                    m.uid()
+                ),
+                "set TFROLES_CACHE_DIR to a directory under your home, or pass --no-cache",
+            ));
+        }
+        let mode = m.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            return Err(err(
+                format!(
+                    "its parent `{}` is writable by others without the sticky bit (mode {:03o}); they could replace the cache",
+                    a.display(),
+                    mode & 0o777
+                ),
+                "run `chmod go-w` on that directory, or set TFROLES_CACHE_DIR to a directory under your home, or pass --no-cache",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The largest cache entry read: a real one is under 2 KiB.
+pub const ENTRY_LIMIT: u64 = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::credentials::Secret;
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
 
     fn creds(id: &str) -> Credentials {
         Credentials {
@@ -241,7 +401,7 @@ mod tests {
             0o600
         );
         assert_eq!(cache.read("k").unwrap().access_key_id, "A");
-        let _l = cache.lock("k").unwrap();
+        let _l = cache.lock("k", far()).unwrap().unwrap();
         assert_eq!(
             fs::metadata(dir.join("k.lock"))
                 .unwrap()
@@ -277,7 +437,7 @@ mod tests {
         let other = tmp.path().join(".tmp-k2-XyZ789");
         fs::write(&dead, b"{}").unwrap();
         fs::write(&other, b"{}").unwrap();
-        let _l = cache.lock("k").unwrap();
+        let _l = cache.lock("k", far()).unwrap().unwrap();
         assert!(!dead.exists());
         assert!(other.exists(), "another key's writer may be alive");
         cache.write("k", &creds("A")).unwrap();
@@ -317,5 +477,154 @@ mod tests {
             PathBuf::from("/h/.cache/tfroles")
         );
         assert!(Cache::default_dir(&Env::from_pairs([])).is_err());
+    }
+
+    #[test]
+    fn a_relative_cache_directory_is_refused() {
+        let env = Env::from_pairs([("TFROLES_CACHE_DIR", "cache"), ("HOME", "/h")]);
+        let e = Cache::default_dir(&env).unwrap_err().to_string();
+        assert!(e.contains("TFROLES_CACHE_DIR is a relative path"), "{e}");
+        assert!(
+            e.contains("hint: set TFROLES_CACHE_DIR to an absolute path"),
+            "{e}"
+        );
+        let e = Cache::default_dir(&Env::from_pairs([("HOME", "h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("HOME is a relative path"), "{e}");
+        let e = Cache::open(Path::new("cache")).unwrap_err().to_string();
+        assert!(e.contains("it is a relative path"), "{e}");
+        assert!(!Path::new("cache").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_cache_directory_is_refused_with_or_without_a_trailing_slash() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        Cache::open(&real).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        for path in [
+            link.clone(),
+            tmp.path().join("link/"),
+            tmp.path().join("link/."),
+        ] {
+            let e = Cache::open(&path).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("credential cache `{}`", link.display())),
+                "{e}"
+            );
+            assert!(e.contains("it is a symbolic link (to `"), "{e}");
+            assert!(
+                e.contains("hint: set TFROLES_CACHE_DIR to the directory itself"),
+                "{e}"
+            );
+        }
+        let file = tmp.path().join("file");
+        fs::write(&file, b"").unwrap();
+        let e = Cache::open(&file).unwrap_err().to_string();
+        assert!(e.contains("it is a regular file, not a directory"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_directory_in_a_parent_others_can_write_is_refused_unless_sticky() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let parent = tmp.path().join("shared");
+        let dir = parent.join("mine");
+        Cache::open(&dir).unwrap();
+        fs::set_permissions(&parent, fs::Permissions::from_mode(0o777)).unwrap();
+        // Refused before anything is created there.
+        assert!(Cache::open(&parent.join("new/cache")).is_err());
+        assert!(!parent.join("new").exists());
+        let e = Cache::open(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "its parent `{}` is writable by others without the sticky bit (mode 777)",
+                fs::canonicalize(&parent).unwrap().display()
+            )),
+            "{e}"
+        );
+        assert!(e.contains("hint: run `chmod go-w`"), "{e}");
+        // A link above the cache is resolved, and the real directory judged.
+        let via = tmp.path().join("via");
+        std::os::unix::fs::symlink(&parent, &via).unwrap();
+        assert!(Cache::open(&via.join("mine")).is_err());
+        // Like /tmp: others may create there, but not rename what is ours.
+        fs::set_permissions(&parent, fs::Permissions::from_mode(0o1777)).unwrap();
+        Cache::open(&dir).unwrap();
+        Cache::open(&via.join("mine")).unwrap();
+        fs::set_permissions(&parent, fs::Permissions::from_mode(0o775)).unwrap();
+        assert!(Cache::open(&dir).is_err(), "group-writable counts too");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_and_locks_are_never_followed_through_links_or_fifos() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        let cache = Cache::open(&dir).unwrap();
+        let mkfifo = |p: &Path| {
+            let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        };
+
+        // An entry that links to valid credentials elsewhere is not served.
+        let elsewhere = tmp.path().join("elsewhere.json");
+        fs::write(&elsewhere, serde_json::to_vec(&creds("EVIL")).unwrap()).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("k.json")).unwrap();
+        assert!(cache.read("k").is_none());
+        cache.write("k", &creds("A")).unwrap();
+        assert_eq!(cache.read("k").unwrap().access_key_id, "A");
+        assert_eq!(
+            fs::read(&elsewhere).unwrap(),
+            serde_json::to_vec(&creds("EVIL")).unwrap(),
+            "the write replaced the link, not its target"
+        );
+
+        // A FIFO entry: a plain read would wait for a writer forever.
+        mkfifo(&dir.join("f.json"));
+        let t = Instant::now();
+        assert!(cache.read("f").is_none());
+        assert!(t.elapsed() < Duration::from_secs(5));
+
+        // Lock files: a FIFO, a link; refused with the path and a hint.
+        mkfifo(&cache.lock_path("f"));
+        let e = cache.lock("f", far()).unwrap_err().to_string();
+        assert!(
+            e.contains("f.lock`: cannot lock: it is a FIFO, not a regular file"),
+            "{e}"
+        );
+        assert!(e.contains("hint: remove the file"), "{e}");
+        let target = tmp.path().join("target.lock");
+        std::os::unix::fs::symlink(&target, cache.lock_path("s")).unwrap();
+        let e = cache.lock("s", far()).unwrap_err().to_string();
+        assert!(e.contains("cannot lock: it is a symbolic link"), "{e}");
+        assert!(!target.exists(), "the link's target was not created");
+
+        // An oversized entry is not read into memory.
+        let big = vec![b' '; (ENTRY_LIMIT + 1) as usize];
+        fs::write(dir.join("big.json"), big).unwrap();
+        assert!(cache.read("big").is_none());
+    }
+
+    #[test]
+    fn a_lock_wait_ends_at_its_deadline() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open(tmp.path()).unwrap();
+        let held = cache.lock("k", far()).unwrap().unwrap();
+        let t = Instant::now();
+        let got = cache.lock("k", t + Duration::from_millis(300)).unwrap();
+        assert!(got.is_none(), "the lock is held");
+        let waited = t.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+            "{waited:?}"
+        );
+        drop(held);
+        assert!(cache.lock("k", Instant::now()).unwrap().is_some());
     }
 }

@@ -130,3 +130,25 @@ pub enum Error {
     #[error("cannot start the async runtime: {0}")]
     Runtime(String),
 }
+
+/// Text from the network made safe for a terminal: control characters
+/// (an escape sequence can retitle, clear or rewrite what the user sees)
+/// become `\u{1b}`-style escapes, trailing whitespace goes, and the length
+/// is capped so that a huge error page does not become a huge message.
+pub(crate) fn printable(s: &str) -> String {
+    const MAX: usize = 2000;
+    let mut out = String::new();
+    for (i, c) in s.trim_end().chars().enumerate() {
+        if i == MAX {
+            out.push_str(" [...]");
+            break;
+        }
+        // Bidirectional overrides reorder what is shown, like escapes do.
+        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -36,12 +36,13 @@ mod cache;
 mod credentials;
 mod env;
 mod error;
+mod file;
 mod mfa;
 pub mod oidc;
 mod request;
 mod sts;
 
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
 pub use cache::{Cache, KeyLock};
 pub use credentials::{Credentials, Secret};
@@ -58,20 +59,29 @@ pub struct Options {
     /// Cached credentials are handed out only while more than this is left
     /// (capped at half the session, so short sessions are still cached).
     pub refresh_before: StdDuration,
-    /// The MFA code, if given on the command line.
-    pub mfa_token: Option<String>,
+    /// The MFA code, if given on the command line (a secret while it lasts).
+    pub mfa_token: Option<Secret>,
     /// The region to call STS in when the environment and profile name none.
     pub region: Option<String>,
     /// The environment.
     pub env: Env,
     /// The clock; injected so expiry and refresh are tested without sleeping.
     pub now: fn() -> Timestamp,
+    /// How long one call may take in all, lock wait and STS included,
+    /// counted from the start of [`credentials`]: past it, the call ends
+    /// with an error naming the endpoint and what it waited for.
+    pub budget: StdDuration,
 }
 
 impl Options {
     /// The default refresh window: botocore's and granted's, long enough
     /// that a terraform apply started on a cached session does not outlive it.
     pub const DEFAULT_REFRESH_BEFORE: StdDuration = StdDuration::from_secs(15 * 60);
+
+    /// The default budget: terraform (the Go SDK) kills a
+    /// `credential_process` after one minute without a word, so tfroles
+    /// gives up first, with a message, and leaves room for start-up.
+    pub const DEFAULT_BUDGET: StdDuration = StdDuration::from_secs(50);
 
     /// No cache, default refresh window, the real clock.
     pub fn new(env: Env) -> Self {
@@ -82,6 +92,7 @@ impl Options {
             region: None,
             env,
             now: Timestamp::now,
+            budget: Self::DEFAULT_BUDGET,
         }
     }
 }
@@ -108,33 +119,66 @@ fn fresh(c: &Credentials, now: Timestamp, window: StdDuration) -> bool {
 
 /// Credentials for `request`, from the cache when fresh, else from STS.
 ///
+/// Every call ends within `options.budget` of its start: waiting for
+/// another process's refresh (the key's lock) and the STS calls share it.
+/// When the budget runs out while the cached entry is merely due for
+/// refresh but still valid, that entry is served with a warning.
+///
 /// # Errors
 /// [`Error`] when the cache is unusable, there are no base credentials, the
-/// token source fails, or STS refuses (with the role and the usual causes).
+/// token source fails, STS refuses or answers with expired credentials, or
+/// the budget runs out ([`Error::Endpoint`], saying what was waited for).
 pub fn credentials(
     request: &SessionRequest,
     base: &BaseIdentity,
     options: &Options,
 ) -> Result<Outcome, Error> {
+    let deadline = Instant::now() + options.budget;
     let window = refresh_window(request, options.refresh_before);
     let Some(cache) = &options.cache else {
         return Ok(Outcome {
-            credentials: fetch(request, base, options)?,
+            credentials: fetch(request, base, options, deadline)?,
             from_cache: false,
         });
     };
     let key = cache_key(request, base, &options.env);
-    if let Some(c) = cache
-        .read(&key)
+    let cached = cache.read(&key);
+    if let Some(c) = cached
+        .as_ref()
         .filter(|c| fresh(c, (options.now)(), window))
     {
         tracing::debug!(key, access_key_id = %c.access_key_id, expiration = %c.expiration, "cache hit");
         return Ok(Outcome {
-            credentials: c,
+            credentials: c.clone(),
             from_cache: true,
         });
     }
-    let _lock = cache.lock(&key)?;
+    // Still valid, though due for refresh: better than an error if the
+    // refresh cannot finish in time. A minute is what a caller needs to
+    // make a call with it.
+    let fallback = |e: Error| match (&e, &cached) {
+        (Error::Endpoint { .. }, Some(c))
+            if fresh(c, (options.now)(), StdDuration::from_secs(60)) =>
+        {
+            tracing::warn!(access_key_id = %c.access_key_id, expiration = %c.expiration, "{e}; serving the cached session, which is still valid");
+            Ok(Outcome {
+                credentials: c.clone(),
+                from_cache: true,
+            })
+        }
+        _ => Err(e),
+    };
+    let Some(_lock) = cache.lock(&key, deadline)? else {
+        return fallback(Error::Endpoint {
+            endpoint: sts::describe_endpoint(&options.env, options.region.as_deref()),
+            detail: format!(
+                "gave up after {} waiting for another tfroles process to finish asking STS for `{}` (it holds `{}`)",
+                seconds(options.budget),
+                request.role_arn,
+                cache.lock_path(&key).display()
+            ),
+        });
+    };
     // Whoever held the lock before us may have refreshed the entry.
     if let Some(c) = cache
         .read(&key)
@@ -146,7 +190,10 @@ pub fn credentials(
             from_cache: true,
         });
     }
-    let c = fetch(request, base, options)?;
+    let c = match fetch(request, base, options, deadline) {
+        Ok(c) => c,
+        Err(e) => return fallback(e),
+    };
     cache.write(&key, &c)?;
     Ok(Outcome {
         credentials: c,
@@ -154,10 +201,16 @@ pub fn credentials(
     })
 }
 
+/// `50 s`, `1.5 s`.
+fn seconds(d: StdDuration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
 fn fetch(
     request: &SessionRequest,
     base: &BaseIdentity,
     options: &Options,
+    deadline: Instant,
 ) -> Result<Credentials, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -166,14 +219,56 @@ fn fetch(
     let f = sts::Fetch {
         region: options.region.clone(),
         mfa_token: options.mfa_token.clone(),
+        deadline: Some(deadline),
+        ..sts::Fetch::default()
     };
-    let run = || runtime.block_on(sts::fetch(request, base, &options.env, &f));
+    let endpoint = || sts::describe_endpoint(&options.env, options.region.as_deref());
+    let run = || {
+        let left = deadline.saturating_duration_since(Instant::now());
+        runtime
+            // The timer is made inside the runtime, which drives it.
+            .block_on(async {
+                tokio::time::timeout(left, sts::fetch(request, base, &options.env, &f)).await
+            })
+            .unwrap_or_else(|_| {
+                Err(Error::Endpoint {
+                    endpoint: endpoint(),
+                    detail: format!(
+                        "no answer within {} while waiting for {}",
+                        seconds(options.budget),
+                        f.waiting_for()
+                    ),
+                })
+            })
+    };
     // Called from async code, this thread already drives a runtime and tokio
     // refuses to start another on it; the blocking call then runs on a
     // thread of its own (the caller is blocked either way).
-    if tokio::runtime::Handle::try_current().is_ok() {
+    let out = if tokio::runtime::Handle::try_current().is_ok() {
         std::thread::scope(|s| s.spawn(run).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
     } else {
         run()
+    };
+    // A timed-out call may leave a blocking task (a DNS lookup) behind:
+    // dropping the runtime would wait for it.
+    runtime.shutdown_background();
+    let c = out?;
+    // Expired on arrival (a wrong clock here or there, a broken endpoint):
+    // handing them out or caching them only moves the failure to terraform.
+    let now = (options.now)();
+    if c.remaining(now).as_secs() <= 0 {
+        return Err(Error::Sts {
+            operation: "AssumeRole".into(),
+            role_arn: request.role_arn.to_string(),
+            code: "ExpiredOnArrival".into(),
+            message: format!(
+                "{} answered with credentials (`{}`) that expired at {}, and it is {} here; check this machine's clock and the endpoint",
+                endpoint(),
+                c.access_key_id,
+                credentials::rfc3339::format(&c.expiration),
+                credentials::rfc3339::format(&now)
+            ),
+        });
     }
+    Ok(c)
 }

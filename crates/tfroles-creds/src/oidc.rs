@@ -3,14 +3,20 @@
 use std::time::Duration as StdDuration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Limited};
 
 use crate::Error;
 use crate::credentials::Secret;
 use crate::env::Env;
 use crate::request::WebIdentitySource;
 
+/// For the whole exchange, answer body included: a server that sends its
+/// headers and then a byte a second must not hold the caller.
 const GITHUB_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+
+/// The most read from a token source. STS takes tokens of at most 20,000
+/// characters; GitHub's JSON around one is a few dozen bytes more.
+pub const TOKEN_LIMIT: usize = 64 * 1024;
 
 /// Whether the source's token is available in this environment, without
 /// fetching it: how a configured `identity` is chosen automatically in CI
@@ -23,7 +29,10 @@ pub fn available(source: &WebIdentitySource, env: &Env) -> bool {
         }
         WebIdentitySource::TerraformCloud => env.non_empty("TFC_WORKLOAD_IDENTITY_TOKEN").is_some(),
         WebIdentitySource::Env { var } => env.non_empty(var).is_some(),
-        WebIdentitySource::File { path } => path.is_file(),
+        // Not followed: the token is read only from a regular file itself.
+        WebIdentitySource::File { path } => {
+            std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        }
     }
 }
 
@@ -41,9 +50,13 @@ fn invalid(
 
 /// The token, checked for the shape STS accepts (4 to 20,000 characters,
 /// one line) so a wrong source fails here with its name, not at STS.
-pub(crate) async fn token(source: &WebIdentitySource, env: &Env) -> Result<Secret, Error> {
+pub(crate) async fn token(
+    source: &WebIdentitySource,
+    env: &Env,
+    fetch: &crate::sts::Fetch,
+) -> Result<Secret, Error> {
     let raw = match source {
-        WebIdentitySource::GitHub { audience } => github(source, audience, env).await?,
+        WebIdentitySource::GitHub { audience } => github(source, audience, env, fetch).await?,
         WebIdentitySource::TerraformCloud => env.non_empty("TFC_WORKLOAD_IDENTITY_TOKEN").ok_or_else(|| {
             invalid(
                 source,
@@ -58,8 +71,8 @@ pub(crate) async fn token(source: &WebIdentitySource, env: &Env) -> Result<Secre
                 "in GitLab CI, declare it under the job's `id_tokens:` with `aud: sts.amazonaws.com`",
             )
         })?,
-        WebIdentitySource::File { path } => std::fs::read_to_string(path).map_err(|e| {
-            invalid(source, format!("cannot read {}: {e}", path.display()), "check the path the CI system writes the token to")
+        WebIdentitySource::File { path } => read_token_file(path).map_err(|e| {
+            invalid(source, format!("cannot read {}: {e}", path.display()), "name the regular file the CI system writes the token to (not a link to it, a FIFO or a device)")
         })?,
     };
     let token = raw.trim();
@@ -76,6 +89,34 @@ pub(crate) async fn token(source: &WebIdentitySource, env: &Env) -> Result<Secre
     Ok(Secret::new(token))
 }
 
+/// A token file: a regular file itself, not a link, at most
+/// [`TOKEN_LIMIT`] bytes, UTF-8.
+pub(crate) fn read_token_file(path: &std::path::Path) -> std::io::Result<String> {
+    let bytes = crate::file::read_regular(path, false, TOKEN_LIMIT as u64)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
+/// `scheme://host[:port]` of a URL: what messages may show of it. The
+/// rest can hold secrets (`user:password@`, a query with a token).
+fn origin(uri: &http::Uri) -> String {
+    let host = uri.host().unwrap_or("?");
+    match (uri.scheme_str(), uri.port_u16()) {
+        (Some(s), Some(p)) => format!("{s}://{host}:{p}"),
+        (Some(s), None) => format!("{s}://{host}"),
+        (None, _) => host.to_owned(),
+    }
+}
+
+/// `localhost`, 127.0.0.0/8 or `[::1]`: plain http there never leaves the machine.
+fn loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -90,7 +131,12 @@ fn percent_encode(s: &str) -> String {
 /// GitHub Actions: GET `$ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with
 /// `Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN`; the answer is
 /// `{"value": "<jwt>"}`.
-async fn github(source: &WebIdentitySource, audience: &str, env: &Env) -> Result<String, Error> {
+async fn github(
+    source: &WebIdentitySource,
+    audience: &str,
+    env: &Env,
+    fetch: &crate::sts::Fetch,
+) -> Result<String, Error> {
     let hint = "the job needs `permissions: id-token: write` for GitHub to offer a token";
     let url = env
         .non_empty("ACTIONS_ID_TOKEN_REQUEST_URL")
@@ -100,6 +146,7 @@ async fn github(source: &WebIdentitySource, audience: &str, env: &Env) -> Result
         .ok_or_else(|| invalid(source, "ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set", hint))?;
     let sep = if url.contains('?') { '&' } else { '?' };
     let full = format!("{url}{sep}audience={}", percent_encode(audience));
+    // The parse error never quotes the URL, which may hold a password.
     let uri: http::Uri = full.parse().map_err(|e| {
         invalid(
             source,
@@ -107,6 +154,20 @@ async fn github(source: &WebIdentitySource, audience: &str, env: &Env) -> Result
             hint,
         )
     })?;
+    let host = origin(&uri);
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if uri.host().is_some_and(loopback) => {}
+        _ => {
+            return Err(invalid(
+                source,
+                format!(
+                    "ACTIONS_ID_TOKEN_REQUEST_URL ({host}) is not https: the request token would cross the network in clear"
+                ),
+                "GitHub's URL is https; plain http is accepted only for a server on this machine (localhost, 127.0.0.1, [::1])",
+            ));
+        }
+    }
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
         .map_err(|e| {
@@ -126,18 +187,45 @@ async fn github(source: &WebIdentitySource, audience: &str, env: &Env) -> Result
         .header("Accept", "application/json; api-version=2.0")
         .body(Empty::new())
         .expect("a GET with two headers is a valid request");
-    let host = url.split('/').take(3).collect::<Vec<_>>().join("/");
-    let resp = tokio::time::timeout(GITHUB_TIMEOUT, client.request(req))
-        .await
-        .map_err(|_| invalid(source, format!("no answer from {host} within 30 s"), hint))?
-        .map_err(|e| invalid(source, format!("cannot reach {host}: {e}"), hint))?;
-    let status = resp.status();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| invalid(source, format!("reading the answer from {host}: {e}"), hint))?
-        .to_bytes();
+    fetch.wait_for(format!("the CI token from {host}"));
+    let exchange = async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| invalid(source, format!("cannot reach {host}: {e}"), hint))?;
+        let status = resp.status();
+        let body = Limited::new(resp.into_body(), TOKEN_LIMIT)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    invalid(
+                        source,
+                        format!("{host} answered with more than {TOKEN_LIMIT} bytes"),
+                        "expected JSON `{\"value\": \"<jwt>\"}`; is ACTIONS_ID_TOKEN_REQUEST_URL GitHub's?",
+                    )
+                } else {
+                    invalid(source, format!("reading the answer from {host}: {e}"), hint)
+                }
+            })?
+            .to_bytes();
+        Ok::<_, Error>((status, body))
+    };
+    let limit = fetch.deadline.map_or(GITHUB_TIMEOUT, |d| {
+        d.saturating_duration_since(std::time::Instant::now())
+            .saturating_sub(StdDuration::from_millis(200))
+            .min(GITHUB_TIMEOUT)
+    });
+    let (status, body) = tokio::time::timeout(limit, exchange).await.map_err(|_| {
+        invalid(
+            source,
+            format!(
+                "no complete answer from {host} within {:.1} s",
+                limit.as_secs_f64()
+            ),
+            hint,
+        )
+    })??;
     if !status.is_success() {
         return Err(invalid(source, format!("{host} answered {status}"), hint));
     }
@@ -184,6 +272,20 @@ mod tests {
             &WebIdentitySource::Env { var: "T".into() },
             &Env::from_pairs([("T", "")])
         ));
+    }
+
+    #[test]
+    fn messages_show_only_the_origin_and_http_only_to_loopback() {
+        let u: http::Uri = "https://user:pa55word@token.example:8443/p?secret=1"
+            .parse()
+            .unwrap();
+        assert_eq!(origin(&u), "https://token.example:8443");
+        for h in ["localhost", "127.0.0.1", "127.9.9.9", "[::1]"] {
+            assert!(loopback(h), "{h}");
+        }
+        for h in ["example.com", "10.0.0.1", "localhost.example.com", "[::2]"] {
+            assert!(!loopback(h), "{h}");
+        }
     }
 
     #[test]

@@ -127,37 +127,22 @@ pub enum BaseIdentity {
 }
 
 impl BaseIdentity {
-    /// What distinguishes this identity from another without asking AWS:
-    /// the access key id when the environment holds keys, else the profile,
-    /// else the token source (with a digest of the token, when it can be
-    /// read without the network). Secrets never enter it.
+    /// What distinguishes this identity from another without asking AWS
+    /// or the network: for the default chain, everything the SDK reads to
+    /// decide who it is (the variables, files and SSO logins listed in the cache section of docs/credentials.md); for a CI token, the
+    /// token source with a digest of the token. Secrets enter it only as
+    /// SHA-256 digests.
     pub fn fingerprint(&self, env: &Env) -> String {
         match self {
-            BaseIdentity::DefaultChain { profile: Some(p) } => format!(
-                "profile:{p}:{}",
-                env.get("AWS_CONFIG_FILE").unwrap_or_default()
-            ),
-            BaseIdentity::DefaultChain { profile: None } => {
-                if let Some(key) = env.non_empty("AWS_ACCESS_KEY_ID") {
-                    format!("key:{key}")
-                } else if let Some(p) = env.non_empty("AWS_PROFILE") {
-                    format!(
-                        "profile:{p}:{}",
-                        env.get("AWS_CONFIG_FILE").unwrap_or_default()
-                    )
-                } else if let Some(f) = env.non_empty("AWS_WEB_IDENTITY_TOKEN_FILE") {
-                    format!(
-                        "web-identity-file:{f}:{}",
-                        env.get("AWS_ROLE_ARN").unwrap_or_default()
-                    )
-                } else {
-                    "default-chain".into()
-                }
-            }
+            BaseIdentity::DefaultChain { profile } => chain_fingerprint(profile.as_deref(), env),
             BaseIdentity::WebIdentity(WebIdentitySource::GitHub { audience }) => format!(
-                "github:{audience}:{}",
+                "github:{audience}:{}:{}",
                 // The request URL names the workflow run: runs never share.
-                env.get("ACTIONS_ID_TOKEN_REQUEST_URL").unwrap_or_default()
+                env.get("ACTIONS_ID_TOKEN_REQUEST_URL").unwrap_or_default(),
+                digest(
+                    &env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+                        .unwrap_or_default()
+                )
             ),
             // The token names the CI job (its `sub`): jobs that share a
             // runner and a cache must not share one job's sessions, so its
@@ -169,14 +154,156 @@ impl BaseIdentity {
                     WebIdentitySource::TerraformCloud => {
                         env.non_empty("TFC_WORKLOAD_IDENTITY_TOKEN")
                     }
-                    WebIdentitySource::File { path } => std::fs::read_to_string(path).ok(),
+                    WebIdentitySource::File { path } => crate::oidc::read_token_file(path).ok(),
                     WebIdentitySource::GitHub { .. } => None,
                 };
-                let digest = Sha256::digest(token.unwrap_or_default().trim().as_bytes());
-                format!("web-identity:{}:{}", s.describe(), hex(&digest))
+                format!(
+                    "web-identity:{}:{}",
+                    s.describe(),
+                    digest(token.unwrap_or_default().trim())
+                )
             }
         }
     }
+}
+
+/// Variables the SDK reads to pick the base identity when the environment
+/// holds no keys, taken as they are.
+const CHAIN_VARIABLES: &[&str] = &[
+    // An id without a secret is no identity to the SDK, but costs nothing.
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "HOME",
+];
+
+/// The largest AWS config or credentials file digested; bigger ones are
+/// named as such, not read.
+const AWS_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// Everything the default chain decides its identity from, read locally,
+/// in the chain's own order.
+///
+/// Keys in the environment come first in every SDK and decide alone: the
+/// access key id and digests of the secret key and session token. Without
+/// them: the profile name; the contents (by SHA-256) of the config and
+/// credentials files and of the web identity token file, since another
+/// file, or the same file edited, can mean another identity (keys,
+/// `credential_process`, `role_arn`, `sso_session`); the SSO token cache's
+/// listing (name, size, modification time), which changes with every
+/// `aws sso login`, so that logging in as someone else is another
+/// identity; the web identity and container variables (digesting their
+/// token). This costs a few small reads and no network; an unneeded miss
+/// costs one STS call, a wrong hit hands out someone else's session.
+pub(crate) fn chain_fingerprint(profile: Option<&str>, env: &Env) -> String {
+    let mut out = String::from("chain");
+    let mut add = |k: &str, v: &str| {
+        out.push('\n');
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    };
+    add("--profile", profile.unwrap_or_default());
+    if let (Some(id), Some(secret)) = (
+        env.non_empty("AWS_ACCESS_KEY_ID"),
+        env.non_empty("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        add("AWS_ACCESS_KEY_ID", &id);
+        add("AWS_SECRET_ACCESS_KEY", &digest(&secret));
+        add(
+            "AWS_SESSION_TOKEN",
+            &digest(&env.get("AWS_SESSION_TOKEN").unwrap_or_default()),
+        );
+        return out;
+    }
+    for name in CHAIN_VARIABLES {
+        add(name, &env.get(name).unwrap_or_default());
+    }
+    if let Some(v) = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN") {
+        add("AWS_CONTAINER_AUTHORIZATION_TOKEN", &digest(&v));
+    }
+    let home = env.non_empty("HOME").map(std::path::PathBuf::from);
+    // The SDKs expand a leading `~/` in these variables.
+    let path = |var: &str, default: &str| -> Option<std::path::PathBuf> {
+        match env.non_empty(var) {
+            Some(p) => match (p.strip_prefix("~/"), &home) {
+                (Some(rest), Some(h)) => Some(h.join(rest)),
+                _ => Some(p.into()),
+            },
+            None if default.is_empty() => None,
+            None => home.as_ref().map(|h| h.join(default)),
+        }
+    };
+    for (label, var, default) in [
+        ("config", "AWS_CONFIG_FILE", ".aws/config"),
+        (
+            "credentials",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            ".aws/credentials",
+        ),
+        ("web-identity-token", "AWS_WEB_IDENTITY_TOKEN_FILE", ""),
+    ] {
+        if let Some(p) = path(var, default) {
+            add(label, &file_identity(&p));
+        }
+    }
+    if let Some(h) = &home {
+        add("sso-cache", &sso_cache_identity(&h.join(".aws/sso/cache")));
+    }
+    out
+}
+
+/// A file's path and the SHA-256 of its contents, or why it has none. The
+/// SDKs follow links to these files (dotfile managers make them links),
+/// so this does too; a FIFO or a device is not read.
+fn file_identity(path: &std::path::Path) -> String {
+    let state = match crate::file::read_regular(path, true, AWS_FILE_LIMIT) {
+        Ok(bytes) => hex(&Sha256::digest(&bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "absent".into(),
+        Err(e) => format!("unread ({e})"),
+    };
+    format!("{}:{state}", path.display())
+}
+
+/// The SSO token cache's entries (name, size, modification time), sorted.
+fn sso_cache_identity(dir: &std::path::Path) -> String {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return "absent".into();
+    };
+    let mut seen: Vec<String> = entries
+        .flatten()
+        .take(1000)
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            let t = m
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?;
+            Some(format!(
+                "{}:{}:{}",
+                e.file_name().to_string_lossy(),
+                m.len(),
+                t.as_nanos()
+            ))
+        })
+        .collect();
+    seen.sort();
+    digest(&seen.join("\n"))
+}
+
+fn digest(s: &str) -> String {
+    hex(&Sha256::digest(s.as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -188,7 +315,7 @@ fn hex(bytes: &[u8]) -> String {
 /// identity's (or one server's) credentials never serve another.
 pub fn cache_key(request: &SessionRequest, base: &BaseIdentity, env: &Env) -> String {
     let mut desc = serde_json::Map::new();
-    desc.insert("v".into(), 1.into());
+    desc.insert("v".into(), 2.into());
     request.describe_into(&mut desc);
     desc.insert("base".into(), base.fingerprint(env).into());
     desc.insert(
@@ -306,9 +433,200 @@ mod tests {
         let env = Env::from_pairs([
             ("AWS_ACCESS_KEY_ID", "AKIA1"),
             ("AWS_SECRET_ACCESS_KEY", "topsecret"),
+            ("AWS_SESSION_TOKEN", "sessiontoken"),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "containertoken"),
         ]);
         let f = BaseIdentity::DefaultChain { profile: None }.fingerprint(&env);
-        assert!(!f.contains("topsecret"));
-        assert_eq!(f, "key:AKIA1");
+        for secret in ["topsecret", "sessiontoken", "containertoken"] {
+            assert!(!f.contains(secret), "{f}");
+        }
+        assert!(f.contains("\nAWS_ACCESS_KEY_ID=AKIA1\n"), "{f}");
+        // With keys in the environment, nothing else decides who it is.
+        let other = Env::from_pairs([
+            ("AWS_ACCESS_KEY_ID", "AKIA1"),
+            ("AWS_SECRET_ACCESS_KEY", "topsecret"),
+            ("AWS_SESSION_TOKEN", "sessiontoken"),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "containertoken"),
+            ("AWS_PROFILE", "elsewhere"),
+            ("AWS_CONFIG_FILE", "/elsewhere"),
+        ]);
+        assert_eq!(
+            f,
+            BaseIdentity::DefaultChain { profile: None }.fingerprint(&other)
+        );
+        assert!(
+            f.contains(&format!("\nAWS_SECRET_ACCESS_KEY={}", digest("topsecret"))),
+            "{f}"
+        );
+    }
+
+    /// Two of each thing the SDK would decide its identity from, with
+    /// nothing else set (no `AWS_ACCESS_KEY_ID`): every one is its own key.
+    #[test]
+    fn every_base_identity_the_sdk_could_use_has_its_own_key() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(home.join(".aws/sso/cache")).unwrap();
+        let home_s = home.to_str().unwrap().to_owned();
+        let file = |name: &str, text: &str| {
+            let p = tmp.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p.to_str().unwrap().to_owned()
+        };
+        let creds_a = file("creds-a", "[default]\naws_access_key_id = AKIDA\n");
+        let creds_b = file("creds-b", "[default]\naws_access_key_id = AKIDB\n");
+        let config_a = file("config-a", "[profile p]\nsso_session = alice\n");
+        let config_b = file("config-b", "[profile p]\nsso_session = bob\n");
+        let token_a = file("token-a", "eyJ.a.sig");
+        let token_b = file("token-b", "eyJ.b.sig");
+        let base: Vec<(&str, &str)> = vec![("HOME", &home_s)];
+        let with = |extra: &[(&'static str, &str)]| {
+            let mut pairs = base.clone();
+            pairs.extend_from_slice(extra);
+            Env::from_pairs(pairs)
+        };
+        let chain = BaseIdentity::DefaultChain { profile: None };
+        let key = |b: &BaseIdentity, e: &Env| cache_key(&req(), b, e);
+        let mut keys = vec![
+            key(&chain, &with(&[])),
+            key(
+                &chain,
+                &with(&[
+                    ("AWS_ACCESS_KEY_ID", "AKIDA"),
+                    ("AWS_SECRET_ACCESS_KEY", "s1"),
+                ]),
+            ),
+            key(
+                &chain,
+                &with(&[
+                    ("AWS_ACCESS_KEY_ID", "AKIDB"),
+                    ("AWS_SECRET_ACCESS_KEY", "s1"),
+                ]),
+            ),
+            key(
+                &chain,
+                &with(&[
+                    ("AWS_ACCESS_KEY_ID", "AKIDA"),
+                    ("AWS_SECRET_ACCESS_KEY", "s2"),
+                ]),
+            ),
+            key(
+                &chain,
+                &with(&[
+                    ("AWS_ACCESS_KEY_ID", "AKIDA"),
+                    ("AWS_SECRET_ACCESS_KEY", "s1"),
+                    ("AWS_SESSION_TOKEN", "t1"),
+                ]),
+            ),
+            key(&chain, &with(&[("AWS_PROFILE", "a")])),
+            key(&chain, &with(&[("AWS_PROFILE", "b")])),
+            key(
+                &BaseIdentity::DefaultChain {
+                    profile: Some("a".into()),
+                },
+                &with(&[]),
+            ),
+            key(
+                &BaseIdentity::DefaultChain {
+                    profile: Some("b".into()),
+                },
+                &with(&[]),
+            ),
+            key(&chain, &with(&[("AWS_SHARED_CREDENTIALS_FILE", &creds_a)])),
+            key(&chain, &with(&[("AWS_SHARED_CREDENTIALS_FILE", &creds_b)])),
+            key(
+                &chain,
+                &with(&[("AWS_PROFILE", "p"), ("AWS_CONFIG_FILE", &config_a)]),
+            ),
+            key(
+                &chain,
+                &with(&[("AWS_PROFILE", "p"), ("AWS_CONFIG_FILE", &config_b)]),
+            ),
+            key(
+                &chain,
+                &with(&[
+                    ("AWS_WEB_IDENTITY_TOKEN_FILE", &token_a),
+                    ("AWS_ROLE_ARN", "arn:aws:iam::1:role/w"),
+                ]),
+            ),
+            key(
+                &chain,
+                &with(&[
+                    ("AWS_WEB_IDENTITY_TOKEN_FILE", &token_b),
+                    ("AWS_ROLE_ARN", "arn:aws:iam::1:role/w"),
+                ]),
+            ),
+            key(
+                &chain,
+                &with(&[
+                    ("AWS_WEB_IDENTITY_TOKEN_FILE", &token_a),
+                    ("AWS_ROLE_ARN", "arn:aws:iam::1:role/v"),
+                ]),
+            ),
+            key(
+                &chain,
+                &with(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/a")]),
+            ),
+            key(
+                &chain,
+                &with(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/b")]),
+            ),
+            key(
+                &chain,
+                &with(&[
+                    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/a"),
+                    ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "x"),
+                ]),
+            ),
+            key(
+                &chain,
+                &with(&[(
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                    "/v2/credentials/a",
+                )]),
+            ),
+            key(
+                &chain,
+                &with(&[(
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                    "/v2/credentials/b",
+                )]),
+            ),
+        ];
+        // The default files in HOME, edited: another identity.
+        std::fs::create_dir_all(home.join(".aws")).unwrap();
+        std::fs::write(
+            home.join(".aws/credentials"),
+            "[default]\naws_access_key_id = AKIDC\n",
+        )
+        .unwrap();
+        keys.push(key(&chain, &with(&[])));
+        std::fs::write(
+            home.join(".aws/credentials"),
+            "[default]\naws_access_key_id = AKIDD\n",
+        )
+        .unwrap();
+        keys.push(key(&chain, &with(&[])));
+        // Two SSO logins: the token cache changes.
+        std::fs::write(
+            home.join(".aws/sso/cache/0123.json"),
+            "{\"accessToken\": \"alice\"}",
+        )
+        .unwrap();
+        keys.push(key(&chain, &with(&[])));
+        std::fs::write(
+            home.join(".aws/sso/cache/0123.json"),
+            "{\"accessToken\": \"bob-and-more\"}",
+        )
+        .unwrap();
+        keys.push(key(&chain, &with(&[])));
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "every identity has its own key");
+
+        // Nothing changed: the same key, so hits stay hits.
+        let e = with(&[("AWS_SHARED_CREDENTIALS_FILE", &creds_a)]);
+        assert_eq!(key(&chain, &e), key(&chain, &e));
     }
 }

@@ -1,6 +1,7 @@
 //! Executing a [`SessionRequest`] against STS: the only async code in the
 //! workspace.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use aws_config::retry::RetryConfig;
@@ -23,7 +24,43 @@ const CHAINED_MAX_SECS: u32 = 3600;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Fetch {
     pub region: Option<String>,
-    pub mfa_token: Option<String>,
+    pub mfa_token: Option<Secret>,
+    /// What the call is waiting for now, for the message when the budget
+    /// runs out (the future is dropped then, so it cannot say itself).
+    pub stage: Arc<Mutex<String>>,
+    /// When the whole call must be over: steps with a message of their own
+    /// (the CI token's) end a little before it, so theirs is the one shown.
+    pub deadline: Option<std::time::Instant>,
+}
+
+impl Fetch {
+    pub fn wait_for(&self, what: impl Into<String>) {
+        *self.stage.lock().unwrap_or_else(|p| p.into_inner()) = what.into();
+    }
+
+    pub fn waiting_for(&self) -> String {
+        let s = self.stage.lock().unwrap_or_else(|p| p.into_inner());
+        if s.is_empty() {
+            "the AWS configuration to load".into()
+        } else {
+            s.clone()
+        }
+    }
+}
+
+/// The STS endpoint as the SDK will pick it, for messages, without loading
+/// the SDK's configuration (a profile's region is not seen).
+pub(crate) fn describe_endpoint(env: &Env, region: Option<&str>) -> String {
+    env.non_empty("AWS_ENDPOINT_URL_STS")
+        .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|| {
+            let region = env
+                .non_empty("AWS_REGION")
+                .or_else(|| env.non_empty("AWS_DEFAULT_REGION"))
+                .or_else(|| region.map(str::to_owned))
+                .unwrap_or_else(|| "us-east-1".into());
+            format!("https://sts.{region}.amazonaws.com")
+        })
 }
 
 fn endpoint(env: &Env, conf: &SdkConfig) -> String {
@@ -141,7 +178,8 @@ async fn hop(
     }
     match base {
         BaseIdentity::WebIdentity(source) => {
-            let token = crate::oidc::token(source, env).await?;
+            fetch.wait_for(format!("the CI token from {}", source.describe()));
+            let token = crate::oidc::token(source, env, fetch).await?;
             if req.external_id.is_some() || !req.tags.is_empty() || req.source_identity.is_some() {
                 tracing::warn!(
                     role_arn = %req.role_arn,
@@ -158,6 +196,11 @@ async fn hop(
             if let Some(p) = &req.policy {
                 call = call.policy(p);
             }
+            fetch.wait_for(format!(
+                "{} to answer AssumeRoleWithWebIdentity for `{}`",
+                endpoint(env, conf),
+                req.role_arn
+            ));
             let out = call.send().await.map_err(|e| {
                 map_error(
                     e,
@@ -182,13 +225,19 @@ async fn hop(
                     role_arn: req.role_arn.to_string(),
                     tried: from.clone(),
                 })?;
+            fetch.wait_for(format!("the base credentials from {from}"));
             let base_creds =
                 provider
                     .provide_credentials()
                     .await
                     .map_err(|e| Error::NoBaseCredentials {
                         role_arn: req.role_arn.to_string(),
-                        tried: format!("{from}: {}", aws_sdk_sts::error::DisplayErrorContext(&e)),
+                        tried: format!(
+                            "{from}: {}",
+                            crate::error::printable(
+                                &aws_sdk_sts::error::DisplayErrorContext(&e).to_string()
+                            )
+                        ),
                     })?;
             if let Some(exp) = base_creds.expiry()
                 && exp <= std::time::SystemTime::now()
@@ -199,7 +248,15 @@ async fn hop(
                 });
             }
             tracing::debug!(access_key_id = base_creds.access_key_id(), from = %from, "base credentials");
-            assume_role(req, &client(conf, None), env, conf, fetch, &from).await
+            // The client gets the credentials just resolved: through the
+            // config's provider it would resolve them again, a second call
+            // to a web identity, SSO or container endpoint.
+            let c = aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(conf)
+                    .credentials_provider(base_creds)
+                    .build(),
+            );
+            assume_role(req, &c, env, conf, fetch, &from).await
         }
     }
 }
@@ -236,9 +293,27 @@ async fn assume_role(
         );
     }
     if let Some(serial) = &req.mfa_serial {
-        let code = crate::mfa::code(serial, fetch.mfa_token.as_deref(), env)?;
+        fetch.wait_for(format!("an MFA code for `{serial}`"));
+        // The prompt blocks on the terminal: on a blocking thread, the
+        // budget's timer can still end the call.
+        let (s, given, e) = (
+            serial.clone(),
+            fetch.mfa_token.as_ref().map(|t| t.expose().to_owned()),
+            env.clone(),
+        );
+        let code = tokio::task::spawn_blocking(move || crate::mfa::code(&s, given.as_deref(), &e))
+            .await
+            .map_err(|e| Error::Mfa {
+                serial: serial.clone(),
+                reason: format!("asking for the code failed: {e}"),
+            })??;
         call = call.serial_number(serial).token_code(code);
     }
+    fetch.wait_for(format!(
+        "{} to answer AssumeRole for `{}`",
+        endpoint(env, conf),
+        req.role_arn
+    ));
     match call.send().await {
         Ok(out) => convert(out.credentials(), req),
         Err(e) => {
@@ -296,8 +371,8 @@ where
         SdkError::ServiceError(se) => {
             let (code, message) = match se.err().code() {
                 Some(code) => (
-                    code.to_owned(),
-                    se.err().message().unwrap_or_default().to_owned(),
+                    crate::error::printable(code),
+                    crate::error::printable(se.err().message().unwrap_or_default()),
                 ),
                 // The SDK could not read the error document (moto wraps it in
                 // `<Errors>`; a proxy may answer with its own page): take the
@@ -339,13 +414,17 @@ where
         },
         SdkError::DispatchFailure(_) => Error::Endpoint {
             endpoint: endpoint.to_owned(),
-            detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+            detail: crate::error::printable(
+                &aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+            ),
         },
         _ => Error::Sts {
             operation: operation.into(),
             role_arn,
             code: "Unknown".into(),
-            message: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+            message: crate::error::printable(
+                &aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+            ),
         },
     }
 }
@@ -360,13 +439,15 @@ fn unparsed_error(status: u16, body: Option<&[u8]>) -> (String, String) {
         let start = text.find(&open)? + open.len();
         let len = text[start..].find(&format!("</{name}>"))?;
         let raw = text[start..start + len].trim();
-        Some(
-            raw.replace("&lt;", "<")
+        Some(crate::error::printable(
+            &raw.replace("&lt;", "<")
                 .replace("&gt;", ">")
                 .replace("&quot;", "\"")
                 .replace("&apos;", "'")
+                .replace("&#27;", "\u{1b}")
+                .replace("&#x1b;", "\u{1b}")
                 .replace("&amp;", "&"),
-        )
+        ))
     };
     let code = element("Code").unwrap_or_else(|| {
         if status == 403 {
@@ -408,6 +489,17 @@ mod tests {
                 Some(b"<Code>X</Code><Message>a &lt;b&gt; &amp;amp;</Message>")
             ),
             ("X".to_owned(), "a <b> &amp;".to_owned())
+        );
+        // A hostile or broken endpoint's escape sequences stay inert text.
+        assert_eq!(
+            unparsed_error(
+                400,
+                Some(b"<Code>X\x1b[2J</Code><Message>\x1b]0;owned\x07red \x1b[31mtext&#27;[0m\r\n</Message>")
+            ),
+            (
+                "X\\u{1b}[2J".to_owned(),
+                "\\u{1b}]0;owned\\u{7}red \\u{1b}[31mtext\\u{1b}[0m".to_owned()
+            )
         );
     }
 }

@@ -1648,12 +1648,14 @@ fn env_prints_the_credentials_for_each_shell() {
         })
     );
 
+    // Single-quoted: a shell that sources the file runs no `$(...)` in it.
     let dotenv = env("dotenv");
     let parsed: Vec<(String, String)> = dotenv
         .lines()
         .map(|l| {
             let (k, v) = l.split_once('=').unwrap();
-            (k.to_owned(), serde_json::from_str::<String>(v).unwrap())
+            let v = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\''));
+            (k.to_owned(), v.unwrap_or_else(|| panic!("{l}")).to_owned())
         })
         .collect();
     assert_eq!(
@@ -2187,4 +2189,903 @@ fn the_state_role_gets_the_policy_of_the_stack_it_is_for() {
             && err.contains("hint: name the stack: `--stack PATH`"),
         "{err}"
     );
+}
+
+// ------------------------------------------------------------ 12. hostile peers and environments
+
+/// The budget the tests below give each call (`TFROLES_BUDGET`), so that
+/// a hung peer costs seconds, not the default 50.
+const BUDGET: &str = "3s";
+const BUDGET_SECS: u64 = 3;
+
+/// How far past its budget a caller may end: process start-up and exit
+/// with 32 debug builds on a loaded two-core machine.
+const SLACK: Duration = Duration::from_secs(3);
+
+/// What the servers below do once they have read a request.
+#[derive(Debug, Clone, Copy)]
+enum Misbehave {
+    /// Never answer.
+    Hang,
+    /// Send the headers, then the body a byte a second.
+    Dribble,
+    /// Answer 2 GiB, as fast as the reader takes it.
+    Huge,
+}
+
+/// A loopback server that reads each request, counts it and misbehaves.
+/// No connection is held longer than a minute.
+fn misbehaving(how: Misbehave) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&hits);
+    let url = serve(move |_req, stream| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let until = Instant::now() + Duration::from_secs(60);
+        match how {
+            Misbehave::Hang => std::thread::sleep(Duration::from_secs(60)),
+            Misbehave::Dribble => {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<",
+                );
+                while Instant::now() < until {
+                    if stream
+                        .write_all(b" ")
+                        .and_then(|()| stream.flush())
+                        .is_err()
+                    {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+            Misbehave::Huge => {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n{\"value\":\"",
+                );
+                let chunk = vec![b'a'; 64 * 1024];
+                let mut sent = 0u64;
+                while sent < 2 << 30 && Instant::now() < until {
+                    if stream.write_all(&chunk).is_err() {
+                        break;
+                    }
+                    sent += chunk.len() as u64;
+                }
+            }
+        }
+    });
+    (url, hits)
+}
+
+/// One caller's end.
+struct Ended {
+    out: Output,
+    /// From its own start to its exit.
+    took: Duration,
+    killed: bool,
+}
+
+/// Starts every command at once and waits for all, timing each from its
+/// own start. `kill` callers are SIGKILLed after `kill_after`. A caller
+/// still running half a minute past `limit` fails the test (and all are
+/// killed), so a regression cannot hang the suite.
+fn run_all(
+    cmds: Vec<Command>,
+    limit: Duration,
+    kill: &[usize],
+    kill_after: Duration,
+) -> Vec<Ended> {
+    let waits: Vec<_> = cmds
+        .into_iter()
+        .map(|mut c| {
+            let start = Instant::now();
+            let child = c
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let pid = child.id();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let out = child.wait_with_output().unwrap();
+                let _ = tx.send((out, start.elapsed()));
+            });
+            (start, pid, rx)
+        })
+        .collect();
+    let sigkill = |pid: u32| {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    };
+    if !kill.is_empty() {
+        std::thread::sleep(kill_after);
+        for &i in kill {
+            sigkill(waits[i].1);
+        }
+    }
+    let mut ended = Vec::new();
+    for (i, (start, pid, rx)) in waits.iter().enumerate() {
+        let left =
+            (*start + limit + Duration::from_secs(30)).saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((out, took)) => ended.push(Ended {
+                out,
+                took,
+                killed: kill.contains(&i),
+            }),
+            Err(_) => {
+                for (_, p, _) in &waits {
+                    sigkill(*p);
+                }
+                panic!("caller {i} (pid {pid}) still running 30 s past its {limit:?} limit");
+            }
+        }
+    }
+    ended
+}
+
+/// The usual command of the tests below.
+const CP: &[&str] = &["credential-process", "--role-arn", ROLE_X];
+
+/// `tfroles ARGS` against `sts` with the test budget, base keys `key`, and
+/// no moto (nothing else to reach).
+fn offline(root: &Path, cache: &Path, sts: &str, key: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    tfroles_testsupport::scrub_aws_env(&mut cmd);
+    isolate(&mut cmd, &root.join("home"), cache);
+    cmd.args(args)
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_ENDPOINT_URL_STS", sts)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("TFROLES_BUDGET", BUDGET)
+        .current_dir(root.join("work"));
+    cmd
+}
+
+#[test]
+fn a_hung_or_dribbling_sts_never_holds_a_caller_past_its_budget() {
+    let root = private_root();
+    let limit = Duration::from_secs(BUDGET_SECS) + SLACK;
+    for (i, (how, n)) in [
+        (Misbehave::Hang, 3),
+        (Misbehave::Hang, 32),
+        (Misbehave::Dribble, 3),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (url, hits) = misbehaving(how);
+        let cache = root.path().join(format!("cache-{i}"));
+        let cmds = (0..n)
+            .map(|_| offline(root.path(), &cache, &url, BASE_KEY, CP))
+            .collect();
+        let ended = run_all(cmds, limit, &[], Duration::ZERO);
+        let mut asked = 0;
+        for e in &ended {
+            let err = expect_exit(&e.out, 7);
+            assert!(
+                e.took <= limit,
+                "{how:?} x{n}: a caller took {:?}, budget {BUDGET}:\n{err}",
+                e.took
+            );
+            assert!(
+                err.starts_with(&format!("error: cannot reach STS at {url}: ")),
+                "{err}"
+            );
+            assert!(err.contains("\n  hint: "), "{err}");
+            if err.contains(&format!(
+                "no answer within 3 s while waiting for {url} to answer AssumeRole for `{ROLE_X}`"
+            )) {
+                asked += 1;
+            } else if err.contains("no answer within 3 s while waiting for ") {
+                // Took the lock as its budget ran out: timed out before
+                // reaching STS.
+            } else {
+                assert!(
+                    err.contains(&format!(
+                        "gave up after 3 s waiting for another tfroles process to finish asking STS for `{ROLE_X}` (it holds `"
+                    )),
+                    "{err}"
+                );
+            }
+            assert!(!err.contains(BASE_SECRET), "{err}");
+        }
+        let hits = hits.load(Ordering::SeqCst);
+        eprintln!(
+            "{how:?} x{n}: slowest {:?}, {asked} asked STS, {hits} connections",
+            ended.iter().map(|e| e.took).max().unwrap()
+        );
+        assert!(asked >= 1 && hits >= 1, "someone asked STS");
+        assert!(hits <= n, "{hits} connections from {n} callers");
+        assert_eq!(entries(&cache), Vec::<PathBuf>::new(), "nothing cached");
+    }
+}
+
+#[test]
+fn a_session_due_for_refresh_is_served_while_sts_hangs() {
+    let lab = Lab::new();
+    // An STS that works until it hangs (the endpoint is part of the key).
+    let hang = Arc::new(AtomicBool::new(false));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let url = {
+        let (hang, hits) = (Arc::clone(&hang), Arc::clone(&hits));
+        let upstream = lab.moto.endpoint().trim_start_matches("http://").to_owned();
+        serve(move |req, stream| {
+            if hang.load(Ordering::SeqCst) {
+                hits.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_secs(60));
+            } else {
+                forward(&upstream, &req, stream);
+            }
+        })
+    };
+    let run = || {
+        let started = Instant::now();
+        let out = lab
+            .cmd(CP)
+            .env("AWS_ENDPOINT_URL_STS", &url)
+            .env("TFROLES_BUDGET", BUDGET)
+            .output()
+            .unwrap();
+        (out, started.elapsed())
+    };
+    let first = expect_ok(&run().0, CP);
+    let entry = lab.entries().pop().unwrap();
+    // Inside the refresh window, but good for five more minutes.
+    let due = now() + 300;
+    set_expiration(&entry, due);
+    hang.store(true, Ordering::SeqCst);
+    let (out, took) = run();
+    let a = expect_ok(&out, &[]);
+    assert_eq!(a.access_key_id, first.access_key_id);
+    assert_eq!(a.expiration, due, "the cached session");
+    assert!(took <= Duration::from_secs(BUDGET_SECS) + SLACK, "{took:?}");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("serving the cached session, which is still valid"),
+        "{err}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+
+    // Expired for good: an error, not the old session.
+    set_expiration(&entry, now() - 10);
+    let (out, took) = run();
+    let err = expect_exit(&out, 7);
+    assert!(err.contains("no answer within 3 s"), "{err}");
+    assert!(took <= Duration::from_secs(BUDGET_SECS) + SLACK, "{took:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn another_credentials_file_config_file_profile_or_token_file_is_another_identity() {
+    let lab = Lab::new();
+    let proxy = Proxy::start(lab.moto.endpoint(), vec![]);
+    let dir = lab.root.path();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        fs::write(&p, text).unwrap();
+        p
+    };
+    let keys =
+        |id: &str| format!("aws_access_key_id = {id}\naws_secret_access_key = {BASE_SECRET}\n");
+    let creds_a = write(
+        "credentials-a",
+        &format!(
+            "[default]\n{}[p]\n{}",
+            keys("AKIDCREDSA0000000001"),
+            keys("AKIDPROFA00000000001")
+        ),
+    );
+    let creds_b = write(
+        "credentials-b",
+        &format!(
+            "[default]\n{}[p]\n{}",
+            keys("AKIDCREDSB0000000001"),
+            keys("AKIDPROFB00000000001")
+        ),
+    );
+    let config_a = write(
+        "config-a",
+        &format!("[default]\n{}", keys("AKIDCONFA00000000001")),
+    );
+    let config_b = write(
+        "config-b",
+        &format!("[default]\n{}", keys("AKIDCONFB00000000001")),
+    );
+    // Without keys in the environment; returns who signed the STS calls
+    // this run made (none: a cache hit).
+    let run = |vars: &[(&str, &Path)], profile: Option<&str>| -> Vec<String> {
+        let mut c = lab.cmd(&["credential-process", "--role-arn", ROLE_X]);
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_ENDPOINT_URL_STS", &proxy.url);
+        if let Some(p) = profile {
+            c.env("AWS_PROFILE", p);
+        }
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let before = proxy.requests().len();
+        expect_ok(&c.output().unwrap(), &[]);
+        proxy.requests()[before..]
+            .iter()
+            .map(|r| r.signed_by().unwrap_or_default())
+            .collect()
+    };
+    let creds = "AWS_SHARED_CREDENTIALS_FILE";
+    let config = "AWS_CONFIG_FILE";
+    assert_eq!(run(&[(creds, &creds_a)], None), ["AKIDCREDSA0000000001"]);
+    assert_eq!(
+        run(&[(creds, &creds_a)], None),
+        Vec::<String>::new(),
+        "a hit"
+    );
+    assert_eq!(run(&[(creds, &creds_b)], None), ["AKIDCREDSB0000000001"]);
+    assert_eq!(
+        run(&[(creds, &creds_a)], Some("p")),
+        ["AKIDPROFA00000000001"]
+    );
+    assert_eq!(
+        run(&[(creds, &creds_b)], Some("p")),
+        ["AKIDPROFB00000000001"]
+    );
+    assert_eq!(run(&[(config, &config_a)], None), ["AKIDCONFA00000000001"]);
+    assert_eq!(run(&[(config, &config_b)], None), ["AKIDCONFB00000000001"]);
+    assert_eq!(
+        run(&[(config, &config_b)], None),
+        Vec::<String>::new(),
+        "a hit"
+    );
+    // The same file, edited (`aws configure set`): another identity.
+    fs::write(
+        &creds_a,
+        format!("[default]\n{}", keys("AKIDCREDSC0000000001")),
+    )
+    .unwrap();
+    assert_eq!(run(&[(creds, &creds_a)], None), ["AKIDCREDSC0000000001"]);
+
+    // A web identity token file (EKS, ECS): the token, not its path, is who.
+    let token_file = write("web-identity-token", GITHUB_JWT);
+    let role = Path::new("arn:aws:iam::111111111111:role/ci");
+    let web = |expect: &str| {
+        let before = proxy.requests().len();
+        run(
+            &[
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file),
+                ("AWS_ROLE_ARN", role),
+            ],
+            None,
+        );
+        let sent: Vec<(String, Option<String>)> = proxy.requests()[before..]
+            .iter()
+            .map(|r| (r.param("Action").unwrap(), r.param("WebIdentityToken")))
+            .collect();
+        if expect.is_empty() {
+            assert_eq!(sent, Vec::new(), "a hit");
+        } else {
+            assert_eq!(
+                sent,
+                [
+                    (
+                        "AssumeRoleWithWebIdentity".to_owned(),
+                        Some(expect.to_owned())
+                    ),
+                    ("AssumeRole".to_owned(), None),
+                ]
+            );
+        }
+    };
+    web(GITHUB_JWT);
+    web("");
+    let other = GITHUB_JWT.replace("c2lnbmF0dXJlLWdpdGh1Yg", "b3RoZXItc2lnbmF0dXJl");
+    fs::write(&token_file, &other).unwrap();
+    web(&other);
+}
+
+#[test]
+fn the_ci_token_endpoint_is_bounded_in_time_and_size_and_never_in_clear() {
+    let root = private_root();
+    let limit = Duration::from_secs(BUDGET_SECS) + SLACK;
+    let github = |url: &str| {
+        let mut c = offline(
+            root.path(),
+            &root.path().join("cache"),
+            "http://127.0.0.1:9",
+            BASE_KEY,
+            CP,
+        );
+        c.args(["--web-identity", "github"])
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", url)
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", GITHUB_BEARER);
+        let started = Instant::now();
+        let out = output_within(c, Duration::from_secs(60));
+        let took = started.elapsed();
+        let err = expect_exit(&out, 6);
+        assert!(took <= limit, "took {took:?}:\n{err}");
+        assert!(!err.contains(GITHUB_BEARER), "{err}");
+        assert!(
+            err.starts_with("error: web identity source github (audience sts.amazonaws.com): "),
+            "{err}"
+        );
+        err
+    };
+
+    // Headers at once, then a byte a second: the 30 s used to cover only
+    // the headers, and this waited forever.
+    let (url, _) = misbehaving(Misbehave::Dribble);
+    let err = github(&format!("{url}/token?api-version=2.0"));
+    assert!(
+        err.contains(&format!("no complete answer from {url} within 2.")),
+        "{err}"
+    );
+
+    // 2 GiB: read up to the limit, no further.
+    let (url, _) = misbehaving(Misbehave::Huge);
+    let err = github(&format!("{url}/token"));
+    assert!(
+        err.contains(&format!("{url} answered with more than 65536 bytes")),
+        "{err}"
+    );
+
+    // Plain http beyond loopback would carry the bearer token in clear;
+    // a password in the URL is never shown.
+    let (url, hits) = misbehaving(Misbehave::Hang);
+    let port = url.rsplit(':').next().unwrap();
+    let err = github(&format!(
+        "http://runner:pa55w0rd@token.invalid:{port}/token?sig=s3cr3t"
+    ));
+    assert!(
+        err.contains(&format!(
+            "ACTIONS_ID_TOKEN_REQUEST_URL (http://token.invalid:{port}) is not https"
+        )),
+        "{err}"
+    );
+    let err = github(&format!(
+        "https://runner:pa55w0rd@127.0.0.1:{}/t?sig=s3cr3t",
+        free_port()
+    ));
+    assert!(err.contains("cannot reach https://127.0.0.1:"), "{err}");
+    for secret in ["pa55w0rd", "runner", "s3cr3t"] {
+        assert!(!err.contains(secret), "{err}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing sent in clear");
+}
+
+#[cfg(unix)]
+#[test]
+fn token_files_that_are_links_fifos_devices_or_huge_are_refused_at_once() {
+    let root = private_root();
+    let dir = root.path();
+    let token = dir.join("token");
+    fs::write(&token, GITHUB_JWT).unwrap();
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&token, &link).unwrap();
+    let fifo = dir.join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let huge = dir.join("huge");
+    fs::write(&huge, vec![b'a'; 70_000]).unwrap();
+    for (path, why) in [
+        (Path::new("/dev/zero"), "it is a device, not a regular file"),
+        (&fifo, "it is a FIFO, not a regular file"),
+        (&link, "it is a symbolic link"),
+        (&huge, "it is 70000 bytes, more than the 65536 allowed"),
+    ] {
+        let mut c = offline(dir, &dir.join("cache"), "http://127.0.0.1:9", BASE_KEY, CP);
+        c.args(["--web-identity", &format!("file:{}", path.display())]);
+        let out = output_within(c, Duration::from_secs(20));
+        let err = expect_exit(&out, 6);
+        assert!(
+            err.contains(&format!("cannot read {}: {why}", path.display())),
+            "{err}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_cache_directory_must_be_absolute_real_and_out_of_others_reach() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new();
+    let run_with_cache = |cache: &Path| {
+        let out = lab
+            .cmd(&["credential-process", "--role-arn", ROLE_X])
+            .env("TFROLES_CACHE_DIR", cache)
+            .output()
+            .unwrap();
+        expect_exit(&out, 4)
+    };
+    let err = run_with_cache(Path::new("cache"));
+    assert!(
+        err.contains("TFROLES_CACHE_DIR is a relative path"),
+        "{err}"
+    );
+    assert!(
+        !lab.work().join("cache").exists(),
+        "nothing in the working directory"
+    );
+
+    lab.process(&["--role-arn", ROLE_X]);
+    let link = lab.root.path().join("link");
+    std::os::unix::fs::symlink(lab.cache(), &link).unwrap();
+    for spelled in [link.clone(), PathBuf::from(format!("{}/", link.display()))] {
+        let err = run_with_cache(&spelled);
+        assert!(
+            err.contains(&format!(
+                "credential cache `{}`: it is a symbolic link (to `{}`)",
+                link.display(),
+                lab.cache().display()
+            )),
+            "{err}"
+        );
+    }
+
+    let shared = lab.root.path().join("shared");
+    fs::create_dir(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
+    let err = run_with_cache(&shared.join("mine"));
+    assert!(
+        err.contains("is writable by others without the sticky bit (mode 777)"),
+        "{err}"
+    );
+
+    // Entries and locks are opened without following links or FIFOs.
+    let entry = lab.entries().pop().unwrap();
+    let calls = lab.moto.assumed_roles().len();
+    fs::remove_file(&entry).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&entry)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = output_within(
+        lab.cmd(&["credential-process", "--role-arn", ROLE_X]),
+        Duration::from_secs(30),
+    );
+    let a = expect_ok(&out, &[]);
+    assert!(text(&out.stderr).contains("ignoring a cache entry tfroles did not write"));
+    assert_eq!(lab.moto.assumed_roles().len(), calls + 1);
+    assert!(fs::symlink_metadata(&entry).unwrap().is_file(), "replaced");
+
+    // Another identity's entry linked in place of ours is not served.
+    let other = lab.root.path().join("other.json");
+    fs::write(
+        &other,
+        format!(
+            r#"{{"AccessKeyId":"ASIAOTHER","SecretAccessKey":"x","SessionToken":"y","Expiration":"{}"}}"#,
+            rfc3339_from_unix(now() + 3000)
+        ),
+    )
+    .unwrap();
+    fs::remove_file(&entry).unwrap();
+    std::os::unix::fs::symlink(&other, &entry).unwrap();
+    let b = lab.process(&["--role-arn", ROLE_X]);
+    assert_ne!(b.access_key_id, "ASIAOTHER");
+    assert_ne!(b.access_key_id, a.access_key_id);
+
+    let lock = entry.with_extension("lock");
+    fs::remove_file(&lock).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&lock)
+            .status()
+            .unwrap()
+            .success()
+    );
+    fs::remove_file(&entry).unwrap();
+    let out = output_within(
+        lab.cmd(&["credential-process", "--role-arn", ROLE_X]),
+        Duration::from_secs(30),
+    );
+    let err = expect_exit(&out, 4);
+    assert!(
+        err.contains(&format!(
+            "credential cache `{}`: cannot lock: it is a FIFO, not a regular file",
+            lock.display()
+        )),
+        "{err}"
+    );
+}
+
+/// A fake STS that answers every request with `status` and `body`.
+fn fake_sts(status: &'static str, body: String) -> String {
+    serve(move |_req, stream| respond(stream, status, "text/xml", &body))
+}
+
+fn assume_role_answer(session_token: &str, expiration: i64) -> String {
+    format!(
+        r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAFAKESTS000000001</AccessKeyId><SecretAccessKey>fakeSecretAccessKey0000000000000000000000</SecretAccessKey><SessionToken>{session_token}</SessionToken><Expiration>{}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKE:tfroles</AssumedRoleId><Arn>arn:aws:sts::111111111111:assumed-role/x/tfroles</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>"#,
+        rfc3339_from_unix(expiration)
+    )
+}
+
+#[test]
+fn a_hostile_sts_cannot_drive_the_terminal_hand_out_expired_sessions_or_run_code() {
+    let root = private_root();
+    let dir = root.path();
+    let cache = dir.join("cache");
+
+    let url = fake_sts(
+        "403 Forbidden",
+        "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>\u{1b}[2J\u{1b}]0;pwned\u{7}not \u{1b}[31mallowed\u{202e}</Message></Error><RequestId>x</RequestId></ErrorResponse>".into(),
+    );
+    let out = offline(dir, &cache, &url, BASE_KEY, CP).output().unwrap();
+    let err = expect_exit(&out, 5);
+    assert!(!err.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{err:?}");
+    assert!(
+        err.contains(r"\u{1b}[2J\u{1b}]0;pwned\u{7}not \u{1b}[31mallowed\u{202e}"),
+        "{err}"
+    );
+
+    // Expired on arrival: neither printed nor cached.
+    let url = fake_sts(
+        "200 OK",
+        assume_role_answer("FwoGZXIvYXdzEFAKE", now() - 60),
+    );
+    let out = offline(dir, &cache, &url, BASE_KEY, CP).output().unwrap();
+    let err = expect_exit(&out, 5);
+    assert!(err.contains("failed: ExpiredOnArrival: "), "{err}");
+    assert!(err.contains("check this machine's clock"), "{err}");
+    assert_eq!(entries(&cache), Vec::<PathBuf>::new());
+
+    // A session token with shell syntax: inert in every format.
+    let evil = "FwoGZXIvYXdz$(touch${IFS}pwned)`touch${IFS}pwned2`";
+    let url = fake_sts("200 OK", assume_role_answer(evil, now() + 3600));
+    let out = offline(
+        dir,
+        &cache,
+        &url,
+        BASE_KEY,
+        &["env", "--format", "dotenv", "--role-arn", ROLE_X],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let dotenv = text(&out.stdout);
+    fs::write(dir.join("work/creds.env"), &dotenv).unwrap();
+    let out = Command::new("sh")
+        .args(["-c", r#". ./creds.env && printf '%s' "$AWS_SESSION_TOKEN""#])
+        .current_dir(dir.join("work"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), evil, "{dotenv}");
+    assert!(!dir.join("work/pwned").exists(), "{dotenv}");
+    assert!(!dir.join("work/pwned2").exists(), "{dotenv}");
+
+    // A wrapped-around refresh window is refused, not taken for 3584 s.
+    let mut c = offline(dir, &cache, &url, BASE_KEY, CP);
+    c.args(["--refresh-before", "5124095576030432h"]);
+    let err = expect_exit(&c.output().unwrap(), 2);
+    assert!(
+        err.contains(
+            "--refresh-before: `5124095576030432h` is longer than the longest session (12h)"
+        ),
+        "{err}"
+    );
+
+    // exec: no variable left that an SDK could prefer to the session.
+    let overriding = [
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CREDENTIAL_PROCESS",
+        "AWS_CREDENTIAL_FILE",
+        "AWS_SESSION_EXPIRATION",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    ];
+    let script: String = overriding
+        .iter()
+        .map(|k| format!("printf '%s\\n' \"{k}=${{{k}-unset}}\"; "))
+        .collect();
+    let mut c = offline(
+        dir,
+        &cache,
+        &url,
+        BASE_KEY,
+        &["exec", "--role-arn", ROLE_X, "--", "sh", "-c", &script],
+    );
+    for k in overriding {
+        c.env(k, "stale");
+    }
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want: String = overriding.iter().map(|k| format!("{k}=unset\n")).collect();
+    assert_eq!(text(&out.stdout), want);
+}
+
+/// Sends `req` to moto and relays its answer; returns who signed the
+/// request and the `AccessKeyId` moto issued (empty when it refused).
+fn relay(upstream: &str, req: &Request, client: &mut TcpStream) -> (String, String) {
+    let mut up = TcpStream::connect(upstream).unwrap();
+    let mut head = format!("{}\r\n", req.line);
+    for (k, v) in req.headers.iter().filter(|(k, _)| k != "connection") {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("connection: close\r\n\r\n");
+    up.write_all(head.as_bytes()).unwrap();
+    up.write_all(&req.body).unwrap();
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).unwrap();
+    let _ = client.write_all(&answer);
+    let _ = client.flush();
+    let answer = text(&answer);
+    let issued = answer
+        .split("<AccessKeyId>")
+        .nth(1)
+        .and_then(|r| r.split("</AccessKeyId>").next())
+        .unwrap_or_default()
+        .to_owned();
+    (req.signed_by().unwrap_or_default(), issued)
+}
+
+/// The fault test of the cache: two base identities' callers at once,
+/// the first STS request hung for good, the first caller of each identity
+/// SIGKILLed mid-flight, then a slow but working STS.
+#[test]
+fn the_cache_keeps_its_promises_under_concurrent_callers_sigkill_and_a_hung_sts() {
+    const OTHER_KEY: &str = "AKIDOTHERKEY00000001";
+    let lab = Lab::new();
+    let upstream = lab.moto.endpoint().trim_start_matches("http://").to_owned();
+    let limit = Duration::from_secs(BUDGET_SECS) + SLACK;
+    // (round, signer, issued) of every AssumeRole moto answered through
+    // us, by the round it arrived in: a late one of round 1 may be relayed
+    // while round 2 runs.
+    let issued = Arc::new(Mutex::new(Vec::<(usize, String, String)>::new()));
+    let current = Arc::new(AtomicUsize::new(1));
+    // The first request signed by BASE_KEY hangs for good: its caller is
+    // never killed, so its identity's other callers must give up in time.
+    let hang_first = Arc::new(AtomicBool::new(true));
+    let url = {
+        let (issued, hang_first, current) = (
+            Arc::clone(&issued),
+            Arc::clone(&hang_first),
+            Arc::clone(&current),
+        );
+        serve(move |req, stream| {
+            let round = current.load(Ordering::SeqCst);
+            if req.signed_by().as_deref() == Some(BASE_KEY)
+                && hang_first.swap(false, Ordering::SeqCst)
+            {
+                std::thread::sleep(Duration::from_secs(60));
+                return;
+            }
+            // Slow, so callers pile up behind the lock.
+            std::thread::sleep(Duration::from_millis(500));
+            let (signer, key) = relay(&upstream, &req, stream);
+            issued.lock().unwrap().push((round, signer, key));
+        })
+    };
+    let caller = |key: &str| {
+        let mut c = lab.cmd(CP);
+        c.env("AWS_ENDPOINT_URL_STS", &url)
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("TFROLES_BUDGET", BUDGET);
+        c
+    };
+
+    // Round 1: a hung STS for one identity, and kills: the first caller
+    // of the other identity (likely its lock holder, mid-call) and a
+    // waiter. Round 2 (a fresh cache): a slow STS, 32 callers of one
+    // identity.
+    for round in 1..=2 {
+        let (n, kill): (usize, &[usize]) = if round == 1 { (24, &[1, 2]) } else { (32, &[]) };
+        if round == 2 {
+            hang_first.store(false, Ordering::SeqCst);
+            current.store(2, Ordering::SeqCst);
+            fs::remove_dir_all(lab.cache()).unwrap();
+        }
+        let keys: Vec<&str> = (0..n)
+            .map(|i| {
+                if round == 1 && i % 2 == 1 {
+                    OTHER_KEY
+                } else {
+                    BASE_KEY
+                }
+            })
+            .collect();
+        let ended = run_all(
+            keys.iter().map(|k| caller(k)).collect(),
+            limit,
+            kill,
+            Duration::from_millis(300),
+        );
+        let issued: Vec<(String, String)> = issued
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(r, _, _)| *r == round)
+            .map(|(_, signer, key)| (signer.clone(), key.clone()))
+            .collect();
+        let mut answers: Vec<(&str, Answer)> = Vec::new();
+        let mut failed = 0;
+        for (e, key) in ended.iter().zip(&keys) {
+            if e.killed {
+                continue;
+            }
+            assert!(
+                e.took <= limit,
+                "round {round}: a caller took {:?}:\n{}",
+                e.took,
+                text(&e.out.stderr)
+            );
+            match e.out.status.code() {
+                Some(0) => answers.push((key, Answer::parse(&e.out.stdout))),
+                Some(7) => {
+                    let err = text(&e.out.stderr);
+                    assert!(
+                        err.starts_with(&format!("error: cannot reach STS at {url}: ")),
+                        "{err}"
+                    );
+                    failed += 1;
+                }
+                other => panic!("round {round}: exit {other:?}:\n{}", text(&e.out.stderr)),
+            }
+        }
+        for key in [BASE_KEY, OTHER_KEY] {
+            let mine: Vec<&Answer> = answers
+                .iter()
+                .filter(|(k, _)| k == &key)
+                .map(|(_, a)| a)
+                .collect();
+            // One session per identity: whoever got one got the same one,
+            let Some(first) = mine.first() else { continue };
+            assert!(
+                mine.iter().all(|a| a.line == first.line),
+                "round {round}: two sessions for one identity"
+            );
+            // and STS issued it on a request signed by that identity.
+            assert!(
+                issued.contains(&(key.to_owned(), first.access_key_id.clone())),
+                "round {round}: {key}'s session {} was not issued to {key}: {issued:?}",
+                first.access_key_id
+            );
+        }
+        // No torn entry: every entry whole.
+        for entry in entries(&lab.cache()) {
+            let v: Value = serde_json::from_slice(&fs::read(&entry).unwrap()).unwrap();
+            for k in [
+                "AccessKeyId",
+                "SecretAccessKey",
+                "SessionToken",
+                "Expiration",
+            ] {
+                assert!(v[k].as_str().is_some_and(|s| !s.is_empty()), "{v}");
+            }
+        }
+        eprintln!(
+            "fault round {round}: {n} callers, {} killed, {} answered, {failed} timed out, {} AssumeRole through the proxy, slowest {:?}",
+            kill.len(),
+            answers.len(),
+            issued.len(),
+            ended
+                .iter()
+                .filter(|e| !e.killed)
+                .map(|e| e.took)
+                .max()
+                .unwrap()
+        );
+        if round == 2 {
+            assert_eq!(answers.len(), n, "a slow STS answers everyone");
+            assert_eq!(issued.len(), 1, "exactly one STS call for {n} callers");
+        }
+    }
 }
