@@ -89,10 +89,13 @@ pub(crate) async fn token(
     Ok(Secret::new(token))
 }
 
-/// A token file: a regular file itself, not a link, at most
-/// [`TOKEN_LIMIT`] bytes, UTF-8.
+/// A token file: at most [`TOKEN_LIMIT`] bytes of UTF-8 in a regular file.
+/// A link is followed to it: the path is the user's choice, and Kubernetes
+/// projects (and rotates) service account tokens through links
+/// (`token -> ..data/token`). What it reaches must still be a regular file,
+/// so a FIFO or a device behind a link is refused like one named directly.
 pub(crate) fn read_token_file(path: &std::path::Path) -> std::io::Result<String> {
-    let bytes = crate::file::read_regular(path, false, TOKEN_LIMIT as u64)?;
+    let bytes = crate::file::read_regular(path, true, TOKEN_LIMIT as u64)?;
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
 }

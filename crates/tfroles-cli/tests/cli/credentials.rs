@@ -2656,7 +2656,8 @@ fn the_ci_token_endpoint_is_bounded_in_time_and_size_and_never_in_clear() {
 
 #[cfg(unix)]
 #[test]
-fn token_files_that_are_links_fifos_devices_or_huge_are_refused_at_once() {
+fn token_files_that_are_fifos_devices_or_huge_are_refused_at_once_and_links_followed_to_regular_files()
+ {
     let root = private_root();
     let dir = root.path();
     let token = dir.join("token");
@@ -2673,10 +2674,14 @@ fn token_files_that_are_links_fifos_devices_or_huge_are_refused_at_once() {
     );
     let huge = dir.join("huge");
     fs::write(&huge, vec![b'a'; 70_000]).unwrap();
+    // A link is followed (Kubernetes projects tokens through links), but
+    // only to a regular file.
+    let fifo_link = dir.join("fifo-link");
+    std::os::unix::fs::symlink(&fifo, &fifo_link).unwrap();
     for (path, why) in [
         (Path::new("/dev/zero"), "it is a device, not a regular file"),
         (&fifo, "it is a FIFO, not a regular file"),
-        (&link, "it is a symbolic link"),
+        (&fifo_link, "it is a FIFO, not a regular file"),
         (&huge, "it is 70000 bytes, more than the 65536 allowed"),
     ] {
         let mut c = offline(dir, &dir.join("cache"), "http://127.0.0.1:9", BASE_KEY, CP);
@@ -2688,6 +2693,13 @@ fn token_files_that_are_links_fifos_devices_or_huge_are_refused_at_once() {
             "{err}"
         );
     }
+    // The link to the regular token is read: the run gets as far as STS,
+    // which is unreachable here (exit 7), not a token error (exit 6).
+    let mut c = offline(dir, &dir.join("cache"), "http://127.0.0.1:9", BASE_KEY, CP);
+    c.args(["--web-identity", &format!("file:{}", link.display())]);
+    let out = output_within(c, Duration::from_secs(20));
+    let err = expect_exit(&out, 7);
+    assert!(!err.contains("cannot read"), "{err}");
 }
 
 #[cfg(unix)]
