@@ -18,7 +18,8 @@ use tfroles_creds::{
 /// The `--role-arn` settings also conflict with `--role`: clap waives a
 /// `requires` whose target conflicts with a present argument, and
 /// `--role NAME --duration 2h` would otherwise drop `--duration` silently.
-#[derive(clap::Args, Debug)]
+// No `Debug`: `mfa_token` is a secret, and a derived `Debug` would print it.
+#[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["role", "role_arn"])))]
 pub struct CredArgs {
     /// The config file [default: tfroles.hcl in the current directory or the nearest parent]
