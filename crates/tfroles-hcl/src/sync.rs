@@ -447,7 +447,11 @@ pub fn plan(
     if !in_the_way.is_empty() {
         return Err(Error::HandWritten { files: in_the_way });
     }
-    let duplicates = duplicates(root, &changes, dirs);
+    // Stale files of ours: removed with `prune`, so no conflict then;
+    // kept otherwise, and named as such.
+    let stale_set: std::collections::HashSet<&str> = stale.iter().map(String::as_str).collect();
+    let duplicates = duplicates(root, &changes, dirs, &stale_set, options.prune);
+    drop(stale_set);
     if !duplicates.is_empty() {
         return Err(Error::Duplicate { blocks: duplicates });
     }
@@ -498,6 +502,9 @@ pub struct Duplicate {
     pub block: String,
     /// The generated file declaring the same.
     pub generated: String,
+    /// `file` is itself a stale generated file (the config changed the
+    /// file names): `--prune` removes it.
+    pub stale: bool,
 }
 
 /// What a file declares that terraform allows once per directory.
@@ -572,7 +579,13 @@ fn declarations(text: &str) -> Option<Vec<Decl>> {
 /// Blocks in the stacks' own `.tf` files that the generated files declare
 /// too: terraform refuses such a directory ("Duplicate backend
 /// configuration", "Duplicate provider configuration").
-fn duplicates(root: &Path, changes: &[FileChange], dirs: &[TfDir]) -> Vec<Duplicate> {
+fn duplicates(
+    root: &Path,
+    changes: &[FileChange],
+    dirs: &[TfDir],
+    stale: &std::collections::HashSet<&str>,
+    prune: bool,
+) -> Vec<Duplicate> {
     use std::collections::HashMap;
     let by_path: HashMap<&str, &TfDir> = dirs.iter().map(|d| (d.path.as_str(), d)).collect();
     let mut generated: HashMap<&str, Vec<&FileChange>> = HashMap::new();
@@ -592,7 +605,7 @@ fn duplicates(root: &Path, changes: &[FileChange], dirs: &[TfDir]) -> Vec<Duplic
         let mut theirs = Vec::new();
         for name in &found.tf_files {
             let rel = format!("{dir}/{name}");
-            if mine.iter().any(|c| c.path == rel) {
+            if mine.iter().any(|c| c.path == rel) || (prune && stale.contains(rel.as_str())) {
                 continue;
             }
             let Ok(bytes) = read_regular(&abs_path(root, &rel)) else {
@@ -637,6 +650,7 @@ fn duplicates(root: &Path, changes: &[FileChange], dirs: &[TfDir]) -> Vec<Duplic
                 ),
             };
             out.push(Duplicate {
+                stale: stale.contains(file.as_str()),
                 file,
                 line,
                 block,

@@ -967,3 +967,32 @@ fn a_stack_declaring_its_own_backend_or_provider_is_refused() {
     let out = run(r.path(), &["generate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_renamed_generated_file_conflicts_until_the_old_one_is_pruned() {
+    let r = repo(CONFIG);
+    assert!(run(r.path(), &["generate"]).status.success());
+    fs::write(
+        r.path().join("tfroles.hcl"),
+        CONFIG.replace(
+            "session_name = \"terraform\"\n",
+            "session_name = \"terraform\"\n  backend_file = \"state.tf\"\n",
+        ),
+    )
+    .unwrap();
+    // The old backend.tf is stale and kept, and terraform would see two
+    // backends: generate says so, and that --prune removes it.
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "qa/api/backend.tf:4: `backend \"s3\"`, also in the generated `qa/api/state.tf` (terraform: \"Duplicate backend configuration\"); this file is a stale generated one: `tfroles generate --prune` removes it"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(r.path(), &["generate", "--prune"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!r.path().join("qa/api/backend.tf").exists());
+    assert!(r.path().join("qa/api/state.tf").exists());
+}
