@@ -841,22 +841,45 @@ fn no_file_is_written_through_a_linked_directory() {
 
 #[test]
 fn everything_checkable_is_checked_before_the_first_write() {
-    // A name too long for the file system passes validation; it must stop
-    // the run before `qa/api` (sorted first) is written.
+    // A part too long for the file system is a configuration error now.
     let long = "x".repeat(300);
     let config = format!(
         "{CONFIG}\nstack \"zz/{long}\" {{\n  account = \"shared\"\n  role    = \"public-api-provisioning\"\n}}\n"
     );
     let r = repo(&config);
     let before = tree(r.path());
-    let out = run(r.path(), &["generate"]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = run(r.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("a part of the path is 300 bytes long; file systems allow 255"),
+        text(&out.stderr).contains("a part is 300 bytes long, and file systems allow 255"),
         "{}",
         text(&out.stderr)
     );
-    assert_eq!(tree(r.path()), before, "nothing written");
+    // A path too long as a whole passes validation (each part fits); it
+    // must stop the run before `qa/api` (sorted first) is written. (One
+    // state role per stack: no session policy naming the path, which would
+    // not fit STS.)
+    let long = vec!["y".repeat(250); 20].join("/");
+    let per_stack = CONFIG.replace(
+        "key_prefix = \"terraform\"\n",
+        "key_prefix = \"terraform\"\n  role_per_stack = true\n",
+    );
+    assert_ne!(per_stack, CONFIG);
+    let config = format!(
+        "{per_stack}\nstack \"zz/{long}\" {{\n  account = \"shared\"\n  role    = \"public-api-provisioning\"\n}}\n"
+    );
+    let r = repo(&config);
+    let before_long = tree(r.path());
+    assert_eq!(run(r.path(), &["validate"]).status.code(), Some(0));
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the path is longer than the 4096 bytes file systems allow"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(tree(r.path()), before_long, "nothing written");
+    drop(before);
 }
 
 #[test]
