@@ -703,7 +703,7 @@ fn the_loader_answers_inputs_far_beyond_real_ones() {
 #[test]
 fn pathological_globs_at_scale() {
     let name: StackPath = "a".repeat(255).parse().unwrap();
-    for stars in [4, 20, 100, 127] {
+    for stars in [4, 20, 100, 126] {
         let glob = format!("*{}b", "a*".repeat(stars));
         let p = tfroles_core::StackPattern::new(&glob).unwrap();
         let m = timed(&format!("`*a` x {stars} + `b` against 255 bytes"), || {
