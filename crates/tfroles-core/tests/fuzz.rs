@@ -722,3 +722,17 @@ fn pathological_globs_at_scale() {
         assert!(!m);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Random HCL-like text a hundred times longer than the cases above,
+    /// with a byte-order mark or bidirectional controls mixed in.
+    #[test]
+    fn long_random_inputs(
+        text in "[a-z_\"{}=\\[\\],.:#/*$%<>()!?0-9 \t\r\n\\\\\u{feff}\u{202e}-]{0,20000}",
+    ) {
+        let r = Config::from_str(&text);
+        check(text.strip_prefix('\u{feff}').unwrap_or(&text), &r);
+    }
+}
