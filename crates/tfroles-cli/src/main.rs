@@ -380,7 +380,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
             "written": if check { 0 } else { s.written },
             "unchanged": s.unchanged,
             "removed": if check { 0 } else { s.removed },
-            "stale": s.stale + if check { s.removed } else { 0 },
+            "stale": s.stale,
             "files": files,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
