@@ -997,8 +997,7 @@ fn sync_all(temps: &[(&Path, &Path)]) -> Result<(), Error> {
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect::<Result<(), Error>>()
+            .try_for_each(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     })
 }
 
