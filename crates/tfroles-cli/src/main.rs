@@ -392,7 +392,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
             "written": if check { 0 } else { s.written },
             "unchanged": s.unchanged,
             "removed": if check { 0 } else { s.removed },
-            "stale": s.stale + if check { s.removed } else { 0 },
+            "stale": s.stale,
             "files": files,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
@@ -445,10 +445,14 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
         }
     }
     if fail_on_change && !plan.is_up_to_date() {
-        return Err(Exit::Drift(
-            "generated files changed\n  hint: review them (`git status`, `git diff`), stage them and commit again".into(),
-        )
-        .into());
+        let message = if s.written + s.removed + s.leftovers == 0 {
+            "stale generated files were kept: no stack in the config generates them any more\n  \
+             hint: if the config change was meant, run `tfroles generate --prune` and commit the removal; \
+             otherwise fix the config (a glob that no longer matches?)"
+        } else {
+            "generated files changed\n  hint: review them (`git status`, `git diff`), stage them and commit again"
+        };
+        return Err(Exit::Drift(message.into()).into());
     }
     if check && !plan.is_up_to_date() {
         let n = s.written + s.removed + s.stale + s.leftovers;

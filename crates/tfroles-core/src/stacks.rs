@@ -86,10 +86,11 @@ impl StackPattern {
 pub(crate) fn match_parts(pat: &[&str], parts: &[&str]) -> bool {
     // reach[i]: the glob's first i parts can match the path parts seen so far.
     let mut reach = vec![false; pat.len() + 1];
+    let mut next = vec![false; pat.len() + 1];
     reach[0] = true;
     close_over_globstars(pat, &mut reach);
     for part in parts {
-        let mut next = vec![false; pat.len() + 1];
+        next.fill(false);
         for i in 0..pat.len() {
             if !reach[i] {
                 continue;
@@ -105,7 +106,7 @@ pub(crate) fn match_parts(pat: &[&str], parts: &[&str]) -> bool {
         if !next.iter().any(|&r| r) {
             return false;
         }
-        reach = next;
+        std::mem::swap(&mut reach, &mut next);
     }
     reach[pat.len()]
 }
@@ -497,6 +498,34 @@ mod tests {
             1..5,
         )
         .prop_map(|parts| parts.join("/"))
+    }
+
+    fn long_glob() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![Just("**".to_owned()), "[ab*]{1,120}".prop_map(|s| s)],
+            1..24,
+        )
+        .prop_map(|parts| parts.join("/"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// The work is bounded by (glob parts) x (path parts) x (part
+        /// lengths), never exponential, whatever the glob and the path.
+        #[test]
+        fn matching_work_is_bounded_by_the_product_of_the_sizes(
+            glob in long_glob(),
+            path in proptest::collection::vec("[ab]{1,255}", 1..48),
+        ) {
+            let pat: Vec<&str> = glob.split('/').collect();
+            let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+            let (_, n) = steps(|| match_parts(&pat, &parts));
+            let longest_pat = pat.iter().map(|p| p.len() + 1).max().unwrap_or(1);
+            let longest_part = parts.iter().map(|p| p.len() + 1).max().unwrap_or(1);
+            let bound = (pat.len() * parts.len() * longest_pat * longest_part) as u64;
+            prop_assert!(n <= bound, "{} comparisons, bound {}", n, bound);
+        }
     }
 
     proptest! {

@@ -485,6 +485,14 @@ impl FromStr for StackPath {
             match part {
                 "" => return bad("it has an empty part (`//` or a trailing `/`)"),
                 "." | ".." => return bad("it has a `.` or `..` part"),
+                // File systems refuse longer names; found here, not half-way
+                // through writing the stacks.
+                p if p.len() > 255 => {
+                    return bad(&format!(
+                        "a part is {} bytes long, and file systems allow 255",
+                        p.len()
+                    ));
+                }
                 _ => {}
             }
         }

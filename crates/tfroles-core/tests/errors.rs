@@ -263,6 +263,19 @@ fn bidirectional_controls_are_refused_in_labels_and_stack_paths() {
     );
     let e = err(&edit(&[("stack \"qa/app\"", "stack \"qa/\u{2067}app\"")]));
     assert!(e.starts_with("tfroles.hcl:21:1: in block `stack \"qa/\\u{2067}app\"`: the label contains the bidirectional control character U+2067"), "{e}");
+    let long = format!("qa/{}", "x".repeat(256));
+    let e = long.parse::<StackPath>().unwrap_err();
+    assert!(
+        e.message
+            .ends_with("a part is 256 bytes long, and file systems allow 255"),
+        "{}",
+        e.message
+    );
+    assert!(
+        format!("qa/{}", "x".repeat(255))
+            .parse::<StackPath>()
+            .is_ok()
+    );
     let e = "qa/\u{202e}ppa".parse::<StackPath>().unwrap_err();
     assert!(
         e.message.contains("bidirectional control character"),

@@ -584,3 +584,155 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------------------------ (d) at scale
+
+/// Times one call; printed (with `--nocapture`) for docs/performance.md,
+/// never asserted: speed belongs to benchmarks.
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let out = f();
+    eprintln!("{what}: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+    out
+}
+
+const HEAD: &str = r#"
+defaults {
+  region = "us-east-1"
+}
+account "shared" {
+  id = "111111111111"
+}
+state {
+  account = "shared"
+  bucket  = "acme-terraform-state"
+  role    = "terraform-state"
+}
+role "terraform-state" {
+  account = "shared"
+}
+"#;
+
+/// How far beyond real configs to go: `TFROLES_FUZZ_SCALE=10` (in
+/// release) gives the sizes docs/performance.md records; the default keeps
+/// the suite quick.
+fn scale() -> usize {
+    std::env::var("TFROLES_FUZZ_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Far beyond any real config: many blocks, huge values, long labels, deep
+/// nesting, many globs over deep trees. The loader and the resolver answer
+/// each (a value or an error) without a panic.
+#[test]
+fn the_loader_answers_inputs_far_beyond_real_ones() {
+    let k = scale();
+    for n in [1_000 * k, 5_000 * k] {
+        let mut text = HEAD.to_owned();
+        for i in 0..n {
+            text.push_str(&format!(
+                "stack \"env-{}/svc-{i:06}\" {{\n  account = \"shared\"\n  role    = \"terraform-state\"\n}}\n",
+                i % 7
+            ));
+        }
+        let config = timed(&format!("load {n} stacks ({} bytes)", text.len()), || {
+            Config::from_str(&text)
+        })
+        .unwrap();
+        let dirs: Vec<StackPath> = (0..n)
+            .map(|i| format!("env-{}/svc-{i:06}", i % 7).parse().unwrap())
+            .collect();
+        let r = timed(&format!("resolve {n} stacks"), || config.resolve(&dirs)).unwrap();
+        assert_eq!(r.stacks.len(), n);
+    }
+    let huge_value = format!("{HEAD}tags = {{ a = \"{}\" }}\n", "x".repeat(k << 20));
+    let r = timed(&format!("a {k} MiB string"), || {
+        Config::from_str(&huge_value)
+    });
+    check(&huge_value, &r);
+    let long_label = format!(
+        "{HEAD}stack \"{}\" {{\n  account = \"shared\"\n  role = \"terraform-state\"\n}}\n",
+        "a/".repeat(k << 16) + "z"
+    );
+    let r = timed(&format!("a stack label of {} parts", (k << 16) + 1), || {
+        Config::from_str(&long_label)
+    });
+    check(&long_label, &r);
+    let deep = format!(
+        "{HEAD}x = {}1{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let r = timed("100,000 nested lists", || Config::from_str(&deep));
+    check(&deep, &r);
+    let many = format!("{HEAD}{}", "a = 1\n".repeat(20_000 * k));
+    let r = timed(&format!("{} top-level attributes", 20_000 * k), || {
+        Config::from_str(&many)
+    });
+    check(&many, &r);
+    let globs = 20 * k;
+    let stars = format!(
+        "{HEAD}{}",
+        (0..globs)
+            .map(|i| format!(
+                "stack \"{}/*a*b*{i}\" {{\n  account = \"shared\"\n  role = \"terraform-state\"\n}}\n",
+                ["**/*"; 8].join("/")
+            ))
+            .collect::<String>()
+    );
+    let config = timed(&format!("{globs} globs of 17 parts"), || {
+        Config::from_str(&stars)
+    })
+    .unwrap_or_else(|e| panic!("{}", e.to_string().lines().next().unwrap_or_default()));
+    let n = 1_000 * k;
+    let dirs: Vec<StackPath> = (0..n)
+        .map(|i| format!("{}a{i}b", "d/".repeat(i % 40)).parse().unwrap())
+        .collect();
+    let r = timed(
+        &format!("{globs} globs against {n} directories up to 40 deep"),
+        || config.resolve(&dirs),
+    );
+    if let Ok(r) = r {
+        check_resolution(&r.stacks);
+    }
+}
+
+/// The inputs that were exponential with the recursive matcher, scaled up.
+#[test]
+fn pathological_globs_at_scale() {
+    let name: StackPath = "a".repeat(255).parse().unwrap();
+    for stars in [4, 20, 100, 126] {
+        let glob = format!("*{}b", "a*".repeat(stars));
+        let p = tfroles_core::StackPattern::new(&glob).unwrap();
+        let m = timed(&format!("`*a` x {stars} + `b` against 255 bytes"), || {
+            p.matches(&name)
+        });
+        assert!(!m);
+    }
+    let deep: StackPath = ["d"; 200].join("/").parse().unwrap();
+    for globstars in [10, 50, 100] {
+        let glob = format!("{}/x", ["**"; 100][..globstars].join("/"));
+        let p = tfroles_core::StackPattern::new(&glob).unwrap();
+        let m = timed(
+            &format!("{globstars} `**` against 200 parts, no match"),
+            || p.matches(&deep),
+        );
+        assert!(!m);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Random HCL-like text a hundred times longer than the cases above,
+    /// with a byte-order mark or bidirectional controls mixed in.
+    #[test]
+    fn long_random_inputs(
+        text in "[a-z_\"{}=\\[\\],.:#/*$%<>()!?0-9 \t\r\n\\\\\u{feff}\u{202e}-]{0,20000}",
+    ) {
+        let r = Config::from_str(&text);
+        check(text.strip_prefix('\u{feff}').unwrap_or(&text), &r);
+    }
+}

@@ -702,7 +702,13 @@ impl Cx {
         }
         names.sort();
         for name in names {
-            let Ok(text) = std::fs::read_to_string(dir.join(&name)) else {
+            // Regular files only, never through a link, bounded: a FIFO
+            // swapped in since the listing would block the run.
+            let Ok(text) = crate::sync::read_regular(&dir.join(&name)).map(String::from_utf8)
+            else {
+                continue;
+            };
+            let Ok(text) = text else {
                 continue;
             };
             let Ok(body) = hcl_edit::parser::parse_body(&text) else {
@@ -730,7 +736,7 @@ impl Cx {
         for name in &d.tf_files {
             let abs = root.join(d.path.as_str()).join(name);
             let rel = format!("{}/{name}", d.path);
-            let bytes = std::fs::read(&abs).map_err(io(&abs))?;
+            let bytes = crate::sync::read_regular(&abs).map_err(io(&abs))?;
             let Ok(text) = String::from_utf8(bytes) else {
                 self.note(
                     &rel,

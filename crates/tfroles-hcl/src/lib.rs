@@ -140,8 +140,16 @@ fn duplicate_message(blocks: &[Duplicate]) -> String {
             "Duplicate backend configuration"
         };
         s.push_str(&format!(
-            "\n  {}:{}: `{}`, also in the generated `{}` (terraform: \"{why}\")",
-            d.file, d.line, d.block, d.generated
+            "\n  {}:{}: `{}`, also in the generated `{}` (terraform: \"{why}\"){}",
+            d.file,
+            d.line,
+            d.block,
+            d.generated,
+            if d.stale {
+                "; this file is a stale generated one: `tfroles generate --prune` removes it"
+            } else {
+                ""
+            }
         ));
     }
     s.push_str(

@@ -879,22 +879,45 @@ fn no_file_is_written_through_a_linked_directory() {
 
 #[test]
 fn everything_checkable_is_checked_before_the_first_write() {
-    // A name too long for the file system passes validation; it must stop
-    // the run before `qa/api` (sorted first) is written.
+    // A part too long for the file system is a configuration error now.
     let long = "x".repeat(300);
     let config = format!(
         "{CONFIG}\nstack \"zz/{long}\" {{\n  account = \"shared\"\n  role    = \"public-api-provisioning\"\n}}\n"
     );
     let r = repo(&config);
     let before = tree(r.path());
-    let out = run(r.path(), &["generate"]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = run(r.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("a part of the path is 300 bytes long; file systems allow 255"),
+        text(&out.stderr).contains("a part is 300 bytes long, and file systems allow 255"),
         "{}",
         text(&out.stderr)
     );
-    assert_eq!(tree(r.path()), before, "nothing written");
+    // A path too long as a whole passes validation (each part fits); it
+    // must stop the run before `qa/api` (sorted first) is written. (One
+    // state role per stack: no session policy naming the path, which would
+    // not fit STS.)
+    let long = vec!["y".repeat(250); 20].join("/");
+    let per_stack = CONFIG.replace(
+        "key_prefix = \"terraform\"\n",
+        "key_prefix = \"terraform\"\n  role_per_stack = true\n",
+    );
+    assert_ne!(per_stack, CONFIG);
+    let config = format!(
+        "{per_stack}\nstack \"zz/{long}\" {{\n  account = \"shared\"\n  role    = \"public-api-provisioning\"\n}}\n"
+    );
+    let r = repo(&config);
+    let before_long = tree(r.path());
+    assert_eq!(run(r.path(), &["validate"]).status.code(), Some(0));
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the path is longer than the 4096 bytes file systems allow"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(tree(r.path()), before_long, "nothing written");
+    drop(before);
 }
 
 #[test]
@@ -1004,4 +1027,33 @@ fn a_stack_declaring_its_own_backend_or_provider_is_refused() {
     .unwrap();
     let out = run(r.path(), &["generate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_renamed_generated_file_conflicts_until_the_old_one_is_pruned() {
+    let r = repo(CONFIG);
+    assert!(run(r.path(), &["generate"]).status.success());
+    fs::write(
+        r.path().join("tfroles.hcl"),
+        CONFIG.replace(
+            "session_name = \"terraform\"\n",
+            "session_name = \"terraform\"\n  backend_file = \"state.tf\"\n",
+        ),
+    )
+    .unwrap();
+    // The old backend.tf is stale and kept, and terraform would see two
+    // backends: generate says so, and that --prune removes it.
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "qa/api/backend.tf:4: `backend \"s3\"`, also in the generated `qa/api/state.tf` (terraform: \"Duplicate backend configuration\"); this file is a stale generated one: `tfroles generate --prune` removes it"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(r.path(), &["generate", "--prune"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!r.path().join("qa/api/backend.tf").exists());
+    assert!(r.path().join("qa/api/state.tf").exists());
 }

@@ -224,3 +224,21 @@ fn a_missing_directory_is_an_io_error() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn import_never_writes_through_a_link_where_the_draft_goes() {
+    let r = repo();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("planted.hcl");
+    // Dangling: following it would create a file outside the repository.
+    std::os::unix::fs::symlink(&target, r.path().join("tfroles.hcl")).unwrap();
+    let out = run(r.path(), &["import"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`tfroles.hcl` exists; tfroles import never overwrites a file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!target.exists(), "nothing written outside");
+    assert!(r.path().join("tfroles.hcl").is_symlink());
+}

@@ -185,6 +185,44 @@ fn hooks_fail_on_drift_regenerate_and_then_pass() {
             .contains("\"eu-west-1\"")
     );
 
+    // A glob typo drops both stacks: their files are kept and both hooks
+    // fail, until the removal is meant (`--prune`) or the typo fixed.
+    fs::write(
+        repo.join("tfroles.hcl"),
+        CONFIG
+            .replace("us-west-2", "eu-west-1")
+            .replace("stack \"apps/*\"", "stack \"app/*\""),
+    )
+    .unwrap();
+    git(repo, &["add", "-A"]);
+    let out = run(repo, "tfroles-generate");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("stale generated files were kept"),
+        "{}",
+        text(&out)
+    );
+    assert!(repo.join("apps/api/backend.tf").exists(), "kept");
+    let out = run(repo, "tfroles-check");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("stale    apps/api/backend.tf"),
+        "{}",
+        text(&out)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tfroles"))
+        .current_dir(repo)
+        .args(["generate", "--prune"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!repo.join("apps/api/backend.tf").exists(), "pruned");
+    git(repo, &["add", "-A"]);
+    for hook in ["tfroles-generate", "tfroles-check"] {
+        let out = run(repo, hook);
+        assert_eq!(out.status.code(), Some(0), "{hook}: {}", text(&out));
+    }
+
     // A file that is not tfroles' business does not trigger the hooks.
     fs::write(repo.join("README.md"), "hello\n").unwrap();
     git(repo, &["add", "README.md"]);
