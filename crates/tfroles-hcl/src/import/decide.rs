@@ -12,12 +12,11 @@ use tfroles_core::types::{
 };
 use tfroles_core::{CONFIG_FILE_NAME, StackPattern, TfDir};
 
-use super::emit::{ProvOut, RoleOut, Settings, StateOut, header, role_block, stack_block};
+use super::emit::{Draft, ProvOut, RoleOut, Settings, StateOut};
 use super::report::Finding;
 use super::scan::is_aws_provider;
 use super::{BACKEND_FILE, BackendFound, Cx, Import, L, PROVIDERS_FILE, ProviderFound, Scan, Use};
 use crate::Error;
-use crate::writer::{Block, Expr, Item, render};
 
 // ---------------------------------------------------------------------------
 // Deciding: one value per setting, reporting every use that disagrees.
@@ -455,64 +454,21 @@ impl Cx {
         let stack_blocks = group_globs(&settings, dirs);
 
         // The draft.
-        let state_account = names[&state_role.1].clone();
-        let mut items: Vec<Item> = Vec::new();
-        let mut defaults = Block::new("defaults", &[]);
-        defaults.attr("region", Expr::Str(default_region.to_string()));
-        if let Some(s) = &default_session {
-            defaults.attr("session_name", Expr::Str(s.to_string()));
-        }
-        if partition != Partition::Aws {
-            defaults.attr("partition", Expr::Str(partition.to_string()));
-        }
-        items.push(Item::Block(defaults));
-        let mut accounts: Vec<(&AccountName, &AccountId)> =
-            names.iter().map(|(id, n)| (n, id)).collect();
-        accounts.sort();
-        for (n, id) in &accounts {
-            let mut b = Block::new("account", &[n.as_str()]);
-            b.attr("id", Expr::Str(id.to_string()));
-            items.push(Item::Blank);
-            items.push(Item::Block(b));
-        }
-        let mut sb = Block::new("state", &[]);
-        sb.attr("account", Expr::Str(state_account.to_string()))
-            .attr("bucket", Expr::Str(state.bucket.to_string()))
-            .attr("region", Expr::Str(state.region.to_string()))
-            .attr("role", Expr::Str(state_role.0.to_string()));
-        if let Some(p) = &key_prefix {
-            sb.attr("key_prefix", Expr::Str(p.to_string()));
-        }
-        if !state.use_lockfile {
-            sb.attr("use_lockfile", Expr::Bool(false));
-        }
-        if let Some(t) = &state.dynamodb_table {
-            sb.attr("dynamodb_table", Expr::Str(t.clone()));
-        }
-        if !state.encrypt {
-            sb.attr("encrypt", Expr::Bool(false));
-        }
-        if let Some(k) = &state.kms_key_id {
-            sb.attr("kms_key_id", Expr::Str(k.clone()));
-        }
-        if let Some(w) = &state.workspace_key_prefix {
-            sb.attr("workspace_key_prefix", Expr::Str(w.to_string()));
-        }
-        items.push(Item::Blank);
-        items.push(Item::Block(sb));
-        for r in &roles {
-            items.push(Item::Blank);
-            items.push(Item::Block(role_block(r)));
-        }
-        for (label, s) in &stack_blocks {
-            items.push(Item::Blank);
-            items.push(Item::Block(stack_block(label, s)));
-        }
-
         self.findings.sort();
         self.findings.dedup();
-        let mut text = header(&self.findings);
-        text.push_str(&render(&items));
+        let text = Draft {
+            region: &default_region,
+            session_name: default_session.as_ref(),
+            partition,
+            accounts: &names,
+            state: &state,
+            state_account: &names[&state_role.1],
+            state_role: &state_role.0,
+            key_prefix: key_prefix.as_ref(),
+            roles: &roles,
+            stacks: &stack_blocks,
+        }
+        .text(&self.findings);
 
         // The draft must load and claim exactly the imported directories.
         let file = root.join(CONFIG_FILE_NAME);

@@ -1,13 +1,15 @@
 //! The draft's text: the decided model as `tfroles.hcl` blocks, laid out
 //! by the writer, under a comment that lists the report.
 
+use std::collections::BTreeMap;
+
 use tfroles_core::types::{
-    AccountName, BucketName, Duration, ExternalId, IamPath, KeyPrefix, ProviderAlias, Region,
-    RoleName, SessionName, SessionTags, SourceIdentity,
+    AccountId, AccountName, BucketName, Duration, ExternalId, IamPath, KeyPrefix, Partition,
+    ProviderAlias, Region, RoleName, SessionName, SessionTags, SourceIdentity,
 };
 
 use super::report::Finding;
-use crate::writer::{Block, Expr};
+use crate::writer::{Block, Expr, Item, render};
 
 /// How a stack's settings read in the draft; stacks whose settings are
 /// equal may share a glob.
@@ -49,7 +51,86 @@ pub(super) struct StateOut {
     pub(super) kms_key_id: Option<String>,
     pub(super) workspace_key_prefix: Option<KeyPrefix>,
 }
-pub(super) fn role_block(r: &RoleOut) -> Block {
+/// The decided model, as the draft writes it.
+pub(super) struct Draft<'a> {
+    pub(super) region: &'a Region,
+    /// Shared by several roles: set once in `defaults`.
+    pub(super) session_name: Option<&'a SessionName>,
+    pub(super) partition: Partition,
+    /// Account names by id.
+    pub(super) accounts: &'a BTreeMap<AccountId, AccountName>,
+    pub(super) state: &'a StateOut,
+    pub(super) state_account: &'a AccountName,
+    pub(super) state_role: &'a RoleName,
+    pub(super) key_prefix: Option<&'a KeyPrefix>,
+    pub(super) roles: &'a [RoleOut],
+    /// Stack block labels (paths or globs) and their settings, in order.
+    pub(super) stacks: &'a [(String, Settings)],
+}
+
+impl Draft<'_> {
+    /// The draft `tfroles.hcl`: the header listing `findings`, then the
+    /// blocks, laid out as `terraform fmt` would.
+    pub(super) fn text(&self, findings: &[Finding]) -> String {
+        let mut items: Vec<Item> = Vec::new();
+        let mut defaults = Block::new("defaults", &[]);
+        defaults.attr("region", Expr::Str(self.region.to_string()));
+        if let Some(s) = self.session_name {
+            defaults.attr("session_name", Expr::Str(s.to_string()));
+        }
+        if self.partition != Partition::Aws {
+            defaults.attr("partition", Expr::Str(self.partition.to_string()));
+        }
+        items.push(Item::Block(defaults));
+        let mut accounts: Vec<(&AccountName, &AccountId)> =
+            self.accounts.iter().map(|(id, n)| (n, id)).collect();
+        accounts.sort();
+        for (n, id) in &accounts {
+            let mut b = Block::new("account", &[n.as_str()]);
+            b.attr("id", Expr::Str(id.to_string()));
+            items.push(Item::Blank);
+            items.push(Item::Block(b));
+        }
+        let mut sb = Block::new("state", &[]);
+        sb.attr("account", Expr::Str(self.state_account.to_string()))
+            .attr("bucket", Expr::Str(self.state.bucket.to_string()))
+            .attr("region", Expr::Str(self.state.region.to_string()))
+            .attr("role", Expr::Str(self.state_role.to_string()));
+        if let Some(p) = self.key_prefix {
+            sb.attr("key_prefix", Expr::Str(p.to_string()));
+        }
+        if !self.state.use_lockfile {
+            sb.attr("use_lockfile", Expr::Bool(false));
+        }
+        if let Some(t) = &self.state.dynamodb_table {
+            sb.attr("dynamodb_table", Expr::Str(t.clone()));
+        }
+        if !self.state.encrypt {
+            sb.attr("encrypt", Expr::Bool(false));
+        }
+        if let Some(k) = &self.state.kms_key_id {
+            sb.attr("kms_key_id", Expr::Str(k.clone()));
+        }
+        if let Some(w) = &self.state.workspace_key_prefix {
+            sb.attr("workspace_key_prefix", Expr::Str(w.to_string()));
+        }
+        items.push(Item::Blank);
+        items.push(Item::Block(sb));
+        for r in self.roles {
+            items.push(Item::Blank);
+            items.push(Item::Block(role_block(r)));
+        }
+        for (label, s) in self.stacks {
+            items.push(Item::Blank);
+            items.push(Item::Block(stack_block(label, s)));
+        }
+        let mut text = header(findings);
+        text.push_str(&render(&items));
+        text
+    }
+}
+
+fn role_block(r: &RoleOut) -> Block {
     let mut b = Block::new("role", &[r.name.as_str()]);
     if r.accounts.len() == 1 {
         b.attr("account", Expr::Str(r.accounts[0].to_string()));
@@ -95,7 +176,7 @@ pub(super) fn role_block(r: &RoleOut) -> Block {
     b
 }
 
-pub(super) fn stack_block(label: &str, s: &Settings) -> Block {
+fn stack_block(label: &str, s: &Settings) -> Block {
     let mut b = Block::new("stack", &[label]);
     b.attr("account", Expr::Str(s.account.to_string()))
         .attr("role", Expr::Str(s.role.to_string()));
@@ -126,7 +207,7 @@ pub(super) fn stack_block(label: &str, s: &Settings) -> Block {
 
 /// The draft's opening comment: where it came from, how to hand over, and
 /// the report.
-pub(super) fn header(findings: &[Finding]) -> String {
+fn header(findings: &[Finding]) -> String {
     let mut s = String::from(
         "# Drafted by `tfroles import` from the hand-written backend \"s3\" and\n\
          # provider \"aws\" blocks below this directory. Review it, then hand the\n\
