@@ -1,14 +1,13 @@
 //! Blocks and attributes of a `.tf` file as literal values with their lines,
 //! or, for anything else, what kind of expression it is and its source text.
 
-use hcl_edit::Span;
-use hcl_edit::expr::{Expression, ObjectKey};
-use hcl_edit::structure::{Body, Structure};
+use tfroles_core::Location;
+use tfroles_core::raw::{self, Expr, ExprKind};
 
 use super::{Cx, L};
 
 // ---------------------------------------------------------------------------
-// Parsing: hcl-edit's tree to literal values with lines, or why not literal.
+// Core's located tree to literal values with lines, or why not literal.
 
 #[derive(Debug, Clone)]
 pub(super) enum Lit {
@@ -59,118 +58,112 @@ impl Blk {
     }
 }
 
-pub(super) struct Src<'a> {
-    pub(super) text: &'a str,
-    pub(super) starts: Vec<usize>,
+/// A `.tf` file's top-level attributes and blocks, read with core's reader.
+pub(super) fn parse(text: &str) -> Result<(Vec<Attr>, Vec<Blk>), raw::ParseError> {
+    let body = raw::parse_body(text)?;
+    Ok(convert_body(&body, text))
 }
 
-impl<'a> Src<'a> {
-    pub(super) fn new(text: &'a str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Src { text, starts }
-    }
+/// The line of a location; a location hcl-edit did not give is line 1.
+fn line(loc: Option<Location>) -> usize {
+    loc.map_or(1, |l| l.line)
+}
 
-    pub(super) fn line_at(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset).max(1)
-    }
-
-    pub(super) fn line(&self, span: Option<std::ops::Range<usize>>) -> usize {
-        span.map_or(1, |r| self.line_at(r.start))
-    }
-
-    /// The source of an expression on one line, shortened for a message.
-    pub(super) fn snippet(&self, span: Option<std::ops::Range<usize>>) -> String {
-        let raw = span
-            .and_then(|r| self.text.get(r))
-            .unwrap_or("")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let clean: String = raw
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
-        if clean.chars().count() > 60 {
-            format!("{}...", clean.chars().take(57).collect::<String>())
-        } else {
-            clean
-        }
+/// The source of an expression on one line, shortened for a message.
+fn snippet(text: &str, span: Option<&std::ops::Range<usize>>) -> String {
+    let raw = span
+        .and_then(|r| text.get(r.clone()))
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let clean: String = raw
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if clean.chars().count() > 60 {
+        format!("{}...", clean.chars().take(57).collect::<String>())
+    } else {
+        clean
     }
 }
 
-pub(super) fn convert_body(body: &Body, src: &Src) -> (Vec<Attr>, Vec<Blk>) {
-    let mut attrs = Vec::new();
-    let mut blocks = Vec::new();
-    for s in body.iter() {
-        match s {
-            Structure::Attribute(a) => attrs.push(Attr {
-                key: a.key.as_str().to_owned(),
-                line: src.line(a.key.span()),
-                node: convert_expr(&a.value, src),
-            }),
-            Structure::Block(b) => {
-                let (a, bl) = convert_body(&b.body, src);
-                blocks.push(Blk {
-                    ident: b.ident.as_str().to_owned(),
-                    labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
-                    line: src.line(b.ident.span()),
-                    attrs: a,
-                    blocks: bl,
-                });
+fn convert_body(body: &raw::Body, text: &str) -> (Vec<Attr>, Vec<Blk>) {
+    let attrs = body
+        .attributes
+        .iter()
+        .map(|a| Attr {
+            key: a.name.clone(),
+            line: line(a.loc),
+            node: convert_expr(&a.value, text),
+        })
+        .collect();
+    let blocks = body
+        .blocks
+        .iter()
+        .map(|b| {
+            let (attrs, blocks) = convert_body(&b.body, text);
+            Blk {
+                ident: b.ident.clone(),
+                labels: b.labels.clone(),
+                line: line(b.loc),
+                attrs,
+                blocks,
             }
-        }
-    }
+        })
+        .collect();
     (attrs, blocks)
 }
 
-pub(super) fn convert_expr(expr: &Expression, src: &Src) -> Node {
-    let line = src.line(expr.span());
+fn convert_expr(expr: &Expr, text: &str) -> Node {
     let non = |what: &'static str| {
         Err(NonLit {
             what,
-            text: src.snippet(expr.span()),
+            text: snippet(text, expr.span.as_ref()),
         })
     };
-    let v = match expr {
-        Expression::String(s) => Ok(Lit::Str(s.as_str().to_owned())),
-        Expression::Bool(b) => Ok(Lit::Bool(*b.value())),
-        Expression::Number(n) => Ok(Lit::Num(n.value().as_u64())),
-        Expression::Null(_) => Ok(Lit::Null),
-        Expression::Array(items) => Ok(Lit::List(
-            items.iter().map(|e| convert_expr(e, src)).collect(),
+    let v = match &expr.kind {
+        ExprKind::Str(s) => Ok(Lit::Str(s.clone())),
+        ExprKind::Bool(b) => Ok(Lit::Bool(*b)),
+        // Integers are written as digits; anything else (negative,
+        // fractional, exponent) is no count of seconds.
+        ExprKind::Num(n) => Ok(Lit::Num(n.parse().ok())),
+        ExprKind::Null => Ok(Lit::Null),
+        ExprKind::List(items) => Ok(Lit::List(
+            items.iter().map(|e| convert_expr(e, text)).collect(),
         )),
-        Expression::Object(obj) => Ok(Lit::Map(
-            obj.iter()
-                .map(|(k, v)| match k {
-                    ObjectKey::Ident(i) => (i.as_str().to_owned(), convert_expr(v.expr(), src)),
-                    ObjectKey::Expression(Expression::String(s)) => {
-                        (s.as_str().to_owned(), convert_expr(v.expr(), src))
-                    }
-                    ObjectKey::Expression(e) => (
+        ExprKind::Object(items) => Ok(Lit::Map(
+            items
+                .iter()
+                .map(|item| match &item.key {
+                    Some(k) => (k.clone(), convert_expr(&item.value, text)),
+                    None => (
                         String::new(),
                         Node {
-                            line: src.line(e.span()),
+                            line: line(item.key_loc),
                             v: Err(NonLit {
                                 what: "a computed key",
-                                text: src.snippet(e.span()),
+                                text: snippet(text, item.key_span.as_ref()),
                             }),
                         },
                     ),
                 })
                 .collect(),
         )),
-        Expression::Parenthesis(p) => return convert_expr(p.inner(), src),
-        Expression::StringTemplate(_) => non("an interpolation"),
-        Expression::HeredocTemplate(_) => non("a heredoc"),
-        Expression::Variable(_) | Expression::Traversal(_) => non("a reference"),
-        Expression::FuncCall(_) => non("a function call"),
-        Expression::Conditional(_) => non("a conditional"),
-        Expression::ForExpr(_) => non("a for expression"),
+        // Terraform reads `("x")` as `"x"`, so import does too.
+        ExprKind::Parenthesis(inner) => return convert_expr(inner, text),
+        ExprKind::Template => non("an interpolation"),
+        ExprKind::Heredoc => non("a heredoc"),
+        ExprKind::Reference => non("a reference"),
+        ExprKind::FunctionCall => non("a function call"),
+        ExprKind::Conditional => non("a conditional"),
+        ExprKind::For => non("a for expression"),
         _ => non("an operation"),
     };
-    Node { line, v }
+    Node {
+        line: line(expr.loc),
+        v,
+    }
 }
 
 pub(super) struct ParsedFile {

@@ -9,7 +9,7 @@ use tfroles_core::types::{
     AccountId, Duration, IamPath, Partition, ProviderAlias, RoleName, SessionTags,
 };
 
-use super::read::{Blk, Lit, Node, ParsedFile, Src, convert_body, lit_kind};
+use super::read::{self, Blk, Lit, Node, ParsedFile, lit_kind};
 use super::{BackendFound, Cx, L, ProviderFound, Scan, Use};
 use crate::Error;
 
@@ -194,11 +194,9 @@ impl Cx {
             let Ok(text) = std::fs::read_to_string(dir.join(&name)) else {
                 continue;
             };
-            let Ok(body) = hcl_edit::parser::parse_body(&text) else {
+            let Ok((_, blocks)) = read::parse(&text) else {
                 continue;
             };
-            let src = Src::new(&text);
-            let (_, blocks) = convert_body(&body, &src);
             let found = blocks.iter().find(|b| {
                 is_aws_provider(b)
                     || (b.ident == "terraform" && b.blocks.iter().any(|x| x.ident == "backend"))
@@ -228,10 +226,8 @@ impl Cx {
                 );
                 continue;
             };
-            let src = Src::new(&text);
-            match hcl_edit::parser::parse_body(&text) {
-                Ok(body) => {
-                    let (attrs, blocks) = convert_body(&body, &src);
+            match read::parse(&text) {
+                Ok((attrs, blocks)) => {
                     files.push(ParsedFile {
                         name: name.clone(),
                         rel,
@@ -240,11 +236,10 @@ impl Cx {
                     });
                 }
                 Err(e) => {
-                    let line = src.line_at(e.location().offset());
-                    let msg = e.message().replace(|c: char| c.is_control(), " ");
+                    let msg = e.message.replace(|c: char| c.is_control(), " ");
                     self.note(
                         &rel,
-                        line,
+                        e.stopped_at.line,
                         format!("cannot parse this file ({msg}): skipped"),
                     );
                 }
