@@ -8,7 +8,7 @@ use std::path::Path;
 
 use tfroles_core::types::{
     AccountId, AccountName, Duration, KeyPrefix, Partition, ProviderAlias, Region, RoleName,
-    SessionName, SessionTags, StackPath,
+    SessionName, SessionTags, StackPath, nfc,
 };
 use tfroles_core::{CONFIG_FILE_NAME, StackPattern, TfDir};
 
@@ -1027,11 +1027,6 @@ impl Cx {
             }
         }
     }
-}
-
-pub(super) fn nfc(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    s.nfc().collect()
 }
 
 /// Stack blocks: `P/*` where every directory the glob matches is an
