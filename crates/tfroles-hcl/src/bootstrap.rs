@@ -22,7 +22,7 @@ use tfroles_core::policies::RolePolicies;
 use tfroles_core::types::fnv1a;
 use tfroles_core::{Config, GitHubTrust, Stack};
 
-use crate::render::{GeneratedFile, signature};
+use crate::generated::{GeneratedFile, signature};
 use crate::writer::{Block, Expr, Item, render};
 
 /// The aws provider versions the bootstrap stack accepts: 5.81 made
