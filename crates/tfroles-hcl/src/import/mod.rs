@@ -2,8 +2,9 @@
 //! `backend "s3"` and `provider "aws"` blocks below a directory.
 //!
 //! Reading only: [`import`] parses every `.tf` file of every directory
-//! [`tfroles_core::discover`] finds (with hcl-edit, for line numbers) and
-//! returns the draft text and a report. It writes nothing.
+//! [`tfroles_core::discover`] finds (with [`tfroles_core::raw`], the reader
+//! the config loader uses, for line numbers) and returns the draft text and
+//! a report. It writes nothing.
 //!
 //! What maps: accounts from the role ARNs, roles (name, path, accounts,
 //! external id, session name, duration, source identity, tags, and `via`

@@ -64,7 +64,7 @@ pub(super) fn parse(text: &str) -> Result<(Vec<Attr>, Vec<Blk>), raw::ParseError
     Ok(convert_body(&body, text))
 }
 
-/// The line of a location; a location hcl-edit did not give is line 1.
+/// The line of a location; a location the parser did not give is line 1.
 fn line(loc: Option<Location>) -> usize {
     loc.map_or(1, |l| l.line)
 }
