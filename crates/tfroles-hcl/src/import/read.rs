@@ -125,8 +125,9 @@ fn convert_expr(expr: &Expr, text: &str) -> Node {
     let v = match &expr.kind {
         ExprKind::Str(s) => Ok(Lit::Str(s.clone())),
         ExprKind::Bool(b) => Ok(Lit::Bool(*b)),
-        // Integers are written as digits; anything else (negative,
-        // fractional, exponent) is no count of seconds.
+        // hcl-edit keeps whole numbers as integers (`7200.0` is 7200) and
+        // writes them as digits; a negative or fractional number is no
+        // count of seconds.
         ExprKind::Num(n) => Ok(Lit::Num(n.parse().ok())),
         ExprKind::Null => Ok(Lit::Null),
         ExprKind::List(items) => Ok(Lit::List(
