@@ -65,7 +65,7 @@ mod config;
 mod error;
 pub mod graph;
 pub mod policies;
-mod raw;
+pub mod raw;
 mod session;
 mod stacks;
 pub mod types;

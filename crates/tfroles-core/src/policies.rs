@@ -22,7 +22,7 @@ use crate::access::{Permissions, TrustedAws};
 use crate::config::{Config, Role, RoleSession};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::stacks::Stack;
-use crate::types::{ListScope, RoleArn, RoleName};
+use crate::types::{ListScope, RoleArn, RoleName, fnv1a};
 
 /// The three kinds of policy `tfroles policy` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1048,11 +1048,4 @@ pub struct RolePolicies {
     /// What it may do: for a role that grants nothing itself, the state
     /// guard alone.
     pub permissions: PolicyDocument,
-}
-
-/// FNV-1a: a stable, dependency-free hash for short names.
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

@@ -53,10 +53,19 @@ fn q(value: &str) -> String {
     format!("{value:?}")
 }
 
-/// Unicode NFC, the form HCL gives every string literal it reads.
-pub(crate) fn nfc(s: &str) -> String {
+/// Unicode NFC, the form HCL gives every string literal it reads: two
+/// strings are the same to terraform when their NFC forms are equal.
+pub fn nfc(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     s.nfc().collect()
+}
+
+/// FNV-1a: a stable, dependency-free hash for short names, the same in
+/// every release, so names derived from it do not change.
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Unicode's explicit bidirectional formatting characters: they make text
@@ -957,6 +966,20 @@ impl serde::Serialize for RoleArn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_published_test_vectors() {
+        // From the FNV reference test suite: names derived from it must not
+        // change between releases.
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a("foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn nfc_composes() {
+        assert_eq!(nfc("e\u{301}"), "\u{e9}");
+    }
 
     #[test]
     fn durations_parse_and_print_as_go_durations() {

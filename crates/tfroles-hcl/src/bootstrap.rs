@@ -19,9 +19,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tfroles_core::policies::RolePolicies;
+use tfroles_core::types::fnv1a;
 use tfroles_core::{Config, GitHubTrust, Stack};
 
-use crate::render::{GeneratedFile, signature};
+use crate::generated::{GeneratedFile, signature};
 use crate::writer::{Block, Expr, Item, render};
 
 /// The aws provider versions the bootstrap stack accepts: 5.81 made
@@ -664,13 +665,6 @@ impl Names {
         }
         out
     }
-}
-
-/// FNV-1a: a stable, dependency-free hash for short names.
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

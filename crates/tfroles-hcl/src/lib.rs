@@ -36,6 +36,7 @@
 //! ```
 
 mod bootstrap;
+mod generated;
 pub mod import;
 mod render;
 mod sync;
@@ -46,10 +47,11 @@ use std::path::PathBuf;
 pub use bootstrap::{
     AWS_PROVIDER_VERSION, IDENTITY_POLICY_NAME, ROLE_POLICY_NAME, bootstrap_files,
 };
+pub use generated::{GeneratedFile, SIGNATURE_PREFIX, signature};
 pub use import::{Finding, Import, import};
 pub use render::{
-    AWS_CONFIG_PATH, GeneratedFile, SIGNATURE_PREFIX, aws_config_file, backend_file, generate,
-    profile_name, providers_file, signature, state_profile_name,
+    AWS_CONFIG_PATH, aws_config_file, backend_file, generate, profile_name, providers_file,
+    state_profile_name,
 };
 pub use sync::{
     Change, Duplicate, FileChange, GENERATED_MODE, ORIGINAL_SUFFIX, Plan, PlanOptions, Summary,

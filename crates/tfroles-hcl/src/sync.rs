@@ -519,54 +519,41 @@ enum Decl {
 /// The backends and AWS providers a file declares; `None` when it does not
 /// parse (terraform will say why).
 fn declarations(text: &str) -> Option<Vec<Decl>> {
-    use hcl_edit::Span;
-    use hcl_edit::expr::Expression;
-    use hcl_edit::structure::{BlockLabel, Structure};
-    let body = hcl_edit::parser::parse_body(text).ok()?;
-    let line = |span: Option<std::ops::Range<usize>>| {
-        span.map_or(1, |r| {
-            text[..r.start.min(text.len())].matches('\n').count() + 1
-        })
-    };
-    let label = |l: &BlockLabel| match l {
-        BlockLabel::Ident(i) => i.as_str().to_owned(),
-        BlockLabel::String(s) => s.as_str().to_owned(),
-    };
+    use tfroles_core::raw::ExprKind;
+    // The one located-HCL reader the config loader and import use.
+    let body = tfroles_core::raw::parse_body(text).ok()?;
+    let line = |loc: Option<tfroles_core::Location>| loc.map_or(1, |l| l.line);
     let mut out = Vec::new();
-    for s in body.iter() {
-        let Structure::Block(b) = s else { continue };
+    for b in &body.blocks {
         match b.ident.as_str() {
             "terraform" => {
-                for inner in b.body.iter() {
-                    let Structure::Block(x) = inner else { continue };
+                for x in &b.body.blocks {
                     let block = match x.ident.as_str() {
                         "backend" => format!(
                             "backend {:?}",
-                            x.labels.first().map(label).unwrap_or_default()
+                            x.labels.first().cloned().unwrap_or_default()
                         ),
                         "cloud" => "cloud".to_owned(),
                         _ => continue,
                     };
                     out.push(Decl::Backend {
-                        line: line(x.ident.span()),
+                        line: line(x.loc),
                         block,
                     });
                 }
             }
-            "provider" if b.labels.first().map(label).as_deref() == Some("aws") => {
-                let alias = b.body.iter().find_map(|a| match a {
-                    Structure::Attribute(a) if a.key.as_str() == "alias" => Some(&a.value),
-                    _ => None,
-                });
-                let alias = match alias {
+            "provider" if b.labels.first().map(String::as_str) == Some("aws") => {
+                let alias = match b.body.attributes.iter().find(|a| a.name == "alias") {
                     None => None,
-                    Some(Expression::String(s)) => Some(s.as_str().to_owned()),
-                    // Not a literal: terraform itself requires one, and
-                    // will say so.
-                    Some(_) => continue,
+                    Some(a) => match &a.value.kind {
+                        ExprKind::Str(s) => Some(s.clone()),
+                        // Not a literal: terraform itself requires one, and
+                        // will say so.
+                        _ => continue,
+                    },
                 };
                 out.push(Decl::Provider {
-                    line: line(b.ident.span()),
+                    line: line(b.loc),
                     alias,
                 });
             }

@@ -863,3 +863,58 @@ mod never_crashes {
         }
     }
 }
+
+/// Every kind of expression the reader tells apart, through import: each is
+/// read as a literal (parentheses, integers) or reported with its kind and
+/// source text, and an unclosed file is reported where the parser stopped.
+#[test]
+fn each_kind_of_expression_is_read_or_reported_with_its_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = "provider \"aws\" {\n  region              = (\"eu-west-1\")\n  allowed_account_ids = local.prod ? [\"222222222222\"] : []\n\n  assume_role {\n    role_arn         = \"arn:aws:iam::222222222222:role/app\"\n    duration_seconds = 3600.5\n    tags = {\n      (var.k) = \"v\"\n      team    = [for t in var.teams : t]\n    }\n  }\n}\n";
+    let b = "provider \"aws\" {\n  region = \"us-east-1\"\n\n  assume_role {\n    role_arn         = \"arn:aws:iam::222222222222:role/b\"\n    duration_seconds = 1 + 1\n    session_name     = <<EOT\nx\nEOT\n  }\n}\n";
+    let c = "provider \"aws\" {\n  region = \"us-east-1\"\n\n  assume_role {\n    role_arn         = \"arn:aws:iam::222222222222:role/c\"\n    duration_seconds = 7200.0\n  }\n}\n";
+    write(
+        tmp.path(),
+        &[
+            ("a/backend.tf", &backend("a/terraform.tfstate")),
+            ("a/providers.tf", a),
+            ("b/backend.tf", &backend("b/terraform.tfstate")),
+            ("b/providers.tf", b),
+            ("b/broken.tf", "resource \"x\" \"y\" {\n  a = 1\n\n\n"),
+            ("c/backend.tf", &backend("c/terraform.tfstate")),
+            ("c/providers.tf", c),
+        ],
+    );
+    let imported = import(tmp.path()).unwrap();
+    let got: Vec<String> = report(&imported)
+        .into_iter()
+        .filter(|l| l.contains(".tf:") && !l.contains("account ") && !l.contains("backend \"s3\""))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "a/providers.tf:3: provider \"aws\": `allowed_account_ids` is a conditional (`local.prod ? [\"222222222222\"] : []`), not a literal value: left out",
+            "a/providers.tf:7: provider \"aws\": `assume_role.duration_seconds` is a number, not a whole number of seconds: left out",
+            "a/providers.tf:9: provider \"aws\": `assume_role.tags.` is a computed key (`(var.k)`), not a literal value: left out",
+            // Where the parser stopped, not where the missing `}` belongs.
+            "b/broken.tf:4: cannot parse this file (invalid block body; expected `}`, newline or identifier): skipped",
+            "b/providers.tf:6: provider \"aws\": `assume_role.duration_seconds` is an operation (`1 + 1`), not a literal value: left out",
+            "b/providers.tf:7: provider \"aws\": `assume_role.session_name` is a heredoc (`<<EOT x EOT`), not a literal value: left out",
+        ]
+    );
+    // `("eu-west-1")` is read as the string; `7200.0` as a whole number.
+    assert!(
+        imported
+            .config
+            .contains("stack \"a\" {\n  account = \"account-222222222222\"\n  role    = \"app\"\n  region  = \"eu-west-1\"\n}"),
+        "{}",
+        imported.config
+    );
+    assert!(
+        imported.config.contains(
+            "role \"c\" {\n  account  = \"account-222222222222\"\n  duration = \"2h\"\n}"
+        ),
+        "{}",
+        imported.config
+    );
+}

@@ -893,8 +893,8 @@ fn everything_checkable_is_checked_before_the_first_write() {
         "{}",
         text(&out.stderr)
     );
-    // A path too long as a whole passes validation (each part fits); it
-    // must stop the run before `qa/api` (sorted first) is written. (One
+    // A path too long as a whole passes the config's validation (each part
+    // fits); it must stop the run before `qa/api` (sorted first) is written. (One
     // state role per stack: no session policy naming the path, which would
     // not fit STS.)
     let long = vec!["y".repeat(250); 20].join("/");
@@ -908,7 +908,14 @@ fn everything_checkable_is_checked_before_the_first_write() {
     );
     let r = repo(&config);
     let before_long = tree(r.path());
-    assert_eq!(run(r.path(), &["validate"]).status.code(), Some(0));
+    // validate runs generate's checks, so it finds it too.
+    let out = run(r.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the path is longer than the 4096 bytes file systems allow"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run(r.path(), &["generate"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(

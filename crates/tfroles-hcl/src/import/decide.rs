@@ -1,0 +1,1080 @@
+//! Deciding the model: one partition, one account name per id, one value
+//! per role setting, one state block, and stacks grouped into globs; every
+//! use that disagrees with what was decided becomes a finding.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+
+use tfroles_core::types::{
+    AccountId, AccountName, Duration, KeyPrefix, Partition, ProviderAlias, Region, RoleName,
+    SessionName, SessionTags, StackPath, nfc,
+};
+use tfroles_core::{CONFIG_FILE_NAME, StackPattern, TfDir};
+
+use super::emit::{Draft, ProvOut, RoleOut, Settings, StateOut};
+use super::report::Finding;
+use super::scan::is_aws_provider;
+use super::{BACKEND_FILE, BackendFound, Cx, Import, L, PROVIDERS_FILE, ProviderFound, Scan, Use};
+use crate::Error;
+
+// ---------------------------------------------------------------------------
+// Deciding: one value per setting, reporting every use that disagrees.
+
+/// The value most entries agree on; ties go to the one seen first.
+pub(super) fn most_common<T: PartialEq + Clone>(values: &[T]) -> Option<(T, usize)> {
+    let mut counts: Vec<(T, usize)> = Vec::new();
+    for v in values {
+        match counts.iter_mut().find(|(x, _)| x == v) {
+            Some(c) => c.1 += 1,
+            None => counts.push((v.clone(), 1)),
+        }
+    }
+    let mut best: Option<(T, usize)> = None;
+    for (v, n) in counts {
+        if best.as_ref().is_none_or(|(_, b)| n > *b) {
+            best = Some((v, n));
+        }
+    }
+    best
+}
+
+pub(super) fn show<T: fmt::Display>(v: &Option<T>) -> String {
+    match v {
+        Some(x) => format!("{:?}", x.to_string()),
+        None => "unset".into(),
+    }
+}
+
+pub(super) fn show_tags(t: &Option<SessionTags>) -> String {
+    match t {
+        Some(t) => {
+            let items: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v:?}")).collect();
+            format!("{{ {} }}", items.join(", "))
+        }
+        None => "unset".into(),
+    }
+}
+
+/// A provider's account and the `allowed_account_ids` it was written with:
+/// (account id, list, file, description, line).
+pub(super) type Guard = (AccountId, Option<L<Vec<AccountId>>>, String, String, usize);
+pub(super) struct Imported<'s> {
+    scan: &'s Scan,
+    backend: &'s BackendFound,
+    /// Index into `scan.providers` of the default provider.
+    default: usize,
+    /// Indices into `scan.providers` of the imported aliases.
+    aliases: Vec<usize>,
+}
+
+impl Cx {
+    pub(super) fn build(
+        mut self,
+        root: &Path,
+        dirs: &[TfDir],
+        scans: Vec<Scan>,
+    ) -> Result<Import, Error> {
+        // One partition for every ARN.
+        let partitions: Vec<Partition> = self.uses.iter().map(|u| u.partition).collect();
+        let partition = most_common(&partitions).map_or(Partition::Aws, |(p, _)| p);
+        for i in 0..self.uses.len() {
+            if self.uses[i].partition != partition {
+                let u = self.uses[i].clone();
+                self.note(
+                    &u.file,
+                    u.line,
+                    format!("role ARN in partition `{}`, while most are in `{partition}`: one tfroles.hcl has one partition, so this assume_role is left out", u.partition),
+                );
+                self.uses[i].unusable = true;
+            }
+        }
+        let usable = |cx: &Cx, p: &ProviderFound| {
+            !p.broken && !p.chain.is_empty() && p.chain.iter().all(|&u| !cx.uses[u].unusable)
+        };
+
+        // Stacks: a backend and a usable default provider.
+        let mut imported: Vec<Imported> = Vec::new();
+        let mut left_out: Vec<String> = Vec::new();
+        for scan in &scans {
+            let Some((_, backend)) = &scan.backend else {
+                continue;
+            };
+            let path = scan.path.as_str();
+            if path.contains('*') {
+                self.note(
+                    &backend.file,
+                    backend.line,
+                    format!("stack `{path}` left out: a `*` in a directory name reads as a glob in tfroles.hcl"),
+                );
+                left_out.push(path.to_owned());
+                continue;
+            }
+            let defaults: Vec<usize> = (0..scan.providers.len())
+                .filter(|&i| {
+                    scan.providers[i].1.alias.is_none() && !scan.providers[i].1.alias_unreadable
+                })
+                .collect();
+            for &extra in defaults.iter().skip(1) {
+                let p = &scan.providers[extra].1;
+                let (f, l) = (p.file.clone(), p.line);
+                self.note(
+                    &f,
+                    l,
+                    "a second default `provider \"aws\"` (terraform refuses this): ignored",
+                );
+            }
+            let Some(&default) = defaults.first() else {
+                self.note(
+                    &backend.file,
+                    backend.line,
+                    format!("stack `{path}` left out: no default `provider \"aws\"` here, and tfroles generates one for every stack"),
+                );
+                left_out.push(path.to_owned());
+                continue;
+            };
+            let dp = &scan.providers[default].1;
+            if !usable(&self, dp) {
+                let why = if dp.chain.is_empty() && !dp.broken {
+                    "assumes no role, and tfroles generates an assume_role for every provider"
+                } else {
+                    "has no role ARN given literally to assume"
+                };
+                let (f, l) = (dp.file.clone(), dp.line);
+                self.note(
+                    &f,
+                    l,
+                    format!("stack `{path}` left out: its default `provider \"aws\"` {why}"),
+                );
+                left_out.push(path.to_owned());
+                continue;
+            }
+            let mut aliases = Vec::new();
+            let mut seen: Vec<&ProviderAlias> = Vec::new();
+            for (i, (_, p)) in scan.providers.iter().enumerate() {
+                let Some(alias) = &p.alias else { continue };
+                if seen.contains(&alias) {
+                    self.note(
+                        &p.file,
+                        p.line,
+                        format!(
+                            "{}: the alias is used twice (terraform refuses this): ignored",
+                            p.describe()
+                        ),
+                    );
+                    continue;
+                }
+                seen.push(alias);
+                if !usable(&self, p) {
+                    let why = if p.chain.is_empty() && !p.broken {
+                        "it assumes no role"
+                    } else {
+                        "it has no role ARN given literally to assume"
+                    };
+                    self.note(&p.file, p.line, format!("{} left out: {why}; resources using `aws.{alias}` need it back after the handover", p.describe()));
+                    continue;
+                }
+                aliases.push(i);
+            }
+            imported.push(Imported {
+                scan,
+                backend,
+                default,
+                aliases,
+            });
+        }
+        if imported.is_empty() {
+            self.findings.sort();
+            self.findings.dedup();
+            return Err(Error::NothingToImport {
+                dir: root.to_path_buf(),
+                report: self.findings,
+            });
+        }
+
+        // The uses that matter: backends' and imported providers'.
+        let mut in_scope: Vec<usize> = Vec::new();
+        for st in &imported {
+            if let Some(u) = st.backend.session
+                && !self.uses[u].unusable
+            {
+                in_scope.push(u);
+            }
+            for &pi in std::iter::once(&st.default).chain(&st.aliases) {
+                in_scope.extend(st.scan.providers[pi].1.chain.iter().copied());
+            }
+        }
+        in_scope.sort_unstable();
+        in_scope.dedup();
+
+        // The state role: the one most backends assume.
+        let backend_roles: Vec<(RoleName, AccountId)> = imported
+            .iter()
+            .filter_map(|s| s.backend.session)
+            .filter(|&u| !self.uses[u].unusable)
+            .map(|u| (self.uses[u].name.clone(), self.uses[u].account.clone()))
+            .collect();
+        let target = |st: &Imported| -> usize {
+            *st.scan.providers[st.default]
+                .1
+                .chain
+                .last()
+                .expect("usable")
+        };
+        let state_role: (RoleName, AccountId) = match most_common(&backend_roles) {
+            Some((r, _)) => r,
+            None => {
+                // No backend assumes a role: name one for the state, to be created.
+                let accts: Vec<AccountId> = imported
+                    .iter()
+                    .map(|s| self.uses[target(s)].account.clone())
+                    .collect();
+                let acct = most_common(&accts).expect("a stack").0;
+                let b = imported[0].backend;
+                let (f, l) = (b.file.clone(), b.line);
+                self.note(&f, l, format!("no backend assumes a role: the draft's state role `terraform-state` in account {acct} is a placeholder; create that role (state access only) or name the role the backends should assume"));
+                ("terraform-state".parse().expect("valid"), acct)
+            }
+        };
+        for st in &imported {
+            let b = st.backend;
+            match b.session.filter(|&u| !self.uses[u].unusable) {
+                Some(u) => {
+                    let (name, acct) = (&self.uses[u].name, &self.uses[u].account);
+                    if (name, acct) != (&state_role.0, &state_role.1) {
+                        let msg = format!("backend \"s3\": assumes `{name}` in {acct} here, while most backends assume `{}` in {}: the draft's state role is `{}`, which generate will write here", state_role.0, state_role.1, state_role.0);
+                        let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                        self.note(&f, l, msg);
+                    }
+                }
+                None => self.note(
+                    &b.file,
+                    b.line,
+                    format!("backend \"s3\": no usable assume_role here: generate will assume the state role `{}` in {}", state_role.0, state_role.1),
+                ),
+            }
+        }
+
+        // Roles.
+        let mut by_name: BTreeMap<RoleName, Vec<usize>> = BTreeMap::new();
+        for &u in &in_scope {
+            by_name
+                .entry(self.uses[u].name.clone())
+                .or_default()
+                .push(u);
+        }
+        by_name.entry(state_role.0.clone()).or_default();
+        let mut roles: Vec<RoleOut> = Vec::new();
+        let mut role_account_ids: BTreeMap<RoleName, Vec<AccountId>> = BTreeMap::new();
+        for (name, uses) in &by_name {
+            let mut ids: Vec<AccountId> = Vec::new();
+            for &u in uses {
+                if !ids.contains(&self.uses[u].account) {
+                    ids.push(self.uses[u].account.clone());
+                }
+            }
+            if name == &state_role.0 && !ids.contains(&state_role.1) {
+                ids.push(state_role.1.clone());
+            }
+            role_account_ids.insert(name.clone(), ids);
+            let r = RoleOut {
+                name: name.clone(),
+                accounts: Vec::new(),
+                path: self
+                    .decide(name, "path", uses, |u| Some(u.path.clone()), show)
+                    .unwrap_or_default(),
+                external_id: self.decide(
+                    name,
+                    "external_id",
+                    uses,
+                    |u| u.external_id.clone(),
+                    show,
+                ),
+                session_name: self.decide(
+                    name,
+                    "session_name",
+                    uses,
+                    |u| u.session_name.clone(),
+                    show,
+                ),
+                // 1h is tfroles' default duration: written or not, generate
+                // writes 1h, so it is no disagreement with an unset one.
+                duration: self.decide(
+                    name,
+                    "duration",
+                    uses,
+                    |u| u.duration.clone().filter(|d| d.v != Duration::ONE_HOUR),
+                    show,
+                ),
+                source_identity: self.decide(
+                    name,
+                    "source_identity",
+                    uses,
+                    |u| u.source_identity.clone(),
+                    show,
+                ),
+                tags: self.decide(name, "tags", uses, |u| u.tags.clone(), show_tags),
+                via: self.decide(
+                    name,
+                    "via",
+                    uses,
+                    |u| {
+                        u.via.as_ref().map(|v| L {
+                            v: v.v.0.clone(),
+                            line: v.line,
+                        })
+                    },
+                    |v| {
+                        v.as_ref()
+                            .map_or("unset (assumed directly)".into(), |r| format!("`{r}`"))
+                    },
+                ),
+            };
+            roles.push(r);
+        }
+        self.check_vias(&mut roles, &role_account_ids, &state_role.0, &in_scope);
+
+        // Accounts, named after the directories of the stacks they serve.
+        let mut all_ids: Vec<AccountId> = Vec::new();
+        for &u in &in_scope {
+            if !all_ids.contains(&self.uses[u].account) {
+                all_ids.push(self.uses[u].account.clone());
+            }
+        }
+        if !all_ids.contains(&state_role.1) {
+            all_ids.push(state_role.1.clone());
+        }
+        all_ids.sort();
+        let mut candidates: BTreeMap<AccountId, String> = BTreeMap::new();
+        for id in &all_ids {
+            let firsts: BTreeSet<&str> = imported
+                .iter()
+                .filter(|s| &self.uses[target(s)].account == id)
+                .map(|s| s.scan.path.as_str().split('/').next().unwrap_or_default())
+                .collect();
+            if firsts.len() == 1 {
+                let p = *firsts.iter().next().expect("one");
+                if p.parse::<AccountName>().is_ok() && !p.starts_with("account-") {
+                    candidates.insert(id.clone(), p.to_owned());
+                }
+            }
+        }
+        let mut names: BTreeMap<AccountId, AccountName> = BTreeMap::new();
+        for id in &all_ids {
+            let why;
+            let name = match candidates.get(id) {
+                Some(c) if candidates.values().filter(|x| *x == c).count() == 1 => {
+                    why = "the directory its stacks are in".to_owned();
+                    c.clone()
+                }
+                _ if id == &state_role.1 && !candidates.values().any(|c| c == "state") => {
+                    why = "it holds the state role and no directory fits".to_owned();
+                    "state".to_owned()
+                }
+                _ => {
+                    why = "no directory name fits".to_owned();
+                    format!("account-{id}")
+                }
+            };
+            let first = in_scope
+                .iter()
+                .find(|&&u| &self.uses[u].account == id)
+                .copied();
+            let (f, l) = match first {
+                Some(u) => (self.uses[u].file.clone(), self.uses[u].line),
+                None => (imported[0].backend.file.clone(), imported[0].backend.line),
+            };
+            self.note(
+                &f,
+                l,
+                format!("account {id} is named `{name}` ({why}): a guess, rename it at will"),
+            );
+            names.insert(id.clone(), name.parse().expect("checked account name"));
+        }
+        for r in &mut roles {
+            let mut accts: Vec<AccountName> = role_account_ids[&r.name]
+                .iter()
+                .map(|id| names[id].clone())
+                .collect();
+            accts.sort();
+            r.accounts = accts;
+        }
+        let role_order = |r: &RoleOut| (r.name != state_role.0, r.name.clone());
+        roles.sort_by_key(role_order);
+
+        // State.
+        let backends: Vec<&BackendFound> = imported.iter().map(|s| s.backend).collect();
+        let state = self.decide_state(&backends);
+
+        // Defaults: the most common provider region, and a session name
+        // shared by several roles.
+        let mut regions: Vec<Region> = Vec::new();
+        for st in &imported {
+            for &pi in std::iter::once(&st.default).chain(&st.aliases) {
+                if let Some(r) = &st.scan.providers[pi].1.region {
+                    regions.push(r.v.clone());
+                }
+            }
+        }
+        let default_region = match most_common(&regions) {
+            Some((r, _)) => r,
+            None => state.region.clone(),
+        };
+        let session_names: Vec<SessionName> = roles
+            .iter()
+            .filter_map(|r| r.session_name.clone())
+            .collect();
+        let default_session = most_common(&session_names)
+            .filter(|(_, n)| *n >= 2)
+            .map(|(s, _)| s);
+        if let Some(d) = &default_session {
+            for r in &mut roles {
+                if r.session_name.as_ref() == Some(d) {
+                    r.session_name = None;
+                }
+            }
+        }
+
+        // Stacks.
+        let mut settings: Vec<(StackPath, Settings)> = Vec::new();
+        for st in &imported {
+            let s = self.stack_settings(st, &names, &default_region);
+            settings.push((st.scan.path.clone(), s));
+        }
+
+        // State keys: a common prefix, or a loud word where they differ.
+        let key_prefix = self.decide_keys(&imported);
+
+        // Handing the old blocks over.
+        for st in &imported {
+            self.handover(st);
+        }
+
+        // Globs over sibling directories with the same settings.
+        let stack_blocks = group_globs(&settings, dirs);
+
+        // The draft.
+        self.findings.sort();
+        self.findings.dedup();
+        let text = Draft {
+            region: &default_region,
+            session_name: default_session.as_ref(),
+            partition,
+            accounts: &names,
+            state: &state,
+            state_account: &names[&state_role.1],
+            state_role: &state_role.0,
+            key_prefix: key_prefix.as_ref(),
+            roles: &roles,
+            stacks: &stack_blocks,
+        }
+        .text(&self.findings);
+
+        // The draft must load and claim exactly the imported directories.
+        let file = root.join(CONFIG_FILE_NAME);
+        let problems: Vec<String> = match tfroles_core::Config::from_str_at(&text, &file, root) {
+            Ok(config) => {
+                let paths: Vec<StackPath> = dirs.iter().map(|d| d.path.clone()).collect();
+                match config.resolve(&paths) {
+                    Ok(res) => {
+                        let got: BTreeSet<&str> =
+                            res.stacks.iter().map(|s| s.path.as_str()).collect();
+                        let want: BTreeSet<&str> =
+                            settings.iter().map(|(p, _)| p.as_str()).collect();
+                        if got == want {
+                            Vec::new()
+                        } else {
+                            vec![format!(
+                                "the draft's stacks {got:?} are not the imported directories {want:?}"
+                            )]
+                        }
+                    }
+                    Err(e) => vec![e.to_string()],
+                }
+            }
+            Err(e) => vec![e.to_string()],
+        };
+        for p in problems {
+            self.findings.push(Finding {
+                file: CONFIG_FILE_NAME.into(),
+                line: 1,
+                message: format!(
+                    "the draft does not load, a bug in tfroles import (please report it): {}",
+                    p.replace('\n', " ")
+                ),
+            });
+        }
+
+        Ok(Import {
+            config: text,
+            report: self.findings,
+            directories: dirs.len(),
+            stacks: settings.len(),
+            stack_blocks: stack_blocks.len(),
+            accounts: names.len(),
+            roles: roles.len(),
+            left_out,
+        })
+    }
+
+    /// One value for a role's setting; a finding at every use that says otherwise.
+    pub(super) fn decide<T: PartialEq + Clone>(
+        &mut self,
+        role: &RoleName,
+        attr: &str,
+        uses: &[usize],
+        get: impl Fn(&Use) -> Option<L<T>>,
+        display: impl Fn(&Option<T>) -> String,
+    ) -> Option<T> {
+        let values: Vec<Option<T>> = uses
+            .iter()
+            .map(|&u| get(&self.uses[u]).map(|l| l.v))
+            .collect();
+        let (chosen, n) = most_common(&values)?;
+        let total = values.len();
+        for (i, &u) in uses.iter().enumerate() {
+            if values[i] != chosen {
+                let line = get(&self.uses[u]).map_or(self.uses[u].line, |l| l.line);
+                let file = self.uses[u].file.clone();
+                let then = match (&chosen, attr) {
+                    (None, "via") => {
+                        "the draft assumes it directly, as generate will here".to_owned()
+                    }
+                    (None, _) => {
+                        "the draft leaves it unset, so generate writes tfroles' default here"
+                            .to_owned()
+                    }
+                    (Some(_), _) => format!(
+                        "the draft keeps {}, which generate will write here",
+                        display(&chosen)
+                    ),
+                };
+                self.note(
+                    &file,
+                    line,
+                    format!(
+                        "role `{role}`: {attr} {} here, {} in {n} of its {total} uses: {then}",
+                        display(&values[i]),
+                        display(&chosen),
+                    ),
+                );
+            }
+        }
+        chosen
+    }
+
+    /// `via` as tfroles resolves it must be the chain each use wrote.
+    pub(super) fn check_vias(
+        &mut self,
+        roles: &mut [RoleOut],
+        ids: &BTreeMap<RoleName, Vec<AccountId>>,
+        state_role: &RoleName,
+        in_scope: &[usize],
+    ) {
+        let uses_with = |cx: &Cx, name: &RoleName| -> Vec<usize> {
+            in_scope
+                .iter()
+                .copied()
+                .filter(|&u| &cx.uses[u].name == name && cx.uses[u].via.is_some())
+                .collect()
+        };
+        for i in 0..roles.len() {
+            let Some(via) = roles[i].via.clone() else {
+                continue;
+            };
+            let name = roles[i].name.clone();
+            let mut drop_why: Option<String> = None;
+            if &name == state_role {
+                drop_why = Some("it is the state role, which the backend assumes directly".into());
+            } else if roles[i].duration.is_some_and(|d| d > Duration::ONE_HOUR) {
+                drop_why =
+                    Some("AWS caps chained sessions at 1h and the role asks for more".into());
+            } else {
+                // Cycles: follow the chain.
+                let mut seen = vec![name.clone()];
+                let mut next = Some(via.clone());
+                while let Some(n) = next {
+                    if seen.contains(&n) {
+                        drop_why = Some("the chain would come back to itself".into());
+                        break;
+                    }
+                    seen.push(n.clone());
+                    next = roles
+                        .iter()
+                        .find(|r| r.name == n)
+                        .and_then(|r| r.via.clone());
+                }
+                let Some(via_ids) = ids.get(&via) else {
+                    roles[i].via = None;
+                    continue;
+                };
+                if drop_why.is_none()
+                    && via_ids.len() > 1
+                    && ids[&name].iter().any(|a| !via_ids.contains(a))
+                {
+                    drop_why = Some(format!(
+                        "`{via}` exists in several accounts, and not in every account of `{name}`"
+                    ));
+                }
+            }
+            if let Some(why) = drop_why {
+                roles[i].via = None;
+                for u in uses_with(self, &name) {
+                    let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                    self.note(&f, l, format!("role `{name}`: the draft cannot chain it through `{via}` ({why}): generate will assume it directly here"));
+                }
+                continue;
+            }
+            // The account tfroles assumes `via` in: the role's own when the
+            // via role exists there, else its only one.
+            let Some(via_ids) = ids.get(&via) else {
+                continue;
+            };
+            for u in uses_with(self, &name) {
+                let Some(hop) = &self.uses[u].via else {
+                    continue;
+                };
+                let here = &self.uses[u].account;
+                let resolved = if via_ids.contains(here) {
+                    here
+                } else {
+                    &via_ids[0]
+                };
+                if hop.v.0 == via && &hop.v.1 != resolved {
+                    let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                    let msg = format!(
+                        "role `{name}`: chained here through `{via}` in {}, but tfroles assumes `{via}` in {resolved} for this account: generate will chain through that one",
+                        hop.v.1
+                    );
+                    self.note(&f, l, msg);
+                }
+            }
+        }
+    }
+}
+
+pub(super) const MIGRATE: &str = "this stack's state would move: after generating, run `terraform init -migrate-state` in this directory";
+
+impl Cx {
+    /// Agreement on one state setting; `moves` says a change moves the state.
+    pub(super) fn state_attr<T: PartialEq + Clone + fmt::Display>(
+        &mut self,
+        backends: &[&BackendFound],
+        attr: &str,
+        get: impl Fn(&BackendFound) -> Option<L<T>>,
+        moves: bool,
+    ) -> Option<T> {
+        let values: Vec<Option<T>> = backends.iter().map(|b| get(b).map(|l| l.v)).collect();
+        let (chosen, n) = most_common(&values)?;
+        let total = values.len();
+        for (i, b) in backends.iter().enumerate() {
+            if values[i] != chosen {
+                let line = get(b).map_or(b.line, |l| l.line);
+                let then = if moves {
+                    format!("; {MIGRATE}")
+                } else {
+                    String::new()
+                };
+                self.note(
+                    &b.file,
+                    line,
+                    format!(
+                        "backend \"s3\": {attr} {} here, {} in {n} of {total} stacks: the draft keeps {}{then}",
+                        show(&values[i]),
+                        show(&chosen),
+                        show(&chosen),
+                    ),
+                );
+            }
+        }
+        chosen
+    }
+
+    /// A state attribute the draft cannot do without: the agreed value, else
+    /// the most common one, else a placeholder that the report names.
+    pub(super) fn required_state_attr<T>(
+        &mut self,
+        backends: &[&BackendFound],
+        attr: &str,
+        get: impl Fn(&BackendFound) -> Option<L<T>>,
+        placeholder: &str,
+        missing: &str,
+    ) -> T
+    where
+        T: PartialEq + Clone + fmt::Display + std::str::FromStr,
+        T::Err: fmt::Debug,
+    {
+        if let Some(v) = self.state_attr(backends, attr, &get, true) {
+            return v;
+        }
+        let found: Vec<T> = backends
+            .iter()
+            .filter_map(|b| get(b).map(|l| l.v))
+            .collect();
+        match most_common(&found) {
+            Some((v, _)) => v,
+            None => {
+                let first = backends[0];
+                self.note(
+                    &first.file,
+                    first.line,
+                    format!("backend \"s3\": {missing}"),
+                );
+                placeholder.parse().expect("the placeholder is valid")
+            }
+        }
+    }
+
+    pub(super) fn decide_state(&mut self, backends: &[&BackendFound]) -> StateOut {
+        let first = backends[0];
+        let bucket = self.required_state_attr(
+            backends,
+            "bucket",
+            |b| b.bucket.clone(),
+            "change-me-terraform-state",
+            "no backend names its bucket literally: the draft's bucket `change-me-terraform-state` is a placeholder",
+        );
+        let region = self.required_state_attr(
+            backends,
+            "region",
+            |b| b.region.clone(),
+            "us-east-1",
+            "no backend names the bucket's region literally: the draft's `us-east-1` is a placeholder",
+        );
+        // Terraform's defaults: no encryption flag, no lockfile.
+        let eff = |o: &Option<L<bool>>, line: usize| {
+            Some(L {
+                v: o.as_ref().is_some_and(|l| l.v),
+                line: o.as_ref().map_or(line, |l| l.line),
+            })
+        };
+        let encrypt = self
+            .state_attr(backends, "encrypt", |b| eff(&b.encrypt, b.line), false)
+            .unwrap_or(false);
+        let dynamodb_table = self.state_attr(
+            backends,
+            "dynamodb_table",
+            |b| b.dynamodb_table.clone(),
+            false,
+        );
+        let use_lockfile = self
+            .state_attr(
+                backends,
+                "use_lockfile",
+                |b| eff(&b.use_lockfile, b.line),
+                false,
+            )
+            .unwrap_or(false);
+        let kms_key_id = self.state_attr(backends, "kms_key_id", |b| b.kms_key_id.clone(), false);
+        let workspace_key_prefix = self.state_attr(
+            backends,
+            "workspace_key_prefix",
+            |b| b.workspace_key_prefix.clone(),
+            true,
+        );
+        let encrypt = if !encrypt && backends.iter().all(|b| b.encrypt.is_none()) {
+            self.note(&first.file, first.line, "backend \"s3\": no backend sets `encrypt` (terraform's default is false): the draft keeps tfroles' default `encrypt = true`");
+            true
+        } else {
+            encrypt
+        };
+        let use_lockfile = if !use_lockfile && dynamodb_table.is_none() {
+            self.note(&first.file, first.line, "backend \"s3\": the backends lock nothing (no `use_lockfile`, no `dynamodb_table`): the draft keeps tfroles' default `use_lockfile = true` (S3-native locking, terraform 1.10+)");
+            true
+        } else {
+            use_lockfile
+        };
+        StateOut {
+            bucket,
+            region,
+            encrypt,
+            use_lockfile,
+            dynamodb_table,
+            kms_key_id,
+            workspace_key_prefix,
+        }
+    }
+
+    /// The key prefix most keys follow; a loud finding for every stack whose
+    /// key `generate` would change.
+    pub(super) fn decide_keys(&mut self, imported: &[Imported]) -> Option<KeyPrefix> {
+        let tail = |path: &str| format!("{path}/terraform.tfstate");
+        let candidates: Vec<Option<Option<KeyPrefix>>> = imported
+            .iter()
+            .map(|st| {
+                let key = nfc(&st.backend.key.as_ref()?.v);
+                let t = nfc(&tail(st.scan.path.as_str()));
+                if key == t {
+                    Some(None)
+                } else {
+                    key.strip_suffix(&format!("/{t}"))
+                        .and_then(|p| p.parse::<KeyPrefix>().ok())
+                        .map(Some)
+                }
+            })
+            .collect();
+        let conforming: Vec<Option<KeyPrefix>> = candidates.iter().flatten().cloned().collect();
+        let prefix = most_common(&conforming).and_then(|(p, _)| p);
+        for st in imported {
+            let want = nfc(&match &prefix {
+                Some(p) => format!("{p}/{}", tail(st.scan.path.as_str())),
+                None => tail(st.scan.path.as_str()),
+            });
+            let b = st.backend;
+            match &b.key {
+                Some(k) if nfc(&k.v) == want => {}
+                Some(k) => self.note(
+                    &b.file,
+                    k.line,
+                    format!("backend \"s3\": state key {:?} does not follow `<key_prefix>/<stack path>/terraform.tfstate`: generate will write key {want:?}, and terraform will not find the state where it is; {MIGRATE}", k.v),
+                ),
+                None => self.note(
+                    &b.file,
+                    b.line,
+                    format!("backend \"s3\": no literal `key`: generate will write key {want:?}; if the state is elsewhere, {MIGRATE}"),
+                ),
+            }
+        }
+        prefix
+    }
+
+    pub(super) fn stack_settings(
+        &mut self,
+        st: &Imported,
+        names: &BTreeMap<AccountId, AccountName>,
+        default_region: &Region,
+    ) -> Settings {
+        let dp = &st.scan.providers[st.default].1;
+        let target = &self.uses[*dp.chain.last().expect("usable")];
+        let account = names[&target.account].clone();
+        let account_id = target.account.clone();
+        let role = target.name.clone();
+        let region = match &dp.region {
+            Some(r) => r.v.clone(),
+            None => {
+                self.note(&dp.file, dp.line, format!("provider \"aws\": no region given literally (terraform would read AWS_REGION): the draft gives the stack the default region {:?}", default_region.as_str()));
+                default_region.clone()
+            }
+        };
+        let mut providers = Vec::new();
+        // (account id, original allowed list, line, file, description) per provider.
+        let mut guards: Vec<Guard> = vec![(
+            account_id.clone(),
+            dp.allowed.clone(),
+            dp.file.clone(),
+            dp.describe(),
+            dp.line,
+        )];
+        for &pi in &st.aliases {
+            let p = &st.scan.providers[pi].1;
+            let t = &self.uses[*p.chain.last().expect("usable")];
+            let (t_account, t_name) = (t.account.clone(), t.name.clone());
+            let pregion = match &p.region {
+                Some(r) if r.v != region => Some(r.v.clone()),
+                Some(_) => None,
+                None => {
+                    let (f, l, d) = (p.file.clone(), p.line, p.describe());
+                    self.note(&f, l, format!("{d}: no region given literally: the draft gives it the stack's region {:?}", region.as_str()));
+                    None
+                }
+            };
+            providers.push(ProvOut {
+                alias: p.alias.clone().expect("an alias"),
+                region: pregion,
+                account: (t_account != account_id).then(|| names[&t_account].clone()),
+                role: (t_name != role).then_some(t_name),
+            });
+            guards.push((
+                t_account,
+                p.allowed.clone(),
+                p.file.clone(),
+                p.describe(),
+                p.line,
+            ));
+        }
+        // allowed_account_ids: tfroles' default guards each provider's own
+        // account; one explicit list per stack otherwise.
+        let sorted = |v: &[AccountId]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let default_for = |acct: &AccountId| vec![acct.clone()];
+        let set: Vec<&Guard> = guards.iter().filter(|g| g.1.is_some()).collect();
+        let all_default = set
+            .iter()
+            .all(|g| sorted(&g.1.as_ref().expect("set").v) == default_for(&g.0));
+        let allowed: Option<Vec<AccountId>> = if all_default {
+            None
+        } else {
+            let first = &set[0].1.as_ref().expect("set").v;
+            let same = set
+                .iter()
+                .all(|g| sorted(&g.1.as_ref().expect("set").v) == sorted(first));
+            let covers = guards.iter().all(|g| first.contains(&g.0));
+            if same && covers {
+                let mut out: Vec<AccountId> = Vec::new();
+                for id in first {
+                    if !out.contains(id) {
+                        out.push(id.clone());
+                    }
+                }
+                Some(out)
+            } else {
+                for g in &set {
+                    let orig = sorted(&g.1.as_ref().expect("set").v);
+                    if orig != default_for(&g.0) {
+                        let line = g.1.as_ref().expect("set").line;
+                        let msg = format!(
+                            "{}: allowed_account_ids {:?} here: tfroles writes one list per stack, and this stack's providers disagree (or leave out where one works): generate will write [{:?}] here",
+                            g.3,
+                            orig.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                            g.0.as_str()
+                        );
+                        self.note(&g.2.clone(), line, msg);
+                    }
+                }
+                None
+            }
+        };
+        Settings {
+            account,
+            role,
+            region: (&region != default_region).then_some(region),
+            allowed: allowed.map(|ids| {
+                ids.iter()
+                    .map(|id| {
+                        names
+                            .get(id)
+                            .map_or_else(|| id.to_string(), |n| n.to_string())
+                    })
+                    .collect()
+            }),
+            providers,
+        }
+    }
+
+    /// Where the old blocks are, and what `generate --take-over` would lose.
+    pub(super) fn handover(&mut self, st: &Imported) {
+        let scan = st.scan;
+        let backend_file = scan.backend.as_ref().map(|(fi, _)| *fi);
+        for (fi, f) in scan.files.iter().enumerate() {
+            let replaced = f.name == BACKEND_FILE || f.name == PROVIDERS_FILE;
+            let mut others: Vec<(usize, String)> = Vec::new();
+            let mut has_backend = false;
+            let mut n_providers = 0;
+            for a in &f.attrs {
+                others.push((a.line, format!("`{}`", a.key)));
+            }
+            for b in &f.blocks {
+                if is_aws_provider(b) {
+                    n_providers += 1;
+                } else if b.ident == "terraform" {
+                    for a in &b.attrs {
+                        others.push((a.line, format!("`terraform {{ {} }}`", a.key)));
+                    }
+                    for x in &b.blocks {
+                        if x.ident == "backend" && x.labels == ["s3"] && backend_file == Some(fi) {
+                            has_backend = true;
+                        } else {
+                            others.push((x.line, format!("`terraform {{ {} }}`", x.describe())));
+                        }
+                    }
+                } else {
+                    others.push((b.line, format!("`{}`", b.describe())));
+                }
+            }
+            if replaced {
+                if !others.is_empty() {
+                    others.sort();
+                    let mut list: Vec<&str> =
+                        others.iter().take(3).map(|(_, d)| d.as_str()).collect();
+                    let more = others.len().saturating_sub(3);
+                    let extra = format!("{more} more");
+                    if more > 0 {
+                        list.push(&extra);
+                    }
+                    self.note(&f.rel, others[0].0, format!("{} also holds {}: `tfroles generate --take-over` replaces the whole file (keeping it as {}.tfroles-orig), so move them to another file first", f.name, list.join(", "), f.name));
+                }
+            } else if has_backend || n_providers > 0 {
+                let mut what = Vec::new();
+                let mut into = Vec::new();
+                if has_backend {
+                    what.push("the `backend \"s3\"` block".to_owned());
+                    into.push(BACKEND_FILE);
+                }
+                if n_providers > 0 {
+                    what.push(format!(
+                        "{n_providers} `provider \"aws\"` block{}",
+                        if n_providers == 1 { "" } else { "s" }
+                    ));
+                    into.push(PROVIDERS_FILE);
+                }
+                let line = f
+                    .blocks
+                    .iter()
+                    .filter(|b| {
+                        is_aws_provider(b)
+                            || (b.ident == "terraform"
+                                && has_backend
+                                && b.blocks.iter().any(|x| x.ident == "backend"))
+                    })
+                    .map(|b| b.line)
+                    .min()
+                    .unwrap_or(1);
+                self.note(&f.rel, line, format!("{} holds {}, which generate writes into {}: delete {} from {} before generating (`--take-over` replaces only {BACKEND_FILE} and {PROVIDERS_FILE}; generate, like terraform, refuses a second backend and duplicate providers)", f.name, what.join(" and "), into.join(" and "), if what.len() == 1 && n_providers <= 1 { "it" } else { "them" }, f.name));
+            }
+        }
+    }
+}
+
+/// Stack blocks: `P/*` where every directory the glob matches is an
+/// imported stack with the same settings (at least two), exact paths otherwise.
+pub(super) fn group_globs(
+    settings: &[(StackPath, Settings)],
+    dirs: &[TfDir],
+) -> Vec<(String, Settings)> {
+    let parent = |p: &str| {
+        p.rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_owned())
+    };
+    let mut by_parent: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, (p, _)) in settings.iter().enumerate() {
+        by_parent.entry(parent(p.as_str())).or_default().push(i);
+    }
+    let mut out: Vec<(String, Settings)> = Vec::new();
+    let mut covered = vec![false; settings.len()];
+    for (par, members) in &by_parent {
+        if members.len() < 2 {
+            continue;
+        }
+        let label = if par.is_empty() {
+            "*".to_owned()
+        } else {
+            format!("{par}/*")
+        };
+        let Ok(pattern) = StackPattern::new(&label) else {
+            continue;
+        };
+        let first = &settings[members[0]].1;
+        let all_same = members.iter().all(|&i| &settings[i].1 == first);
+        let matched_all_imported = dirs
+            .iter()
+            .filter(|d| pattern.matches(&d.path))
+            .all(|d| members.iter().any(|&i| settings[i].0 == d.path));
+        if all_same && matched_all_imported {
+            for &i in members {
+                covered[i] = true;
+            }
+            out.push((label, first.clone()));
+        }
+    }
+    for (i, (p, s)) in settings.iter().enumerate() {
+        if !covered[i] {
+            out.push((p.to_string(), s.clone()));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}

@@ -1,0 +1,233 @@
+//! The draft's text: the decided model as `tfroles.hcl` blocks, laid out
+//! by the writer, under a comment that lists the report.
+
+use std::collections::BTreeMap;
+
+use tfroles_core::types::{
+    AccountId, AccountName, BucketName, Duration, ExternalId, IamPath, KeyPrefix, Partition,
+    ProviderAlias, Region, RoleName, SessionName, SessionTags, SourceIdentity,
+};
+
+use super::report::Finding;
+use crate::writer::{Block, Expr, Item, render};
+
+/// How a stack's settings read in the draft; stacks whose settings are
+/// equal may share a glob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Settings {
+    pub(super) account: AccountName,
+    pub(super) role: RoleName,
+    pub(super) region: Option<Region>,
+    pub(super) allowed: Option<Vec<String>>,
+    pub(super) providers: Vec<ProvOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ProvOut {
+    pub(super) alias: ProviderAlias,
+    pub(super) region: Option<Region>,
+    pub(super) account: Option<AccountName>,
+    pub(super) role: Option<RoleName>,
+}
+#[derive(Debug, Clone)]
+pub(super) struct RoleOut {
+    pub(super) name: RoleName,
+    pub(super) accounts: Vec<AccountName>,
+    pub(super) path: IamPath,
+    pub(super) external_id: Option<ExternalId>,
+    pub(super) session_name: Option<SessionName>,
+    pub(super) duration: Option<Duration>,
+    pub(super) source_identity: Option<SourceIdentity>,
+    pub(super) tags: Option<SessionTags>,
+    pub(super) via: Option<RoleName>,
+}
+/// The state settings, decided across backends.
+pub(super) struct StateOut {
+    pub(super) bucket: BucketName,
+    pub(super) region: Region,
+    pub(super) encrypt: bool,
+    pub(super) use_lockfile: bool,
+    pub(super) dynamodb_table: Option<String>,
+    pub(super) kms_key_id: Option<String>,
+    pub(super) workspace_key_prefix: Option<KeyPrefix>,
+}
+/// The decided model, as the draft writes it.
+pub(super) struct Draft<'a> {
+    pub(super) region: &'a Region,
+    /// Shared by several roles: set once in `defaults`.
+    pub(super) session_name: Option<&'a SessionName>,
+    pub(super) partition: Partition,
+    /// Account names by id.
+    pub(super) accounts: &'a BTreeMap<AccountId, AccountName>,
+    pub(super) state: &'a StateOut,
+    pub(super) state_account: &'a AccountName,
+    pub(super) state_role: &'a RoleName,
+    pub(super) key_prefix: Option<&'a KeyPrefix>,
+    pub(super) roles: &'a [RoleOut],
+    /// Stack block labels (paths or globs) and their settings, in order.
+    pub(super) stacks: &'a [(String, Settings)],
+}
+
+impl Draft<'_> {
+    /// The draft `tfroles.hcl`: the header listing `findings`, then the
+    /// blocks, laid out as `terraform fmt` would.
+    pub(super) fn text(&self, findings: &[Finding]) -> String {
+        let mut items: Vec<Item> = Vec::new();
+        let mut defaults = Block::new("defaults", &[]);
+        defaults.attr("region", Expr::Str(self.region.to_string()));
+        if let Some(s) = self.session_name {
+            defaults.attr("session_name", Expr::Str(s.to_string()));
+        }
+        if self.partition != Partition::Aws {
+            defaults.attr("partition", Expr::Str(self.partition.to_string()));
+        }
+        items.push(Item::Block(defaults));
+        let mut accounts: Vec<(&AccountName, &AccountId)> =
+            self.accounts.iter().map(|(id, n)| (n, id)).collect();
+        accounts.sort();
+        for (n, id) in &accounts {
+            let mut b = Block::new("account", &[n.as_str()]);
+            b.attr("id", Expr::Str(id.to_string()));
+            items.push(Item::Blank);
+            items.push(Item::Block(b));
+        }
+        let mut sb = Block::new("state", &[]);
+        sb.attr("account", Expr::Str(self.state_account.to_string()))
+            .attr("bucket", Expr::Str(self.state.bucket.to_string()))
+            .attr("region", Expr::Str(self.state.region.to_string()))
+            .attr("role", Expr::Str(self.state_role.to_string()));
+        if let Some(p) = self.key_prefix {
+            sb.attr("key_prefix", Expr::Str(p.to_string()));
+        }
+        if !self.state.use_lockfile {
+            sb.attr("use_lockfile", Expr::Bool(false));
+        }
+        if let Some(t) = &self.state.dynamodb_table {
+            sb.attr("dynamodb_table", Expr::Str(t.clone()));
+        }
+        if !self.state.encrypt {
+            sb.attr("encrypt", Expr::Bool(false));
+        }
+        if let Some(k) = &self.state.kms_key_id {
+            sb.attr("kms_key_id", Expr::Str(k.clone()));
+        }
+        if let Some(w) = &self.state.workspace_key_prefix {
+            sb.attr("workspace_key_prefix", Expr::Str(w.to_string()));
+        }
+        items.push(Item::Blank);
+        items.push(Item::Block(sb));
+        for r in self.roles {
+            items.push(Item::Blank);
+            items.push(Item::Block(role_block(r)));
+        }
+        for (label, s) in self.stacks {
+            items.push(Item::Blank);
+            items.push(Item::Block(stack_block(label, s)));
+        }
+        let mut text = header(findings);
+        text.push_str(&render(&items));
+        text
+    }
+}
+
+fn role_block(r: &RoleOut) -> Block {
+    let mut b = Block::new("role", &[r.name.as_str()]);
+    if r.accounts.len() == 1 {
+        b.attr("account", Expr::Str(r.accounts[0].to_string()));
+    } else {
+        b.attr(
+            "accounts",
+            Expr::List(
+                r.accounts
+                    .iter()
+                    .map(|a| Expr::Str(a.to_string()))
+                    .collect(),
+            ),
+        );
+    }
+    if r.path.as_str() != "/" {
+        b.attr("path", Expr::Str(r.path.to_string()));
+    }
+    if let Some(x) = &r.external_id {
+        b.attr("external_id", Expr::Str(x.to_string()));
+    }
+    if let Some(x) = &r.session_name {
+        b.attr("session_name", Expr::Str(x.to_string()));
+    }
+    if let Some(x) = &r.duration {
+        b.attr("duration", Expr::Str(x.to_string()));
+    }
+    if let Some(x) = &r.source_identity {
+        b.attr("source_identity", Expr::Str(x.to_string()));
+    }
+    if let Some(x) = &r.via {
+        b.attr("via", Expr::Str(x.to_string()));
+    }
+    if let Some(t) = &r.tags {
+        b.attr(
+            "tags",
+            Expr::Object(
+                t.iter()
+                    .map(|(k, v)| (k.to_owned(), Expr::Str(v.to_owned())))
+                    .collect(),
+            ),
+        );
+    }
+    b
+}
+
+fn stack_block(label: &str, s: &Settings) -> Block {
+    let mut b = Block::new("stack", &[label]);
+    b.attr("account", Expr::Str(s.account.to_string()))
+        .attr("role", Expr::Str(s.role.to_string()));
+    if let Some(r) = &s.region {
+        b.attr("region", Expr::Str(r.to_string()));
+    }
+    if let Some(ids) = &s.allowed {
+        b.attr(
+            "allowed_account_ids",
+            Expr::List(ids.iter().map(|i| Expr::Str(i.clone())).collect()),
+        );
+    }
+    for p in &s.providers {
+        let mut pb = Block::new("provider", &[p.alias.as_str()]);
+        if let Some(r) = &p.region {
+            pb.attr("region", Expr::Str(r.to_string()));
+        }
+        if let Some(a) = &p.account {
+            pb.attr("account", Expr::Str(a.to_string()));
+        }
+        if let Some(r) = &p.role {
+            pb.attr("role", Expr::Str(r.to_string()));
+        }
+        b.blank().block(pb);
+    }
+    b
+}
+
+/// The draft's opening comment: where it came from, how to hand over, and
+/// the report.
+fn header(findings: &[Finding]) -> String {
+    let mut s = String::from(
+        "# Drafted by `tfroles import` from the hand-written backend \"s3\" and\n\
+         # provider \"aws\" blocks below this directory. Review it, then hand the\n\
+         # blocks over: `tfroles generate --take-over` replaces each backend.tf and\n\
+         # providers.tf (keeping the original as <name>.tfroles-orig); blocks kept in\n\
+         # other files must be deleted by hand.\n#\n",
+    );
+    if findings.is_empty() {
+        s.push_str("# Nothing needed review.\n");
+    } else {
+        s.push_str("# To review (`tfroles import` printed these too):\n");
+        for f in findings {
+            let line: String = f
+                .to_string()
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            s.push_str(&format!("#   {line}\n"));
+        }
+    }
+    s.push('\n');
+    s
+}

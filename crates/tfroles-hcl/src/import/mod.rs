@@ -1,0 +1,207 @@
+//! `tfroles import`: a draft `tfroles.hcl` from the hand-written
+//! `backend "s3"` and `provider "aws"` blocks below a directory.
+//!
+//! Reading only: [`import`] parses every `.tf` file of every directory
+//! [`tfroles_core::discover`] finds (with [`tfroles_core::raw`], the reader
+//! the config loader uses, for line numbers) and returns the draft text and
+//! a report. It writes nothing.
+//!
+//! What maps: accounts from the role ARNs, roles (name, path, accounts,
+//! external id, session name, duration, source identity, tags, and `via`
+//! for chained `assume_role` blocks), the state block, and stacks, collapsed
+//! into `P/*` globs where every directory the glob would match has the same
+//! settings. What does not (variables, interpolations, functions, profiles,
+//! attributes tfroles does not generate, values that disagree between
+//! stacks, state keys `generate` would change) becomes a [`Finding`] with
+//! file and line: nothing is dropped silently.
+//!
+//! The draft is what `generate` needs to reproduce blocks that mean the same
+//! as the originals; where it cannot, the report says what will change.
+//!
+//! The work is done in four steps, one module each: `scan` walks the tree
+//! and reads each directory's blocks into what was found there, through
+//! `read` (literal values with their lines, or why not literal); `decide`
+//! settles one model (accounts, roles, state, stacks) across directories;
+//! `emit` writes the draft text. `report` holds the findings all of them
+//! add to.
+
+mod decide;
+mod emit;
+mod read;
+mod report;
+mod scan;
+
+use std::path::Path;
+
+use tfroles_core::types::{
+    AccountId, BucketName, Duration, ExternalId, IamPath, KeyPrefix, Partition, ProviderAlias,
+    Region, RoleName, SessionName, SessionTags, SourceIdentity, StackPath,
+};
+
+use crate::Error;
+use read::ParsedFile;
+pub use report::Finding;
+
+/// Where generated files go unless the config says otherwise: a draft never
+/// sets other names, so these are the files `generate --take-over` replaces.
+const BACKEND_FILE: &str = "backend.tf";
+const PROVIDERS_FILE: &str = "providers.tf";
+
+/// A draft configuration and what to review in it.
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// The draft `tfroles.hcl`, laid out as `terraform fmt` would, starting
+    /// with a comment that lists the report.
+    pub config: String,
+    /// Everything not mapped as written, sorted by file and line.
+    pub report: Vec<Finding>,
+    /// Directories with `.tf` files that were read.
+    pub directories: usize,
+    /// Stack directories the draft covers.
+    pub stacks: usize,
+    /// `stack` blocks in the draft (globs cover several directories).
+    pub stack_blocks: usize,
+    /// `account` blocks in the draft.
+    pub accounts: usize,
+    /// `role` blocks in the draft.
+    pub roles: usize,
+    /// Directories with a `backend "s3"` block that the draft leaves out.
+    pub left_out: Vec<String>,
+}
+
+impl Import {
+    /// One line for the end of a run: what the draft holds and how much to review.
+    pub fn summary(&self) -> String {
+        let n =
+            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+        let mut s = format!(
+            "imported {} ({}), {}, {} from {} read",
+            n(self.stacks, "stack", "stacks"),
+            n(self.stack_blocks, "stack block", "stack blocks"),
+            n(self.accounts, "account", "accounts"),
+            n(self.roles, "role", "roles"),
+            n(self.directories, "directory", "directories"),
+        );
+        if !self.left_out.is_empty() {
+            s.push_str(&format!(
+                "; {} left out",
+                n(self.left_out.len(), "stack", "stacks")
+            ));
+        }
+        s.push_str(&format!(
+            "; {} to review",
+            n(self.report.len(), "item", "items")
+        ));
+        s
+    }
+}
+
+/// Reads every `.tf` file below `dir` and drafts a `tfroles.hcl` from its
+/// `backend "s3"` and `provider "aws"` blocks. Writes nothing.
+///
+/// # Errors
+/// [`Error::Read`] when a directory or file cannot be read;
+/// [`Error::NothingToImport`] (with the report) when no directory has both a
+/// `backend "s3"` block and a default `provider "aws"` that assumes a role
+/// given literally.
+pub fn import(dir: &Path) -> Result<Import, Error> {
+    let dirs = tfroles_core::discover(dir).map_err(|e| match e {
+        tfroles_core::Error::Io { path, source } => Error::Read { path, source },
+        other => Error::Read {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })?;
+    let mut cx = Cx::default();
+    cx.check_root(dir)?;
+    let mut scans = Vec::new();
+    for d in &dirs {
+        scans.push(cx.scan(dir, d)?);
+    }
+    cx.build(dir, &dirs, scans)
+}
+
+// ---------------------------------------------------------------------------
+// What was found in each directory.
+
+#[derive(Debug, Clone)]
+struct L<T> {
+    v: T,
+    line: usize,
+}
+
+/// One `assume_role` (a backend's, or one of a provider's blocks).
+#[derive(Debug, Clone)]
+struct Use {
+    file: String,
+    /// The `role_arn` line.
+    line: usize,
+    partition: Partition,
+    account: AccountId,
+    path: L<IamPath>,
+    name: RoleName,
+    external_id: Option<L<ExternalId>>,
+    session_name: Option<L<SessionName>>,
+    duration: Option<L<Duration>>,
+    source_identity: Option<L<SourceIdentity>>,
+    tags: Option<L<SessionTags>>,
+    /// The previous hop of a chain: its role and account.
+    via: Option<L<(RoleName, AccountId)>>,
+    /// Ruled out after the fact (another partition).
+    unusable: bool,
+}
+
+#[derive(Debug, Default)]
+struct BackendFound {
+    file: String,
+    line: usize,
+    bucket: Option<L<BucketName>>,
+    key: Option<L<String>>,
+    region: Option<L<Region>>,
+    encrypt: Option<L<bool>>,
+    use_lockfile: Option<L<bool>>,
+    dynamodb_table: Option<L<String>>,
+    kms_key_id: Option<L<String>>,
+    workspace_key_prefix: Option<L<KeyPrefix>>,
+    session: Option<usize>,
+}
+
+#[derive(Debug)]
+struct ProviderFound {
+    file: String,
+    line: usize,
+    alias: Option<ProviderAlias>,
+    region: Option<L<Region>>,
+    allowed: Option<L<Vec<AccountId>>>,
+    /// Use indices, first hop first; empty when it assumes no role.
+    chain: Vec<usize>,
+    /// Some hop could not be read: the provider cannot be imported.
+    broken: bool,
+    /// Its `alias` could not be read: neither the default provider nor a
+    /// known alias (reported where it was read).
+    alias_unreadable: bool,
+}
+
+impl ProviderFound {
+    fn describe(&self) -> String {
+        match &self.alias {
+            Some(a) => format!("provider \"aws\" (alias {:?})", a.as_str()),
+            None => "provider \"aws\"".into(),
+        }
+    }
+}
+
+struct Scan {
+    path: StackPath,
+    files: Vec<ParsedFile>,
+    /// File index and the imported backend block's line.
+    backend: Option<(usize, BackendFound)>,
+    /// File index and provider, in file order.
+    providers: Vec<(usize, ProviderFound)>,
+}
+
+#[derive(Default)]
+struct Cx {
+    findings: Vec<Finding>,
+    uses: Vec<Use>,
+}

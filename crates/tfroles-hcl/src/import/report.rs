@@ -1,0 +1,107 @@
+//! The findings: what the import could not carry over as written, with the
+//! file and line, and the messages every step words the same way.
+
+use std::fmt;
+
+use super::Cx;
+use super::read::NonLit;
+
+/// One thing the import could not carry over as it was, or guessed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    /// The file, relative to the imported directory, `/`-separated.
+    pub file: String,
+    /// The line, from 1.
+    pub line: usize,
+    /// What was not mapped or what will change, and what the draft does instead.
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+impl Cx {
+    pub(super) fn note(&mut self, file: &str, line: usize, message: impl Into<String>) {
+        self.findings.push(Finding {
+            file: file.to_owned(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    pub(super) fn non_literal(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        key: &str,
+        line: usize,
+        n: &NonLit,
+    ) {
+        self.note(
+            file,
+            line,
+            format!(
+                "{ctx}: `{key}` is {} (`{}`), not a literal value: left out",
+                n.what, n.text
+            ),
+        );
+    }
+
+    pub(super) fn not_carried(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        key: &str,
+        line: usize,
+        block: bool,
+    ) {
+        let what = if block {
+            format!("the `{key}` block")
+        } else {
+            format!("`{key}`")
+        };
+        let why = match key {
+            "profile" => {
+                "tfroles assumes the roles itself (or, with `credentials = \"profile\"`, names profiles of its own)"
+            }
+            "default_tags" => {
+                "tfroles does not generate it: after the handover, resources lose these default tags unless you set them another way"
+            }
+            "access_key" | "secret_key" | "token" => {
+                "credentials do not belong in terraform files; tfroles gets them by assuming roles"
+            }
+            "shared_credentials_files" | "shared_credentials_file" | "shared_config_files" => {
+                "tfroles does not generate it"
+            }
+            "endpoints"
+            | "endpoint"
+            | "sts_endpoint"
+            | "iam_endpoint"
+            | "dynamodb_endpoint"
+            | "use_path_style"
+            | "force_path_style"
+            | "skip_credentials_validation"
+            | "skip_region_validation"
+            | "skip_metadata_api_check"
+            | "skip_requesting_account_id"
+            | "skip_s3_checksum"
+            | "insecure"
+                if ctx.starts_with("backend") =>
+            {
+                "tfroles does not generate it; pass it with `terraform init -backend-config=FILE`"
+            }
+            "assume_role_with_web_identity" => {
+                "tfroles starts from CI tokens with an `identity` block and `tfroles credential-process` instead"
+            }
+            _ => "tfroles does not generate it",
+        };
+        self.note(
+            file,
+            line,
+            format!("{ctx}: {what} is not carried over: {why}"),
+        );
+    }
+}

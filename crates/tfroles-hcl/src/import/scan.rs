@@ -1,0 +1,580 @@
+//! Walking the tree: each directory's `.tf` files read, and its
+//! `backend "s3"` and `provider "aws"` blocks turned into what was found
+//! there (role uses, backend and provider settings), each with its line.
+
+use std::path::Path;
+
+use tfroles_core::TfDir;
+use tfroles_core::types::{
+    AccountId, Duration, IamPath, Partition, ProviderAlias, RoleName, SessionTags,
+};
+
+use super::read::{self, Blk, Lit, Node, ParsedFile, lit_kind};
+use super::{BackendFound, Cx, L, ProviderFound, Scan, Use};
+use crate::Error;
+
+impl Cx {
+    /// An `assume_role`'s fields (`prefix` names them in messages). `None`
+    /// when there is no usable `role_arn`.
+    pub(super) fn session(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        block_line: usize,
+        fields: &[(String, Node)],
+        prefix: &str,
+    ) -> Option<usize> {
+        let mut arn: Option<L<Arn>> = None;
+        let mut external_id = None;
+        let mut session_name = None;
+        let mut duration = None;
+        let mut source_identity = None;
+        let mut tags = None;
+        let mut had_arn = false;
+        for (key, node) in fields {
+            let name = format!("{prefix}{key}");
+            match key.as_str() {
+                "role_arn" => {
+                    had_arn = true;
+                    if let Some(s) = self.string(file, ctx, &name, node) {
+                        match parse_arn(&s) {
+                            Ok(a) => {
+                                arn = Some(L {
+                                    v: a,
+                                    line: node.line,
+                                })
+                            }
+                            Err(e) => self.note(
+                                file,
+                                node.line,
+                                format!(
+                                    "{ctx}: `{name}`: {} (tfroles takes {}): left out",
+                                    e.message, e.allowed
+                                ),
+                            ),
+                        }
+                    }
+                }
+                "external_id" => external_id = self.parsed(file, ctx, &name, node),
+                "session_name" => session_name = self.parsed(file, ctx, &name, node),
+                "duration" => duration = self.parsed(file, ctx, &name, node),
+                "source_identity" => source_identity = self.parsed(file, ctx, &name, node),
+                "assume_role_duration_seconds" | "duration_seconds" => match &node.v {
+                    Ok(Lit::Num(Some(secs))) => {
+                        match u32::try_from(*secs)
+                            .ok()
+                            .and_then(|s| Duration::from_secs(s).ok())
+                        {
+                            Some(d) => {
+                                duration = Some(L {
+                                    v: d,
+                                    line: node.line,
+                                })
+                            }
+                            None => self.note(
+                                file,
+                                node.line,
+                                format!("{ctx}: `{name}` = {secs} is outside the range STS accepts (900 to 43200 seconds): left out"),
+                            ),
+                        }
+                    }
+                    Ok(other) => self.note(
+                        file,
+                        node.line,
+                        format!(
+                            "{ctx}: `{name}` is {}, not a whole number of seconds: left out",
+                            lit_kind(other)
+                        ),
+                    ),
+                    Err(n) => self.non_literal(file, ctx, &name, node.line, n),
+                },
+                "tags" | "assume_role_tags" => tags = self.tags(file, ctx, &name, node),
+                _ => self.not_carried(file, ctx, &name, node.line, false),
+            }
+        }
+        let Some(arn) = arn else {
+            if !had_arn {
+                self.note(
+                    file,
+                    block_line,
+                    format!("{ctx}: `{prefix}role_arn` is missing: this assume_role is left out"),
+                );
+            }
+            return None;
+        };
+        self.uses.push(Use {
+            file: file.to_owned(),
+            line: arn.line,
+            partition: arn.v.partition,
+            account: arn.v.account,
+            path: L {
+                v: arn.v.path,
+                line: arn.line,
+            },
+            name: arn.v.name,
+            external_id,
+            session_name,
+            duration,
+            source_identity,
+            tags,
+            via: None,
+            unusable: false,
+        });
+        Some(self.uses.len() - 1)
+    }
+
+    pub(super) fn tags(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        key: &str,
+        node: &Node,
+    ) -> Option<L<SessionTags>> {
+        let items = match &node.v {
+            Ok(Lit::Map(items)) => items,
+            Ok(other) => {
+                self.note(
+                    file,
+                    node.line,
+                    format!(
+                        "{ctx}: `{key}` is {}, not an object: left out",
+                        lit_kind(other)
+                    ),
+                );
+                return None;
+            }
+            Err(n) => {
+                self.non_literal(file, ctx, key, node.line, n);
+                return None;
+            }
+        };
+        let mut out = Vec::new();
+        for (k, v) in items {
+            let s = self.string(file, ctx, &format!("{key}.{k}"), v)?;
+            out.push((k.clone(), s));
+        }
+        if out.is_empty() {
+            return None;
+        }
+        out.sort();
+        match SessionTags::new(out) {
+            Ok(t) => Some(L {
+                v: t,
+                line: node.line,
+            }),
+            Err(e) => {
+                self.note(
+                    file,
+                    node.line,
+                    format!(
+                        "{ctx}: `{key}`: {} (tfroles takes {}): left out",
+                        e.message, e.allowed
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `.tf` files in the directory itself: not a stack for tfroles.
+    pub(super) fn check_root(&mut self, dir: &Path) -> Result<(), Error> {
+        let entries = std::fs::read_dir(dir).map_err(io(dir))?;
+        let mut names: Vec<String> = Vec::new();
+        for e in entries {
+            let e = e.map_err(io(dir))?;
+            if e.file_type().is_ok_and(|t| t.is_file())
+                && let Ok(n) = e.file_name().into_string()
+                && n.ends_with(".tf")
+            {
+                names.push(n);
+            }
+        }
+        names.sort();
+        for name in names {
+            // Regular files only, never through a link, bounded: a FIFO
+            // swapped in since the listing would block the run.
+            let Ok(text) = crate::sync::read_regular(&dir.join(&name)).map(String::from_utf8)
+            else {
+                continue;
+            };
+            let Ok(text) = text else {
+                continue;
+            };
+            let Ok((_, blocks)) = read::parse(&text) else {
+                continue;
+            };
+            let found = blocks.iter().find(|b| {
+                is_aws_provider(b)
+                    || (b.ident == "terraform" && b.blocks.iter().any(|x| x.ident == "backend"))
+            });
+            if let Some(b) = found {
+                self.note(
+                    &name,
+                    b.line,
+                    "blocks in the imported directory itself are not imported: tfroles stacks are directories below tfroles.hcl (import from the parent directory to include this one)",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn scan(&mut self, root: &Path, d: &TfDir) -> Result<Scan, Error> {
+        let mut files = Vec::new();
+        for name in &d.tf_files {
+            let abs = root.join(d.path.as_str()).join(name);
+            let rel = format!("{}/{name}", d.path);
+            let bytes = crate::sync::read_regular(&abs).map_err(io(&abs))?;
+            let Ok(text) = String::from_utf8(bytes) else {
+                self.note(
+                    &rel,
+                    1,
+                    "the file is not UTF-8, as terraform requires: skipped",
+                );
+                continue;
+            };
+            match read::parse(&text) {
+                Ok((attrs, blocks)) => {
+                    files.push(ParsedFile {
+                        name: name.clone(),
+                        rel,
+                        attrs,
+                        blocks,
+                    });
+                }
+                Err(e) => {
+                    let msg = e.message.replace(|c: char| c.is_control(), " ");
+                    self.note(
+                        &rel,
+                        e.stopped_at.line,
+                        format!("cannot parse this file ({msg}): skipped"),
+                    );
+                }
+            }
+        }
+        let mut scan = Scan {
+            path: d.path.clone(),
+            files,
+            backend: None,
+            providers: Vec::new(),
+        };
+        // Terraform merges override files into the others; import does not.
+        let is_override = |n: &str| n == "override.tf" || n.ends_with("_override.tf");
+        let mut backends: Vec<(usize, Blk)> = Vec::new();
+        let mut providers: Vec<(usize, Blk)> = Vec::new();
+        for (fi, f) in scan.files.iter().enumerate() {
+            for b in &f.blocks {
+                let relevant = is_aws_provider(b)
+                    || (b.ident == "terraform"
+                        && b.blocks
+                            .iter()
+                            .any(|x| x.ident == "backend" || x.ident == "cloud"));
+                if relevant && is_override(&f.name) {
+                    self.note(
+                        &f.rel,
+                        b.line,
+                        format!("{} in an override file: terraform merges it into the other files, tfroles import does not: left out", b.describe()),
+                    );
+                    continue;
+                }
+                if is_aws_provider(b) {
+                    providers.push((fi, b.clone()));
+                } else if b.ident == "terraform" {
+                    for x in &b.blocks {
+                        if x.ident == "backend" || x.ident == "cloud" {
+                            backends.push((fi, x.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        let s3: Vec<&(usize, Blk)> = backends
+            .iter()
+            .filter(|(_, b)| b.ident == "backend" && b.labels == ["s3"])
+            .collect();
+        for (fi, b) in &backends {
+            if !(b.ident == "backend" && b.labels == ["s3"]) {
+                let rel = scan.files[*fi].rel.clone();
+                self.note(
+                    &rel,
+                    b.line,
+                    format!("{} keeps state outside S3: tfroles generates `backend \"s3\"`, so this directory is not imported", b.describe()),
+                );
+            }
+        }
+        for (fi, b) in s3.iter().skip(1) {
+            let rel = scan.files[*fi].rel.clone();
+            self.note(
+                &rel,
+                b.line,
+                "a second `backend \"s3\"` block (terraform refuses this): ignored",
+            );
+        }
+        if s3.is_empty() {
+            if backends.is_empty()
+                && let Some((fi, p)) = providers.first()
+            {
+                let rel = scan.files[*fi].rel.clone();
+                self.note(
+                    &rel,
+                    p.line,
+                    "`provider \"aws\"` without a `backend \"s3\"` in this directory: not imported as a stack (a module, or a stack with local state)",
+                );
+            }
+            return Ok(scan);
+        }
+        if backends.len() > s3.len() {
+            // Another kind of backend beside s3: terraform refuses the
+            // directory; do not guess which one it meant.
+            return Ok(scan);
+        }
+        let (bfi, bblk) = s3[0].clone();
+        let brel = scan.files[bfi].rel.clone();
+        let backend = self.backend(&brel, &bblk);
+        scan.backend = Some((bfi, backend));
+        for (fi, p) in providers {
+            let rel = scan.files[fi].rel.clone();
+            let found = self.provider(&rel, &p);
+            scan.providers.push((fi, found));
+        }
+        Ok(scan)
+    }
+
+    pub(super) fn backend(&mut self, file: &str, b: &Blk) -> BackendFound {
+        let ctx = "backend \"s3\"";
+        let mut out = BackendFound {
+            file: file.to_owned(),
+            line: b.line,
+            ..BackendFound::default()
+        };
+        let mut old_style: Vec<(String, Node)> = Vec::new();
+        let mut new_style: Option<(usize, Vec<(String, Node)>)> = None;
+        for a in &b.attrs {
+            let n = &a.node;
+            match a.key.as_str() {
+                "bucket" => out.bucket = self.parsed(file, ctx, "bucket", n),
+                "key" => {
+                    out.key = self
+                        .string(file, ctx, "key", n)
+                        .map(|v| L { v, line: n.line })
+                }
+                "region" => out.region = self.parsed(file, ctx, "region", n),
+                "encrypt" => out.encrypt = self.boolean(file, ctx, "encrypt", n),
+                "use_lockfile" => out.use_lockfile = self.boolean(file, ctx, "use_lockfile", n),
+                "dynamodb_table" => {
+                    out.dynamodb_table = self.string(file, ctx, "dynamodb_table", n).and_then(|v| {
+                        let ok = (3..=255).contains(&v.len())
+                            && v.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+                        if !ok {
+                            self.note(file, n.line, format!("{ctx}: `dynamodb_table`: {v:?} is not a valid DynamoDB table name: left out"));
+                        }
+                        ok.then_some(L { v, line: n.line })
+                    })
+                }
+                "kms_key_id" => {
+                    out.kms_key_id = self.string(file, ctx, "kms_key_id", n).and_then(|v| {
+                        let ok = !v.is_empty()
+                            && v.len() <= 2048
+                            && !v.chars().any(|c| c.is_whitespace() || c.is_control());
+                        if !ok {
+                            self.note(file, n.line, format!("{ctx}: `kms_key_id`: {v:?} is not a KMS key id: left out"));
+                        }
+                        ok.then_some(L { v, line: n.line })
+                    })
+                }
+                "workspace_key_prefix" => {
+                    out.workspace_key_prefix = self.parsed(file, ctx, "workspace_key_prefix", n)
+                }
+                "assume_role" => match &n.v {
+                    Ok(Lit::Map(fields)) => new_style = Some((a.line, fields.clone())),
+                    Ok(other) => self.note(
+                        file,
+                        n.line,
+                        format!("{ctx}: `assume_role` is {}, not an object: left out", lit_kind(other)),
+                    ),
+                    Err(nl) => self.non_literal(file, ctx, "assume_role", n.line, nl),
+                },
+                // Before terraform 1.10 (removed there): the session's
+                // settings at the top level of the backend.
+                "role_arn" | "external_id" | "session_name" | "assume_role_duration_seconds"
+                | "assume_role_tags" => old_style.push((a.key.clone(), n.clone())),
+                other => self.not_carried(file, ctx, other, a.line, false),
+            }
+        }
+        for x in &b.blocks {
+            if x.ident == "assume_role" && new_style.is_none() {
+                self.note(
+                    file,
+                    x.line,
+                    format!("{ctx}: `assume_role` as a block: terraform 1.10+ rejects it in the backend; generate writes `assume_role = {{ ... }}`"),
+                );
+                let fields = x
+                    .attrs
+                    .iter()
+                    .map(|a| (a.key.clone(), a.node.clone()))
+                    .collect();
+                new_style = Some((x.line, fields));
+            } else {
+                self.not_carried(file, ctx, &x.ident, x.line, true);
+            }
+        }
+        match (new_style, old_style.is_empty()) {
+            (Some((line, fields)), true) => {
+                out.session = self.session(file, ctx, line, &fields, "assume_role.")
+            }
+            (Some((line, fields)), false) => {
+                for (k, n) in &old_style {
+                    self.note(
+                        file,
+                        n.line,
+                        format!("{ctx}: `{k}` beside `assume_role`: the pre-1.10 attribute is ignored, `assume_role` wins"),
+                    );
+                }
+                out.session = self.session(file, ctx, line, &fields, "assume_role.");
+            }
+            (None, false) => {
+                let line = old_style[0].1.line;
+                out.session = self.session(file, ctx, line, &old_style, "");
+            }
+            (None, true) => {}
+        }
+        out
+    }
+
+    pub(super) fn provider(&mut self, file: &str, b: &Blk) -> ProviderFound {
+        let mut out = ProviderFound {
+            file: file.to_owned(),
+            line: b.line,
+            alias: None,
+            region: None,
+            allowed: None,
+            chain: Vec::new(),
+            broken: false,
+            alias_unreadable: false,
+        };
+        // The alias first: messages name it.
+        if let Some(a) = b.attrs.iter().find(|a| a.key == "alias") {
+            match self.parsed::<ProviderAlias>(file, "provider \"aws\"", "alias", &a.node) {
+                Some(al) => out.alias = Some(al.v),
+                None => {
+                    out.broken = true;
+                    out.alias_unreadable = true;
+                    let ctx = "provider \"aws\" (alias unreadable)";
+                    self.note(
+                        file,
+                        b.line,
+                        format!(
+                            "{ctx} left out: resources using it need it back after the handover"
+                        ),
+                    );
+                    return out;
+                }
+            }
+        }
+        let ctx = out.describe();
+        for a in &b.attrs {
+            let n = &a.node;
+            match a.key.as_str() {
+                "alias" => {}
+                "region" => out.region = self.parsed(file, &ctx, "region", n),
+                "allowed_account_ids" => match &n.v {
+                    Ok(Lit::List(items)) => {
+                        let mut ids = Vec::new();
+                        let mut ok = true;
+                        for it in items {
+                            match self.parsed::<AccountId>(file, &ctx, "allowed_account_ids", it) {
+                                Some(id) => ids.push(id.v),
+                                None => ok = false,
+                            }
+                        }
+                        if ok && !ids.is_empty() {
+                            out.allowed = Some(L {
+                                v: ids,
+                                line: n.line,
+                            });
+                        }
+                    }
+                    Ok(other) => self.note(
+                        file,
+                        n.line,
+                        format!(
+                            "{ctx}: `allowed_account_ids` is {}, not a list: left out",
+                            lit_kind(other)
+                        ),
+                    ),
+                    Err(nl) => self.non_literal(file, &ctx, "allowed_account_ids", n.line, nl),
+                },
+                other => self.not_carried(file, &ctx, other, a.line, false),
+            }
+        }
+        let mut prev: Option<usize> = None;
+        for x in &b.blocks {
+            if x.ident != "assume_role" {
+                self.not_carried(file, &ctx, &x.ident, x.line, true);
+                continue;
+            }
+            let fields: Vec<(String, Node)> = x
+                .attrs
+                .iter()
+                .map(|a| (a.key.clone(), a.node.clone()))
+                .collect();
+            for inner in &x.blocks {
+                self.not_carried(
+                    file,
+                    &ctx,
+                    &format!("assume_role.{}", inner.ident),
+                    inner.line,
+                    true,
+                );
+            }
+            match self.session(file, &ctx, x.line, &fields, "assume_role.") {
+                Some(u) => {
+                    if let Some(p) = prev {
+                        let (name, account) =
+                            (self.uses[p].name.clone(), self.uses[p].account.clone());
+                        self.uses[u].via = Some(L {
+                            v: (name, account),
+                            line: self.uses[u].line,
+                        });
+                    }
+                    prev = Some(u);
+                    out.chain.push(u);
+                }
+                None => out.broken = true,
+            }
+        }
+        out
+    }
+}
+
+pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub(super) fn is_aws_provider(b: &Blk) -> bool {
+    b.ident == "provider" && b.labels == ["aws"]
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Arn {
+    partition: Partition,
+    account: AccountId,
+    path: IamPath,
+    name: RoleName,
+}
+
+pub(super) fn parse_arn(s: &str) -> Result<Arn, tfroles_core::types::InvalidValue> {
+    let checked: tfroles_core::types::RoleArn = s.parse()?;
+    let parts: Vec<&str> = checked.as_str().splitn(6, ':').collect();
+    let rest = parts[5].strip_prefix("role").unwrap_or(parts[5]);
+    let slash = rest.rfind('/').unwrap_or(0);
+    // The parse above checked every part; these cannot fail.
+    Ok(Arn {
+        partition: parts[1].parse()?,
+        account: parts[4].parse()?,
+        path: rest[..=slash].parse()?,
+        name: rest[slash + 1..].parse()?,
+    })
+}
