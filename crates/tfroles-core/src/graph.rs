@@ -9,8 +9,8 @@ use std::fmt::Write;
 use tfroles_policy::{PolicyDocument, Principal, Request, Resources, evaluate};
 
 use crate::access::{GitHubTrust, Trust, TrustedAws};
-use crate::config::{Config, RoleSession};
-use crate::stacks::Stack;
+use crate::model::{Config, RoleSession};
+use crate::resolve::Stack;
 use crate::types::WebIdentitySource;
 
 /// Who asks to assume a role, as a trust policy's `Principal` names it.

@@ -19,9 +19,9 @@ use tfroles_policy::{
 };
 
 use crate::access::{Permissions, TrustedAws};
-use crate::config::{Config, Role, RoleSession};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
-use crate::stacks::Stack;
+use crate::model::{Config, Role, RoleSession};
+use crate::resolve::Stack;
 use crate::types::{ListScope, RoleArn, RoleName};
 
 /// The three kinds of policy `tfroles policy` prints.
@@ -922,9 +922,9 @@ impl Config {
                 message: format!("there is no identity `{identity}`"),
                 allowed: Some(format!(
                     "the identities defined: {}",
-                    crate::config::list(&names)
+                    crate::error::list(&names)
                 )),
-                hint: crate::config::did_you_mean(identity, &names),
+                hint: crate::error::did_you_mean(identity, &names),
             }])));
         };
         let err = |message: String, hint: &str| {
