@@ -6,7 +6,7 @@
 use serde::Serialize;
 use tfroles_policy::{AccessLevel, Catalog};
 
-use crate::types::AccountName;
+use crate::types::{AccountName, PrincipalArn, ServicePrincipal};
 
 /// The access levels a role gets for its `services` when `access` is unset:
 /// everything but permissions management, which is how a role would grant
@@ -96,8 +96,8 @@ pub enum TrustedAws {
     /// A whole account, by name: its root, so that account's own IAM
     /// policies decide who in it may assume the role.
     Account(AccountName),
-    /// An ARN or a 12-digit account id, written out.
-    Arn(String),
+    /// An ARN or a 12-digit account id, written out (as its root's ARN).
+    Arn(PrincipalArn),
 }
 
 /// `trust { github { ... } }`: GitHub Actions jobs of one repository.
@@ -260,7 +260,7 @@ pub struct Trust {
     /// IAM principals: identities, accounts, ARNs.
     pub aws: Vec<TrustedAws>,
     /// AWS services (`ec2.amazonaws.com`).
-    pub service: Vec<String>,
+    pub service: Vec<ServicePrincipal>,
     /// GitHub Actions.
     pub github: Vec<GitHubTrust>,
     /// HCP Terraform.

@@ -445,7 +445,7 @@ impl Config {
                                 format!("arn:{p}:iam::{}:root", acct.id),
                             )
                         }
-                        TrustedAws::Arn(arn) => (arn.clone(), arn.clone()),
+                        TrustedAws::Arn(arn) => (arn.to_string(), arn.to_string()),
                     };
                     if admits(Caller::Aws(&arn), &assume) {
                         let from = g.node(NodeKind::Principal, label, Some(arn.clone()));
@@ -453,9 +453,9 @@ impl Config {
                     }
                 }
                 for service in &t.service {
-                    if admits(Caller::Service(service), &assume) {
+                    if admits(Caller::Service(service.as_str()), &assume) {
                         let from = g.node(NodeKind::Principal, format!("service {service}"), None);
-                        edge(&mut g, &from, "assumes".into(), service);
+                        edge(&mut g, &from, "assumes".into(), service.as_str());
                     }
                 }
             }

@@ -98,11 +98,11 @@ pub struct State {
     /// S3-native locking (`true`).
     pub use_lockfile: bool,
     /// DynamoDB lock table (deprecated by terraform since 1.11).
-    pub dynamodb_table: Option<String>,
+    pub dynamodb_table: Option<LockTable>,
     /// Server-side encryption (`true`).
     pub encrypt: bool,
     /// KMS key for the state objects.
-    pub kms_key_id: Option<String>,
+    pub kms_key_id: Option<KmsKeyId>,
     /// Prefix of non-default workspaces' keys.
     pub workspace_key_prefix: Option<KeyPrefix>,
     /// One state role per stack instead of one shared role narrowed per

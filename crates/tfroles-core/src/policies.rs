@@ -237,7 +237,7 @@ impl Config {
     /// The state's KMS key as IAM resources: its ARN, or for an alias every
     /// key of the account narrowed to the one the alias points to.
     fn state_key(&self) -> Option<StateKey> {
-        let key = self.state.kms_key_id.as_ref()?;
+        let key = self.state.kms_key_id.as_ref()?.as_str();
         let acct = self
             .account(self.state.account.as_str())
             .expect("validated");
@@ -245,7 +245,7 @@ impl Config {
         let region = &self.state.region;
         Some(if key.starts_with("arn:") && !key.contains(":alias/") {
             StateKey {
-                resources: vec![key.clone()],
+                resources: vec![key.to_owned()],
                 alias: None,
             }
         } else if let Some(alias) = key
@@ -708,7 +708,7 @@ impl Config {
                         TrustedAws::Account(a) => self
                             .account(a.as_str())
                             .map(|a| format!("arn:{}:iam::{}:root", self.defaults.partition, a.id)),
-                        TrustedAws::Arn(arn) => Some(arn.clone()),
+                        TrustedAws::Arn(arn) => Some(arn.to_string()),
                     };
                     aws.extend(arn);
                 }
@@ -787,7 +787,7 @@ impl Config {
                     aws: vec![],
                     canonical_user: vec![],
                     federated: vec![],
-                    service: t.service.clone(),
+                    service: t.service.iter().map(|s| s.to_string()).collect(),
                 });
                 statements.push(st);
             }

@@ -1,10 +1,10 @@
 //! `identity` blocks: where credentials start, a CI token or an IAM
 //! principal.
 
-use super::{Fields, Known, Validator, first_on, principal_arn_ok};
+use super::{Fields, Known, Validator, first_on};
 use crate::model::Identity;
 use crate::raw::{Located, RawBlock, RawBody};
-use crate::types::WebIdentitySource;
+use crate::types::{PrincipalArn, WebIdentitySource};
 
 const ATTRS: &[&str] = &["web_identity", "audience", "arn"];
 
@@ -81,7 +81,9 @@ fn base(
         );
     }
     let arn = v.string(f, "arn")?;
-    if principal_arn_ok(&arn.value, &["user", "role"]) {
+    if let Ok(principal) = arn.value.parse::<PrincipalArn>()
+        && !principal.is_root()
+    {
         return Some(Identity {
             name: b.labels[0].clone(),
             source: None,

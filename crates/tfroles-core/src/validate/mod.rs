@@ -12,7 +12,7 @@ use std::str::FromStr;
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result, did_you_mean, list};
 use crate::model::{Account, Config};
 use crate::raw::{self, Attr, Located, RawBlock, RawBody, Value};
-use crate::types::{AccountName, InvalidValue, Partition, is_bidi_control};
+use crate::types::{AccountName, InvalidValue, is_bidi_control};
 
 mod accounts;
 mod bootstrap;
@@ -546,35 +546,4 @@ impl Validator<'_> {
         }
         Some(first)
     }
-}
-
-/// An IAM principal ARN of one of these kinds (`user`, `role`, `root`).
-pub(crate) fn principal_arn_ok(arn: &str, kinds: &[&str]) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, region, account, resource] = parts[..] else {
-        return false;
-    };
-    let kind_ok = kinds.iter().any(|k| {
-        if *k == "root" {
-            resource == "root"
-        } else {
-            resource
-                .strip_prefix(k)
-                .and_then(|r| r.strip_prefix('/'))
-                .is_some_and(|name| {
-                    !name.is_empty()
-                        && !name.ends_with('/')
-                        && name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
-                })
-        }
-    });
-    prefix == "arn"
-        && partition.parse::<Partition>().is_ok()
-        && service == "iam"
-        && region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|c| c.is_ascii_digit())
-        && kind_ok
 }

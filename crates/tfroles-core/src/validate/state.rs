@@ -103,39 +103,8 @@ fn block(
     }
     let use_lockfile = v.bool(&f, "use_lockfile").unwrap_or(true);
     let encrypt = v.bool(&f, "encrypt").unwrap_or(true);
-    let dynamodb_table = v.string(&f, "dynamodb_table").and_then(|t| {
-        let ok = (3..=255).contains(&t.value.len())
-            && t.value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-        if !ok {
-            v.push(
-                t.loc,
-                Some(&desc),
-                Some("dynamodb_table"),
-                format!("{:?} is not a valid DynamoDB table name", t.value),
-                Some("3 to 255 characters of letters, digits, `_`, `.` and `-`".into()),
-                None,
-            );
-        }
-        ok.then_some(t.value)
-    });
-    let kms_key_id = v.string(&f, "kms_key_id").and_then(|k| {
-        let ok = !k.value.is_empty()
-            && k.value.len() <= 2048
-            && !k.value.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !ok {
-            v.push(
-                k.loc,
-                Some(&desc),
-                Some("kms_key_id"),
-                format!("{:?} is not a KMS key id", k.value),
-                Some("a key ARN, key id, alias ARN or `alias/NAME`".into()),
-                None,
-            );
-        }
-        ok.then_some(k.value)
-    });
+    let dynamodb_table = v.parse(&f, "dynamodb_table");
+    let kms_key_id = v.parse(&f, "kms_key_id");
     // An invalid `dynamodb_table` is reported above; not again here.
     if !use_lockfile
         && f.attr("dynamodb_table").is_none()

@@ -1,12 +1,12 @@
 //! `trust` blocks inside roles: who may assume the role. Their `aws`
 //! entries name identities, so they are resolved once identities are known.
 
-use super::{Fields, Known, Validator, principal_arn_ok};
+use super::{Fields, Known, Validator};
 use crate::access::{GitHubTrust, GitLabTrust, TerraformCloudTrust, Trust, TrustedAws};
 use crate::error::{Location, did_you_mean, list};
 use crate::model::{Defaults, Identity, Role};
 use crate::raw::{Located, RawBlock, RawBody, Value};
-use crate::types::AccountName;
+use crate::types::{AccountId, AccountName, PrincipalArn, ServicePrincipal};
 
 pub(crate) const TRUST_ATTRS: &[&str] = &["aws", "service"];
 pub(crate) const TRUST_BLOCKS: &[&str] = &["github", "terraform_cloud", "gitlab"];
@@ -88,22 +88,9 @@ impl Validator<'_> {
         let mut broad = Vec::new();
         let aws = self.string_list(&f, "aws").unwrap_or_default();
         for s in self.string_list(&f, "service").unwrap_or_default() {
-            let ok = s.value.ends_with(".amazonaws.com")
-                && s.value.len() > ".amazonaws.com".len()
-                && s.value
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c));
-            if ok {
-                trust.service.push(s.value);
-            } else {
-                self.push(
-                    s.loc,
-                    Some(&desc),
-                    Some("service"),
-                    format!("{:?} is not an AWS service principal", s.value),
-                    Some("like `ec2.amazonaws.com` or `ecs-tasks.amazonaws.com`".into()),
-                    None,
-                );
+            match s.value.parse::<ServicePrincipal>() {
+                Ok(p) => trust.service.push(p),
+                Err(e) => self.invalid(&f, "service", s.loc, e),
             }
         }
         for nb in &b.body.blocks {
@@ -552,13 +539,10 @@ fn aws_entry(
         && account_names.contains(&a.as_str())
     {
         Some(TrustedAws::Account(a))
-    } else if e.value.len() == 12 && e.value.bytes().all(|c| c.is_ascii_digit()) {
-        Some(TrustedAws::Arn(format!(
-            "arn:{}:iam::{}:root",
-            defaults.partition, e.value
-        )))
-    } else if principal_arn_ok(&e.value, &["user", "role", "root"]) {
-        Some(TrustedAws::Arn(e.value.clone()))
+    } else if let Ok(id) = e.value.parse::<AccountId>() {
+        Some(TrustedAws::Arn(PrincipalArn::root(defaults.partition, &id)))
+    } else if let Ok(arn) = e.value.parse::<PrincipalArn>() {
+        Some(TrustedAws::Arn(arn))
     } else if known.broken_accounts.contains(&e.value) {
         None
     } else {
