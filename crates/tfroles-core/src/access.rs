@@ -6,7 +6,7 @@
 use serde::Serialize;
 use tfroles_policy::{AccessLevel, Catalog};
 
-use crate::types::{AccountName, PrincipalArn, ServicePrincipal};
+use crate::types::{AccountName, PrincipalArn, RoleName, ServicePrincipal, StackPath};
 
 /// The access levels a role gets for its `services` when `access` is unset:
 /// everything but permissions management, which is how a role would grant
@@ -284,11 +284,11 @@ impl Trust {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bootstrap {
     /// The directory, relative to the config.
-    pub dir: String,
+    pub dir: StackPath,
     /// A role in each account that may create IAM roles, assumed by the
     /// bootstrap stack's providers (`OrganizationAccountAccessRole`); unset,
     /// the providers use the caller's credentials as they are.
-    pub admin_role: Option<String>,
+    pub admin_role: Option<RoleName>,
     /// Whether the stack also creates the state bucket (`false`: it is
     /// named, not created, since it usually exists before any stack does).
     pub create_state_bucket: bool,

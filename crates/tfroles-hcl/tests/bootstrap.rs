@@ -220,7 +220,7 @@ fn check(case: &str) {
         .bootstrap
         .clone()
         .expect("the case has a bootstrap block");
-    let dir = &bootstrap.dir;
+    let dir = bootstrap.dir.as_str();
     let partition = config.defaults.partition.to_string();
 
     // Byte for byte what terraform fmt writes, under the signature.

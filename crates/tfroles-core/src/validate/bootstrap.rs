@@ -28,10 +28,10 @@ pub(super) fn validate(v: &mut Validator, body: &RawBody) -> Option<Bootstrap> {
         );
     }
     let dir = v.parse::<StackPath>(&f, "dir");
-    let admin_role = v.parse::<RoleName>(&f, "admin_role").map(|r| r.to_string());
+    let admin_role = v.parse::<RoleName>(&f, "admin_role");
     let create_state_bucket = v.bool(&f, "create_state_bucket").unwrap_or(false);
     Some(Bootstrap {
-        dir: dir?.to_string(),
+        dir: dir?,
         admin_role,
         create_state_bucket,
     })

@@ -28,9 +28,7 @@ pub(super) fn bootstrap_dir(
     stacks: &[StackSpec],
 ) {
     if let Some(bs) = bootstrap
-        && let Some(st) = stacks
-            .iter()
-            .find(|st| st.pattern.matches(&bs.dir.parse().expect("valid")))
+        && let Some(st) = stacks.iter().find(|st| st.pattern.matches(&bs.dir))
     {
         let loc = first_loc(body, "bootstrap");
         v.push(loc, Some("bootstrap"), Some("dir"), format!("`{}` is also matched by {}", bs.dir, st.describe()), None, Some("the bootstrap stack creates the roles the other stacks use, so it cannot be one of them; pick another directory or narrow the stack block".into()));
