@@ -80,7 +80,8 @@ pub use builder::{ConfigBuilder, DefaultsBuilder, RoleBuilder, StackBuilder, Sta
 pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
 pub use load::{CONFIG_FILE_NAME, MAX_CONFIG_BYTES};
 pub use model::{
-    Account, Config, Defaults, Identity, ProviderSpec, Role, RoleSession, StackSpec, State,
+    Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,
+    State,
 };
 pub use resolve::{Provider, Resolution, Stack};
 pub use session::{Session, SessionFor, SessionKind};

@@ -72,14 +72,52 @@ pub struct Role {
 /// system's OIDC token (`web_identity`), used where that token is on offer,
 /// or an IAM user or role people or CI start from (`arn`), which gets a
 /// policy allowing nothing but assuming its roles.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     /// The label.
     pub name: String,
+    /// Which of the two it is.
+    pub kind: IdentityKind,
+}
+
+/// Where an identity's credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityKind {
+    /// A CI system's OIDC token (`web_identity`), exchanged for a role's
+    /// session with AssumeRoleWithWebIdentity.
+    Web(WebIdentitySource),
+    /// An IAM user or role (`arn`, never an account's root).
+    Base(PrincipalArn),
+}
+
+impl Identity {
     /// Where the token comes from, for a web identity.
-    pub source: Option<WebIdentitySource>,
+    pub fn source(&self) -> Option<&WebIdentitySource> {
+        match &self.kind {
+            IdentityKind::Web(source) => Some(source),
+            IdentityKind::Base(_) => None,
+        }
+    }
+
     /// The IAM user or role ARN, for a base identity.
-    pub arn: Option<String>,
+    pub fn arn(&self) -> Option<&PrincipalArn> {
+        match &self.kind {
+            IdentityKind::Web(_) => None,
+            IdentityKind::Base(arn) => Some(arn),
+        }
+    }
+}
+
+// The JSON shape `tfroles` has always printed: both fields, one of them null.
+impl serde::Serialize for Identity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Identity", 3)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("source", &self.source())?;
+        st.serialize_field("arn", &self.arn())?;
+        st.end()
+    }
 }
 
 /// The `state` block: terraform's s3 backend.
@@ -350,5 +388,59 @@ pub(crate) fn via_account<'r>(via: &'r Role, target: &AccountName) -> Option<&'r
         via.accounts.first()
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An identity is one of two kinds in the model, and prints in JSON
+    /// as it always has: both fields, the other one null.
+    #[test]
+    fn identities_are_one_kind_and_keep_their_json_shape() {
+        let config = Config::from_str(
+            r#"
+            defaults { region = "us-east-1" }
+            account "shared" { id = "111111111111" }
+            state {
+              account = "shared"
+              bucket  = "acme-terraform-state"
+              role    = "terraform-state"
+            }
+            role "terraform-state" { account = "shared" }
+            identity "ci" { web_identity = "github" }
+            identity "alice" { arn = "arn:aws:iam::111111111111:user/alice" }
+            "#,
+        )
+        .unwrap();
+        let [ci, alice] = &config.identities[..] else {
+            panic!("two identities: {:?}", config.identities);
+        };
+        assert!(matches!(
+            &ci.kind,
+            IdentityKind::Web(WebIdentitySource::GitHub { .. })
+        ));
+        assert_eq!(ci.arn(), None);
+        assert_eq!(
+            alice.arn().map(PrincipalArn::as_str),
+            Some("arn:aws:iam::111111111111:user/alice")
+        );
+        assert_eq!(alice.source(), None);
+        assert_eq!(
+            serde_json::to_value(alice).unwrap(),
+            serde_json::json!({
+                "name": "alice",
+                "source": null,
+                "arn": "arn:aws:iam::111111111111:user/alice",
+            })
+        );
+        let ci_json = serde_json::to_value(ci).unwrap();
+        assert_eq!(ci_json["name"], "ci");
+        assert_eq!(ci_json["arn"], serde_json::Value::Null);
+        assert_eq!(
+            ci_json["source"],
+            serde_json::to_value(ci.source().unwrap()).unwrap()
+        );
     }
 }

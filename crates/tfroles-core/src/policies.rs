@@ -704,7 +704,7 @@ impl Config {
                             .identities
                             .iter()
                             .find(|i| &i.name == name)
-                            .and_then(|i| i.arn.clone()),
+                            .and_then(|i| i.arn().map(|a| a.to_string())),
                         TrustedAws::Account(a) => self
                             .account(a.as_str())
                             .map(|a| format!("arn:{}:iam::{}:root", self.defaults.partition, a.id)),
@@ -714,7 +714,11 @@ impl Config {
                 }
             }
             None if session.via.is_none() => {
-                aws.extend(self.identities.iter().filter_map(|i| i.arn.clone()));
+                aws.extend(
+                    self.identities
+                        .iter()
+                        .filter_map(|i| i.arn().map(|a| a.to_string())),
+                );
             }
             None => {}
         }
@@ -889,7 +893,8 @@ impl Config {
             .identities
             .iter()
             .find(|i| i.name == identity)
-            .and_then(|i| i.arn.as_ref())
+            .and_then(|i| i.arn())
+            .map(|a| a.to_string())
         else {
             return Vec::new();
         };
@@ -897,8 +902,8 @@ impl Config {
             .into_iter()
             .filter(|s| {
                 let r = self.role(s.role.as_str()).expect("session of a role");
-                self.trusted_aws(r, s).contains(arn)
-                    && s.via.as_ref().is_none_or(|v| &v.arn.to_string() != arn)
+                self.trusted_aws(r, s).contains(&arn)
+                    && s.via.as_ref().is_none_or(|v| v.arn.to_string() != arn)
             })
             .collect()
     }
@@ -938,7 +943,7 @@ impl Config {
                 hint: Some(hint.into()),
             }]))
         };
-        if id.arn.is_none() {
+        if id.arn().is_none() {
             return Err(err(
                 "is a CI token: it has no IAM policy of its own".into(),
                 "its roles' trust policies decide what it may assume; see `tfroles policy --kind trust`",

@@ -2346,7 +2346,7 @@ fn identity_blocks() {
     let sources: Vec<_> = config
         .identities
         .iter()
-        .map(|i| (i.name.as_str(), i.source.as_ref().unwrap().describe()))
+        .map(|i| (i.name.as_str(), i.source().unwrap().describe()))
         .collect();
     assert_eq!(
         sources,

@@ -2,7 +2,7 @@
 //! principal.
 
 use super::{Fields, Known, Validator, first_on};
-use crate::model::Identity;
+use crate::model::{Identity, IdentityKind};
 use crate::raw::{Located, RawBlock, RawBody};
 use crate::types::{PrincipalArn, WebIdentitySource};
 
@@ -86,8 +86,7 @@ fn base(
     {
         return Some(Identity {
             name: b.labels[0].clone(),
-            source: None,
-            arn: Some(arn.value),
+            kind: IdentityKind::Base(principal),
         });
     }
     v.push(arn.loc, desc, Some("arn"), format!("{:?} is not an IAM user or role ARN", arn.value), Some("`arn:<partition>:iam::<12-digit account>:user/<path/><name>` or `...:role/<path/><name>`".into()), None);
@@ -117,8 +116,7 @@ fn web(
             }
             Some(Identity {
                 name: b.labels[0].clone(),
-                source: Some(source),
-                arn: None,
+                kind: IdentityKind::Web(source),
             })
         }
         Err(e) => {

@@ -521,7 +521,7 @@ fn aws_entry(
     let identity_names = known.identity_names();
     let account_names = known.account_names();
     if let Some(id) = identities.iter().find(|x| x.name == e.value) {
-        if id.arn.is_none() {
+        if id.arn().is_none() {
             v.push(
                 e.loc,
                 f.desc.as_deref(),
