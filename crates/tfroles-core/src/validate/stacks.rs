@@ -73,30 +73,7 @@ fn stack(
     } else {
         labels.insert(b.labels[0].clone(), b.loc);
     }
-    for req in ["account", "role"] {
-        if f.attr(req).is_none() {
-            v.missing(
-                b.loc,
-                &desc,
-                req,
-                if req == "account" {
-                    "the account the stack's default provider works in"
-                } else {
-                    "the role the stack's default provider assumes"
-                },
-            );
-        }
-    }
-    let account = v
-        .string(&f, "account")
-        .and_then(|r| v.account_ref(&f, "account", &r, known));
-    let role_ref = v.string(&f, "role");
-    let role = role_ref
-        .as_ref()
-        .and_then(|r| v.role_ref(&f, "role", r, known));
-    if let (Some(a), Some(r), Some(rr)) = (&account, &role, &role_ref) {
-        v.role_in_account(roles, &f, "role", rr.loc, r, a.as_str());
-    }
+    let (account, role) = account_and_role(v, &f, b, known, roles);
     let region: Option<Region> = v.parse(&f, "region");
     if f.attr("region").is_none() && defaults.region.is_none() && !known.defaults_region {
         v.missing(
@@ -132,6 +109,43 @@ fn stack(
         });
     }
     None
+}
+
+/// The stack's `account` and `role`, which must be there, and the role
+/// must exist in the account.
+fn account_and_role(
+    v: &mut Validator,
+    f: &Fields,
+    b: &RawBlock,
+    known: &Known,
+    roles: &[Role],
+) -> (Option<AccountName>, Option<String>) {
+    let desc = f.desc.clone().unwrap_or_default();
+    for req in ["account", "role"] {
+        if f.attr(req).is_none() {
+            v.missing(
+                b.loc,
+                &desc,
+                req,
+                if req == "account" {
+                    "the account the stack's default provider works in"
+                } else {
+                    "the role the stack's default provider assumes"
+                },
+            );
+        }
+    }
+    let account = v
+        .string(f, "account")
+        .and_then(|r| v.account_ref(f, "account", &r, known));
+    let role_ref = v.string(f, "role");
+    let role = role_ref
+        .as_ref()
+        .and_then(|r| v.role_ref(f, "role", r, known));
+    if let (Some(a), Some(r), Some(rr)) = (&account, &role, &role_ref) {
+        v.role_in_account(roles, f, "role", rr.loc, r, a.as_str());
+    }
+    (account, role)
 }
 
 /// `allowed_account_ids`: account names or ids, as ids.

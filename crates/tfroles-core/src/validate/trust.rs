@@ -273,8 +273,50 @@ impl Validator<'_> {
                 None,
             );
         }
+        let (owner_id, repository_id) = self.github_ids(nf, repository.as_deref());
+        // GitHub escapes `:` as `%3A` in these, so they may hold one.
+        let environment = self.claim(nf, loc, "environment", false, "", true);
+        let ref_ = self.claim(nf, loc, "ref", false, "", true);
+        let pull_request_set = self.bool(nf, "pull_request");
+        // A `pull_request` in error is reported already; not also as unset.
+        let pull_request_broken = nf.attr("pull_request").is_some() && pull_request_set.is_none();
+        let pull_request = pull_request_set.unwrap_or(false);
+        let job_workflow_ref = self.claim(nf, loc, "job_workflow_ref", false, "", false);
+        match (nf.attr("environment"), nf.attr("ref")) {
+            (Some(e), Some(_)) => self.push(e.name.loc, desc, None, "sets both `environment` and `ref`".into(), Some("one of them: a job with an environment gets a `sub` naming the environment, not the ref".into()), None),
+            (None, None) if !pull_request && !pull_request_broken && nf.attr("job_workflow_ref").is_none() => self.push(loc, desc, None, "sets none of `environment`, `ref`, `pull_request` and `job_workflow_ref`, so every branch, tag and pull request of the repository could assume the role".into(), Some("`environment = \"production\"`, `ref = \"refs/heads/main\"`, `pull_request = true`, or `job_workflow_ref = \"ORG/REPO/.github/workflows/FILE@REF\"`".into()), Some("a GitHub environment with protection rules is the strongest: only jobs it approves get the token".into())),
+            _ => {}
+        }
+        if pull_request {
+            self.github_pull_request_alone(nf);
+        }
+        if let Some(r) = &ref_ {
+            self.github_ref(nf, r);
+        }
+        if let Some(w) = &job_workflow_ref {
+            self.github_job_workflow_ref(nf, w);
+        }
+        let audience = self
+            .claim(nf, loc, "audience", false, "", true)
+            .unwrap_or_else(|| "sts.amazonaws.com".into());
+        Some(GitHubTrust {
+            repository: repository?,
+            owner_id,
+            repository_id,
+            environment,
+            ref_,
+            pull_request,
+            job_workflow_ref,
+            audience,
+        })
+    }
+
+    /// `owner_id` and `repository_id`: both or neither, and only with one
+    /// repository.
+    fn github_ids(&mut self, nf: &Fields, repository: Option<&str>) -> (Option<u64>, Option<u64>) {
+        let desc = nf.desc.as_deref();
         let owner_id = self.github_id(nf, "owner_id");
-        if let (Some(r), Some(a)) = (&repository, nf.attr("owner_id"))
+        if let (Some(r), Some(a)) = (repository, nf.attr("owner_id"))
             && r.contains(['*', '?'])
         {
             self.push(
@@ -299,49 +341,42 @@ impl Validator<'_> {
                 );
             }
         }
-        // GitHub escapes `:` as `%3A` in these, so they may hold one.
-        let environment = self.claim(nf, loc, "environment", false, "", true);
-        let ref_ = self.claim(nf, loc, "ref", false, "", true);
-        let pull_request_set = self.bool(nf, "pull_request");
-        // A `pull_request` in error is reported already; not also as unset.
-        let pull_request_broken = nf.attr("pull_request").is_some() && pull_request_set.is_none();
-        let pull_request = pull_request_set.unwrap_or(false);
-        let job_workflow_ref = self.claim(nf, loc, "job_workflow_ref", false, "", false);
-        match (nf.attr("environment"), nf.attr("ref")) {
-            (Some(e), Some(_)) => self.push(e.name.loc, desc, None, "sets both `environment` and `ref`".into(), Some("one of them: a job with an environment gets a `sub` naming the environment, not the ref".into()), None),
-            (None, None) if !pull_request && !pull_request_broken && nf.attr("job_workflow_ref").is_none() => self.push(loc, desc, None, "sets none of `environment`, `ref`, `pull_request` and `job_workflow_ref`, so every branch, tag and pull request of the repository could assume the role".into(), Some("`environment = \"production\"`, `ref = \"refs/heads/main\"`, `pull_request = true`, or `job_workflow_ref = \"ORG/REPO/.github/workflows/FILE@REF\"`".into()), Some("a GitHub environment with protection rules is the strongest: only jobs it approves get the token".into())),
-            _ => {}
-        }
-        if pull_request {
-            let at = nf.attr("pull_request").and_then(|a| a.name.loc);
-            for (other, why) in [
-                (
-                    "environment",
-                    "GitHub sends the `pull_request` subject only to jobs that name no environment; a job with one gets `environment:NAME`",
-                ),
-                (
-                    "ref",
-                    "a pull request job's subject is `pull_request`, which names no ref",
-                ),
-            ] {
-                if nf.attr(other).is_some() {
-                    self.push(
-                        at,
-                        desc,
-                        Some("pull_request"),
-                        format!("is set together with `{other}`, and no token has both"),
-                        Some(format!("one of `pull_request` and `{other}`: {why}")),
-                        Some(
-                            "trust pull requests and the other jobs in two `github` blocks".into(),
-                        ),
-                    );
-                }
+        (owner_id, repository_id)
+    }
+
+    /// `pull_request = true` with `environment` or `ref`: no token has both.
+    fn github_pull_request_alone(&mut self, nf: &Fields) {
+        let desc = nf.desc.as_deref();
+        let at = nf.attr("pull_request").and_then(|a| a.name.loc);
+        for (other, why) in [
+            (
+                "environment",
+                "GitHub sends the `pull_request` subject only to jobs that name no environment; a job with one gets `environment:NAME`",
+            ),
+            (
+                "ref",
+                "a pull request job's subject is `pull_request`, which names no ref",
+            ),
+        ] {
+            if nf.attr(other).is_some() {
+                self.push(
+                    at,
+                    desc,
+                    Some("pull_request"),
+                    format!("is set together with `{other}`, and no token has both"),
+                    Some(format!("one of `pull_request` and `{other}`: {why}")),
+                    Some("trust pull requests and the other jobs in two `github` blocks".into()),
+                );
             }
         }
-        if let Some(r) = &ref_
-            && !["refs/heads/", "refs/tags/"]
-                .iter()
-                .any(|p| r.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+    }
+
+    /// A `ref` is a full branch or tag ref, as GitHub's subject names it.
+    fn github_ref(&mut self, nf: &Fields, r: &str) {
+        let desc = nf.desc.as_deref();
+        if !["refs/heads/", "refs/tags/"]
+            .iter()
+            .any(|p| r.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
             && r != "refs/*"
         {
             let loc = nf.attr("ref").and_then(|a| a.value.loc);
@@ -363,9 +398,12 @@ impl Validator<'_> {
                 Some(hint),
             );
         }
-        if let Some(w) = &job_workflow_ref
-            && !job_workflow_ref_ok(w)
-        {
+    }
+
+    /// A `job_workflow_ref` as GitHub writes the claim.
+    fn github_job_workflow_ref(&mut self, nf: &Fields, w: &str) {
+        let desc = nf.desc.as_deref();
+        if !job_workflow_ref_ok(w) {
             let loc = nf.attr("job_workflow_ref").and_then(|a| a.value.loc);
             self.push(
                 loc,
@@ -376,19 +414,6 @@ impl Validator<'_> {
                 Some(if w.contains('@') { "the file is a `.yml` or `.yaml` in `.github/workflows/` of the repository holding the reusable workflow".into() } else { "name the ref the callers pin after `@`, like `@refs/heads/main` or `@refs/tags/v1`".into() }),
             );
         }
-        let audience = self
-            .claim(nf, loc, "audience", false, "", true)
-            .unwrap_or_else(|| "sts.amazonaws.com".into());
-        Some(GitHubTrust {
-            repository: repository?,
-            owner_id,
-            repository_id,
-            environment,
-            ref_,
-            pull_request,
-            job_workflow_ref,
-            audience,
-        })
     }
 
     /// `owner_id` or `repository_id`: a positive whole number.
