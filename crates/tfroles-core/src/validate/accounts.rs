@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Fields, Known, Validator, first_on};
+use super::{Fields, Known, Validator};
 use crate::error::Location;
 use crate::model::Account;
 use crate::raw::RawBody;
@@ -46,19 +46,9 @@ pub(super) fn validate(v: &mut Validator, body: &RawBody, known: &mut Known) {
             );
         }
         let id: Option<AccountId> = v.parse(&f, "id");
-        if let Some((_, first)) = account_labels.iter().find(|(l, _)| *l == b.labels[0]) {
-            v.push(
-                b.loc,
-                Some(&desc),
-                None,
-                format!(
-                    "account `{}` is defined twice{}",
-                    b.labels[0],
-                    first_on(*first)
-                ),
-                None,
-                Some("account names must be unique; remove or rename one".into()),
-            );
+        let first = account_labels.iter().find(|(l, _)| *l == b.labels[0]);
+        let hint = "account names must be unique; remove or rename one";
+        if v.defined_twice(b, &desc, first.map(|(_, loc)| *loc), hint) {
             continue;
         }
         account_labels.push((b.labels[0].clone(), b.loc));

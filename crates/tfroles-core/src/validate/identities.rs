@@ -1,7 +1,7 @@
 //! `identity` blocks: where credentials start, a CI token or an IAM
 //! principal.
 
-use super::{Fields, Known, Validator, first_on};
+use super::{Fields, Known, Validator};
 use crate::model::{Identity, IdentityKind};
 use crate::raw::{Located, RawBlock, RawBody};
 use crate::types::{PrincipalArn, WebIdentitySource};
@@ -31,19 +31,9 @@ fn identity(v: &mut Validator, b: &RawBlock, known: &mut Known) -> Option<Identi
         body: &b.body,
     };
     v.schema(Some(&desc), &b.body, ATTRS, &[]);
-    if let Some((_, first)) = known.identities.iter().find(|(l, _)| *l == b.labels[0]) {
-        v.push(
-            b.loc,
-            Some(&desc),
-            None,
-            format!(
-                "identity `{}` is defined twice{}",
-                b.labels[0],
-                first_on(*first)
-            ),
-            None,
-            Some("identity names must be unique; remove or rename one".into()),
-        );
+    let first = known.identities.iter().find(|(l, _)| *l == b.labels[0]);
+    let hint = "identity names must be unique; remove or rename one";
+    if v.defined_twice(b, &desc, first.map(|(_, loc)| *loc), hint) {
         return None;
     }
     known.identities.push((b.labels[0].clone(), b.loc));

@@ -520,6 +520,34 @@ impl Validator<'_> {
             .map(str::to_owned)
     }
 
+    /// Reports block `b` when an earlier block of its kind has its label
+    /// (`first`: where that one is); true when it does.
+    pub(crate) fn defined_twice(
+        &mut self,
+        b: &RawBlock,
+        desc: &str,
+        first: Option<Option<Location>>,
+        hint: &str,
+    ) -> bool {
+        let Some(first) = first else {
+            return false;
+        };
+        self.push(
+            b.loc,
+            Some(desc),
+            None,
+            format!(
+                "{} `{}` is defined twice{}",
+                b.ident,
+                b.labels[0],
+                first_on(first)
+            ),
+            None,
+            Some(hint.into()),
+        );
+        true
+    }
+
     /// The first block of a kind that may be written once in `body`; every
     /// further one is reported, pointing at the first.
     pub(crate) fn at_most_one<'b>(

@@ -4,7 +4,7 @@
 
 use super::permissions::first_permission_attr;
 use super::trust::PendingTrust;
-use super::{Fields, Known, Validator, first_on};
+use super::{Fields, Known, Validator};
 use crate::error::{Location, list};
 use crate::model::{Defaults, Role, via_account};
 use crate::raw::{Located, RawBlock, RawBody};
@@ -96,8 +96,9 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
             None
         }
     };
-    if let Some((_, first)) = out.defined.iter().find(|(r, _)| *r == b.labels[0]) {
-        v.push(b.loc, Some(&desc), None, format!("role `{}` is defined twice{}", b.labels[0], first_on(*first)), None, Some("to have the role in several accounts, list them in one block: `accounts = [\"qa\", \"production\"]`".into()));
+    let first = out.defined.iter().find(|(r, _)| *r == b.labels[0]);
+    let hint = "to have the role in several accounts, list them in one block: `accounts = [\"qa\", \"production\"]`";
+    if v.defined_twice(b, &desc, first.map(|(_, loc)| *loc), hint) {
         return;
     }
     out.defined.push((b.labels[0].clone(), b.loc));

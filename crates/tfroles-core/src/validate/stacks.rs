@@ -57,20 +57,8 @@ fn stack(
             None
         }
     };
-    if let Some(first) = labels.get(&b.labels[0]) {
-        v.push(
-            b.loc,
-            Some(&desc),
-            None,
-            format!(
-                "stack `{}` is defined twice{}",
-                b.labels[0],
-                first_on(*first)
-            ),
-            None,
-            Some("merge the two blocks".into()),
-        );
-    } else {
+    let first = labels.get(&b.labels[0]).copied();
+    if !v.defined_twice(b, &desc, first, "merge the two blocks") {
         labels.insert(b.labels[0].clone(), b.loc);
     }
     let (account, role) = account_and_role(v, &f, b, known, roles);
