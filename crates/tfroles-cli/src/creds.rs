@@ -278,7 +278,7 @@ pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
         // that CI system), so one tfroles.hcl serves laptops and CI alike.
         identities
             .iter()
-            .filter_map(|i| i.source.clone())
+            .filter_map(|i| i.source().cloned())
             .find(|s| tfroles_creds::oidc::available(s, &env))
             .map_or(
                 BaseIdentity::DefaultChain { profile: None },

@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, validate};
 use crate::error::Result;
+use crate::model::Config;
 use crate::raw::{Attr, Located, RawBlock, Value};
+use crate::validate::validate;
 
 fn set(block: &mut RawBlock, name: &str, value: Value) {
     block.body.attrs.retain(|a| a.name.value != name);

@@ -116,3 +116,25 @@ impl Error {
 
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Names as messages list them: `` `a`, `b` ``, or "(none defined)".
+pub(crate) fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "(none defined)".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "did you mean `x`?" for the closest name within a small edit distance.
+pub(crate) fn did_you_mean(name: &str, candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), *c))
+        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
+        .min()
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}

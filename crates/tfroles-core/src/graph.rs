@@ -9,8 +9,8 @@ use std::fmt::Write;
 use tfroles_policy::{PolicyDocument, Principal, Request, Resources, evaluate};
 
 use crate::access::{GitHubTrust, Trust, TrustedAws};
-use crate::config::{Config, RoleSession};
-use crate::stacks::Stack;
+use crate::model::{Config, IdentityKind, RoleSession};
+use crate::resolve::Stack;
 use crate::types::WebIdentitySource;
 
 /// Who asks to assume a role, as a trust policy's `Principal` names it.
@@ -340,13 +340,12 @@ impl Config {
                 format!(
                     "identity {}: {}",
                     i.name,
-                    match (&i.source, &i.arn) {
-                        (Some(source), _) => source.describe(),
-                        (None, Some(arn)) => arn.clone(),
-                        (None, None) => String::new(),
+                    match &i.kind {
+                        IdentityKind::Web(source) => source.describe(),
+                        IdentityKind::Base(arn) => arn.to_string(),
                     }
                 ),
-                i.arn.clone(),
+                i.arn().map(|a| a.to_string()),
             ));
         }
         let sessions = self.role_sessions();
@@ -399,7 +398,7 @@ impl Config {
                 }
             }
             for ((i, src), own) in self.identities.iter().zip(&sources[1..]).zip(&own_policies) {
-                if let Some(arn) = &i.arn {
+                if let Some(arn) = i.arn().map(|a| a.as_str()) {
                     // A base identity also needs its own policy, which
                     // tfroles generates too, to allow the role.
                     let allowed_by_own = own.as_ref().is_some_and(|doc| {
@@ -412,7 +411,7 @@ impl Config {
                     continue;
                 }
                 let Some(t) = &role.trust else { continue };
-                for c in candidate_claims(i.source.as_ref(), t) {
+                for c in candidate_claims(i.source(), t) {
                     let provider =
                         format!("arn:{p}:iam::{}:oidc-provider/{}", s.account_id, c.host);
                     let mut request = Request::new("sts:AssumeRoleWithWebIdentity", "*");
@@ -445,7 +444,7 @@ impl Config {
                                 format!("arn:{p}:iam::{}:root", acct.id),
                             )
                         }
-                        TrustedAws::Arn(arn) => (arn.clone(), arn.clone()),
+                        TrustedAws::Arn(arn) => (arn.to_string(), arn.to_string()),
                     };
                     if admits(Caller::Aws(&arn), &assume) {
                         let from = g.node(NodeKind::Principal, label, Some(arn.clone()));
@@ -453,9 +452,9 @@ impl Config {
                     }
                 }
                 for service in &t.service {
-                    if admits(Caller::Service(service), &assume) {
+                    if admits(Caller::Service(service.as_str()), &assume) {
                         let from = g.node(NodeKind::Principal, format!("service {service}"), None);
-                        edge(&mut g, &from, "assumes".into(), service);
+                        edge(&mut g, &from, "assumes".into(), service.as_str());
                     }
                 }
             }

@@ -61,24 +61,29 @@
 
 pub mod access;
 mod builder;
-mod config;
 mod error;
 pub mod graph;
+mod load;
+mod model;
 pub mod policies;
 pub mod raw;
+mod resolve;
 mod session;
 mod stacks;
 pub mod types;
+mod validate;
 
 pub use access::{
     Bootstrap, GitHubTrust, GitLabTrust, Permissions, TerraformCloudTrust, Trust, TrustedAws,
 };
 pub use builder::{ConfigBuilder, DefaultsBuilder, RoleBuilder, StackBuilder, StateBuilder};
-pub use config::{
-    Account, CONFIG_FILE_NAME, Config, Defaults, Identity, MAX_CONFIG_BYTES, ProviderSpec, Role,
-    RoleSession, StackSpec, State,
-};
 pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
+pub use load::{CONFIG_FILE_NAME, MAX_CONFIG_BYTES};
+pub use model::{
+    Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,
+    State,
+};
+pub use resolve::{Provider, Resolution, Stack};
 pub use session::{Session, SessionFor, SessionKind};
-pub use stacks::{Provider, Resolution, Stack, StackPattern, TfDir, discover};
+pub use stacks::{StackPattern, TfDir, discover};
 pub use types::{CredentialsMode, Duration, ListScope, Partition, WebIdentitySource};

@@ -19,9 +19,9 @@ use tfroles_policy::{
 };
 
 use crate::access::{Permissions, TrustedAws};
-use crate::config::{Config, Role, RoleSession};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
-use crate::stacks::Stack;
+use crate::model::{Config, Role, RoleSession};
+use crate::resolve::Stack;
 use crate::types::{ListScope, RoleArn, RoleName, fnv1a};
 
 /// The three kinds of policy `tfroles policy` prints.
@@ -237,7 +237,7 @@ impl Config {
     /// The state's KMS key as IAM resources: its ARN, or for an alias every
     /// key of the account narrowed to the one the alias points to.
     fn state_key(&self) -> Option<StateKey> {
-        let key = self.state.kms_key_id.as_ref()?;
+        let key = self.state.kms_key_id.as_ref()?.as_str();
         let acct = self
             .account(self.state.account.as_str())
             .expect("validated");
@@ -245,7 +245,7 @@ impl Config {
         let region = &self.state.region;
         Some(if key.starts_with("arn:") && !key.contains(":alias/") {
             StateKey {
-                resources: vec![key.clone()],
+                resources: vec![key.to_owned()],
                 alias: None,
             }
         } else if let Some(alias) = key
@@ -704,17 +704,21 @@ impl Config {
                             .identities
                             .iter()
                             .find(|i| &i.name == name)
-                            .and_then(|i| i.arn.clone()),
+                            .and_then(|i| i.arn().map(|a| a.to_string())),
                         TrustedAws::Account(a) => self
                             .account(a.as_str())
                             .map(|a| format!("arn:{}:iam::{}:root", self.defaults.partition, a.id)),
-                        TrustedAws::Arn(arn) => Some(arn.clone()),
+                        TrustedAws::Arn(arn) => Some(arn.to_string()),
                     };
                     aws.extend(arn);
                 }
             }
             None if session.via.is_none() => {
-                aws.extend(self.identities.iter().filter_map(|i| i.arn.clone()));
+                aws.extend(
+                    self.identities
+                        .iter()
+                        .filter_map(|i| i.arn().map(|a| a.to_string())),
+                );
             }
             None => {}
         }
@@ -787,7 +791,7 @@ impl Config {
                     aws: vec![],
                     canonical_user: vec![],
                     federated: vec![],
-                    service: t.service.clone(),
+                    service: t.service.iter().map(|s| s.to_string()).collect(),
                 });
                 statements.push(st);
             }
@@ -889,7 +893,8 @@ impl Config {
             .identities
             .iter()
             .find(|i| i.name == identity)
-            .and_then(|i| i.arn.as_ref())
+            .and_then(|i| i.arn())
+            .map(|a| a.to_string())
         else {
             return Vec::new();
         };
@@ -897,8 +902,8 @@ impl Config {
             .into_iter()
             .filter(|s| {
                 let r = self.role(s.role.as_str()).expect("session of a role");
-                self.trusted_aws(r, s).contains(arn)
-                    && s.via.as_ref().is_none_or(|v| &v.arn.to_string() != arn)
+                self.trusted_aws(r, s).contains(&arn)
+                    && s.via.as_ref().is_none_or(|v| v.arn.to_string() != arn)
             })
             .collect()
     }
@@ -922,9 +927,9 @@ impl Config {
                 message: format!("there is no identity `{identity}`"),
                 allowed: Some(format!(
                     "the identities defined: {}",
-                    crate::config::list(&names)
+                    crate::error::list(&names)
                 )),
-                hint: crate::config::did_you_mean(identity, &names),
+                hint: crate::error::did_you_mean(identity, &names),
             }])));
         };
         let err = |message: String, hint: &str| {
@@ -938,7 +943,7 @@ impl Config {
                 hint: Some(hint.into()),
             }]))
         };
-        if id.arn.is_none() {
+        if id.arn().is_none() {
             return Err(err(
                 "is a CI token: it has no IAM policy of its own".into(),
                 "its roles' trust policies decide what it may assume; see `tfroles policy --kind trust`",

@@ -7,9 +7,9 @@
 
 use tfroles_policy::PolicyDocument;
 
-use crate::config::{Config, RoleSession};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
-use crate::stacks::Stack;
+use crate::model::{Config, RoleSession};
+use crate::resolve::Stack;
 use crate::types::StackPath;
 
 /// What a caller asks for: a role, optionally its account, the stack whose

@@ -531,6 +531,150 @@ impl FromStr for MfaSerial {
     }
 }
 
+string_newtype! {
+    /// A DynamoDB lock table's name: 3 to 255 characters of letters,
+    /// digits, `_`, `.` and `-`.
+    LockTable
+}
+
+impl FromStr for LockTable {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok = (3..=255).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if ok {
+            Ok(LockTable(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a valid DynamoDB table name", q(s)),
+                "3 to 255 characters of letters, digits, `_`, `.` and `-`",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// A KMS key as the s3 backend takes it: a key ARN, key id, alias ARN
+    /// or `alias/NAME` (1 to 2048 characters, no whitespace or control
+    /// characters; KMS itself tells the forms apart).
+    KmsKeyId
+}
+
+impl FromStr for KmsKeyId {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok = !s.is_empty()
+            && s.len() <= 2048
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if ok {
+            Ok(KmsKeyId(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not a KMS key id", q(s)),
+                "a key ARN, key id, alias ARN or `alias/NAME`",
+            ))
+        }
+    }
+}
+
+// The backend settings are passed through to terraform as written, and
+// read as text (`state.dynamodb_table.as_deref()`) where that is all a
+// caller needs: the check is in the constructor, so reading cannot break it.
+impl std::ops::Deref for LockTable {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for KmsKeyId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+string_newtype! {
+    /// An AWS service principal a role may trust, like `ec2.amazonaws.com`.
+    ServicePrincipal
+}
+
+impl FromStr for ServicePrincipal {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let ok = s.ends_with(".amazonaws.com")
+            && s.len() > ".amazonaws.com".len()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c));
+        if ok {
+            Ok(ServicePrincipal(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not an AWS service principal", q(s)),
+                "like `ec2.amazonaws.com` or `ecs-tasks.amazonaws.com`",
+            ))
+        }
+    }
+}
+
+string_newtype! {
+    /// An IAM principal ARN: a user or role (with its path), or an
+    /// account's root.
+    PrincipalArn
+}
+
+impl PrincipalArn {
+    /// The root principal of an account: the whole account.
+    pub fn root(partition: Partition, account: &AccountId) -> Self {
+        PrincipalArn(format!("arn:{partition}:iam::{account}:root"))
+    }
+
+    /// Whether this is an account's root rather than a user or role.
+    pub fn is_root(&self) -> bool {
+        self.0.ends_with(":root")
+    }
+}
+
+impl FromStr for PrincipalArn {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        let ok = match parts[..] {
+            [prefix, partition, service, region, account, resource] => {
+                let name_ok = |kind: &str| {
+                    resource
+                        .strip_prefix(kind)
+                        .and_then(|r| r.strip_prefix('/'))
+                        .is_some_and(|name| {
+                            !name.is_empty()
+                                && !name.ends_with('/')
+                                && name
+                                    .chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+                        })
+                };
+                prefix == "arn"
+                    && partition.parse::<Partition>().is_ok()
+                    && service == "iam"
+                    && region.is_empty()
+                    && account.len() == 12
+                    && account.bytes().all(|c| c.is_ascii_digit())
+                    && (resource == "root" || name_ok("user") || name_ok("role"))
+            }
+            _ => false,
+        };
+        if ok {
+            Ok(PrincipalArn(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                format!("{} is not an IAM principal ARN", q(s)),
+                "`arn:<partition>:iam::<12-digit account>:user/<path/><name>`, `...:role/<path/><name>` or `...:root`",
+            ))
+        }
+    }
+}
+
 /// Where a CI job's OIDC identity token comes from, for
 /// AssumeRoleWithWebIdentity.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
@@ -1202,5 +1346,80 @@ mod tests {
         let err = "/terraform/".parse::<KeyPrefix>().unwrap_err();
         assert_eq!(err.hint.as_deref(), Some("write \"terraform\""));
         assert!("a//b".parse::<KeyPrefix>().is_err());
+    }
+
+    #[test]
+    fn lock_tables_kms_keys_and_service_principals() {
+        for ok in ["abc", "tf-locks", "a.b_c-1"] {
+            assert_eq!(ok.parse::<LockTable>().unwrap().as_str(), ok);
+        }
+        for bad in ["ab", "has space", "semi;colon", &"x".repeat(256)] {
+            let e = bad.parse::<LockTable>().unwrap_err();
+            assert!(
+                e.message.ends_with("is not a valid DynamoDB table name"),
+                "{e}"
+            );
+        }
+        for ok in [
+            "alias/state",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:111111111111:key/1234abcd",
+        ] {
+            assert_eq!(ok.parse::<KmsKeyId>().unwrap().as_str(), ok);
+        }
+        for bad in ["", "has space", "tab\tkey", &"k".repeat(2049)] {
+            assert!(bad.parse::<KmsKeyId>().is_err(), "{bad:?}");
+        }
+        for ok in ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"] {
+            assert!(ok.parse::<ServicePrincipal>().is_ok(), "{ok}");
+        }
+        for bad in [
+            ".amazonaws.com",
+            "EC2.amazonaws.com",
+            "ec2.amazonaws.co",
+            "ec2",
+        ] {
+            assert!(bad.parse::<ServicePrincipal>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn principal_arns() {
+        for ok in [
+            "arn:aws:iam::111111111111:user/alice",
+            "arn:aws:iam::111111111111:role/ci/deployer",
+            "arn:aws-us-gov:iam::111111111111:root",
+        ] {
+            assert_eq!(ok.parse::<PrincipalArn>().unwrap().as_str(), ok);
+        }
+        assert!(
+            "arn:aws:iam::111111111111:root"
+                .parse::<PrincipalArn>()
+                .unwrap()
+                .is_root()
+        );
+        assert!(
+            !"arn:aws:iam::111111111111:user/root"
+                .parse::<PrincipalArn>()
+                .unwrap()
+                .is_root()
+        );
+        for bad in [
+            "arn:aws:iam::111111111111:user/",
+            "arn:aws:iam::111111111111:role/x/",
+            "arn:aws:iam::11111111111:user/alice",
+            "arn:aws:iam:us-east-1:111111111111:user/alice",
+            "arn:aws:sts::111111111111:assumed-role/x/y",
+            "arn:nope:iam::111111111111:user/alice",
+            "arn:aws:iam::111111111111:group/admins",
+            "arn:aws:iam::111111111111:user/al ice",
+        ] {
+            assert!(bad.parse::<PrincipalArn>().is_err(), "{bad}");
+        }
+        let id: AccountId = "111111111111".parse().unwrap();
+        assert_eq!(
+            PrincipalArn::root(Partition::AwsCn, &id).as_str(),
+            "arn:aws-cn:iam::111111111111:root"
+        );
     }
 }

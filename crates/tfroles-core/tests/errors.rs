@@ -1033,6 +1033,26 @@ fn duplicate_defaults_and_state_blocks() {
 }
 
 #[test]
+fn duplicate_trust_and_bootstrap_blocks() {
+    // The same check as for `defaults` and `state`: a `trust` block is
+    // named inside its role, and every extra block points at the first.
+    assert_err(
+        &append(
+            "role \"ci\" {\n  account = \"qa\"\n  trust {\n    aws = [\"qa\"]\n  }\n  trust {\n    aws = [\"shared\"]\n  }\n}\n",
+        ),
+        indoc! {r#"
+            tfroles.hcl:30:3: in block `role "ci"`: there is more than one `trust` block (first on line 27)
+              hint: merge them into one"#},
+    );
+    assert_err(
+        &append("bootstrap {\n  dir = \"bootstrap\"\n}\nbootstrap {\n  dir = \"other\"\n}\n"),
+        indoc! {r#"
+            tfroles.hcl:28:1: in block `bootstrap`: there is more than one `bootstrap` block (first on line 25)
+              hint: merge them into one"#},
+    );
+}
+
+#[test]
 fn missing_state_block() {
     let text = edit(&[(
         "state {\n  account = \"shared\"\n  bucket  = \"acme-terraform-state\"\n  role    = \"terraform-state\"\n}\n",
@@ -2359,7 +2379,7 @@ fn identity_blocks() {
     let sources: Vec<_> = config
         .identities
         .iter()
-        .map(|i| (i.name.as_str(), i.source.as_ref().unwrap().describe()))
+        .map(|i| (i.name.as_str(), i.source().unwrap().describe()))
         .collect();
     assert_eq!(
         sources,

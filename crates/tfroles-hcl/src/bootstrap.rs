@@ -124,7 +124,7 @@ impl<'c> Model<'c> {
         let role_policies = config.role_policies(stacks)?;
         let mut identity_policies = Vec::new();
         for id in &config.identities {
-            if let Some(arn) = &id.arn
+            if let Some(arn) = id.arn()
                 && !config.identity_roles(&id.name).is_empty()
             {
                 identity_policies.push((

@@ -220,7 +220,7 @@ fn check(case: &str) {
         .bootstrap
         .clone()
         .expect("the case has a bootstrap block");
-    let dir = &bootstrap.dir;
+    let dir = bootstrap.dir.as_str();
     let partition = config.defaults.partition.to_string();
 
     // Byte for byte what terraform fmt writes, under the signature.
@@ -273,7 +273,7 @@ fn check(case: &str) {
     }
     let mut ids: BTreeSet<String> = config.accounts.iter().map(|a| a.id.to_string()).collect();
     for i in &config.identities {
-        if let Some(arn) = &i.arn
+        if let Some(arn) = i.arn().map(|a| a.as_str())
             && !config.identity_roles(&i.name).is_empty()
         {
             ids.insert(arn.split(':').nth(4).unwrap().to_owned());
@@ -374,7 +374,9 @@ fn check(case: &str) {
     // Base identities: `tfroles policy --identity` on the existing user or role.
     let mut identities = 0;
     for id in &config.identities {
-        let Some(arn) = &id.arn else { continue };
+        let Some(arn) = &id.arn().map(|a| a.to_string()) else {
+            continue;
+        };
         if config.identity_roles(&id.name).is_empty() {
             continue;
         }
