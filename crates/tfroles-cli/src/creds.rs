@@ -5,13 +5,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration as StdDuration;
 
-use anyhow::bail;
 use clap::ValueEnum;
 use tfroles_core::SessionFor;
 use tfroles_core::types::{Duration, SessionTags};
 use tfroles_creds::{
     BaseIdentity, Cache, Credentials, Env, Options, SessionRequest, WebIdentitySource,
 };
+
+use crate::Outcome;
 
 /// Which role, and how to get its credentials.
 ///
@@ -128,7 +129,7 @@ pub enum EnvFormat {
 pub struct Usage(pub String);
 
 /// Parses a window like `15m`, `90s` or `0s` (0 to 12h).
-fn parse_window(s: &str) -> anyhow::Result<StdDuration> {
+fn parse_window(s: &str) -> Outcome<StdDuration> {
     parse_seconds(s, 12 * 3600)
         .map(StdDuration::from_secs)
         .map_err(|why| Usage(format!("--refresh-before: {why}")).into())
@@ -178,7 +179,7 @@ fn max_text(max: u64) -> String {
 
 /// `TFROLES_BUDGET`: how long one call may take in all, for tests that
 /// play a hung STS without waiting the default 50 s.
-fn budget(env: &Env) -> anyhow::Result<StdDuration> {
+fn budget(env: &Env) -> Outcome<StdDuration> {
     match env.non_empty("TFROLES_BUDGET") {
         None => Ok(Options::DEFAULT_BUDGET),
         Some(v) => match parse_seconds(&v, Options::DEFAULT_BUDGET.as_secs()) {
@@ -192,7 +193,7 @@ fn budget(env: &Env) -> anyhow::Result<StdDuration> {
     }
 }
 
-fn usage<T, E: std::fmt::Display>(flag: &str, r: Result<T, E>) -> anyhow::Result<T> {
+fn usage<T, E: std::fmt::Display>(flag: &str, r: Result<T, E>) -> Outcome<T> {
     r.map_err(|e| Usage(format!("{flag}: {e}")).into())
 }
 
@@ -205,7 +206,7 @@ pub struct Plan {
 
 /// Turns the arguments into a request. Reads the config only to name the
 /// role; nothing here touches the network or the SDK.
-pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
+pub fn plan(args: &CredArgs) -> Outcome<Plan> {
     let env = Env::from_process();
     let mut region = None;
     let mut identities = Vec::new();
@@ -305,7 +306,7 @@ pub fn plan(args: &CredArgs) -> anyhow::Result<Plan> {
     })
 }
 
-fn get(args: &CredArgs) -> anyhow::Result<(Credentials, Option<String>)> {
+fn get(args: &CredArgs) -> Outcome<(Credentials, Option<String>)> {
     let plan = plan(args)?;
     let out = tfroles_creds::credentials(&plan.request, &plan.base, &plan.options)?;
     tracing::debug!(from_cache = out.from_cache, access_key_id = %out.credentials.access_key_id, "credentials ready");
@@ -313,7 +314,7 @@ fn get(args: &CredArgs) -> anyhow::Result<(Credentials, Option<String>)> {
 }
 
 /// `tfroles credential-process`: the JSON on stdout, nothing else.
-pub fn credential_process(args: &CredArgs) -> anyhow::Result<()> {
+pub fn credential_process(args: &CredArgs) -> Outcome<()> {
     let (c, _) = get(args)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", c.to_process_json())?;
@@ -373,7 +374,7 @@ fn fish_quote(s: &str) -> String {
 }
 
 /// `tfroles env`: the variables, to `eval` or load.
-pub fn env(args: &CredArgs, format: EnvFormat) -> anyhow::Result<()> {
+pub fn env(args: &CredArgs, format: EnvFormat) -> Outcome<()> {
     let (c, region) = get(args)?;
     let vars = variables(&c, region.as_deref());
     let mut out = String::new();
@@ -407,7 +408,10 @@ pub fn env(args: &CredArgs, format: EnvFormat) -> anyhow::Result<()> {
             // (STS's are base64, ids and dates); one that did is refused.
             for (k, v) in &vars {
                 if v.contains(['\'', '\n', '\r']) {
-                    bail!("{k}: the value cannot be written in dotenv single quotes");
+                    return Err(Usage(format!(
+                        "{k}: the value cannot be written in dotenv single quotes"
+                    ))
+                    .into());
                 }
                 out.push_str(&format!("{k}='{v}'\n"));
             }
@@ -421,12 +425,13 @@ pub fn env(args: &CredArgs, format: EnvFormat) -> anyhow::Result<()> {
 
 /// `tfroles exec`: runs the command with the credentials in its
 /// environment, replacing this process, so its exit code is the command's.
-pub fn exec(args: &CredArgs, command: &[String]) -> anyhow::Result<()> {
+pub fn exec(args: &CredArgs, command: &[String]) -> Outcome<()> {
     let (c, region) = get(args)?;
     let Some((program, rest)) = command.split_first() else {
-        bail!(Usage(
-            "exec: no command given; usage: tfroles exec --role NAME -- COMMAND [ARGS...]".into()
-        ));
+        return Err(Usage(
+            "exec: no command given; usage: tfroles exec --role NAME -- COMMAND [ARGS...]".into(),
+        )
+        .into());
     };
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);

@@ -4,18 +4,22 @@
 //! their whole chain and map to the documented exit codes.
 
 mod creds;
+mod failure;
 mod policy;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use tfroles_core::{CONFIG_FILE_NAME, Config};
 use tfroles_hcl::{Change, PlanOptions};
 
 pub(crate) use creds::Usage;
+pub(crate) use failure::Failure;
+
+/// What every command returns.
+pub(crate) type Outcome<T = ()> = Result<T, Failure>;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -281,26 +285,34 @@ enum Format {
     Json,
 }
 
-/// Errors that map to an exit code other than the generic one.
+/// The binary's own ways to end without success; each is a
+/// [`Failure`] and has its exit code there.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Exit {
+    /// `generate --check` found files out of date, or `--fail-on-change`
+    /// changed some.
     #[error("{0}")]
     Drift(String),
+    /// `simulate`: the request is denied. The answer is already on stdout,
+    /// so there is no message.
+    #[error("")]
+    Denied,
     /// The file `import` would write exists.
     #[error("{0}")]
     Exists(String),
 }
 
-pub(crate) fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
+pub(crate) fn load(arg: &ConfigArg) -> Outcome<Config> {
     load_path(arg.config.as_deref())
 }
 
 /// Reads the named config, or finds `tfroles.hcl` upwards from here.
-pub(crate) fn load_path(config: Option<&Path>) -> anyhow::Result<Config> {
+pub(crate) fn load_path(config: Option<&Path>) -> Outcome<Config> {
     let path = match config {
         Some(p) => p.to_path_buf(),
         None => {
-            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            let cwd = std::env::current_dir()
+                .map_err(|e| Failure::io(e, "cannot read the current directory".into()))?;
             let found = Config::find(&cwd)?;
             // Name the file relative to where the user stands, as they would.
             found
@@ -316,7 +328,7 @@ pub(crate) fn load_path(config: Option<&Path>) -> anyhow::Result<Config> {
 /// the config's warnings (broad CI trust) and glob warnings go to stderr.
 pub(crate) fn load_stacks(
     arg: &ConfigArg,
-) -> anyhow::Result<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
+) -> Outcome<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
     let config = load(arg)?;
     let dirs = tfroles_core::discover(&config.root)?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
@@ -335,7 +347,7 @@ pub(crate) fn load_stacks(
 fn prepare(
     arg: &ConfigArg,
     options: PlanOptions,
-) -> anyhow::Result<(Config, tfroles_core::Resolution, tfroles_hcl::Plan)> {
+) -> Outcome<(Config, tfroles_core::Resolution, tfroles_hcl::Plan)> {
     let (config, dirs, resolution) = load_stacks(arg)?;
     let files = tfroles_hcl::generate(&config, &resolution.stacks)?;
     let plan = tfroles_hcl::plan(&config, files, &dirs, options)?;
@@ -368,7 +380,7 @@ struct GenerateArgs {
     format: OutFormat,
 }
 
-fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
+fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
     let GenerateArgs {
         check,
         diff,
@@ -471,15 +483,14 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn exists(path: &Path) -> anyhow::Error {
+fn exists(path: &Path) -> Exit {
     Exit::Exists(format!(
         "`{}` exists; tfroles import never overwrites a file\n  hint: move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)",
         path.display()
     ))
-    .into()
 }
 
-fn import(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
+fn import(dir: &Path, output: Option<&Path>) -> Outcome<()> {
     let target = match output {
         Some(o) => o.to_path_buf(),
         None if dir == Path::new(".") => PathBuf::from(CONFIG_FILE_NAME),
@@ -488,7 +499,7 @@ fn import(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     let to_stdout = target.as_os_str() == "-";
     // Refuse before reading anything: the draft must never replace a config.
     if !to_stdout && target.symlink_metadata().is_ok() {
-        return Err(exists(&target));
+        return Err(exists(&target).into());
     }
     // Findings name files relative to DIR; show them as the user named DIR.
     let shown = |file: &str| {
@@ -528,17 +539,23 @@ fn import(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
         .open(&target)
     {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists(&target)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(exists(&target).into());
+        }
         Err(e) => {
-            return Err(
-                anyhow::Error::from(e).context(format!("cannot write `{}`", target.display()))
-            );
+            return Err(Failure::io(
+                e,
+                format!("cannot write `{}`", target.display()),
+            ));
         }
     };
     if let Err(e) = file.write_all(imported.config.as_bytes()) {
         drop(file);
         let _ = std::fs::remove_file(&target);
-        return Err(anyhow::Error::from(e).context(format!("cannot write `{}`", target.display())));
+        return Err(Failure::io(
+            e,
+            format!("cannot write `{}`", target.display()),
+        ));
     }
     writeln!(
         err,
@@ -548,7 +565,7 @@ fn import(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn validate(arg: &ConfigArg, format: OutFormat) -> anyhow::Result<()> {
+fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
     let (config, resolution, _) = prepare(arg, PlanOptions::default())?;
     let mut out = std::io::stdout().lock();
     match format {
@@ -580,7 +597,7 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn graph(arg: &ConfigArg, format: GraphFormat) -> anyhow::Result<()> {
+fn graph(arg: &ConfigArg, format: GraphFormat) -> Outcome<()> {
     let (config, _, resolution) = load_stacks(arg)?;
     let g = config.graph(&resolution.stacks);
     let text = match format {
@@ -592,7 +609,7 @@ fn graph(arg: &ConfigArg, format: GraphFormat) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn roles(arg: &ConfigArg, format: Format) -> anyhow::Result<()> {
+fn roles(arg: &ConfigArg, format: Format) -> Outcome<()> {
     let config = load(arg)?;
     let sessions = config.role_sessions();
     let mut out = std::io::stdout().lock();
@@ -625,61 +642,6 @@ fn roles(arg: &ConfigArg, format: Format) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn exit_code(e: &anyhow::Error) -> u8 {
-    if let Some(x) = e.downcast_ref::<Exit>() {
-        return match x {
-            Exit::Drift(_) => 1,
-            Exit::Exists(_) => 3,
-        };
-    }
-    if e.downcast_ref::<creds::Usage>().is_some() {
-        return 2;
-    }
-    if let Some(x) = e.downcast_ref::<creds::Exec>() {
-        return if x.error.kind() == std::io::ErrorKind::NotFound {
-            127
-        } else {
-            126
-        };
-    }
-    if let Some(e) = e.downcast_ref::<tfroles_creds::Error>() {
-        use tfroles_creds::Error as C;
-        return match e {
-            C::Config(_) => 2,
-            C::Cache { .. } => 4,
-            C::AccessDenied { .. } | C::ChainedDuration { .. } | C::Sts { .. } => 5,
-            C::NoBaseCredentials { .. }
-            | C::ExpiredBaseCredentials { .. }
-            | C::WebIdentity { .. }
-            | C::Mfa { .. } => 6,
-            C::Endpoint { .. } => 7,
-            _ => 5,
-        };
-    }
-    if let Some(e) = e.downcast_ref::<tfroles_hcl::Error>() {
-        return match e {
-            tfroles_hcl::Error::HandWritten { .. }
-            | tfroles_hcl::Error::Unsafe { .. }
-            | tfroles_hcl::Error::Duplicate { .. }
-            | tfroles_hcl::Error::Changed { .. } => 3,
-            tfroles_hcl::Error::Config(tfroles_core::Error::Io { .. }) => 4,
-            tfroles_hcl::Error::Config(_) => 2,
-            tfroles_hcl::Error::NothingToImport { .. } => 2,
-            _ => 4,
-        };
-    }
-    if let Some(e) = e.downcast_ref::<tfroles_core::Error>() {
-        return match e {
-            tfroles_core::Error::Io { .. } => 4,
-            _ => 2,
-        };
-    }
-    if e.downcast_ref::<std::io::Error>().is_some() {
-        return 4;
-    }
-    2
 }
 
 /// Diagnostics go to stderr: stdout carries the credential_process answer.
@@ -739,7 +701,7 @@ fn main() -> ExitCode {
             std::io::stdout()
                 .lock()
                 .write_all(&buf)
-                .map_err(anyhow::Error::from)
+                .map_err(Failure::from)
         }
         Command::Policy { args } => policy::policy(args),
         Command::Simulate { args } => policy::simulate(args),
@@ -750,16 +712,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = exit_code(&e);
-            // A closed stdout (`tfroles roles | head -1`) is not worth a message.
-            let broken_pipe = e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>().map(std::io::Error::kind)
-                    == Some(std::io::ErrorKind::BrokenPipe)
-                    || c.downcast_ref::<serde_json::Error>()
-                        .and_then(serde_json::Error::io_error_kind)
-                        == Some(std::io::ErrorKind::BrokenPipe)
-            });
-            if broken_pipe {
+            let code = e.exit_code();
+            if e.is_broken_pipe() {
                 return ExitCode::SUCCESS;
             }
             let mut err = std::io::stderr().lock();
@@ -769,20 +723,12 @@ fn main() -> ExitCode {
                 }
                 return ExitCode::from(code);
             }
-            // Each configuration problem is its own error, as a compiler lists them.
-            let config_error = e.downcast_ref::<tfroles_core::Error>().or_else(|| {
-                match e.downcast_ref::<tfroles_hcl::Error>() {
-                    Some(tfroles_hcl::Error::Config(c)) => Some(c),
-                    _ => None,
-                }
-            });
-            let messages: Vec<String> = match config_error {
-                Some(tfroles_core::Error::Invalid(d)) => {
-                    d.0.iter().map(ToString::to_string).collect()
-                }
-                _ => {
-                    let mut msg = e.to_string();
-                    for cause in e.chain().skip(1) {
+            let messages: Vec<String> = match e.diagnostics() {
+                Some(d) => d.0.iter().map(ToString::to_string).collect(),
+                None => {
+                    let mut chain = e.chain();
+                    let mut msg = chain.next().map(ToString::to_string).unwrap_or_default();
+                    for cause in chain {
                         msg.push_str(&format!("\n  caused by: {cause}"));
                     }
                     vec![msg]

@@ -6,7 +6,7 @@ use std::io::Write;
 use tfroles_core::{Config, SessionFor, SessionKind, Stack};
 use tfroles_policy::{PolicyDocument, Request, evaluate};
 
-use crate::{ConfigArg, OutFormat, Usage};
+use crate::{ConfigArg, OutFormat, Outcome, Usage};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
@@ -80,7 +80,7 @@ pub struct SimulateArgs {
 }
 
 /// The stack named on the command line, resolved like `generate` does.
-fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> anyhow::Result<&'s Stack> {
+fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&'s Stack> {
     let wanted = path.trim_end_matches('/');
     stacks
         .iter()
@@ -102,7 +102,7 @@ fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> anyhow::R
 /// directory against the `stack` blocks rather than walking the tree (the
 /// credential helper runs on every terraform command). A path that is no
 /// stack is looked up in the whole tree, for an error listing the stacks.
-pub(crate) fn one_stack(config: &Config, path: &str) -> anyhow::Result<Stack> {
+pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
     let wanted = path.trim_end_matches('/');
     if let Ok(dir) = wanted.parse::<tfroles_core::types::StackPath>() {
         let stacks = config.resolve(std::slice::from_ref(&dir))?.stacks;
@@ -118,12 +118,12 @@ pub(crate) fn one_stack(config: &Config, path: &str) -> anyhow::Result<Stack> {
 
 /// The config and its stacks, as `generate` resolves them (glob warnings
 /// on stderr).
-fn stacks(arg: &ConfigArg) -> anyhow::Result<(Config, Vec<Stack>)> {
+fn stacks(arg: &ConfigArg) -> Outcome<(Config, Vec<Stack>)> {
     let (config, _, resolution) = crate::load_stacks(arg)?;
     Ok((config, resolution.stacks))
 }
 
-pub fn policy(args: &PolicyArgs) -> anyhow::Result<()> {
+pub fn policy(args: &PolicyArgs) -> Outcome<()> {
     let (config, stacks) = stacks(&args.config)?;
     let stack = args
         .stack
@@ -184,7 +184,7 @@ pub fn policy(args: &PolicyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
+pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
     let (config, stacks) = stacks(&args.config)?;
     let stack = args
         .stack
@@ -274,6 +274,6 @@ pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
         Ok(())
     } else {
         // Denied is an answer, already printed: exit 1 without a message.
-        Err(crate::Exit::Drift(String::new()).into())
+        Err(crate::Exit::Denied.into())
     }
 }
