@@ -1,5 +1,6 @@
 //! The crate's one error type, and the diagnostics it carries.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -94,7 +95,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// No `tfroles.hcl` in the directory or any parent.
-    #[error("no `tfroles.hcl` in `{}` or any parent directory\n  hint: create one (see docs/config.md), or name it with `--config PATH`", start.display())]
+    #[error("no `tfroles.hcl` in `{}` or any parent directory{}", start.display(), hint_line(self.hint()))]
     NotFound {
         /// Where the search started.
         start: PathBuf,
@@ -105,6 +106,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// How to fix it, when there is one thing to say. An invalid
+    /// configuration has none here: each of its [`Diagnostic`]s carries its
+    /// own `hint`. The message (`Display`) ends with it as a `hint:` line.
+    pub fn hint(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Error::NotFound { .. } => {
+                Some("create one (see docs/config.md), or name it with `--config PATH`".into())
+            }
+            Error::Io { .. } | Error::Invalid(_) => None,
+        }
+    }
+
     /// The diagnostics, when the configuration was invalid.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
@@ -112,6 +125,11 @@ impl Error {
             _ => &[],
         }
     }
+}
+
+/// A hint as the last line of a message: `\n  hint: ...`, or nothing.
+pub(crate) fn hint_line(hint: Option<Cow<'_, str>>) -> String {
+    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
 }
 
 /// Result with this crate's [`Error`].
@@ -137,4 +155,26 @@ pub(crate) fn did_you_mean(name: &str, candidates: &[&str]) -> Option<String> {
         .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
         .min()
         .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_is_data_and_the_message_ends_with_it() {
+        let e = Error::NotFound {
+            start: PathBuf::from("here"),
+        };
+        assert_eq!(
+            e.hint().as_deref(),
+            Some("create one (see docs/config.md), or name it with `--config PATH`")
+        );
+        assert_eq!(
+            e.to_string(),
+            "no `tfroles.hcl` in `here` or any parent directory\n  hint: create one (see docs/config.md), or name it with `--config PATH`"
+        );
+        let invalid = Error::Invalid(Diagnostics(vec![]));
+        assert_eq!(invalid.hint(), None, "diagnostics carry their own hints");
+    }
 }

@@ -1,6 +1,7 @@
 //! The crate's one error type. "Your configuration is wrong" and "AWS
 //! refused" are different variants; none carries a secret.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// The usual reasons STS refuses, for the request that was made.
@@ -30,7 +31,7 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] tfroles_core::Error),
     /// The cache directory or an entry in it is unusable.
-    #[error("credential cache `{}`: {reason}\n  hint: {hint}", path.display())]
+    #[error("credential cache `{}`: {reason}{}", path.display(), hint_line(self.hint()))]
     Cache {
         /// The directory or file.
         path: PathBuf,
@@ -40,7 +41,7 @@ pub enum Error {
         hint: String,
     },
     /// The CI identity token could not be had.
-    #[error("web identity source {source_name}: {reason}\n  hint: {hint}")]
+    #[error("web identity source {source_name}: {reason}{}", hint_line(self.hint()))]
     WebIdentity {
         /// `github`, `env:VAR`, ...
         source_name: String,
@@ -51,7 +52,8 @@ pub enum Error {
     },
     /// No base credentials were found to call AssumeRole with.
     #[error(
-        "no base credentials to assume `{role_arn}` with\n  tried: {tried}\n  hint: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (run `aws sso login` for SSO profiles), or `--profile`; in CI, use `--web-identity github|terraform-cloud|env:VAR|file:PATH`"
+        "no base credentials to assume `{role_arn}` with\n  tried: {tried}{}",
+        hint_line(self.hint())
     )]
     NoBaseCredentials {
         /// The role asked for.
@@ -60,7 +62,7 @@ pub enum Error {
         tried: String,
     },
     /// The base credentials have expired.
-    #[error("the base credentials from {source_name} have expired{}\n  hint: refresh them (`aws sso login`, a new session from your identity provider), then run again", if access_key_id.is_empty() { String::new() } else { format!(" (access key `{access_key_id}`)") })]
+    #[error("the base credentials from {source_name} have expired{}{}", if access_key_id.is_empty() { String::new() } else { format!(" (access key `{access_key_id}`)") }, hint_line(self.hint()))]
     ExpiredBaseCredentials {
         /// Where they came from.
         source_name: String,
@@ -69,8 +71,8 @@ pub enum Error {
     },
     /// STS refused AssumeRole.
     #[error(
-        "AccessDenied: `{caller}` may not assume `{role_arn}`: {message}\n  hint: the usual causes:\n{}",
-        access_denied_causes(role_arn, *external_id, *web_identity)
+        "AccessDenied: `{caller}` may not assume `{role_arn}`: {message}{}",
+        hint_line(self.hint())
     )]
     AccessDenied {
         /// The role asked for.
@@ -86,7 +88,8 @@ pub enum Error {
     },
     /// A chained session asked for more than AWS's one-hour limit.
     #[error(
-        "`{role_arn}` is assumed with the session of `{via}` (role chaining), and AWS caps chained sessions at 1h; {duration} was asked\n  hint: set `duration = \"1h\"` or less on the role, or assume it directly instead of `via` another role"
+        "`{role_arn}` is assumed with the session of `{via}` (role chaining), and AWS caps chained sessions at 1h; {duration} was asked{}",
+        hint_line(self.hint())
     )]
     ChainedDuration {
         /// The second role.
@@ -97,9 +100,7 @@ pub enum Error {
         duration: String,
     },
     /// The STS endpoint could not be reached or did not answer.
-    #[error(
-        "cannot reach STS at {endpoint}: {detail}\n  hint: check the network, AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL and the region"
-    )]
+    #[error("cannot reach STS at {endpoint}: {detail}{}", hint_line(self.hint()))]
     Endpoint {
         /// The endpoint.
         endpoint: String,
@@ -131,6 +132,36 @@ pub enum Error {
     Runtime(String),
 }
 
+impl Error {
+    /// What to do about it, when there is something to say; the message
+    /// (`Display`) ends with it as a `hint:` line.
+    pub fn hint(&self) -> Option<Cow<'_, str>> {
+        Some(match self {
+            Error::Config(e) => return e.hint(),
+            Error::Cache { hint, .. } | Error::WebIdentity { hint, .. } => hint.as_str().into(),
+            Error::NoBaseCredentials { .. } => "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (run `aws sso login` for SSO profiles), or `--profile`; in CI, use `--web-identity github|terraform-cloud|env:VAR|file:PATH`".into(),
+            Error::ExpiredBaseCredentials { .. } => "refresh them (`aws sso login`, a new session from your identity provider), then run again".into(),
+            Error::AccessDenied {
+                role_arn,
+                external_id,
+                web_identity,
+                ..
+            } => format!(
+                "the usual causes:\n{}",
+                access_denied_causes(role_arn, *external_id, *web_identity)
+            )
+            .into(),
+            Error::ChainedDuration { .. } => "set `duration = \"1h\"` or less on the role, or assume it directly instead of `via` another role".into(),
+            Error::Endpoint { .. } => "check the network, AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL and the region".into(),
+            Error::Mfa { .. } | Error::Sts { .. } | Error::Runtime(_) => return None,
+        })
+    }
+}
+
+fn hint_line(hint: Option<Cow<'_, str>>) -> String {
+    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
+}
+
 /// Text from the network made safe for a terminal: control characters
 /// (an escape sequence can retitle, clear or rewrite what the user sees)
 /// become `\u{1b}`-style escapes, trailing whitespace goes, and the length
@@ -151,4 +182,42 @@ pub(crate) fn printable(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_is_data_and_the_message_ends_with_it() {
+        let arn = "arn:aws:iam::111111111111:role/app";
+        let e = Error::AccessDenied {
+            role_arn: arn.into(),
+            caller: "me".into(),
+            message: "no".into(),
+            external_id: false,
+            web_identity: false,
+        };
+        let hint = e.hint().expect("AccessDenied has a hint").into_owned();
+        assert!(hint.starts_with("the usual causes:\n    1. "), "{hint}");
+        assert_eq!(
+            e.to_string(),
+            format!("AccessDenied: `me` may not assume `{arn}`: no\n  hint: {hint}")
+        );
+        let e = Error::Cache {
+            path: PathBuf::from("cache"),
+            reason: "is a file".into(),
+            hint: "remove it".into(),
+        };
+        assert_eq!(e.hint().as_deref(), Some("remove it"));
+        assert_eq!(
+            e.to_string(),
+            "credential cache `cache`: is a file\n  hint: remove it"
+        );
+        let e = Error::Mfa {
+            serial: "s".into(),
+            reason: "no code".into(),
+        };
+        assert_eq!(e.hint(), None);
+    }
 }

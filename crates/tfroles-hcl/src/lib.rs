@@ -42,6 +42,7 @@ mod render;
 mod sync;
 pub mod writer;
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 pub use bootstrap::{
@@ -68,7 +69,7 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] tfroles_core::Error),
     /// Files tfroles did not generate stand where generated files go.
-    #[error("{}", hand_written_message(files))]
+    #[error("{}{}", hand_written_message(files), hint_line(self.hint()))]
     HandWritten {
         /// Each path, and the config named in its signature when another
         /// tfroles config generated it.
@@ -77,7 +78,7 @@ pub enum Error {
     /// Paths tfroles would write cannot be written safely: a symbolic link
     /// or a file on the way, something other than a regular file where a
     /// generated file goes, a name too long, an earlier `.tfroles-orig`.
-    #[error("{}", unsafe_message(problems))]
+    #[error("{}{}", unsafe_message(problems), hint_line(self.hint()))]
     Unsafe {
         /// Each path, relative to the config's directory, and what is wrong with it.
         problems: Vec<(String, String)>,
@@ -85,14 +86,14 @@ pub enum Error {
     /// A stack's own `.tf` files declare a backend, or an AWS provider with
     /// the alias (or none) of a generated one: terraform would refuse the
     /// directory.
-    #[error("{}", duplicate_message(blocks))]
+    #[error("{}{}", duplicate_message(blocks), hint_line(self.hint()))]
     Duplicate {
         /// Each block to remove.
         blocks: Vec<Duplicate>,
     },
     /// A file changed between the plan and the write: the run stopped and
     /// put back what it had changed.
-    #[error("`{path}` {what}; nothing was changed\n  hint: run `tfroles generate` again")]
+    #[error("`{path}` {what}; nothing was changed{}", hint_line(self.hint()))]
     Changed {
         /// Relative to the config's directory.
         path: String,
@@ -131,6 +132,37 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// What to do about it, when there is something to say; the message
+    /// (`Display`) ends with it as a `hint:` line.
+    pub fn hint(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Error::Config(e) => e.hint(),
+            Error::HandWritten { .. } => Some(
+                "move what you still need out of these files (tfroles will write the backend and provider blocks), \
+                 or run `tfroles generate --take-over` to replace them, keeping each original as `<name>.tfroles-orig`"
+                    .into(),
+            ),
+            Error::Unsafe { .. } => Some(
+                "tfroles writes only regular files below the directory of tfroles.hcl, through real directories; \
+                 replace links with the directories or files themselves, or move what is in the way"
+                    .into(),
+            ),
+            Error::Duplicate { .. } => Some(
+                "remove these blocks from your files (tfroles writes them from tfroles.hcl; \
+                 move any setting they carry there), then run `tfroles generate` again"
+                    .into(),
+            ),
+            Error::Changed { .. } => Some("run `tfroles generate` again".into()),
+            Error::NothingToImport { .. } | Error::Read { .. } | Error::Io { .. } => None,
+        }
+    }
+}
+
+fn hint_line(hint: Option<Cow<'_, str>>) -> String {
+    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
+}
+
 fn duplicate_message(blocks: &[Duplicate]) -> String {
     let mut s = String::from(
         "stack files declare blocks that tfroles generates; terraform would refuse these directories:",
@@ -154,10 +186,6 @@ fn duplicate_message(blocks: &[Duplicate]) -> String {
             }
         ));
     }
-    s.push_str(
-        "\n  hint: remove these blocks from your files (tfroles writes them from tfroles.hcl; \
-         move any setting they carry there), then run `tfroles generate` again",
-    );
     s
 }
 
@@ -166,10 +194,6 @@ fn unsafe_message(problems: &[(String, String)]) -> String {
     for (path, why) in problems {
         s.push_str(&format!("\n  `{path}` {why}"));
     }
-    s.push_str(
-        "\n  hint: tfroles writes only regular files below the directory of tfroles.hcl, through real directories; \
-         replace links with the directories or files themselves, or move what is in the way",
-    );
     s
 }
 
@@ -185,9 +209,33 @@ fn hand_written_message(files: &[(String, Option<String>)]) -> String {
             )),
         }
     }
-    s.push_str(
-        "\n  hint: move what you still need out of these files (tfroles will write the backend and provider blocks), \
-         or run `tfroles generate --take-over` to replace them, keeping each original as `<name>.tfroles-orig`",
-    );
     s
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_is_data_and_the_message_ends_with_it() {
+        let e = Error::Changed {
+            path: "dns/backend.tf".into(),
+            what: "was created by someone else since tfroles looked".into(),
+        };
+        assert_eq!(e.hint().as_deref(), Some("run `tfroles generate` again"));
+        assert_eq!(
+            e.to_string(),
+            "`dns/backend.tf` was created by someone else since tfroles looked; nothing was changed\n  hint: run `tfroles generate` again"
+        );
+        let e = Error::HandWritten {
+            files: vec![("a.tf".into(), None)],
+        };
+        let hint = e.hint().expect("HandWritten has a hint").into_owned();
+        assert!(
+            e.to_string().ends_with(&format!(
+                "(no tfroles signature on its first line)\n  hint: {hint}"
+            )),
+            "{e}"
+        );
+    }
 }

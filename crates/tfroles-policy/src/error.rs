@@ -1,5 +1,7 @@
 //! The crate's one error type.
 
+use std::borrow::Cow;
+
 use crate::document::SizeLimit;
 
 /// Everything that can go wrong in this crate.
@@ -28,7 +30,8 @@ pub enum Error {
     },
     /// The document is over one of AWS's size limits.
     #[error(
-        "policy document is {length} characters as compact JSON, over the {limit} limit of {max}\n  hint: merge statements, use wildcards the catalog proves exact, or split the policy"
+        "policy document is {length} characters as compact JSON, over the {limit} limit of {max}{}",
+        hint_line(self.hint())
     )]
     TooLarge {
         /// Which limit.
@@ -39,7 +42,7 @@ pub enum Error {
         max: usize,
     },
     /// A service prefix the catalog does not know.
-    #[error("unknown IAM service prefix `{prefix}`{}", did_you_mean(suggestion.as_deref()))]
+    #[error("unknown IAM service prefix `{prefix}`{}", hint_line(self.hint()))]
     UnknownService {
         /// The prefix as given.
         prefix: String,
@@ -47,7 +50,7 @@ pub enum Error {
         suggestion: Option<String>,
     },
     /// An action the catalog does not know.
-    #[error("unknown IAM action `{action}`{}", did_you_mean(suggestion.as_deref()))]
+    #[error("unknown IAM action `{action}`{}", hint_line(self.hint()))]
     UnknownAction {
         /// The action as given.
         action: String,
@@ -71,6 +74,52 @@ pub enum Error {
     },
 }
 
-fn did_you_mean(suggestion: Option<&str>) -> String {
-    suggestion.map_or_else(String::new, |s| format!("\n  hint: did you mean `{s}`?"))
+impl Error {
+    /// What to do about it, when there is something to say; the message
+    /// (`Display`) ends with it as a `hint:` line.
+    pub fn hint(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Error::TooLarge { .. } => Some(
+                "merge statements, use wildcards the catalog proves exact, or split the policy"
+                    .into(),
+            ),
+            Error::UnknownService { suggestion, .. } | Error::UnknownAction { suggestion, .. } => {
+                suggestion
+                    .as_deref()
+                    .map(|s| format!("did you mean `{s}`?").into())
+            }
+            Error::Json { .. }
+            | Error::Document { .. }
+            | Error::NoMatch { .. }
+            | Error::Unsupported { .. } => None,
+        }
+    }
+}
+
+fn hint_line(hint: Option<Cow<'_, str>>) -> String {
+    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_is_data_and_the_message_ends_with_it() {
+        let e = Error::UnknownAction {
+            action: "s3:PutObjekt".into(),
+            suggestion: Some("s3:PutObject".into()),
+        };
+        assert_eq!(e.hint().as_deref(), Some("did you mean `s3:PutObject`?"));
+        assert_eq!(
+            e.to_string(),
+            "unknown IAM action `s3:PutObjekt`\n  hint: did you mean `s3:PutObject`?"
+        );
+        let e = Error::UnknownAction {
+            action: "s3:Nothing".into(),
+            suggestion: None,
+        };
+        assert_eq!(e.hint(), None);
+        assert_eq!(e.to_string(), "unknown IAM action `s3:Nothing`");
+    }
 }
