@@ -138,6 +138,48 @@ async fn two_environments_in_one_process_never_share_a_session() {
     assert_eq!((a.assumed_roles().len(), b.assumed_roles().len()), (1, 1));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_profile_and_its_region_come_from_the_env_passed_in() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("config");
+    std::fs::write(
+        &config_file,
+        "[default]\nregion = ap-south-1\n\n[profile deploy]\nregion = eu-west-2\n",
+    )
+    .unwrap();
+    let config_file = config_file.to_str().unwrap();
+    let vars = moto.env();
+    let env = |profile: &'static str| {
+        Env::from_pairs(
+            vars.iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                // No region variable: the profile's decides.
+                .filter(|(k, _)| !matches!(*k, "AWS_REGION" | "AWS_DEFAULT_REGION"))
+                .filter(|(k, _)| *k != "AWS_CONFIG_FILE")
+                .chain([("AWS_CONFIG_FILE", config_file), ("AWS_PROFILE", profile)]),
+        )
+    };
+    for (profile, region) in [("deploy", "eu-west-2"), ("default", "ap-south-1")] {
+        let provider = Provider::new(
+            request(),
+            base(),
+            Options {
+                // The fallback, used only when neither names a region.
+                region: Some("us-east-1".into()),
+                ..Options::new(env(profile))
+            },
+        );
+        provider.provide_credentials().await.unwrap();
+        let issued = moto.assumed_roles();
+        assert_eq!(
+            issued.last().map(|r| r.region_name.as_str()),
+            Some(region),
+            "profile `{profile}`"
+        );
+    }
+}
+
 const CONFIG: &str = r#"
 defaults {
   region = "us-east-1"
