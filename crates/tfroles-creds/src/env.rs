@@ -40,4 +40,9 @@ impl Env {
     pub fn non_empty(&self, name: &str) -> Option<String> {
         self.get(name).filter(|v| !v.is_empty())
     }
+
+    /// Every variable, for the AWS SDK's own view of the environment.
+    pub(crate) fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }

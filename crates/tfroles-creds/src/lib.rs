@@ -39,6 +39,7 @@ mod error;
 mod file;
 mod mfa;
 pub mod oidc;
+mod provider;
 mod request;
 mod sts;
 
@@ -49,6 +50,7 @@ pub use credentials::{Credentials, Secret};
 pub use env::Env;
 pub use error::Error;
 use jiff::Timestamp;
+pub use provider::Provider;
 pub use request::{BaseIdentity, SessionRequest, WebIdentitySource, cache_key};
 
 /// How [`credentials`] runs.

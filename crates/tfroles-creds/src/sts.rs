@@ -72,7 +72,11 @@ fn endpoint(env: &Env, conf: &SdkConfig) -> String {
         })
 }
 
-async fn sdk_config(base: &BaseIdentity, fetch: &Fetch) -> SdkConfig {
+/// The SDK's configuration, read from `env` and never from the process's
+/// environment: the endpoint, region, profile and keys the STS call uses are
+/// the ones the cache key was made from, and two callers with two
+/// environments in one process each get their own.
+async fn sdk_config(base: &BaseIdentity, env: &Env, fetch: &Fetch) -> SdkConfig {
     // Standard retry mode: exponential backoff with jitter on throttling
     // and 5xx, which is what a burst of parallel terraform runs meets. The
     // backoff is capped and the whole call bounded so that an unreachable
@@ -80,6 +84,7 @@ async fn sdk_config(base: &BaseIdentity, fetch: &Fetch) -> SdkConfig {
     // up on a credential_process after one minute: uncapped, six attempts
     // could take 6 x 20 s plus up to 31 s of backoff.
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .env(sdk_env(env))
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(6)
@@ -99,17 +104,16 @@ async fn sdk_config(base: &BaseIdentity, fetch: &Fetch) -> SdkConfig {
     // the profile still come first, but instance metadata is not asked:
     // off EC2 that costs a timeout and three warnings on every cold call.
     if let Some(fallback) = &fetch.region {
-        let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
-        if let BaseIdentity::DefaultChain { profile: Some(p) } = base {
-            profile = profile.profile_name(p);
-        }
-        loader = loader.region(
-            aws_config::meta::region::RegionProviderChain::first_try(
-                aws_config::environment::EnvironmentVariableRegionProvider::new(),
-            )
-            .or_else(profile.build())
-            .or_else(Region::new(fallback.clone())),
-        );
+        let region = match env
+            .non_empty("AWS_REGION")
+            .or_else(|| env.non_empty("AWS_DEFAULT_REGION"))
+        {
+            Some(r) => Region::new(r),
+            None => profile_region(base, env)
+                .await
+                .unwrap_or_else(|| Region::new(fallback.clone())),
+        };
+        loader = loader.region(region);
     }
     let conf = loader.load().await;
     if conf.region().is_some() {
@@ -119,6 +123,58 @@ async fn sdk_config(base: &BaseIdentity, fetch: &Fetch) -> SdkConfig {
     // global endpoint's.
     let region = fetch.region.clone().unwrap_or_else(|| "us-east-1".into());
     conf.into_builder().region(Region::new(region)).build()
+}
+
+/// `env` in the SDK's own type.
+fn sdk_env(env: &Env) -> aws_types::os_shim_internal::Env {
+    aws_types::os_shim_internal::Env::from(
+        env.vars()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect::<std::collections::HashMap<_, _>>(),
+    )
+}
+
+/// The profile's `region`, with the profile and config file named by `env`
+/// (the SDK's profile region provider would read the process's).
+async fn profile_region(base: &BaseIdentity, env: &Env) -> Option<Region> {
+    use aws_config::meta::region::ProvideRegion;
+    use aws_runtime::env_config::file::{
+        EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+    };
+    let file = |var: &str, default: &str| {
+        env.non_empty(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                env.non_empty("HOME")
+                    .map(|h| std::path::Path::new(&h).join(".aws").join(default))
+            })
+    };
+    let (config, credentials) = (
+        file("AWS_CONFIG_FILE", "config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    );
+    if config.is_none() && credentials.is_none() {
+        return None;
+    }
+    let mut files = ProfileFiles::builder();
+    if let Some(f) = config {
+        files = files.with_file(ProfileFileKind::Config, f);
+    }
+    if let Some(f) = credentials {
+        files = files.with_file(ProfileFileKind::Credentials, f);
+    }
+    let name = match base {
+        BaseIdentity::DefaultChain { profile: Some(p) } => p.clone(),
+        _ => env
+            .non_empty("AWS_PROFILE")
+            .unwrap_or_else(|| "default".into()),
+    };
+    aws_config::profile::ProfileFileRegionProvider::builder()
+        .profile_files(files.build())
+        .profile_name(name)
+        .build()
+        .region()
+        .await
 }
 
 fn client(conf: &SdkConfig, creds: Option<&Credentials>) -> aws_sdk_sts::Client {
@@ -145,7 +201,7 @@ pub(crate) async fn fetch(
     env: &Env,
     fetch: &Fetch,
 ) -> Result<Credentials, Error> {
-    let conf = sdk_config(base, fetch).await;
+    let conf = sdk_config(base, env, fetch).await;
     hop(req, base, env, fetch, &conf).await
 }
 
