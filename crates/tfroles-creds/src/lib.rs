@@ -11,9 +11,11 @@
 //! process may have just refreshed it), calls STS once and stores the answer.
 //! So N processes asking for one cold role make one STS call.
 //!
-//! The AWS SDK reads its settings (`AWS_ENDPOINT_URL_STS`, `AWS_REGION`,
-//! profiles) from the process environment; the [`Env`] passed in decides
-//! the cache key and the token sources.
+//! The [`Env`] passed in decides the cache key, the token sources and the
+//! AWS SDK's own settings for the STS call (`AWS_ENDPOINT_URL_STS`,
+//! `AWS_REGION`, the profile and its files), so the key and the call never
+//! disagree. [`Provider`] hands the same cached, policy-narrowed sessions to
+//! any AWS SDK client as its credentials provider.
 //!
 //! ```no_run
 //! use tfroles_creds::{BaseIdentity, Cache, Env, Options, SessionRequest, credentials};
