@@ -627,20 +627,6 @@ fn a_role_nobody_may_assume_is_an_error_naming_it() {
         "{err}"
     );
 }
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
 /// `tfroles generate` on a tree: discover, resolve, generate, plan, apply.
 fn generate_in(root: &std::path::Path) -> Result<tfroles_hcl::Summary, tfroles_hcl::Error> {
     generate_with(root, tfroles_hcl::PlanOptions::default())
@@ -669,7 +655,7 @@ fn generate_with(
 fn generate_writes_the_bootstrap_stack_through_the_sync_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("repo");
-    copy_tree(
+    tfroles_testsupport::copy_tree(
         &workspace_root().join("fixtures/least-privilege/input"),
         &root,
     );

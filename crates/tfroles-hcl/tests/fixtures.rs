@@ -18,20 +18,6 @@ use serde_json::{Value, json};
 use tfroles_core::{Config, CredentialsMode, RoleSession, Stack};
 use tfroles_hcl::{AWS_CONFIG_PATH, PlanOptions, SIGNATURE_PREFIX, state_profile_name};
 use tfroles_testsupport::{hcl2json_many, terraform_fmt_check, workspace_root};
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
 /// Every file below `root`, keyed by `/`-separated relative path.
 fn read_tree(root: &Path) -> BTreeMap<String, String> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
@@ -225,7 +211,7 @@ fn check_case(case: &str) {
     let dir = workspace_root().join("fixtures").join(case);
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("repo");
-    copy_tree(&dir.join("input"), &work);
+    tfroles_testsupport::copy_tree(&dir.join("input"), &work);
     let before = read_tree(&work);
 
     let (config, stacks, summary) = run_generate(&work.join("tfroles.hcl"));
@@ -422,7 +408,7 @@ cases! {
 fn globs_case_resolves_as_documented() {
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("repo");
-    copy_tree(&workspace_root().join("fixtures/globs/input"), &work);
+    tfroles_testsupport::copy_tree(&workspace_root().join("fixtures/globs/input"), &work);
     let (config, stacks, _) = run_generate(&work.join("tfroles.hcl"));
     let got: Vec<(String, &str)> = stacks
         .iter()

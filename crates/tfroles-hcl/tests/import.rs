@@ -54,20 +54,6 @@ const ALLOWED_EXTRAS: &[&str] = &[
     "provider.assume_role.duration",
     "provider.assume_role.policy",
 ];
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
 /// Every file below `root` with its bytes and modification time.
 fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
     let mut out = BTreeMap::new();
@@ -95,7 +81,7 @@ fn input(case: &str) -> PathBuf {
 fn import_case(case: &str) -> Import {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    copy_tree(&input(case), &repo);
+    tfroles_testsupport::copy_tree(&input(case), &repo);
     assert!(
         !repo.join("tfroles.hcl").exists(),
         "{case}: an import fixture must not hold a tfroles.hcl (fixtures.rs would demand expected files)"
@@ -270,7 +256,7 @@ fn compare(
 fn round_trip(case: &str, imported: &Import) -> Vec<String> {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    copy_tree(&input(case), &repo);
+    tfroles_testsupport::copy_tree(&input(case), &repo);
     fs::write(repo.join("tfroles.hcl"), &imported.config).unwrap();
     let mut before = snapshot(&repo);
 
@@ -500,7 +486,7 @@ fn every_import_fixture_is_tested_and_its_draft_loads() {
     for case in found {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("repo");
-        copy_tree(&input(&case), &repo);
+        tfroles_testsupport::copy_tree(&input(&case), &repo);
         let imported = import(&repo).unwrap();
         fs::write(repo.join("tfroles.hcl"), &imported.config).unwrap();
         Config::from_path(&repo.join("tfroles.hcl"))

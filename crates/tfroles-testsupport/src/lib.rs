@@ -42,6 +42,25 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+/// Copies the directory tree `from` to `to` (directories and regular files),
+/// for tests that work on a scratch copy of a fixture.
+///
+/// # Panics
+///
+/// On any I/O error, naming nothing more: the paths are the test's own.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
 /// The root of the cargo workspace (the directory whose `Cargo.toml` has a
 /// `[workspace]` table).
 pub fn workspace_root() -> PathBuf {

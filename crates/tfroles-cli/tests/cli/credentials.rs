@@ -534,9 +534,9 @@ impl Proxy {
     }
 }
 
-/// Sends `req` to `upstream` and relays the answer, both with
-/// `Connection: close`.
-fn forward(upstream: &str, req: &Request, client: &mut TcpStream) {
+/// Sends `req` to `upstream` with `Connection: close` and reads the whole
+/// answer.
+fn round_trip(upstream: &str, req: &Request) -> Vec<u8> {
     let mut up = TcpStream::connect(upstream).unwrap();
     let mut head = format!("{}\r\n", req.line);
     for (k, v) in req.headers.iter().filter(|(k, _)| k != "connection") {
@@ -547,6 +547,13 @@ fn forward(upstream: &str, req: &Request, client: &mut TcpStream) {
     up.write_all(&req.body).unwrap();
     let mut answer = Vec::new();
     up.read_to_end(&mut answer).unwrap();
+    answer
+}
+
+/// Sends `req` to `upstream` and relays the answer, both with
+/// `Connection: close`.
+fn forward(upstream: &str, req: &Request, client: &mut TcpStream) {
+    let answer = round_trip(upstream, req);
     let split = answer
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -2927,16 +2934,7 @@ fn a_hostile_sts_cannot_drive_the_terminal_hand_out_expired_sessions_or_run_code
 /// Sends `req` to moto and relays its answer; returns who signed the
 /// request and the `AccessKeyId` moto issued (empty when it refused).
 fn relay(upstream: &str, req: &Request, client: &mut TcpStream) -> (String, String) {
-    let mut up = TcpStream::connect(upstream).unwrap();
-    let mut head = format!("{}\r\n", req.line);
-    for (k, v) in req.headers.iter().filter(|(k, _)| k != "connection") {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("connection: close\r\n\r\n");
-    up.write_all(head.as_bytes()).unwrap();
-    up.write_all(&req.body).unwrap();
-    let mut answer = Vec::new();
-    up.read_to_end(&mut answer).unwrap();
+    let answer = round_trip(upstream, req);
     let _ = client.write_all(&answer);
     let _ = client.flush();
     let answer = text(&answer);

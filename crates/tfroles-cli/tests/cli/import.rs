@@ -20,20 +20,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
 /// Every file below `root`, relative, with its bytes and modification time.
 fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>, SystemTime)> {
     let mut out = Vec::new();
@@ -58,7 +44,7 @@ fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>, SystemTime)> {
 /// old and new backend syntax, aliases, a provider built from variables).
 fn repo() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(
+    tfroles_testsupport::copy_tree(
         &workspace_root().join("fixtures/import-environments/input"),
         tmp.path(),
     );
@@ -134,7 +120,7 @@ fn import_writes_the_draft_reports_on_stderr_and_touches_nothing_else() {
 #[test]
 fn import_names_files_under_the_directory_given() {
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(
+    tfroles_testsupport::copy_tree(
         &workspace_root().join("fixtures/import-environments/input"),
         &tmp.path().join("infra"),
     );

@@ -19,20 +19,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_tfroles");
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 struct Repo {
     _dir: tempfile::TempDir,
     root: std::path::PathBuf,
@@ -43,7 +29,7 @@ impl Repo {
     fn from_fixture(case: &str) -> Repo {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("repo");
-        copy_dir(
+        tfroles_testsupport::copy_tree(
             &workspace_root().join("fixtures").join(case).join("input"),
             &root,
         );
