@@ -1,6 +1,7 @@
 //! The `tfroles` binary, run as users run it, against real peers: one
 //! integration target, one module per area.
 
+mod cache;
 mod credentials;
 mod generate;
 mod graph;
@@ -8,6 +9,7 @@ mod import;
 mod least_privilege;
 mod policy;
 mod precommit;
+mod server;
 mod sessions;
 mod shell;
 mod troubleshooting;
