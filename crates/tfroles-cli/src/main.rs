@@ -596,8 +596,50 @@ fn import(dir: &Path, output: Option<&Path>) -> Outcome<()> {
     Ok(())
 }
 
+/// `validate --format json` when the config is invalid: the diagnostics as
+/// data on stdout (the same messages still go to stderr), so CI and editors
+/// need not parse the text.
+fn invalid_json(e: &Failure) -> serde_json::Value {
+    let diagnostics: Vec<serde_json::Value> = match e.diagnostics() {
+        Some(d) => {
+            d.0.iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "file": d.file,
+                        "line": d.location.map(|l| l.line),
+                        "column": d.location.map(|l| l.column),
+                        "block": d.block,
+                        "attribute": d.attribute,
+                        "message": d.message,
+                        "allowed": d.allowed,
+                        "hint": d.hint,
+                    })
+                })
+                .collect()
+        }
+        // Not the config's text: a file in the way, an unreadable file.
+        None => vec![serde_json::json!({
+            "file": null, "line": null, "column": null, "block": null, "attribute": null,
+            "message": e.to_string(), "allowed": null, "hint": null,
+        })],
+    };
+    serde_json::json!({
+        "valid": false,
+        "exit_code": e.exit_code(),
+        "diagnostics": diagnostics,
+    })
+}
+
 fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
-    let (config, resolution, _) = prepare(arg, PlanOptions::default())?;
+    let (config, resolution, _) = match prepare(arg, PlanOptions::default()) {
+        Ok(p) => p,
+        Err(e) if format == OutFormat::Json => {
+            let text = serde_json::to_string_pretty(&invalid_json(&e))?;
+            writeln!(std::io::stdout().lock(), "{text}")?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let mut out = std::io::stdout().lock();
     match format {
         OutFormat::Json => {
