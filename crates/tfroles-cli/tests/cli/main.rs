@@ -3,6 +3,7 @@
 
 mod cache;
 mod credentials;
+mod docs;
 mod generate;
 mod graph;
 mod import;
