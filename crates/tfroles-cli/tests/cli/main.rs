@@ -4,6 +4,7 @@
 mod cache;
 mod credentials;
 mod docs;
+mod errors;
 mod generate;
 mod graph;
 mod import;
