@@ -6,6 +6,7 @@
 mod cache_cmd;
 mod creds;
 mod failure;
+mod fast;
 mod policy;
 mod serve;
 
@@ -739,6 +740,11 @@ fn init_logging(verbose: u8) {
 }
 
 fn main() -> ExitCode {
+    // A cache hit of `credential-process` is answered before clap, logging
+    // or the config (see fast.rs); anything else, or any doubt, runs below.
+    if let Some(code) = fast::try_hit() {
+        return code;
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match &cli.command {
