@@ -1001,8 +1001,22 @@ fn the_cache_is_private_refuses_a_shared_directory_and_can_be_bypassed() {
         .map(|e| e.unwrap().path())
         .collect();
     assert!(!files.is_empty());
+    // Entries and locks 0600; the hit index a 0700 directory of 0600 files.
     for f in &files {
-        assert_eq!(mode(f), 0o600, "{}", f.display());
+        if f.is_dir() {
+            assert_eq!(f.file_name().unwrap(), "index");
+            assert_eq!(mode(f), 0o700, "{}", f.display());
+            let inner: Vec<_> = fs::read_dir(f)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert!(!inner.is_empty(), "the run recorded its index entry");
+            for g in inner {
+                assert_eq!(mode(&g), 0o600, "{}", g.display());
+            }
+        } else {
+            assert_eq!(mode(f), 0o600, "{}", f.display());
+        }
     }
 
     // A directory others can write to could hand us credentials of their choosing.
