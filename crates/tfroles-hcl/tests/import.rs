@@ -20,7 +20,9 @@ use pretty_assertions::assert_eq;
 use serde_json::{Map, Value};
 use tfroles_core::Config;
 use tfroles_core::types::Duration;
-use tfroles_hcl::{Error, Import, PlanOptions, SIGNATURE_PREFIX, import};
+use tfroles_hcl::{
+    Error, Import, ImportOptions, PlanOptions, SIGNATURE_PREFIX, import, import_with,
+};
 use tfroles_testsupport::{terraform_fmt_stdin, workspace_root};
 
 /// Attributes a generated block may have that its original did not, and why
@@ -397,12 +399,13 @@ fn environments() {
     let imported = import_case(case);
     check_golden(case, &imported);
 
-    // The provider built from variables cannot be imported, and says so
-    // line by line; its stack is left out rather than guessed.
+    // The provider built from variables without values cannot be imported,
+    // and says so once per variable, at its declaration; its stack is left
+    // out rather than guessed.
     for line in [
         "sandbox/experiments/providers.tf:9: stack `sandbox/experiments` left out: its default `provider \"aws\"` has no role ARN given literally to assume",
-        "sandbox/experiments/providers.tf:10: provider \"aws\": `region` is a reference (`var.region`), not a literal value: left out",
-        "sandbox/experiments/providers.tf:13: provider \"aws\": `assume_role.role_arn` is an interpolation (`\"arn:aws:iam::${var.account}:role/x\"`), not a literal value: left out",
+        "sandbox/experiments/providers.tf:1: variable `region` has no default and no value given (`--var region=VALUE` or `--var-file`): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `region` (sandbox/experiments/providers.tf:10)",
+        "sandbox/experiments/providers.tf:5: variable `account` has no default and no value given (`--var account=VALUE` or `--var-file`): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.role_arn` (sandbox/experiments/providers.tf:13)",
         // Blocks outside backend.tf / providers.tf are the user's to delete.
         "shared/dns/main.tf:1: main.tf holds the `backend \"s3\"` block and 1 `provider \"aws\"` block, which generate writes into backend.tf and providers.tf: delete them from main.tf before generating (`--take-over` replaces only backend.tf and providers.tf; generate, like terraform, refuses a second backend and duplicate providers)",
         // Naming guesses are reported too.
@@ -431,6 +434,22 @@ fn environments() {
 
     // Old and new backend syntax, aliases in another account: all mean the same.
     assert_eq!(round_trip(case, &imported), Vec::<String>::new());
+
+    // Given the values, as `terraform -var` would be, the stack comes in.
+    let opts = ImportOptions {
+        vars: vec![
+            ("account".into(), "444444444444".into()),
+            ("region".into(), "eu-west-1".into()),
+        ],
+        ..ImportOptions::default()
+    };
+    let with_vars = import_with(&input(case), &opts).unwrap();
+    assert!(with_vars.left_out.is_empty(), "{:#?}", with_vars.report);
+    assert!(
+        with_vars.config.contains("stack \"sandbox/experiments\" {\n  account = \"sandbox\"\n  role    = \"x\"\n  region  = \"eu-west-1\"\n}"),
+        "{}",
+        with_vars.config
+    );
 }
 
 #[test]
@@ -639,7 +658,7 @@ fn values_tfroles_rejects_are_reported_not_written() {
             "a/providers.tf:2: provider \"aws\": `region`: \"US-EAST-1\" is not an AWS region (tfroles takes a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`): left out",
             "a/providers.tf:5: account 222222222222 is named `a` (the directory its stacks are in): a guess, rename it at will",
             "a/providers.tf:6: provider \"aws\": `assume_role.external_id`: \"x\" is not a valid external id (tfroles takes 2 to 1224 characters of letters, digits and `+=,.@:/_-`): left out",
-            "a/providers.tf:7: provider \"aws\": `assume_role.session_name` is a reference (`local.name`), not a literal value: left out",
+            "a/providers.tf:7: `local.name` is not defined: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.session_name` (a/providers.tf:7)",
             "a/providers.tf:8: provider \"aws\": `assume_role.duration`: 13h is outside the range STS accepts (tfroles takes 15m to 12h): left out",
         ]
     );
@@ -667,7 +686,7 @@ fn a_provider_with_an_unreadable_alias_is_not_taken_for_the_default() {
     );
     assert_reported(
         &imported,
-        "a/providers.tf:2: provider \"aws\": `alias` is a reference (`var.alias`), not a literal value: left out",
+        "a/providers.tf:2: variable `alias` is not declared: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `alias` (a/providers.tf:2)",
     );
 }
 
@@ -851,8 +870,9 @@ mod never_crashes {
 }
 
 /// Every kind of expression the reader tells apart, through import: each is
-/// read as a literal (parentheses, integers) or reported with its kind and
-/// source text, and an unclosed file is reported where the parser stopped.
+/// read as a literal (parentheses, integers), evaluated (operations,
+/// heredocs) or reported with the cause that keeps it unknown, and an
+/// unclosed file is reported where the parser stopped.
 #[test]
 fn each_kind_of_expression_is_read_or_reported_with_its_source() {
     let tmp = tempfile::tempdir().unwrap();
@@ -879,13 +899,14 @@ fn each_kind_of_expression_is_read_or_reported_with_its_source() {
     assert_eq!(
         got,
         vec![
-            "a/providers.tf:3: provider \"aws\": `allowed_account_ids` is a conditional (`local.prod ? [\"222222222222\"] : []`), not a literal value: left out",
+            "a/providers.tf:3: `local.prod` is not defined: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `allowed_account_ids` (a/providers.tf:3)",
             "a/providers.tf:7: provider \"aws\": `assume_role.duration_seconds` is a number, not a whole number of seconds: left out",
-            "a/providers.tf:9: provider \"aws\": `assume_role.tags.` is a computed key (`(var.k)`), not a literal value: left out",
+            "a/providers.tf:8: variable `k` is not declared: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.tags` (a/providers.tf:8)",
             // Where the parser stopped, not where the missing `}` belongs.
             "b/broken.tf:4: cannot parse this file (invalid block body; expected `}`, newline or identifier): skipped",
-            "b/providers.tf:6: provider \"aws\": `assume_role.duration_seconds` is an operation (`1 + 1`), not a literal value: left out",
-            "b/providers.tf:7: provider \"aws\": `assume_role.session_name` is a heredoc (`<<EOT x EOT`), not a literal value: left out",
+            // Evaluated as terraform would, then checked like a literal.
+            "b/providers.tf:6: provider \"aws\": `assume_role.duration_seconds` = 2 is outside the range STS accepts (900 to 43200 seconds): left out",
+            "b/providers.tf:7: provider \"aws\": `assume_role.session_name`: \"x\\n\" is not a valid session name (tfroles takes 2 to 64 characters of letters, digits and `+=,.@_-`): left out",
         ]
     );
     // `("eu-west-1")` is read as the string; `7200.0` as a whole number.

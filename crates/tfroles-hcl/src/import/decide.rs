@@ -75,6 +75,7 @@ impl Cx {
         dirs: &[TfDir],
         scans: Vec<Scan>,
     ) -> Result<Import, Error> {
+        self.flush_causes();
         // One partition for every ARN.
         let partitions: Vec<Partition> = self.uses.iter().map(|u| u.partition).collect();
         let partition = most_common(&partitions).map_or(Partition::Aws, |(p, _)| p);

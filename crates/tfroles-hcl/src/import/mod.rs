@@ -27,11 +27,13 @@
 
 mod decide;
 mod emit;
+mod eval;
+mod inputs;
 mod read;
 mod report;
 mod scan;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tfroles_core::types::{
     AccountId, BucketName, Duration, ExternalId, IamPath, KeyPrefix, Partition, ProviderAlias,
@@ -105,6 +107,40 @@ impl Import {
 /// `backend "s3"` block and a default `provider "aws"` that assumes a role
 /// given literally.
 pub fn import(dir: &Path) -> Result<Import, Error> {
+    import_with(dir, &ImportOptions::default())
+}
+
+/// What `tfroles import` is told besides the directory: the values terraform
+/// would be given on its command line, and names for accounts.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `--var NAME=VALUE`, in order (after every `--var-file`, as terraform
+    /// applies a later value over an earlier one).
+    pub vars: Vec<(String, String)>,
+    /// `--var-file PATH`, in order: `.tfvars` (HCL) or `.tfvars.json`.
+    pub var_files: Vec<PathBuf>,
+    /// `--backend-config`: files or `KEY=VALUE` pairs, merged over each
+    /// `backend "s3"` block in order, as `terraform init -backend-config` does.
+    pub backend_configs: Vec<BackendConfig>,
+    /// The workspace `terraform.workspace` is evaluated in (`default`).
+    pub workspace: Option<String>,
+}
+
+/// One `--backend-config` argument.
+#[derive(Debug, Clone)]
+pub enum BackendConfig {
+    /// A file of `key = value` lines (`*.tfbackend`, `backend.hcl`).
+    File(PathBuf),
+    /// `KEY=VALUE`.
+    Pair(String, String),
+}
+
+/// [`import`] with values from the command line.
+///
+/// # Errors
+/// As [`import`]; also [`Error::Read`] when a `--var-file` or
+/// `--backend-config` file cannot be read or parsed.
+pub fn import_with(dir: &Path, opts: &ImportOptions) -> Result<Import, Error> {
     let dirs = tfroles_core::discover(dir).map_err(|e| match e {
         tfroles_core::Error::Io { path, source } => Error::Read { path, source },
         other => Error::Read {
@@ -112,7 +148,11 @@ pub fn import(dir: &Path) -> Result<Import, Error> {
             source: std::io::Error::other(other.to_string()),
         },
     })?;
-    let mut cx = Cx::default();
+    let mut cx = Cx {
+        opts: opts.clone(),
+        ..Cx::default()
+    };
+    cx.load_cli_vars()?;
     cx.check_root(dir)?;
     let mut scans = Vec::new();
     for d in &dirs {
@@ -204,4 +244,18 @@ struct Scan {
 struct Cx {
     findings: Vec<Finding>,
     uses: Vec<Use>,
+    /// Unknown values by cause, with the uses that depend on each.
+    causes: std::collections::BTreeMap<eval::Cause, Vec<String>>,
+    opts: ImportOptions,
+    /// Values from `--var-file` and `--var`, applied after each
+    /// directory's own files, in that order.
+    cli_vars: Vec<(String, CliVar)>,
+}
+
+/// A value given on the command line: from a file (already a value), or
+/// `--var` text, read as terraform reads it once the variable's type is known.
+#[derive(Debug, Clone)]
+enum CliVar {
+    Value(hcl::Value),
+    Text(String),
 }

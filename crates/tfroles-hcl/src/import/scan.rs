@@ -9,6 +9,7 @@ use tfroles_core::types::{
     AccountId, Duration, IamPath, Partition, ProviderAlias, RoleName, SessionTags,
 };
 
+use super::inputs::RawFile;
 use super::read::{self, Blk, Lit, Node, ParsedFile, lit_kind};
 use super::{BackendFound, Cx, L, ProviderFound, Scan, Use};
 use crate::Error;
@@ -200,7 +201,8 @@ impl Cx {
             let Ok(text) = text else {
                 continue;
             };
-            let Ok((_, blocks)) = read::parse(&text) else {
+            let Ok((_, blocks)) = read::parse(&text, &name, &super::eval::Env::new("default"))
+            else {
                 continue;
             };
             let found = blocks.iter().find(|b| {
@@ -219,9 +221,10 @@ impl Cx {
     }
 
     pub(super) fn scan(&mut self, root: &Path, d: &TfDir) -> Result<Scan, Error> {
-        let mut files = Vec::new();
+        let abs_dir = root.join(d.path.as_str());
+        let mut raws = Vec::new();
         for name in &d.tf_files {
-            let abs = root.join(d.path.as_str()).join(name);
+            let abs = abs_dir.join(name);
             let rel = format!("{}/{name}", d.path);
             let bytes = crate::sync::read_regular(&abs).map_err(io(&abs))?;
             let Ok(text) = String::from_utf8(bytes) else {
@@ -232,15 +235,13 @@ impl Cx {
                 );
                 continue;
             };
-            match read::parse(&text) {
-                Ok((attrs, blocks)) => {
-                    files.push(ParsedFile {
-                        name: name.clone(),
-                        rel,
-                        attrs,
-                        blocks,
-                    });
-                }
+            match tfroles_core::raw::parse_body(&text) {
+                Ok(body) => raws.push(RawFile {
+                    name: name.clone(),
+                    rel,
+                    text,
+                    body,
+                }),
                 Err(e) => {
                     let msg = e.message.replace(|c: char| c.is_control(), " ");
                     self.note(
@@ -251,6 +252,19 @@ impl Cx {
                 }
             }
         }
+        let (env, _locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws)?;
+        let files: Vec<ParsedFile> = raws
+            .iter()
+            .map(|f| {
+                let (attrs, blocks) = read::convert(&f.body, &f.text, &f.rel, &env);
+                ParsedFile {
+                    name: f.name.clone(),
+                    rel: f.rel.clone(),
+                    attrs,
+                    blocks,
+                }
+            })
+            .collect();
         let mut scan = Scan {
             path: d.path.clone(),
             files,
@@ -327,8 +341,15 @@ impl Cx {
             // directory; do not guess which one it meant.
             return Ok(scan);
         }
-        let (bfi, bblk) = s3[0].clone();
+        let (bfi, mut bblk) = s3[0].clone();
         let brel = scan.files[bfi].rel.clone();
+        // A partial backend: merged as `terraform init -backend-config` would.
+        for extra in self.backend_config(&abs_dir, d.path.as_str(), &brel, bblk.line, &env)? {
+            match bblk.attrs.iter_mut().find(|a| a.key == extra.key) {
+                Some(a) => *a = extra,
+                None => bblk.attrs.push(extra),
+            }
+        }
         let backend = self.backend(&brel, &bblk);
         scan.backend = Some((bfi, backend));
         for (fi, p) in providers {
