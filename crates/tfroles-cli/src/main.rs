@@ -107,6 +107,15 @@ enum Command {
         /// The workspace `terraform.workspace` is evaluated in [default: default]
         #[arg(long, value_name = "NAME")]
         workspace: Option<String>,
+        /// An account for stacks whose provider names none (admin keys, a profile without a role): NAME matches a profile, provider alias or directory; one alone applies to all (repeatable)
+        #[arg(long = "account", value_name = "NAME=ID", value_parser = name_account)]
+        accounts: Vec<(String, String)>,
+        /// What to call account ID in the draft (repeatable)
+        #[arg(long = "account-name", value_name = "ID=NAME", value_parser = account_name)]
+        account_names: Vec<(String, String)>,
+        /// The AWS shared config file that `profile`s are read from [default: AWS_CONFIG_FILE, else ~/.aws/config]
+        #[arg(long = "aws-config", value_name = "PATH")]
+        aws_config: Option<PathBuf>,
     },
     /// Run every check `generate` runs (config, globs, policies and their sizes, files in the way) and report every problem; writes nothing
     #[command(after_help = "Example:\n  tfroles validate --config infra/tfroles.hcl")]
@@ -517,6 +526,23 @@ fn name_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--account NAME=ID`, both checked as tfroles.hcl checks them.
+fn name_account(s: &str) -> Result<(String, String), String> {
+    let (n, id) = name_value(s)?;
+    n.parse::<tfroles_core::types::AccountName>()
+        .map_err(|e| e.message)?;
+    id.parse::<tfroles_core::types::AccountId>()
+        .map_err(|e| e.message)?;
+    Ok((n, id))
+}
+
+/// `--account-name ID=NAME`.
+fn account_name(s: &str) -> Result<(String, String), String> {
+    let (id, n) = name_value(s)?;
+    name_account(&format!("{n}={id}"))?;
+    Ok((id, n))
+}
+
 /// `-backend-config`'s two forms, told apart as terraform does: `KEY=VALUE`
 /// when there is an `=`, a file otherwise.
 fn backend_config(s: &str) -> tfroles_hcl::BackendConfig {
@@ -733,12 +759,18 @@ fn main() -> ExitCode {
             var_files,
             backend_configs,
             workspace,
+            accounts,
+            account_names,
+            aws_config,
         } => {
             let opts = tfroles_hcl::ImportOptions {
                 vars: vars.clone(),
                 var_files: var_files.clone(),
                 backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
                 workspace: workspace.clone(),
+                accounts: accounts.clone(),
+                account_names: account_names.clone(),
+                aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
             };
             import(dir, output.as_deref(), &opts)
         }

@@ -256,10 +256,8 @@ pub(super) fn collect_refs(
     out: &mut Vec<Vec<String>>,
 ) {
     match expr {
-        Expression::Variable(v) => {
-            if !bound.contains(v.as_str()) {
-                out.push(vec![v.to_string()]);
-            }
+        Expression::Variable(v) if !bound.contains(v.as_str()) => {
+            out.push(vec![v.to_string()]);
         }
         Expression::Traversal(t) => {
             if let Expression::Variable(v) = &t.expr {

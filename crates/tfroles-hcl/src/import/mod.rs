@@ -29,6 +29,7 @@ mod decide;
 mod emit;
 mod eval;
 mod inputs;
+mod profiles;
 mod read;
 mod report;
 mod scan;
@@ -41,6 +42,7 @@ use tfroles_core::types::{
 };
 
 use crate::Error;
+pub use profiles::default_aws_config;
 use read::ParsedFile;
 pub use report::Finding;
 
@@ -124,6 +126,16 @@ pub struct ImportOptions {
     pub backend_configs: Vec<BackendConfig>,
     /// The workspace `terraform.workspace` is evaluated in (`default`).
     pub workspace: Option<String>,
+    /// `--account NAME=ID`: accounts for stacks whose provider says none
+    /// (matched by profile name, provider alias or a directory name; the
+    /// only one given applies to all).
+    pub accounts: Vec<(String, String)>,
+    /// `--account-name ID=NAME`: what to call an account in the draft.
+    pub account_names: Vec<(String, String)>,
+    /// The AWS shared config file profiles are read from (the binary
+    /// passes `--aws-config PATH`, else [`default_aws_config`]); none: no
+    /// profile is read.
+    pub aws_config: Option<PathBuf>,
 }
 
 /// One `--backend-config` argument.
@@ -153,6 +165,7 @@ pub fn import_with(dir: &Path, opts: &ImportOptions) -> Result<Import, Error> {
         ..Cx::default()
     };
     cx.load_cli_vars()?;
+    cx.load_aws_config()?;
     cx.check_root(dir)?;
     let mut scans = Vec::new();
     for d in &dirs {
@@ -220,6 +233,14 @@ struct ProviderFound {
     /// Its `alias` could not be read: neither the default provider nor a
     /// known alias (reported where it was read).
     alias_unreadable: bool,
+    /// `profile = "..."`, with its line.
+    profile: Option<L<String>>,
+    /// The account the provider works in when it assumes no role: its one
+    /// `allowed_account_ids`, or its profile's `sso_account_id`.
+    account_hint: Option<AccountId>,
+    /// The draft introduces the role it assumes (it assumed none, or its
+    /// role could not be read).
+    introduced: bool,
 }
 
 impl ProviderFound {
@@ -247,6 +268,10 @@ struct Cx {
     /// Unknown values by cause, with the uses that depend on each.
     causes: std::collections::BTreeMap<eval::Cause, Vec<String>>,
     opts: ImportOptions,
+    /// The AWS shared config, when there is one.
+    aws: Option<profiles::AwsConfig>,
+    /// Profile names by the account their role is in, for naming accounts.
+    profile_accounts: Vec<(AccountId, String)>,
     /// Values from `--var-file` and `--var`, applied after each
     /// directory's own files, in that order.
     cli_vars: Vec<(String, CliVar)>,

@@ -368,6 +368,7 @@ impl Cx {
             ..BackendFound::default()
         };
         let mut old_style: Vec<(String, Node)> = Vec::new();
+        let mut profile: Option<L<String>> = None;
         let mut new_style: Option<(usize, Vec<(String, Node)>)> = None;
         for a in &b.attrs {
             let n = &a.node;
@@ -414,6 +415,11 @@ impl Cx {
                     ),
                     Err(nl) => self.non_literal(file, ctx, "assume_role", n.line, nl),
                 },
+                "profile" => {
+                    if let Some(v) = self.string(file, ctx, "profile", n) {
+                        profile = Some(L { v, line: n.line });
+                    }
+                }
                 // Before terraform 1.10 (removed there): the session's
                 // settings at the top level of the backend.
                 "role_arn" | "external_id" | "session_name" | "assume_role_duration_seconds"
@@ -438,6 +444,11 @@ impl Cx {
                 self.not_carried(file, ctx, &x.ident, x.line, true);
             }
         }
+        if let Some(p) = &profile
+            && (new_style.is_some() || !old_style.is_empty())
+        {
+            self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
+        }
         match (new_style, old_style.is_empty()) {
             (Some((line, fields)), true) => {
                 out.session = self.session(file, ctx, line, &fields, "assume_role.")
@@ -456,7 +467,13 @@ impl Cx {
                 let line = old_style[0].1.line;
                 out.session = self.session(file, ctx, line, &old_style, "");
             }
-            (None, true) => {}
+            (None, true) => {
+                if let Some(p) = profile {
+                    let (chain, _) = self.profile_session(file, ctx, p.line, &p.v);
+                    // A backend assumes one role: the last hop.
+                    out.session = chain.last().copied();
+                }
+            }
         }
         out
     }
@@ -471,6 +488,9 @@ impl Cx {
             chain: Vec::new(),
             broken: false,
             alias_unreadable: false,
+            profile: None,
+            account_hint: None,
+            introduced: false,
         };
         // The alias first: messages name it.
         if let Some(a) = b.attrs.iter().find(|a| a.key == "alias") {
@@ -524,6 +544,11 @@ impl Cx {
                     ),
                     Err(nl) => self.non_literal(file, &ctx, "allowed_account_ids", n.line, nl),
                 },
+                "profile" => {
+                    out.profile = self
+                        .string(file, &ctx, "profile", n)
+                        .map(|v| L { v, line: n.line })
+                }
                 other => self.not_carried(file, &ctx, other, a.line, false),
             }
         }
@@ -563,6 +588,21 @@ impl Cx {
                 None => out.broken = true,
             }
         }
+        if let Some(p) = out.profile.clone() {
+            if out.chain.is_empty() && !out.broken {
+                let (chain, hint) = self.profile_session(file, &ctx, p.line, &p.v);
+                out.chain = chain;
+                out.account_hint = out.account_hint.clone().or(hint);
+            } else {
+                self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
+            }
+        }
+        if out.account_hint.is_none()
+            && let Some(a) = &out.allowed
+            && a.v.len() == 1
+        {
+            out.account_hint = Some(a.v[0].clone());
+        }
         out
     }
 }
@@ -580,10 +620,10 @@ pub(super) fn is_aws_provider(b: &Blk) -> bool {
 
 #[derive(Debug, Clone)]
 pub(super) struct Arn {
-    partition: Partition,
-    account: AccountId,
-    path: IamPath,
-    name: RoleName,
+    pub(super) partition: Partition,
+    pub(super) account: AccountId,
+    pub(super) path: IamPath,
+    pub(super) name: RoleName,
 }
 
 pub(super) fn parse_arn(s: &str) -> Result<Arn, tfroles_core::types::InvalidValue> {
