@@ -35,7 +35,7 @@ pub(super) struct AwsConfig {
 }
 
 /// The config file the AWS CLI would read: `AWS_CONFIG_FILE`, else
-/// `~/.aws/config`, when it exists. The binary asks; the library reads only
+/// `~/.aws/config`, when it is a regular file. The binary asks; the library reads only
 /// the file it is given.
 pub fn default_aws_config() -> Option<PathBuf> {
     let p = match std::env::var_os("AWS_CONFIG_FILE").filter(|p| !p.is_empty()) {
@@ -44,7 +44,11 @@ pub fn default_aws_config() -> Option<PathBuf> {
             .join(".aws")
             .join("config"),
     };
-    p.symlink_metadata().is_ok().then_some(p)
+    // The user's own file, not the repository's: a dotfiles link is
+    // followed to its target; anything but a regular file (`/dev/null`, as
+    // scrubbed environments set) means no config.
+    let p = std::fs::canonicalize(p).ok()?;
+    p.metadata().ok()?.is_file().then_some(p)
 }
 
 /// Parses the INI the AWS CLI writes: `[default]`, `[profile NAME]`,
