@@ -330,11 +330,11 @@ pub(crate) fn load_stacks(
     arg: &ConfigArg,
 ) -> Outcome<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
     let config = load(arg)?;
-    let dirs = tfroles_core::discover(&config.root)?;
+    let dirs = tfroles_core::discover(&config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths)?;
     let mut err = std::io::stderr().lock();
-    for w in config.warnings.iter().chain(&resolution.warnings) {
+    for w in config.warnings().iter().chain(&resolution.warnings) {
         writeln!(err, "warning: {w}")?;
     }
     Ok((config, dirs, resolution))
@@ -571,12 +571,12 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
     match format {
         OutFormat::Json => {
             let report = serde_json::json!({
-                "file": config.file,
+                "file": config.file(),
                 "valid": true,
-                "accounts": config.accounts.len(),
-                "roles": config.roles.len(),
+                "accounts": config.accounts().len(),
+                "roles": config.roles().len(),
                 "stacks": resolution.stacks.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
-                "warnings": config.warnings.iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
+                "warnings": config.warnings().iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
@@ -587,9 +587,9 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
             writeln!(
                 out,
                 "{} is valid: {}, {}, {}",
-                config.file.display(),
-                n(config.accounts.len(), "account"),
-                n(config.roles.len(), "role"),
+                config.file().display(),
+                n(config.accounts().len(), "account"),
+                n(config.roles().len(), "role"),
                 n(resolution.stacks.len(), "stack")
             )?
         }

@@ -90,7 +90,7 @@ fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&
             let shown = known.iter().take(10).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
             Usage(format!(
                 "--stack: `{path}` is not a stack of {}\n  allowed: the stacks it resolves to: {}{}\n  hint: stack paths are directories relative to the config file, as `tfroles generate` lists them",
-                config.file.display(),
+                config.file().display(),
                 if shown.is_empty() { "(none)".to_owned() } else { shown },
                 if known.len() > 10 { ", ..." } else { "" }
             ))
@@ -110,7 +110,7 @@ pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
             return Ok(s);
         }
     }
-    let dirs = tfroles_core::discover(&config.root)?;
+    let dirs = tfroles_core::discover(&config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths)?.stacks;
     find_stack(config, &stacks, path).cloned()
