@@ -29,7 +29,7 @@ fn main() -> ExitCode {
 fn run(config: PathBuf, stack: &str) -> Result<String, Box<dyn std::error::Error>> {
     let config = tfroles_core::Config::from_path(&config)?;
     // Globs match directories on disk, so list them first.
-    let dirs = tfroles_core::discover(&config.root())?;
+    let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths)?;
     let found = resolution

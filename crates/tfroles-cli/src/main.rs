@@ -330,7 +330,7 @@ pub(crate) fn load_stacks(
     arg: &ConfigArg,
 ) -> Outcome<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
     let config = load(arg)?;
-    let dirs = tfroles_core::discover(&config.root())?;
+    let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths)?;
     let mut err = std::io::stderr().lock();

@@ -110,7 +110,7 @@ pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
             return Ok(s);
         }
     }
-    let dirs = tfroles_core::discover(&config.root())?;
+    let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths)?.stacks;
     find_stack(config, &stacks, path).cloned()

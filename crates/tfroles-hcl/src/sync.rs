@@ -1070,7 +1070,7 @@ stack "b/c" {
     }
 
     fn make_plan(config: &Config) -> Plan {
-        let dirs = tfroles_core::discover(&config.root()).unwrap();
+        let dirs = tfroles_core::discover(config.root()).unwrap();
         let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
         let stacks = config.resolve(&paths).unwrap().stacks;
         let files = crate::generate(config, &stacks).unwrap();

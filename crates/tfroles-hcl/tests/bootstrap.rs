@@ -31,7 +31,7 @@ fn load(case: &str) -> (Config, Vec<Stack>, Vec<GeneratedFile>) {
         .join(case)
         .join("input/tfroles.hcl");
     let config = Config::from_path(&path).unwrap_or_else(|e| panic!("{e}"));
-    let dirs = tfroles_core::discover(&config.root()).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths).unwrap().stacks;
     let files = bootstrap_files(&config, &stacks).unwrap_or_else(|e| panic!("{e}"));
@@ -218,7 +218,6 @@ fn check(case: &str) {
     let (config, stacks, files) = load(case);
     let bootstrap = config
         .bootstrap()
-        .clone()
         .expect("the case has a bootstrap block");
     let dir = bootstrap.dir.as_str();
     let partition = config.defaults().partition.to_string();
@@ -637,7 +636,7 @@ fn generate_with(
     options: tfroles_hcl::PlanOptions,
 ) -> Result<tfroles_hcl::Summary, tfroles_hcl::Error> {
     let config = Config::from_path(&root.join("tfroles.hcl")).unwrap_or_else(|e| panic!("{e}"));
-    let dirs = tfroles_core::discover(&config.root()).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths).unwrap();
     assert!(

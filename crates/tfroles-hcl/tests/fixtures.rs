@@ -52,7 +52,7 @@ fn generated(tree: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 
 fn run_generate(config_path: &Path) -> (Config, Vec<Stack>, tfroles_hcl::Summary) {
     let config = Config::from_path(config_path).unwrap_or_else(|e| panic!("{e}"));
-    let dirs = tfroles_core::discover(&config.root()).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths).unwrap().stacks;
     let files = tfroles_hcl::generate(&config, &stacks).unwrap_or_else(|e| panic!("{e}"));
