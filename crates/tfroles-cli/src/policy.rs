@@ -90,8 +90,8 @@ pub(crate) fn here(config: &Config, path: &str) -> Outcome<String> {
     let cwd = std::env::current_dir()
         .and_then(std::fs::canonicalize)
         .map_err(|e| crate::Failure::io(e, "cannot read the current directory".into()))?;
-    let root = std::fs::canonicalize(&config.root).map_err(|e| {
-        crate::Failure::io(e, format!("cannot resolve `{}`", config.root.display()))
+    let root = std::fs::canonicalize(&config.root()).map_err(|e| {
+        crate::Failure::io(e, format!("cannot resolve `{}`", config.root().display()))
     })?;
     let rel = cwd.strip_prefix(&root).map_err(|_| {
         Usage(format!(

@@ -216,9 +216,7 @@ fn wanted_roles(config: &Config, stacks: &[Stack]) -> BTreeMap<String, Want> {
 
 fn check(case: &str) {
     let (config, stacks, files) = load(case);
-    let bootstrap = config
-        .bootstrap()
-        .expect("the case has a bootstrap block");
+    let bootstrap = config.bootstrap().expect("the case has a bootstrap block");
     let dir = bootstrap.dir.as_str();
     let partition = config.defaults().partition.to_string();
 
