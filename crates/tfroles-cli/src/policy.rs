@@ -90,7 +90,7 @@ pub(crate) fn here(config: &Config, path: &str) -> Outcome<String> {
     let cwd = std::env::current_dir()
         .and_then(std::fs::canonicalize)
         .map_err(|e| crate::Failure::io(e, "cannot read the current directory".into()))?;
-    let root = std::fs::canonicalize(&config.root()).map_err(|e| {
+    let root = std::fs::canonicalize(config.root()).map_err(|e| {
         crate::Failure::io(e, format!("cannot resolve `{}`", config.root().display()))
     })?;
     let rel = cwd.strip_prefix(&root).map_err(|_| {
