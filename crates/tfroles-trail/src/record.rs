@@ -41,6 +41,10 @@ pub struct Event {
     pub account: Option<String>,
     /// Who called.
     pub principal: Principal,
+    /// Whether CloudTrail logged it as a data event (`eventCategory`
+    /// `Data`: object-level S3, Lambda invocations, DynamoDB items), which
+    /// a trail records only when configured to.
+    pub data: bool,
 }
 
 /// How much of an error message is kept.
@@ -81,6 +85,7 @@ pub(crate) struct RawRecord {
     error_message: Option<String>,
     recipient_account_id: Option<String>,
     user_identity: Option<RawIdentity>,
+    event_category: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +168,7 @@ impl RawRecord {
             error_message,
             account: self.recipient_account_id.or(caller_account),
             principal,
+            data: self.event_category.as_deref() == Some("Data"),
         })
     }
 }

@@ -80,6 +80,9 @@ pub struct Usage {
     pub before_since: u64,
     /// Events of roles past [`MAX_KEYS`] roles.
     pub overflow: u64,
+    /// Data events seen, of anyone: none means the trail does not log
+    /// them, so the window says nothing about object-level actions.
+    pub data_events: u64,
 }
 
 fn bump<'m, V>(
@@ -106,6 +109,9 @@ impl Usage {
         {
             self.before_since += 1;
             return;
+        }
+        if e.data {
+            self.data_events += 1;
         }
         let denied = e.is_denied();
         let (role_arn, session_name, source_identity) = match e.principal {
@@ -212,6 +218,7 @@ mod tests {
                 session_name: session.into(),
                 source_identity: None,
             },
+            data: false,
         }
     }
 
