@@ -80,7 +80,11 @@ pub struct SimulateArgs {
 }
 
 /// The stack named on the command line, resolved like `generate` does.
-pub(crate) fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&'s Stack> {
+pub(crate) fn find_stack<'s>(
+    config: &Config,
+    stacks: &'s [Stack],
+    path: &str,
+) -> Outcome<&'s Stack> {
     let wanted = path.trim_end_matches('/');
     stacks
         .iter()

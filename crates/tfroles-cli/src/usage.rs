@@ -52,10 +52,7 @@ fn empty() -> &'static RoleUsage {
 }
 
 /// Reads every source into one [`Observed`].
-fn observe(
-    sources: &[String],
-    since: Option<jiff::Timestamp>,
-) -> Outcome<(Observed, WalkStats)> {
+fn observe(sources: &[String], since: Option<jiff::Timestamp>) -> Outcome<(Observed, WalkStats)> {
     let limits = Limits::default();
     let mut observed = Observed::default();
     let mut stats = WalkStats::default();
@@ -105,7 +102,13 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
             .iter()
             .map(|p| p.session.arn.to_string().to_ascii_lowercase())
             .collect();
-        arns.insert(config.stack_state_session(s).arn.to_string().to_ascii_lowercase());
+        arns.insert(
+            config
+                .stack_state_session(s)
+                .arn
+                .to_string()
+                .to_ascii_lowercase(),
+        );
         arns
     });
     let wanted = |g: &Granted| {
@@ -132,7 +135,9 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         let observed = by_arn.get(&arn.to_ascii_lowercase()).copied();
         instances.push(Instance {
             granted: Some(g),
-            used: observed.map(|o| o.used.keys().cloned().collect()).unwrap_or_default(),
+            used: observed
+                .map(|o| o.used.keys().cloned().collect())
+                .unwrap_or_default(),
             arn,
             observed,
         });
@@ -221,7 +226,11 @@ fn instance_json(config: &Config, i: &Instance<'_>) -> serde_json::Value {
     };
     let unused = i.granted.map(|g| g.unused(&i.used)).unwrap_or_default();
     let granted_not: Vec<&String> = match i.granted {
-        Some(g) => i.used.iter().filter(|a| !g.actions.contains(a.as_str())).collect(),
+        Some(g) => i
+            .used
+            .iter()
+            .filter(|a| !g.actions.contains(a.as_str()))
+            .collect(),
         None => Vec::new(),
     };
     serde_json::json!({
@@ -299,9 +308,9 @@ fn text(
     )?;
     for i in instances {
         let o: &RoleUsage = match i.observed {
-        Some(o) => o,
-        None => empty(),
-    };
+            Some(o) => o,
+            None => empty(),
+        };
         let events: u64 = o.sessions.values().sum();
         writeln!(out)?;
         match i.granted {
@@ -374,17 +383,30 @@ fn text(
             }
         }
         if !o.no_permission.is_empty() {
-            let list: Vec<String> = o.no_permission.iter().map(|(e, n)| format!("{e} ({n})")).collect();
+            let list: Vec<String> = o
+                .no_permission
+                .iter()
+                .map(|(e, n)| format!("{e} ({n})"))
+                .collect();
             writeln!(out, "  needs no permission: {}", list.join(", "))?;
         }
         if !o.unmapped.is_empty() {
-            writeln!(out, "  events no IAM action maps to ({}):", o.unmapped.len())?;
+            writeln!(
+                out,
+                "  events no IAM action maps to ({}):",
+                o.unmapped.len()
+            )?;
             for (e, u) in &o.unmapped {
                 writeln!(out, "    {e}  {}  {}", u.count, u.reason)?;
             }
         }
         if o.overflow > 0 {
-            writeln!(out, "  {} events past the {} distinct names kept, counted only", o.overflow, tfroles_trail::MAX_KEYS)?;
+            writeln!(
+                out,
+                "  {} events past the {} distinct names kept, counted only",
+                o.overflow,
+                tfroles_trail::MAX_KEYS
+            )?;
         }
     }
     for (role, n, g) in proposals {
@@ -392,7 +414,11 @@ fn text(
         writeln!(
             out,
             "narrowed grant for role {role} (what {} used):",
-            if *n == 1 { "its instance".to_owned() } else { format!("its {n} instances") }
+            if *n == 1 {
+                "its instance".to_owned()
+            } else {
+                format!("its {n} instances")
+            }
         )?;
         for line in g.to_hcl().lines() {
             writeln!(out, "  {line}")?;
@@ -408,7 +434,11 @@ fn text(
     let others: u64 = observed.other_principals.values().sum();
     if others > 0 {
         writeln!(out)?;
-        writeln!(out, "{} by principals that are not role sessions (IAM users, AWS services, ...) not reported", plural(others as usize, "event"))?;
+        writeln!(
+            out,
+            "{} by principals that are not role sessions (IAM users, AWS services, ...) not reported",
+            plural(others as usize, "event")
+        )?;
     }
     for s in &stats.skipped {
         writeln!(out, "skipped {}: {}", s.path.display(), s.reason)?;

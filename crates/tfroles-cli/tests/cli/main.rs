@@ -11,4 +11,5 @@ mod precommit;
 mod sessions;
 mod shell;
 mod troubleshooting;
+mod usage;
 mod validate;
