@@ -7,7 +7,9 @@ mod cache_cmd;
 mod creds;
 mod failure;
 mod policy;
+mod s3source;
 mod serve;
+mod usage;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -161,6 +163,12 @@ enum Command {
         #[command(flatten)]
         args: policy::SimulateArgs,
     },
+    /// What each role used according to CloudTrail, what it was granted and never used, what it was denied, and a narrower grant
+    #[command(after_help = USAGE_HELP)]
+    Usage {
+        #[command(flatten)]
+        args: usage::UsageArgs,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  tfroles completions bash > /etc/bash_completion.d/tfroles\n  tfroles completions zsh > \"${fpath[1]}/_tfroles\"\n  tfroles completions fish > ~/.config/fish/completions/tfroles.fish"
@@ -269,6 +277,20 @@ Examples:
     --resource arn:aws:s3:::acme-terraform-state/terraform/production/api/terraform.tfstate
   tfroles simulate --role public-api-provisioning --account qa \\
     --action ec2:TerminateInstances --resource '*'";
+
+const USAGE_HELP: &str = "Reads CloudTrail logs as CloudTrail delivers them (`.json.gz` and `.json` files of
+{\"Records\": [...]} under AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/, or any
+directory of them), the JSON of `aws cloudtrail lookup-events`, or s3://BUCKET/PREFIX.
+Each event becomes the IAM actions that authorised it (the catalog, plus the table of
+events whose action has another name: docs/least-privilege.md). For each role instance:
+the actions used, the actions denied, the granted actions never used (by service and
+access level), events no action maps to; then, per role, a narrower grant in
+tfroles.hcl's terms. Below a directory given, symbolic links are never followed.
+
+Examples:
+  tfroles usage --cloudtrail AWSLogs/ --since 2026-11-01
+  tfroles usage --cloudtrail s3://acme-trail/AWSLogs/111111111111/ --role app --format json
+  aws cloudtrail lookup-events --max-results 50 > events.json && tfroles usage --cloudtrail events.json";
 
 const ENV_HELP: &str = "Examples:
   eval \"$(tfroles env --role public-api-provisioning --account qa)\"
@@ -389,11 +411,11 @@ pub(crate) fn load_stacks(
     arg: &ConfigArg,
 ) -> Outcome<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
     let config = load(arg)?;
-    let dirs = tfroles_core::discover(&config.root)?;
+    let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths)?;
     let mut err = std::io::stderr().lock();
-    for w in config.warnings.iter().chain(&resolution.warnings) {
+    for w in config.warnings().iter().chain(&resolution.warnings) {
         writeln!(err, "warning: {w}")?;
     }
     Ok((config, dirs, resolution))
@@ -708,12 +730,12 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
     match format {
         OutFormat::Json => {
             let report = serde_json::json!({
-                "file": config.file,
+                "file": config.file(),
                 "valid": true,
-                "accounts": config.accounts.len(),
-                "roles": config.roles.len(),
+                "accounts": config.accounts().len(),
+                "roles": config.roles().len(),
                 "stacks": resolution.stacks.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
-                "warnings": config.warnings.iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
+                "warnings": config.warnings().iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
@@ -724,9 +746,9 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
             writeln!(
                 out,
                 "{} is valid: {}, {}, {}",
-                config.file.display(),
-                n(config.accounts.len(), "account"),
-                n(config.roles.len(), "role"),
+                config.file().display(),
+                n(config.accounts().len(), "account"),
+                n(config.roles().len(), "role"),
                 n(resolution.stacks.len(), "stack")
             )?
         }
@@ -862,6 +884,7 @@ fn main() -> ExitCode {
                 .map_err(Failure::from)
         }
         Command::Policy { args } => policy::policy(args),
+        Command::Usage { args } => usage::usage(args),
         Command::Simulate { args } => policy::simulate(args),
         Command::Cache(c) => cache_cmd::run(c),
         Command::CredentialProcess { args } => creds::credential_process(args),
