@@ -259,9 +259,9 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
         r
     } else {
         let config = crate::load_path(args.config.as_deref())?;
-        config_read = Some(config.file.clone());
-        region = config.defaults.region.as_ref().map(ToString::to_string);
-        identities = config.identities.clone();
+        config_read = Some(config.file().to_path_buf());
+        region = config.defaults().region.as_ref().map(ToString::to_string);
+        identities = config.identities().to_vec();
         let role = args
             .role
             .as_deref()
