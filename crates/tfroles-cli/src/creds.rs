@@ -349,12 +349,14 @@ fn get(args: &CredArgs) -> Outcome<(Credentials, Option<String>)> {
 
 /// `tfroles credential-process`: the JSON on stdout, nothing else.
 pub fn credential_process(args: &CredArgs) -> Outcome<()> {
+    let before = crate::fast::Inputs::gather();
     let plan = plan(args)?;
     let out = tfroles_creds::credentials(&plan.request, &plan.base, &plan.options)?;
     tracing::debug!(from_cache = out.from_cache, access_key_id = %out.credentials.access_key_id, "credentials ready");
     let c = out.credentials;
     if let Some(index) = plan.index {
         crate::fast::record(
+            before,
             index.config.as_deref(),
             plan.options.cache.as_ref(),
             tfroles_creds::IndexEntry {

@@ -209,17 +209,94 @@ pub fn try_hit() -> Option<std::process::ExitCode> {
 }
 
 /// After a full run that succeeded: records what it decided, when this
-/// process's inputs are ones a hit would gather, and the full run read
-/// the same config file the hit would hash (`config_read`). Failing to
-/// record only costs the next call its speed.
-pub fn record(config_read: Option<&Path>, cache: Option<&Cache>, entry: IndexEntry) {
-    let (Some(inputs), Some(cache)) = (Inputs::gather(), cache) else {
+/// process's inputs are ones a hit would gather, the full run read the
+/// same config file the hit would hash (`config_read`), and the inputs
+/// gathered before the run (`before`) are still the same (a config edited
+/// while the run read it is not recorded). Failing to record only costs
+/// the next call its speed.
+pub fn record(
+    before: Option<Inputs>,
+    config_read: Option<&Path>,
+    cache: Option<&Cache>,
+    entry: IndexEntry,
+) {
+    let (Some(before), Some(inputs), Some(cache)) = (before, Inputs::gather(), cache) else {
         return;
     };
-    if inputs.config.as_deref() != config_read || inputs.args.is_empty() {
+    if inputs.key != before.key || inputs.config.as_deref() != config_read {
         return;
     }
     if let Err(e) = cache.write_index(&inputs.key, &entry) {
         tracing::debug!(error = %e, "the hit index was not written");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn only_plain_credential_process_calls_are_eligible() {
+        let ok = |a: &[&str]| eligible(a.iter().map(OsString::from).collect()).is_some();
+        assert!(ok(&["credential-process", "--role", "x"]));
+        assert!(ok(&["credential-process", "-v", "--role", "x"]));
+        assert!(!ok(&["env", "--role", "x"]));
+        assert!(!ok(&["--config", "c", "credential-process", "--role", "x"]));
+        assert!(!ok(&["credential-process", "--role", "x", "--no-cache"]));
+        assert!(!ok(&["credential-process", "-vv", "--role", "x"]));
+        assert!(!ok(&["credential-process", "-v", "-v", "--role", "x"]));
+        assert!(!ok(&["credential-process", "--help"]));
+    }
+
+    #[test]
+    fn the_config_path_follows_clap_spellings_and_then_the_environment() {
+        let env = Env::from_pairs([("TFROLES_CONFIG", "from-env.hcl")]);
+        let cwd = Path::new("/nonexistent");
+        let p = |a: &[&str]| config_path(&args(a), &env, cwd);
+        let some = |s: &str| Ok(Some(PathBuf::from(s)));
+        assert_eq!(
+            p(&["credential-process", "--config", "a.hcl", "--role", "x"]),
+            some("a.hcl")
+        );
+        assert_eq!(
+            p(&["credential-process", "--config=a.hcl", "--role", "x"]),
+            some("a.hcl")
+        );
+        assert_eq!(
+            p(&["credential-process", "-c", "a.hcl", "--role", "x"]),
+            some("a.hcl")
+        );
+        assert_eq!(
+            p(&["credential-process", "-ca.hcl", "--role", "x"]),
+            some("a.hcl")
+        );
+        assert_eq!(
+            p(&["credential-process", "-c=a.hcl", "--role", "x"]),
+            some("a.hcl")
+        );
+        assert_eq!(
+            p(&["credential-process", "--role", "x"]),
+            some("from-env.hcl")
+        );
+        assert_eq!(p(&["credential-process", "--role-arn", "arn"]), Ok(None));
+        assert_eq!(
+            p(&["credential-process", "-c", "a", "-c", "b", "--role", "x"]),
+            Err(())
+        );
+        assert_eq!(
+            p(&["credential-process", "--role", "x", "--config"]),
+            Err(())
+        );
+    }
+
+    #[test]
+    fn index_keys_separate_their_parts() {
+        let k = |p: &[&[u8]]| tfroles_creds::index_key(p);
+        assert_ne!(k(&[b"ab", b"c"]), k(&[b"a", b"bc"]));
+        assert_eq!(k(&[b"ab", b"c"]), k(&[b"ab", b"c"]));
     }
 }
