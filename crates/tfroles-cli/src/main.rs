@@ -490,10 +490,10 @@ fn generate_for(arg: &ConfigArg, paths: &[PathBuf], opts: GenerateArgs) -> Outco
         let arg = ConfigArg {
             config: Some(config.clone()),
         };
-        if let Err(e) = generate(&arg, opts) {
-            if let Some(earlier) = failure.replace(e) {
-                print_failure(&earlier, !opts.check);
-            }
+        if let Err(e) = generate(&arg, opts)
+            && let Some(earlier) = failure.replace(e)
+        {
+            print_failure(&earlier, !opts.check);
         }
     }
     failure.map_or(Ok(()), Err)
