@@ -66,6 +66,7 @@ mod error;
 pub mod graph;
 mod load;
 mod model;
+pub mod naming;
 pub mod policies;
 pub mod raw;
 mod resolve;
@@ -84,6 +85,7 @@ pub use model::{
     Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,
     State,
 };
+pub use naming::{SessionNames, SessionTemplate};
 pub use resolve::{Provider, Resolution, Stack};
 pub use session::{Session, SessionFor, SessionKind};
 pub use stacks::{StackPattern, TfDir, discover};

@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod denial;
 pub mod document;
 mod error;
 mod pattern;
