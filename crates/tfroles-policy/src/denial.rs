@@ -498,11 +498,7 @@ fn from_cloudtrail(value: &serde_json::Value) -> Vec<Denial> {
         let action = from_text
             .as_ref()
             .and_then(|d| d.action.clone())
-            .or_else(|| {
-                let service = s("eventSource")?.split('.').next()?;
-                let name = s("eventName")?;
-                Some(event_action(service, name))
-            });
+            .or_else(|| Some(event_action(s("eventSource")?, s("eventName")?)));
         let resource = from_text
             .as_ref()
             .and_then(|d| d.resource.clone())
@@ -528,22 +524,17 @@ fn from_cloudtrail(value: &serde_json::Value) -> Vec<Denial> {
     out
 }
 
-/// The IAM action of a CloudTrail event where the message does not say:
-/// the event name, but for the cases where AWS authorises the call as
-/// another action.
-fn event_action(service: &str, name: &str) -> String {
-    let name = match (service, name) {
-        ("s3", "ListObjects" | "ListObjectsV2" | "ListObjectVersions" | "HeadBucket") => {
-            "ListBucket"
+/// The IAM action of a CloudTrail event where the message does not say,
+/// through [`crate::cloudtrail`]'s mapping; the first when the call needs
+/// several, the event name itself when it maps to nothing.
+fn event_action(source: &str, name: &str) -> String {
+    match crate::cloudtrail::event_actions(source, name) {
+        crate::cloudtrail::EventActions::Actions(a) if !a.is_empty() => a[0].to_string(),
+        _ => {
+            let prefix = source.split('.').next().unwrap_or(source);
+            format!("{prefix}:{name}")
         }
-        ("s3", "HeadObject") => "GetObject",
-        ("lambda", n) if n.len() > 8 && n[n.len() - 8..].bytes().all(|b| b.is_ascii_digit()) => {
-            let base = n[..n.len() - 8].trim_end_matches(|c: char| c.is_ascii_digit() || c == 'v');
-            return format!("lambda:{base}");
-        }
-        (_, n) => n,
-    };
-    format!("{service}:{name}")
+    }
 }
 
 #[cfg(test)]
