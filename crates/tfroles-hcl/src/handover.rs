@@ -75,7 +75,7 @@ pub fn handover(config: &Config, stacks: &[Stack], dirs: &[TfDir]) -> Result<Han
             .collect();
         for name in &dir.tf_files {
             let rel = format!("{}/{name}", stack.path);
-            match check_path_public(&config.root(), &rel)? {
+            match check_path_public(config.root(), &rel)? {
                 Ok(true) => {}
                 Ok(false) => {
                     unsafe_paths.push((rel, "is not a regular file".into()));
@@ -120,7 +120,7 @@ pub fn handover(config: &Config, stacks: &[Stack], dirs: &[TfDir]) -> Result<Han
                 continue;
             }
             let kept_name = format!("{rel}{ORIGINAL_SUFFIX}");
-            match check_path_public(&config.root(), &kept_name)? {
+            match check_path_public(config.root(), &kept_name)? {
                 Err(p) => {
                     unsafe_paths.push(p);
                     continue;
