@@ -721,7 +721,7 @@ fn import(dir: &Path, output: Option<&Path>, opts: &tfroles_hcl::ImportOptions) 
     }
     writeln!(
         err,
-        "{summary}; wrote {} (review it, then run `tfroles generate --take-over`)",
+        "{summary}; wrote {} (review it, then run `tfroles import --handover` and `tfroles generate`)",
         target.display()
     )?;
     Ok(())
