@@ -87,6 +87,7 @@ impl Failure {
                 | C::WebIdentity { .. }
                 | C::Mfa { .. } => 6,
                 C::Endpoint { .. } => 7,
+                C::Server(_) => 4,
                 _ => 5,
             },
         }

@@ -80,7 +80,42 @@ pub struct SimulateArgs {
 }
 
 /// The stack named on the command line, resolved like `generate` does.
+/// `--stack .` (or `./`) names the current directory: the stack path is
+/// where the user stands, relative to the config's directory. Any other
+/// value is taken as it is.
+pub(crate) fn here(config: &Config, path: &str) -> Outcome<String> {
+    if path.trim_end_matches('/') != "." {
+        return Ok(path.to_owned());
+    }
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| crate::Failure::io(e, "cannot read the current directory".into()))?;
+    let root = std::fs::canonicalize(&config.root).map_err(|e| {
+        crate::Failure::io(e, format!("cannot resolve `{}`", config.root.display()))
+    })?;
+    let rel = cwd.strip_prefix(&root).map_err(|_| {
+        Usage(format!(
+            "--stack .: the current directory `{}` is not below the config's directory `{}`\n  hint: run it in a stack's directory, or name the stack",
+            cwd.display(),
+            root.display()
+        ))
+    })?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        return Err(Usage(format!(
+            "--stack .: the current directory is the config's directory `{}`, not a stack\n  hint: run it in a stack's directory, or name the stack",
+            root.display()
+        ))
+        .into());
+    }
+    Ok(parts.join("/"))
+}
+
 fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&'s Stack> {
+    let path = &here(config, path)?;
     let wanted = path.trim_end_matches('/');
     stacks
         .iter()
@@ -103,6 +138,7 @@ fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&
 /// credential helper runs on every terraform command). A path that is no
 /// stack is looked up in the whole tree, for an error listing the stacks.
 pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
+    let path = &here(config, path)?;
     let wanted = path.trim_end_matches('/');
     if let Ok(dir) = wanted.parse::<tfroles_core::types::StackPath>() {
         let stacks = config.resolve(std::slice::from_ref(&dir))?.stacks;
