@@ -726,7 +726,14 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
                 "{} is valid: {}, {}, {}",
                 config.file.display(),
                 n(config.accounts.len(), "account"),
-                n(config.roles.len(), "role"),
+                match config.modules.roles.len() {
+                    0 => n(config.roles.len(), "role"),
+                    m => format!(
+                        "{} ({m} of them module role{})",
+                        n(config.roles.len(), "role"),
+                        if m == 1 { "" } else { "s" }
+                    ),
+                },
                 n(resolution.stacks.len(), "stack")
             )?
         }
