@@ -7,7 +7,9 @@ mod cache_cmd;
 mod creds;
 mod failure;
 mod policy;
+mod s3source;
 mod serve;
+mod usage;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -140,6 +142,12 @@ enum Command {
         #[command(flatten)]
         args: policy::SimulateArgs,
     },
+    /// What each role used according to CloudTrail, what it was granted and never used, what it was denied, and a narrower grant
+    #[command(after_help = USAGE_HELP)]
+    Usage {
+        #[command(flatten)]
+        args: usage::UsageArgs,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  tfroles completions bash > /etc/bash_completion.d/tfroles\n  tfroles completions zsh > \"${fpath[1]}/_tfroles\"\n  tfroles completions fish > ~/.config/fish/completions/tfroles.fish"
@@ -248,6 +256,20 @@ Examples:
     --resource arn:aws:s3:::acme-terraform-state/terraform/production/api/terraform.tfstate
   tfroles simulate --role public-api-provisioning --account qa \\
     --action ec2:TerminateInstances --resource '*'";
+
+const USAGE_HELP: &str = "Reads CloudTrail logs as CloudTrail delivers them (`.json.gz` and `.json` files of
+{\"Records\": [...]} under AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/, or any
+directory of them), the JSON of `aws cloudtrail lookup-events`, or s3://BUCKET/PREFIX.
+Each event becomes the IAM actions that authorised it (the catalog, plus the table of
+events whose action has another name: docs/least-privilege.md). For each role instance:
+the actions used, the actions denied, the granted actions never used (by service and
+access level), events no action maps to; then, per role, a narrower grant in
+tfroles.hcl's terms. Below a directory given, symbolic links are never followed.
+
+Examples:
+  tfroles usage --cloudtrail AWSLogs/ --since 2026-11-01
+  tfroles usage --cloudtrail s3://acme-trail/AWSLogs/111111111111/ --role app --format json
+  aws cloudtrail lookup-events --max-results 50 > events.json && tfroles usage --cloudtrail events.json";
 
 const ENV_HELP: &str = "Examples:
   eval \"$(tfroles env --role public-api-provisioning --account qa)\"
@@ -848,6 +870,7 @@ fn main() -> ExitCode {
                 .map_err(Failure::from)
         }
         Command::Policy { args } => policy::policy(args),
+        Command::Usage { args } => usage::usage(args),
         Command::Simulate { args } => policy::simulate(args),
         Command::Cache(c) => cache_cmd::run(c),
         Command::CredentialProcess { args } => creds::credential_process(args),

@@ -114,7 +114,11 @@ pub(crate) fn here(config: &Config, path: &str) -> Outcome<String> {
     Ok(parts.join("/"))
 }
 
-fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&'s Stack> {
+pub(crate) fn find_stack<'s>(
+    config: &Config,
+    stacks: &'s [Stack],
+    path: &str,
+) -> Outcome<&'s Stack> {
     let path = &here(config, path)?;
     let wanted = path.trim_end_matches('/');
     stacks

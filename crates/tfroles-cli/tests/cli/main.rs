@@ -15,4 +15,5 @@ mod server;
 mod sessions;
 mod shell;
 mod troubleshooting;
+mod usage;
 mod validate;
