@@ -188,7 +188,7 @@ impl Config {
     /// provider to each calling stack. Without `module_roles` anywhere,
     /// the config as it is, with nothing read.
     ///
-    /// What was found is in [`Config::modules`]; what could not be
+    /// What was found is in [`Config::module_roles`]; what could not be
     /// followed (a source outside the repository, a registry module
     /// `terraform init` has not installed) is in `warnings`.
     ///
