@@ -16,4 +16,5 @@ mod server;
 mod sessions;
 mod shell;
 mod troubleshooting;
+mod usage;
 mod validate;
