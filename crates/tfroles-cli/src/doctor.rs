@@ -175,14 +175,14 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
     let (config, _, resolution) = crate::load_stacks(&args.config)?;
     let env = Env::from_process();
     let options = Options {
-        region: config.defaults.region.as_ref().map(ToString::to_string),
+        region: config.defaults().region.as_ref().map(ToString::to_string),
         ..Options::new(env.clone())
     };
     let mut report = Report::default();
 
     // 1. The base identity.
     let web = config
-        .identities
+        .identities()
         .iter()
         .filter_map(|i| i.source().cloned())
         .find(|s| tfroles_creds::oidc::available(s, &env));
@@ -256,7 +256,7 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
     }
 
     // 3. The state bucket and its settings, as the base identity sees them.
-    let state = &config.state;
+    let state = config.state();
     let s3 = S3 {
         env: &env,
         region: state.region.to_string(),
@@ -584,7 +584,7 @@ fn backend_checks(
     s3: &S3,
     stack: &Stack,
 ) {
-    let state = &config.state;
+    let state = config.state();
     let mut ask = SessionFor::role(state.role.as_str()).stack(stack);
     ask.account = Some(state.account.as_str());
     let session = match config.decide_session(&ask) {
