@@ -245,8 +245,8 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
         r
     } else {
         let config = crate::load_path(args.config.as_deref())?;
-        region = config.defaults.region.as_ref().map(ToString::to_string);
-        identities = config.identities.clone();
+        region = config.defaults().region.as_ref().map(ToString::to_string);
+        identities = config.identities().to_vec();
         let role = args
             .role
             .as_deref()

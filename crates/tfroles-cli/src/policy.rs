@@ -90,8 +90,8 @@ pub(crate) fn here(config: &Config, path: &str) -> Outcome<String> {
     let cwd = std::env::current_dir()
         .and_then(std::fs::canonicalize)
         .map_err(|e| crate::Failure::io(e, "cannot read the current directory".into()))?;
-    let root = std::fs::canonicalize(&config.root).map_err(|e| {
-        crate::Failure::io(e, format!("cannot resolve `{}`", config.root.display()))
+    let root = std::fs::canonicalize(config.root()).map_err(|e| {
+        crate::Failure::io(e, format!("cannot resolve `{}`", config.root().display()))
     })?;
     let rel = cwd.strip_prefix(&root).map_err(|_| {
         Usage(format!(
@@ -129,7 +129,7 @@ pub(crate) fn find_stack<'s>(
             let shown = known.iter().take(10).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
             Usage(format!(
                 "--stack: `{path}` is not a stack of {}\n  allowed: the stacks it resolves to: {}{}\n  hint: stack paths are directories relative to the config file, as `tfroles generate` lists them",
-                config.file.display(),
+                config.file().display(),
                 if shown.is_empty() { "(none)".to_owned() } else { shown },
                 if known.len() > 10 { ", ..." } else { "" }
             ))
@@ -150,7 +150,7 @@ pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
             return Ok(s);
         }
     }
-    let dirs = tfroles_core::discover(&config.root)?;
+    let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths)?.stacks;
     find_stack(config, &stacks, path).cloned()
