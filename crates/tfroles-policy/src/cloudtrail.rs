@@ -757,7 +757,8 @@ mod tests {
 
     /// The table as docs/least-privilege.md shows it.
     fn markdown() -> String {
-        let mut out = String::from("| event source | event name | IAM actions | why |\n|---|---|---|---|\n");
+        let mut out =
+            String::from("| event source | event name | IAM actions | why |\n|---|---|---|---|\n");
         for row in RENAMES {
             let actions: Vec<String> = row.actions.iter().map(|a| format!("`{a}`")).collect();
             out.push_str(&format!(

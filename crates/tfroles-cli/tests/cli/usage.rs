@@ -497,7 +497,16 @@ fn hostile_trees_are_passed_over_or_refused_within_bounds() {
 /// and why tfroles' answer is the one IAM checks: (event source, event
 /// name, trailscraper's actions, tfroles' actions, why). Listed in
 /// docs/least-privilege.md too.
-const TRAILSCRAPER_DIFFERENCES: &[(&str, &str, &[&str], &[&str], &str)] = &[
+/// (event source, event name, trailscraper's actions, tfroles' actions, why)
+type Difference = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+);
+
+const TRAILSCRAPER_DIFFERENCES: &[Difference] = &[
     (
         "s3.amazonaws.com",
         "PutBucketReplication",
