@@ -236,7 +236,7 @@ fn a_manifest_error_names_the_manifest_file_line_and_attribute() {
         "[ROOT]/modules/db/tfroles.module.hcl:2:12: attribute `actions`: `rds:CreateDBInstanse` is not an IAM action\n  \
          allowed: `service:Action` as in AWS's Service Authorization Reference (CATALOG), or a pattern with `*` and `?` matching some\n  \
          hint: did you mean `rds:CreateDBInstance`?"
-            .replace("CATALOG", &Catalog::get().source().to_string())
+            .replace("CATALOG", Catalog::get().source())
     );
 }
 
