@@ -35,7 +35,10 @@ enum Verdict {
     /// No statement allows it: the role lacks the action.
     MissingAction { role: String },
     /// The role grants the action, not on this resource.
-    OutsideResources { role: String, resources: Vec<String> },
+    OutsideResources {
+        role: String,
+        resources: Vec<String>,
+    },
     /// The delete guard (session policy) denies it.
     DeleteGuard { role: String, account: String },
     /// The state guard denies it: no role but the state role reaches state.
@@ -113,11 +116,18 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
         .collect();
     let edit = edit::plan(config.file(), &asked)?;
     if !args.fix {
-        writeln!(out, "to make these changes: tfroles explain --fix (the same input)")?;
+        writeln!(
+            out,
+            "to make these changes: tfroles explain --fix (the same input)"
+        )?;
         return Ok(());
     }
     if edit.is_empty() {
-        writeln!(out, "{} already grants all of it; nothing written", config.file().display())?;
+        writeln!(
+            out,
+            "{} already grants all of it; nothing written",
+            config.file().display()
+        )?;
         return Ok(());
     }
     write!(out, "{}", edit.diff())?;
@@ -205,7 +215,10 @@ fn explain_one(
         [one] => format!(", stack `{one}`"),
         many => format!(
             ", one of the stacks {}",
-            many.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     writeln!(
@@ -213,13 +226,20 @@ fn explain_one(
         "  session:  role `{}` in `{}`{stack_note}{}",
         session.role,
         session.account,
-        if attr.named_by_tfroles { "" } else { " (a session name tfroles did not give)" }
+        if attr.named_by_tfroles {
+            ""
+        } else {
+            " (a session name tfroles did not give)"
+        }
     )?;
     let config_role = config
         .role(session.role.as_str())
         .map(|r| r.name.to_string())
         .unwrap_or_else(|| config.state().role.to_string());
-    let is_state = config.is_state_session(session) || config.state().role_per_stack && attr.stacks.len() == 1 && config.role(session.role.as_str()).is_none();
+    let is_state = config.is_state_session(session)
+        || config.state().role_per_stack
+            && attr.stacks.len() == 1
+            && config.role(session.role.as_str()).is_none();
     let stack = if is_state {
         match attr.stacks.as_slice() {
             [one] => stacks.iter().find(|s| &s.path == one),
@@ -228,19 +248,36 @@ fn explain_one(
     } else {
         None
     };
-    let verdict = decide(config, stacks, &config_role, session.account.as_str(), stack, action, resource.unwrap_or("*"))?;
+    let verdict = decide(
+        config,
+        stacks,
+        &config_role,
+        session.account.as_str(),
+        stack,
+        action,
+        resource.unwrap_or("*"),
+    )?;
     let mut fix = None;
     match &verdict {
         Verdict::MissingAction { role } => {
-            writeln!(out, "  tfroles:  denied: no statement of role `{role}`'s policy allows {action}")?;
+            writeln!(
+                out,
+                "  tfroles:  denied: no statement of role `{role}`'s policy allows {action}"
+            )?;
             if is_state {
-                writeln!(out, "  change:   none: the state role's permissions follow from the stacks (backend settings), not from actions")?;
+                writeln!(
+                    out,
+                    "  change:   none: the state role's permissions follow from the stacks (backend settings), not from actions"
+                )?;
             } else {
                 let canonical = Catalog::get()
                     .action(action)
                     .map(|a| a.to_string())
                     .unwrap_or_else(|| action.to_owned());
-                writeln!(out, "  change:   add \"{canonical}\" to `actions` of role \"{role}\" (`--fix` does)")?;
+                writeln!(
+                    out,
+                    "  change:   add \"{canonical}\" to `actions` of role \"{role}\" (`--fix` does)"
+                )?;
                 fix = Some((role.clone(), canonical));
             }
         }
@@ -248,7 +285,11 @@ fn explain_one(
             writeln!(
                 out,
                 "  tfroles:  denied: role `{role}` grants {action} only on `resources` = [{}]",
-                resources.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ")
+                resources
+                    .iter()
+                    .map(|r| format!("\"{r}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )?;
             writeln!(
                 out,
@@ -257,19 +298,35 @@ fn explain_one(
             )?;
         }
         Verdict::DeleteGuard { role, account } => {
-            writeln!(out, "  tfroles:  denied by the delete guard (statement `{}` of the session policy)", sid::NO_DELETES)?;
+            writeln!(
+                out,
+                "  tfroles:  denied by the delete guard (statement `{}` of the session policy)",
+                sid::NO_DELETES
+            )?;
             writeln!(
                 out,
                 "  change:   none in tfroles.hcl; for this one run: `tfroles exec --role {role} --account {account} --allow-delete -- terraform apply` (`allow_delete = true` on the role lifts the guard for every run; `--fix` never does)"
             )?;
         }
         Verdict::StateIsolation { sid } => {
-            writeln!(out, "  tfroles:  denied by the state isolation (statement `{sid}`): only the state role reaches the state bucket, lock table and key")?;
-            writeln!(out, "  change:   none: give the resource another name or bucket; state is never opened to other roles")?;
+            writeln!(
+                out,
+                "  tfroles:  denied by the state isolation (statement `{sid}`): only the state role reaches the state bucket, lock table and key"
+            )?;
+            writeln!(
+                out,
+                "  change:   none: give the resource another name or bucket; state is never opened to other roles"
+            )?;
         }
         Verdict::OtherStacksState => {
-            writeln!(out, "  tfroles:  denied: this stack's backend session reaches only its own state keys")?;
-            writeln!(out, "  change:   none: check the stack's `key` and workspace; one stack never reads another's state")?;
+            writeln!(
+                out,
+                "  tfroles:  denied: this stack's backend session reaches only its own state keys"
+            )?;
+            writeln!(
+                out,
+                "  change:   none: check the stack's `key` and workspace; one stack never reads another's state"
+            )?;
         }
         Verdict::DeniedByConfig { sid, role } => {
             let what = if sid == sid::EXCLUDED {
@@ -277,8 +334,19 @@ fn explain_one(
             } else {
                 "`deny_actions`".to_owned()
             };
-            writeln!(out, "  tfroles:  denied by role `{role}`'s {what} (statement `{sid}`)")?;
-            writeln!(out, "  change:   by hand: {} (ambiguous: `--fix` does not undo a deliberate deny)", if sid == sid::EXCLUDED { "add the level to `access`, or the action to `actions`" } else { "take the pattern out of `deny_actions`" })?;
+            writeln!(
+                out,
+                "  tfroles:  denied by role `{role}`'s {what} (statement `{sid}`)"
+            )?;
+            writeln!(
+                out,
+                "  change:   by hand: {} (ambiguous: `--fix` does not undo a deliberate deny)",
+                if sid == sid::EXCLUDED {
+                    "add the level to `access`, or the action to `actions`"
+                } else {
+                    "take the pattern out of `deny_actions`"
+                }
+            )?;
         }
         Verdict::Allowed => {
             writeln!(out, "  tfroles:  allowed by the config's policies")?;
@@ -300,9 +368,12 @@ fn explain_one(
                 out,
                 "  not fixed by tfroles.hcl: AWS names a {kind}, which tfroles does not write{}",
                 match kind {
-                    PolicyType::ServiceControl | PolicyType::ResourceControl => " (AWS Organizations: ask whoever manages them)",
-                    PolicyType::Resource => " (a bucket, key or queue policy on the resource itself)",
-                    PolicyType::PermissionsBoundary => " (a boundary set on the role outside tfroles)",
+                    PolicyType::ServiceControl | PolicyType::ResourceControl =>
+                        " (AWS Organizations: ask whoever manages them)",
+                    PolicyType::Resource =>
+                        " (a bucket, key or queue policy on the resource itself)",
+                    PolicyType::PermissionsBoundary =>
+                        " (a boundary set on the role outside tfroles)",
                     _ => "",
                 }
             )?;
@@ -340,14 +411,17 @@ fn decide(
     Ok(match decision.reason {
         Reason::Allowed => Verdict::Allowed,
         Reason::ExplicitDeny => {
-            let by = decision.deciding.expect("an explicit deny names its statement");
+            let by = decision
+                .deciding
+                .expect("an explicit deny names its statement");
             let sid = sid_of(&by);
             if by.kind == PolicyKind::Session && sid == sid::NO_DELETES {
                 Verdict::DeleteGuard {
                     role: role.to_owned(),
                     account: account.to_owned(),
                 }
-            } else if [sid::NO_STATE, sid::NO_LOCK_TABLE, sid::NO_STATE_KEY].contains(&sid.as_str()) {
+            } else if [sid::NO_STATE, sid::NO_LOCK_TABLE, sid::NO_STATE_KEY].contains(&sid.as_str())
+            {
                 Verdict::StateIsolation { sid }
             } else {
                 Verdict::DeniedByConfig {
@@ -386,5 +460,8 @@ fn grants(p: &tfroles_core::Permissions, action: &str) -> bool {
     let by_service = catalog.action(action).is_some_and(|info| {
         p.services.iter().any(|s| s == info.service()) && p.access.contains(&info.access())
     });
-    by_service || p.actions.iter().any(|a| tfroles_policy::action_matches(a, action))
+    by_service
+        || p.actions
+            .iter()
+            .any(|a| tfroles_policy::action_matches(a, action))
 }

@@ -6,12 +6,12 @@
 mod cache_cmd;
 mod creds;
 mod doctor;
+mod explain;
 mod failure;
 mod policy;
 mod s3source;
 mod serve;
 mod usage;
-mod explain;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
