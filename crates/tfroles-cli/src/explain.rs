@@ -115,6 +115,17 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
         .map(|(r, a)| Change::add_actions(r, a.iter().cloned()))
         .collect();
     let edit = edit::plan(config.file(), &asked)?;
+    // The file as the user would name it from here.
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|d| {
+            config
+                .file()
+                .strip_prefix(d)
+                .ok()
+                .map(|p| p.display().to_string())
+        })
+        .unwrap_or_else(|| config.file().display().to_string());
     if !args.fix {
         writeln!(
             out,
