@@ -134,19 +134,14 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
         return Ok(());
     }
     if edit.is_empty() {
-        writeln!(
-            out,
-            "{} already grants all of it; nothing written",
-            config.file().display()
-        )?;
+        writeln!(out, "{shown} already grants all of it; nothing written")?;
         return Ok(());
     }
-    write!(out, "{}", edit.diff())?;
+    write!(out, "{}", edit.diff_as(&shown))?;
     edit.write()?;
     writeln!(
         out,
-        "wrote {}; regenerate and apply the role policies (`tfroles generate`, then the bootstrap stack or `tfroles policy`)",
-        config.file().display()
+        "wrote {shown}; regenerate and apply the role policies (`tfroles generate`, then the bootstrap stack or `tfroles policy`)"
     )?;
     Ok(())
 }
