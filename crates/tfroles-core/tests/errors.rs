@@ -2553,7 +2553,7 @@ fn default_tags_follow_aws_tag_rules_and_point_at_the_tag() {
             "  role    = \"app\"\n  default_tags = [\"a\"]\n}",
         )]),
         indoc! {r#"
-        tfroles.hcl:23:18: in block `stack "qa/app"`, attribute `default_tags`: expected an object of strings, found a list"#},
+        tfroles.hcl:24:18: in block `stack "qa/app"`, attribute `default_tags`: expected an object of strings, found a list"#},
     );
 }
 
