@@ -622,3 +622,88 @@ fn globs_case_resolves_as_documented() {
     assert!(!work.join("shared/dns/modules/zone/backend.tf").exists());
     let _: PathBuf = work;
 }
+
+/// Terraform itself evaluates the lookup a stack with workspace blocks
+/// generates: in each listed workspace, `local.tfroles_workspace` is that
+/// workspace's settings (as hcl-rs read them above); in any other, terraform
+/// stops with "Invalid index" naming the workspace, instead of falling back
+/// to another workspace's account. The aws provider cannot be installed
+/// here, so the `locals` block is evaluated on its own by `terraform console`.
+#[test]
+fn terraform_evaluates_the_workspace_lookup_and_refuses_unlisted_workspaces() {
+    let text = fs::read_to_string(
+        workspace_root().join("fixtures/workspaces/expected/services/app/providers.tf"),
+    )
+    .unwrap();
+    let start = text.find("locals {\n").unwrap();
+    let end = start + text[start..].find("\n}\n").unwrap() + 3;
+    let locals = &text[start..end];
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("main.tf"), locals).unwrap();
+    let hr: Value = hcl::from_str(locals).unwrap();
+    let console = |workspace: &str| {
+        let mut cmd = tfroles_testsupport::terraform();
+        cmd.current_dir(tmp.path())
+            .arg("console")
+            .env("TF_WORKSPACE", workspace)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"jsonencode(local.tfroles_workspace)\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    for ws in ["default", "staging", "production"] {
+        let out = console(ws);
+        assert!(
+            out.status.success(),
+            "{ws}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The console prints the JSON as an HCL string literal.
+        let printed: String =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+        let got: Value = serde_json::from_str(&printed).unwrap();
+        assert_eq!(got, hr["locals"]["tfroles_workspaces"][ws], "{ws}");
+        assert!(got["aws"]["region"].is_string(), "{ws}: {got}");
+    }
+    // The console reports the error and goes on (exit 0); plan and apply
+    // stop there.
+    let out = console("qa");
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without its colours (the console has no -no-color).
+    let mut plain = String::new();
+    let mut chars = err.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let err = plain;
+    assert!(
+        !err.contains("region"),
+        "no settings in an unlisted workspace: {err}"
+    );
+    assert!(err.contains("Invalid index"), "{err}");
+    assert!(err.contains("terraform.workspace is \"qa\""), "{err}");
+    assert!(
+        err.contains("tfroles_workspace = local.tfroles_workspaces[terraform.workspace]"),
+        "{err}"
+    );
+}
