@@ -103,6 +103,14 @@ pub enum Error {
     /// The configuration is wrong: one or more diagnostics.
     #[error("{0}")]
     Invalid(Diagnostics),
+    /// An edit of the config ([`crate::edit`]) was refused; nothing was written.
+    #[error("cannot change `{}`: {error}", file.display())]
+    Edit {
+        /// The config file.
+        file: PathBuf,
+        /// Why, with its hint.
+        error: crate::edit::EditError,
+    },
 }
 
 impl Error {
@@ -114,6 +122,7 @@ impl Error {
             Error::NotFound { .. } => {
                 Some("create one (see docs/config.md), or name it with `--config PATH`".into())
             }
+            Error::Edit { error, .. } => error.hint.as_deref().map(Cow::Borrowed),
             Error::Io { .. } | Error::Invalid(_) => None,
         }
     }

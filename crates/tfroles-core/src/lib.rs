@@ -61,6 +61,7 @@
 
 pub mod access;
 mod builder;
+pub mod edit;
 mod error;
 pub mod graph;
 mod load;

@@ -19,7 +19,7 @@ pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
 /// followed (the stacks are relative to the file's own directory, and a link
 /// would make that ambiguous), a FIFO or device is refused without blocking
 /// on it, and the size is bounded.
-fn read_config_file(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_config_file(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut options = std::fs::OpenOptions::new();
     options.read(true);

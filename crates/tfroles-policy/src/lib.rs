@@ -52,3 +52,14 @@ pub use document::{
 };
 pub use error::Error;
 pub use simulate::{Decision, PolicyKind, Reason, Request, StatementRef, evaluate};
+
+/// Whether an `Action` pattern (`ec2:Describe*`) matches an action name,
+/// as IAM matches them: `*` and `?` wildcards, ignoring case.
+///
+/// ```
+/// assert!(tfroles_policy::action_matches("ec2:describe*", "ec2:DescribeVpcs"));
+/// assert!(!tfroles_policy::action_matches("ec2:Describe*", "ec2:RunInstances"));
+/// ```
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    pattern::glob_ignore_case(pattern, action)
+}

@@ -2,6 +2,7 @@
 //! integration target, one module per area.
 
 mod credentials;
+mod docs;
 mod generate;
 mod graph;
 mod import;
