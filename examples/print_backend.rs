@@ -29,13 +29,13 @@ fn main() -> ExitCode {
 fn run(config: PathBuf, stack: &str) -> Result<String, Box<dyn std::error::Error>> {
     let config = tfroles_core::Config::from_path(&config)?;
     // Globs match directories on disk, so list them first.
-    let dirs = tfroles_core::discover(&config.root)?;
+    let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths)?;
     let found = resolution
         .stacks
         .iter()
         .find(|s| s.path.as_str() == stack)
-        .ok_or_else(|| format!("no stack `{stack}` in {}", config.file.display()))?;
+        .ok_or_else(|| format!("no stack `{stack}` in {}", config.file().display()))?;
     Ok(tfroles_hcl::backend_file(&config, found)?.contents)
 }

@@ -23,7 +23,7 @@ use crate::Outcome;
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["role", "role_arn"])))]
 pub struct CredArgs {
-    /// The config file [default: tfroles.hcl in the current directory or the nearest parent]
+    /// The config file [default: $TFROLES_CONFIG, else tfroles.hcl in the current directory or the nearest parent]
     #[arg(long, short = 'c', value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// The role, by its name in tfroles.hcl
@@ -210,6 +210,7 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
     let env = Env::from_process();
     let mut region = None;
     let mut identities = Vec::new();
+    let mut stack_path = None;
     let mut request = if let Some(arn) = &args.role_arn {
         let mut r = SessionRequest::new(
             usage("--role-arn", arn.parse())?,
@@ -244,8 +245,8 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
         r
     } else {
         let config = crate::load_path(args.config.as_deref())?;
-        region = config.defaults.region.as_ref().map(ToString::to_string);
-        identities = config.identities.clone();
+        region = config.defaults().region.as_ref().map(ToString::to_string);
+        identities = config.identities().to_vec();
         let role = args
             .role
             .as_deref()
@@ -257,6 +258,7 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
             .as_deref()
             .map(|path| crate::policy::one_stack(&config, path))
             .transpose()?;
+        stack_path = stack.as_ref().map(|s| s.path.to_string());
         let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
         ask.account = args.account.as_deref();
         ask.stack = stack.as_ref();
@@ -301,6 +303,7 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
             mfa_token: args.mfa_token.clone().map(tfroles_creds::Secret::new),
             region,
             budget,
+            stack: stack_path,
             ..Options::new(env)
         },
     })
@@ -328,7 +331,7 @@ pub fn credential_process(args: &CredArgs) -> Outcome<()> {
 /// (`AWS_ACCESS_KEY`, `AWS_SECRET_KEY`: Java SDK v1, Go SDK v1; boto2's
 /// `AWS_SECURITY_TOKEN`), web identity and container credentials, and the
 /// expiry other helpers set. docs/credentials.md lists what is kept.
-const OVERRIDING: &[&str] = &[
+pub(crate) const OVERRIDING: &[&str] = &[
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_ACCESS_KEY",
@@ -425,7 +428,10 @@ pub fn env(args: &CredArgs, format: EnvFormat) -> Outcome<()> {
 
 /// `tfroles exec`: runs the command with the credentials in its
 /// environment, replacing this process, so its exit code is the command's.
-pub fn exec(args: &CredArgs, command: &[String]) -> Outcome<()> {
+pub fn exec(args: &CredArgs, command: &[String], server: bool) -> Outcome<()> {
+    if server {
+        return crate::serve::exec(args, command);
+    }
     let (c, region) = get(args)?;
     let Some((program, rest)) = command.split_first() else {
         return Err(Usage(

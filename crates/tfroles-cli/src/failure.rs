@@ -27,6 +27,9 @@ pub(crate) enum Failure {
     /// No credentials: a configuration, cache, identity or STS problem.
     #[error(transparent)]
     Credentials(#[from] tfroles_creds::Error),
+    /// CloudTrail logs could not be read.
+    #[error(transparent)]
+    Trail(#[from] tfroles_trail::Error),
     /// A file, directory or stream of the binary's own could not be used;
     /// the context says which.
     #[error(transparent)]
@@ -64,6 +67,8 @@ impl Failure {
             Failure::Exit(Exit::Drift(_) | Exit::Denied) => 1,
             Failure::Exit(Exit::Exists(_)) => 3,
             Failure::Usage(_) | Failure::Other(_) => 2,
+            Failure::Trail(tfroles_trail::Error::Io { .. }) => 4,
+            Failure::Trail(_) => 2,
             Failure::Io(_) => 4,
             Failure::Exec(x) if x.error.kind() == std::io::ErrorKind::NotFound => 127,
             Failure::Exec(_) => 126,
@@ -87,6 +92,7 @@ impl Failure {
                 | C::WebIdentity { .. }
                 | C::Mfa { .. } => 6,
                 C::Endpoint { .. } => 7,
+                C::Server(_) => 4,
                 _ => 5,
             },
         }

@@ -3,9 +3,13 @@
 //! become validated settings first, then the work runs; errors print with
 //! their whole chain and map to the documented exit codes.
 
+mod cache_cmd;
 mod creds;
 mod failure;
 mod policy;
+mod s3source;
+mod serve;
+mod usage;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,7 +34,8 @@ Exit codes:
   3  a file tfroles did not generate is in the way, a path it writes is a symbolic link or
      not a regular file, or a stack's own files declare the backend or a generated provider
      (nothing was written); `import`: the output file exists
-  4  I/O error: a file or directory (or the credential cache) is unusable
+  4  I/O error: a file or directory (or the credential cache) is unusable; `exec --server`:
+     the credentials endpoint could not start
   5  AWS refused: AccessDenied or another STS error
   6  no usable base identity: no or expired base credentials, no CI token, no MFA code
   7  STS could not be reached
@@ -53,7 +58,7 @@ struct Cli {
 
 #[derive(clap::Args)]
 pub(crate) struct ConfigArg {
-    /// The config file [default: tfroles.hcl in the current directory or the nearest parent]
+    /// The config file [default: $TFROLES_CONFIG, else tfroles.hcl in the current directory or the nearest parent]
     #[arg(long, short = 'c', value_name = "PATH", global = true)]
     config: Option<PathBuf>,
 }
@@ -137,6 +142,12 @@ enum Command {
         #[command(flatten)]
         args: policy::SimulateArgs,
     },
+    /// What each role used according to CloudTrail, what it was granted and never used, what it was denied, and a narrower grant
+    #[command(after_help = USAGE_HELP)]
+    Usage {
+        #[command(flatten)]
+        args: usage::UsageArgs,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  tfroles completions bash > /etc/bash_completion.d/tfroles\n  tfroles completions zsh > \"${fpath[1]}/_tfroles\"\n  tfroles completions fish > ~/.config/fish/completions/tfroles.fish"
@@ -161,11 +172,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = creds::EnvFormat::Sh)]
         format: creds::EnvFormat,
     },
+    /// The shared credential cache: list or clear the cached sessions
+    #[command(subcommand, after_help = CACHE_HELP)]
+    Cache(cache_cmd::CacheCommand),
     /// Run a command with a role's credentials in its environment
     #[command(after_help = EXEC_HELP)]
     Exec {
         #[command(flatten)]
         args: creds::CredArgs,
+        /// Serve the credentials to the command from a loopback endpoint
+        /// (AWS_CONTAINER_CREDENTIALS_FULL_URI) that hands out the next session before the
+        /// current one expires, instead of fixed keys: for runs longer than a session
+        #[arg(long)]
+        server: bool,
         /// The command and its arguments, after `--`
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<String>,
@@ -192,6 +211,17 @@ Examples:
   tfroles credential-process --role terraform-state --stack qa/public-api
   tfroles credential-process --role public-api-provisioning --account qa --allow-delete
   tfroles credential-process --role-arn arn:aws:iam::111111111111:role/x --external-id tf-state";
+
+const CACHE_HELP: &str =
+    "The cache directory is $TFROLES_CACHE_DIR, else $XDG_CACHE_HOME/tfroles, else
+~/.cache/tfroles. Expired entries and lock files of entries that are gone are also
+removed in passing, after each STS call.
+
+Examples:
+  tfroles cache list
+  tfroles cache list --format json
+  tfroles cache clear --role terraform-state
+  tfroles cache clear";
 
 const POLICY_HELP: &str =
     "The policies are derived from tfroles.hcl and the stacks it resolves to; the
@@ -227,13 +257,34 @@ Examples:
   tfroles simulate --role public-api-provisioning --account qa \\
     --action ec2:TerminateInstances --resource '*'";
 
+const USAGE_HELP: &str = "Reads CloudTrail logs as CloudTrail delivers them (`.json.gz` and `.json` files of
+{\"Records\": [...]} under AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/, or any
+directory of them), the JSON of `aws cloudtrail lookup-events`, or s3://BUCKET/PREFIX.
+Each event becomes the IAM actions that authorised it (the catalog, plus the table of
+events whose action has another name: docs/least-privilege.md). For each role instance:
+the actions used, the actions denied, the granted actions never used (by service and
+access level), events no action maps to; then, per role, a narrower grant in
+tfroles.hcl's terms. Below a directory given, symbolic links are never followed.
+
+Examples:
+  tfroles usage --cloudtrail AWSLogs/ --since 2026-11-01
+  tfroles usage --cloudtrail s3://acme-trail/AWSLogs/111111111111/ --role app --format json
+  aws cloudtrail lookup-events --max-results 50 > events.json && tfroles usage --cloudtrail events.json";
+
 const ENV_HELP: &str = "Examples:
   eval \"$(tfroles env --role public-api-provisioning --account qa)\"
   tfroles env --role terraform-state --format fish | source";
 
 const EXEC_HELP: &str = "Examples:
   tfroles exec --role public-api-provisioning --account qa -- terraform plan
-  tfroles exec --role public-api-provisioning --account qa --allow-delete -- terraform destroy";
+  tfroles exec --role public-api-provisioning --account qa --allow-delete -- terraform destroy
+  tfroles exec --server --role public-api-provisioning --account qa -- terraform apply
+
+With --server the command gets AWS_CONTAINER_CREDENTIALS_FULL_URI (127.0.0.1, a random
+port and path) and AWS_CONTAINER_AUTHORIZATION_TOKEN (random, per run) instead of keys:
+its AWS SDK fetches credentials from tfroles, which renews them from the shared cache
+before they expire, so a run longer than one session never sees ExpiredToken. The
+endpoint stops when the command exits; tfroles exits with the command's code.";
 
 const IMPORT_HELP: &str = "Reads every .tf file below DIR (hidden directories skipped) and drafts a
 tfroles.hcl from the backend \"s3\" and provider \"aws\" blocks it finds. It changes
@@ -308,8 +359,10 @@ pub(crate) fn load(arg: &ConfigArg) -> Outcome<Config> {
 
 /// Reads the named config, or finds `tfroles.hcl` upwards from here.
 pub(crate) fn load_path(config: Option<&Path>) -> Outcome<Config> {
+    let from_env = std::env::var_os("TFROLES_CONFIG").filter(|v| !v.is_empty());
     let path = match config {
         Some(p) => p.to_path_buf(),
+        None if from_env.is_some() => PathBuf::from(from_env.unwrap_or_default()),
         None => {
             let cwd = std::env::current_dir()
                 .map_err(|e| Failure::io(e, "cannot read the current directory".into()))?;
@@ -330,11 +383,11 @@ pub(crate) fn load_stacks(
     arg: &ConfigArg,
 ) -> Outcome<(Config, Vec<tfroles_core::TfDir>, tfroles_core::Resolution)> {
     let config = load(arg)?;
-    let dirs = tfroles_core::discover(&config.root)?;
+    let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths)?;
     let mut err = std::io::stderr().lock();
-    for w in config.warnings.iter().chain(&resolution.warnings) {
+    for w in config.warnings().iter().chain(&resolution.warnings) {
         writeln!(err, "warning: {w}")?;
     }
     Ok((config, dirs, resolution))
@@ -565,18 +618,60 @@ fn import(dir: &Path, output: Option<&Path>) -> Outcome<()> {
     Ok(())
 }
 
+/// `validate --format json` when the config is invalid: the diagnostics as
+/// data on stdout (the same messages still go to stderr), so CI and editors
+/// need not parse the text.
+fn invalid_json(e: &Failure) -> serde_json::Value {
+    let diagnostics: Vec<serde_json::Value> = match e.diagnostics() {
+        Some(d) => {
+            d.0.iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "file": d.file,
+                        "line": d.location.map(|l| l.line),
+                        "column": d.location.map(|l| l.column),
+                        "block": d.block,
+                        "attribute": d.attribute,
+                        "message": d.message,
+                        "allowed": d.allowed,
+                        "hint": d.hint,
+                    })
+                })
+                .collect()
+        }
+        // Not the config's text: a file in the way, an unreadable file.
+        None => vec![serde_json::json!({
+            "file": null, "line": null, "column": null, "block": null, "attribute": null,
+            "message": e.to_string(), "allowed": null, "hint": null,
+        })],
+    };
+    serde_json::json!({
+        "valid": false,
+        "exit_code": e.exit_code(),
+        "diagnostics": diagnostics,
+    })
+}
+
 fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
-    let (config, resolution, _) = prepare(arg, PlanOptions::default())?;
+    let (config, resolution, _) = match prepare(arg, PlanOptions::default()) {
+        Ok(p) => p,
+        Err(e) if format == OutFormat::Json => {
+            let text = serde_json::to_string_pretty(&invalid_json(&e))?;
+            writeln!(std::io::stdout().lock(), "{text}")?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let mut out = std::io::stdout().lock();
     match format {
         OutFormat::Json => {
             let report = serde_json::json!({
-                "file": config.file,
+                "file": config.file(),
                 "valid": true,
-                "accounts": config.accounts.len(),
-                "roles": config.roles.len(),
+                "accounts": config.accounts().len(),
+                "roles": config.roles().len(),
                 "stacks": resolution.stacks.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
-                "warnings": config.warnings.iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
+                "warnings": config.warnings().iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
@@ -587,9 +682,9 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
             writeln!(
                 out,
                 "{} is valid: {}, {}, {}",
-                config.file.display(),
-                n(config.accounts.len(), "account"),
-                n(config.roles.len(), "role"),
+                config.file().display(),
+                n(config.accounts().len(), "account"),
+                n(config.roles().len(), "role"),
                 n(resolution.stacks.len(), "stack")
             )?
         }
@@ -704,10 +799,16 @@ fn main() -> ExitCode {
                 .map_err(Failure::from)
         }
         Command::Policy { args } => policy::policy(args),
+        Command::Usage { args } => usage::usage(args),
         Command::Simulate { args } => policy::simulate(args),
+        Command::Cache(c) => cache_cmd::run(c),
         Command::CredentialProcess { args } => creds::credential_process(args),
         Command::Env { args, format } => creds::env(args, *format),
-        Command::Exec { args, command } => creds::exec(args, command),
+        Command::Exec {
+            args,
+            server,
+            command,
+        } => creds::exec(args, command, *server),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

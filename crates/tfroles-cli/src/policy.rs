@@ -80,7 +80,46 @@ pub struct SimulateArgs {
 }
 
 /// The stack named on the command line, resolved like `generate` does.
-fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&'s Stack> {
+/// `--stack .` (or `./`) names the current directory: the stack path is
+/// where the user stands, relative to the config's directory. Any other
+/// value is taken as it is.
+pub(crate) fn here(config: &Config, path: &str) -> Outcome<String> {
+    if path.trim_end_matches('/') != "." {
+        return Ok(path.to_owned());
+    }
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| crate::Failure::io(e, "cannot read the current directory".into()))?;
+    let root = std::fs::canonicalize(config.root()).map_err(|e| {
+        crate::Failure::io(e, format!("cannot resolve `{}`", config.root().display()))
+    })?;
+    let rel = cwd.strip_prefix(&root).map_err(|_| {
+        Usage(format!(
+            "--stack .: the current directory `{}` is not below the config's directory `{}`\n  hint: run it in a stack's directory, or name the stack",
+            cwd.display(),
+            root.display()
+        ))
+    })?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        return Err(Usage(format!(
+            "--stack .: the current directory is the config's directory `{}`, not a stack\n  hint: run it in a stack's directory, or name the stack",
+            root.display()
+        ))
+        .into());
+    }
+    Ok(parts.join("/"))
+}
+
+pub(crate) fn find_stack<'s>(
+    config: &Config,
+    stacks: &'s [Stack],
+    path: &str,
+) -> Outcome<&'s Stack> {
+    let path = &here(config, path)?;
     let wanted = path.trim_end_matches('/');
     stacks
         .iter()
@@ -90,7 +129,7 @@ fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&
             let shown = known.iter().take(10).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
             Usage(format!(
                 "--stack: `{path}` is not a stack of {}\n  allowed: the stacks it resolves to: {}{}\n  hint: stack paths are directories relative to the config file, as `tfroles generate` lists them",
-                config.file.display(),
+                config.file().display(),
                 if shown.is_empty() { "(none)".to_owned() } else { shown },
                 if known.len() > 10 { ", ..." } else { "" }
             ))
@@ -103,6 +142,7 @@ fn find_stack<'s>(config: &Config, stacks: &'s [Stack], path: &str) -> Outcome<&
 /// credential helper runs on every terraform command). A path that is no
 /// stack is looked up in the whole tree, for an error listing the stacks.
 pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
+    let path = &here(config, path)?;
     let wanted = path.trim_end_matches('/');
     if let Ok(dir) = wanted.parse::<tfroles_core::types::StackPath>() {
         let stacks = config.resolve(std::slice::from_ref(&dir))?.stacks;
@@ -110,7 +150,7 @@ pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
             return Ok(s);
         }
     }
-    let dirs = tfroles_core::discover(&config.root)?;
+    let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths)?.stacks;
     find_stack(config, &stacks, path).cloned()

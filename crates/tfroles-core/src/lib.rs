@@ -72,6 +72,7 @@ mod resolve;
 mod session;
 mod stacks;
 pub mod types;
+pub mod usage;
 mod validate;
 
 pub use access::{

@@ -272,28 +272,28 @@ pub struct Target<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Config {
     /// The config file as named (relative paths stay relative).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The directory stacks are relative to.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The `defaults` block, with tfroles' defaults filled in.
-    pub defaults: Defaults,
+    pub(crate) defaults: Defaults,
     /// Accounts in the order written.
-    pub accounts: Vec<Account>,
+    pub(crate) accounts: Vec<Account>,
     /// The state backend.
-    pub state: State,
+    pub(crate) state: State,
     /// Roles in the order written.
-    pub roles: Vec<Role>,
+    pub(crate) roles: Vec<Role>,
     /// Stack blocks in the order written.
-    pub stacks: Vec<StackSpec>,
+    pub(crate) stacks: Vec<StackSpec>,
     /// Identities in the order written.
-    pub identities: Vec<Identity>,
+    pub(crate) identities: Vec<Identity>,
     /// The `bootstrap` block, if any.
-    pub bootstrap: Option<Bootstrap>,
+    pub(crate) bootstrap: Option<Bootstrap>,
     /// What is allowed but probably not meant (trust that admits every
     /// branch of a repository to a role that can write). The library
     /// prints nothing; `validate` and `generate` show these on stderr.
     #[serde(skip)]
-    pub warnings: Vec<Diagnostic>,
+    pub(crate) warnings: Vec<Diagnostic>,
     /// Where each role's block is, in the order of `roles`, for errors
     /// found after validation (a policy that does not fit).
     #[serde(skip)]
@@ -328,6 +328,60 @@ pub struct RoleSession {
 }
 
 impl Config {
+    /// The config file as named (relative paths stay relative).
+    pub fn file(&self) -> &std::path::Path {
+        &self.file
+    }
+
+    /// The directory stacks are relative to (the config file's directory
+    /// when loaded from a file).
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+
+    /// The `defaults` block, with tfroles' defaults filled in.
+    pub fn defaults(&self) -> &Defaults {
+        &self.defaults
+    }
+
+    /// The `account` blocks in the order written.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The `state` block: the backend every stack uses.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The `role` blocks in the order written.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    /// The `stack` blocks in the order written (labels, not yet matched
+    /// against directories: see [`Config::resolve`]).
+    pub fn stacks(&self) -> &[StackSpec] {
+        &self.stacks
+    }
+
+    /// The `identity` blocks in the order written.
+    pub fn identities(&self) -> &[Identity] {
+        &self.identities
+    }
+
+    /// The `bootstrap` block, if any.
+    pub fn bootstrap(&self) -> Option<&Bootstrap> {
+        self.bootstrap.as_ref()
+    }
+
+    /// What is allowed but probably not meant (trust that admits every
+    /// branch of a repository to a role that can write). The library prints
+    /// nothing; `validate` and `generate` show these on stderr.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
     /// The account of that name.
     pub fn account(&self, name: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.name.as_str() == name)

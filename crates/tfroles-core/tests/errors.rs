@@ -194,8 +194,8 @@ fn from_path_names_the_file_and_reports_io_errors() {
     std::fs::create_dir(cfg.parent().unwrap()).unwrap();
     std::fs::write(&cfg, BASE).unwrap();
     let config = Config::from_path(&cfg).unwrap();
-    assert_eq!(config.root, cfg.parent().unwrap());
-    assert_eq!(config.file, cfg);
+    assert_eq!(config.root(), cfg.parent().unwrap());
+    assert_eq!(config.file(), cfg);
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn a_utf8_byte_order_mark_is_not_a_token() {
     let path = dir.path().join("tfroles.hcl");
     std::fs::write(&path, format!("\u{feff}{BASE}")).unwrap();
     let config = Config::from_path(&path).unwrap();
-    assert_eq!(config.stacks.len(), 1);
+    assert_eq!(config.stacks().len(), 1);
     // Positions stay those an editor shows (it hides the mark).
     std::fs::write(&path, "\u{feff}stack \"a\" {}\n").unwrap();
     let e = Config::from_path(&path).unwrap_err();
@@ -1302,9 +1302,9 @@ fn turning_off_the_lockfile_needs_a_dynamodb_table() {
         "  role    = \"terraform-state\"\n  use_lockfile = false\n  dynamodb_table = \"terraform-locks\"\n}",
     )]);
     let config = Config::from_str(&with_table).unwrap();
-    assert!(!config.state.use_lockfile);
+    assert!(!config.state().use_lockfile);
     assert_eq!(
-        config.state.dynamodb_table.as_deref(),
+        config.state().dynamodb_table.as_deref(),
         Some("terraform-locks")
     );
 }
@@ -1650,7 +1650,7 @@ fn the_example_is_accepted_as_written() {
     use tfroles_core::{Account, CredentialsMode, Defaults, Duration, Role, State};
     let config = example();
     assert_eq!(
-        config.defaults,
+        *config.defaults(),
         Defaults {
             region: Some("us-west-2".parse().unwrap()),
             session_name: "terraform".parse().unwrap(),
@@ -1667,7 +1667,7 @@ fn the_example_is_accepted_as_written() {
         id: id.parse().unwrap(),
     };
     assert_eq!(
-        config.accounts,
+        config.accounts(),
         [
             account("shared", "111111111111"),
             account("production", "222222222222"),
@@ -1675,7 +1675,7 @@ fn the_example_is_accepted_as_written() {
         ]
     );
     assert_eq!(
-        config.state,
+        *config.state(),
         State {
             account: "shared".parse().unwrap(),
             bucket: "acme-terraform-state".parse().unwrap(),
@@ -1707,7 +1707,7 @@ fn the_example_is_accepted_as_written() {
         default_tags: Default::default(),
     };
     assert_eq!(
-        config.roles,
+        config.roles(),
         [
             Role {
                 external_id: Some("tf-state".parse().unwrap()),
@@ -1727,12 +1727,12 @@ fn the_example_is_accepted_as_written() {
             },
         ]
     );
-    let labels: Vec<&str> = config.stacks.iter().map(|s| s.pattern.as_str()).collect();
+    let labels: Vec<&str> = config.stacks().iter().map(|s| s.pattern.as_str()).collect();
     assert_eq!(labels, ["production/public-api", "qa/*"]);
-    assert!(matches!(config.stacks[0].pattern, StackPattern::Exact(_)));
-    assert!(matches!(config.stacks[1].pattern, StackPattern::Glob(_)));
+    assert!(matches!(config.stacks()[0].pattern, StackPattern::Exact(_)));
+    assert!(matches!(config.stacks()[1].pattern, StackPattern::Glob(_)));
     assert_eq!(
-        config.root,
+        config.root(),
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/example/input")
     );
 }
@@ -1914,7 +1914,7 @@ fn every_arn_is_in_the_configured_partition() {
             ),
         ]);
         let config = Config::from_str(&text).unwrap();
-        assert_eq!(config.defaults.partition.as_str(), partition);
+        assert_eq!(config.defaults().partition.as_str(), partition);
         let mut arns: Vec<String> = config
             .role_sessions()
             .iter()
@@ -2068,10 +2068,10 @@ fn the_builder_builds_what_the_file_says() {
         .build()
         .unwrap();
     let from_file = Config::from_str(BASE).unwrap();
-    assert_eq!(from_code.defaults, from_file.defaults);
-    assert_eq!(from_code.accounts, from_file.accounts);
-    assert_eq!(from_code.state, from_file.state);
-    assert_eq!(from_code.roles, from_file.roles);
+    assert_eq!(from_code.defaults(), from_file.defaults());
+    assert_eq!(from_code.accounts(), from_file.accounts());
+    assert_eq!(from_code.state(), from_file.state());
+    assert_eq!(from_code.roles(), from_file.roles());
     assert_eq!(
         from_code.resolve(&[]).unwrap(),
         from_file.resolve(&[]).unwrap()
@@ -2085,7 +2085,7 @@ fn session_lookups_name_what_is_missing() {
     let config = example();
     let e =
         |role: &str, account: Option<&str>| config.session(role, account).unwrap_err().to_string();
-    let file = config.file.display();
+    let file = config.file().display();
     assert_eq!(
         e("dns-provisoning", None),
         format!(
@@ -2379,7 +2379,7 @@ fn identity_blocks() {
     ))
     .unwrap();
     let sources: Vec<_> = config
-        .identities
+        .identities()
         .iter()
         .map(|i| (i.name.as_str(), i.source().unwrap().describe()))
         .collect();

@@ -52,7 +52,7 @@ fn check(text: &str, result: &Result<Config>) {
 fn exercise(config: &Config) {
     let _ = config.role_sessions();
     let _ = config.state_session();
-    for role in &config.roles {
+    for role in config.roles() {
         for account in &role.accounts {
             config
                 .session(role.name.as_str(), Some(account.as_str()))
@@ -540,7 +540,7 @@ proptest! {
                 check_resolution(&r.stacks);
                 for s in &r.stacks {
                     // Every stack comes from a block that claims it.
-                    let spec = &config.stacks[s.block];
+                    let spec = &config.stacks()[s.block];
                     prop_assert!(spec.pattern.matches(&s.path), "{} !~ {}", s.path, spec.pattern.as_str());
                     if let Some(p) = &prefix {
                         let expected = format!("{p}/");

@@ -1373,7 +1373,7 @@ fn trust_that_admits_every_branch_to_a_role_that_writes_is_a_warning() {
           }
         }
     "#});
-    let warnings: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = c.warnings().iter().map(ToString::to_string).collect();
     let tail = "; trust the rest with a role that only reads";
     let github = format!(
         "  hint: name the environment that deploys (`environment = \"production\"`, with protection rules) or its branch{tail}"
@@ -1399,5 +1399,5 @@ fn trust_that_admits_every_branch_to_a_role_that_writes_is_a_warning() {
         ]
     );
     // The state role and configs without such trust have none.
-    assert!(config(APP).warnings.is_empty());
+    assert!(config(APP).warnings().is_empty());
 }

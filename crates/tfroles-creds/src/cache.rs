@@ -11,6 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use crate::Error;
 use crate::credentials::Credentials;
 use crate::env::Env;
@@ -209,6 +211,21 @@ impl Cache {
     /// # Errors
     /// [`Error::Cache`] when the file cannot be written.
     pub fn write(&self, key: &str, creds: &Credentials) -> Result<(), Error> {
+        self.write_described(key, creds, None)
+    }
+
+    /// [`write`](Cache::write), with what `tfroles cache list` shows about
+    /// the entry stored beside the credentials (none of it secret). Readers
+    /// of the credentials ignore it.
+    ///
+    /// # Errors
+    /// [`Error::Cache`] when the file cannot be written.
+    pub fn write_described(
+        &self,
+        key: &str,
+        creds: &Credentials,
+        about: Option<&About>,
+    ) -> Result<(), Error> {
         let path = self.entry(key);
         let err = |e: std::io::Error| Error::Cache {
             path: path.clone(),
@@ -220,7 +237,11 @@ impl Cache {
             .prefix(&Self::tmp_prefix(key))
             .tempfile_in(&self.dir)
             .map_err(err)?;
-        tmp.write_all(&serde_json::to_vec(creds).expect("credentials serialise"))
+        let stored = Stored {
+            credentials: creds,
+            about,
+        };
+        tmp.write_all(&serde_json::to_vec(&stored).expect("credentials serialise"))
             .map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
         tmp.persist(&path).map_err(|e| err(e.error))?;
@@ -311,6 +332,166 @@ impl Cache {
             }
         }
         Ok(Some(KeyLock { _file: file }))
+    }
+}
+
+/// What an entry was fetched for, kept beside its credentials for
+/// `tfroles cache list`. Nothing here is a secret: the base identity is a
+/// digest of its fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct About {
+    /// The role the credentials are for (the last hop of a chain).
+    pub role_arn: String,
+    /// The stack whose backend the session is for, if one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+    /// The first 12 hex digits of the SHA-256 of the base identity's
+    /// fingerprint: tells entries of different base identities apart.
+    pub base: String,
+    /// When STS answered.
+    #[serde(with = "crate::credentials::rfc3339")]
+    pub fetched: jiff::Timestamp,
+}
+
+#[derive(Serialize)]
+struct Stored<'a> {
+    #[serde(flatten)]
+    credentials: &'a Credentials,
+    #[serde(rename = "tfroles", skip_serializing_if = "Option::is_none")]
+    about: Option<&'a About>,
+}
+
+/// One entry as `tfroles cache list` sees it: never a secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    /// The cache key (the entry's file name without `.json`).
+    pub key: String,
+    /// The session's access key id (not a secret).
+    pub access_key_id: String,
+    /// When the session expires.
+    #[serde(with = "crate::credentials::rfc3339")]
+    pub expiration: jiff::Timestamp,
+    /// What it was fetched for; `None` for entries of older versions.
+    pub about: Option<About>,
+}
+
+#[derive(Deserialize)]
+struct ListedOnDisk {
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: String,
+    #[serde(rename = "Expiration", with = "crate::credentials::rfc3339")]
+    expiration: jiff::Timestamp,
+    #[serde(rename = "tfroles", default)]
+    about: Option<About>,
+}
+
+/// What [`Cache::sweep`] and [`Cache::clear`] removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Removed {
+    /// Entries.
+    pub entries: usize,
+    /// Lock files.
+    pub locks: usize,
+}
+
+/// A lock file younger than this is never removed as an orphan: its
+/// creator may be between creating it and locking it.
+const ORPHAN_AGE: Duration = Duration::from_secs(60);
+
+impl Cache {
+    /// Keys of the files in the directory whose names look like ours
+    /// (`<64 hex>.json` / `.lock`), with the file's path.
+    fn files(&self, suffix: &str) -> Vec<(String, PathBuf)> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = e.file_name();
+            let Some(key) = name.to_str().and_then(|n| n.strip_suffix(suffix)) else {
+                continue;
+            };
+            if key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+                out.push((key.to_owned(), e.path()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Every readable entry, by key. Entries that cannot be read (not a
+    /// regular file, too large, not tfroles's JSON) are left out.
+    pub fn list(&self) -> Vec<Listed> {
+        self.files(".json")
+            .into_iter()
+            .filter_map(|(key, path)| {
+                let bytes = crate::file::read_regular(&path, false, ENTRY_LIMIT).ok()?;
+                let e: ListedOnDisk = serde_json::from_slice(&bytes).ok()?;
+                Some(Listed {
+                    key,
+                    access_key_id: e.access_key_id,
+                    expiration: e.expiration,
+                    about: e.about,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes the entries `select` picks, and their lock files where no
+    /// process holds them.
+    pub fn clear(&self, select: impl Fn(&Listed) -> bool) -> Removed {
+        let mut removed = Removed::default();
+        for e in self.list().iter().filter(|e| select(e)) {
+            if fs::remove_file(self.entry(&e.key)).is_ok() {
+                removed.entries += 1;
+            }
+            if self.remove_unheld_lock(&e.key, Duration::ZERO) {
+                removed.locks += 1;
+            }
+        }
+        removed
+    }
+
+    /// Removes expired entries, and lock files older than a minute that
+    /// have no entry and no holder: what a cache collects over months of
+    /// roles and stacks that come and go. Runs after each STS call, so a
+    /// cache hit never pays for it.
+    pub fn sweep(&self, now: jiff::Timestamp) -> Removed {
+        let mut removed = Removed::default();
+        for e in self.list() {
+            if e.expiration <= now && fs::remove_file(self.entry(&e.key)).is_ok() {
+                tracing::debug!(key = e.key, "removed an expired cache entry");
+                removed.entries += 1;
+            }
+        }
+        for (key, _) in self.files(".lock") {
+            if fs::symlink_metadata(self.entry(&key)).is_err()
+                && self.remove_unheld_lock(&key, ORPHAN_AGE)
+            {
+                tracing::debug!(key, "removed an orphan lock file");
+                removed.locks += 1;
+            }
+        }
+        removed
+    }
+
+    /// Removes `key`'s lock file if it is a regular file at least `age`
+    /// old that nobody holds. Taking the lock first means a holder's file
+    /// is never pulled from under it.
+    fn remove_unheld_lock(&self, key: &str, age: Duration) -> bool {
+        let path = self.lock_path(key);
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            return false;
+        };
+        let old_enough = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|a| a >= age);
+        if !meta.is_file() || !old_enough {
+            return false;
+        }
+        match self.lock(key, Instant::now()) {
+            Ok(Some(_held)) => fs::remove_file(&path).is_ok(),
+            _ => false,
+        }
     }
 }
 

@@ -130,6 +130,9 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(String),
+    /// `exec --server`: the loopback credentials endpoint could not start.
+    #[error("cannot start the credentials endpoint for `exec --server`: {0}{hint}", hint = hint_line(self.hint()))]
+    Server(String),
 }
 
 impl Error {
@@ -153,6 +156,7 @@ impl Error {
             .into(),
             Error::ChainedDuration { .. } => "set `duration = \"1h\"` or less on the role, or assume it directly instead of `via` another role".into(),
             Error::Endpoint { .. } => "check the network, AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL and the region".into(),
+            Error::Server(_) => "check that 127.0.0.1 is configured and that file descriptors and threads are not exhausted (`ulimit -n`, `ulimit -u`); or run `tfroles exec` without `--server`".into(),
             Error::Mfa { .. } | Error::Sts { .. } | Error::Runtime(_) => return None,
         })
     }

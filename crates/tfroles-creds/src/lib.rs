@@ -43,11 +43,12 @@ mod mfa;
 pub mod oidc;
 mod provider;
 mod request;
+pub mod server;
 mod sts;
 
 use std::time::{Duration as StdDuration, Instant};
 
-pub use cache::{Cache, KeyLock};
+pub use cache::{About, Cache, KeyLock, Listed, Removed};
 pub use credentials::{Credentials, Secret};
 pub use env::Env;
 pub use error::Error;
@@ -71,6 +72,10 @@ pub struct Options {
     pub env: Env,
     /// The clock; injected so expiry and refresh are tested without sleeping.
     pub now: fn() -> Timestamp,
+    /// The stack the session is for, recorded with the cache entry for
+    /// `tfroles cache list` (not part of the key: the session policy that
+    /// the stack decides already is).
+    pub stack: Option<String>,
     /// How long one call may take in all, lock wait and STS included,
     /// counted from the start of [`credentials`]: past it, the call ends
     /// with an error naming the endpoint and what it waited for.
@@ -96,6 +101,7 @@ impl Options {
             region: None,
             env,
             now: Timestamp::now,
+            stack: None,
             budget: Self::DEFAULT_BUDGET,
         }
     }
@@ -172,7 +178,7 @@ pub fn credentials(
         }
         _ => Err(e),
     };
-    let Some(_lock) = cache.lock(&key, deadline)? else {
+    let Some(lock) = cache.lock(&key, deadline)? else {
         return fallback(Error::Endpoint {
             endpoint: sts::describe_endpoint(&options.env, options.region.as_deref()),
             detail: format!(
@@ -198,7 +204,16 @@ pub fn credentials(
         Ok(c) => c,
         Err(e) => return fallback(e),
     };
-    cache.write(&key, &c)?;
+    let about = About {
+        role_arn: request.role_arn.to_string(),
+        stack: options.stack.clone(),
+        base: request::base_digest(base, &options.env),
+        fetched: (options.now)(),
+    };
+    cache.write_described(&key, &c, Some(&about))?;
+    drop(lock);
+    // After an STS call, which costs far more: a hit never pays for it.
+    cache.sweep((options.now)());
     Ok(Outcome {
         credentials: c,
         from_cache: false,

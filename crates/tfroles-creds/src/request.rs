@@ -302,6 +302,13 @@ fn sso_cache_identity(dir: &std::path::Path) -> String {
     digest(&seen.join("\n"))
 }
 
+/// The short digest of the base identity's fingerprint that `tfroles
+/// cache list` shows: enough to tell base identities apart, nothing to
+/// recover them from.
+pub(crate) fn base_digest(base: &BaseIdentity, env: &Env) -> String {
+    digest(&base.fingerprint(env))[..12].to_owned()
+}
+
 fn digest(s: &str) -> String {
     hex(&Sha256::digest(s.as_bytes()))
 }

@@ -288,12 +288,7 @@ async fn hop(
                     .await
                     .map_err(|e| Error::NoBaseCredentials {
                         role_arn: req.role_arn.to_string(),
-                        tried: format!(
-                            "{from}: {}",
-                            crate::error::printable(
-                                &aws_sdk_sts::error::DisplayErrorContext(&e).to_string()
-                            )
-                        ),
+                        tried: tried_in_words(&from, &sdk_text(&e)),
                     })?;
             if let Some(exp) = base_creds.expiry()
                 && exp <= std::time::SystemTime::now()
@@ -433,7 +428,15 @@ where
                 // The SDK could not read the error document (moto wraps it in
                 // `<Errors>`; a proxy may answer with its own page): take the
                 // code and message from the body, and a bare 403 as a refusal.
-                None => unparsed_error(se.raw().status().as_u16(), se.raw().body().bytes()),
+                None => match unparsed_error(se.raw().status().as_u16(), se.raw().body().bytes()) {
+                    Some(found) => found,
+                    None => {
+                        return Error::Endpoint {
+                            endpoint: endpoint.to_owned(),
+                            detail: what_answered(se.raw()),
+                        };
+                    }
+                },
             };
             match code.as_str() {
                 "AccessDenied" => Error::AccessDenied {
@@ -470,25 +473,130 @@ where
         },
         SdkError::DispatchFailure(_) => Error::Endpoint {
             endpoint: endpoint.to_owned(),
-            detail: crate::error::printable(
-                &aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
-            ),
+            detail: crate::error::printable(&sdk_text(&e)),
+        },
+        // An answer that is no STS answer at all (not XML, an HTML page):
+        // name what answered rather than a parse error of the SDK's.
+        SdkError::ResponseError(r) => Error::Endpoint {
+            endpoint: endpoint.to_owned(),
+            detail: what_answered(r.raw()),
         },
         _ => Error::Sts {
             operation: operation.into(),
             role_arn,
             code: "Unknown".into(),
-            message: crate::error::printable(
-                &aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
-            ),
+            message: crate::error::printable(&sdk_text(&e)),
         },
     }
 }
 
+/// An SDK error in words: each error of its chain once, by its `Display`.
+/// (The SDK's `DisplayErrorContext` ends with the `Debug` form of the
+/// whole chain, which is for developers, not for the person at the
+/// terminal; `-vv` logs it.)
+pub(crate) fn sdk_text(e: &(dyn std::error::Error + 'static)) -> String {
+    tracing::debug!(error = ?e, "the SDK's error");
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}
+
+/// The default chain's providers, as a person would name what was tried.
+const CHAIN_WORDS: &[(&str, &str)] = &[
+    (
+        "Environment",
+        "keys in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+    ),
+    (
+        "Profile",
+        "a profile (AWS_PROFILE, else `default`) in AWS_CONFIG_FILE or ~/.aws/config and AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, SSO included",
+    ),
+    (
+        "WebIdentityToken",
+        "a web identity token file (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN)",
+    ),
+    (
+        "EcsContainer",
+        "container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI)",
+    ),
+    ("Ec2InstanceMetadata", "the EC2 instance metadata service"),
+];
+
+/// What the chain tried, one source a line, in words: the SDK lists its
+/// attempts as `  Name: reason` lines after `Attempted:`.
+fn tried_in_words(from: &str, text: &str) -> String {
+    const NOT_ENABLED: &str = "the credential provider was not enabled";
+    let Some((_, attempts)) = text.split_once("Attempted:") else {
+        return format!("{from}: {}", crate::error::printable(text));
+    };
+    let mut out = format!("{from}, in order:");
+    for line in attempts.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (name, reason) = line.split_once(": ").unwrap_or((line, ""));
+        let name = CHAIN_WORDS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, words)| words);
+        let reason = reason
+            .strip_prefix(NOT_ENABLED)
+            .map(|r| r.trim_start_matches(": "))
+            .unwrap_or(reason);
+        let reason = if reason.is_empty() {
+            "none found"
+        } else {
+            reason
+        };
+        out.push_str(&format!(
+            "\n    - {}: {}",
+            crate::error::printable(name),
+            crate::error::printable(reason)
+        ));
+    }
+    out
+}
+
+/// What answered at the STS endpoint when it was not STS: the status, the
+/// content type and server, and the start of the body, so that a proxy, a
+/// wrong port or a web server is recognisable.
+fn what_answered(r: &aws_sdk_sts::config::http::HttpResponse) -> String {
+    let body = r.body().bytes();
+    let mut seen = vec![format!("HTTP {}", r.status().as_u16())];
+    for name in ["content-type", "server"] {
+        if let Some(v) = r.headers().get(name) {
+            seen.push(format!("{name}: {}", crate::error::printable(v)));
+        }
+    }
+    let body = body.map(String::from_utf8_lossy).unwrap_or_default();
+    let start: String = body
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(80)
+        .collect();
+    if !start.is_empty() {
+        seen.push(format!(
+            "body starting `{}`",
+            crate::error::printable(&start)
+        ));
+    }
+    format!(
+        "something answered that is not STS ({}); is the endpoint's URL or port right?",
+        seen.join(", ")
+    )
+}
+
 /// The `<Code>` and `<Message>` of an error document the SDK could not
 /// parse; without a code, a 403 is `AccessDenied` (STS answers refusals
-/// with 403) and anything else `Unknown`.
-fn unparsed_error(status: u16, body: Option<&[u8]>) -> (String, String) {
+/// with 403). `None` when the answer has no error code and is no refusal:
+/// whatever answered was not STS.
+fn unparsed_error(status: u16, body: Option<&[u8]>) -> Option<(String, String)> {
     let text = body.map(String::from_utf8_lossy).unwrap_or_default();
     let element = |name: &str| {
         let open = format!("<{name}>");
@@ -505,15 +613,13 @@ fn unparsed_error(status: u16, body: Option<&[u8]>) -> (String, String) {
                 .replace("&amp;", "&"),
         ))
     };
-    let code = element("Code").unwrap_or_else(|| {
-        if status == 403 {
-            "AccessDenied".into()
-        } else {
-            "Unknown".into()
-        }
-    });
+    let code = match element("Code") {
+        Some(code) => code,
+        None if status == 403 => "AccessDenied".into(),
+        None => return None,
+    };
     let message = element("Message").unwrap_or_else(|| format!("HTTP {status}"));
-    (code, message)
+    Some((code, message))
 }
 
 #[cfg(test)]
@@ -526,25 +632,27 @@ mod tests {
         let moto = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: sts:AssumeRole</Message><Type>Sender</Type></Error></Errors></ErrorResponse>";
         assert_eq!(
             unparsed_error(403, Some(moto)),
-            (
+            Some((
                 "AccessDenied".to_owned(),
                 "User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: sts:AssumeRole".to_owned()
-            )
+            ))
         );
         assert_eq!(
             unparsed_error(403, Some(b"<html>Forbidden</html>")),
-            ("AccessDenied".to_owned(), "HTTP 403".to_owned())
+            Some(("AccessDenied".to_owned(), "HTTP 403".to_owned()))
         );
+        // No code and no refusal: not STS; the caller names what answered.
+        assert_eq!(unparsed_error(502, None), None);
         assert_eq!(
-            unparsed_error(502, None),
-            ("Unknown".to_owned(), "HTTP 502".to_owned())
+            unparsed_error(501, Some(b"<html>Unsupported method</html>")),
+            None
         );
         assert_eq!(
             unparsed_error(
                 400,
                 Some(b"<Code>X</Code><Message>a &lt;b&gt; &amp;amp;</Message>")
             ),
-            ("X".to_owned(), "a <b> &amp;".to_owned())
+            Some(("X".to_owned(), "a <b> &amp;".to_owned()))
         );
         // A hostile or broken endpoint's escape sequences stay inert text.
         assert_eq!(
@@ -552,10 +660,28 @@ mod tests {
                 400,
                 Some(b"<Code>X\x1b[2J</Code><Message>\x1b]0;owned\x07red \x1b[31mtext&#27;[0m\r\n</Message>")
             ),
-            (
+            Some((
                 "X\\u{1b}[2J".to_owned(),
                 "\\u{1b}]0;owned\\u{7}red \\u{1b}[31mtext\\u{1b}[0m".to_owned()
-            )
+            ))
+        );
+    }
+
+    #[test]
+    fn the_chain_is_listed_in_words() {
+        // The SDK's text for an empty default chain (aws-config 1.x).
+        let sdk = "the credential provider was not enabled: no credentials found in chain. Attempted:\n  Environment: the credential provider was not enabled: environment variable not set\n  Profile: the credential provider was not enabled\n  EcsContainer: the credential provider was not enabled: ECS provider not configured\n  Ec2InstanceMetadata: the credential provider was not enabled: IMDS disabled by AWS_EC2_METADATA_DISABLED env var set to `true`";
+        assert_eq!(
+            tried_in_words("the default credential chain", sdk),
+            "the default credential chain, in order:\n    \
+             - keys in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY): environment variable not set\n    \
+             - a profile (AWS_PROFILE, else `default`) in AWS_CONFIG_FILE or ~/.aws/config and AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, SSO included: none found\n    \
+             - container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI): ECS provider not configured\n    \
+             - the EC2 instance metadata service: IMDS disabled by AWS_EC2_METADATA_DISABLED env var set to `true`"
+        );
+        assert_eq!(
+            tried_in_words("profile `p`", "no profile\u{1b}[2J"),
+            "profile `p`: no profile\\u{1b}[2J"
         );
     }
 }

@@ -45,7 +45,7 @@ pub fn bootstrap_files(
     config: &Config,
     stacks: &[Stack],
 ) -> Result<Vec<GeneratedFile>, tfroles_core::Error> {
-    let Some(bootstrap) = &config.bootstrap else {
+    let Some(bootstrap) = &config.bootstrap() else {
         return Ok(Vec::new());
     };
     let model = Model::new(config, stacks)?;
@@ -123,7 +123,7 @@ impl<'c> Model<'c> {
     fn new(config: &'c Config, stacks: &[Stack]) -> Result<Self, tfroles_core::Error> {
         let role_policies = config.role_policies(stacks)?;
         let mut identity_policies = Vec::new();
-        for id in &config.identities {
+        for id in config.identities() {
             if let Some(arn) = id.arn()
                 && !config.identity_roles(&id.name).is_empty()
             {
@@ -139,11 +139,11 @@ impl<'c> Model<'c> {
         // collision renames all its members alike, whatever their order.
         let mut names = Names::default();
         let mut account_ids: Vec<(String, String)> = config
-            .accounts
+            .accounts()
             .iter()
             .map(|a| (format!("account:{}", a.name), a.id.to_string()))
             .collect();
-        for a in &config.accounts {
+        for a in config.accounts() {
             names.want(
                 "provider",
                 &format!("account:{}", a.name),
@@ -152,7 +152,7 @@ impl<'c> Model<'c> {
         }
         let alias_key = |id: &str| -> String {
             config
-                .accounts
+                .accounts()
                 .iter()
                 .find(|a| a.id.as_str() == id)
                 .map_or_else(|| format!("id:{id}"), |a| format!("account:{}", a.name))
@@ -162,7 +162,7 @@ impl<'c> Model<'c> {
         let mut extra: BTreeSet<&str> = BTreeSet::new();
         for (_, arn, _) in &identity_policies {
             let id = arn_account(arn);
-            if !config.accounts.iter().any(|a| a.id.as_str() == id) {
+            if !config.accounts().iter().any(|a| a.id.as_str() == id) {
                 extra.insert(id);
             }
         }
@@ -189,7 +189,7 @@ impl<'c> Model<'c> {
         // that oidc.tf lists accounts in the order main.tf does.
         let account_index = |name: &str| {
             config
-                .accounts
+                .accounts()
                 .iter()
                 .position(|a| a.name.as_str() == name)
                 .unwrap_or(usize::MAX)
@@ -331,7 +331,7 @@ impl<'c> Model<'c> {
             roles,
             oidc,
             identities,
-            state_provider: alias(&format!("account:{}", config.state.account)),
+            state_provider: alias(&format!("account:{}", config.state().account)),
         })
     }
 
@@ -347,10 +347,10 @@ impl<'c> Model<'c> {
         let mut terraform = Block::new("terraform", &[]);
         terraform.block(required);
         let mut items = vec![Item::Block(terraform)];
-        let partition = self.config.defaults.partition;
+        let partition = self.config.defaults().partition;
         let admin_role = self
             .config
-            .bootstrap
+            .bootstrap()
             .as_ref()
             .and_then(|b| b.admin_role.as_ref());
         for (alias, id) in &self.providers {
@@ -358,7 +358,7 @@ impl<'c> Model<'c> {
             // IAM is global; the region is where the state bucket lives
             // and which STS endpoint the provider calls.
             p.attr("alias", str(alias))
-                .attr("region", str(self.config.state.region.as_str()))
+                .attr("region", str(self.config.state().region.as_str()))
                 .attr("allowed_account_ids", Expr::List(vec![str(id)]));
             if let Some(admin) = admin_role {
                 let mut ar = Block::new("assume_role", &[]);
@@ -438,7 +438,7 @@ impl<'c> Model<'c> {
     /// from mistakes), private, encrypted; and the lock table when the
     /// config names one.
     fn state(&self) -> Vec<Item> {
-        let state = &self.config.state;
+        let state = &self.config.state();
         let p = &self.state_provider;
         let bucket_ref = || Expr::Ref("aws_s3_bucket.state.id".into());
         let mut items = Vec::new();

@@ -39,7 +39,7 @@ pub fn signature(config: &Config, dir: &str) -> String {
 /// The config file's path as seen from `dir`.
 pub(crate) fn config_from(config: &Config, dir: &str) -> String {
     let name = config
-        .file
+        .file()
         .file_name()
         .map_or_else(|| "tfroles.hcl".into(), |n| n.to_string_lossy())
         .replace(|c: char| c.is_control(), "?");

@@ -132,7 +132,7 @@ fn profile_attrs(block: &mut Block, profile: String, dir: &str) {
 /// characters STS allows.
 pub fn backend_file(config: &Config, stack: &Stack) -> Result<GeneratedFile, Error> {
     let dir = stack.path.as_str();
-    let state = &config.state;
+    let state = &config.state();
     let decided = config.decide_session(
         &SessionFor::role(state.role.as_str())
             .account(state.account.as_str())
@@ -154,7 +154,7 @@ pub fn backend_file(config: &Config, stack: &Stack) -> Result<GeneratedFile, Err
     if let Some(p) = &state.workspace_key_prefix {
         s3.attr("workspace_key_prefix", str(p));
     }
-    match config.defaults.credentials {
+    match config.defaults().credentials {
         CredentialsMode::AssumeRole => {
             // The backend takes assume_role as an object attribute, unlike
             // the provider's block; the block form is a hard error there.
@@ -179,7 +179,7 @@ pub fn backend_file(config: &Config, stack: &Stack) -> Result<GeneratedFile, Err
     Ok(file(
         config,
         dir,
-        &config.defaults.backend_file,
+        &config.defaults().backend_file,
         vec![Item::Block(terraform)],
     ))
 }
@@ -233,7 +233,7 @@ fn provider_block(
         b.attr("alias", str(alias));
     }
     b.attr("region", str(&p.region));
-    match config.defaults.credentials {
+    match config.defaults().credentials {
         CredentialsMode::AssumeRole => {
             b.attr(
                 "allowed_account_ids",
@@ -470,7 +470,7 @@ fn providers_file_with(
         }
         items.push(Item::Block(provider_block(config, p, dir, guards)?));
     }
-    Ok(file(config, dir, &config.defaults.providers_file, items))
+    Ok(file(config, dir, &config.defaults().providers_file, items))
 }
 
 fn file(config: &Config, dir: &str, name: &impl AsRef<str>, items: Vec<Item>) -> GeneratedFile {
@@ -497,7 +497,7 @@ const INI_COMMENT: [char; 2] = ['#', ';'];
 ///
 /// [`Error::Config`] naming every stack whose path holds `#` or `;`.
 pub fn aws_config_file(config: &Config, stacks: &[Stack]) -> Result<Option<GeneratedFile>, Error> {
-    if config.defaults.credentials != CredentialsMode::Profile {
+    if config.defaults().credentials != CredentialsMode::Profile {
         return Ok(None);
     }
     let state = config.state_session();
@@ -508,9 +508,9 @@ pub fn aws_config_file(config: &Config, stacks: &[Stack]) -> Result<Option<Gener
         let path = s.path.as_str();
         if let Some(c) = path.chars().find(|c| INI_COMMENT.contains(c)) {
             problems.push(Diagnostic {
-                file: config.file.clone(),
+                file: config.file().to_path_buf(),
                 location: None,
-                block: Some(config.stacks[s.block].describe()),
+                block: Some(config.stacks()[s.block].describe()),
                 attribute: None,
                 message: format!(
                     "directory {path:?} has `{c}` in its path: terraform's AWS SDK reads `#` and `;` in {AWS_CONFIG_PATH} as the start of a comment, so no `credential_process` line can name this stack"

@@ -336,7 +336,7 @@ pub fn plan(
     dirs: &[TfDir],
     options: PlanOptions,
 ) -> Result<Plan, Error> {
-    let root = &config.root;
+    let root = &config.root();
     let mut changes = Vec::with_capacity(files.len());
     let mut in_the_way = Vec::new();
     let mut problems = Vec::new();
@@ -485,7 +485,7 @@ pub fn plan(
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan {
-        root: root.clone(),
+        root: root.to_path_buf(),
         files: changes,
     })
 }
@@ -1070,7 +1070,7 @@ stack "b/c" {
     }
 
     fn make_plan(config: &Config) -> Plan {
-        let dirs = tfroles_core::discover(&config.root).unwrap();
+        let dirs = tfroles_core::discover(config.root()).unwrap();
         let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
         let stacks = config.resolve(&paths).unwrap().stacks;
         let files = crate::generate(config, &stacks).unwrap();

@@ -31,7 +31,7 @@ fn load(case: &str) -> (Config, Vec<Stack>, Vec<GeneratedFile>) {
         .join(case)
         .join("input/tfroles.hcl");
     let config = Config::from_path(&path).unwrap_or_else(|e| panic!("{e}"));
-    let dirs = tfroles_core::discover(&config.root).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths).unwrap().stacks;
     let files = bootstrap_files(&config, &stacks).unwrap_or_else(|e| panic!("{e}"));
@@ -182,8 +182,8 @@ fn wanted_roles(config: &Config, stacks: &[Stack]) -> BTreeMap<String, Want> {
             .trust_policy(role, Some(account))
             .unwrap()
             .to_json_pretty();
-        let is_state = s.role == config.state.role && s.account == config.state.account;
-        if is_state && config.state.role_per_stack {
+        let is_state = s.role == config.state().role && s.account == config.state().account;
+        if is_state && config.state().role_per_stack {
             for st in stacks {
                 let session = config.stack_state_session(st);
                 let permissions = config.stack_state_permissions(st, stacks).unwrap();
@@ -216,12 +216,9 @@ fn wanted_roles(config: &Config, stacks: &[Stack]) -> BTreeMap<String, Want> {
 
 fn check(case: &str) {
     let (config, stacks, files) = load(case);
-    let bootstrap = config
-        .bootstrap
-        .clone()
-        .expect("the case has a bootstrap block");
+    let bootstrap = config.bootstrap().expect("the case has a bootstrap block");
     let dir = bootstrap.dir.as_str();
-    let partition = config.defaults.partition.to_string();
+    let partition = config.defaults().partition.to_string();
 
     // Byte for byte what terraform fmt writes, under the signature.
     for f in &files {
@@ -260,7 +257,7 @@ fn check(case: &str) {
     for (alias, body) in &p.providers {
         let ids = strings(&body["allowed_account_ids"]);
         assert_eq!(ids.len(), 1, "provider {alias}: one account");
-        assert_eq!(body["region"], config.state.region.as_str());
+        assert_eq!(body["region"], config.state().region.as_str());
         match &bootstrap.admin_role {
             Some(admin) => assert_eq!(
                 body["assume_role"],
@@ -271,8 +268,8 @@ fn check(case: &str) {
         }
         account_of.insert(alias.clone(), ids[0].clone());
     }
-    let mut ids: BTreeSet<String> = config.accounts.iter().map(|a| a.id.to_string()).collect();
-    for i in &config.identities {
+    let mut ids: BTreeSet<String> = config.accounts().iter().map(|a| a.id.to_string()).collect();
+    for i in config.identities() {
         if let Some(arn) = i.arn().map(|a| a.as_str())
             && !config.identity_roles(&i.name).is_empty()
         {
@@ -373,7 +370,7 @@ fn check(case: &str) {
 
     // Base identities: `tfroles policy --identity` on the existing user or role.
     let mut identities = 0;
-    for id in &config.identities {
+    for id in config.identities() {
         let Some(arn) = &id.arn().map(|a| a.to_string()) else {
             continue;
         };
@@ -506,14 +503,14 @@ fn check(case: &str) {
 
     // The state bucket only when asked for, in the state account.
     let state_id = config
-        .account(config.state.account.as_str())
+        .account(config.state().account.as_str())
         .unwrap()
         .id
         .to_string();
     let buckets = of("aws_s3_bucket");
     if bootstrap.create_state_bucket {
         let b = &buckets["state"];
-        assert_eq!(b["bucket"], config.state.bucket.as_str());
+        assert_eq!(b["bucket"], config.state().bucket.as_str());
         assert_eq!(account(b), state_id);
         let state_ref = "aws_s3_bucket.state.id";
         let v = &of("aws_s3_bucket_versioning")["state"];
@@ -530,7 +527,7 @@ fn check(case: &str) {
         }
         let sse = &of("aws_s3_bucket_server_side_encryption_configuration")["state"];
         let default = &sse["rule"][0]["apply_server_side_encryption_by_default"][0];
-        match &config.state.kms_key_id {
+        match &config.state().kms_key_id {
             Some(k) => {
                 assert_eq!(default["sse_algorithm"], "aws:kms");
                 assert_eq!(default["kms_master_key_id"], k.as_str());
@@ -540,7 +537,7 @@ fn check(case: &str) {
         for body in [v, pab, sse] {
             assert_eq!(account(body), state_id);
         }
-        match &config.state.dynamodb_table {
+        match &config.state().dynamodb_table {
             Some(t) => {
                 let table = &of("aws_dynamodb_table")["lock"];
                 assert_eq!(table["name"], t.as_str());
@@ -601,7 +598,7 @@ fn no_bootstrap_block_no_files() {
     let config =
         Config::from_path(&workspace_root().join("fixtures/example/input/tfroles.hcl")).unwrap();
     let stacks = config.resolve(&[]).unwrap().stacks;
-    assert!(config.bootstrap.is_none());
+    assert!(config.bootstrap().is_none());
     assert_eq!(bootstrap_files(&config, &stacks).unwrap(), vec![]);
 }
 
@@ -637,7 +634,7 @@ fn generate_with(
     options: tfroles_hcl::PlanOptions,
 ) -> Result<tfroles_hcl::Summary, tfroles_hcl::Error> {
     let config = Config::from_path(&root.join("tfroles.hcl")).unwrap_or_else(|e| panic!("{e}"));
-    let dirs = tfroles_core::discover(&config.root).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths).unwrap();
     assert!(
@@ -673,7 +670,7 @@ fn generate_writes_the_bootstrap_stack_through_the_sync_rules() {
     }
     // The bootstrap directory gets no backend or providers file of its own.
     assert_eq!(
-        read(&format!("bootstrap/{}", config.defaults.backend_file)),
+        read(&format!("bootstrap/{}", config.defaults().backend_file)),
         None
     );
     assert!(!stacks.is_empty());

@@ -52,7 +52,7 @@ fn generated(tree: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 
 fn run_generate(config_path: &Path) -> (Config, Vec<Stack>, tfroles_hcl::Summary) {
     let config = Config::from_path(config_path).unwrap_or_else(|e| panic!("{e}"));
-    let dirs = tfroles_core::discover(&config.root).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths).unwrap().stacks;
     let files = tfroles_hcl::generate(&config, &stacks).unwrap_or_else(|e| panic!("{e}"));
@@ -96,7 +96,7 @@ fn up(dir: &str) -> String {
 
 /// What the backend block must say, built from the model alone.
 fn intended_backend(config: &Config, stack: &Stack) -> Value {
-    let st = &config.state;
+    let st = &config.state();
     let mut v = json!({
         "bucket": st.bucket.as_str(),
         "key": stack.state_key,
@@ -114,7 +114,7 @@ fn intended_backend(config: &Config, stack: &Stack) -> Value {
         v["workspace_key_prefix"] = json!(x.as_str());
     }
     let session = config.stack_state_session(stack);
-    match config.defaults.credentials {
+    match config.defaults().credentials {
         CredentialsMode::AssumeRole => {
             v["assume_role"] = session_values(&session);
             // Only this stack's keys, unless the stack has its own role.
@@ -143,7 +143,7 @@ fn intended_providers(config: &Config, stack: &Stack, providers: &[Provider]) ->
             if let Some(a) = &p.alias {
                 v["alias"] = json!(a.as_str());
             }
-            match config.defaults.credentials {
+            match config.defaults().credentials {
                 CredentialsMode::AssumeRole => {
                     let mut last = session_values(&p.session);
                     // The delete guard, on the session terraform works with.
@@ -429,8 +429,8 @@ fn check_case(case: &str) {
         .map(|((p, c), v)| (p.as_str(), (c.as_str(), v)))
         .collect();
     for stack in &stacks {
-        let backend_path = format!("{}/{}", stack.path, config.defaults.backend_file);
-        let providers_path = format!("{}/{}", stack.path, config.defaults.providers_file);
+        let backend_path = format!("{}/{}", stack.path, config.defaults().backend_file);
+        let providers_path = format!("{}/{}", stack.path, config.defaults().providers_file);
         let (text, hj) = by_path[backend_path.as_str()];
         let want = intended_backend(&config, stack);
         let hr: Value = hcl::from_str(text).unwrap();
@@ -446,7 +446,7 @@ fn check_case(case: &str) {
 
         // The session policy is a JSON string in HCL: terraform's parser
         // must read back the canonical JSON exactly, and AWS must take it.
-        if config.defaults.credentials == CredentialsMode::AssumeRole
+        if config.defaults().credentials == CredentialsMode::AssumeRole
             && let Some(p) = config.state_session_policy(stack).unwrap()
         {
             let read = unescape_templates(
@@ -514,7 +514,7 @@ fn check_case(case: &str) {
     }
 
     // The AWS config file of the profile mode names every profile used.
-    if config.defaults.credentials == CredentialsMode::Profile {
+    if config.defaults().credentials == CredentialsMode::Profile {
         let aws = &expected[AWS_CONFIG_PATH];
         let used: Vec<String> = stacks
             .iter()
@@ -599,7 +599,12 @@ fn globs_case_resolves_as_documented() {
     let (config, stacks, _) = run_generate(&work.join("tfroles.hcl"));
     let got: Vec<(String, &str)> = stacks
         .iter()
-        .map(|s| (s.path.to_string(), config.stacks[s.block].pattern.as_str()))
+        .map(|s| {
+            (
+                s.path.to_string(),
+                config.stacks()[s.block].pattern.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         got,

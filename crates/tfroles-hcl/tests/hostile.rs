@@ -179,7 +179,7 @@ fn build(root: &Path, outside: &Path, entries: &[(String, Kind)]) {
 /// Runs generate as the binary does, with the options; errors are answers too.
 fn generate(root: &Path, options: PlanOptions) -> Result<(), String> {
     let config = Config::from_path(&root.join("tfroles.hcl")).map_err(|e| e.to_string())?;
-    let dirs = tfroles_core::discover(&config.root).map_err(|e| e.to_string())?;
+    let dirs = tfroles_core::discover(config.root()).map_err(|e| e.to_string())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths).map_err(|e| e.to_string())?;
     let files = tfroles_hcl::generate(&config, &resolution.stacks).map_err(|e| e.to_string())?;

@@ -262,7 +262,7 @@ fn round_trip(case: &str, imported: &Import) -> Vec<String> {
 
     let config = Config::from_path(&repo.join("tfroles.hcl"))
         .unwrap_or_else(|e| panic!("{case}: the draft does not load:\n{e}"));
-    let dirs = tfroles_core::discover(&config.root).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let resolution = config.resolve(&paths).unwrap();
     assert!(

@@ -40,12 +40,14 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod cloudtrail;
 pub mod document;
 mod error;
 mod pattern;
 pub mod simulate;
 
 pub use catalog::{AccessLevel, ActionInfo, Catalog, DELETE_VERBS, Service};
+pub use cloudtrail::{EventActions, event_actions};
 pub use document::{
     Actions, Conditions, Effect, PolicyDocument, Principal, Resources, SizeLimit, Statement,
     Version,

@@ -138,7 +138,7 @@ fn caller(principal: &str) -> Caller<'_> {
 /// Whether the config has an identity whose token may come from this
 /// issuer with this audience.
 fn token_source(config: &Config, host: &str, audience: &str) -> bool {
-    config.identities.iter().any(|i| match i.source() {
+    config.identities().iter().any(|i| match i.source() {
         Some(WebIdentitySource::GitHub { audience: a }) => {
             host == tfroles_core::GitHubTrust::HOST && a == audience
         }

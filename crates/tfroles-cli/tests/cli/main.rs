@@ -1,15 +1,19 @@
 //! The `tfroles` binary, run as users run it, against real peers: one
 //! integration target, one module per area.
 
+mod cache;
 mod credentials;
 mod docs;
+mod errors;
 mod generate;
 mod graph;
 mod import;
 mod least_privilege;
 mod policy;
 mod precommit;
+mod server;
 mod sessions;
 mod shell;
 mod troubleshooting;
+mod usage;
 mod validate;

@@ -39,7 +39,7 @@ fn document(args: &[&str]) -> PolicyDocument {
 
 fn config() -> (Config, Vec<tfroles_core::Stack>) {
     let c = Config::from_path(&fixture().join("tfroles.hcl")).unwrap();
-    let dirs = tfroles_core::discover(&c.root).unwrap();
+    let dirs = tfroles_core::discover(c.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = c.resolve(&paths).unwrap().stacks;
     (c, stacks)

@@ -204,3 +204,65 @@ fn validate_and_generate_report_the_same_problems_with_the_same_exit_code() {
         assert_eq!(stderr(&validate), stderr(&check), "{what}");
     }
 }
+
+/// A diagnostic from `validate --format json`, printed as the text form
+/// prints it.
+fn as_text(d: &serde_json::Value) -> String {
+    let s = |k: &str| d[k].as_str().map(str::to_owned);
+    let Some(file) = s("file") else {
+        return s("message").unwrap();
+    };
+    let mut out = file;
+    if let (Some(l), Some(c)) = (d["line"].as_u64(), d["column"].as_u64()) {
+        out.push_str(&format!(":{l}:{c}"));
+    }
+    out.push_str(": ");
+    match (s("block"), s("attribute")) {
+        (Some(b), Some(a)) => out.push_str(&format!("in block `{b}`, attribute `{a}`: ")),
+        (Some(b), None) => out.push_str(&format!("in block `{b}`: ")),
+        (None, Some(a)) => out.push_str(&format!("attribute `{a}`: ")),
+        (None, None) => {}
+    }
+    out.push_str(&s("message").unwrap());
+    if let Some(a) = s("allowed") {
+        out.push_str(&format!("\n  allowed: {a}"));
+    }
+    if let Some(h) = s("hint") {
+        out.push_str(&format!("\n  hint: {h}"));
+    }
+    out
+}
+
+#[test]
+fn validate_json_prints_the_diagnostics_as_data_when_invalid() {
+    let mut invalid = 0;
+    for (what, config, stacks, files, code) in cases() {
+        let r = repo(&config, &stacks);
+        for (path, text) in &files {
+            fs::write(r.path().join(path), text).unwrap();
+        }
+        let out = run(r.path(), &["validate", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(code), "{what}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{what}: stdout is not JSON ({e}): {:?}", out.stdout));
+        if code == 0 {
+            assert_eq!(v["valid"], true, "{what}");
+            continue;
+        }
+        invalid += 1;
+        assert_eq!(v["valid"], false, "{what}");
+        assert_eq!(v["exit_code"], code, "{what}");
+        // The same problems as the text on stderr, field by field.
+        let text = run(r.path(), &["validate"]);
+        let stderr = String::from_utf8_lossy(&text.stderr).into_owned();
+        let from_json: String = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| format!("error: {}\n", as_text(d)))
+            .collect();
+        assert_eq!(from_json, stderr, "{what}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), stderr, "{what}");
+    }
+    assert!(invalid >= 3, "the cases cover invalid configs");
+}

@@ -1,0 +1,451 @@
+//! `tfroles usage`: what each role instance used according to CloudTrail,
+//! what it was granted and never used, what it was denied, and a narrower
+//! grant in the config's terms.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::PathBuf;
+
+use tfroles_core::usage::{DATA_EVENT_ACTIONS, Grant, Granted};
+use tfroles_core::{Config, access::access_keyword};
+use tfroles_policy::AccessLevel;
+use tfroles_trail::{Limits, RoleUsage, Usage as Observed, WalkStats};
+
+use crate::{ConfigArg, OutFormat, Outcome};
+
+#[derive(clap::Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// CloudTrail logs: a trail's `AWSLogs/` directory (or any directory of
+    /// `.json`/`.json.gz` logs), log files, `aws cloudtrail lookup-events`
+    /// output, or `s3://BUCKET/PREFIX`
+    #[arg(long = "cloudtrail", value_name = "PATH", required = true, num_args = 1..)]
+    pub cloudtrail: Vec<String>,
+    /// Only events at or after this date (`2026-11-01`) or time (RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only this role's instances
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+    /// Only the role instances this stack uses
+    #[arg(long, value_name = "PATH")]
+    pub stack: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+}
+
+/// One role instance's line of the report.
+struct Instance<'a> {
+    /// The config's instance, or `None` for a role the config does not
+    /// know.
+    granted: Option<&'a Granted>,
+    arn: String,
+    observed: Option<&'a RoleUsage>,
+    used: BTreeSet<String>,
+}
+
+fn empty() -> &'static RoleUsage {
+    static EMPTY: std::sync::OnceLock<RoleUsage> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(RoleUsage::default)
+}
+
+/// Reads every source into one [`Observed`].
+fn observe(sources: &[String], since: Option<jiff::Timestamp>) -> Outcome<(Observed, WalkStats)> {
+    let limits = Limits::default();
+    let mut observed = Observed::default();
+    let mut stats = WalkStats::default();
+    let mut paths = Vec::new();
+    for s in sources {
+        if s.starts_with("s3://") {
+            crate::s3source::read(s, &limits, &mut |e| observed.add(e, since), &mut stats)?;
+        } else {
+            paths.push(PathBuf::from(s));
+        }
+    }
+    let local = tfroles_trail::read_paths(&paths, &limits, &mut |e| observed.add(e, since))?;
+    stats.files += local.files;
+    stats.records += local.records;
+    stats.malformed += local.malformed;
+    stats.skipped.extend(local.skipped);
+    Ok((observed, stats))
+}
+
+pub fn usage(args: &UsageArgs) -> Outcome<()> {
+    let (config, _, resolution) = crate::load_stacks(&args.config)?;
+    let stacks = resolution.stacks;
+    if let Some(role) = &args.role
+        && config.role(role).is_none()
+    {
+        // The config's own error: the roles there are, "did you mean".
+        config.session(role, None)?;
+    }
+    let stack = args
+        .stack
+        .as_deref()
+        .map(|p| crate::policy::find_stack(&config, &stacks, p))
+        .transpose()?;
+    let since = args
+        .since
+        .as_deref()
+        .map(tfroles_trail::parse_since)
+        .transpose()?;
+    let (observed, stats) = observe(&args.cloudtrail, since)?;
+    let granted = config.granted(&stacks)?;
+
+    // The instances to report: the config's (filtered), then roles the
+    // logs show that the config does not know (unless filtered away).
+    let stack_arns: Option<BTreeSet<String>> = stack.map(|s| {
+        let mut arns: BTreeSet<String> = s
+            .providers
+            .iter()
+            .map(|p| p.session.arn.to_string().to_ascii_lowercase())
+            .collect();
+        arns.insert(
+            config
+                .stack_state_session(s)
+                .arn
+                .to_string()
+                .to_ascii_lowercase(),
+        );
+        arns
+    });
+    let wanted = |g: &Granted| {
+        args.role
+            .as_deref()
+            .is_none_or(|r| g.session.role.as_str() == r)
+            && stack_arns
+                .as_ref()
+                .is_none_or(|a| a.contains(&g.session.arn.to_string().to_ascii_lowercase()))
+    };
+    let by_arn: BTreeMap<String, &RoleUsage> = observed
+        .roles
+        .values()
+        .map(|r| (r.role_arn.to_ascii_lowercase(), r))
+        .collect();
+    let mut instances: Vec<Instance<'_>> = Vec::new();
+    let mut known: BTreeSet<String> = BTreeSet::new();
+    for g in granted.iter() {
+        let arn = g.session.arn.to_string();
+        known.insert(arn.to_ascii_lowercase());
+        if !wanted(g) {
+            continue;
+        }
+        let observed = by_arn.get(&arn.to_ascii_lowercase()).copied();
+        instances.push(Instance {
+            granted: Some(g),
+            used: observed
+                .map(|o| o.used.keys().cloned().collect())
+                .unwrap_or_default(),
+            arn,
+            observed,
+        });
+    }
+    if args.role.is_none() && stack.is_none() {
+        for (lower, r) in &by_arn {
+            if !known.contains(lower) {
+                instances.push(Instance {
+                    granted: None,
+                    arn: r.role_arn.clone(),
+                    observed: Some(r),
+                    used: r.used.keys().cloned().collect(),
+                });
+            }
+        }
+    }
+
+    // Actions a trail without data events cannot have seen.
+    let keep: BTreeSet<&str> = if observed.data_events == 0 {
+        DATA_EVENT_ACTIONS.iter().copied().collect()
+    } else {
+        BTreeSet::new()
+    };
+    // One proposal per role: its block covers every account it is in.
+    let mut proposals: Vec<(String, usize, Grant)> = Vec::new();
+    let mut roles_seen: BTreeSet<&str> = BTreeSet::new();
+    for inst in &instances {
+        let Some(g) = inst.granted else { continue };
+        let name = g.session.role.as_str();
+        if !roles_seen.insert(name) {
+            continue;
+        }
+        let mine: Vec<&Instance<'_>> = instances
+            .iter()
+            .filter(|i| i.granted.is_some_and(|x| x.session.role.as_str() == name))
+            .collect();
+        let used: BTreeSet<String> = mine.iter().flat_map(|i| i.used.iter().cloned()).collect();
+        let granted_all: BTreeSet<&'static str> = mine
+            .iter()
+            .flat_map(|i| i.granted.expect("filtered").actions.iter().copied())
+            .collect();
+        let role = config.role(name).expect("an instance of a configured role");
+        if let Some(grant) = config.narrowed(role, &granted_all, &used, &keep) {
+            proposals.push((name.to_owned(), mine.len(), grant));
+        }
+    }
+
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match args.format {
+        OutFormat::Json => {
+            let report = serde_json::json!({
+                "roles": instances.iter().map(|i| instance_json(&config, i)).collect::<Vec<_>>(),
+                "proposals": proposals.iter().map(|(role, n, g)| serde_json::json!({
+                    "role": role,
+                    "instances": n,
+                    "services": g.services,
+                    "access": g.access.iter().map(|l| access_keyword(*l)).collect::<Vec<_>>(),
+                    "actions": g.actions,
+                })).collect::<Vec<_>>(),
+                "files": stats.files,
+                "records": stats.records,
+                "malformed_records": stats.malformed,
+                "before_since": observed.before_since,
+                "data_events": observed.data_events,
+                "other_principals": observed.other_principals,
+                "skipped": stats.skipped.iter().map(|s| serde_json::json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+        OutFormat::Text => {
+            text(&mut out, &config, &instances, &proposals, &observed, &stats)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn role_name_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+fn instance_json(config: &Config, i: &Instance<'_>) -> serde_json::Value {
+    let o: &RoleUsage = match i.observed {
+        Some(o) => o,
+        None => empty(),
+    };
+    let unused = i.granted.map(|g| g.unused(&i.used)).unwrap_or_default();
+    let granted_not: Vec<&String> = match i.granted {
+        Some(g) => i
+            .used
+            .iter()
+            .filter(|a| !g.actions.contains(a.as_str()))
+            .collect(),
+        None => Vec::new(),
+    };
+    serde_json::json!({
+        "role": i.granted.map_or_else(|| role_name_of(&i.arn).to_owned(), |g| g.session.role.to_string()),
+        "account": i.granted.map(|g| g.session.account.to_string()),
+        "account_id": i.granted.map_or_else(|| o.account.clone(), |g| Some(g.session.account_id.to_string())),
+        "arn": i.arn,
+        "in_config": i.granted.is_some(),
+        "state_role": i.granted.is_some_and(|g| g.is_state),
+        "events": o.sessions.values().sum::<u64>(),
+        "used": i.used,
+        "used_not_granted": granted_not,
+        "unused": unused.iter().map(|((service, level), actions)| serde_json::json!({
+            "service": service,
+            "access": access_keyword(*level),
+            "actions": actions,
+        })).collect::<Vec<_>>(),
+        "denied": o.denied.iter().map(|(action, d)| serde_json::json!({
+            "action": action,
+            "count": d.count,
+            "event": d.event,
+            "error_code": d.error_code,
+            "error_message": d.error_message,
+            "session_name": d.session_name,
+            "time": d.time.map(|t| t.to_string()),
+        })).collect::<Vec<_>>(),
+        "no_permission": o.no_permission,
+        "unmapped": o.unmapped.iter().map(|(event, u)| serde_json::json!({
+            "event": event,
+            "count": u.count,
+            "reason": u.reason,
+        })).collect::<Vec<_>>(),
+        "sessions": o.sessions,
+        "source_identities": o.source_identities,
+        "first": o.first.map(|t| t.to_string()),
+        "last": o.last.map(|t| t.to_string()),
+        "overflow": o.overflow,
+        "explain": o.denied.keys().map(|a| explain_hint(config, i, a)).collect::<Vec<_>>(),
+    })
+}
+
+/// What to run about a denied action.
+fn explain_hint(_config: &Config, i: &Instance<'_>, action: &str) -> String {
+    match i.granted {
+        Some(g) => format!(
+            "add `{action}` to `actions` of role `{}` (or run `tfroles explain` on the error)",
+            g.session.role
+        ),
+        None => format!("role `{}` is not in tfroles.hcl", role_name_of(&i.arn)),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn text(
+    out: &mut impl Write,
+    config: &Config,
+    instances: &[Instance<'_>],
+    proposals: &[(String, usize, Grant)],
+    observed: &Observed,
+    stats: &WalkStats,
+) -> Outcome<()> {
+    writeln!(
+        out,
+        "read {} ({}){}",
+        plural(stats.files as usize, "file"),
+        plural(stats.records as usize, "record"),
+        if observed.before_since > 0 {
+            format!(", {} before --since left out", observed.before_since)
+        } else {
+            String::new()
+        }
+    )?;
+    for i in instances {
+        let o: &RoleUsage = match i.observed {
+            Some(o) => o,
+            None => empty(),
+        };
+        let events: u64 = o.sessions.values().sum();
+        writeln!(out)?;
+        match i.granted {
+            Some(g) => writeln!(
+                out,
+                "role {} in {} ({}){}",
+                g.session.role,
+                g.session.account,
+                i.arn,
+                if g.is_state { ", the state role" } else { "" }
+            )?,
+            None => writeln!(out, "role {} (not in tfroles.hcl)", i.arn)?,
+        }
+        if events == 0 {
+            writeln!(out, "  no events in the logs")?;
+        } else {
+            writeln!(
+                out,
+                "  {} in {}, {} to {}",
+                plural(events as usize, "event"),
+                plural(o.sessions.len(), "session"),
+                o.first.map_or_else(|| "?".into(), |t| t.to_string()),
+                o.last.map_or_else(|| "?".into(), |t| t.to_string()),
+            )?;
+        }
+        if !i.used.is_empty() {
+            writeln!(out, "  used ({}):", i.used.len())?;
+            for a in &i.used {
+                let n = o.used.get(a).copied().unwrap_or(0);
+                let mark = match i.granted {
+                    Some(g) if !g.actions.contains(a.as_str()) => "  (not granted by tfroles.hcl)",
+                    _ => "",
+                };
+                writeln!(out, "    {a}  {n}{mark}")?;
+            }
+        }
+        if !o.denied.is_empty() {
+            writeln!(out, "  denied ({}):", o.denied.len())?;
+            for (a, d) in &o.denied {
+                writeln!(
+                    out,
+                    "    {a}  {}x {} in session {}",
+                    d.count, d.error_code, d.session_name
+                )?;
+                if let Some(m) = &d.error_message {
+                    writeln!(out, "      {m}")?;
+                }
+                writeln!(out, "      hint: {}", explain_hint(config, i, a))?;
+            }
+        }
+        if let Some(g) = i.granted {
+            let unused = g.unused(&i.used);
+            if !unused.is_empty() {
+                let total: usize = unused.values().map(Vec::len).sum();
+                writeln!(out, "  granted, unused ({total}):")?;
+                for ((service, level), actions) in &unused {
+                    let shown: Vec<&str> = actions.iter().take(6).copied().collect();
+                    let more = if actions.len() > shown.len() {
+                        format!(", ... ({} more)", actions.len() - shown.len())
+                    } else {
+                        String::new()
+                    };
+                    writeln!(
+                        out,
+                        "    {service} {}: {}{more}",
+                        level_word(*level),
+                        shown.join(", ")
+                    )?;
+                }
+            }
+        }
+        if !o.no_permission.is_empty() {
+            let list: Vec<String> = o
+                .no_permission
+                .iter()
+                .map(|(e, n)| format!("{e} ({n})"))
+                .collect();
+            writeln!(out, "  needs no permission: {}", list.join(", "))?;
+        }
+        if !o.unmapped.is_empty() {
+            writeln!(
+                out,
+                "  events no IAM action maps to ({}):",
+                o.unmapped.len()
+            )?;
+            for (e, u) in &o.unmapped {
+                writeln!(out, "    {e}  {}  {}", u.count, u.reason)?;
+            }
+        }
+        if o.overflow > 0 {
+            writeln!(
+                out,
+                "  {} events past the {} distinct names kept, counted only",
+                o.overflow,
+                tfroles_trail::MAX_KEYS
+            )?;
+        }
+    }
+    for (role, n, g) in proposals {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "narrowed grant for role {role} (what {} used):",
+            if *n == 1 {
+                "its instance".to_owned()
+            } else {
+                format!("its {n} instances")
+            }
+        )?;
+        for line in g.to_hcl().lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    if !proposals.is_empty() && observed.data_events == 0 {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "note: the logs hold no data events (object-level S3, Lambda invocations, DynamoDB items), so granted actions of that kind are kept"
+        )?;
+    }
+    let others: u64 = observed.other_principals.values().sum();
+    if others > 0 {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} by principals that are not role sessions (IAM users, AWS services, ...) not reported",
+            plural(others as usize, "event")
+        )?;
+    }
+    for s in &stats.skipped {
+        writeln!(out, "skipped {}: {}", s.path.display(), s.reason)?;
+    }
+    Ok(())
+}
+
+fn level_word(level: AccessLevel) -> &'static str {
+    access_keyword(level)
+}

@@ -1,0 +1,494 @@
+//! `tfroles usage`: CloudTrail logs, written here as CloudTrail delivers
+//! them, read by the binary; the report's used, denied, unused and
+//! unmapped parts; the narrowed grant; and hostile trees (links, FIFOs,
+//! gzip bombs, huge records) refused or passed over within bounds.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tfroles");
+pub(crate) const ACCOUNT: &str = "111111111111";
+
+pub(crate) const CONFIG: &str = r#"defaults {
+  region = "us-east-1"
+}
+
+account "qa" {
+  id = "111111111111"
+}
+
+identity "ci" {
+  arn = "arn:aws:iam::111111111111:user/ci"
+}
+
+state {
+  account = "qa"
+  bucket  = "acme-state"
+  role    = "terraform-state"
+}
+
+role "terraform-state" {
+  account = "qa"
+}
+
+# The application's role: broad on purpose, to be narrowed.
+role "app" {
+  account  = "qa"
+  services = ["ec2", "s3"]
+  actions  = ["iam:PassRole"]
+}
+
+role "dns" {
+  account  = "qa"
+  services = ["route53"]
+}
+
+stack "app" {
+  account = "qa"
+  role    = "app"
+}
+
+stack "dns" {
+  account = "qa"
+  role    = "dns"
+}
+"#;
+
+/// One CloudTrail record of a role session, as AWS writes it.
+pub(crate) fn record(source: &str, name: &str, role: &str, session: &str) -> Value {
+    json!({
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": format!("AROAEXAMPLE:{session}"),
+            "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}"),
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAEXAMPLE",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLE",
+                    "arn": format!("arn:aws:iam::{ACCOUNT}:role/{role}"),
+                    "accountId": ACCOUNT,
+                    "userName": role
+                },
+                "attributes": {"creationDate": "2026-11-02T09:59:00Z", "mfaAuthenticated": "false"}
+            }
+        },
+        "eventTime": "2026-11-02T10:00:00Z",
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "192.0.2.1",
+        "userAgent": "APN/1.0 HashiCorp/1.0 Terraform/1.11.4",
+        "requestParameters": null,
+        "responseElements": null,
+        "requestID": "0",
+        "eventID": "0",
+        "readOnly": true,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": ACCOUNT,
+        "eventCategory": "Management"
+    })
+}
+
+pub(crate) fn denied(mut r: Value) -> Value {
+    r["errorCode"] = json!("AccessDenied");
+    r["errorMessage"] = json!(format!(
+        "User: {} is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::{ACCOUNT}:role/x because no identity-based policy allows the iam:CreateRole action",
+        r["userIdentity"]["arn"].as_str().unwrap()
+    ));
+    r
+}
+
+pub(crate) fn at(mut r: Value, time: &str) -> Value {
+    r["eventTime"] = json!(time);
+    r
+}
+
+/// Writes records as one delivered log file, gzipped, in CloudTrail's
+/// layout and naming under `root`; returns its path.
+pub(crate) fn deliver(root: &Path, day: &str, n: usize, records: &[Value]) -> PathBuf {
+    let (y, rest) = day.split_at(4);
+    let (m, d) = rest.split_at(2);
+    let dir = root.join(format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/{y}/{m}/{d}"
+    ));
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!(
+        "{ACCOUNT}_CloudTrail_us-east-1_{day}T1000Z_{n:016}.json.gz"
+    ));
+    let text = serde_json::to_vec(&json!({ "Records": records })).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&text).unwrap();
+    fs::write(&path, enc.finish().unwrap()).unwrap();
+    path
+}
+
+pub(crate) fn setup() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("tfroles.hcl"), CONFIG).unwrap();
+    for s in ["app", "dns"] {
+        fs::create_dir_all(tmp.path().join(s)).unwrap();
+    }
+    tmp
+}
+
+fn the_records() -> Vec<Value> {
+    let ec2 = |n: &str| record("ec2.amazonaws.com", n, "app", "tf-app");
+    vec![
+        ec2("DescribeInstances"),
+        ec2("DescribeImages"),
+        ec2("DescribeVpcs"),
+        ec2("DescribeSubnets"),
+        ec2("RunInstances"),
+        ec2("CreateTags"),
+        record("s3.amazonaws.com", "ListObjectsV2", "app", "tf-app"),
+        record("s3.amazonaws.com", "HeadBucket", "app", "tf-app"),
+        denied(record("iam.amazonaws.com", "CreateRole", "app", "tf-app")),
+        record("sts.amazonaws.com", "GetCallerIdentity", "app", "tf-app"),
+        record("signin.amazonaws.com", "ConsoleLogin", "app", "tf-app"),
+        at(
+            record("ec2.amazonaws.com", "TerminateInstances", "app", "old"),
+            "2026-10-01T00:00:00Z",
+        ),
+        record(
+            "lambda.amazonaws.com",
+            "CreateFunction20150331",
+            "other",
+            "x",
+        ),
+    ]
+}
+
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn instance<'a>(report: &'a Value, role: &str) -> &'a Value {
+    report["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == role)
+        .unwrap_or_else(|| panic!("no role {role} in {report:#}"))
+}
+
+#[test]
+fn used_denied_unused_unmapped_and_the_narrowed_grant() {
+    let tmp = setup();
+    deliver(tmp.path(), "20261002", 1, &the_records()[11..12]);
+    deliver(tmp.path(), "20261102", 2, &the_records());
+    let report = json_of(&run(
+        tmp.path(),
+        &[
+            "usage",
+            "--cloudtrail",
+            "AWSLogs",
+            "--since",
+            "2026-11-01",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(report["files"], 2);
+    assert_eq!(report["before_since"], 2);
+    let app = instance(&report, "app");
+    assert_eq!(app["account"], "qa");
+    assert_eq!(app["arn"], format!("arn:aws:iam::{ACCOUNT}:role/app"));
+    assert_eq!(
+        app["used"],
+        json!([
+            "ec2:CreateTags",
+            "ec2:DescribeImages",
+            "ec2:DescribeInstances",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+            "ec2:RunInstances",
+            "s3:ListBucket"
+        ])
+    );
+    assert_eq!(app["denied"][0]["action"], "iam:CreateRole");
+    assert_eq!(app["denied"][0]["error_code"], "AccessDenied");
+    assert_eq!(app["denied"][0]["session_name"], "tf-app");
+    assert_eq!(
+        app["no_permission"],
+        json!({"sts.amazonaws.com GetCallerIdentity": 1})
+    );
+    assert_eq!(
+        app["unmapped"][0]["event"],
+        "signin.amazonaws.com ConsoleLogin"
+    );
+    // Unused by service and access level: the delete the old session made
+    // is before --since, so it is unused too.
+    let unused = app["unused"].as_array().unwrap();
+    let ec2_write = unused
+        .iter()
+        .find(|u| u["service"] == "ec2" && u["access"] == "write")
+        .unwrap();
+    assert!(
+        ec2_write["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("ec2:TerminateInstances"))
+    );
+    assert!(
+        !ec2_write["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("ec2:RunInstances"))
+    );
+    let iam = unused.iter().find(|u| u["service"] == "iam").unwrap();
+    assert_eq!(iam["actions"], json!(["iam:PassRole"]));
+
+    // A role never seen is reported with everything unused; one the config
+    // does not know is reported with what it used.
+    let dns = instance(&report, "dns");
+    assert_eq!(dns["events"], 0);
+    assert_eq!(dns["used"], json!([]));
+    let other = instance(&report, "other");
+    assert_eq!(other["in_config"], false);
+    assert_eq!(other["used"], json!(["lambda:CreateFunction"]));
+
+    // ec2 was used broadly: it stays a service, at the levels used; the
+    // rest is listed; no data events, so granted object actions stay.
+    let proposal = report["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "app")
+        .unwrap();
+    assert_eq!(proposal["services"], json!(["ec2"]));
+    assert_eq!(proposal["access"], json!(["list", "write", "tagging"]));
+    let actions = proposal["actions"].as_array().unwrap();
+    assert!(actions.contains(&json!("s3:ListBucket")));
+    assert!(
+        actions.contains(&json!("s3:PutObject")),
+        "kept: no data events"
+    );
+    assert!(!actions.contains(&json!("iam:PassRole")), "unused");
+    assert!(!actions.contains(&json!("iam:CreateRole")), "never granted");
+    assert!(
+        !report["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["role"] == "dns" || p["role"] == "terraform-state"),
+        "nothing used, and the state role is the state block's"
+    );
+}
+
+#[test]
+fn text_report_filters_and_lookup_events() {
+    let tmp = setup();
+    deliver(tmp.path(), "20261102", 1, &the_records());
+    let out = run(
+        tmp.path(),
+        &["usage", "--cloudtrail", "AWSLogs", "--role", "app"],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with(
+            "read 1 file (13 records)\n\nrole app in qa (arn:aws:iam::111111111111:role/app)\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  denied (1):\n    iam:CreateRole  1x AccessDenied in session tf-app\n"),
+        "{text}"
+    );
+    assert!(text.contains("    signin.amazonaws.com ConsoleLogin  1  no IAM action `signin:ConsoleLogin` in the catalog\n"), "{text}");
+    assert!(
+        text.contains(
+            "narrowed grant for role app (what its instance used):\n  services = [\"ec2\"]\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("role dns"), "{text}");
+    assert!(
+        !text.contains("not in tfroles.hcl"),
+        "--role leaves other roles out: {text}"
+    );
+
+    let report = json_of(&run(
+        tmp.path(),
+        &[
+            "usage",
+            "--cloudtrail",
+            "AWSLogs",
+            "--stack",
+            "dns",
+            "--format",
+            "json",
+        ],
+    ));
+    let roles: Vec<&str> = report["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["terraform-state", "dns"]);
+
+    // `aws cloudtrail lookup-events` output: each record a JSON string.
+    let events: Vec<Value> = the_records()
+        .iter()
+        .map(|r| json!({"EventId": "x", "EventName": r["eventName"], "CloudTrailEvent": r.to_string()}))
+        .collect();
+    fs::write(
+        tmp.path().join("events.json"),
+        json!({"Events": events}).to_string(),
+    )
+    .unwrap();
+    let from_lookup = json_of(&run(
+        tmp.path(),
+        &["usage", "--cloudtrail", "events.json", "--format", "json"],
+    ));
+    let from_files = json_of(&run(
+        tmp.path(),
+        &["usage", "--cloudtrail", "AWSLogs", "--format", "json"],
+    ));
+    assert_eq!(from_lookup["roles"], from_files["roles"]);
+
+    let out = run(
+        tmp.path(),
+        &["usage", "--cloudtrail", "AWSLogs", "--role", "ap"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("there is no role `ap`"), "{err}");
+    let out = run(
+        tmp.path(),
+        &["usage", "--cloudtrail", "AWSLogs", "--since", "last week"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("`last week` is not a date or time\n  hint: write a date (`2026-11-01`)"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_trees_are_passed_over_or_refused_within_bounds() {
+    let tmp = setup();
+    let file = deliver(tmp.path(), "20261102", 1, &the_records());
+    let day = file.parent().unwrap();
+    // A link to a log outside, a link to a directory, a FIFO: listed as
+    // skipped, never opened (a FIFO would block the reader forever).
+    let outside = tempfile::tempdir().unwrap();
+    let secret = deliver(outside.path(), "20261102", 9, &the_records());
+    std::os::unix::fs::symlink(&secret, day.join("linked.json.gz")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), day.join("linked-dir")).unwrap();
+    let fifo = day.join("pipe.json");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    fs::write(day.join("notes.txt"), "not a log").unwrap();
+    fs::create_dir_all(
+        tmp.path()
+            .join(format!("AWSLogs/{ACCOUNT}/CloudTrail-Digest")),
+    )
+    .unwrap();
+    let report = json_of(&run(
+        tmp.path(),
+        &["usage", "--cloudtrail", "AWSLogs", "--format", "json"],
+    ));
+    assert_eq!(report["files"], 1);
+    assert_eq!(report["records"], 13);
+    let skipped: Vec<String> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let p = s["path"].as_str().unwrap();
+            format!(
+                "{} {}",
+                Path::new(p).file_name().unwrap().to_string_lossy(),
+                s["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "linked-dir a symbolic link (never followed)",
+            "linked.json.gz a symbolic link (never followed)",
+            "notes.txt not a `.json` or `.json.gz` file",
+            "pipe.json not a regular file",
+            "CloudTrail-Digest CloudTrail's digest files carry no events",
+        ]
+    );
+
+    // A gzip bomb: refused once it decompresses past the ratio, with the
+    // file named; nothing else is reported.
+    let bomb_dir = tmp.path().join("bomb");
+    fs::create_dir_all(&bomb_dir).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(b"{\"Records\":[").unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..20 {
+        enc.write_all(&zeros).unwrap();
+    }
+    enc.write_all(b"]}").unwrap();
+    fs::write(bomb_dir.join("bomb.json.gz"), enc.finish().unwrap()).unwrap();
+    let out = run(tmp.path(), &["usage", "--cloudtrail", "bomb"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("error: `bomb/bomb.json.gz`: "), "{err}");
+    assert!(
+        err.contains("decompresses to more than") || err.contains("record 0 is over the limit"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // One huge record: refused at the record limit.
+    let huge = format!(
+        r#"{{"Records":[{{"eventSource":"s3.amazonaws.com","eventName":"GetObject","requestParameters":{{"key":"{}"}}}}]}}"#,
+        "k".repeat(5 << 20)
+    );
+    fs::write(tmp.path().join("huge.json"), huge).unwrap();
+    let out = run(tmp.path(), &["usage", "--cloudtrail", "huge.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("error: `huge.json`: record 0 is over the limit of 4194304 bytes"),
+        "{err}"
+    );
+
+    // Not a log at all.
+    fs::write(tmp.path().join("digest.json"), r#"{"digestStartTime":"x"}"#).unwrap();
+    let out = run(tmp.path(), &["usage", "--cloudtrail", "digest.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("`digest.json` is not a CloudTrail log file"),
+        "{err}"
+    );
+}
