@@ -311,7 +311,7 @@ fn workspace_providers_file(
     guards: &mut Guards,
 ) -> Result<GeneratedFile, Error> {
     let dir = stack.path.as_str();
-    let mode = config.defaults.credentials;
+    let mode = config.defaults().credentials;
     let first = &stack.workspaces[0].providers;
     // Per provider (in the order of the first workspace; every workspace
     // has the same aliases): which hop attributes are used anywhere, and
@@ -440,7 +440,7 @@ fn workspace_providers_file(
         items.push(Item::Blank);
         items.push(Item::Block(b));
     }
-    Ok(file(config, dir, &config.defaults.providers_file, items))
+    Ok(file(config, dir, &config.defaults().providers_file, items))
 }
 
 /// The providers file of one stack. With `credentials = "assume_role"`,

@@ -223,7 +223,7 @@ fn workspace_provider_block(config: &Config, stack: &Stack, p: &Provider, tagged
     if let Some(a) = &p.alias {
         v["alias"] = json!(a.as_str());
     }
-    match config.defaults.credentials {
+    match config.defaults().credentials {
         CredentialsMode::AssumeRole => {
             v["dynamic"] = json!({ "assume_role": { "for_each": at("assume_role") } });
         }
