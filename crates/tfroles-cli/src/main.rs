@@ -100,6 +100,27 @@ enum Command {
         /// Where to write the draft [default: DIR/tfroles.hcl]; `-` prints it on stdout
         #[arg(long, short = 'o', value_name = "PATH")]
         output: Option<PathBuf>,
+        /// A variable's value, as `terraform -var` takes it (repeatable; applied after every --var-file)
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = name_value)]
+        vars: Vec<(String, String)>,
+        /// A variable definitions file (`.tfvars` or `.tfvars.json`), as `terraform -var-file` takes it (repeatable)
+        #[arg(long = "var-file", value_name = "PATH")]
+        var_files: Vec<PathBuf>,
+        /// A partial backend's settings, as `terraform init -backend-config` takes them: a file or KEY=VALUE (repeatable; replaces the files found beside each stack)
+        #[arg(long = "backend-config", value_name = "FILE|KEY=VALUE")]
+        backend_configs: Vec<String>,
+        /// The workspace `terraform.workspace` is evaluated in [default: default]
+        #[arg(long, value_name = "NAME")]
+        workspace: Option<String>,
+        /// An account for stacks whose provider names none (admin keys, a profile without a role): NAME matches a profile, provider alias or directory; one alone applies to all (repeatable)
+        #[arg(long = "account", value_name = "NAME=ID", value_parser = name_account)]
+        accounts: Vec<(String, String)>,
+        /// What to call account ID in the draft (repeatable)
+        #[arg(long = "account-name", value_name = "ID=NAME", value_parser = account_name)]
+        account_names: Vec<(String, String)>,
+        /// The AWS shared config file that `profile`s are read from [default: AWS_CONFIG_FILE, else ~/.aws/config]
+        #[arg(long = "aws-config", value_name = "PATH")]
+        aws_config: Option<PathBuf>,
     },
     /// Run every check `generate` runs (config, globs, policies and their sizes, files in the way) and report every problem; writes nothing
     #[command(after_help = "Example:\n  tfroles validate --config infra/tfroles.hcl")]
@@ -294,9 +315,16 @@ between stacks, state keys generate would change) is reported on stderr as
 `warning: FILE:LINE: ...` and listed at the top of the draft; a summary line ends
 the run (on stderr, so that `--output -` prints the draft alone).
 
+Expressions are evaluated as terraform would without AWS: variables (defaults,
+terraform.tfvars, *.auto.tfvars, --var-file, --var), locals, terraform.workspace
+and the functions names are built with; what stays unknown (data sources, module
+outputs) is reported once per cause. A partial backend is completed from
+--backend-config, else from the one *.tfbackend or backend.hcl beside the stack.
+
 Examples:
   tfroles import                    write ./tfroles.hcl
   tfroles import infra --output -   print the draft for infra/
+  tfroles import --var-file prod.tfvars --var env=prod --backend-config prod.tfbackend
 
 Then review the draft and hand the stacks over with `tfroles generate --take-over`
 (see docs/migrating.md).";
@@ -543,7 +571,43 @@ fn exists(path: &Path) -> Exit {
     ))
 }
 
-fn import(dir: &Path, output: Option<&Path>) -> Outcome<()> {
+/// `NAME=VALUE`, as `terraform -var` takes it.
+fn name_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("{s:?} is not NAME=VALUE")),
+    }
+}
+
+/// `--account NAME=ID`, both checked as tfroles.hcl checks them.
+fn name_account(s: &str) -> Result<(String, String), String> {
+    let (n, id) = name_value(s)?;
+    n.parse::<tfroles_core::types::AccountName>()
+        .map_err(|e| e.message)?;
+    id.parse::<tfroles_core::types::AccountId>()
+        .map_err(|e| e.message)?;
+    Ok((n, id))
+}
+
+/// `--account-name ID=NAME`.
+fn account_name(s: &str) -> Result<(String, String), String> {
+    let (id, n) = name_value(s)?;
+    name_account(&format!("{n}={id}"))?;
+    Ok((id, n))
+}
+
+/// `-backend-config`'s two forms, told apart as terraform does: `KEY=VALUE`
+/// when there is an `=`, a file otherwise.
+fn backend_config(s: &str) -> tfroles_hcl::BackendConfig {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !k.contains(['/', '\\']) => {
+            tfroles_hcl::BackendConfig::Pair(k.to_owned(), v.to_owned())
+        }
+        _ => tfroles_hcl::BackendConfig::File(PathBuf::from(s)),
+    }
+}
+
+fn import(dir: &Path, output: Option<&Path>, opts: &tfroles_hcl::ImportOptions) -> Outcome<()> {
     let target = match output {
         Some(o) => o.to_path_buf(),
         None if dir == Path::new(".") => PathBuf::from(CONFIG_FILE_NAME),
@@ -563,7 +627,7 @@ fn import(dir: &Path, output: Option<&Path>) -> Outcome<()> {
         }
     };
     let mut err = std::io::stderr().lock();
-    let imported = match tfroles_hcl::import(dir) {
+    let imported = match tfroles_hcl::import_with(dir, opts) {
         Ok(i) => i,
         Err(e) => {
             if let tfroles_hcl::Error::NothingToImport { report, .. } = &e {
@@ -783,7 +847,28 @@ fn main() -> ExitCode {
                 format: *format,
             },
         ),
-        Command::Import { dir, output } => import(dir, output.as_deref()),
+        Command::Import {
+            dir,
+            output,
+            vars,
+            var_files,
+            backend_configs,
+            workspace,
+            accounts,
+            account_names,
+            aws_config,
+        } => {
+            let opts = tfroles_hcl::ImportOptions {
+                vars: vars.clone(),
+                var_files: var_files.clone(),
+                backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
+                workspace: workspace.clone(),
+                accounts: accounts.clone(),
+                account_names: account_names.clone(),
+                aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
+            };
+            import(dir, output.as_deref(), &opts)
+        }
         Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),
         Command::Graph { config, format } => graph(config, *format),

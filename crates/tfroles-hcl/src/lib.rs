@@ -49,7 +49,9 @@ pub use bootstrap::{
     AWS_PROVIDER_VERSION, IDENTITY_POLICY_NAME, ROLE_POLICY_NAME, bootstrap_files,
 };
 pub use generated::{GeneratedFile, SIGNATURE_PREFIX, signature};
-pub use import::{Finding, Import, import};
+pub use import::{
+    BackendConfig, Finding, Import, ImportOptions, default_aws_config, import, import_with,
+};
 pub use render::{
     AWS_CONFIG_PATH, WORKSPACE_LOCAL, WORKSPACES_LOCAL, aws_config_file, backend_file, generate,
     profile_name, providers_file, state_profile_name, workspace_provider_key,

@@ -20,7 +20,9 @@ use pretty_assertions::assert_eq;
 use serde_json::{Map, Value};
 use tfroles_core::Config;
 use tfroles_core::types::Duration;
-use tfroles_hcl::{Error, Import, PlanOptions, SIGNATURE_PREFIX, import};
+use tfroles_hcl::{
+    Error, Import, ImportOptions, PlanOptions, SIGNATURE_PREFIX, import, import_with,
+};
 use tfroles_testsupport::{terraform_fmt_stdin, workspace_root};
 
 /// Attributes a generated block may have that its original did not, and why
@@ -397,20 +399,21 @@ fn environments() {
     let imported = import_case(case);
     check_golden(case, &imported);
 
-    // The provider built from variables cannot be imported, and says so
-    // line by line; its stack is left out rather than guessed.
+    // The provider built from variables without values cannot be imported,
+    // and says so once per variable, at its declaration; its stack is left
+    // out rather than guessed.
     for line in [
-        "sandbox/experiments/providers.tf:9: stack `sandbox/experiments` left out: its default `provider \"aws\"` has no role ARN given literally to assume",
-        "sandbox/experiments/providers.tf:10: provider \"aws\": `region` is a reference (`var.region`), not a literal value: left out",
-        "sandbox/experiments/providers.tf:13: provider \"aws\": `assume_role.role_arn` is an interpolation (`\"arn:aws:iam::${var.account}:role/x\"`), not a literal value: left out",
+        "sandbox/experiments/providers.tf:9: stack `sandbox/experiments`: provider \"aws\": its role could not be read: the draft introduces role `terraform-provision` in account 000000000000 for it; create it (the bootstrap stack does) and review its permissions",
+        "sandbox/experiments/providers.tf:1: variable `region` has no default and no value given (`--var region=VALUE` or `--var-file`): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `region` (sandbox/experiments/providers.tf:10)",
+        "sandbox/experiments/providers.tf:5: variable `account` has no default and no value given (`--var account=VALUE` or `--var-file`): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.role_arn` (sandbox/experiments/providers.tf:13)",
         // Blocks outside backend.tf / providers.tf are the user's to delete.
         "shared/dns/main.tf:1: main.tf holds the `backend \"s3\"` block and 1 `provider \"aws\"` block, which generate writes into backend.tf and providers.tf: delete them from main.tf before generating (`--take-over` replaces only backend.tf and providers.tf; generate, like terraform, refuses a second backend and duplicate providers)",
         // Naming guesses are reported too.
-        "qa/api/providers.tf:6: account 333333333333 is named `qa` (the directory its stacks are in): a guess, rename it at will",
+        "qa/api/providers.tf:6: account 333333333333 is named `qa` (the directory its stacks are in): a guess, rename it at will (or name it with `--account-name 333333333333=NAME`)",
     ] {
         assert_reported(&imported, line);
     }
-    assert_eq!(imported.left_out, vec!["sandbox/experiments".to_owned()]);
+    assert!(imported.left_out.is_empty());
     assert_eq!(
         (
             imported.stacks,
@@ -418,7 +421,7 @@ fn environments() {
             imported.accounts,
             imported.roles
         ),
-        (5, 4, 3, 3)
+        (6, 5, 4, 4)
     );
     // Two identical siblings make a glob; production's differ, so they stay exact.
     assert!(imported.config.contains("\nstack \"qa/*\" {\n"));
@@ -429,8 +432,32 @@ fn environments() {
             .contains("\nstack \"production/worker\" {\n")
     );
 
-    // Old and new backend syntax, aliases in another account: all mean the same.
-    assert_eq!(round_trip(case, &imported), Vec::<String>::new());
+    // Old and new backend syntax, aliases in another account: all mean the
+    // same. The stack built from variables without values gets the role to
+    // introduce, as the report says.
+    assert_eq!(
+        round_trip(case, &imported),
+        vec![
+            "sandbox/experiments: provider[(default)].assume_role.role_arn: \"arn:aws:iam::${var.account}:role/x\" -> \"arn:aws:iam::000000000000:role/terraform-provision\"",
+            "sandbox/experiments: provider[(default)].region: \"${var.region}\" -> \"us-west-2\"",
+        ]
+    );
+
+    // Given the values, as `terraform -var` would be, the stack comes in.
+    let opts = ImportOptions {
+        vars: vec![
+            ("account".into(), "444444444444".into()),
+            ("region".into(), "eu-west-1".into()),
+        ],
+        ..ImportOptions::default()
+    };
+    let with_vars = import_with(&input(case), &opts).unwrap();
+    assert!(with_vars.left_out.is_empty(), "{:#?}", with_vars.report);
+    assert!(
+        with_vars.config.contains("stack \"sandbox/experiments\" {\n  account = \"sandbox\"\n  role    = \"x\"\n  region  = \"eu-west-1\"\n}"),
+        "{}",
+        with_vars.config
+    );
 }
 
 #[test]
@@ -442,12 +469,16 @@ fn legacy() {
         "legacy/backend.tf:6: backend \"s3\": state key \"legacy-app.tfstate\" does not follow `<key_prefix>/<stack path>/terraform.tfstate`: generate will write key \"legacy/terraform.tfstate\", and terraform will not find the state where it is; this stack's state would move: after generating, run `terraform init -migrate-state` in this directory",
         "apps/api/providers.tf:12: role `deploy`: external_id \"deploy-v2\" here, \"deploy\" in 3 of its 4 uses: the draft keeps \"deploy\", which generate will write here",
         "network/providers.tf:5: role `deploy`: via unset (assumed directly) here, `ci-hub` in 3 of its 4 uses: the draft keeps `ci-hub`, which generate will write here",
-        "network/backend.tf:10: backend \"s3\": `profile` is not carried over: tfroles assumes the roles itself (or, with `credentials = \"profile\"`, names profiles of its own)",
+        "network/backend.tf:10: backend \"s3\": `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with",
         "apps/web/providers.tf:16: provider \"aws\": the `default_tags` block is not carried over: tfroles does not generate it: after the handover, resources lose these default tags unless you set them another way",
         "legacy/backend.tf:2: backend.tf also holds `terraform { required_version }`: `tfroles generate --take-over` replaces the whole file (keeping it as backend.tf.tfroles-orig), so move them to another file first",
-        "tools/ci/providers.tf:1: stack `tools/ci` left out: its default `provider \"aws\"` assumes no role, and tfroles generates an assume_role for every provider",
+        // No role and no account anywhere: still a stack, with the role to
+        // introduce in a placeholder account, both marked for review.
+        "tools/ci/providers.tf:1: stack `tools/ci`: provider \"aws\" names no account (no role ARN, no single `allowed_account_ids`, no profile with an account): the draft puts it in account 000000000000, a placeholder; give the real one with `--account NAME=ID`",
+        "tools/ci/providers.tf:1: stack `tools/ci`: provider \"aws\": it assumes no role (an administrator's keys, or a profile's own credentials): the draft introduces role `terraform-provision` in account 000000000000 for it; create it (the bootstrap stack does) and review its permissions",
+        "tools/ci/providers.tf:3: provider \"aws\": `profile` \"ci\": no AWS config file was read (give one with `--aws-config PATH`): the draft cannot tell its role or account",
         "apps/api/backend.tf:2: backend \"s3\": no backend sets `encrypt` (terraform's default is false): the draft keeps tfroles' default `encrypt = true`",
-        "apps/api/providers.tf:11: account 666666666666 is named `account-666666666666` (no directory name fits): a guess, rename it at will",
+        "apps/api/providers.tf:11: account 666666666666 is named `account-666666666666` (nothing names it): a guess, rename it at will (or name it with `--account-name 666666666666=NAME`)",
     ] {
         assert_reported(&imported, line);
     }
@@ -469,6 +500,11 @@ fn legacy() {
             "legacy: backend.key: \"legacy-app.tfstate\" -> \"legacy/terraform.tfstate\"",
             "network: backend.profile: \"ops\" -> missing",
             "network: provider[(default)].assume_role: 1 block(s) -> 2",
+            // A profile's own credentials become the introduced roles.
+            "tools/ci: backend.profile: \"ci\" -> missing",
+            "tools/ci: backend.assume_role: added",
+            "tools/ci: provider[(default)].profile: \"ci\" -> missing",
+            "tools/ci: provider[(default)].assume_role: added",
         ]
     );
 }
@@ -637,9 +673,9 @@ fn values_tfroles_rejects_are_reported_not_written() {
         vec![
             "a/providers.tf:1: provider \"aws\": no region given literally (terraform would read AWS_REGION): the draft gives the stack the default region \"us-east-1\"",
             "a/providers.tf:2: provider \"aws\": `region`: \"US-EAST-1\" is not an AWS region (tfroles takes a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`): left out",
-            "a/providers.tf:5: account 222222222222 is named `a` (the directory its stacks are in): a guess, rename it at will",
+            "a/providers.tf:5: account 222222222222 is named `a` (the directory its stacks are in): a guess, rename it at will (or name it with `--account-name 222222222222=NAME`)",
             "a/providers.tf:6: provider \"aws\": `assume_role.external_id`: \"x\" is not a valid external id (tfroles takes 2 to 1224 characters of letters, digits and `+=,.@:/_-`): left out",
-            "a/providers.tf:7: provider \"aws\": `assume_role.session_name` is a reference (`local.name`), not a literal value: left out",
+            "a/providers.tf:7: `local.name` is not defined: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.session_name` (a/providers.tf:7)",
             "a/providers.tf:8: provider \"aws\": `assume_role.duration`: 13h is outside the range STS accepts (tfroles takes 15m to 12h): left out",
         ]
     );
@@ -667,7 +703,7 @@ fn a_provider_with_an_unreadable_alias_is_not_taken_for_the_default() {
     );
     assert_reported(
         &imported,
-        "a/providers.tf:2: provider \"aws\": `alias` is a reference (`var.alias`), not a literal value: left out",
+        "a/providers.tf:2: variable `alias` is not declared: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `alias` (a/providers.tf:2)",
     );
 }
 
@@ -851,8 +887,9 @@ mod never_crashes {
 }
 
 /// Every kind of expression the reader tells apart, through import: each is
-/// read as a literal (parentheses, integers) or reported with its kind and
-/// source text, and an unclosed file is reported where the parser stopped.
+/// read as a literal (parentheses, integers), evaluated (operations,
+/// heredocs) or reported with the cause that keeps it unknown, and an
+/// unclosed file is reported where the parser stopped.
 #[test]
 fn each_kind_of_expression_is_read_or_reported_with_its_source() {
     let tmp = tempfile::tempdir().unwrap();
@@ -879,13 +916,14 @@ fn each_kind_of_expression_is_read_or_reported_with_its_source() {
     assert_eq!(
         got,
         vec![
-            "a/providers.tf:3: provider \"aws\": `allowed_account_ids` is a conditional (`local.prod ? [\"222222222222\"] : []`), not a literal value: left out",
+            "a/providers.tf:3: `local.prod` is not defined: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `allowed_account_ids` (a/providers.tf:3)",
             "a/providers.tf:7: provider \"aws\": `assume_role.duration_seconds` is a number, not a whole number of seconds: left out",
-            "a/providers.tf:9: provider \"aws\": `assume_role.tags.` is a computed key (`(var.k)`), not a literal value: left out",
+            "a/providers.tf:8: variable `k` is not declared: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.tags` (a/providers.tf:8)",
             // Where the parser stopped, not where the missing `}` belongs.
             "b/broken.tf:4: cannot parse this file (invalid block body; expected `}`, newline or identifier): skipped",
-            "b/providers.tf:6: provider \"aws\": `assume_role.duration_seconds` is an operation (`1 + 1`), not a literal value: left out",
-            "b/providers.tf:7: provider \"aws\": `assume_role.session_name` is a heredoc (`<<EOT x EOT`), not a literal value: left out",
+            // Evaluated as terraform would, then checked like a literal.
+            "b/providers.tf:6: provider \"aws\": `assume_role.duration_seconds` = 2 is outside the range STS accepts (900 to 43200 seconds): left out",
+            "b/providers.tf:7: provider \"aws\": `assume_role.session_name`: \"x\\n\" is not a valid session name (tfroles takes 2 to 64 characters of letters, digits and `+=,.@_-`): left out",
         ]
     );
     // `("eu-west-1")` is read as the string; `7200.0` as a whole number.

@@ -9,6 +9,7 @@ use tfroles_core::types::{
     AccountId, Duration, IamPath, Partition, ProviderAlias, RoleName, SessionTags,
 };
 
+use super::inputs::RawFile;
 use super::read::{self, Blk, Lit, Node, ParsedFile, lit_kind};
 use super::{BackendFound, Cx, L, ProviderFound, Scan, Use};
 use crate::Error;
@@ -200,7 +201,8 @@ impl Cx {
             let Ok(text) = text else {
                 continue;
             };
-            let Ok((_, blocks)) = read::parse(&text) else {
+            let Ok((_, blocks)) = read::parse(&text, &name, &super::eval::Env::new("default"))
+            else {
                 continue;
             };
             let found = blocks.iter().find(|b| {
@@ -219,9 +221,10 @@ impl Cx {
     }
 
     pub(super) fn scan(&mut self, root: &Path, d: &TfDir) -> Result<Scan, Error> {
-        let mut files = Vec::new();
+        let abs_dir = root.join(d.path.as_str());
+        let mut raws = Vec::new();
         for name in &d.tf_files {
-            let abs = root.join(d.path.as_str()).join(name);
+            let abs = abs_dir.join(name);
             let rel = format!("{}/{name}", d.path);
             let bytes = crate::sync::read_regular(&abs).map_err(io(&abs))?;
             let Ok(text) = String::from_utf8(bytes) else {
@@ -232,15 +235,13 @@ impl Cx {
                 );
                 continue;
             };
-            match read::parse(&text) {
-                Ok((attrs, blocks)) => {
-                    files.push(ParsedFile {
-                        name: name.clone(),
-                        rel,
-                        attrs,
-                        blocks,
-                    });
-                }
+            match tfroles_core::raw::parse_body(&text) {
+                Ok(body) => raws.push(RawFile {
+                    name: name.clone(),
+                    rel,
+                    text,
+                    body,
+                }),
                 Err(e) => {
                     let msg = e.message.replace(|c: char| c.is_control(), " ");
                     self.note(
@@ -251,6 +252,19 @@ impl Cx {
                 }
             }
         }
+        let (env, _locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws)?;
+        let files: Vec<ParsedFile> = raws
+            .iter()
+            .map(|f| {
+                let (attrs, blocks) = read::convert(&f.body, &f.text, &f.rel, &env);
+                ParsedFile {
+                    name: f.name.clone(),
+                    rel: f.rel.clone(),
+                    attrs,
+                    blocks,
+                }
+            })
+            .collect();
         let mut scan = Scan {
             path: d.path.clone(),
             files,
@@ -327,8 +341,15 @@ impl Cx {
             // directory; do not guess which one it meant.
             return Ok(scan);
         }
-        let (bfi, bblk) = s3[0].clone();
+        let (bfi, mut bblk) = s3[0].clone();
         let brel = scan.files[bfi].rel.clone();
+        // A partial backend: merged as `terraform init -backend-config` would.
+        for extra in self.backend_config(&abs_dir, d.path.as_str(), &brel, bblk.line, &env)? {
+            match bblk.attrs.iter_mut().find(|a| a.key == extra.key) {
+                Some(a) => *a = extra,
+                None => bblk.attrs.push(extra),
+            }
+        }
         let backend = self.backend(&brel, &bblk);
         scan.backend = Some((bfi, backend));
         for (fi, p) in providers {
@@ -347,6 +368,7 @@ impl Cx {
             ..BackendFound::default()
         };
         let mut old_style: Vec<(String, Node)> = Vec::new();
+        let mut profile: Option<L<String>> = None;
         let mut new_style: Option<(usize, Vec<(String, Node)>)> = None;
         for a in &b.attrs {
             let n = &a.node;
@@ -393,6 +415,11 @@ impl Cx {
                     ),
                     Err(nl) => self.non_literal(file, ctx, "assume_role", n.line, nl),
                 },
+                "profile" => {
+                    if let Some(v) = self.string(file, ctx, "profile", n) {
+                        profile = Some(L { v, line: n.line });
+                    }
+                }
                 // Before terraform 1.10 (removed there): the session's
                 // settings at the top level of the backend.
                 "role_arn" | "external_id" | "session_name" | "assume_role_duration_seconds"
@@ -417,6 +444,11 @@ impl Cx {
                 self.not_carried(file, ctx, &x.ident, x.line, true);
             }
         }
+        if let Some(p) = &profile
+            && (new_style.is_some() || !old_style.is_empty())
+        {
+            self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
+        }
         match (new_style, old_style.is_empty()) {
             (Some((line, fields)), true) => {
                 out.session = self.session(file, ctx, line, &fields, "assume_role.")
@@ -435,7 +467,13 @@ impl Cx {
                 let line = old_style[0].1.line;
                 out.session = self.session(file, ctx, line, &old_style, "");
             }
-            (None, true) => {}
+            (None, true) => {
+                if let Some(p) = profile {
+                    let (chain, _) = self.profile_session(file, ctx, p.line, &p.v);
+                    // A backend assumes one role: the last hop.
+                    out.session = chain.last().copied();
+                }
+            }
         }
         out
     }
@@ -450,6 +488,9 @@ impl Cx {
             chain: Vec::new(),
             broken: false,
             alias_unreadable: false,
+            profile: None,
+            account_hint: None,
+            introduced: false,
         };
         // The alias first: messages name it.
         if let Some(a) = b.attrs.iter().find(|a| a.key == "alias") {
@@ -503,6 +544,11 @@ impl Cx {
                     ),
                     Err(nl) => self.non_literal(file, &ctx, "allowed_account_ids", n.line, nl),
                 },
+                "profile" => {
+                    out.profile = self
+                        .string(file, &ctx, "profile", n)
+                        .map(|v| L { v, line: n.line })
+                }
                 other => self.not_carried(file, &ctx, other, a.line, false),
             }
         }
@@ -542,6 +588,21 @@ impl Cx {
                 None => out.broken = true,
             }
         }
+        if let Some(p) = out.profile.clone() {
+            if out.chain.is_empty() && !out.broken {
+                let (chain, hint) = self.profile_session(file, &ctx, p.line, &p.v);
+                out.chain = chain;
+                out.account_hint = out.account_hint.clone().or(hint);
+            } else {
+                self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
+            }
+        }
+        if out.account_hint.is_none()
+            && let Some(a) = &out.allowed
+            && a.v.len() == 1
+        {
+            out.account_hint = Some(a.v[0].clone());
+        }
         out
     }
 }
@@ -559,10 +620,10 @@ pub(super) fn is_aws_provider(b: &Blk) -> bool {
 
 #[derive(Debug, Clone)]
 pub(super) struct Arn {
-    partition: Partition,
-    account: AccountId,
-    path: IamPath,
-    name: RoleName,
+    pub(super) partition: Partition,
+    pub(super) account: AccountId,
+    pub(super) path: IamPath,
+    pub(super) name: RoleName,
 }
 
 pub(super) fn parse_arn(s: &str) -> Result<Arn, tfroles_core::types::InvalidValue> {
