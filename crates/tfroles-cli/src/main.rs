@@ -121,6 +121,12 @@ enum Command {
         /// The AWS shared config file that `profile`s are read from [default: AWS_CONFIG_FILE, else ~/.aws/config]
         #[arg(long = "aws-config", value_name = "PATH")]
         aws_config: Option<PathBuf>,
+        /// Hand the stacks of the reviewed DIR/tfroles.hcl over: remove their hand-written `backend "s3"` and `provider "aws"` blocks (every other byte kept, each edited file kept as <name>.tfroles-orig), print the diff; then run `tfroles generate`
+        #[arg(long, conflicts_with_all = ["output", "vars", "var_files", "backend_configs", "workspace", "accounts", "account_names", "aws_config"])]
+        handover: bool,
+        /// With --handover: print the diff and write nothing
+        #[arg(long, requires = "handover")]
+        check: bool,
     },
     /// Run every check `generate` runs (config, globs, policies and their sizes, files in the way) and report every problem; writes nothing
     #[command(after_help = "Example:\n  tfroles validate --config infra/tfroles.hcl")]
@@ -326,7 +332,9 @@ Examples:
   tfroles import infra --output -   print the draft for infra/
   tfroles import --var-file prod.tfvars --var env=prod --backend-config prod.tfbackend
 
-Then review the draft and hand the stacks over with `tfroles generate --take-over`
+Then review the draft and hand the stacks over: `tfroles import --handover`
+removes the hand-written backend and provider blocks the config now generates
+(`--check` shows the diff first), and `tfroles generate` writes its own
 (see docs/migrating.md).";
 
 const GENERATE_HELP: &str = "Examples:
@@ -569,6 +577,43 @@ fn exists(path: &Path) -> Exit {
         "`{}` exists; tfroles import never overwrites a file\n  hint: move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)",
         path.display()
     ))
+}
+
+/// `import --handover`: the reviewed config's stacks' hand-written blocks
+/// removed, so that `generate` writes the only ones.
+fn hand_over(dir: &Path, check: bool) -> Outcome<()> {
+    let arg = ConfigArg {
+        config: Some(dir.join(CONFIG_FILE_NAME)),
+    };
+    let (config, dirs, resolution) = load_stacks(&arg)?;
+    let h = tfroles_hcl::handover(&config, &resolution.stacks, &dirs)?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", h.plan.diff())?;
+    let mut err = std::io::stderr().lock();
+    for k in &h.kept {
+        writeln!(
+            err,
+            "warning: {}:{}: {} kept: tfroles.hcl does not generate it (resources may use it)",
+            k.file, k.line, k.block
+        )?;
+    }
+    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    let what = format!(
+        "{} from {}",
+        n(h.removed.len(), "block", "blocks"),
+        n(h.plan.files.len(), "file", "files")
+    );
+    if check {
+        writeln!(err, "would remove {what}; nothing written")?;
+    } else {
+        h.plan.apply()?;
+        writeln!(
+            err,
+            "removed {what} (each original kept as <name>{}); now run `tfroles generate`",
+            tfroles_hcl::ORIGINAL_SUFFIX
+        )?;
+    }
+    Ok(())
 }
 
 /// `NAME=VALUE`, as `terraform -var` takes it.
@@ -857,17 +902,23 @@ fn main() -> ExitCode {
             accounts,
             account_names,
             aws_config,
+            handover,
+            check,
         } => {
-            let opts = tfroles_hcl::ImportOptions {
-                vars: vars.clone(),
-                var_files: var_files.clone(),
-                backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
-                workspace: workspace.clone(),
-                accounts: accounts.clone(),
-                account_names: account_names.clone(),
-                aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
-            };
-            import(dir, output.as_deref(), &opts)
+            if *handover {
+                hand_over(dir, *check)
+            } else {
+                let opts = tfroles_hcl::ImportOptions {
+                    vars: vars.clone(),
+                    var_files: var_files.clone(),
+                    backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
+                    workspace: workspace.clone(),
+                    accounts: accounts.clone(),
+                    account_names: account_names.clone(),
+                    aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
+                };
+                import(dir, output.as_deref(), &opts)
+            }
         }
         Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),

@@ -230,3 +230,135 @@ fn import_never_writes_through_a_link_where_the_draft_goes() {
     assert!(!target.exists(), "nothing written outside");
     assert!(r.path().join("tfroles.hcl").is_symlink());
 }
+
+/// Every `.tf` file of a stack directory, read with tfroles' reader: its backends and
+/// default AWS providers, counted.
+fn backends_and_default_providers(dir: &Path) -> (usize, usize) {
+    let (mut backends, mut providers) = (0, 0);
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "tf") {
+            continue;
+        }
+        let body = tfroles_core::raw::parse_body(&fs::read_to_string(&p).unwrap()).unwrap();
+        for b in &body.blocks {
+            match b.ident.as_str() {
+                "terraform" => {
+                    backends += b
+                        .body
+                        .blocks
+                        .iter()
+                        .filter(|x| x.ident == "backend")
+                        .count()
+                }
+                "provider"
+                    if b.labels == ["aws"]
+                        && !b.body.attributes.iter().any(|a| a.name == "alias") =>
+                {
+                    providers += 1
+                }
+                _ => {}
+            }
+        }
+    }
+    (backends, providers)
+}
+
+#[test]
+fn handover_removes_the_old_blocks_and_generate_takes_over() {
+    let r = repo();
+    let out = run(r.path(), &["import"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // A providers.tf that still holds variables is refused, nothing written.
+    let before = snapshot(r.path());
+    let out = run(r.path(), &["import", "--handover"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("error: the handover cannot remove these blocks exactly; nothing was changed:\n  sandbox/experiments/providers.tf:9: after the handover providers.tf would still hold other blocks, and generate writes providers.tf: move them to another file first\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(snapshot(r.path()), before);
+
+    // Moved out, the handover goes through: --check shows it, writes nothing.
+    let p = r.path().join("sandbox/experiments/providers.tf");
+    let original = fs::read_to_string(&p).unwrap();
+    let (vars, provider) = original.split_at(original.find("provider").unwrap());
+    fs::write(r.path().join("sandbox/experiments/variables.tf"), vars).unwrap();
+    fs::write(&p, provider).unwrap();
+    let dns_main = fs::read_to_string(r.path().join("shared/dns/main.tf")).unwrap();
+    let before = snapshot(r.path());
+    let out = run(r.path(), &["import", "--handover", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(snapshot(r.path()), before, "--check writes nothing");
+    let diff = text(&out.stdout);
+    assert!(
+        diff.contains("--- a/shared/dns/main.tf\n+++ b/shared/dns/main.tf\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("--- a/qa/api/backend.tf\n+++ /dev/null\n"),
+        "{diff}"
+    );
+    assert!(
+        text(&out.stderr).ends_with("would remove 14 blocks from 11 files; nothing written\n"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run(r.path(), &["import", "--handover"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        diff,
+        "the diff printed is the one applied"
+    );
+    // main.tf: only the backend and the provider are gone, every other byte stays.
+    let now = fs::read_to_string(r.path().join("shared/dns/main.tf")).unwrap();
+    assert_eq!(
+        fs::read_to_string(r.path().join("shared/dns/main.tf.tfroles-orig")).unwrap(),
+        dns_main
+    );
+    assert!(now.contains("required_providers") && now.contains("aws_route53_zone"));
+    assert!(!now.contains("backend \"s3\"") && !now.contains("provider \"aws\""));
+    let kept: String = {
+        // What is left is the original with whole lines taken out, in order.
+        let mut lines = dns_main.lines();
+        now.lines()
+            .map(|l| {
+                for o in lines.by_ref() {
+                    if o == l {
+                        return l.to_owned();
+                    }
+                }
+                panic!("{l:?} is not an original line in order");
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(kept, now.trim_end_matches('\n'));
+
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "wrote 12 files, 0 unchanged\n");
+    // Every stack: one backend, one default provider; terraform would load it.
+    for stack in [
+        "production/api",
+        "production/worker",
+        "qa/api",
+        "qa/worker",
+        "sandbox/experiments",
+        "shared/dns",
+    ] {
+        assert_eq!(
+            backends_and_default_providers(&r.path().join(stack)),
+            (1, 1),
+            "{stack}"
+        );
+    }
+    // A second handover has nothing left to do.
+    let out = run(r.path(), &["import", "--handover", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+}
