@@ -410,7 +410,36 @@ pub(crate) fn load_path(config: Option<&Path>) -> Outcome<Config> {
                 .unwrap_or(found)
         }
     };
-    Ok(Config::from_path(&path)?)
+    // Module roles (`module_roles = true`) are roles like the others for
+    // every command: found here, once.
+    Ok(Config::from_path(&path)?.with_module_roles()?)
+}
+
+/// The module calls that do not pass their module's provider, printed to
+/// stderr (`error:` for `validate` and `generate --check`, which then
+/// fail, `warning:` for `generate`, which never edits hand-written files).
+fn report_unwired(config: &Config, fail: bool) -> Outcome<()> {
+    let unwired = config.module_roles().unwired(config.root());
+    if unwired.is_empty() {
+        return Ok(());
+    }
+    let mut err = std::io::stderr().lock();
+    let word = if fail { "error" } else { "warning" };
+    for d in &unwired {
+        writeln!(err, "{word}: {d}")?;
+    }
+    if fail {
+        let n = unwired.len();
+        return Err(Exit::Drift(format!(
+            "{n} module call{} do{} not pass {} module's provider\n  hint: add the `providers` line{} shown; tfroles does not edit hand-written files",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "es" } else { "" },
+            if n == 1 { "its" } else { "their" },
+            if n == 1 { "" } else { "s" },
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// The config, the directories below it, and the stacks they resolve to;
@@ -478,8 +507,11 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         fail_on_change,
         format,
     } = opts;
-    let (_, _, plan) = prepare(arg, PlanOptions { take_over, prune })?;
+    let (config, _, plan) = prepare(arg, PlanOptions { take_over, prune })?;
     let s = if check { plan.summary() } else { plan.apply()? };
+    // After the generated files are written: the aliases the calls should
+    // name exist once providers.tf has them.
+    let unwired = report_unwired(&config, check);
     let mut out = std::io::stdout().lock();
     if format == OutFormat::Json {
         let files: Vec<serde_json::Value> = plan
@@ -569,7 +601,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         ))
         .into());
     }
-    Ok(())
+    unwired
 }
 
 fn exists(path: &Path) -> Exit {
@@ -721,7 +753,7 @@ fn import(dir: &Path, output: Option<&Path>, opts: &tfroles_hcl::ImportOptions) 
     }
     writeln!(
         err,
-        "{summary}; wrote {} (review it, then run `tfroles generate --take-over`)",
+        "{summary}; wrote {} (review it, then run `tfroles import --handover` and `tfroles generate`)",
         target.display()
     )?;
     Ok(())
@@ -771,6 +803,38 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
         }
         Err(e) => return Err(e),
     };
+    if let Err(e) = report_unwired(&config, true) {
+        if format == OutFormat::Json {
+            let diagnostics: Vec<serde_json::Value> = config
+                .module_roles()
+                .unwired(config.root())
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "file": d.file,
+                        "line": d.location.map(|l| l.line),
+                        "column": d.location.map(|l| l.column),
+                        "block": d.block,
+                        "attribute": d.attribute,
+                        "message": d.message,
+                        "allowed": d.allowed,
+                        "hint": d.hint,
+                    })
+                })
+                .collect();
+            let report = serde_json::json!({
+                "valid": false,
+                "exit_code": e.exit_code(),
+                "diagnostics": diagnostics,
+            });
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                serde_json::to_string_pretty(&report)?
+            )?;
+        }
+        return Err(e);
+    }
     let mut out = std::io::stdout().lock();
     match format {
         OutFormat::Json => {
@@ -793,7 +857,14 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
                 "{} is valid: {}, {}, {}",
                 config.file().display(),
                 n(config.accounts().len(), "account"),
-                n(config.roles().len(), "role"),
+                match config.module_roles().roles.len() {
+                    0 => n(config.roles().len(), "role"),
+                    m => format!(
+                        "{} ({m} of them module role{})",
+                        n(config.roles().len(), "role"),
+                        if m == 1 { "" } else { "s" }
+                    ),
+                },
                 n(resolution.stacks.len(), "stack")
             )?
         }

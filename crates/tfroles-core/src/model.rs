@@ -71,6 +71,9 @@ pub struct Role {
     pub trust: Option<Trust>,
     /// Tags of the providers that assume this role, over the defaults'.
     pub default_tags: DefaultTags,
+    /// `module_roles = true`: every stack using this role gives the
+    /// modules it calls their own roles (see [`crate::modules`]).
+    pub module_roles: bool,
 }
 
 /// An `identity "NAME"` block: where credentials start. Either a CI
@@ -210,6 +213,9 @@ pub struct StackSpec {
     /// Workspaces, in the order written; empty when the stack names none
     /// (then terraform's workspaces are not restricted, as before).
     pub workspaces: Vec<WorkspaceSpec>,
+    /// `module_roles = true`: the modules this stack calls get their own
+    /// roles and providers (see [`crate::modules`]).
+    pub module_roles: bool,
     #[serde(skip)]
     pub(crate) loc: Option<Location>,
 }
@@ -294,6 +300,11 @@ pub struct Config {
     /// prints nothing; `validate` and `generate` show these on stderr.
     #[serde(skip)]
     pub(crate) warnings: Vec<Diagnostic>,
+    /// The roles of the modules the stacks call, once
+    /// [`Config::with_module_roles`] has found them: their roles are in
+    /// `roles` too, and their providers in each calling stack's.
+    #[serde(skip)]
+    pub(crate) modules: crate::modules::ModuleRoles,
     /// Where each role's block is, in the order of `roles`, for errors
     /// found after validation (a policy that does not fit).
     #[serde(skip)]
@@ -373,6 +384,12 @@ impl Config {
     /// The `bootstrap` block, if any.
     pub fn bootstrap(&self) -> Option<&Bootstrap> {
         self.bootstrap.as_ref()
+    }
+
+    /// The module roles and calls [`Config::with_module_roles`] found
+    /// (none before it runs, or without `module_roles`).
+    pub fn module_roles(&self) -> &crate::modules::ModuleRoles {
+        &self.modules
     }
 
     /// What is allowed but probably not meant (trust that admits every

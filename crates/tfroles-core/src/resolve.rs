@@ -267,7 +267,7 @@ impl Config {
         let mut providers = Vec::new();
         let mut workspaces = Vec::new();
         for target in spec.targets() {
-            let ps = self.providers_for(block, &target);
+            let ps = self.providers_for(block, &path, &target);
             match target.workspace {
                 None => providers = ps,
                 Some(name) => workspaces.push(Workspace {
@@ -301,7 +301,7 @@ impl Config {
 
     /// The providers of a stack block in one target (a workspace, or the
     /// stack itself): the default provider, then the aliases.
-    fn providers_for(&self, block: usize, t: &Target) -> Vec<Provider> {
+    fn providers_for(&self, block: usize, path: &StackPath, t: &Target) -> Vec<Provider> {
         let spec = &self.stacks[block];
         let region = t
             .region
@@ -344,6 +344,24 @@ impl Config {
                 allowed_account_ids,
                 default_tags: stack_tags(role).merged(&p.default_tags),
                 session,
+            });
+        }
+        // The roles of the modules this stack calls (`module_roles`), each
+        // an alias with the stack's region, accounts and the role in the
+        // target's account. Module roles exist where the stack's block
+        // works (its `account`); a workspace in another account has none.
+        for m in self
+            .modules
+            .roles
+            .iter()
+            .filter(|m| m.stacks.contains(path) && m.accounts.contains(t.account))
+        {
+            providers.push(Provider {
+                alias: Some(m.alias.clone()),
+                region: region.clone(),
+                allowed_account_ids: allowed.clone(),
+                default_tags: stack_tags(t.role),
+                session: self.session_for(&m.name, t.account),
             });
         }
         providers

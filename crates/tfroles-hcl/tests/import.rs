@@ -509,6 +509,69 @@ fn legacy() {
     );
 }
 
+/// A Terragrunt tree: a root `remote_state` included by every unit, an
+/// `iam_role` per unit (literal, built from locals, or from
+/// `get_aws_account_id()`), the provider from a `generate` block. The draft
+/// generates what Terragrunt would have: the same key, bucket, state role,
+/// provider role and session.
+#[test]
+fn terragrunt() {
+    let case = "import-terragrunt";
+    let imported = import_case(case);
+    check_golden(case, &imported);
+    for line in [
+        "live/dev/tools/terragrunt.hcl:10: `get_aws_account_id()` (asks AWS who is calling): import cannot know it, so 1 value that depends on it is left out: terragrunt `iam_role` (live/dev/tools/terragrunt.hcl:10)",
+        "live/dev/tools/terragrunt.hcl:10: stack `live/dev/tools`: provider \"aws\": it assumes no role (an administrator's keys, or a profile's own credentials): the draft introduces role `terraform-provision` in account 000000000000 for it; create it (the bootstrap stack does) and review its permissions",
+    ] {
+        assert_reported(&imported, line);
+    }
+    assert_eq!((imported.stacks, imported.roles), (4, 3));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    tfroles_testsupport::copy_tree(&input(case), &repo);
+    fs::write(repo.join("tfroles.hcl"), &imported.config).unwrap();
+    let config = Config::from_path(&repo.join("tfroles.hcl")).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let resolution = config.resolve(&paths).unwrap();
+    let files = tfroles_hcl::generate(&config, &resolution.stacks).unwrap();
+    tfroles_hcl::plan(&config, files, &dirs, PlanOptions::default())
+        .unwrap()
+        .apply()
+        .unwrap();
+    let read =
+        |p: &str| -> Value { hcl::from_str(&fs::read_to_string(repo.join(p)).unwrap()).unwrap() };
+    for (unit, role) in [
+        (
+            "live/prod/app",
+            "arn:aws:iam::222222222222:role/terraform-deploy",
+        ),
+        (
+            "live/prod/db",
+            "arn:aws:iam::222222222222:role/terraform-deploy",
+        ),
+        (
+            "live/dev/app",
+            "arn:aws:iam::333333333333:role/terraform-deploy",
+        ),
+    ] {
+        let b = &read(&format!("{unit}/backend.tf"))["terraform"]["backend"]["s3"];
+        // Terragrunt's key: path_relative_to_include()/terraform.tfstate.
+        assert_eq!(b["key"], format!("{unit}/terraform.tfstate"), "{unit}");
+        assert_eq!(b["bucket"], "acme-tg-state");
+        assert_eq!(
+            b["assume_role"]["role_arn"],
+            "arn:aws:iam::111111111111:role/terraform-state"
+        );
+        let p = &read(&format!("{unit}/providers.tf"))["provider"]["aws"];
+        assert_eq!(p["region"], "eu-west-1", "{unit}");
+        let ar = &as_list(&p["assume_role"])[0];
+        assert_eq!(ar["role_arn"], role, "{unit}");
+        assert_eq!(ar["session_name"], "terragrunt", "{unit}");
+    }
+}
+
 /// Every draft loads with the same loader `tfroles` uses.
 #[test]
 fn every_import_fixture_is_tested_and_its_draft_loads() {
@@ -518,7 +581,10 @@ fn every_import_fixture_is_tested_and_its_draft_loads() {
         .filter(|n| n.starts_with("import-"))
         .collect();
     found.sort();
-    assert_eq!(found, vec!["import-environments", "import-legacy"]);
+    assert_eq!(
+        found,
+        vec!["import-environments", "import-legacy", "import-terragrunt"]
+    );
     for case in found {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("repo");

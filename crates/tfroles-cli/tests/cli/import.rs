@@ -87,7 +87,7 @@ fn import_writes_the_draft_reports_on_stderr_and_touches_nothing_else() {
     assert_eq!(
         lines[11],
         format!(
-            "{SUMMARY}; wrote tfroles.hcl (review it, then run `tfroles generate --take-over`)"
+            "{SUMMARY}; wrote tfroles.hcl (review it, then run `tfroles import --handover` and `tfroles generate`)"
         )
     );
 
@@ -135,7 +135,7 @@ fn import_names_files_under_the_directory_given() {
     );
     assert!(
         stderr
-            .ends_with("; wrote draft.hcl (review it, then run `tfroles generate --take-over`)\n"),
+            .ends_with("; wrote draft.hcl (review it, then run `tfroles import --handover` and `tfroles generate`)\n"),
         "{stderr}"
     );
     assert_eq!(

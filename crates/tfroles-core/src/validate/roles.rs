@@ -28,6 +28,7 @@ const ATTRS: &[&str] = &[
     "resources",
     "allow_delete",
     "default_tags",
+    "module_roles",
 ];
 const BLOCKS: &[&str] = &["trust"];
 
@@ -120,6 +121,7 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
     }
     let tags = tags(v, &f, b);
     let default_tags = v.default_tags(&f, b.loc);
+    let module_roles = v.bool(&f, "module_roles").unwrap_or(false);
     if let (Some(name), true) = (name, v.errors.len() == errors_before) {
         out.roles.push(Role {
             name,
@@ -135,6 +137,7 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
             permissions,
             trust: trust.as_ref().map(|t| t.trust.clone()),
             default_tags,
+            module_roles,
         });
         out.locs.push(b.loc);
         if let Some(via) = via {

@@ -15,6 +15,7 @@ const ATTRS: &[&str] = &[
     "region",
     "allowed_account_ids",
     "default_tags",
+    "module_roles",
 ];
 const BLOCKS: &[&str] = &["provider", "workspace"];
 const PROVIDER_ATTRS: &[&str] = &["region", "account", "role", "default_tags"];
@@ -85,6 +86,7 @@ fn stack(
         );
     }
     let allowed_account_ids = allowed_account_ids(v, &f, known);
+    let module_roles = v.bool(&f, "module_roles").unwrap_or(false);
     let default_tags = v.default_tags(&f, b.loc);
     let mut workspaces: Vec<WorkspaceSpec> = Vec::new();
     // Every workspace label, valid block or not, with where it is first.
@@ -146,6 +148,7 @@ fn stack(
             providers,
             default_tags,
             workspaces,
+            module_roles,
             loc: b.loc,
         });
     }

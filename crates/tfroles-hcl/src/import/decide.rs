@@ -492,7 +492,7 @@ impl Cx {
         Ok(Import {
             config: text,
             report: self.findings,
-            directories: dirs.len(),
+            directories: dirs.len() + self.extra_dirs,
             stacks: settings.len(),
             stack_blocks: stack_blocks.len(),
             accounts: names.len(),
@@ -1214,6 +1214,11 @@ impl Cx {
     /// Where the old blocks are, and what `generate --take-over` would lose.
     pub(super) fn handover(&mut self, st: &Imported) {
         let scan = st.scan;
+        if scan.terragrunt {
+            let f = &scan.files[0].rel;
+            self.note(f, 1, format!("{f}: a Terragrunt unit: once `tfroles generate` writes its backend and provider, remove `remote_state`, `iam_role` and the provider's `generate` block here (or in the config it includes), and run terraform without Terragrunt's generated files"));
+            return;
+        }
         let backend_file = scan.backend.as_ref().map(|(fi, _)| *fi);
         for (fi, f) in scan.files.iter().enumerate() {
             let replaced = f.name == BACKEND_FILE || f.name == PROVIDERS_FILE;
@@ -1314,7 +1319,12 @@ pub(super) fn group_globs(
             continue;
         };
         let first = &settings[members[0]].1;
-        let all_same = members.iter().all(|&i| &settings[i].1 == first);
+        // A glob reaches only directories with .tf files (a Terragrunt unit
+        // may have none yet): the others stay exact.
+        let discovered = members
+            .iter()
+            .all(|&i| dirs.iter().any(|d| d.path == settings[i].0));
+        let all_same = discovered && members.iter().all(|&i| &settings[i].1 == first);
         let matched_all_imported = dirs
             .iter()
             .filter(|d| pattern.matches(&d.path))

@@ -211,9 +211,9 @@ fn header(findings: &[Finding]) -> String {
     let mut s = String::from(
         "# Drafted by `tfroles import` from the hand-written backend \"s3\" and\n\
          # provider \"aws\" blocks below this directory. Review it, then hand the\n\
-         # blocks over: `tfroles generate --take-over` replaces each backend.tf and\n\
-         # providers.tf (keeping the original as <name>.tfroles-orig); blocks kept in\n\
-         # other files must be deleted by hand.\n#\n",
+         # blocks over: `tfroles import --handover` removes them from your files\n\
+         # (keeping each original as <name>.tfroles-orig), and `tfroles generate`\n\
+         # writes their replacements.\n#\n",
     );
     if findings.is_empty() {
         s.push_str("# Nothing needed review.\n");

@@ -178,6 +178,20 @@ impl Env {
                         return Err(u);
                     }
                 }
+                if let hcl::eval::ErrorKind::UndefinedFunc(f) = e.kind() {
+                    let what = match f.name.as_str() {
+                        "get_aws_account_id"
+                        | "get_aws_caller_identity_arn"
+                        | "get_aws_caller_identity_user_id" => {
+                            format!("`{f}()` (asks AWS who is calling)")
+                        }
+                        _ => format!("`{f}()` (a function import does not evaluate)"),
+                    };
+                    return Err(Unknown::Cause(Cause {
+                        what,
+                        at: Some((file.to_owned(), line)),
+                    }));
+                }
                 Err(Unknown::Fails(one_line(&e.to_string())))
             }
         }
@@ -441,6 +455,14 @@ fn declare_functions(ctx: &mut Context<'_>) {
         "concat",
         FuncDef::builder().variadic_param(any()).build(f_concat),
     );
+    // Terragrunt's: the default when one is given (import reads no environment).
+    ctx.declare_func(
+        "get_env",
+        FuncDef::builder()
+            .param(ParamType::String)
+            .variadic_param(any())
+            .build(f_get_env),
+    );
     ctx.declare_func(
         "coalesce",
         FuncDef::builder().variadic_param(any()).build(f_coalesce),
@@ -588,6 +610,12 @@ fn f_merge(args: FuncArgs) -> Result<Value, String> {
         }
     }
     Ok(Value::Object(out))
+}
+
+fn f_get_env(args: FuncArgs) -> Result<Value, String> {
+    args.get(1)
+        .cloned()
+        .ok_or_else(|| "get_env() without a default: import reads no environment variables".into())
 }
 
 fn f_concat(args: FuncArgs) -> Result<Value, String> {

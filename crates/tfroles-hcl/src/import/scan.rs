@@ -270,6 +270,7 @@ impl Cx {
             files,
             backend: None,
             providers: Vec::new(),
+            terragrunt: false,
         };
         // Terraform merges override files into the others; import does not.
         let is_override = |n: &str| n == "override.tf" || n.ends_with("_override.tf");
