@@ -5,6 +5,7 @@
 
 mod cache_cmd;
 mod creds;
+mod doctor;
 mod failure;
 mod policy;
 mod s3source;
@@ -199,6 +200,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = creds::EnvFormat::Sh)]
         format: creds::EnvFormat,
     },
+    /// Check a config against the live accounts before the first terraform run: the base
+    /// identity, every role, the state bucket and its settings, the lock, the OIDC providers
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor {
+        #[command(flatten)]
+        args: doctor::DoctorArgs,
+    },
     /// The shared credential cache: list or clear the cached sessions
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(cache_cmd::CacheCommand),
@@ -238,6 +246,18 @@ Examples:
   tfroles credential-process --role terraform-state --stack qa/public-api
   tfroles credential-process --role public-api-provisioning --account qa --allow-delete
   tfroles credential-process --role-arn arn:aws:iam::111111111111:role/x --external-id tf-state";
+
+const DOCTOR_HELP: &str =
+    "One line per check: ✓ passed, ✗ failed (with the fix on the next line), – could
+not be checked (and why). Read-only, except the lock probe: under a stack's backend
+session it writes that stack's lock file as terraform would (only if none exists) and
+removes it.
+
+Exit status: 0 no check failed, 1 a check failed, 2 invalid configuration or usage.
+
+Examples:
+  tfroles doctor
+  tfroles doctor --stack qa/public-api --format json";
 
 const CACHE_HELP: &str =
     "The cache directory is $TFROLES_CACHE_DIR, else $XDG_CACHE_HOME/tfroles, else
@@ -1009,6 +1029,7 @@ fn main() -> ExitCode {
         Command::Usage { args } => usage::usage(args),
         Command::Simulate { args } => policy::simulate(args),
         Command::Cache(c) => cache_cmd::run(c),
+        Command::Doctor { args } => doctor::doctor(args),
         Command::CredentialProcess { args } => creds::credential_process(args),
         Command::Env { args, format } => creds::env(args, *format),
         Command::Exec {
