@@ -10,6 +10,7 @@ mod generate;
 mod graph;
 mod import;
 mod least_privilege;
+mod modules;
 mod policy;
 mod precommit;
 mod server;
