@@ -5,6 +5,7 @@
 
 mod cache_cmd;
 mod creds;
+mod doctor;
 mod failure;
 mod policy;
 mod s3source;
@@ -199,6 +200,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = creds::EnvFormat::Sh)]
         format: creds::EnvFormat,
     },
+    /// Check a config against the live accounts before the first terraform run: the base
+    /// identity, every role, the state bucket and its settings, the lock, the OIDC providers
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor {
+        #[command(flatten)]
+        args: doctor::DoctorArgs,
+    },
     /// The shared credential cache: list or clear the cached sessions
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(cache_cmd::CacheCommand),
@@ -238,6 +246,18 @@ Examples:
   tfroles credential-process --role terraform-state --stack qa/public-api
   tfroles credential-process --role public-api-provisioning --account qa --allow-delete
   tfroles credential-process --role-arn arn:aws:iam::111111111111:role/x --external-id tf-state";
+
+const DOCTOR_HELP: &str =
+    "One line per check: ✓ passed, ✗ failed (with the fix on the next line), – could
+not be checked (and why). Read-only, except the lock probe: under a stack's backend
+session it writes that stack's lock file as terraform would (only if none exists) and
+removes it.
+
+Exit status: 0 no check failed, 1 a check failed, 2 invalid configuration or usage.
+
+Examples:
+  tfroles doctor
+  tfroles doctor --stack qa/public-api --format json";
 
 const CACHE_HELP: &str =
     "The cache directory is $TFROLES_CACHE_DIR, else $XDG_CACHE_HOME/tfroles, else
@@ -919,16 +939,56 @@ fn roles(arg: &ConfigArg, format: Format) -> Outcome<()> {
     Ok(())
 }
 
+/// Warnings in normal output, as `warning: ...` lines: tfroles's own only.
+/// The AWS SDK's and hyper's log lines (a `WARN` about a profile file, a
+/// retry, IMDS) are for whoever asks with `-v` or `RUST_LOG`.
+struct Plain;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let word = if *event.metadata().level() == tracing::Level::ERROR {
+            "error"
+        } else {
+            "warning"
+        };
+        write!(w, "{word}: ")?;
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
+}
+
+/// tfroles's own crates: their warnings are shown without `-v`.
+const OWN_WARNINGS: &str = "off,tfroles=warn,tfroles_core=warn,tfroles_creds=warn,tfroles_hcl=warn,tfroles_policy=warn,tfroles_trail=warn";
+
 /// Diagnostics go to stderr: stdout carries the credential_process answer.
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    let from_env = EnvFilter::try_from_default_env().ok();
+    if verbose == 0 && from_env.is_none() {
+        tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(OWN_WARNINGS))
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .event_format(Plain)
+            .init();
+        return;
+    }
     let level = match verbose {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let filter = from_env.unwrap_or_else(|| EnvFilter::new(level));
     use std::io::IsTerminal;
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
@@ -1009,6 +1069,7 @@ fn main() -> ExitCode {
         Command::Usage { args } => usage::usage(args),
         Command::Simulate { args } => policy::simulate(args),
         Command::Cache(c) => cache_cmd::run(c),
+        Command::Doctor { args } => doctor::doctor(args),
         Command::CredentialProcess { args } => creds::credential_process(args),
         Command::Env { args, format } => creds::env(args, *format),
         Command::Exec {

@@ -572,6 +572,65 @@ fn terragrunt() {
     }
 }
 
+/// Variables, tfvars, locals keyed by workspace, a partial backend with its
+/// `.tfbackend`, a data source, profiles from an AWS config (a role through
+/// `source_profile`, an SSO profile without one): the values terraform
+/// would compute, the roles to introduce, and each unknown once.
+#[test]
+fn workspaces_variables_profiles() {
+    let case = "import-workspaces";
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    tfroles_testsupport::copy_tree(&input(case), &repo);
+    let before = snapshot(&repo);
+    let opts = ImportOptions {
+        aws_config: Some(
+            workspace_root()
+                .join("fixtures")
+                .join(case)
+                .join("aws-config"),
+        ),
+        ..ImportOptions::default()
+    };
+    let imported = import_with(&repo, &opts).unwrap();
+    assert_eq!(snapshot(&repo), before, "import writes nothing");
+    check_golden(case, &imported);
+    for line in [
+        // Once, where the data source is read, not once per use.
+        "services/app/locals.tf:6: data source `data.aws_caller_identity.current` (read from AWS at plan time): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" (alias \"audit\") `assume_role.role_arn` (services/app/providers.tf:17)",
+        "services/app/providers.tf:1: provider \"aws\" depends on `terraform.workspace`: evaluated in workspaces production, staging",
+        "services/app/app.tfbackend:1: backend \"s3\" completed from app.tfbackend, as `terraform init -backend-config=app.tfbackend` would",
+        "services/api/providers.tf:4: provider \"aws\": `profile` \"prod-admin\" (line 8 of the AWS config) assumes no role: its own credentials are used as they are",
+        "services/api/backend.tf:8: account 111111111111 is named `state` (the AWS profile `state`): a guess, rename it at will (or name it with `--account-name 111111111111=NAME`)",
+    ] {
+        assert_reported(&imported, line);
+    }
+    // The backend assumes the role its profile names; the provider gets
+    // the role to introduce, in the SSO profile's account.
+    Config::from_str_at(&imported.config, &repo.join("tfroles.hcl"), &repo).unwrap();
+    assert!(imported.config.contains("stack \"services/api\" {\n  account = \"prod-admin\"\n  role    = \"terraform-provision\"\n}"));
+    assert!(imported.config.contains(
+        "stack \"services/app\" {\n  account = \"prod-admin\"\n  role    = \"app-deploy\"\n"
+    ));
+    // Named differently, the same ids.
+    let named = ImportOptions {
+        account_names: vec![("666666666666".into(), "production".into())],
+        ..opts
+    };
+    let again = import_with(&repo, &named).unwrap();
+    assert!(
+        again
+            .config
+            .contains("account \"production\" {\n  id = \"666666666666\"\n}")
+    );
+    assert!(
+        !again
+            .report
+            .iter()
+            .any(|f| f.message.contains("666666666666 is named"))
+    );
+}
+
 /// Every draft loads with the same loader `tfroles` uses.
 #[test]
 fn every_import_fixture_is_tested_and_its_draft_loads() {
@@ -583,7 +642,12 @@ fn every_import_fixture_is_tested_and_its_draft_loads() {
     found.sort();
     assert_eq!(
         found,
-        vec!["import-environments", "import-legacy", "import-terragrunt"]
+        vec![
+            "import-environments",
+            "import-legacy",
+            "import-terragrunt",
+            "import-workspaces"
+        ]
     );
     for case in found {
         let tmp = tempfile::tempdir().unwrap();

@@ -4,11 +4,13 @@
 mod cache;
 mod credentials;
 mod docs;
+mod doctor;
 mod errors;
 mod generate;
 mod graph;
 mod import;
 mod least_privilege;
+mod modules;
 mod policy;
 mod precommit;
 mod server;

@@ -12,7 +12,7 @@ use tfroles_core::types::{
 };
 use tfroles_core::{CONFIG_FILE_NAME, StackPattern, TfDir};
 
-use super::emit::{Draft, ProvOut, RoleOut, Settings, StateOut};
+use super::emit::{Draft, ProvOut, RoleOut, Settings, StateOut, WsOut};
 use super::report::Finding;
 use super::scan::is_aws_provider;
 use super::{BACKEND_FILE, BackendFound, Cx, Import, L, PROVIDERS_FILE, ProviderFound, Scan, Use};
@@ -231,6 +231,13 @@ impl Cx {
             }
             for &pi in std::iter::once(&st.default).chain(&st.aliases) {
                 in_scope.extend(st.scan.providers[pi].1.chain.iter().copied());
+            }
+            if super::emit::workspaces_supported() {
+                for (_, p) in &st.scan.workspaces {
+                    if !p.broken && p.chain.iter().all(|&u| !self.uses[u].unusable) {
+                        in_scope.extend(p.chain.iter().copied());
+                    }
+                }
             }
         }
         in_scope.sort_unstable();
@@ -1194,7 +1201,33 @@ impl Cx {
                 None
             }
         };
+        // Workspaces: each one's account, role and region where they differ
+        // from the stack's, as `workspace` blocks (when this tfroles has them).
+        let mut workspaces = Vec::new();
+        if super::emit::workspaces_supported() {
+            for (w, p) in &st.scan.workspaces {
+                let Some(&last) = p.chain.last() else {
+                    continue;
+                };
+                if p.broken || p.chain.iter().any(|&u| self.uses[u].unusable) {
+                    continue;
+                }
+                let t = &self.uses[last];
+                let wr = p.region.as_ref().map(|r| r.v.clone());
+                workspaces.push(WsOut {
+                    name: w.clone(),
+                    account: (t.account != account_id).then(|| names[&t.account].clone()),
+                    role: (t.name != role).then(|| t.name.clone()),
+                    region: wr.filter(|r| r != &region),
+                });
+            }
+        } else if !st.scan.workspaces.is_empty() {
+            let dp = &st.scan.providers[st.default].1;
+            let (f, l) = (dp.file.clone(), dp.line);
+            self.note(&f, l, "this version of tfroles has no `workspace` blocks: the draft gives the stack one account, role and region; the other workspaces' are left out");
+        }
         Settings {
+            workspaces,
             account,
             role,
             region: (&region != default_region).then_some(region),

@@ -20,6 +20,31 @@ pub(super) struct Settings {
     pub(super) region: Option<Region>,
     pub(super) allowed: Option<Vec<String>>,
     pub(super) providers: Vec<ProvOut>,
+    pub(super) workspaces: Vec<WsOut>,
+}
+
+/// A `workspace` block: what differs from the stack in that workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct WsOut {
+    pub(super) name: String,
+    pub(super) account: Option<AccountName>,
+    pub(super) role: Option<RoleName>,
+    pub(super) region: Option<Region>,
+}
+
+/// Whether the config this tfroles reads has `workspace` blocks in
+/// stacks; the draft writes them only then.
+pub(super) fn workspaces_supported() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        let probe = "defaults {\n  region = \"us-east-1\"\n}\n\naccount \"a\" {\n  id = \"111111111111\"\n}\n\nstate {\n  account = \"a\"\n  bucket  = \"probe-bucket\"\n  role    = \"s\"\n}\n\nrole \"s\" {\n  account = \"a\"\n}\n\nstack \"x\" {\n  account = \"a\"\n  role    = \"s\"\n\n  workspace \"default\" {}\n}\n";
+        tfroles_core::Config::from_str_at(
+            probe,
+            std::path::Path::new("tfroles.hcl"),
+            std::path::Path::new("."),
+        )
+        .is_ok()
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +226,19 @@ fn stack_block(label: &str, s: &Settings) -> Block {
             pb.attr("role", Expr::Str(r.to_string()));
         }
         b.blank().block(pb);
+    }
+    for w in &s.workspaces {
+        let mut wb = Block::new("workspace", &[w.name.as_str()]);
+        if let Some(a) = &w.account {
+            wb.attr("account", Expr::Str(a.to_string()));
+        }
+        if let Some(r) = &w.region {
+            wb.attr("region", Expr::Str(r.to_string()));
+        }
+        if let Some(r) = &w.role {
+            wb.attr("role", Expr::Str(r.to_string()));
+        }
+        b.blank().block(wb);
     }
     b
 }

@@ -242,7 +242,7 @@ struct BackendFound {
     session: Option<usize>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ProviderFound {
     file: String,
     line: usize,
@@ -284,6 +284,9 @@ struct Scan {
     providers: Vec<(usize, ProviderFound)>,
     /// Read from a Terragrunt unit's `terragrunt.hcl` (and its includes).
     terragrunt: bool,
+    /// The default provider as each workspace evaluates it, when its role,
+    /// account or region depends on `terraform.workspace`.
+    workspaces: Vec<(String, ProviderFound)>,
 }
 
 #[derive(Default)]

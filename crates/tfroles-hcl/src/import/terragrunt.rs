@@ -627,6 +627,7 @@ impl Cx {
             backend: None,
             providers: Vec::new(),
             terragrunt: true,
+            workspaces: Vec::new(),
         };
         let bblk = scan.files[0].blocks[0].blocks[0].clone();
         scan.backend = Some((0, self.backend(&file_rel, &bblk)));
