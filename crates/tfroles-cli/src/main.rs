@@ -5,6 +5,8 @@
 
 mod cache_cmd;
 mod creds;
+mod doctor;
+mod explain;
 mod failure;
 mod fast;
 mod policy;
@@ -126,6 +128,12 @@ enum Command {
         /// The AWS shared config file that `profile`s are read from [default: AWS_CONFIG_FILE, else ~/.aws/config]
         #[arg(long = "aws-config", value_name = "PATH")]
         aws_config: Option<PathBuf>,
+        /// Hand the stacks of the reviewed DIR/tfroles.hcl over: remove their hand-written `backend "s3"` and `provider "aws"` blocks (every other byte kept, each edited file kept as <name>.tfroles-orig), print the diff; then run `tfroles generate`
+        #[arg(long, conflicts_with_all = ["output", "vars", "var_files", "backend_configs", "workspace", "accounts", "account_names", "aws_config"])]
+        handover: bool,
+        /// With --handover: print the diff and write nothing
+        #[arg(long, requires = "handover")]
+        check: bool,
     },
     /// Run every check `generate` runs (config, globs, policies and their sizes, files in the way) and report every problem; writes nothing
     #[command(after_help = "Example:\n  tfroles validate --config infra/tfroles.hcl")]
@@ -168,6 +176,12 @@ enum Command {
         #[command(flatten)]
         args: policy::SimulateArgs,
     },
+    /// Why AWS refused a call: terraform's output, an AWS error message or a CloudTrail record,
+    /// decided again with the config's policies, and the change to tfroles.hcl that allows it
+    Explain {
+        #[command(flatten)]
+        args: explain::ExplainArgs,
+    },
     /// What each role used according to CloudTrail, what it was granted and never used, what it was denied, and a narrower grant
     #[command(after_help = USAGE_HELP)]
     Usage {
@@ -197,6 +211,13 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = creds::EnvFormat::Sh)]
         format: creds::EnvFormat,
+    },
+    /// Check a config against the live accounts before the first terraform run: the base
+    /// identity, every role, the state bucket and its settings, the lock, the OIDC providers
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor {
+        #[command(flatten)]
+        args: doctor::DoctorArgs,
     },
     /// The shared credential cache: list or clear the cached sessions
     #[command(subcommand, after_help = CACHE_HELP)]
@@ -237,6 +258,18 @@ Examples:
   tfroles credential-process --role terraform-state --stack qa/public-api
   tfroles credential-process --role public-api-provisioning --account qa --allow-delete
   tfroles credential-process --role-arn arn:aws:iam::111111111111:role/x --external-id tf-state";
+
+const DOCTOR_HELP: &str =
+    "One line per check: ✓ passed, ✗ failed (with the fix on the next line), – could
+not be checked (and why). Read-only, except the lock probe: under a stack's backend
+session it writes that stack's lock file as terraform would (only if none exists) and
+removes it.
+
+Exit status: 0 no check failed, 1 a check failed, 2 invalid configuration or usage.
+
+Examples:
+  tfroles doctor
+  tfroles doctor --stack qa/public-api --format json";
 
 const CACHE_HELP: &str =
     "The cache directory is $TFROLES_CACHE_DIR, else $XDG_CACHE_HOME/tfroles, else
@@ -331,7 +364,9 @@ Examples:
   tfroles import infra --output -   print the draft for infra/
   tfroles import --var-file prod.tfvars --var env=prod --backend-config prod.tfbackend
 
-Then review the draft and hand the stacks over with `tfroles generate --take-over`
+Then review the draft and hand the stacks over: `tfroles import --handover`
+removes the hand-written backend and provider blocks the config now generates
+(`--check` shows the diff first), and `tfroles generate` writes its own
 (see docs/migrating.md).";
 
 const GENERATE_HELP: &str = "Examples:
@@ -408,7 +443,36 @@ pub(crate) fn load_path(config: Option<&Path>) -> Outcome<Config> {
                 .unwrap_or(found)
         }
     };
-    Ok(Config::from_path(&path)?)
+    // Module roles (`module_roles = true`) are roles like the others for
+    // every command: found here, once.
+    Ok(Config::from_path(&path)?.with_module_roles()?)
+}
+
+/// The module calls that do not pass their module's provider, printed to
+/// stderr (`error:` for `validate` and `generate --check`, which then
+/// fail, `warning:` for `generate`, which never edits hand-written files).
+fn report_unwired(config: &Config, fail: bool) -> Outcome<()> {
+    let unwired = config.module_roles().unwired(config.root());
+    if unwired.is_empty() {
+        return Ok(());
+    }
+    let mut err = std::io::stderr().lock();
+    let word = if fail { "error" } else { "warning" };
+    for d in &unwired {
+        writeln!(err, "{word}: {d}")?;
+    }
+    if fail {
+        let n = unwired.len();
+        return Err(Exit::Drift(format!(
+            "{n} module call{} do{} not pass {} module's provider\n  hint: add the `providers` line{} shown; tfroles does not edit hand-written files",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "es" } else { "" },
+            if n == 1 { "its" } else { "their" },
+            if n == 1 { "" } else { "s" },
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// The config, the directories below it, and the stacks they resolve to;
@@ -537,8 +601,11 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         fail_on_change,
         format,
     } = opts;
-    let (_, _, plan) = prepare(arg, PlanOptions { take_over, prune })?;
+    let (config, _, plan) = prepare(arg, PlanOptions { take_over, prune })?;
     let s = if check { plan.summary() } else { plan.apply()? };
+    // After the generated files are written: the aliases the calls should
+    // name exist once providers.tf has them.
+    let unwired = report_unwired(&config, check);
     let mut out = std::io::stdout().lock();
     if format == OutFormat::Json {
         let files: Vec<serde_json::Value> = plan
@@ -628,7 +695,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         ))
         .into());
     }
-    Ok(())
+    unwired
 }
 
 fn exists(path: &Path) -> Exit {
@@ -636,6 +703,43 @@ fn exists(path: &Path) -> Exit {
         "`{}` exists; tfroles import never overwrites a file\n  hint: move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)",
         path.display()
     ))
+}
+
+/// `import --handover`: the reviewed config's stacks' hand-written blocks
+/// removed, so that `generate` writes the only ones.
+fn hand_over(dir: &Path, check: bool) -> Outcome<()> {
+    let arg = ConfigArg {
+        config: Some(dir.join(CONFIG_FILE_NAME)),
+    };
+    let (config, dirs, resolution) = load_stacks(&arg)?;
+    let h = tfroles_hcl::handover(&config, &resolution.stacks, &dirs)?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", h.plan.diff())?;
+    let mut err = std::io::stderr().lock();
+    for k in &h.kept {
+        writeln!(
+            err,
+            "warning: {}:{}: {} kept: tfroles.hcl does not generate it (resources may use it)",
+            k.file, k.line, k.block
+        )?;
+    }
+    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    let what = format!(
+        "{} from {}",
+        n(h.removed.len(), "block", "blocks"),
+        n(h.plan.files.len(), "file", "files")
+    );
+    if check {
+        writeln!(err, "would remove {what}; nothing written")?;
+    } else {
+        h.plan.apply()?;
+        writeln!(
+            err,
+            "removed {what} (each original kept as <name>{}); now run `tfroles generate`",
+            tfroles_hcl::ORIGINAL_SUFFIX
+        )?;
+    }
+    Ok(())
 }
 
 /// `NAME=VALUE`, as `terraform -var` takes it.
@@ -743,7 +847,7 @@ fn import(dir: &Path, output: Option<&Path>, opts: &tfroles_hcl::ImportOptions) 
     }
     writeln!(
         err,
-        "{summary}; wrote {} (review it, then run `tfroles generate --take-over`)",
+        "{summary}; wrote {} (review it, then run `tfroles import --handover` and `tfroles generate`)",
         target.display()
     )?;
     Ok(())
@@ -793,6 +897,38 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
         }
         Err(e) => return Err(e),
     };
+    if let Err(e) = report_unwired(&config, true) {
+        if format == OutFormat::Json {
+            let diagnostics: Vec<serde_json::Value> = config
+                .module_roles()
+                .unwired(config.root())
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "file": d.file,
+                        "line": d.location.map(|l| l.line),
+                        "column": d.location.map(|l| l.column),
+                        "block": d.block,
+                        "attribute": d.attribute,
+                        "message": d.message,
+                        "allowed": d.allowed,
+                        "hint": d.hint,
+                    })
+                })
+                .collect();
+            let report = serde_json::json!({
+                "valid": false,
+                "exit_code": e.exit_code(),
+                "diagnostics": diagnostics,
+            });
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                serde_json::to_string_pretty(&report)?
+            )?;
+        }
+        return Err(e);
+    }
     let mut out = std::io::stdout().lock();
     match format {
         OutFormat::Json => {
@@ -815,7 +951,14 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
                 "{} is valid: {}, {}, {}",
                 config.file().display(),
                 n(config.accounts().len(), "account"),
-                n(config.roles().len(), "role"),
+                match config.module_roles().roles.len() {
+                    0 => n(config.roles().len(), "role"),
+                    m => format!(
+                        "{} ({m} of them module role{})",
+                        n(config.roles().len(), "role"),
+                        if m == 1 { "" } else { "s" }
+                    ),
+                },
                 n(resolution.stacks.len(), "stack")
             )?
         }
@@ -870,16 +1013,56 @@ fn roles(arg: &ConfigArg, format: Format) -> Outcome<()> {
     Ok(())
 }
 
+/// Warnings in normal output, as `warning: ...` lines: tfroles's own only.
+/// The AWS SDK's and hyper's log lines (a `WARN` about a profile file, a
+/// retry, IMDS) are for whoever asks with `-v` or `RUST_LOG`.
+struct Plain;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let word = if *event.metadata().level() == tracing::Level::ERROR {
+            "error"
+        } else {
+            "warning"
+        };
+        write!(w, "{word}: ")?;
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
+}
+
+/// tfroles's own crates: their warnings are shown without `-v`.
+const OWN_WARNINGS: &str = "off,tfroles=warn,tfroles_core=warn,tfroles_creds=warn,tfroles_hcl=warn,tfroles_policy=warn,tfroles_trail=warn";
+
 /// Diagnostics go to stderr: stdout carries the credential_process answer.
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    let from_env = EnvFilter::try_from_default_env().ok();
+    if verbose == 0 && from_env.is_none() {
+        tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(OWN_WARNINGS))
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .event_format(Plain)
+            .init();
+        return;
+    }
     let level = match verbose {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let filter = from_env.unwrap_or_else(|| EnvFilter::new(level));
     use std::io::IsTerminal;
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
@@ -931,17 +1114,23 @@ fn main() -> ExitCode {
             accounts,
             account_names,
             aws_config,
+            handover,
+            check,
         } => {
-            let opts = tfroles_hcl::ImportOptions {
-                vars: vars.clone(),
-                var_files: var_files.clone(),
-                backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
-                workspace: workspace.clone(),
-                accounts: accounts.clone(),
-                account_names: account_names.clone(),
-                aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
-            };
-            import(dir, output.as_deref(), &opts)
+            if *handover {
+                hand_over(dir, *check)
+            } else {
+                let opts = tfroles_hcl::ImportOptions {
+                    vars: vars.clone(),
+                    var_files: var_files.clone(),
+                    backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
+                    workspace: workspace.clone(),
+                    accounts: accounts.clone(),
+                    account_names: account_names.clone(),
+                    aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
+                };
+                import(dir, output.as_deref(), &opts)
+            }
         }
         Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),
@@ -959,8 +1148,10 @@ fn main() -> ExitCode {
         }
         Command::Policy { args } => policy::policy(args),
         Command::Usage { args } => usage::usage(args),
+        Command::Explain { args } => explain::explain(args),
         Command::Simulate { args } => policy::simulate(args),
         Command::Cache(c) => cache_cmd::run(c),
+        Command::Doctor { args } => doctor::doctor(args),
         Command::CredentialProcess { args } => creds::credential_process(args),
         Command::Env { args, format } => creds::env(args, *format),
         Command::Exec {

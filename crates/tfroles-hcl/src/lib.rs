@@ -37,6 +37,7 @@
 
 mod bootstrap;
 mod generated;
+mod handover;
 pub mod import;
 mod render;
 mod sync;
@@ -49,12 +50,13 @@ pub use bootstrap::{
     AWS_PROVIDER_VERSION, IDENTITY_POLICY_NAME, ROLE_POLICY_NAME, bootstrap_files,
 };
 pub use generated::{GeneratedFile, SIGNATURE_PREFIX, signature};
+pub use handover::{Handed, Handover, handover};
 pub use import::{
     BackendConfig, Finding, Import, ImportOptions, default_aws_config, import, import_with,
 };
 pub use render::{
-    AWS_CONFIG_PATH, aws_config_file, backend_file, generate, profile_name, providers_file,
-    state_profile_name,
+    AWS_CONFIG_PATH, WORKSPACE_LOCAL, WORKSPACES_LOCAL, aws_config_file, backend_file, generate,
+    profile_name, providers_file, state_profile_name, workspace_provider_key,
 };
 pub use sync::{
     Change, Duplicate, FileChange, GENERATED_MODE, ORIGINAL_SUFFIX, Plan, PlanOptions, Summary,
@@ -101,6 +103,12 @@ pub enum Error {
         path: String,
         /// What happened to it.
         what: String,
+    },
+    /// The handover cannot remove these blocks exactly: nothing was changed.
+    #[error("{}{}", handover_message(refused), hint_line(self.hint()))]
+    Handover {
+        /// Each file, line, and why.
+        refused: Vec<(String, usize, String)>,
     },
     /// `import` found no directory it could draft a stack from.
     #[error(
@@ -156,6 +164,11 @@ impl Error {
                     .into(),
             ),
             Error::Changed { .. } => Some("run `tfroles generate` again".into()),
+            Error::Handover { .. } => Some(
+                "edit these files by hand (or leave their stacks out of tfroles.hcl for now), \
+                 then run `tfroles import --handover` again"
+                    .into(),
+            ),
             Error::NothingToImport { .. } | Error::Read { .. } | Error::Io { .. } => None,
         }
     }
@@ -187,6 +200,15 @@ fn duplicate_message(blocks: &[Duplicate]) -> String {
                 ""
             }
         ));
+    }
+    s
+}
+
+fn handover_message(refused: &[(String, usize, String)]) -> String {
+    let mut s =
+        String::from("the handover cannot remove these blocks exactly; nothing was changed:");
+    for (file, line, why) in refused {
+        s.push_str(&format!("\n  {file}:{line}: {why}"));
     }
     s
 }

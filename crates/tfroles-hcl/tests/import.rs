@@ -509,6 +509,128 @@ fn legacy() {
     );
 }
 
+/// A Terragrunt tree: a root `remote_state` included by every unit, an
+/// `iam_role` per unit (literal, built from locals, or from
+/// `get_aws_account_id()`), the provider from a `generate` block. The draft
+/// generates what Terragrunt would have: the same key, bucket, state role,
+/// provider role and session.
+#[test]
+fn terragrunt() {
+    let case = "import-terragrunt";
+    let imported = import_case(case);
+    check_golden(case, &imported);
+    for line in [
+        "live/dev/tools/terragrunt.hcl:10: `get_aws_account_id()` (asks AWS who is calling): import cannot know it, so 1 value that depends on it is left out: terragrunt `iam_role` (live/dev/tools/terragrunt.hcl:10)",
+        "live/dev/tools/terragrunt.hcl:10: stack `live/dev/tools`: provider \"aws\": it assumes no role (an administrator's keys, or a profile's own credentials): the draft introduces role `terraform-provision` in account 000000000000 for it; create it (the bootstrap stack does) and review its permissions",
+    ] {
+        assert_reported(&imported, line);
+    }
+    assert_eq!((imported.stacks, imported.roles), (4, 3));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    tfroles_testsupport::copy_tree(&input(case), &repo);
+    fs::write(repo.join("tfroles.hcl"), &imported.config).unwrap();
+    let config = Config::from_path(&repo.join("tfroles.hcl")).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let resolution = config.resolve(&paths).unwrap();
+    let files = tfroles_hcl::generate(&config, &resolution.stacks).unwrap();
+    tfroles_hcl::plan(&config, files, &dirs, PlanOptions::default())
+        .unwrap()
+        .apply()
+        .unwrap();
+    let read =
+        |p: &str| -> Value { hcl::from_str(&fs::read_to_string(repo.join(p)).unwrap()).unwrap() };
+    for (unit, role) in [
+        (
+            "live/prod/app",
+            "arn:aws:iam::222222222222:role/terraform-deploy",
+        ),
+        (
+            "live/prod/db",
+            "arn:aws:iam::222222222222:role/terraform-deploy",
+        ),
+        (
+            "live/dev/app",
+            "arn:aws:iam::333333333333:role/terraform-deploy",
+        ),
+    ] {
+        let b = &read(&format!("{unit}/backend.tf"))["terraform"]["backend"]["s3"];
+        // Terragrunt's key: path_relative_to_include()/terraform.tfstate.
+        assert_eq!(b["key"], format!("{unit}/terraform.tfstate"), "{unit}");
+        assert_eq!(b["bucket"], "acme-tg-state");
+        assert_eq!(
+            b["assume_role"]["role_arn"],
+            "arn:aws:iam::111111111111:role/terraform-state"
+        );
+        let p = &read(&format!("{unit}/providers.tf"))["provider"]["aws"];
+        assert_eq!(p["region"], "eu-west-1", "{unit}");
+        let ar = &as_list(&p["assume_role"])[0];
+        assert_eq!(ar["role_arn"], role, "{unit}");
+        assert_eq!(ar["session_name"], "terragrunt", "{unit}");
+    }
+}
+
+/// Variables, tfvars, locals keyed by workspace, a partial backend with its
+/// `.tfbackend`, a data source, profiles from an AWS config (a role through
+/// `source_profile`, an SSO profile without one): the values terraform
+/// would compute, the roles to introduce, and each unknown once.
+#[test]
+fn workspaces_variables_profiles() {
+    let case = "import-workspaces";
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    tfroles_testsupport::copy_tree(&input(case), &repo);
+    let before = snapshot(&repo);
+    let opts = ImportOptions {
+        aws_config: Some(
+            workspace_root()
+                .join("fixtures")
+                .join(case)
+                .join("aws-config"),
+        ),
+        ..ImportOptions::default()
+    };
+    let imported = import_with(&repo, &opts).unwrap();
+    assert_eq!(snapshot(&repo), before, "import writes nothing");
+    check_golden(case, &imported);
+    for line in [
+        // Once, where the data source is read, not once per use.
+        "services/app/locals.tf:6: data source `data.aws_caller_identity.current` (read from AWS at plan time): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" (alias \"audit\") `assume_role.role_arn` (services/app/providers.tf:17)",
+        "services/app/providers.tf:1: provider \"aws\" depends on `terraform.workspace`: evaluated in workspaces production, staging",
+        "services/app/app.tfbackend:1: backend \"s3\" completed from app.tfbackend, as `terraform init -backend-config=app.tfbackend` would",
+        "services/api/providers.tf:4: provider \"aws\": `profile` \"prod-admin\" (line 8 of the AWS config) assumes no role: its own credentials are used as they are",
+        "services/api/backend.tf:8: account 111111111111 is named `state` (the AWS profile `state`): a guess, rename it at will (or name it with `--account-name 111111111111=NAME`)",
+    ] {
+        assert_reported(&imported, line);
+    }
+    // The backend assumes the role its profile names; the provider gets
+    // the role to introduce, in the SSO profile's account.
+    Config::from_str_at(&imported.config, &repo.join("tfroles.hcl"), &repo).unwrap();
+    assert!(imported.config.contains("stack \"services/api\" {\n  account = \"prod-admin\"\n  role    = \"terraform-provision\"\n}"));
+    assert!(imported.config.contains(
+        "stack \"services/app\" {\n  account = \"prod-admin\"\n  role    = \"app-deploy\"\n"
+    ));
+    // Named differently, the same ids.
+    let named = ImportOptions {
+        account_names: vec![("666666666666".into(), "production".into())],
+        ..opts
+    };
+    let again = import_with(&repo, &named).unwrap();
+    assert!(
+        again
+            .config
+            .contains("account \"production\" {\n  id = \"666666666666\"\n}")
+    );
+    assert!(
+        !again
+            .report
+            .iter()
+            .any(|f| f.message.contains("666666666666 is named"))
+    );
+}
+
 /// Every draft loads with the same loader `tfroles` uses.
 #[test]
 fn every_import_fixture_is_tested_and_its_draft_loads() {
@@ -518,7 +640,15 @@ fn every_import_fixture_is_tested_and_its_draft_loads() {
         .filter(|n| n.starts_with("import-"))
         .collect();
     found.sort();
-    assert_eq!(found, vec!["import-environments", "import-legacy"]);
+    assert_eq!(
+        found,
+        vec![
+            "import-environments",
+            "import-legacy",
+            "import-terragrunt",
+            "import-workspaces"
+        ]
+    );
     for case in found {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("repo");

@@ -4,11 +4,14 @@
 mod cache;
 mod credentials;
 mod docs;
+mod doctor;
 mod errors;
+mod explain;
 mod generate;
 mod graph;
 mod import;
 mod least_privilege;
+mod modules;
 mod policy;
 mod precommit;
 mod server;

@@ -12,7 +12,7 @@ use tfroles_core::types::{
 };
 use tfroles_core::{CONFIG_FILE_NAME, StackPattern, TfDir};
 
-use super::emit::{Draft, ProvOut, RoleOut, Settings, StateOut};
+use super::emit::{Draft, ProvOut, RoleOut, Settings, StateOut, WsOut};
 use super::report::Finding;
 use super::scan::is_aws_provider;
 use super::{BACKEND_FILE, BackendFound, Cx, Import, L, PROVIDERS_FILE, ProviderFound, Scan, Use};
@@ -231,6 +231,13 @@ impl Cx {
             }
             for &pi in std::iter::once(&st.default).chain(&st.aliases) {
                 in_scope.extend(st.scan.providers[pi].1.chain.iter().copied());
+            }
+            if super::emit::workspaces_supported() {
+                for (_, p) in &st.scan.workspaces {
+                    if !p.broken && p.chain.iter().all(|&u| !self.uses[u].unusable) {
+                        in_scope.extend(p.chain.iter().copied());
+                    }
+                }
             }
         }
         in_scope.sort_unstable();
@@ -492,7 +499,7 @@ impl Cx {
         Ok(Import {
             config: text,
             report: self.findings,
-            directories: dirs.len(),
+            directories: dirs.len() + self.extra_dirs,
             stacks: settings.len(),
             stack_blocks: stack_blocks.len(),
             accounts: names.len(),
@@ -1194,7 +1201,33 @@ impl Cx {
                 None
             }
         };
+        // Workspaces: each one's account, role and region where they differ
+        // from the stack's, as `workspace` blocks (when this tfroles has them).
+        let mut workspaces = Vec::new();
+        if super::emit::workspaces_supported() {
+            for (w, p) in &st.scan.workspaces {
+                let Some(&last) = p.chain.last() else {
+                    continue;
+                };
+                if p.broken || p.chain.iter().any(|&u| self.uses[u].unusable) {
+                    continue;
+                }
+                let t = &self.uses[last];
+                let wr = p.region.as_ref().map(|r| r.v.clone());
+                workspaces.push(WsOut {
+                    name: w.clone(),
+                    account: (t.account != account_id).then(|| names[&t.account].clone()),
+                    role: (t.name != role).then(|| t.name.clone()),
+                    region: wr.filter(|r| r != &region),
+                });
+            }
+        } else if !st.scan.workspaces.is_empty() {
+            let dp = &st.scan.providers[st.default].1;
+            let (f, l) = (dp.file.clone(), dp.line);
+            self.note(&f, l, "this version of tfroles has no `workspace` blocks: the draft gives the stack one account, role and region; the other workspaces' are left out");
+        }
         Settings {
+            workspaces,
             account,
             role,
             region: (&region != default_region).then_some(region),
@@ -1214,6 +1247,11 @@ impl Cx {
     /// Where the old blocks are, and what `generate --take-over` would lose.
     pub(super) fn handover(&mut self, st: &Imported) {
         let scan = st.scan;
+        if scan.terragrunt {
+            let f = &scan.files[0].rel;
+            self.note(f, 1, format!("{f}: a Terragrunt unit: once `tfroles generate` writes its backend and provider, remove `remote_state`, `iam_role` and the provider's `generate` block here (or in the config it includes), and run terraform without Terragrunt's generated files"));
+            return;
+        }
         let backend_file = scan.backend.as_ref().map(|(fi, _)| *fi);
         for (fi, f) in scan.files.iter().enumerate() {
             let replaced = f.name == BACKEND_FILE || f.name == PROVIDERS_FILE;
@@ -1314,7 +1352,12 @@ pub(super) fn group_globs(
             continue;
         };
         let first = &settings[members[0]].1;
-        let all_same = members.iter().all(|&i| &settings[i].1 == first);
+        // A glob reaches only directories with .tf files (a Terragrunt unit
+        // may have none yet): the others stay exact.
+        let discovered = members
+            .iter()
+            .all(|&i| dirs.iter().any(|d| d.path == settings[i].0));
+        let all_same = discovered && members.iter().all(|&i| &settings[i].1 == first);
         let matched_all_imported = dirs
             .iter()
             .filter(|d| pattern.matches(&d.path))

@@ -162,6 +162,132 @@ impl Env {
         self.eval_expr(&expr, &refs, file, line)
     }
 
+    /// The workspace names a set of expressions tell apart through
+    /// `terraform.workspace` (directly or through locals): the keys of the
+    /// maps it indexes (`m[terraform.workspace]`, `lookup(m,
+    /// terraform.workspace, ...)`) and the strings it is compared with.
+    /// `None` when none of them depends on `terraform.workspace`.
+    pub(super) fn workspace_names(
+        &self,
+        texts: &[&str],
+        locals: &BTreeMap<String, LocalSrc>,
+    ) -> Option<BTreeSet<String>> {
+        let mut names = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut uses = false;
+        for t in texts {
+            if let Ok(e) = Expression::from_str(t) {
+                self.ws_walk(&e, locals, &mut seen, &mut names, &mut uses);
+            }
+        }
+        uses.then_some(names)
+    }
+
+    fn ws_walk(
+        &self,
+        e: &Expression,
+        locals: &BTreeMap<String, LocalSrc>,
+        seen: &mut BTreeSet<String>,
+        names: &mut BTreeSet<String>,
+        uses: &mut bool,
+    ) {
+        let is_ws = |e: &Expression| match e {
+            Expression::Traversal(t) => {
+                matches!(&t.expr, Expression::Variable(v) if v.as_str() == "terraform")
+                    && matches!(t.operators.as_slice(), [TraversalOperator::GetAttr(a)] if a.as_str() == "workspace")
+            }
+            _ => false,
+        };
+        let keys_of = |env: &Env, coll: &Expression, names: &mut BTreeSet<String>| {
+            if let Ok(Value::Object(m)) = coll.evaluate(&env.context(None)) {
+                names.extend(m.keys().cloned());
+            }
+        };
+        if is_ws(e) {
+            *uses = true;
+            return;
+        }
+        match e {
+            Expression::Traversal(t) => {
+                if let Expression::Variable(v) = &t.expr
+                    && v.as_str() == "local"
+                    && let Some(TraversalOperator::GetAttr(n)) = t.operators.first()
+                    && seen.len() < MAX_LOCAL_DEPTH * 4
+                    && seen.insert(n.to_string())
+                    && let Some(src) = locals.get(n.as_str())
+                    && let Ok(inner) = Expression::from_str(&src.text)
+                {
+                    self.ws_walk(&inner, locals, seen, names, uses);
+                }
+                for (i, op) in t.operators.iter().enumerate() {
+                    if let TraversalOperator::Index(ix) = op {
+                        if is_ws(ix) {
+                            *uses = true;
+                            let base = hcl::expr::Traversal::new(
+                                t.expr.clone(),
+                                t.operators[..i].to_vec(),
+                            );
+                            keys_of(self, &Expression::Traversal(Box::new(base)), names);
+                        } else {
+                            self.ws_walk(ix, locals, seen, names, uses);
+                        }
+                    }
+                }
+                self.ws_walk(&t.expr, locals, seen, names, uses);
+            }
+            Expression::FuncCall(f) => {
+                if f.name.name.as_str() == "lookup" && f.args.len() >= 2 && is_ws(&f.args[1]) {
+                    *uses = true;
+                    keys_of(self, &f.args[0], names);
+                }
+                for a in &f.args {
+                    self.ws_walk(a, locals, seen, names, uses);
+                }
+            }
+            Expression::Operation(op) => match op.as_ref() {
+                hcl::expr::Operation::Binary(b) => {
+                    for (x, y) in [(&b.lhs_expr, &b.rhs_expr), (&b.rhs_expr, &b.lhs_expr)] {
+                        if is_ws(x)
+                            && let Expression::String(s) = y
+                        {
+                            *uses = true;
+                            names.insert(s.clone());
+                        }
+                    }
+                    self.ws_walk(&b.lhs_expr, locals, seen, names, uses);
+                    self.ws_walk(&b.rhs_expr, locals, seen, names, uses);
+                }
+                hcl::expr::Operation::Unary(u) => self.ws_walk(&u.expr, locals, seen, names, uses),
+            },
+            Expression::Conditional(c) => {
+                self.ws_walk(&c.cond_expr, locals, seen, names, uses);
+                self.ws_walk(&c.true_expr, locals, seen, names, uses);
+                self.ws_walk(&c.false_expr, locals, seen, names, uses);
+            }
+            Expression::Parenthesis(p) => self.ws_walk(p, locals, seen, names, uses),
+            Expression::Array(items) => {
+                for i in items {
+                    self.ws_walk(i, locals, seen, names, uses);
+                }
+            }
+            Expression::Object(items) => {
+                for v in items.values() {
+                    self.ws_walk(v, locals, seen, names, uses);
+                }
+            }
+            Expression::TemplateExpr(t) => {
+                if let Ok(tpl) = Template::from_expr(t) {
+                    for el in tpl.elements() {
+                        if let Element::Interpolation(i) = el {
+                            self.ws_walk(&i.expr, locals, seen, names, uses);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn eval_expr(
         &self,
         expr: &Expression,
@@ -177,6 +303,20 @@ impl Env {
                     if let Some(u) = self.unknown_ref(r, file, line) {
                         return Err(u);
                     }
+                }
+                if let hcl::eval::ErrorKind::UndefinedFunc(f) = e.kind() {
+                    let what = match f.name.as_str() {
+                        "get_aws_account_id"
+                        | "get_aws_caller_identity_arn"
+                        | "get_aws_caller_identity_user_id" => {
+                            format!("`{f}()` (asks AWS who is calling)")
+                        }
+                        _ => format!("`{f}()` (a function import does not evaluate)"),
+                    };
+                    return Err(Unknown::Cause(Cause {
+                        what,
+                        at: Some((file.to_owned(), line)),
+                    }));
                 }
                 Err(Unknown::Fails(one_line(&e.to_string())))
             }
@@ -441,6 +581,14 @@ fn declare_functions(ctx: &mut Context<'_>) {
         "concat",
         FuncDef::builder().variadic_param(any()).build(f_concat),
     );
+    // Terragrunt's: the default when one is given (import reads no environment).
+    ctx.declare_func(
+        "get_env",
+        FuncDef::builder()
+            .param(ParamType::String)
+            .variadic_param(any())
+            .build(f_get_env),
+    );
     ctx.declare_func(
         "coalesce",
         FuncDef::builder().variadic_param(any()).build(f_coalesce),
@@ -588,6 +736,12 @@ fn f_merge(args: FuncArgs) -> Result<Value, String> {
         }
     }
     Ok(Value::Object(out))
+}
+
+fn f_get_env(args: FuncArgs) -> Result<Value, String> {
+    args.get(1)
+        .cloned()
+        .ok_or_else(|| "get_env() without a default: import reads no environment variables".into())
 }
 
 fn f_concat(args: FuncArgs) -> Result<Value, String> {

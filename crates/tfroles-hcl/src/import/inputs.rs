@@ -101,11 +101,11 @@ impl Cx {
         abs: &Path,
         rel_dir: &str,
         files: &[RawFile],
+        workspace: Option<&str>,
     ) -> Result<(Env, BTreeMap<String, LocalSrc>), Error> {
-        let workspace = self
-            .opts
-            .workspace
-            .clone()
+        let workspace = workspace
+            .map(str::to_owned)
+            .or_else(|| self.opts.workspace.clone())
             .unwrap_or_else(|| "default".into());
         let mut env = Env::new(&workspace);
         for f in files {

@@ -33,6 +33,7 @@ mod profiles;
 mod read;
 mod report;
 mod scan;
+mod terragrunt;
 
 use std::path::{Path, PathBuf};
 
@@ -59,7 +60,7 @@ pub struct Import {
     pub config: String,
     /// Everything not mapped as written, sorted by file and line.
     pub report: Vec<Finding>,
-    /// Directories with `.tf` files that were read.
+    /// Directories with `.tf` files or a Terragrunt unit that were read.
     pub directories: usize,
     /// Stack directories the draft covers.
     pub stacks: usize,
@@ -171,6 +172,28 @@ pub fn import_with(dir: &Path, opts: &ImportOptions) -> Result<Import, Error> {
     for d in &dirs {
         scans.push(cx.scan(dir, d)?);
     }
+    // Terragrunt units: their terragrunt.hcl is the source of truth, over
+    // any backend file Terragrunt generated into the directory.
+    for unit in terragrunt::find(dir) {
+        if let Some(scan) = cx.terragrunt_unit(dir, &unit)? {
+            match scans.iter_mut().find(|s| s.path == scan.path) {
+                Some(old) => *old = scan,
+                None => {
+                    cx.extra_dirs += 1;
+                    scans.push(scan)
+                }
+            }
+        }
+    }
+    // A terragrunt.hcl that units include is their parent, not a unit.
+    let included = std::mem::take(&mut cx.tg_included);
+    let abs = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    scans.retain(|s| {
+        !(s.terragrunt
+            && included
+                .iter()
+                .any(|p| p == &abs.join(s.path.as_str()).join(terragrunt::CONFIG)))
+    });
     cx.build(dir, &dirs, scans)
 }
 
@@ -219,7 +242,7 @@ struct BackendFound {
     session: Option<usize>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ProviderFound {
     file: String,
     line: usize,
@@ -259,6 +282,11 @@ struct Scan {
     backend: Option<(usize, BackendFound)>,
     /// File index and provider, in file order.
     providers: Vec<(usize, ProviderFound)>,
+    /// Read from a Terragrunt unit's `terragrunt.hcl` (and its includes).
+    terragrunt: bool,
+    /// The default provider as each workspace evaluates it, when its role,
+    /// account or region depends on `terraform.workspace`.
+    workspaces: Vec<(String, ProviderFound)>,
 }
 
 #[derive(Default)]
@@ -268,6 +296,10 @@ struct Cx {
     /// Unknown values by cause, with the uses that depend on each.
     causes: std::collections::BTreeMap<eval::Cause, Vec<String>>,
     opts: ImportOptions,
+    /// Terragrunt units read that hold no `.tf` file.
+    extra_dirs: usize,
+    /// Terragrunt configs included by units.
+    tg_included: Vec<PathBuf>,
     /// The AWS shared config, when there is one.
     aws: Option<profiles::AwsConfig>,
     /// Profile names by the account their role is in, for naming accounts.

@@ -27,10 +27,10 @@ impl Profile {
     }
 }
 
-/// The profiles of one config file, by name, and the file as shown in findings.
+/// The profiles of one config file, by name. Findings name lines of it,
+/// never its path (which is the user's, not the repository's).
 #[derive(Debug, Clone, Default)]
 pub(super) struct AwsConfig {
-    pub(super) file: String,
     pub(super) profiles: BTreeMap<String, Profile>,
 }
 
@@ -55,9 +55,8 @@ pub fn default_aws_config() -> Option<PathBuf> {
 /// `key = value`; comments start with `#` or `;`. Other sections
 /// (`[sso-session]`, `[services]`) are skipped; so are nested settings
 /// (indented lines under a `key =` with no value).
-pub(super) fn parse(file: &str, text: &str) -> AwsConfig {
+pub(super) fn parse(text: &str) -> AwsConfig {
     let mut out = AwsConfig {
-        file: file.to_owned(),
         profiles: BTreeMap::new(),
     };
     let mut current: Option<String> = None;
@@ -118,7 +117,7 @@ impl Cx {
             source,
         })?;
         let text = String::from_utf8_lossy(&bytes);
-        self.aws = Some(parse(&path.display().to_string(), &text));
+        self.aws = Some(parse(&text));
         Ok(())
     }
 
@@ -140,11 +139,11 @@ impl Cx {
         let mut next = Some(name.to_owned());
         while let Some(n) = next.take() {
             if hops.len() >= MAX_HOPS || hops.iter().any(|(h, _)| *h == n) {
-                self.note(file, line, format!("{ctx}: `profile` {name:?}: its `source_profile` chain in {} comes back to itself or is too long: not followed", aws.file));
+                self.note(file, line, format!("{ctx}: `profile` {name:?}: its `source_profile` chain in the AWS config comes back to itself or is too long: not followed"));
                 return (Vec::new(), None);
             }
             let Some(p) = aws.profiles.get(&n) else {
-                self.note(file, line, format!("{ctx}: `profile` {n:?} is not in {}: the draft cannot tell its role or account", aws.file));
+                self.note(file, line, format!("{ctx}: `profile` {n:?} is not in the AWS config read: the draft cannot tell its role or account"));
                 return (Vec::new(), None);
             };
             if p.get("role_arn").is_some() {
@@ -161,7 +160,7 @@ impl Cx {
             .filter(|(_, p)| p.get("role_arn").is_some())
             .collect();
         if with_role.is_empty() {
-            self.note(file, line, format!("{ctx}: `profile` {name:?} ({}:{}) assumes no role: its own credentials are used as they are", aws.file, hops[0].1.line));
+            self.note(file, line, format!("{ctx}: `profile` {name:?} (line {} of the AWS config) assumes no role: its own credentials are used as they are", hops[0].1.line));
             if let Some(id) = &hint {
                 self.profile_accounts.push((id.clone(), name.to_owned()));
             }
@@ -173,7 +172,7 @@ impl Cx {
             let arn = match parse_arn(&arn_text) {
                 Ok(a) => a,
                 Err(e) => {
-                    self.note(&aws.file, arn_line, format!("profile {pname:?}: `role_arn`: {} (tfroles takes {}): the profile is not used", e.message, e.allowed));
+                    self.note(file, line, format!("{ctx}: `profile` {pname:?}: `role_arn` (line {arn_line} of the AWS config): {} (tfroles takes {}): the profile is not used", e.message, e.allowed));
                     return (Vec::new(), hint);
                 }
             };
@@ -222,7 +221,6 @@ mod tests {
     #[test]
     fn profiles_roles_and_sections_are_read_as_the_cli_reads_them() {
         let c = parse(
-            "config",
             "[default]\nregion = eu-west-1\n\n[profile prod]\nrole_arn = arn:aws:iam::222222222222:role/deploy\nsource_profile = default\n# a comment\n[sso-session x]\nsso_region = us-east-1\n[profile dev]\nsso_account_id = 111111111111\ns3 =\n  max_concurrent_requests = 20\n[profilebad]\nrole_arn = x\n",
         );
         assert_eq!(c.profiles.len(), 3, "{c:?}");

@@ -252,7 +252,7 @@ impl Cx {
                 }
             }
         }
-        let (env, _locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws)?;
+        let (env, locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws, None)?;
         let files: Vec<ParsedFile> = raws
             .iter()
             .map(|f| {
@@ -270,6 +270,8 @@ impl Cx {
             files,
             backend: None,
             providers: Vec::new(),
+            terragrunt: false,
+            workspaces: Vec::new(),
         };
         // Terraform merges override files into the others; import does not.
         let is_override = |n: &str| n == "override.tf" || n.ends_with("_override.tf");
@@ -357,7 +359,91 @@ impl Cx {
             let found = self.provider(&rel, &p);
             scan.providers.push((fi, found));
         }
+        if self.opts.workspace.is_none() {
+            self.workspaces(&mut scan, &abs_dir, &raws, &env, &locals)?;
+        }
         Ok(scan)
+    }
+
+    /// A directory whose default provider depends on `terraform.workspace`:
+    /// that provider evaluated in each workspace the expressions name.
+    fn workspaces(
+        &mut self,
+        scan: &mut Scan,
+        abs_dir: &Path,
+        raws: &[RawFile],
+        env: &super::eval::Env,
+        locals: &std::collections::BTreeMap<String, super::eval::LocalSrc>,
+    ) -> Result<(), Error> {
+        // The default provider as written, and every expression in it.
+        let Some((f, blk)) = raws.iter().find_map(|f| {
+            f.body
+                .blocks
+                .iter()
+                .find(|b| {
+                    b.ident == "provider"
+                        && b.labels == ["aws"]
+                        && !b.body.attributes.iter().any(|a| a.name == "alias")
+                })
+                .map(|b| (f, b))
+        }) else {
+            return Ok(());
+        };
+        fn texts<'t>(text: &'t str, body: &tfroles_core::raw::Body, out: &mut Vec<&'t str>) {
+            for a in &body.attributes {
+                out.push(read::source(text, &a.value));
+            }
+            for b in &body.blocks {
+                texts(text, &b.body, out);
+            }
+        }
+        let mut exprs = Vec::new();
+        texts(&f.text, &blk.body, &mut exprs);
+        let Some(names) = env.workspace_names(&exprs, locals) else {
+            return Ok(());
+        };
+        let line = blk.loc.map_or(1, |l| l.line);
+        if names.is_empty() {
+            self.note(&f.rel, line, "provider \"aws\" depends on `terraform.workspace`, but no workspace name can be read from the expressions: evaluated in workspace `default` only (name one with `--workspace NAME`)");
+            return Ok(());
+        }
+        let single = tfroles_core::raw::Body {
+            attributes: Vec::new(),
+            blocks: vec![blk.clone()],
+        };
+        for w in names.iter().take(64) {
+            let (env_w, _) = self.dir_env(abs_dir, scan.path.as_str(), raws, Some(w))?;
+            let (_, blocks) = read::convert(&single, &f.text, &f.rel, &env_w);
+            if let Some(b) = blocks.first() {
+                let found = self.provider(&f.rel, b);
+                scan.workspaces.push((w.clone(), found));
+            }
+        }
+        let list: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.note(
+            &f.rel,
+            line,
+            format!(
+                "provider \"aws\" depends on `terraform.workspace`: evaluated in workspaces {}",
+                list.join(", ")
+            ),
+        );
+        // Without a `default` among them, the stack takes its settings from
+        // the first workspace that reads.
+        if !names.contains("default")
+            && let Some(i) = scan
+                .providers
+                .iter()
+                .position(|(_, p)| p.alias.is_none() && !p.alias_unreadable)
+            && (scan.providers[i].1.broken || scan.providers[i].1.chain.is_empty())
+            && let Some((_, first)) = scan
+                .workspaces
+                .iter()
+                .find(|(_, p)| !p.broken && !p.chain.is_empty())
+        {
+            scan.providers[i].1 = first.clone();
+        }
+        Ok(())
     }
 
     pub(super) fn backend(&mut self, file: &str, b: &Blk) -> BackendFound {
