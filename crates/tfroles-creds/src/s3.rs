@@ -113,6 +113,7 @@ impl S3Reader {
         let conf = runtime.block_on(
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .env(crate::sts::sdk_env(env))
+                .http_client(crate::sts::tls_http_client())
                 .load(),
         );
         let credentials = conf

@@ -135,7 +135,6 @@ async fn sdk_config(base: &BaseIdentity, env: &Env, fetch: &Fetch) -> SdkConfig 
 /// and never loads the platform's root certificates, about half of a cold
 /// call's CPU. An https endpoint, or a chain that may reach one, gets TLS.
 fn http_client(base: &BaseIdentity, env: &Env) -> aws_sdk_sts::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let plain_sts = env
         .non_empty("AWS_ENDPOINT_URL_STS")
         .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
@@ -148,14 +147,21 @@ fn http_client(base: &BaseIdentity, env: &Env) -> aws_sdk_sts::config::SharedHtt
                 && env.non_empty("AWS_SECRET_ACCESS_KEY").is_some()
         }
     };
-    let builder = aws_smithy_http_client::Builder::new();
     if plain_sts && only_sts {
-        builder.build_http()
+        aws_smithy_http_client::Builder::new().build_http()
     } else {
-        builder
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https()
+        tls_http_client()
     }
+}
+
+/// The SDK's HTTPS client (rustls on ring, the platform's roots), for any
+/// aws-config loader: without one, the credential chain's SSO, container
+/// and instance-metadata providers could not call out.
+pub(crate) fn tls_http_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// `env` in the SDK's own type.
