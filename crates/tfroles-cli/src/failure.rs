@@ -78,6 +78,7 @@ impl Failure {
                 H::HandWritten { .. }
                 | H::Unsafe { .. }
                 | H::Duplicate { .. }
+                | H::Handover { .. }
                 | H::Changed { .. } => 3,
                 H::Config(tfroles_core::Error::Io { .. }) => 4,
                 H::Config(_) | H::NothingToImport { .. } => 2,

@@ -5,6 +5,7 @@
 
 mod cache_cmd;
 mod creds;
+mod doctor;
 mod failure;
 mod policy;
 mod s3source;
@@ -100,6 +101,33 @@ enum Command {
         /// Where to write the draft [default: DIR/tfroles.hcl]; `-` prints it on stdout
         #[arg(long, short = 'o', value_name = "PATH")]
         output: Option<PathBuf>,
+        /// A variable's value, as `terraform -var` takes it (repeatable; applied after every --var-file)
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = name_value)]
+        vars: Vec<(String, String)>,
+        /// A variable definitions file (`.tfvars` or `.tfvars.json`), as `terraform -var-file` takes it (repeatable)
+        #[arg(long = "var-file", value_name = "PATH")]
+        var_files: Vec<PathBuf>,
+        /// A partial backend's settings, as `terraform init -backend-config` takes them: a file or KEY=VALUE (repeatable; replaces the files found beside each stack)
+        #[arg(long = "backend-config", value_name = "FILE|KEY=VALUE")]
+        backend_configs: Vec<String>,
+        /// The workspace `terraform.workspace` is evaluated in [default: default]
+        #[arg(long, value_name = "NAME")]
+        workspace: Option<String>,
+        /// An account for stacks whose provider names none (admin keys, a profile without a role): NAME matches a profile, provider alias or directory; one alone applies to all (repeatable)
+        #[arg(long = "account", value_name = "NAME=ID", value_parser = name_account)]
+        accounts: Vec<(String, String)>,
+        /// What to call account ID in the draft (repeatable)
+        #[arg(long = "account-name", value_name = "ID=NAME", value_parser = account_name)]
+        account_names: Vec<(String, String)>,
+        /// The AWS shared config file that `profile`s are read from [default: AWS_CONFIG_FILE, else ~/.aws/config]
+        #[arg(long = "aws-config", value_name = "PATH")]
+        aws_config: Option<PathBuf>,
+        /// Hand the stacks of the reviewed DIR/tfroles.hcl over: remove their hand-written `backend "s3"` and `provider "aws"` blocks (every other byte kept, each edited file kept as <name>.tfroles-orig), print the diff; then run `tfroles generate`
+        #[arg(long, conflicts_with_all = ["output", "vars", "var_files", "backend_configs", "workspace", "accounts", "account_names", "aws_config"])]
+        handover: bool,
+        /// With --handover: print the diff and write nothing
+        #[arg(long, requires = "handover")]
+        check: bool,
     },
     /// Run every check `generate` runs (config, globs, policies and their sizes, files in the way) and report every problem; writes nothing
     #[command(after_help = "Example:\n  tfroles validate --config infra/tfroles.hcl")]
@@ -172,6 +200,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = creds::EnvFormat::Sh)]
         format: creds::EnvFormat,
     },
+    /// Check a config against the live accounts before the first terraform run: the base
+    /// identity, every role, the state bucket and its settings, the lock, the OIDC providers
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor {
+        #[command(flatten)]
+        args: doctor::DoctorArgs,
+    },
     /// The shared credential cache: list or clear the cached sessions
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(cache_cmd::CacheCommand),
@@ -211,6 +246,18 @@ Examples:
   tfroles credential-process --role terraform-state --stack qa/public-api
   tfroles credential-process --role public-api-provisioning --account qa --allow-delete
   tfroles credential-process --role-arn arn:aws:iam::111111111111:role/x --external-id tf-state";
+
+const DOCTOR_HELP: &str =
+    "One line per check: ✓ passed, ✗ failed (with the fix on the next line), – could
+not be checked (and why). Read-only, except the lock probe: under a stack's backend
+session it writes that stack's lock file as terraform would (only if none exists) and
+removes it.
+
+Exit status: 0 no check failed, 1 a check failed, 2 invalid configuration or usage.
+
+Examples:
+  tfroles doctor
+  tfroles doctor --stack qa/public-api --format json";
 
 const CACHE_HELP: &str =
     "The cache directory is $TFROLES_CACHE_DIR, else $XDG_CACHE_HOME/tfroles, else
@@ -294,11 +341,20 @@ between stacks, state keys generate would change) is reported on stderr as
 `warning: FILE:LINE: ...` and listed at the top of the draft; a summary line ends
 the run (on stderr, so that `--output -` prints the draft alone).
 
+Expressions are evaluated as terraform would without AWS: variables (defaults,
+terraform.tfvars, *.auto.tfvars, --var-file, --var), locals, terraform.workspace
+and the functions names are built with; what stays unknown (data sources, module
+outputs) is reported once per cause. A partial backend is completed from
+--backend-config, else from the one *.tfbackend or backend.hcl beside the stack.
+
 Examples:
   tfroles import                    write ./tfroles.hcl
   tfroles import infra --output -   print the draft for infra/
+  tfroles import --var-file prod.tfvars --var env=prod --backend-config prod.tfbackend
 
-Then review the draft and hand the stacks over with `tfroles generate --take-over`
+Then review the draft and hand the stacks over: `tfroles import --handover`
+removes the hand-written backend and provider blocks the config now generates
+(`--check` shows the diff first), and `tfroles generate` writes its own
 (see docs/migrating.md).";
 
 const GENERATE_HELP: &str = "Examples:
@@ -374,7 +430,36 @@ pub(crate) fn load_path(config: Option<&Path>) -> Outcome<Config> {
                 .unwrap_or(found)
         }
     };
-    Ok(Config::from_path(&path)?)
+    // Module roles (`module_roles = true`) are roles like the others for
+    // every command: found here, once.
+    Ok(Config::from_path(&path)?.with_module_roles()?)
+}
+
+/// The module calls that do not pass their module's provider, printed to
+/// stderr (`error:` for `validate` and `generate --check`, which then
+/// fail, `warning:` for `generate`, which never edits hand-written files).
+fn report_unwired(config: &Config, fail: bool) -> Outcome<()> {
+    let unwired = config.module_roles().unwired(config.root());
+    if unwired.is_empty() {
+        return Ok(());
+    }
+    let mut err = std::io::stderr().lock();
+    let word = if fail { "error" } else { "warning" };
+    for d in &unwired {
+        writeln!(err, "{word}: {d}")?;
+    }
+    if fail {
+        let n = unwired.len();
+        return Err(Exit::Drift(format!(
+            "{n} module call{} do{} not pass {} module's provider\n  hint: add the `providers` line{} shown; tfroles does not edit hand-written files",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "es" } else { "" },
+            if n == 1 { "its" } else { "their" },
+            if n == 1 { "" } else { "s" },
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// The config, the directories below it, and the stacks they resolve to;
@@ -442,8 +527,11 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         fail_on_change,
         format,
     } = opts;
-    let (_, _, plan) = prepare(arg, PlanOptions { take_over, prune })?;
+    let (config, _, plan) = prepare(arg, PlanOptions { take_over, prune })?;
     let s = if check { plan.summary() } else { plan.apply()? };
+    // After the generated files are written: the aliases the calls should
+    // name exist once providers.tf has them.
+    let unwired = report_unwired(&config, check);
     let mut out = std::io::stdout().lock();
     if format == OutFormat::Json {
         let files: Vec<serde_json::Value> = plan
@@ -533,7 +621,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         ))
         .into());
     }
-    Ok(())
+    unwired
 }
 
 fn exists(path: &Path) -> Exit {
@@ -543,7 +631,80 @@ fn exists(path: &Path) -> Exit {
     ))
 }
 
-fn import(dir: &Path, output: Option<&Path>) -> Outcome<()> {
+/// `import --handover`: the reviewed config's stacks' hand-written blocks
+/// removed, so that `generate` writes the only ones.
+fn hand_over(dir: &Path, check: bool) -> Outcome<()> {
+    let arg = ConfigArg {
+        config: Some(dir.join(CONFIG_FILE_NAME)),
+    };
+    let (config, dirs, resolution) = load_stacks(&arg)?;
+    let h = tfroles_hcl::handover(&config, &resolution.stacks, &dirs)?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", h.plan.diff())?;
+    let mut err = std::io::stderr().lock();
+    for k in &h.kept {
+        writeln!(
+            err,
+            "warning: {}:{}: {} kept: tfroles.hcl does not generate it (resources may use it)",
+            k.file, k.line, k.block
+        )?;
+    }
+    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    let what = format!(
+        "{} from {}",
+        n(h.removed.len(), "block", "blocks"),
+        n(h.plan.files.len(), "file", "files")
+    );
+    if check {
+        writeln!(err, "would remove {what}; nothing written")?;
+    } else {
+        h.plan.apply()?;
+        writeln!(
+            err,
+            "removed {what} (each original kept as <name>{}); now run `tfroles generate`",
+            tfroles_hcl::ORIGINAL_SUFFIX
+        )?;
+    }
+    Ok(())
+}
+
+/// `NAME=VALUE`, as `terraform -var` takes it.
+fn name_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("{s:?} is not NAME=VALUE")),
+    }
+}
+
+/// `--account NAME=ID`, both checked as tfroles.hcl checks them.
+fn name_account(s: &str) -> Result<(String, String), String> {
+    let (n, id) = name_value(s)?;
+    n.parse::<tfroles_core::types::AccountName>()
+        .map_err(|e| e.message)?;
+    id.parse::<tfroles_core::types::AccountId>()
+        .map_err(|e| e.message)?;
+    Ok((n, id))
+}
+
+/// `--account-name ID=NAME`.
+fn account_name(s: &str) -> Result<(String, String), String> {
+    let (id, n) = name_value(s)?;
+    name_account(&format!("{n}={id}"))?;
+    Ok((id, n))
+}
+
+/// `-backend-config`'s two forms, told apart as terraform does: `KEY=VALUE`
+/// when there is an `=`, a file otherwise.
+fn backend_config(s: &str) -> tfroles_hcl::BackendConfig {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !k.contains(['/', '\\']) => {
+            tfroles_hcl::BackendConfig::Pair(k.to_owned(), v.to_owned())
+        }
+        _ => tfroles_hcl::BackendConfig::File(PathBuf::from(s)),
+    }
+}
+
+fn import(dir: &Path, output: Option<&Path>, opts: &tfroles_hcl::ImportOptions) -> Outcome<()> {
     let target = match output {
         Some(o) => o.to_path_buf(),
         None if dir == Path::new(".") => PathBuf::from(CONFIG_FILE_NAME),
@@ -563,7 +724,7 @@ fn import(dir: &Path, output: Option<&Path>) -> Outcome<()> {
         }
     };
     let mut err = std::io::stderr().lock();
-    let imported = match tfroles_hcl::import(dir) {
+    let imported = match tfroles_hcl::import_with(dir, opts) {
         Ok(i) => i,
         Err(e) => {
             if let tfroles_hcl::Error::NothingToImport { report, .. } = &e {
@@ -612,7 +773,7 @@ fn import(dir: &Path, output: Option<&Path>) -> Outcome<()> {
     }
     writeln!(
         err,
-        "{summary}; wrote {} (review it, then run `tfroles generate --take-over`)",
+        "{summary}; wrote {} (review it, then run `tfroles import --handover` and `tfroles generate`)",
         target.display()
     )?;
     Ok(())
@@ -662,6 +823,38 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
         }
         Err(e) => return Err(e),
     };
+    if let Err(e) = report_unwired(&config, true) {
+        if format == OutFormat::Json {
+            let diagnostics: Vec<serde_json::Value> = config
+                .module_roles()
+                .unwired(config.root())
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "file": d.file,
+                        "line": d.location.map(|l| l.line),
+                        "column": d.location.map(|l| l.column),
+                        "block": d.block,
+                        "attribute": d.attribute,
+                        "message": d.message,
+                        "allowed": d.allowed,
+                        "hint": d.hint,
+                    })
+                })
+                .collect();
+            let report = serde_json::json!({
+                "valid": false,
+                "exit_code": e.exit_code(),
+                "diagnostics": diagnostics,
+            });
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                serde_json::to_string_pretty(&report)?
+            )?;
+        }
+        return Err(e);
+    }
     let mut out = std::io::stdout().lock();
     match format {
         OutFormat::Json => {
@@ -684,7 +877,14 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
                 "{} is valid: {}, {}, {}",
                 config.file().display(),
                 n(config.accounts().len(), "account"),
-                n(config.roles().len(), "role"),
+                match config.module_roles().roles.len() {
+                    0 => n(config.roles().len(), "role"),
+                    m => format!(
+                        "{} ({m} of them module role{})",
+                        n(config.roles().len(), "role"),
+                        if m == 1 { "" } else { "s" }
+                    ),
+                },
                 n(resolution.stacks.len(), "stack")
             )?
         }
@@ -783,7 +983,34 @@ fn main() -> ExitCode {
                 format: *format,
             },
         ),
-        Command::Import { dir, output } => import(dir, output.as_deref()),
+        Command::Import {
+            dir,
+            output,
+            vars,
+            var_files,
+            backend_configs,
+            workspace,
+            accounts,
+            account_names,
+            aws_config,
+            handover,
+            check,
+        } => {
+            if *handover {
+                hand_over(dir, *check)
+            } else {
+                let opts = tfroles_hcl::ImportOptions {
+                    vars: vars.clone(),
+                    var_files: var_files.clone(),
+                    backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
+                    workspace: workspace.clone(),
+                    accounts: accounts.clone(),
+                    account_names: account_names.clone(),
+                    aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
+                };
+                import(dir, output.as_deref(), &opts)
+            }
+        }
         Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),
         Command::Graph { config, format } => graph(config, *format),
@@ -802,6 +1029,7 @@ fn main() -> ExitCode {
         Command::Usage { args } => usage::usage(args),
         Command::Simulate { args } => policy::simulate(args),
         Command::Cache(c) => cache_cmd::run(c),
+        Command::Doctor { args } => doctor::doctor(args),
         Command::CredentialProcess { args } => creds::credential_process(args),
         Command::Env { args, format } => creds::env(args, *format),
         Command::Exec {

@@ -68,6 +68,7 @@ mod error;
 pub mod graph;
 mod load;
 mod model;
+pub mod modules;
 pub mod policies;
 pub mod raw;
 mod resolve;

@@ -20,6 +20,12 @@ pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
 /// would make that ambiguous), a FIFO or device is refused without blocking
 /// on it, and the size is bounded.
 pub(crate) fn read_config_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_regular(path, MAX_CONFIG_BYTES)
+}
+
+/// Reads a regular file of at most `max` bytes, never through a symbolic
+/// link, without blocking on a FIFO; shared with [`crate::modules`].
+pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
@@ -44,18 +50,18 @@ pub(crate) fn read_config_file(path: &Path) -> std::io::Result<Vec<u8>> {
             "it is not a regular file (a directory, FIFO, socket or device)",
         ));
     }
-    if meta.len() > MAX_CONFIG_BYTES {
+    if meta.len() > max {
         return Err(std::io::Error::other(format!(
-            "it is {} bytes, more than the {MAX_CONFIG_BYTES} tfroles reads",
+            "it is {} bytes, more than the {max} tfroles reads",
             meta.len()
         )));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // The size may grow after the check: read one byte more than allowed to tell.
-    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
         return Err(std::io::Error::other(format!(
-            "it is more than the {MAX_CONFIG_BYTES} bytes tfroles reads"
+            "it is more than the {max} bytes tfroles reads"
         )));
     }
     Ok(bytes)

@@ -66,6 +66,9 @@ pub struct Role {
     /// Who may assume the role; `None` when the block has no `trust`, which
     /// trusts every identity with an `arn`.
     pub trust: Option<Trust>,
+    /// `module_roles = true`: every stack using this role gives the
+    /// modules it calls their own roles (see [`crate::modules`]).
+    pub module_roles: bool,
 }
 
 /// An `identity "NAME"` block: where credentials start. Either a CI
@@ -178,6 +181,9 @@ pub struct StackSpec {
     pub allowed_account_ids: Option<Vec<AccountId>>,
     /// Aliased providers.
     pub providers: Vec<ProviderSpec>,
+    /// `module_roles = true`: the modules this stack calls get their own
+    /// roles and providers (see [`crate::modules`]).
+    pub module_roles: bool,
     #[serde(skip)]
     pub(crate) loc: Option<Location>,
 }
@@ -215,6 +221,11 @@ pub struct Config {
     /// prints nothing; `validate` and `generate` show these on stderr.
     #[serde(skip)]
     pub(crate) warnings: Vec<Diagnostic>,
+    /// The roles of the modules the stacks call, once
+    /// [`Config::with_module_roles`] has found them: their roles are in
+    /// `roles` too, and their providers in each calling stack's.
+    #[serde(skip)]
+    pub(crate) modules: crate::modules::ModuleRoles,
     /// Where each role's block is, in the order of `roles`, for errors
     /// found after validation (a policy that does not fit).
     #[serde(skip)]
@@ -294,6 +305,12 @@ impl Config {
     /// The `bootstrap` block, if any.
     pub fn bootstrap(&self) -> Option<&Bootstrap> {
         self.bootstrap.as_ref()
+    }
+
+    /// The module roles and calls [`Config::with_module_roles`] found
+    /// (none before it runs, or without `module_roles`).
+    pub fn module_roles(&self) -> &crate::modules::ModuleRoles {
+        &self.modules
     }
 
     /// What is allowed but probably not meant (trust that admits every

@@ -193,6 +193,9 @@ pub struct Block {
     pub body: Body,
     /// Where the block type is written.
     pub loc: Option<Location>,
+    /// Its bytes in the parsed text, from the block type to the closing
+    /// brace (the handover removes blocks by it).
+    pub span: Option<Range<usize>>,
 }
 
 impl Block {
@@ -335,6 +338,7 @@ fn read_body(body: &hcl_edit::structure::Body, index: &LineIndex) -> Body {
                     .collect(),
                 body: read_body(&block.body, index),
                 loc: index.loc(block.ident.span()),
+                span: block.span(),
             }),
         }
     }

@@ -209,6 +209,22 @@ impl Config {
                 session,
             });
         }
+        // The roles of the modules this stack calls (`module_roles`), each
+        // an alias with the stack's region, accounts and the role in the
+        // stack's account.
+        for m in self
+            .modules
+            .roles
+            .iter()
+            .filter(|m| m.stacks.contains(&path))
+        {
+            providers.push(Provider {
+                alias: Some(m.alias.clone()),
+                region: region.clone(),
+                allowed_account_ids: allowed.clone(),
+                session: self.session_for(&m.name, &spec.account),
+            });
+        }
         // The directory name may be in any normal form (macOS writes NFD);
         // terraform will read the key in NFC, so that is the key.
         let state_key = crate::types::nfc(&match &self.state.key_prefix {

@@ -70,37 +70,46 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// The attributes as they would be written in the role block.
+    /// The attributes as they would be written in the role block, `=`
+    /// aligned as `terraform fmt` aligns them.
     #[must_use]
     pub fn to_hcl(&self) -> String {
-        let list = |items: Vec<String>| {
+        let quoted = |items: &mut dyn Iterator<Item = &str>| {
             items
-                .iter()
                 .map(|s| format!("\"{s}\""))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let mut out = String::new();
+        let mut lines: Vec<(&str, String)> = Vec::new();
         if !self.services.is_empty() {
-            out.push_str(&format!("services = [{}]\n", list(self.services.clone())));
-            out.push_str(&format!(
-                "access   = [{}]\n",
-                list(
-                    self.access
-                        .iter()
-                        .map(|l| access_keyword(*l).to_owned())
-                        .collect()
-                )
+            lines.push((
+                "services",
+                format!(
+                    "[{}]",
+                    quoted(&mut self.services.iter().map(String::as_str))
+                ),
+            ));
+            lines.push((
+                "access",
+                format!(
+                    "[{}]",
+                    quoted(&mut self.access.iter().map(|l| access_keyword(*l)))
+                ),
             ));
         }
         if !self.actions.is_empty() {
-            out.push_str("actions = [\n");
+            let mut list = String::from("[\n");
             for a in &self.actions {
-                out.push_str(&format!("  \"{a}\",\n"));
+                list.push_str(&format!("  \"{a}\",\n"));
             }
-            out.push_str("]\n");
+            list.push(']');
+            lines.push(("actions", list));
         }
-        out
+        let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        lines
+            .iter()
+            .map(|(k, v)| format!("{k:<width$} = {v}\n"))
+            .collect()
     }
 }
 

@@ -1514,7 +1514,7 @@ fn all_independent_errors_are_reported_in_line_order() {
           allowed: 15m to 12h
           hint: STS grants sessions of 15 minutes to 12 hours (and no more than the role's MaxSessionDuration)
         tfroles.hcl:22:3: in block `role "app"`: unknown attribute `regin`
-          allowed: `account`, `accounts`, `path`, `external_id`, `session_name`, `duration`, `tags`, `source_identity`, `via`, `mfa_serial`, `services`, `access`, `actions`, `deny_actions`, `resources`, `allow_delete`
+          allowed: `account`, `accounts`, `path`, `external_id`, `session_name`, `duration`, `tags`, `source_identity`, `via`, `mfa_serial`, `services`, `access`, `actions`, `deny_actions`, `resources`, `allow_delete`, `module_roles`
         tfroles.hcl:26:15: in block `defaults`, attribute `partition`: "aws-eu" is not an AWS partition
           allowed: `aws`, `aws-cn` or `aws-us-gov`"#}
     );
@@ -1703,6 +1703,7 @@ fn the_example_is_accepted_as_written() {
         mfa_serial: None,
         permissions: Default::default(),
         trust: None,
+        module_roles: false,
     };
     assert_eq!(
         config.roles(),

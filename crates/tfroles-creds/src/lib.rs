@@ -46,6 +46,7 @@ pub mod oidc;
 mod provider;
 mod request;
 pub mod server;
+pub mod signed;
 mod sts;
 
 use std::time::{Duration as StdDuration, Instant};
@@ -219,6 +220,56 @@ pub fn credentials(
     Ok(Outcome {
         credentials: c,
         from_cache: false,
+    })
+}
+
+/// The base identity as STS sees it, for `tfroles doctor`.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Its ARN (GetCallerIdentity's `Arn`).
+    pub arn: String,
+    /// Its account.
+    pub account: String,
+    /// Its credentials, to sign other read-only calls with.
+    pub credentials: Credentials,
+}
+
+/// Resolves the default chain's base identity (or `--profile`'s) and asks
+/// STS who it is. Never cached: a check must see the present.
+///
+/// # Errors
+/// [`Error::NoBaseCredentials`] naming what was tried, [`Error::Endpoint`]
+/// when STS cannot be reached, [`Error::Sts`] when it refuses.
+pub fn caller(profile: Option<String>, options: &Options) -> Result<Caller, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    let f = sts::Fetch {
+        region: options.region.clone(),
+        ..sts::Fetch::default()
+    };
+    let base = BaseIdentity::DefaultChain { profile };
+    let out = runtime.block_on(async {
+        tokio::time::timeout(options.budget, sts::caller(&base, &options.env, &f))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Endpoint {
+                    endpoint: sts::describe_endpoint(&options.env, options.region.as_deref()),
+                    detail: format!(
+                        "no answer within {} while waiting for {}",
+                        seconds(options.budget),
+                        f.waiting_for()
+                    ),
+                })
+            })
+    });
+    runtime.shutdown_background();
+    let (credentials, arn, account) = out?;
+    Ok(Caller {
+        arn,
+        account,
+        credentials,
     })
 }
 

@@ -194,6 +194,65 @@ fn client(conf: &SdkConfig, creds: Option<&Credentials>) -> aws_sdk_sts::Client 
     aws_sdk_sts::Client::from_conf(b.build())
 }
 
+/// The base identity of the default chain as STS sees it
+/// (GetCallerIdentity): its ARN and account, and its credentials (for
+/// `tfroles doctor`'s own signed calls). Long-lived keys get an expiry an
+/// hour ahead, which only the signer reads.
+pub(crate) async fn caller(
+    base: &BaseIdentity,
+    env: &Env,
+    fetch: &Fetch,
+) -> Result<(Credentials, String, String), Error> {
+    let conf = sdk_config(base, env, fetch).await;
+    let from = match base {
+        BaseIdentity::DefaultChain { profile: Some(p) } => format!("profile `{p}`"),
+        _ => "the default credential chain".to_owned(),
+    };
+    let no_creds = |tried: String| Error::NoBaseCredentials {
+        role_arn: "any role".into(),
+        tried,
+    };
+    let provider = conf
+        .credentials_provider()
+        .ok_or_else(|| no_creds(from.clone()))?;
+    let c = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| no_creds(tried_in_words(&from, &sdk_text(&e))))?;
+    let expiration = c
+        .expiry()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| Timestamp::from_second(d.as_secs() as i64).ok())
+        .unwrap_or_else(|| Timestamp::now() + jiff::SignedDuration::from_hours(1));
+    let creds = Credentials {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: Secret::new(c.secret_access_key()),
+        session_token: Secret::new(c.session_token().unwrap_or_default()),
+        expiration,
+    };
+    let out = client(&conf, Some(&creds))
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| match &e {
+            SdkError::ServiceError(se) => Error::Sts {
+                operation: "GetCallerIdentity".into(),
+                role_arn: from.clone(),
+                code: crate::error::printable(se.err().code().unwrap_or("Unknown")),
+                message: crate::error::printable(se.err().message().unwrap_or_default()),
+            },
+            _ => Error::Endpoint {
+                endpoint: endpoint(env, &conf),
+                detail: crate::error::printable(&sdk_text(&e)),
+            },
+        })?;
+    Ok((
+        creds,
+        out.arn().unwrap_or_default().to_owned(),
+        out.account().unwrap_or_default().to_owned(),
+    ))
+}
+
 /// Assumes `req` (and first its `via` chain), starting from `base`.
 pub(crate) async fn fetch(
     req: &SessionRequest,

@@ -39,6 +39,7 @@
 
 mod bootstrap;
 mod generated;
+mod handover;
 pub mod import;
 mod render;
 mod sync;
@@ -51,7 +52,10 @@ pub use bootstrap::{
     AWS_PROVIDER_VERSION, IDENTITY_POLICY_NAME, ROLE_POLICY_NAME, bootstrap_files,
 };
 pub use generated::{GeneratedFile, SIGNATURE_PREFIX, signature};
-pub use import::{Finding, Import, import};
+pub use handover::{Handed, Handover, handover};
+pub use import::{
+    BackendConfig, Finding, Import, ImportOptions, default_aws_config, import, import_with,
+};
 pub use render::{
     AWS_CONFIG_PATH, aws_config_file, backend_file, generate, profile_name, providers_file,
     state_profile_name,
@@ -101,6 +105,12 @@ pub enum Error {
         path: String,
         /// What happened to it.
         what: String,
+    },
+    /// The handover cannot remove these blocks exactly: nothing was changed.
+    #[error("{}{}", handover_message(refused), hint_line(self.hint()))]
+    Handover {
+        /// Each file, line, and why.
+        refused: Vec<(String, usize, String)>,
     },
     /// `import` found no directory it could draft a stack from.
     #[error(
@@ -156,6 +166,11 @@ impl Error {
                     .into(),
             ),
             Error::Changed { .. } => Some("run `tfroles generate` again".into()),
+            Error::Handover { .. } => Some(
+                "edit these files by hand (or leave their stacks out of tfroles.hcl for now), \
+                 then run `tfroles import --handover` again"
+                    .into(),
+            ),
             Error::NothingToImport { .. } | Error::Read { .. } | Error::Io { .. } => None,
         }
     }
@@ -187,6 +202,15 @@ fn duplicate_message(blocks: &[Duplicate]) -> String {
                 ""
             }
         ));
+    }
+    s
+}
+
+fn handover_message(refused: &[(String, usize, String)]) -> String {
+    let mut s =
+        String::from("the handover cannot remove these blocks exactly; nothing was changed:");
+    for (file, line, why) in refused {
+        s.push_str(&format!("\n  {file}:{line}: {why}"));
     }
     s
 }

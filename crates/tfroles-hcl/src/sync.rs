@@ -70,6 +70,10 @@ pub enum Change {
     Stale,
     /// A temporary file left by an interrupted run: removed.
     Leftover,
+    /// A hand-written file the handover left with nothing in it: kept
+    /// beside as `<name>.tfroles-orig` and removed, so that the generated
+    /// file can take its place.
+    SetAside,
 }
 
 /// One file's planned change.
@@ -85,6 +89,31 @@ pub struct FileChange {
     pub new: Option<String>,
     /// The bytes read, to tell at write time that nobody changed the file.
     old_bytes: Option<Vec<u8>>,
+}
+
+impl FileChange {
+    /// A hand-written file rewritten, its original kept beside it as
+    /// `<name>.tfroles-orig` (the handover).
+    pub(crate) fn take_over(path: String, old: String, new: String, old_bytes: Vec<u8>) -> Self {
+        FileChange {
+            path,
+            change: Change::TakeOver,
+            old: Some(old),
+            new: Some(new),
+            old_bytes: Some(old_bytes),
+        }
+    }
+
+    /// A hand-written file set aside: kept as `<name>.tfroles-orig`, removed.
+    pub(crate) fn set_aside(path: String, old: String, old_bytes: Vec<u8>) -> Self {
+        FileChange {
+            path,
+            change: Change::SetAside,
+            old: Some(old),
+            new: None,
+            old_bytes: Some(old_bytes),
+        }
+    }
 }
 
 /// Every change needed to bring the tree in step.
@@ -272,6 +301,15 @@ fn check_path(root: &Path, rel: &str) -> Result<Result<Entry, (String, String)>,
         }
     }
     Ok(Ok(entry(&abs).map_err(io(&abs))?))
+}
+
+/// [`check_path`] for the handover: `Ok(true)` for a regular file reached
+/// through real directories, `Ok(false)` for anything else there.
+pub(crate) fn check_path_public(
+    root: &Path,
+    rel: &str,
+) -> Result<Result<bool, (String, String)>, Error> {
+    Ok(check_path(root, rel)?.map(|e| matches!(e, Entry::File)))
 }
 
 /// Directories whose leftover temporary files are looked for: those of
@@ -689,7 +727,7 @@ impl Plan {
         for f in &self.files {
             match f.change {
                 Change::Create | Change::Update | Change::TakeOver => s.written += 1,
-                Change::Remove => s.removed += 1,
+                Change::Remove | Change::SetAside => s.removed += 1,
                 Change::Unchanged => s.unchanged += 1,
                 Change::Stale => s.stale += 1,
                 Change::Leftover => s.leftovers += 1,
@@ -709,7 +747,9 @@ impl Plan {
             let new = f.new.as_deref().unwrap_or("");
             let (a, b) = match f.change {
                 Change::Create => ("/dev/null".to_owned(), format!("b/{}", f.path)),
-                Change::Remove | Change::Stale => (format!("a/{}", f.path), "/dev/null".to_owned()),
+                Change::Remove | Change::Stale | Change::SetAside => {
+                    (format!("a/{}", f.path), "/dev/null".to_owned())
+                }
                 _ => (format!("a/{}", f.path), format!("b/{}", f.path)),
             };
             out.push_str(
@@ -861,7 +901,7 @@ impl Plan {
             }
         }
         for f in &self.files {
-            if f.change != Change::Remove {
+            if f.change != Change::Remove && f.change != Change::SetAside {
                 continue;
             }
             match check_path(&self.root, &f.path)? {
@@ -875,6 +915,25 @@ impl Plan {
             let abs = abs_path(&self.root, &f.path);
             let old = f.old_bytes.clone().unwrap_or_default();
             let mode = still_the_same(&abs, &f.path, &old)?;
+            if f.change == Change::SetAside {
+                let mut kept = abs.clone().into_os_string();
+                kept.push(ORIGINAL_SUFFIX);
+                let kept = PathBuf::from(kept);
+                let dir = abs.parent().unwrap_or(Path::new("."));
+                let t = stage_file(dir, &old, mode & 0o777).map_err(io(&kept))?;
+                sync_all(&[(t.as_ref(), kept.as_path())])?;
+                t.persist_noclobber(&kept).map_err(|e| {
+                    if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                        changed(
+                            &format!("{}{ORIGINAL_SUFFIX}", f.path),
+                            "was created by someone else since tfroles looked",
+                        )
+                    } else {
+                        io(&kept)(e.error)
+                    }
+                })?;
+                done.push(Done::Created(kept));
+            }
             fs::remove_file(&abs).map_err(io(&abs))?;
             done.push(Done::Removed { abs, old, mode });
         }

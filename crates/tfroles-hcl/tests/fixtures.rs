@@ -51,7 +51,9 @@ fn generated(tree: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 }
 
 fn run_generate(config_path: &Path) -> (Config, Vec<Stack>, tfroles_hcl::Summary) {
-    let config = Config::from_path(config_path).unwrap_or_else(|e| panic!("{e}"));
+    let config = Config::from_path(config_path)
+        .and_then(Config::with_module_roles)
+        .unwrap_or_else(|e| panic!("{e}"));
     let dirs = tfroles_core::discover(config.root()).unwrap();
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths).unwrap().stacks;
@@ -402,6 +404,7 @@ cases! {
     chaining => "chaining",
     least_privilege => "least-privilege",
     bootstrap => "bootstrap",
+    modules => "modules",
 }
 
 #[test]

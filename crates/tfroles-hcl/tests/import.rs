@@ -20,7 +20,9 @@ use pretty_assertions::assert_eq;
 use serde_json::{Map, Value};
 use tfroles_core::Config;
 use tfroles_core::types::Duration;
-use tfroles_hcl::{Error, Import, PlanOptions, SIGNATURE_PREFIX, import};
+use tfroles_hcl::{
+    Error, Import, ImportOptions, PlanOptions, SIGNATURE_PREFIX, import, import_with,
+};
 use tfroles_testsupport::{terraform_fmt_stdin, workspace_root};
 
 /// Attributes a generated block may have that its original did not, and why
@@ -397,20 +399,21 @@ fn environments() {
     let imported = import_case(case);
     check_golden(case, &imported);
 
-    // The provider built from variables cannot be imported, and says so
-    // line by line; its stack is left out rather than guessed.
+    // The provider built from variables without values cannot be imported,
+    // and says so once per variable, at its declaration; its stack is left
+    // out rather than guessed.
     for line in [
-        "sandbox/experiments/providers.tf:9: stack `sandbox/experiments` left out: its default `provider \"aws\"` has no role ARN given literally to assume",
-        "sandbox/experiments/providers.tf:10: provider \"aws\": `region` is a reference (`var.region`), not a literal value: left out",
-        "sandbox/experiments/providers.tf:13: provider \"aws\": `assume_role.role_arn` is an interpolation (`\"arn:aws:iam::${var.account}:role/x\"`), not a literal value: left out",
+        "sandbox/experiments/providers.tf:9: stack `sandbox/experiments`: provider \"aws\": its role could not be read: the draft introduces role `terraform-provision` in account 000000000000 for it; create it (the bootstrap stack does) and review its permissions",
+        "sandbox/experiments/providers.tf:1: variable `region` has no default and no value given (`--var region=VALUE` or `--var-file`): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `region` (sandbox/experiments/providers.tf:10)",
+        "sandbox/experiments/providers.tf:5: variable `account` has no default and no value given (`--var account=VALUE` or `--var-file`): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.role_arn` (sandbox/experiments/providers.tf:13)",
         // Blocks outside backend.tf / providers.tf are the user's to delete.
         "shared/dns/main.tf:1: main.tf holds the `backend \"s3\"` block and 1 `provider \"aws\"` block, which generate writes into backend.tf and providers.tf: delete them from main.tf before generating (`--take-over` replaces only backend.tf and providers.tf; generate, like terraform, refuses a second backend and duplicate providers)",
         // Naming guesses are reported too.
-        "qa/api/providers.tf:6: account 333333333333 is named `qa` (the directory its stacks are in): a guess, rename it at will",
+        "qa/api/providers.tf:6: account 333333333333 is named `qa` (the directory its stacks are in): a guess, rename it at will (or name it with `--account-name 333333333333=NAME`)",
     ] {
         assert_reported(&imported, line);
     }
-    assert_eq!(imported.left_out, vec!["sandbox/experiments".to_owned()]);
+    assert!(imported.left_out.is_empty());
     assert_eq!(
         (
             imported.stacks,
@@ -418,7 +421,7 @@ fn environments() {
             imported.accounts,
             imported.roles
         ),
-        (5, 4, 3, 3)
+        (6, 5, 4, 4)
     );
     // Two identical siblings make a glob; production's differ, so they stay exact.
     assert!(imported.config.contains("\nstack \"qa/*\" {\n"));
@@ -429,8 +432,32 @@ fn environments() {
             .contains("\nstack \"production/worker\" {\n")
     );
 
-    // Old and new backend syntax, aliases in another account: all mean the same.
-    assert_eq!(round_trip(case, &imported), Vec::<String>::new());
+    // Old and new backend syntax, aliases in another account: all mean the
+    // same. The stack built from variables without values gets the role to
+    // introduce, as the report says.
+    assert_eq!(
+        round_trip(case, &imported),
+        vec![
+            "sandbox/experiments: provider[(default)].assume_role.role_arn: \"arn:aws:iam::${var.account}:role/x\" -> \"arn:aws:iam::000000000000:role/terraform-provision\"",
+            "sandbox/experiments: provider[(default)].region: \"${var.region}\" -> \"us-west-2\"",
+        ]
+    );
+
+    // Given the values, as `terraform -var` would be, the stack comes in.
+    let opts = ImportOptions {
+        vars: vec![
+            ("account".into(), "444444444444".into()),
+            ("region".into(), "eu-west-1".into()),
+        ],
+        ..ImportOptions::default()
+    };
+    let with_vars = import_with(&input(case), &opts).unwrap();
+    assert!(with_vars.left_out.is_empty(), "{:#?}", with_vars.report);
+    assert!(
+        with_vars.config.contains("stack \"sandbox/experiments\" {\n  account = \"sandbox\"\n  role    = \"x\"\n  region  = \"eu-west-1\"\n}"),
+        "{}",
+        with_vars.config
+    );
 }
 
 #[test]
@@ -442,12 +469,16 @@ fn legacy() {
         "legacy/backend.tf:6: backend \"s3\": state key \"legacy-app.tfstate\" does not follow `<key_prefix>/<stack path>/terraform.tfstate`: generate will write key \"legacy/terraform.tfstate\", and terraform will not find the state where it is; this stack's state would move: after generating, run `terraform init -migrate-state` in this directory",
         "apps/api/providers.tf:12: role `deploy`: external_id \"deploy-v2\" here, \"deploy\" in 3 of its 4 uses: the draft keeps \"deploy\", which generate will write here",
         "network/providers.tf:5: role `deploy`: via unset (assumed directly) here, `ci-hub` in 3 of its 4 uses: the draft keeps `ci-hub`, which generate will write here",
-        "network/backend.tf:10: backend \"s3\": `profile` is not carried over: tfroles assumes the roles itself (or, with `credentials = \"profile\"`, names profiles of its own)",
+        "network/backend.tf:10: backend \"s3\": `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with",
         "apps/web/providers.tf:16: provider \"aws\": the `default_tags` block is not carried over: tfroles does not generate it: after the handover, resources lose these default tags unless you set them another way",
         "legacy/backend.tf:2: backend.tf also holds `terraform { required_version }`: `tfroles generate --take-over` replaces the whole file (keeping it as backend.tf.tfroles-orig), so move them to another file first",
-        "tools/ci/providers.tf:1: stack `tools/ci` left out: its default `provider \"aws\"` assumes no role, and tfroles generates an assume_role for every provider",
+        // No role and no account anywhere: still a stack, with the role to
+        // introduce in a placeholder account, both marked for review.
+        "tools/ci/providers.tf:1: stack `tools/ci`: provider \"aws\" names no account (no role ARN, no single `allowed_account_ids`, no profile with an account): the draft puts it in account 000000000000, a placeholder; give the real one with `--account NAME=ID`",
+        "tools/ci/providers.tf:1: stack `tools/ci`: provider \"aws\": it assumes no role (an administrator's keys, or a profile's own credentials): the draft introduces role `terraform-provision` in account 000000000000 for it; create it (the bootstrap stack does) and review its permissions",
+        "tools/ci/providers.tf:3: provider \"aws\": `profile` \"ci\": no AWS config file was read (give one with `--aws-config PATH`): the draft cannot tell its role or account",
         "apps/api/backend.tf:2: backend \"s3\": no backend sets `encrypt` (terraform's default is false): the draft keeps tfroles' default `encrypt = true`",
-        "apps/api/providers.tf:11: account 666666666666 is named `account-666666666666` (no directory name fits): a guess, rename it at will",
+        "apps/api/providers.tf:11: account 666666666666 is named `account-666666666666` (nothing names it): a guess, rename it at will (or name it with `--account-name 666666666666=NAME`)",
     ] {
         assert_reported(&imported, line);
     }
@@ -469,7 +500,134 @@ fn legacy() {
             "legacy: backend.key: \"legacy-app.tfstate\" -> \"legacy/terraform.tfstate\"",
             "network: backend.profile: \"ops\" -> missing",
             "network: provider[(default)].assume_role: 1 block(s) -> 2",
+            // A profile's own credentials become the introduced roles.
+            "tools/ci: backend.profile: \"ci\" -> missing",
+            "tools/ci: backend.assume_role: added",
+            "tools/ci: provider[(default)].profile: \"ci\" -> missing",
+            "tools/ci: provider[(default)].assume_role: added",
         ]
+    );
+}
+
+/// A Terragrunt tree: a root `remote_state` included by every unit, an
+/// `iam_role` per unit (literal, built from locals, or from
+/// `get_aws_account_id()`), the provider from a `generate` block. The draft
+/// generates what Terragrunt would have: the same key, bucket, state role,
+/// provider role and session.
+#[test]
+fn terragrunt() {
+    let case = "import-terragrunt";
+    let imported = import_case(case);
+    check_golden(case, &imported);
+    for line in [
+        "live/dev/tools/terragrunt.hcl:10: `get_aws_account_id()` (asks AWS who is calling): import cannot know it, so 1 value that depends on it is left out: terragrunt `iam_role` (live/dev/tools/terragrunt.hcl:10)",
+        "live/dev/tools/terragrunt.hcl:10: stack `live/dev/tools`: provider \"aws\": it assumes no role (an administrator's keys, or a profile's own credentials): the draft introduces role `terraform-provision` in account 000000000000 for it; create it (the bootstrap stack does) and review its permissions",
+    ] {
+        assert_reported(&imported, line);
+    }
+    assert_eq!((imported.stacks, imported.roles), (4, 3));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    tfroles_testsupport::copy_tree(&input(case), &repo);
+    fs::write(repo.join("tfroles.hcl"), &imported.config).unwrap();
+    let config = Config::from_path(&repo.join("tfroles.hcl")).unwrap();
+    let dirs = tfroles_core::discover(config.root()).unwrap();
+    let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
+    let resolution = config.resolve(&paths).unwrap();
+    let files = tfroles_hcl::generate(&config, &resolution.stacks).unwrap();
+    tfroles_hcl::plan(&config, files, &dirs, PlanOptions::default())
+        .unwrap()
+        .apply()
+        .unwrap();
+    let read =
+        |p: &str| -> Value { hcl::from_str(&fs::read_to_string(repo.join(p)).unwrap()).unwrap() };
+    for (unit, role) in [
+        (
+            "live/prod/app",
+            "arn:aws:iam::222222222222:role/terraform-deploy",
+        ),
+        (
+            "live/prod/db",
+            "arn:aws:iam::222222222222:role/terraform-deploy",
+        ),
+        (
+            "live/dev/app",
+            "arn:aws:iam::333333333333:role/terraform-deploy",
+        ),
+    ] {
+        let b = &read(&format!("{unit}/backend.tf"))["terraform"]["backend"]["s3"];
+        // Terragrunt's key: path_relative_to_include()/terraform.tfstate.
+        assert_eq!(b["key"], format!("{unit}/terraform.tfstate"), "{unit}");
+        assert_eq!(b["bucket"], "acme-tg-state");
+        assert_eq!(
+            b["assume_role"]["role_arn"],
+            "arn:aws:iam::111111111111:role/terraform-state"
+        );
+        let p = &read(&format!("{unit}/providers.tf"))["provider"]["aws"];
+        assert_eq!(p["region"], "eu-west-1", "{unit}");
+        let ar = &as_list(&p["assume_role"])[0];
+        assert_eq!(ar["role_arn"], role, "{unit}");
+        assert_eq!(ar["session_name"], "terragrunt", "{unit}");
+    }
+}
+
+/// Variables, tfvars, locals keyed by workspace, a partial backend with its
+/// `.tfbackend`, a data source, profiles from an AWS config (a role through
+/// `source_profile`, an SSO profile without one): the values terraform
+/// would compute, the roles to introduce, and each unknown once.
+#[test]
+fn workspaces_variables_profiles() {
+    let case = "import-workspaces";
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    tfroles_testsupport::copy_tree(&input(case), &repo);
+    let before = snapshot(&repo);
+    let opts = ImportOptions {
+        aws_config: Some(
+            workspace_root()
+                .join("fixtures")
+                .join(case)
+                .join("aws-config"),
+        ),
+        ..ImportOptions::default()
+    };
+    let imported = import_with(&repo, &opts).unwrap();
+    assert_eq!(snapshot(&repo), before, "import writes nothing");
+    check_golden(case, &imported);
+    for line in [
+        // Once, where the data source is read, not once per use.
+        "services/app/locals.tf:6: data source `data.aws_caller_identity.current` (read from AWS at plan time): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" (alias \"audit\") `assume_role.role_arn` (services/app/providers.tf:17)",
+        "services/app/providers.tf:1: provider \"aws\" depends on `terraform.workspace`: evaluated in workspaces production, staging",
+        "services/app/app.tfbackend:1: backend \"s3\" completed from app.tfbackend, as `terraform init -backend-config=app.tfbackend` would",
+        "services/api/providers.tf:4: provider \"aws\": `profile` \"prod-admin\" (line 8 of the AWS config) assumes no role: its own credentials are used as they are",
+        "services/api/backend.tf:8: account 111111111111 is named `state` (the AWS profile `state`): a guess, rename it at will (or name it with `--account-name 111111111111=NAME`)",
+    ] {
+        assert_reported(&imported, line);
+    }
+    // The backend assumes the role its profile names; the provider gets
+    // the role to introduce, in the SSO profile's account.
+    Config::from_str_at(&imported.config, &repo.join("tfroles.hcl"), &repo).unwrap();
+    assert!(imported.config.contains("stack \"services/api\" {\n  account = \"prod-admin\"\n  role    = \"terraform-provision\"\n}"));
+    assert!(imported.config.contains(
+        "stack \"services/app\" {\n  account = \"prod-admin\"\n  role    = \"app-deploy\"\n"
+    ));
+    // Named differently, the same ids.
+    let named = ImportOptions {
+        account_names: vec![("666666666666".into(), "production".into())],
+        ..opts
+    };
+    let again = import_with(&repo, &named).unwrap();
+    assert!(
+        again
+            .config
+            .contains("account \"production\" {\n  id = \"666666666666\"\n}")
+    );
+    assert!(
+        !again
+            .report
+            .iter()
+            .any(|f| f.message.contains("666666666666 is named"))
     );
 }
 
@@ -482,7 +640,15 @@ fn every_import_fixture_is_tested_and_its_draft_loads() {
         .filter(|n| n.starts_with("import-"))
         .collect();
     found.sort();
-    assert_eq!(found, vec!["import-environments", "import-legacy"]);
+    assert_eq!(
+        found,
+        vec![
+            "import-environments",
+            "import-legacy",
+            "import-terragrunt",
+            "import-workspaces"
+        ]
+    );
     for case in found {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("repo");
@@ -637,9 +803,9 @@ fn values_tfroles_rejects_are_reported_not_written() {
         vec![
             "a/providers.tf:1: provider \"aws\": no region given literally (terraform would read AWS_REGION): the draft gives the stack the default region \"us-east-1\"",
             "a/providers.tf:2: provider \"aws\": `region`: \"US-EAST-1\" is not an AWS region (tfroles takes a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`): left out",
-            "a/providers.tf:5: account 222222222222 is named `a` (the directory its stacks are in): a guess, rename it at will",
+            "a/providers.tf:5: account 222222222222 is named `a` (the directory its stacks are in): a guess, rename it at will (or name it with `--account-name 222222222222=NAME`)",
             "a/providers.tf:6: provider \"aws\": `assume_role.external_id`: \"x\" is not a valid external id (tfroles takes 2 to 1224 characters of letters, digits and `+=,.@:/_-`): left out",
-            "a/providers.tf:7: provider \"aws\": `assume_role.session_name` is a reference (`local.name`), not a literal value: left out",
+            "a/providers.tf:7: `local.name` is not defined: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.session_name` (a/providers.tf:7)",
             "a/providers.tf:8: provider \"aws\": `assume_role.duration`: 13h is outside the range STS accepts (tfroles takes 15m to 12h): left out",
         ]
     );
@@ -667,7 +833,7 @@ fn a_provider_with_an_unreadable_alias_is_not_taken_for_the_default() {
     );
     assert_reported(
         &imported,
-        "a/providers.tf:2: provider \"aws\": `alias` is a reference (`var.alias`), not a literal value: left out",
+        "a/providers.tf:2: variable `alias` is not declared: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `alias` (a/providers.tf:2)",
     );
 }
 
@@ -851,8 +1017,9 @@ mod never_crashes {
 }
 
 /// Every kind of expression the reader tells apart, through import: each is
-/// read as a literal (parentheses, integers) or reported with its kind and
-/// source text, and an unclosed file is reported where the parser stopped.
+/// read as a literal (parentheses, integers), evaluated (operations,
+/// heredocs) or reported with the cause that keeps it unknown, and an
+/// unclosed file is reported where the parser stopped.
 #[test]
 fn each_kind_of_expression_is_read_or_reported_with_its_source() {
     let tmp = tempfile::tempdir().unwrap();
@@ -879,13 +1046,14 @@ fn each_kind_of_expression_is_read_or_reported_with_its_source() {
     assert_eq!(
         got,
         vec![
-            "a/providers.tf:3: provider \"aws\": `allowed_account_ids` is a conditional (`local.prod ? [\"222222222222\"] : []`), not a literal value: left out",
+            "a/providers.tf:3: `local.prod` is not defined: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `allowed_account_ids` (a/providers.tf:3)",
             "a/providers.tf:7: provider \"aws\": `assume_role.duration_seconds` is a number, not a whole number of seconds: left out",
-            "a/providers.tf:9: provider \"aws\": `assume_role.tags.` is a computed key (`(var.k)`), not a literal value: left out",
+            "a/providers.tf:8: variable `k` is not declared: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.tags` (a/providers.tf:8)",
             // Where the parser stopped, not where the missing `}` belongs.
             "b/broken.tf:4: cannot parse this file (invalid block body; expected `}`, newline or identifier): skipped",
-            "b/providers.tf:6: provider \"aws\": `assume_role.duration_seconds` is an operation (`1 + 1`), not a literal value: left out",
-            "b/providers.tf:7: provider \"aws\": `assume_role.session_name` is a heredoc (`<<EOT x EOT`), not a literal value: left out",
+            // Evaluated as terraform would, then checked like a literal.
+            "b/providers.tf:6: provider \"aws\": `assume_role.duration_seconds` = 2 is outside the range STS accepts (900 to 43200 seconds): left out",
+            "b/providers.tf:7: provider \"aws\": `assume_role.session_name`: \"x\\n\" is not a valid session name (tfroles takes 2 to 64 characters of letters, digits and `+=,.@_-`): left out",
         ]
     );
     // `("eu-west-1")` is read as the string; `7200.0` as a whole number.

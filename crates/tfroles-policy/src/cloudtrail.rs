@@ -755,6 +755,37 @@ mod tests {
         assert_eq!(strip_api_version("A_2020_05_31"), None);
     }
 
+    /// The table as docs/least-privilege.md shows it.
+    fn markdown() -> String {
+        let mut out =
+            String::from("| event source | event name | IAM actions | why |\n|---|---|---|---|\n");
+        for row in RENAMES {
+            let actions: Vec<String> = row.actions.iter().map(|a| format!("`{a}`")).collect();
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} | {} |\n",
+                row.source,
+                row.event,
+                actions.join(", "),
+                row.why
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn the_docs_show_this_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/least-privilege.md");
+        let docs = std::fs::read_to_string(path).unwrap();
+        let table = markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            println!("{table}");
+        }
+        assert!(
+            docs.contains(&table),
+            "docs/least-privilege.md must show RENAMES as:\n{table}"
+        );
+    }
+
     #[test]
     fn apigateway_verbs() {
         assert_eq!(apigateway_method("GetRestApi"), Some("GET"));

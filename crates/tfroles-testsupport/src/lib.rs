@@ -14,6 +14,7 @@
 //! - [`aws_cli`], [`python_env`]: the AWS CLI v1, boto3 and moto in a venv.
 //! - [`terraform`], [`terraform_fmt_check`], [`terraform_fmt_stdin`].
 //! - [`hcl2json`], [`hcl2json_many`]: parse HCL with `@cdktf/hcl2json`.
+//! - [`trailscraper`]: trailscraper, to compare `tfroles usage` with.
 
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ mod moto;
 mod precommit;
 mod python;
 mod terraform;
+mod trailscraper;
 
 pub use hcl2json::{
     HCL2JSON_PACKAGE, HCL2JSON_VERSION, hcl2json, hcl2json_many, try_hcl2json, try_hcl2json_many,
@@ -32,6 +34,7 @@ pub use moto::{AssumedRole, Moto};
 pub use precommit::{PRE_COMMIT_REQUIREMENT, pre_commit};
 pub use python::{PYTHON_REQUIREMENTS, PythonEnv, aws_cli, python_env, scrub_aws_env};
 pub use terraform::{terraform, terraform_fmt_check, terraform_fmt_stdin};
+pub use trailscraper::{TRAILSCRAPER_REQUIREMENTS, trailscraper};
 
 use std::collections::HashSet;
 use std::ffi::OsStr;

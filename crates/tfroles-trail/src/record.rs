@@ -86,6 +86,7 @@ pub(crate) struct RawRecord {
     recipient_account_id: Option<String>,
     user_identity: Option<RawIdentity>,
     event_category: Option<String>,
+    management_event: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -168,7 +169,12 @@ impl RawRecord {
             error_message,
             account: self.recipient_account_id.or(caller_account),
             principal,
-            data: self.event_category.as_deref() == Some("Data"),
+            // `eventCategory` since event version 1.07; `managementEvent`
+            // before it.
+            data: match self.event_category.as_deref() {
+                Some(c) => c == "Data",
+                None => self.management_event == Some(false),
+            },
         })
     }
 }

@@ -161,7 +161,9 @@ fn every_edge_is_admitted_by_the_trust_policy_and_every_admitted_principal_has_a
         if text.contains("trust {") {
             with_trust += 1;
         }
-        let config = Config::from_path(&file).unwrap();
+        let config = Config::from_path(&file)
+            .and_then(Config::with_module_roles)
+            .unwrap();
         let json: Value = serde_json::from_str(&graph(&input, "json")).unwrap();
         let sessions = config.role_sessions();
         let nodes = json["nodes"].as_array().unwrap();

@@ -10,8 +10,11 @@ use pretty_assertions::assert_eq;
 use tfroles_testsupport::workspace_root;
 
 fn run(dir: &Path, args: &[&str]) -> Output {
+    // No AWS config but the one a test gives: the machine's must not matter.
     Command::new(env!("CARGO_BIN_EXE_tfroles"))
         .current_dir(dir)
+        .env_remove("AWS_CONFIG_FILE")
+        .env("HOME", dir)
         .args(args)
         .output()
         .unwrap()
@@ -56,7 +59,7 @@ fn golden() -> String {
         .unwrap()
 }
 
-const SUMMARY: &str = "imported 5 stacks (4 stack blocks), 3 accounts, 3 roles from 7 directories read; 1 stack left out; 7 items to review";
+const SUMMARY: &str = "imported 6 stacks (5 stack blocks), 4 accounts, 4 roles from 7 directories read; 11 items to review";
 
 #[test]
 fn import_writes_the_draft_reports_on_stderr_and_touches_nothing_else() {
@@ -74,18 +77,17 @@ fn import_writes_the_draft_reports_on_stderr_and_touches_nothing_else() {
     let stderr = text(&out.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
     for want in [
-        "warning: sandbox/experiments/providers.tf:10: provider \"aws\": `region` is a reference (`var.region`), not a literal value: left out",
-        "warning: sandbox/experiments/providers.tf:13: provider \"aws\": `assume_role.role_arn` is an interpolation (`\"arn:aws:iam::${var.account}:role/x\"`), not a literal value: left out",
-        "warning: sandbox/experiments/providers.tf:9: stack `sandbox/experiments` left out: its default `provider \"aws\"` has no role ARN given literally to assume",
+        "warning: sandbox/experiments/providers.tf:1: variable `region` has no default and no value given (`--var region=VALUE` or `--var-file`): import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `region` (sandbox/experiments/providers.tf:10)",
+        "warning: sandbox/experiments/providers.tf:9: stack `sandbox/experiments`: provider \"aws\": its role could not be read: the draft introduces role `terraform-provision` in account 000000000000 for it; create it (the bootstrap stack does) and review its permissions",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in:\n{stderr}");
     }
-    assert_eq!(lines.len(), 8, "seven warnings and a summary:\n{stderr}");
-    assert!(lines[..7].iter().all(|l| l.starts_with("warning: ")));
+    assert_eq!(lines.len(), 12, "eleven warnings and a summary:\n{stderr}");
+    assert!(lines[..11].iter().all(|l| l.starts_with("warning: ")));
     assert_eq!(
-        lines[7],
+        lines[11],
         format!(
-            "{SUMMARY}; wrote tfroles.hcl (review it, then run `tfroles generate --take-over`)"
+            "{SUMMARY}; wrote tfroles.hcl (review it, then run `tfroles import --handover` and `tfroles generate`)"
         )
     );
 
@@ -113,7 +115,7 @@ fn import_writes_the_draft_reports_on_stderr_and_touches_nothing_else() {
     .unwrap();
     let out = run(r.path(), &["generate", "--take-over"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "wrote 10 files, 0 unchanged\n");
+    assert_eq!(text(&out.stdout), "wrote 12 files, 0 unchanged\n");
     assert!(r.path().join("qa/api/backend.tf.tfroles-orig").is_file());
 }
 
@@ -128,12 +130,12 @@ fn import_names_files_under_the_directory_given() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("warning: infra/sandbox/experiments/providers.tf:10: "),
+        stderr.contains("warning: infra/sandbox/experiments/providers.tf:9: "),
         "{stderr}"
     );
     assert!(
         stderr
-            .ends_with("; wrote draft.hcl (review it, then run `tfroles generate --take-over`)\n"),
+            .ends_with("; wrote draft.hcl (review it, then run `tfroles import --handover` and `tfroles generate`)\n"),
         "{stderr}"
     );
     assert_eq!(
@@ -227,4 +229,136 @@ fn import_never_writes_through_a_link_where_the_draft_goes() {
     );
     assert!(!target.exists(), "nothing written outside");
     assert!(r.path().join("tfroles.hcl").is_symlink());
+}
+
+/// Every `.tf` file of a stack directory, read with tfroles' reader: its backends and
+/// default AWS providers, counted.
+fn backends_and_default_providers(dir: &Path) -> (usize, usize) {
+    let (mut backends, mut providers) = (0, 0);
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "tf") {
+            continue;
+        }
+        let body = tfroles_core::raw::parse_body(&fs::read_to_string(&p).unwrap()).unwrap();
+        for b in &body.blocks {
+            match b.ident.as_str() {
+                "terraform" => {
+                    backends += b
+                        .body
+                        .blocks
+                        .iter()
+                        .filter(|x| x.ident == "backend")
+                        .count()
+                }
+                "provider"
+                    if b.labels == ["aws"]
+                        && !b.body.attributes.iter().any(|a| a.name == "alias") =>
+                {
+                    providers += 1
+                }
+                _ => {}
+            }
+        }
+    }
+    (backends, providers)
+}
+
+#[test]
+fn handover_removes_the_old_blocks_and_generate_takes_over() {
+    let r = repo();
+    let out = run(r.path(), &["import"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // A providers.tf that still holds variables is refused, nothing written.
+    let before = snapshot(r.path());
+    let out = run(r.path(), &["import", "--handover"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("error: the handover cannot remove these blocks exactly; nothing was changed:\n  sandbox/experiments/providers.tf:9: after the handover providers.tf would still hold other blocks, and generate writes providers.tf: move them to another file first\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(snapshot(r.path()), before);
+
+    // Moved out, the handover goes through: --check shows it, writes nothing.
+    let p = r.path().join("sandbox/experiments/providers.tf");
+    let original = fs::read_to_string(&p).unwrap();
+    let (vars, provider) = original.split_at(original.find("provider").unwrap());
+    fs::write(r.path().join("sandbox/experiments/variables.tf"), vars).unwrap();
+    fs::write(&p, provider).unwrap();
+    let dns_main = fs::read_to_string(r.path().join("shared/dns/main.tf")).unwrap();
+    let before = snapshot(r.path());
+    let out = run(r.path(), &["import", "--handover", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(snapshot(r.path()), before, "--check writes nothing");
+    let diff = text(&out.stdout);
+    assert!(
+        diff.contains("--- a/shared/dns/main.tf\n+++ b/shared/dns/main.tf\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("--- a/qa/api/backend.tf\n+++ /dev/null\n"),
+        "{diff}"
+    );
+    assert!(
+        text(&out.stderr).ends_with("would remove 14 blocks from 11 files; nothing written\n"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run(r.path(), &["import", "--handover"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        diff,
+        "the diff printed is the one applied"
+    );
+    // main.tf: only the backend and the provider are gone, every other byte stays.
+    let now = fs::read_to_string(r.path().join("shared/dns/main.tf")).unwrap();
+    assert_eq!(
+        fs::read_to_string(r.path().join("shared/dns/main.tf.tfroles-orig")).unwrap(),
+        dns_main
+    );
+    assert!(now.contains("required_providers") && now.contains("aws_route53_zone"));
+    assert!(!now.contains("backend \"s3\"") && !now.contains("provider \"aws\""));
+    let kept: String = {
+        // What is left is the original with whole lines taken out, in order.
+        let mut lines = dns_main.lines();
+        now.lines()
+            .map(|l| {
+                for o in lines.by_ref() {
+                    if o == l {
+                        return l.to_owned();
+                    }
+                }
+                panic!("{l:?} is not an original line in order");
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(kept, now.trim_end_matches('\n'));
+
+    let out = run(r.path(), &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "wrote 12 files, 0 unchanged\n");
+    // Every stack: one backend, one default provider; terraform would load it.
+    for stack in [
+        "production/api",
+        "production/worker",
+        "qa/api",
+        "qa/worker",
+        "sandbox/experiments",
+        "shared/dns",
+    ] {
+        assert_eq!(
+            backends_and_default_providers(&r.path().join(stack)),
+            (1, 1),
+            "{stack}"
+        );
+    }
+    // A second handover has nothing left to do.
+    let out = run(r.path(), &["import", "--handover", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
 }

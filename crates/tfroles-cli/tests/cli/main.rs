@@ -4,6 +4,7 @@
 mod cache;
 mod credentials;
 mod docs;
+mod doctor;
 mod errors;
 mod generate;
 mod graph;

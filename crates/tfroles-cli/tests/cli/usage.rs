@@ -492,3 +492,288 @@ fn hostile_trees_are_passed_over_or_refused_within_bounds() {
         "{err}"
     );
 }
+
+/// Where trailscraper 0.10.0 maps an event to other actions than tfroles,
+/// and why tfroles' answer is the one IAM checks: (event source, event
+/// name, trailscraper's actions, tfroles' actions, why). Listed in
+/// docs/least-privilege.md too.
+/// (event source, event name, trailscraper's actions, tfroles' actions, why)
+type Difference = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+);
+
+const TRAILSCRAPER_DIFFERENCES: &[Difference] = &[
+    (
+        "s3.amazonaws.com",
+        "PutBucketReplication",
+        &["s3:DeleteReplicationConfiguration"],
+        &["s3:PutReplicationConfiguration"],
+        "a typo in trailscraper's table; the action it names does not exist",
+    ),
+    (
+        "s3.amazonaws.com",
+        "DeleteBucketReplication",
+        &["s3:DeleteReplicationConfiguration"],
+        &["s3:PutReplicationConfiguration"],
+        "no such action; S3 authorises the delete as a put",
+    ),
+    (
+        "s3.amazonaws.com",
+        "DeleteBucketPublicAccessBlock",
+        &["s3:DeleteBucketPublicAccessBlock"],
+        &["s3:PutBucketPublicAccessBlock"],
+        "no such action; S3 authorises the delete as a put",
+    ),
+    (
+        "s3.amazonaws.com",
+        "CopyObject",
+        &["s3:PutObject"],
+        &["s3:GetObject", "s3:PutObject"],
+        "a copy also reads its source",
+    ),
+    (
+        "s3.amazonaws.com",
+        "GetObjectAttributes",
+        &["s3:GetObjectAttributes"],
+        &["s3:GetObject", "s3:GetObjectAttributes"],
+        "S3 checks both",
+    ),
+    (
+        "kms.amazonaws.com",
+        "ReEncrypt",
+        &["kms:ReEncrypt*"],
+        &["kms:ReEncryptFrom", "kms:ReEncryptTo"],
+        "the two actions, not a wildcard",
+    ),
+    (
+        "lambda.amazonaws.com",
+        "Invoke",
+        &["lambda:Invoke"],
+        &["lambda:InvokeFunction"],
+        "no such action; the data event is named for the API",
+    ),
+    (
+        "cloudcontrolapi.amazonaws.com",
+        "CreateResource",
+        &["cloudcontrolapi:CreateResource"],
+        &["cloudformation:CreateResource"],
+        "Cloud Control is authorised under the cloudformation prefix",
+    ),
+    (
+        "dynamodb.amazonaws.com",
+        "TransactWriteItems",
+        &["dynamodb:TransactWriteItems"],
+        &[
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        ],
+        "no such action; a transaction is authorised per item operation",
+    ),
+    (
+        "signin.amazonaws.com",
+        "ConsoleLogin",
+        &["signin:ConsoleLogin"],
+        &[],
+        "no such action: tfroles lists the event as unmapped instead",
+    ),
+];
+
+fn comparison_records() -> Vec<Value> {
+    let app = |source: &str, name: &str| record(source, name, "app", "tf-app");
+    let mut records: Vec<Value> = [
+        ("ec2.amazonaws.com", "DescribeInstances"),
+        ("ec2.amazonaws.com", "RunInstances"),
+        ("ec2.amazonaws.com", "CreateTags"),
+        ("s3.amazonaws.com", "ListObjectsV2"),
+        ("s3.amazonaws.com", "ListObjects"),
+        ("s3.amazonaws.com", "HeadBucket"),
+        ("s3.amazonaws.com", "HeadObject"),
+        ("s3.amazonaws.com", "PutObject"),
+        ("s3.amazonaws.com", "CreateMultipartUpload"),
+        ("s3.amazonaws.com", "UploadPart"),
+        ("s3.amazonaws.com", "CompleteMultipartUpload"),
+        ("s3.amazonaws.com", "ListBuckets"),
+        ("s3.amazonaws.com", "GetBucketEncryption"),
+        ("s3.amazonaws.com", "PutBucketReplication"),
+        ("s3.amazonaws.com", "DeleteBucketReplication"),
+        ("s3.amazonaws.com", "DeleteBucketCors"),
+        ("s3.amazonaws.com", "GetBucketCors"),
+        ("s3.amazonaws.com", "DeleteBucketPublicAccessBlock"),
+        ("s3.amazonaws.com", "GetObjectAttributes"),
+        ("s3.amazonaws.com", "ListObjectVersions"),
+        ("s3.amazonaws.com", "DeleteObjects"),
+        ("s3.amazonaws.com", "PutBucketLifecycleConfiguration"),
+        ("s3.amazonaws.com", "DeleteBucketLifecycle"),
+        ("s3.amazonaws.com", "CopyObject"),
+        ("lambda.amazonaws.com", "CreateFunction20150331"),
+        ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"),
+        ("lambda.amazonaws.com", "ListTags20170331"),
+        ("lambda.amazonaws.com", "Invoke"),
+        ("kms.amazonaws.com", "ReEncrypt"),
+        ("kms.amazonaws.com", "Decrypt"),
+        ("monitoring.amazonaws.com", "PutMetricAlarm"),
+        ("cloudfront.amazonaws.com", "CreateDistribution2020_05_31"),
+        ("cloudcontrolapi.amazonaws.com", "CreateResource"),
+        ("dynamodb.amazonaws.com", "TransactWriteItems"),
+        ("dynamodb.amazonaws.com", "DescribeTable"),
+        ("tagging.amazonaws.com", "GetResources"),
+        ("sts.amazonaws.com", "GetCallerIdentity"),
+        ("signin.amazonaws.com", "ConsoleLogin"),
+        ("logs.amazonaws.com", "CreateLogGroup"),
+    ]
+    .iter()
+    .map(|(s, n)| app(s, n))
+    .collect();
+    records.push(denied(app("iam.amazonaws.com", "CreateRole")));
+    for n in [
+        "ChangeResourceRecordSets",
+        "GetHostedZone",
+        "ListResourceRecordSets",
+    ] {
+        records.push(record("route53.amazonaws.com", n, "dns", "tf-dns"));
+    }
+    records
+}
+
+/// The actions tfroles maps one event to (denied or not).
+fn tfroles_actions(source: &str, name: &str) -> Vec<String> {
+    match tfroles_policy::cloudtrail::event_actions(source, name) {
+        tfroles_policy::cloudtrail::EventActions::Actions(a) => {
+            a.iter().map(|i| i.action().to_owned()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn the_same_actions_as_trailscraper_but_for_documented_differences() {
+    use std::collections::BTreeSet;
+    let tmp = setup();
+    let records = comparison_records();
+    // Two files, two days: both tools must read the whole tree.
+    deliver(tmp.path(), "20261102", 1, &records[..20]);
+    deliver(tmp.path(), "20261103", 2, &records[20..]);
+    let report = json_of(&run(
+        tmp.path(),
+        &["usage", "--cloudtrail", "AWSLogs", "--format", "json"],
+    ));
+
+    for role in ["app", "dns"] {
+        let arn = format!("arn:aws:iam::{ACCOUNT}:role/{role}");
+        let select = tfroles_testsupport::trailscraper()
+            .args([
+                "select",
+                "--log-dir",
+                "AWSLogs",
+                "--filter-assumed-role-arn",
+                &arn,
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2027-01-01",
+            ])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            select.status.success(),
+            "{}",
+            String::from_utf8_lossy(&select.stderr)
+        );
+        let mut generate = tfroles_testsupport::trailscraper()
+            .arg("generate")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        generate
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&select.stdout)
+            .unwrap();
+        let policy = generate.wait_with_output().unwrap();
+        assert!(
+            policy.status.success(),
+            "{}",
+            String::from_utf8_lossy(&policy.stderr)
+        );
+        let policy: Value = serde_json::from_slice(&policy.stdout).unwrap();
+        let theirs: BTreeSet<String> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                s["Action"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_owned())
+            })
+            .collect();
+
+        // What each tool should say, event by event: tfroles leaves denied
+        // calls out of `used` (they are `denied`), trailscraper counts
+        // them; a documented difference gives trailscraper's side.
+        let mut expect_theirs = BTreeSet::new();
+        let mut expect_ours = BTreeSet::new();
+        for r in records
+            .iter()
+            .filter(|r| r["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] == arn.as_str())
+        {
+            let (source, name) = (
+                r["eventSource"].as_str().unwrap(),
+                r["eventName"].as_str().unwrap(),
+            );
+            let ours = tfroles_actions(source, name);
+            if r.get("errorCode").is_none() {
+                expect_ours.extend(ours.iter().cloned());
+            }
+            match TRAILSCRAPER_DIFFERENCES
+                .iter()
+                .find(|d| d.0 == source && d.1 == name)
+            {
+                Some(d) => {
+                    assert_eq!(ours, d.3, "the table says what tfroles does for {name}");
+                    expect_theirs.extend(d.2.iter().map(|a| (*a).to_owned()));
+                }
+                None => expect_theirs.extend(ours),
+            }
+        }
+        assert_eq!(theirs, expect_theirs, "trailscraper for {role}");
+        let used: BTreeSet<String> = instance(&report, role)["used"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(used, expect_ours, "tfroles for {role}");
+    }
+    // Every documented difference is one the logs exercised.
+    for d in TRAILSCRAPER_DIFFERENCES {
+        assert!(
+            records
+                .iter()
+                .any(|r| r["eventSource"] == d.0 && r["eventName"] == d.1),
+            "{} {} is not in the test's logs",
+            d.0,
+            d.1
+        );
+    }
+    let docs =
+        fs::read_to_string(tfroles_testsupport::workspace_root().join("docs/least-privilege.md"))
+            .unwrap();
+    for d in TRAILSCRAPER_DIFFERENCES {
+        assert!(
+            docs.contains(&format!("`{}`", d.1)),
+            "docs/least-privilege.md does not list the difference on {}",
+            d.1
+        );
+    }
+}

@@ -19,6 +19,7 @@ mod bootstrap;
 mod cross;
 mod defaults;
 mod identities;
+pub(crate) mod module_manifest;
 mod permissions;
 mod roles;
 mod stacks;
@@ -80,6 +81,7 @@ pub(crate) fn validate(body: &RawBody, file: &Path, root: &Path) -> Result<Confi
         identities,
         bootstrap,
         warnings,
+        modules: Default::default(),
         role_locs: roles.locs,
     })
 }

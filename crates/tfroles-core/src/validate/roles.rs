@@ -27,6 +27,7 @@ const ATTRS: &[&str] = &[
     "deny_actions",
     "resources",
     "allow_delete",
+    "module_roles",
 ];
 const BLOCKS: &[&str] = &["trust"];
 
@@ -118,6 +119,7 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
         out.permission_attrs.push((b.labels[0].clone(), attr));
     }
     let tags = tags(v, &f, b);
+    let module_roles = v.bool(&f, "module_roles").unwrap_or(false);
     if let (Some(name), true) = (name, v.errors.len() == errors_before) {
         out.roles.push(Role {
             name,
@@ -132,6 +134,7 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
             mfa_serial,
             permissions,
             trust: trust.as_ref().map(|t| t.trust.clone()),
+            module_roles,
         });
         out.locs.push(b.loc);
         if let Some(via) = via {

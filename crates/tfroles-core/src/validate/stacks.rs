@@ -9,7 +9,13 @@ use crate::raw::{RawBlock, RawBody};
 use crate::stacks::StackPattern;
 use crate::types::{AccountId, AccountName, ProviderAlias, Region};
 
-const ATTRS: &[&str] = &["account", "role", "region", "allowed_account_ids"];
+const ATTRS: &[&str] = &[
+    "account",
+    "role",
+    "region",
+    "allowed_account_ids",
+    "module_roles",
+];
 const BLOCKS: &[&str] = &["provider"];
 const PROVIDER_ATTRS: &[&str] = &["region", "account", "role"];
 
@@ -72,6 +78,7 @@ fn stack(
         );
     }
     let allowed_account_ids = allowed_account_ids(v, &f, known);
+    let module_roles = v.bool(&f, "module_roles").unwrap_or(false);
     let mut providers = Vec::new();
     for p in b.body.blocks.iter().filter(|p| p.ident == "provider") {
         if v.labels(Some(&desc), p, 1, "ALIAS") {
@@ -93,6 +100,7 @@ fn stack(
             region,
             allowed_account_ids,
             providers,
+            module_roles,
             loc: b.loc,
         });
     }

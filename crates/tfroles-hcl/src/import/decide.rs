@@ -7,12 +7,12 @@ use std::fmt;
 use std::path::Path;
 
 use tfroles_core::types::{
-    AccountId, AccountName, Duration, KeyPrefix, Partition, ProviderAlias, Region, RoleName,
-    SessionName, SessionTags, StackPath, nfc,
+    AccountId, AccountName, Duration, IamPath, KeyPrefix, Partition, ProviderAlias, Region,
+    RoleName, SessionName, SessionTags, StackPath, nfc,
 };
 use tfroles_core::{CONFIG_FILE_NAME, StackPattern, TfDir};
 
-use super::emit::{Draft, ProvOut, RoleOut, Settings, StateOut};
+use super::emit::{Draft, ProvOut, RoleOut, Settings, StateOut, WsOut};
 use super::report::Finding;
 use super::scan::is_aws_provider;
 use super::{BACKEND_FILE, BackendFound, Cx, Import, L, PROVIDERS_FILE, ProviderFound, Scan, Use};
@@ -73,8 +73,10 @@ impl Cx {
         mut self,
         root: &Path,
         dirs: &[TfDir],
-        scans: Vec<Scan>,
+        mut scans: Vec<Scan>,
     ) -> Result<Import, Error> {
+        self.flush_causes();
+        self.introduce_roles(&mut scans);
         // One partition for every ARN.
         let partitions: Vec<Partition> = self.uses.iter().map(|u| u.partition).collect();
         let partition = most_common(&partitions).map_or(Partition::Aws, |(p, _)| p);
@@ -101,6 +103,33 @@ impl Cx {
                 continue;
             };
             let path = scan.path.as_str();
+            let missing: Vec<&str> = [
+                ("bucket", backend.bucket.is_none()),
+                ("key", backend.key.is_none()),
+            ]
+            .iter()
+            .filter(|(_, m)| *m)
+            .map(|(a, _)| *a)
+            .collect();
+            if !missing.is_empty() {
+                let list = missing
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                let eg = missing
+                    .iter()
+                    .map(|a| format!("--backend-config {a}=VALUE"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.note(
+                    &backend.file,
+                    backend.line,
+                    format!("stack `{path}` left out: its backend's {list} cannot be known (not set, or built from values import cannot know), so neither can its state; give {} with `{eg}` or a .tfbackend file beside it", if missing.len() == 1 { "it" } else { "them" }),
+                );
+                left_out.push(path.to_owned());
+                continue;
+            }
             if path.contains('*') {
                 self.note(
                     &backend.file,
@@ -203,6 +232,13 @@ impl Cx {
             for &pi in std::iter::once(&st.default).chain(&st.aliases) {
                 in_scope.extend(st.scan.providers[pi].1.chain.iter().copied());
             }
+            if super::emit::workspaces_supported() {
+                for (_, p) in &st.scan.workspaces {
+                    if !p.broken && p.chain.iter().all(|&u| !self.uses[u].unusable) {
+                        in_scope.extend(p.chain.iter().copied());
+                    }
+                }
+            }
         }
         in_scope.sort_unstable();
         in_scope.dedup();
@@ -232,8 +268,8 @@ impl Cx {
                 let acct = most_common(&accts).expect("a stack").0;
                 let b = imported[0].backend;
                 let (f, l) = (b.file.clone(), b.line);
-                self.note(&f, l, format!("no backend assumes a role: the draft's state role `terraform-state` in account {acct} is a placeholder; create that role (state access only) or name the role the backends should assume"));
-                ("terraform-state".parse().expect("valid"), acct)
+                self.note(&f, l, format!("no backend assumes a role: the draft introduces the state role `{STATE_ROLE}` in account {acct}; create it (the bootstrap stack does; state access only) or name the role the backends should assume"));
+                (STATE_ROLE.parse().expect("valid"), acct)
             }
         };
         for st in &imported {
@@ -334,7 +370,7 @@ impl Cx {
         }
         self.check_vias(&mut roles, &role_account_ids, &state_role.0, &in_scope);
 
-        // Accounts, named after the directories of the stacks they serve.
+        // Accounts, named by what the user said, profiles, or directories.
         let mut all_ids: Vec<AccountId> = Vec::new();
         for &u in &in_scope {
             if !all_ids.contains(&self.uses[u].account) {
@@ -345,52 +381,7 @@ impl Cx {
             all_ids.push(state_role.1.clone());
         }
         all_ids.sort();
-        let mut candidates: BTreeMap<AccountId, String> = BTreeMap::new();
-        for id in &all_ids {
-            let firsts: BTreeSet<&str> = imported
-                .iter()
-                .filter(|s| &self.uses[target(s)].account == id)
-                .map(|s| s.scan.path.as_str().split('/').next().unwrap_or_default())
-                .collect();
-            if firsts.len() == 1 {
-                let p = *firsts.iter().next().expect("one");
-                if p.parse::<AccountName>().is_ok() && !p.starts_with("account-") {
-                    candidates.insert(id.clone(), p.to_owned());
-                }
-            }
-        }
-        let mut names: BTreeMap<AccountId, AccountName> = BTreeMap::new();
-        for id in &all_ids {
-            let why;
-            let name = match candidates.get(id) {
-                Some(c) if candidates.values().filter(|x| *x == c).count() == 1 => {
-                    why = "the directory its stacks are in".to_owned();
-                    c.clone()
-                }
-                _ if id == &state_role.1 && !candidates.values().any(|c| c == "state") => {
-                    why = "it holds the state role and no directory fits".to_owned();
-                    "state".to_owned()
-                }
-                _ => {
-                    why = "no directory name fits".to_owned();
-                    format!("account-{id}")
-                }
-            };
-            let first = in_scope
-                .iter()
-                .find(|&&u| &self.uses[u].account == id)
-                .copied();
-            let (f, l) = match first {
-                Some(u) => (self.uses[u].file.clone(), self.uses[u].line),
-                None => (imported[0].backend.file.clone(), imported[0].backend.line),
-            };
-            self.note(
-                &f,
-                l,
-                format!("account {id} is named `{name}` ({why}): a guess, rename it at will"),
-            );
-            names.insert(id.clone(), name.parse().expect("checked account name"));
-        }
+        let names = self.name_accounts(root, &all_ids, &imported, &in_scope, &state_role.1);
         for r in &mut roles {
             let mut accts: Vec<AccountName> = role_account_ids[&r.name]
                 .iter()
@@ -508,7 +499,7 @@ impl Cx {
         Ok(Import {
             config: text,
             report: self.findings,
-            directories: dirs.len(),
+            directories: dirs.len() + self.extra_dirs,
             stacks: settings.len(),
             stack_blocks: stack_blocks.len(),
             accounts: names.len(),
@@ -651,6 +642,278 @@ impl Cx {
             }
         }
     }
+}
+
+/// The role the draft introduces where a provider assumes none: one name
+/// in every account, created by the bootstrap stack (docs/migrating.md).
+pub(super) const PROVISION_ROLE: &str = "terraform-provision";
+/// The state role the draft introduces where no backend assumes one.
+pub(super) const STATE_ROLE: &str = "terraform-state";
+/// The account of a stack whose provider names none, until the user says.
+const UNKNOWN_ACCOUNT: &str = "000000000000";
+
+impl Cx {
+    /// Providers that assume no role (admin keys, a profile's own
+    /// credentials) or whose role cannot be read get the role the draft
+    /// introduces, in the account they work in; marked for review.
+    pub(super) fn introduce_roles(&mut self, scans: &mut [Scan]) {
+        for scan in scans.iter_mut() {
+            if scan.backend.is_none() {
+                continue;
+            }
+            let path = scan.path.to_string();
+            let mut order: Vec<usize> = (0..scan.providers.len())
+                .filter(|&i| scan.providers[i].1.alias.is_none())
+                .collect();
+            order
+                .extend((0..scan.providers.len()).filter(|&i| scan.providers[i].1.alias.is_some()));
+            let mut default_acct: Option<AccountId> = None;
+            let mut seen_default = false;
+            for i in order {
+                let p = &scan.providers[i].1;
+                if p.alias_unreadable {
+                    continue;
+                }
+                let is_default = p.alias.is_none();
+                if is_default && seen_default {
+                    continue;
+                }
+                let usable = !p.broken
+                    && !p.chain.is_empty()
+                    && p.chain.iter().all(|&u| !self.uses[u].unusable);
+                if usable {
+                    if is_default {
+                        seen_default = true;
+                        default_acct = p.chain.last().map(|&u| self.uses[u].account.clone());
+                    }
+                    continue;
+                }
+                let flagged = self.account_flag(&path, p);
+                let account = p.account_hint.clone().or(flagged).or_else(|| {
+                    if is_default {
+                        None
+                    } else {
+                        default_acct.clone()
+                    }
+                });
+                let (file, line, what) = (p.file.clone(), p.line, p.describe());
+                let why = if p.broken {
+                    "its role could not be read"
+                } else {
+                    "it assumes no role (an administrator's keys, or a profile's own credentials)"
+                };
+                let account = match account {
+                    Some(a) => a,
+                    None if is_default => {
+                        self.note(&file, line, format!("stack `{path}`: {what} names no account (no role ARN, no single `allowed_account_ids`, no profile with an account): the draft puts it in account {UNKNOWN_ACCOUNT}, a placeholder; give the real one with `--account NAME=ID`"));
+                        UNKNOWN_ACCOUNT.parse().expect("valid")
+                    }
+                    None => continue,
+                };
+                self.note(&file, line, format!("stack `{path}`: {what}: {why}: the draft introduces role `{PROVISION_ROLE}` in account {account} for it; create it (the bootstrap stack does) and review its permissions"));
+                self.uses.push(Use {
+                    file: file.clone(),
+                    line,
+                    partition: self.uses.first().map_or(Partition::Aws, |u| u.partition),
+                    account: account.clone(),
+                    path: L {
+                        v: IamPath::default(),
+                        line,
+                    },
+                    name: PROVISION_ROLE.parse().expect("valid"),
+                    external_id: None,
+                    session_name: None,
+                    duration: None,
+                    source_identity: None,
+                    tags: None,
+                    via: None,
+                    unusable: false,
+                });
+                let u = self.uses.len() - 1;
+                let p = &mut scan.providers[i].1;
+                p.chain = vec![u];
+                p.broken = false;
+                p.introduced = true;
+                if is_default {
+                    seen_default = true;
+                    default_acct = Some(account);
+                }
+            }
+        }
+    }
+
+    /// The account `--account NAME=ID` gives a provider: NAME is its
+    /// profile, its alias, or a directory of the stack; or the only one given.
+    fn account_flag(&self, path: &str, p: &ProviderFound) -> Option<AccountId> {
+        let given: Vec<(&str, AccountId)> = self
+            .opts
+            .accounts
+            .iter()
+            .filter_map(|(n, id)| id.parse().ok().map(|id| (n.as_str(), id)))
+            .collect();
+        let matches = |n: &str| {
+            p.profile.as_ref().is_some_and(|pr| pr.v == n)
+                || p.alias.as_ref().is_some_and(|a| a.as_str() == n)
+                || path.split('/').any(|c| c == n)
+        };
+        given
+            .iter()
+            .find(|(n, _)| matches(n))
+            .map(|(_, id)| id.clone())
+            .or_else(|| (given.len() == 1).then(|| given[0].1.clone()))
+    }
+
+    /// A name per account that does not depend on the directory import was
+    /// given: `--account-name`, `--account`, a profile's name, the deepest
+    /// directory (from the repository's root) that all its stacks share and
+    /// no other account's do, a provider alias; else `state` for the state
+    /// account, else `account-<id>`. Every guess is reported.
+    pub(super) fn name_accounts(
+        &mut self,
+        root: &Path,
+        ids: &[AccountId],
+        imported: &[Imported],
+        in_scope: &[usize],
+        state_account: &AccountId,
+    ) -> BTreeMap<AccountId, AccountName> {
+        let prefix = repo_prefix(root);
+        let full = |p: &str| -> Vec<String> {
+            prefix
+                .iter()
+                .cloned()
+                .chain(p.split('/').map(str::to_owned))
+                .collect()
+        };
+        let stack_acct = |cx: &Cx, st: &Imported| -> AccountId {
+            let dp = &st.scan.providers[st.default].1;
+            cx.uses[*dp.chain.last().expect("usable")].account.clone()
+        };
+        let mut taken: BTreeSet<String> = BTreeSet::new();
+        let mut names: BTreeMap<AccountId, AccountName> = BTreeMap::new();
+        let valid = |n: &str| n.parse::<AccountName>().is_ok() && !n.starts_with("account-");
+        let mut pending: Vec<&AccountId> = Vec::new();
+        // What the user said comes first and is no guess.
+        for id in ids {
+            let said = self
+                .opts
+                .account_names
+                .iter()
+                .find(|(i, _)| i == id.as_str())
+                .map(|(_, n)| n.clone())
+                .or_else(|| {
+                    self.opts
+                        .accounts
+                        .iter()
+                        .find(|(_, i)| i == id.as_str())
+                        .map(|(n, _)| n.clone())
+                });
+            match said {
+                Some(n) if valid(&n) && !taken.contains(&n) => {
+                    taken.insert(n.clone());
+                    names.insert(id.clone(), n.parse().expect("checked"));
+                }
+                _ => pending.push(id),
+            }
+        }
+        for id in pending {
+            let mut options: Vec<(String, String)> = Vec::new();
+            if id.as_str() == UNKNOWN_ACCOUNT {
+                options.push((
+                    "unknown".into(),
+                    "a placeholder for an account no file names".into(),
+                ));
+            }
+            for (pid, pname) in &self.profile_accounts {
+                if pid == id {
+                    options.push((pname.clone(), format!("the AWS profile `{pname}`")));
+                }
+            }
+            let mine: Vec<Vec<String>> = imported
+                .iter()
+                .filter(|st| &stack_acct(self, st) == id)
+                .map(|st| full(st.scan.path.as_str()))
+                .collect();
+            let others: Vec<Vec<String>> = imported
+                .iter()
+                .filter(|st| &stack_acct(self, st) != id)
+                .map(|st| full(st.scan.path.as_str()))
+                .collect();
+            if let Some(first) = mine.first() {
+                let common = first
+                    .iter()
+                    .enumerate()
+                    .take_while(|(i, c)| mine.iter().all(|m| m.get(*i) == Some(*c)))
+                    .count();
+                for c in &first[..common] {
+                    if !others.iter().any(|o| o.contains(c)) {
+                        options.push((c.clone(), "the directory its stacks are in".into()));
+                    }
+                }
+            }
+            for st in imported {
+                for &pi in &st.aliases {
+                    let p = &st.scan.providers[pi].1;
+                    let acct = &self.uses[*p.chain.last().expect("usable")].account;
+                    if acct == id
+                        && let Some(a) = &p.alias
+                    {
+                        options.push((
+                            a.to_string(),
+                            format!("the provider alias `{}`", a.as_str()),
+                        ));
+                    }
+                }
+            }
+            if id == state_account {
+                options.push((
+                    "state".into(),
+                    "it holds the state role and nothing else names it".into(),
+                ));
+            }
+            let (name, why) = options
+                .into_iter()
+                .find(|(n, _)| valid(n) && !taken.contains(n))
+                .unwrap_or_else(|| (format!("account-{id}"), "nothing names it".into()));
+            taken.insert(name.clone());
+            let first = in_scope
+                .iter()
+                .find(|&&u| &self.uses[u].account == id)
+                .copied();
+            let (f, l) = match first {
+                Some(u) => (self.uses[u].file.clone(), self.uses[u].line),
+                None => (imported[0].backend.file.clone(), imported[0].backend.line),
+            };
+            self.note(
+                &f,
+                l,
+                format!("account {id} is named `{name}` ({why}): a guess, rename it at will (or name it with `--account-name {id}=NAME`)"),
+            );
+            names.insert(id.clone(), name.parse().expect("checked account name"));
+        }
+        names
+    }
+}
+
+/// The directories from the repository's root (the nearest directory above
+/// holding `.git`) down to `root`, so that names do not depend on where
+/// import starts; none when there is no repository.
+fn repo_prefix(root: &Path) -> Vec<String> {
+    let Ok(abs) = root.canonicalize() else {
+        return Vec::new();
+    };
+    for anc in abs.ancestors() {
+        if anc.join(".git").symlink_metadata().is_ok() {
+            return abs
+                .strip_prefix(anc)
+                .map(|rest| {
+                    rest.components()
+                        .filter_map(|c| c.as_os_str().to_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+    }
+    Vec::new()
 }
 
 pub(super) const MIGRATE: &str = "this stack's state would move: after generating, run `terraform init -migrate-state` in this directory";
@@ -938,7 +1201,33 @@ impl Cx {
                 None
             }
         };
+        // Workspaces: each one's account, role and region where they differ
+        // from the stack's, as `workspace` blocks (when this tfroles has them).
+        let mut workspaces = Vec::new();
+        if super::emit::workspaces_supported() {
+            for (w, p) in &st.scan.workspaces {
+                let Some(&last) = p.chain.last() else {
+                    continue;
+                };
+                if p.broken || p.chain.iter().any(|&u| self.uses[u].unusable) {
+                    continue;
+                }
+                let t = &self.uses[last];
+                let wr = p.region.as_ref().map(|r| r.v.clone());
+                workspaces.push(WsOut {
+                    name: w.clone(),
+                    account: (t.account != account_id).then(|| names[&t.account].clone()),
+                    role: (t.name != role).then(|| t.name.clone()),
+                    region: wr.filter(|r| r != &region),
+                });
+            }
+        } else if !st.scan.workspaces.is_empty() {
+            let dp = &st.scan.providers[st.default].1;
+            let (f, l) = (dp.file.clone(), dp.line);
+            self.note(&f, l, "this version of tfroles has no `workspace` blocks: the draft gives the stack one account, role and region; the other workspaces' are left out");
+        }
         Settings {
+            workspaces,
             account,
             role,
             region: (&region != default_region).then_some(region),
@@ -958,6 +1247,11 @@ impl Cx {
     /// Where the old blocks are, and what `generate --take-over` would lose.
     pub(super) fn handover(&mut self, st: &Imported) {
         let scan = st.scan;
+        if scan.terragrunt {
+            let f = &scan.files[0].rel;
+            self.note(f, 1, format!("{f}: a Terragrunt unit: once `tfroles generate` writes its backend and provider, remove `remote_state`, `iam_role` and the provider's `generate` block here (or in the config it includes), and run terraform without Terragrunt's generated files"));
+            return;
+        }
         let backend_file = scan.backend.as_ref().map(|(fi, _)| *fi);
         for (fi, f) in scan.files.iter().enumerate() {
             let replaced = f.name == BACKEND_FILE || f.name == PROVIDERS_FILE;
@@ -1058,7 +1352,12 @@ pub(super) fn group_globs(
             continue;
         };
         let first = &settings[members[0]].1;
-        let all_same = members.iter().all(|&i| &settings[i].1 == first);
+        // A glob reaches only directories with .tf files (a Terragrunt unit
+        // may have none yet): the others stay exact.
+        let discovered = members
+            .iter()
+            .all(|&i| dirs.iter().any(|d| d.path == settings[i].0));
+        let all_same = discovered && members.iter().all(|&i| &settings[i].1 == first);
         let matched_all_imported = dirs
             .iter()
             .filter(|d| pattern.matches(&d.path))

@@ -20,6 +20,31 @@ pub(super) struct Settings {
     pub(super) region: Option<Region>,
     pub(super) allowed: Option<Vec<String>>,
     pub(super) providers: Vec<ProvOut>,
+    pub(super) workspaces: Vec<WsOut>,
+}
+
+/// A `workspace` block: what differs from the stack in that workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct WsOut {
+    pub(super) name: String,
+    pub(super) account: Option<AccountName>,
+    pub(super) role: Option<RoleName>,
+    pub(super) region: Option<Region>,
+}
+
+/// Whether the config this tfroles reads has `workspace` blocks in
+/// stacks; the draft writes them only then.
+pub(super) fn workspaces_supported() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        let probe = "defaults {\n  region = \"us-east-1\"\n}\n\naccount \"a\" {\n  id = \"111111111111\"\n}\n\nstate {\n  account = \"a\"\n  bucket  = \"probe-bucket\"\n  role    = \"s\"\n}\n\nrole \"s\" {\n  account = \"a\"\n}\n\nstack \"x\" {\n  account = \"a\"\n  role    = \"s\"\n\n  workspace \"default\" {}\n}\n";
+        tfroles_core::Config::from_str_at(
+            probe,
+            std::path::Path::new("tfroles.hcl"),
+            std::path::Path::new("."),
+        )
+        .is_ok()
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +227,19 @@ fn stack_block(label: &str, s: &Settings) -> Block {
         }
         b.blank().block(pb);
     }
+    for w in &s.workspaces {
+        let mut wb = Block::new("workspace", &[w.name.as_str()]);
+        if let Some(a) = &w.account {
+            wb.attr("account", Expr::Str(a.to_string()));
+        }
+        if let Some(r) = &w.region {
+            wb.attr("region", Expr::Str(r.to_string()));
+        }
+        if let Some(r) = &w.role {
+            wb.attr("role", Expr::Str(r.to_string()));
+        }
+        b.blank().block(wb);
+    }
     b
 }
 
@@ -211,9 +249,9 @@ fn header(findings: &[Finding]) -> String {
     let mut s = String::from(
         "# Drafted by `tfroles import` from the hand-written backend \"s3\" and\n\
          # provider \"aws\" blocks below this directory. Review it, then hand the\n\
-         # blocks over: `tfroles generate --take-over` replaces each backend.tf and\n\
-         # providers.tf (keeping the original as <name>.tfroles-orig); blocks kept in\n\
-         # other files must be deleted by hand.\n#\n",
+         # blocks over: `tfroles import --handover` removes them from your files\n\
+         # (keeping each original as <name>.tfroles-orig), and `tfroles generate`\n\
+         # writes their replacements.\n#\n",
     );
     if findings.is_empty() {
         s.push_str("# Nothing needed review.\n");

@@ -27,11 +27,15 @@
 
 mod decide;
 mod emit;
+mod eval;
+mod inputs;
+mod profiles;
 mod read;
 mod report;
 mod scan;
+mod terragrunt;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tfroles_core::types::{
     AccountId, BucketName, Duration, ExternalId, IamPath, KeyPrefix, Partition, ProviderAlias,
@@ -39,6 +43,7 @@ use tfroles_core::types::{
 };
 
 use crate::Error;
+pub use profiles::default_aws_config;
 use read::ParsedFile;
 pub use report::Finding;
 
@@ -55,7 +60,7 @@ pub struct Import {
     pub config: String,
     /// Everything not mapped as written, sorted by file and line.
     pub report: Vec<Finding>,
-    /// Directories with `.tf` files that were read.
+    /// Directories with `.tf` files or a Terragrunt unit that were read.
     pub directories: usize,
     /// Stack directories the draft covers.
     pub stacks: usize,
@@ -105,6 +110,50 @@ impl Import {
 /// `backend "s3"` block and a default `provider "aws"` that assumes a role
 /// given literally.
 pub fn import(dir: &Path) -> Result<Import, Error> {
+    import_with(dir, &ImportOptions::default())
+}
+
+/// What `tfroles import` is told besides the directory: the values terraform
+/// would be given on its command line, and names for accounts.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `--var NAME=VALUE`, in order (after every `--var-file`, as terraform
+    /// applies a later value over an earlier one).
+    pub vars: Vec<(String, String)>,
+    /// `--var-file PATH`, in order: `.tfvars` (HCL) or `.tfvars.json`.
+    pub var_files: Vec<PathBuf>,
+    /// `--backend-config`: files or `KEY=VALUE` pairs, merged over each
+    /// `backend "s3"` block in order, as `terraform init -backend-config` does.
+    pub backend_configs: Vec<BackendConfig>,
+    /// The workspace `terraform.workspace` is evaluated in (`default`).
+    pub workspace: Option<String>,
+    /// `--account NAME=ID`: accounts for stacks whose provider says none
+    /// (matched by profile name, provider alias or a directory name; the
+    /// only one given applies to all).
+    pub accounts: Vec<(String, String)>,
+    /// `--account-name ID=NAME`: what to call an account in the draft.
+    pub account_names: Vec<(String, String)>,
+    /// The AWS shared config file profiles are read from (the binary
+    /// passes `--aws-config PATH`, else [`default_aws_config`]); none: no
+    /// profile is read.
+    pub aws_config: Option<PathBuf>,
+}
+
+/// One `--backend-config` argument.
+#[derive(Debug, Clone)]
+pub enum BackendConfig {
+    /// A file of `key = value` lines (`*.tfbackend`, `backend.hcl`).
+    File(PathBuf),
+    /// `KEY=VALUE`.
+    Pair(String, String),
+}
+
+/// [`import`] with values from the command line.
+///
+/// # Errors
+/// As [`import`]; also [`Error::Read`] when a `--var-file` or
+/// `--backend-config` file cannot be read or parsed.
+pub fn import_with(dir: &Path, opts: &ImportOptions) -> Result<Import, Error> {
     let dirs = tfroles_core::discover(dir).map_err(|e| match e {
         tfroles_core::Error::Io { path, source } => Error::Read { path, source },
         other => Error::Read {
@@ -112,12 +161,39 @@ pub fn import(dir: &Path) -> Result<Import, Error> {
             source: std::io::Error::other(other.to_string()),
         },
     })?;
-    let mut cx = Cx::default();
+    let mut cx = Cx {
+        opts: opts.clone(),
+        ..Cx::default()
+    };
+    cx.load_cli_vars()?;
+    cx.load_aws_config()?;
     cx.check_root(dir)?;
     let mut scans = Vec::new();
     for d in &dirs {
         scans.push(cx.scan(dir, d)?);
     }
+    // Terragrunt units: their terragrunt.hcl is the source of truth, over
+    // any backend file Terragrunt generated into the directory.
+    for unit in terragrunt::find(dir) {
+        if let Some(scan) = cx.terragrunt_unit(dir, &unit)? {
+            match scans.iter_mut().find(|s| s.path == scan.path) {
+                Some(old) => *old = scan,
+                None => {
+                    cx.extra_dirs += 1;
+                    scans.push(scan)
+                }
+            }
+        }
+    }
+    // A terragrunt.hcl that units include is their parent, not a unit.
+    let included = std::mem::take(&mut cx.tg_included);
+    let abs = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    scans.retain(|s| {
+        !(s.terragrunt
+            && included
+                .iter()
+                .any(|p| p == &abs.join(s.path.as_str()).join(terragrunt::CONFIG)))
+    });
     cx.build(dir, &dirs, scans)
 }
 
@@ -166,7 +242,7 @@ struct BackendFound {
     session: Option<usize>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ProviderFound {
     file: String,
     line: usize,
@@ -180,6 +256,14 @@ struct ProviderFound {
     /// Its `alias` could not be read: neither the default provider nor a
     /// known alias (reported where it was read).
     alias_unreadable: bool,
+    /// `profile = "..."`, with its line.
+    profile: Option<L<String>>,
+    /// The account the provider works in when it assumes no role: its one
+    /// `allowed_account_ids`, or its profile's `sso_account_id`.
+    account_hint: Option<AccountId>,
+    /// The draft introduces the role it assumes (it assumed none, or its
+    /// role could not be read).
+    introduced: bool,
 }
 
 impl ProviderFound {
@@ -198,10 +282,37 @@ struct Scan {
     backend: Option<(usize, BackendFound)>,
     /// File index and provider, in file order.
     providers: Vec<(usize, ProviderFound)>,
+    /// Read from a Terragrunt unit's `terragrunt.hcl` (and its includes).
+    terragrunt: bool,
+    /// The default provider as each workspace evaluates it, when its role,
+    /// account or region depends on `terraform.workspace`.
+    workspaces: Vec<(String, ProviderFound)>,
 }
 
 #[derive(Default)]
 struct Cx {
     findings: Vec<Finding>,
     uses: Vec<Use>,
+    /// Unknown values by cause, with the uses that depend on each.
+    causes: std::collections::BTreeMap<eval::Cause, Vec<String>>,
+    opts: ImportOptions,
+    /// Terragrunt units read that hold no `.tf` file.
+    extra_dirs: usize,
+    /// Terragrunt configs included by units.
+    tg_included: Vec<PathBuf>,
+    /// The AWS shared config, when there is one.
+    aws: Option<profiles::AwsConfig>,
+    /// Profile names by the account their role is in, for naming accounts.
+    profile_accounts: Vec<(AccountId, String)>,
+    /// Values from `--var-file` and `--var`, applied after each
+    /// directory's own files, in that order.
+    cli_vars: Vec<(String, CliVar)>,
+}
+
+/// A value given on the command line: from a file (already a value), or
+/// `--var` text, read as terraform reads it once the variable's type is known.
+#[derive(Debug, Clone)]
+enum CliVar {
+    Value(hcl::Value),
+    Text(String),
 }

@@ -4,6 +4,7 @@
 use tfroles_core::Location;
 use tfroles_core::raw::{self, Expr, ExprKind};
 
+use super::eval::{Cause, Env, Unknown};
 use super::{Cx, L};
 
 // ---------------------------------------------------------------------------
@@ -24,6 +25,10 @@ pub(super) enum Lit {
 pub(super) struct NonLit {
     pub(super) what: &'static str,
     pub(super) text: String,
+    /// Why it has no value, when evaluating it met something unknown.
+    pub(super) cause: Option<Cause>,
+    /// Why it does not evaluate, when everything it uses is known.
+    pub(super) fails: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,10 +63,34 @@ impl Blk {
     }
 }
 
-/// A `.tf` file's top-level attributes and blocks, read with core's reader.
-pub(super) fn parse(text: &str) -> Result<(Vec<Attr>, Vec<Blk>), raw::ParseError> {
+/// A `.tf` file's top-level attributes and blocks, read with core's reader,
+/// literal values as they are and other expressions evaluated in `env`.
+pub(super) fn parse(
+    text: &str,
+    file: &str,
+    env: &Env,
+) -> Result<(Vec<Attr>, Vec<Blk>), raw::ParseError> {
     let body = raw::parse_body(text)?;
-    Ok(convert_body(&body, text))
+    Ok(convert(&body, text, file, env))
+}
+
+/// Core's located tree as import's values, other expressions evaluated in `env`.
+pub(super) fn convert(
+    body: &raw::Body,
+    text: &str,
+    file: &str,
+    env: &Env,
+) -> (Vec<Attr>, Vec<Blk>) {
+    let cv = Conv { text, file, env };
+    cv.body(body)
+}
+
+/// An expression's whole source text.
+pub(super) fn source<'t>(text: &'t str, expr: &Expr) -> &'t str {
+    expr.span
+        .as_ref()
+        .and_then(|r| text.get(r.clone()))
+        .unwrap_or("")
 }
 
 /// The line of a location; a location the parser did not give is line 1.
@@ -88,83 +117,116 @@ fn snippet(text: &str, span: Option<&std::ops::Range<usize>>) -> String {
     }
 }
 
-fn convert_body(body: &raw::Body, text: &str) -> (Vec<Attr>, Vec<Blk>) {
-    let attrs = body
-        .attributes
-        .iter()
-        .map(|a| Attr {
-            key: a.name.clone(),
-            line: line(a.loc),
-            node: convert_expr(&a.value, text),
-        })
-        .collect();
-    let blocks = body
-        .blocks
-        .iter()
-        .map(|b| {
-            let (attrs, blocks) = convert_body(&b.body, text);
-            Blk {
-                ident: b.ident.clone(),
-                labels: b.labels.clone(),
-                line: line(b.loc),
-                attrs,
-                blocks,
-            }
-        })
-        .collect();
-    (attrs, blocks)
+struct Conv<'a> {
+    text: &'a str,
+    file: &'a str,
+    env: &'a Env,
 }
 
-fn convert_expr(expr: &Expr, text: &str) -> Node {
-    let non = |what: &'static str| {
-        Err(NonLit {
-            what,
-            text: snippet(text, expr.span.as_ref()),
-        })
-    };
-    let v = match &expr.kind {
-        ExprKind::Str(s) => Ok(Lit::Str(s.clone())),
-        ExprKind::Bool(b) => Ok(Lit::Bool(*b)),
-        // hcl-edit keeps whole numbers as integers (`7200.0` is 7200) and
-        // writes them as digits; a negative or fractional number is no
-        // count of seconds.
-        ExprKind::Num(n) => Ok(Lit::Num(n.parse().ok())),
-        ExprKind::Null => Ok(Lit::Null),
-        ExprKind::List(items) => Ok(Lit::List(
-            items.iter().map(|e| convert_expr(e, text)).collect(),
-        )),
-        ExprKind::Object(items) => Ok(Lit::Map(
-            items
-                .iter()
-                .map(|item| match &item.key {
-                    Some(k) => (k.clone(), convert_expr(&item.value, text)),
-                    None => (
-                        String::new(),
-                        Node {
-                            line: line(item.key_loc),
-                            v: Err(NonLit {
-                                what: "a computed key",
-                                text: snippet(text, item.key_span.as_ref()),
-                            }),
-                        },
-                    ),
-                })
-                .collect(),
-        )),
-        // Terraform reads `("x")` as `"x"`, so import does too.
-        ExprKind::Parenthesis(inner) => return convert_expr(inner, text),
-        ExprKind::Template => non("an interpolation"),
-        ExprKind::Heredoc => non("a heredoc"),
-        ExprKind::Reference => non("a reference"),
-        ExprKind::FunctionCall => non("a function call"),
-        ExprKind::Conditional => non("a conditional"),
-        ExprKind::For => non("a for expression"),
-        _ => non("an operation"),
-    };
-    Node {
-        line: line(expr.loc),
-        v,
+impl Conv<'_> {
+    fn body(&self, body: &raw::Body) -> (Vec<Attr>, Vec<Blk>) {
+        let attrs = body
+            .attributes
+            .iter()
+            .map(|a| Attr {
+                key: a.name.clone(),
+                line: line(a.loc),
+                node: self.expr(&a.value),
+            })
+            .collect();
+        let blocks = body
+            .blocks
+            .iter()
+            .map(|b| {
+                let (attrs, blocks) = self.body(&b.body);
+                Blk {
+                    ident: b.ident.clone(),
+                    labels: b.labels.clone(),
+                    line: line(b.loc),
+                    attrs,
+                    blocks,
+                }
+            })
+            .collect();
+        (attrs, blocks)
     }
+
+    fn expr(&self, expr: &Expr) -> Node {
+        let text = self.text;
+        let at = line(expr.loc);
+        let non = |what: &'static str| -> Result<Lit, NonLit> {
+            match self.env.eval(source(text, expr), self.file, at) {
+                Ok(v) => Ok(from_value(v, at).v.unwrap_or(Lit::Null)),
+                Err(u) => {
+                    let (cause, fails) = match u {
+                        Unknown::Cause(c) => (Some(c), None),
+                        Unknown::Fails(m) => (None, Some(m)),
+                    };
+                    Err(NonLit {
+                        what,
+                        text: snippet(text, expr.span.as_ref()),
+                        cause,
+                        fails,
+                    })
+                }
+            }
+        };
+        let v = match &expr.kind {
+            ExprKind::Str(s) => Ok(Lit::Str(s.clone())),
+            ExprKind::Bool(b) => Ok(Lit::Bool(*b)),
+            // hcl-edit keeps whole numbers as integers (`7200.0` is 7200) and
+            // writes them as digits; a negative or fractional number is no
+            // count of seconds.
+            ExprKind::Num(n) => Ok(Lit::Num(n.parse().ok())),
+            ExprKind::Null => Ok(Lit::Null),
+            ExprKind::List(items) => Ok(Lit::List(items.iter().map(|e| self.expr(e)).collect())),
+            ExprKind::Object(items) => {
+                if items.iter().any(|i| i.key.is_none()) {
+                    // A computed key: evaluate the whole object.
+                    non("an object with a computed key")
+                } else {
+                    Ok(Lit::Map(
+                        items
+                            .iter()
+                            .map(|item| {
+                                (item.key.clone().unwrap_or_default(), self.expr(&item.value))
+                            })
+                            .collect(),
+                    ))
+                }
+            }
+            // Terraform reads `("x")` as `"x"`, so import does too.
+            ExprKind::Parenthesis(inner) => return self.expr(inner),
+            ExprKind::Template => non("an interpolation"),
+            ExprKind::Heredoc => non("a heredoc"),
+            ExprKind::Reference => non("a reference"),
+            ExprKind::FunctionCall => non("a function call"),
+            ExprKind::Conditional => non("a conditional"),
+            ExprKind::For => non("a for expression"),
+            _ => non("an operation"),
+        };
+        Node { line: at, v }
+    }
+}
+
+/// An evaluated value as import's literal, every part on `line`.
+pub(super) fn from_value(v: hcl::Value, line: usize) -> Node {
+    let v = match v {
+        hcl::Value::Null => Lit::Null,
+        hcl::Value::Bool(b) => Lit::Bool(b),
+        hcl::Value::Number(n) => Lit::Num(n.as_u64()),
+        hcl::Value::String(s) => Lit::Str(s),
+        hcl::Value::Array(items) => {
+            Lit::List(items.into_iter().map(|i| from_value(i, line)).collect())
+        }
+        hcl::Value::Object(items) => Lit::Map(
+            items
+                .into_iter()
+                .map(|(k, v)| (k, from_value(v, line)))
+                .collect(),
+        ),
+    };
+    Node { line, v: Ok(v) }
 }
 
 pub(super) struct ParsedFile {

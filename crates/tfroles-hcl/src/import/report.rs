@@ -40,14 +40,65 @@ impl Cx {
         line: usize,
         n: &NonLit,
     ) {
-        self.note(
-            file,
-            line,
-            format!(
-                "{ctx}: `{key}` is {} (`{}`), not a literal value: left out",
-                n.what, n.text
+        if let Some(c) = &n.cause {
+            // Once per cause: the uses are listed in the one finding.
+            let uses = self.causes.entry(c.clone()).or_default();
+            let u = format!("{ctx} `{key}` ({file}:{line})");
+            if !uses.contains(&u) {
+                uses.push(u);
+            }
+            return;
+        }
+        match &n.fails {
+            Some(why) => self.note(
+                file,
+                line,
+                format!(
+                    "{ctx}: `{key}` is {} (`{}`) that does not evaluate ({why}): left out",
+                    n.what, n.text
+                ),
             ),
-        );
+            None => self.note(
+                file,
+                line,
+                format!(
+                    "{ctx}: `{key}` is {} (`{}`), not a literal value: left out",
+                    n.what, n.text
+                ),
+            ),
+        }
+    }
+
+    /// One finding per unknown cause, where it was first met, listing what
+    /// depends on it.
+    pub(super) fn flush_causes(&mut self) {
+        let causes = std::mem::take(&mut self.causes);
+        for (c, uses) in causes {
+            let (file, line) = c.at.clone().unwrap_or_else(|| (String::new(), 1));
+            let shown: Vec<&str> = uses.iter().take(3).map(String::as_str).collect();
+            let more = uses.len().saturating_sub(3);
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            self.note(
+                &file,
+                line,
+                format!(
+                    "{}: import cannot know it, so {} that depend{} on it {} left out: {}{tail}",
+                    c.what,
+                    if uses.len() == 1 {
+                        "1 value".to_owned()
+                    } else {
+                        format!("{} values", uses.len())
+                    },
+                    if uses.len() == 1 { "s" } else { "" },
+                    if uses.len() == 1 { "is" } else { "are" },
+                    shown.join(", "),
+                ),
+            );
+        }
     }
 
     pub(super) fn not_carried(

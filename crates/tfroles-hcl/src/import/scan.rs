@@ -9,6 +9,7 @@ use tfroles_core::types::{
     AccountId, Duration, IamPath, Partition, ProviderAlias, RoleName, SessionTags,
 };
 
+use super::inputs::RawFile;
 use super::read::{self, Blk, Lit, Node, ParsedFile, lit_kind};
 use super::{BackendFound, Cx, L, ProviderFound, Scan, Use};
 use crate::Error;
@@ -200,7 +201,8 @@ impl Cx {
             let Ok(text) = text else {
                 continue;
             };
-            let Ok((_, blocks)) = read::parse(&text) else {
+            let Ok((_, blocks)) = read::parse(&text, &name, &super::eval::Env::new("default"))
+            else {
                 continue;
             };
             let found = blocks.iter().find(|b| {
@@ -219,9 +221,10 @@ impl Cx {
     }
 
     pub(super) fn scan(&mut self, root: &Path, d: &TfDir) -> Result<Scan, Error> {
-        let mut files = Vec::new();
+        let abs_dir = root.join(d.path.as_str());
+        let mut raws = Vec::new();
         for name in &d.tf_files {
-            let abs = root.join(d.path.as_str()).join(name);
+            let abs = abs_dir.join(name);
             let rel = format!("{}/{name}", d.path);
             let bytes = crate::sync::read_regular(&abs).map_err(io(&abs))?;
             let Ok(text) = String::from_utf8(bytes) else {
@@ -232,15 +235,13 @@ impl Cx {
                 );
                 continue;
             };
-            match read::parse(&text) {
-                Ok((attrs, blocks)) => {
-                    files.push(ParsedFile {
-                        name: name.clone(),
-                        rel,
-                        attrs,
-                        blocks,
-                    });
-                }
+            match tfroles_core::raw::parse_body(&text) {
+                Ok(body) => raws.push(RawFile {
+                    name: name.clone(),
+                    rel,
+                    text,
+                    body,
+                }),
                 Err(e) => {
                     let msg = e.message.replace(|c: char| c.is_control(), " ");
                     self.note(
@@ -251,11 +252,26 @@ impl Cx {
                 }
             }
         }
+        let (env, locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws, None)?;
+        let files: Vec<ParsedFile> = raws
+            .iter()
+            .map(|f| {
+                let (attrs, blocks) = read::convert(&f.body, &f.text, &f.rel, &env);
+                ParsedFile {
+                    name: f.name.clone(),
+                    rel: f.rel.clone(),
+                    attrs,
+                    blocks,
+                }
+            })
+            .collect();
         let mut scan = Scan {
             path: d.path.clone(),
             files,
             backend: None,
             providers: Vec::new(),
+            terragrunt: false,
+            workspaces: Vec::new(),
         };
         // Terraform merges override files into the others; import does not.
         let is_override = |n: &str| n == "override.tf" || n.ends_with("_override.tf");
@@ -327,8 +343,15 @@ impl Cx {
             // directory; do not guess which one it meant.
             return Ok(scan);
         }
-        let (bfi, bblk) = s3[0].clone();
+        let (bfi, mut bblk) = s3[0].clone();
         let brel = scan.files[bfi].rel.clone();
+        // A partial backend: merged as `terraform init -backend-config` would.
+        for extra in self.backend_config(&abs_dir, d.path.as_str(), &brel, bblk.line, &env)? {
+            match bblk.attrs.iter_mut().find(|a| a.key == extra.key) {
+                Some(a) => *a = extra,
+                None => bblk.attrs.push(extra),
+            }
+        }
         let backend = self.backend(&brel, &bblk);
         scan.backend = Some((bfi, backend));
         for (fi, p) in providers {
@@ -336,7 +359,91 @@ impl Cx {
             let found = self.provider(&rel, &p);
             scan.providers.push((fi, found));
         }
+        if self.opts.workspace.is_none() {
+            self.workspaces(&mut scan, &abs_dir, &raws, &env, &locals)?;
+        }
         Ok(scan)
+    }
+
+    /// A directory whose default provider depends on `terraform.workspace`:
+    /// that provider evaluated in each workspace the expressions name.
+    fn workspaces(
+        &mut self,
+        scan: &mut Scan,
+        abs_dir: &Path,
+        raws: &[RawFile],
+        env: &super::eval::Env,
+        locals: &std::collections::BTreeMap<String, super::eval::LocalSrc>,
+    ) -> Result<(), Error> {
+        // The default provider as written, and every expression in it.
+        let Some((f, blk)) = raws.iter().find_map(|f| {
+            f.body
+                .blocks
+                .iter()
+                .find(|b| {
+                    b.ident == "provider"
+                        && b.labels == ["aws"]
+                        && !b.body.attributes.iter().any(|a| a.name == "alias")
+                })
+                .map(|b| (f, b))
+        }) else {
+            return Ok(());
+        };
+        fn texts<'t>(text: &'t str, body: &tfroles_core::raw::Body, out: &mut Vec<&'t str>) {
+            for a in &body.attributes {
+                out.push(read::source(text, &a.value));
+            }
+            for b in &body.blocks {
+                texts(text, &b.body, out);
+            }
+        }
+        let mut exprs = Vec::new();
+        texts(&f.text, &blk.body, &mut exprs);
+        let Some(names) = env.workspace_names(&exprs, locals) else {
+            return Ok(());
+        };
+        let line = blk.loc.map_or(1, |l| l.line);
+        if names.is_empty() {
+            self.note(&f.rel, line, "provider \"aws\" depends on `terraform.workspace`, but no workspace name can be read from the expressions: evaluated in workspace `default` only (name one with `--workspace NAME`)");
+            return Ok(());
+        }
+        let single = tfroles_core::raw::Body {
+            attributes: Vec::new(),
+            blocks: vec![blk.clone()],
+        };
+        for w in names.iter().take(64) {
+            let (env_w, _) = self.dir_env(abs_dir, scan.path.as_str(), raws, Some(w))?;
+            let (_, blocks) = read::convert(&single, &f.text, &f.rel, &env_w);
+            if let Some(b) = blocks.first() {
+                let found = self.provider(&f.rel, b);
+                scan.workspaces.push((w.clone(), found));
+            }
+        }
+        let list: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.note(
+            &f.rel,
+            line,
+            format!(
+                "provider \"aws\" depends on `terraform.workspace`: evaluated in workspaces {}",
+                list.join(", ")
+            ),
+        );
+        // Without a `default` among them, the stack takes its settings from
+        // the first workspace that reads.
+        if !names.contains("default")
+            && let Some(i) = scan
+                .providers
+                .iter()
+                .position(|(_, p)| p.alias.is_none() && !p.alias_unreadable)
+            && (scan.providers[i].1.broken || scan.providers[i].1.chain.is_empty())
+            && let Some((_, first)) = scan
+                .workspaces
+                .iter()
+                .find(|(_, p)| !p.broken && !p.chain.is_empty())
+        {
+            scan.providers[i].1 = first.clone();
+        }
+        Ok(())
     }
 
     pub(super) fn backend(&mut self, file: &str, b: &Blk) -> BackendFound {
@@ -347,6 +454,7 @@ impl Cx {
             ..BackendFound::default()
         };
         let mut old_style: Vec<(String, Node)> = Vec::new();
+        let mut profile: Option<L<String>> = None;
         let mut new_style: Option<(usize, Vec<(String, Node)>)> = None;
         for a in &b.attrs {
             let n = &a.node;
@@ -393,6 +501,11 @@ impl Cx {
                     ),
                     Err(nl) => self.non_literal(file, ctx, "assume_role", n.line, nl),
                 },
+                "profile" => {
+                    if let Some(v) = self.string(file, ctx, "profile", n) {
+                        profile = Some(L { v, line: n.line });
+                    }
+                }
                 // Before terraform 1.10 (removed there): the session's
                 // settings at the top level of the backend.
                 "role_arn" | "external_id" | "session_name" | "assume_role_duration_seconds"
@@ -417,6 +530,11 @@ impl Cx {
                 self.not_carried(file, ctx, &x.ident, x.line, true);
             }
         }
+        if let Some(p) = &profile
+            && (new_style.is_some() || !old_style.is_empty())
+        {
+            self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
+        }
         match (new_style, old_style.is_empty()) {
             (Some((line, fields)), true) => {
                 out.session = self.session(file, ctx, line, &fields, "assume_role.")
@@ -435,7 +553,13 @@ impl Cx {
                 let line = old_style[0].1.line;
                 out.session = self.session(file, ctx, line, &old_style, "");
             }
-            (None, true) => {}
+            (None, true) => {
+                if let Some(p) = profile {
+                    let (chain, _) = self.profile_session(file, ctx, p.line, &p.v);
+                    // A backend assumes one role: the last hop.
+                    out.session = chain.last().copied();
+                }
+            }
         }
         out
     }
@@ -450,6 +574,9 @@ impl Cx {
             chain: Vec::new(),
             broken: false,
             alias_unreadable: false,
+            profile: None,
+            account_hint: None,
+            introduced: false,
         };
         // The alias first: messages name it.
         if let Some(a) = b.attrs.iter().find(|a| a.key == "alias") {
@@ -503,6 +630,11 @@ impl Cx {
                     ),
                     Err(nl) => self.non_literal(file, &ctx, "allowed_account_ids", n.line, nl),
                 },
+                "profile" => {
+                    out.profile = self
+                        .string(file, &ctx, "profile", n)
+                        .map(|v| L { v, line: n.line })
+                }
                 other => self.not_carried(file, &ctx, other, a.line, false),
             }
         }
@@ -542,6 +674,21 @@ impl Cx {
                 None => out.broken = true,
             }
         }
+        if let Some(p) = out.profile.clone() {
+            if out.chain.is_empty() && !out.broken {
+                let (chain, hint) = self.profile_session(file, &ctx, p.line, &p.v);
+                out.chain = chain;
+                out.account_hint = out.account_hint.clone().or(hint);
+            } else {
+                self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
+            }
+        }
+        if out.account_hint.is_none()
+            && let Some(a) = &out.allowed
+            && a.v.len() == 1
+        {
+            out.account_hint = Some(a.v[0].clone());
+        }
         out
     }
 }
@@ -559,10 +706,10 @@ pub(super) fn is_aws_provider(b: &Blk) -> bool {
 
 #[derive(Debug, Clone)]
 pub(super) struct Arn {
-    partition: Partition,
-    account: AccountId,
-    path: IamPath,
-    name: RoleName,
+    pub(super) partition: Partition,
+    pub(super) account: AccountId,
+    pub(super) path: IamPath,
+    pub(super) name: RoleName,
 }
 
 pub(super) fn parse_arn(s: &str) -> Result<Arn, tfroles_core::types::InvalidValue> {

@@ -1,0 +1,684 @@
+//! `tfroles doctor`: a preflight of a config against the live accounts,
+//! before the first terraform run fails. One line per check, ✓ or ✗ with
+//! the fix, or – when the check could not be made (and why). Read-only,
+//! except the lock probe, which writes the lock file terraform would and
+//! removes it.
+
+use std::io::Write;
+
+use tfroles_core::{Config, SessionFor, SessionKind, Stack};
+use tfroles_creds::signed::{Answer, Call};
+use tfroles_creds::{BaseIdentity, Credentials, Env, Options, SessionRequest};
+
+use crate::{ConfigArg, OutFormat, Outcome};
+
+#[derive(clap::Args)]
+pub(crate) struct DoctorArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The stack whose backend session the state checks use [default: the first stack]; `.` is
+    /// the current directory
+    #[arg(long, value_name = "PATH")]
+    stack: Option<String>,
+    /// Base credentials from this profile instead of the default chain
+    #[arg(long, value_name = "PROFILE")]
+    profile: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    format: OutFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Ok,
+    Fail,
+    Skip,
+}
+
+#[derive(serde::Serialize)]
+struct Check {
+    check: String,
+    status: Status,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<String>,
+}
+
+#[derive(Default)]
+struct Report(Vec<Check>);
+
+impl Report {
+    fn ok(&mut self, check: impl Into<String>, detail: impl Into<String>) {
+        self.push(check, Status::Ok, detail, None);
+    }
+    fn fail(
+        &mut self,
+        check: impl Into<String>,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.push(check, Status::Fail, detail, Some(fix.into()));
+    }
+    fn skip(&mut self, check: impl Into<String>, detail: impl Into<String>) {
+        self.push(check, Status::Skip, detail, None);
+    }
+    fn push(
+        &mut self,
+        check: impl Into<String>,
+        status: Status,
+        detail: impl Into<String>,
+        fix: Option<String>,
+    ) {
+        self.0.push(Check {
+            check: check.into(),
+            status,
+            detail: detail.into(),
+            fix,
+        });
+    }
+}
+
+/// The first line of an error, and its `hint:` as the fix.
+fn split_error(e: &dyn std::fmt::Display) -> (String, String) {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    let hint = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("hint: "))
+        .unwrap_or("see docs/troubleshooting.md")
+        .to_owned();
+    (first, hint)
+}
+
+/// The endpoint of a service: `AWS_ENDPOINT_URL_<SERVICE>`, else
+/// `AWS_ENDPOINT_URL`, else AWS's.
+fn endpoint(env: &Env, service: &str, default: String) -> String {
+    env.non_empty(&format!("AWS_ENDPOINT_URL_{}", service.to_uppercase()))
+        .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
+        .map(|e| e.trim_end_matches('/').to_owned())
+        .unwrap_or(default)
+}
+
+/// S3 keys and IAM parameters percent-encoded (RFC 3986 unreserved kept;
+/// `/` kept in keys).
+fn encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (keep_slash && b == b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The text of the first `<name>` element of an XML answer.
+fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let len = xml[start..].find(&format!("</{name}>"))?;
+    Some(xml[start..start + len].trim())
+}
+
+struct S3<'a> {
+    env: &'a Env,
+    region: String,
+    bucket: String,
+}
+
+impl S3<'_> {
+    fn call(
+        &self,
+        creds: &Credentials,
+        method: &str,
+        path_query: &str,
+        headers: Vec<(String, String)>,
+        body: &[u8],
+    ) -> Result<Answer, tfroles_creds::Error> {
+        let base = endpoint(
+            self.env,
+            "s3",
+            format!("https://s3.{}.amazonaws.com", self.region),
+        );
+        tfroles_creds::signed::send(
+            creds,
+            &Call {
+                service: "s3".into(),
+                region: self.region.clone(),
+                method: method.into(),
+                url: format!("{base}/{}{path_query}", encode(&self.bucket, false)),
+                headers,
+                body: body.to_vec(),
+            },
+        )
+    }
+}
+
+fn request_for(role: tfroles_core::RoleSession) -> SessionRequest {
+    SessionRequest::from(&tfroles_core::Session {
+        role,
+        policy: None,
+        kind: SessionKind::Provisioning {
+            delete_guard: false,
+        },
+    })
+}
+
+pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
+    let (config, _, resolution) = crate::load_stacks(&args.config)?;
+    let env = Env::from_process();
+    let options = Options {
+        region: config.defaults().region.as_ref().map(ToString::to_string),
+        ..Options::new(env.clone())
+    };
+    let mut report = Report::default();
+
+    // 1. The base identity.
+    let web = config
+        .identities()
+        .iter()
+        .filter_map(|i| i.source().cloned())
+        .find(|s| tfroles_creds::oidc::available(s, &env));
+    let base = match &web {
+        Some(s) => {
+            report.ok(
+                "base identity",
+                format!("a CI identity token from {} (web identity)", s.describe()),
+            );
+            BaseIdentity::WebIdentity(s.clone())
+        }
+        None => BaseIdentity::DefaultChain {
+            profile: args.profile.clone(),
+        },
+    };
+    let caller = if web.is_none() {
+        match tfroles_creds::caller(args.profile.clone(), &options) {
+            Ok(c) => {
+                report.ok(
+                    "base identity",
+                    format!("{} (account {})", c.arn, c.account),
+                );
+                Some(c)
+            }
+            Err(e) => {
+                let (what, fix) = split_error(&e);
+                report.fail("base identity", what, fix);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    // 2. Every role, assumable as configured.
+    if web.is_some() || caller.is_some() {
+        for rs in config.role_sessions() {
+            let name = format!("assume {} in {}", rs.role, rs.account);
+            let mut how = Vec::new();
+            if rs.external_id.is_some() {
+                how.push("external id");
+            }
+            if rs.mfa_serial.is_some() {
+                how.push("MFA");
+            }
+            if rs.via.is_some() {
+                how.push("via");
+            }
+            if web.is_some() {
+                how.push("web identity");
+            }
+            let arn = rs.arn.to_string();
+            match tfroles_creds::credentials(&request_for(rs), &base, &options) {
+                Ok(_) => report.ok(
+                    name,
+                    if how.is_empty() {
+                        arn
+                    } else {
+                        format!("{arn} (with {})", how.join(", "))
+                    },
+                ),
+                Err(e @ tfroles_creds::Error::Mfa { .. }) => {
+                    report.skip(name, format!("needs an MFA code: {}", split_error(&e).0))
+                }
+                Err(e) => {
+                    let (what, fix) = split_error(&e);
+                    report.fail(name, what, fix);
+                }
+            }
+        }
+    }
+
+    // 3. The state bucket and its settings, as the base identity sees them.
+    let state = config.state();
+    let s3 = S3 {
+        env: &env,
+        region: state.region.to_string(),
+        bucket: state.bucket.to_string(),
+    };
+    let bucket = format!("state bucket `{}`", state.bucket);
+    // Without a base identity to look with, the backend checks still run.
+    let mut bucket_exists = true;
+    if let Some(c) = &caller {
+        bucket_exists = bucket_checks(&mut report, &s3, &c.credentials, &bucket);
+        if let Some(table) = &state.dynamodb_table {
+            lock_table(
+                &mut report,
+                &env,
+                state.region.as_ref(),
+                table.as_str(),
+                &c.credentials,
+            );
+        }
+        oidc_checks(&mut report, &config, c);
+    } else {
+        report.skip(&bucket, "no base identity to look with");
+    }
+
+    // 4. A stack's backend session: the ListBucket question and the lock.
+    let stack = match &args.stack {
+        Some(p) => {
+            let path = crate::policy::here(&config, p)?;
+            resolution
+                .stacks
+                .iter()
+                .find(|s| s.path.as_str() == path.trim_end_matches('/'))
+        }
+        None => resolution.stacks.first(),
+    };
+    match stack {
+        _ if !bucket_exists => report.skip("state key and lock", "the state bucket is missing"),
+        None => report.skip("state key", "no stack to check a backend session with"),
+        Some(stack) => backend_checks(&mut report, &config, &base, &options, &s3, stack),
+    }
+
+    print(&report, args.format)?;
+    if report.0.iter().any(|c| c.status == Status::Fail) {
+        let n = report.0.iter().filter(|c| c.status == Status::Fail).count();
+        return Err(crate::Exit::Drift(format!(
+            "{n} check{} failed",
+            if n == 1 { "" } else { "s" }
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Returns whether the bucket may exist (the later checks need it).
+fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str) -> bool {
+    let name = format!("{bucket} exists in {}", s3.region);
+    match s3.call(creds, "HEAD", "", vec![], b"") {
+        Ok(a) if a.status == 200 => match a.header("x-amz-bucket-region") {
+            Some(r) if r != s3.region => {
+                report.fail(
+                    name,
+                    format!("it is in {r}"),
+                    format!("set `region = \"{r}\"` in the `state` block"),
+                );
+                return false;
+            }
+            _ => report.ok(name, "found"),
+        },
+        Ok(a) if a.status == 301 => {
+            let r = a
+                .header("x-amz-bucket-region")
+                .unwrap_or("another region")
+                .to_owned();
+            report.fail(
+                name,
+                format!("it is in {r}"),
+                format!("set `region = \"{r}\"` in the `state` block"),
+            );
+            return false;
+        }
+        Ok(a) if a.status == 404 => {
+            report.fail(
+                name,
+                "no such bucket",
+                "create it: apply the bootstrap stack (`bootstrap` block, see docs/config.md), or `aws s3 mb`",
+            );
+            return false;
+        }
+        Ok(a) => {
+            report.skip(
+                name,
+                format!(
+                    "HTTP {} for HeadBucket: the base identity may not look at it",
+                    a.status
+                ),
+            );
+            return true;
+        }
+        Err(e) => {
+            let (what, fix) = split_error(&e);
+            report.fail(name, what, fix);
+            return false;
+        }
+    }
+    let b = s3.bucket.as_str();
+    let get = |query: &str| s3.call(creds, "GET", query, vec![], b"");
+    let denied = |report: &mut Report, name: &str, action: &str, a: &Answer| {
+        report.skip(
+            name.to_owned(),
+            format!(
+                "HTTP {} for {action}: the base identity may not read it",
+                a.status
+            ),
+        );
+    };
+    let name = format!("{bucket}: versioning");
+    match get("?versioning") {
+        Ok(a) if a.status == 200 => match element(&a.text(), "Status") {
+            Some("Enabled") => report.ok(name, "enabled"),
+            other => report.fail(
+                name,
+                format!("{} (a bad apply or a delete cannot be undone)", other.map_or("never enabled".into(), |s| s.to_lowercase())),
+                format!("aws s3api put-bucket-versioning --bucket {b} --versioning-configuration Status=Enabled"),
+            ),
+        },
+        Ok(a) => denied(report, &name, "s3:GetBucketVersioning", &a),
+        Err(e) => report.skip(name, split_error(&e).0),
+    }
+    let name = format!("{bucket}: default encryption");
+    match get("?encryption") {
+        Ok(a) if a.status == 200 => report.ok(
+            name,
+            element(&a.text(), "SSEAlgorithm").unwrap_or("configured").to_owned(),
+        ),
+        Ok(a) if a.status == 404 => report.fail(
+            name,
+            "none",
+            format!("aws s3api put-bucket-encryption --bucket {b} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\"}}}}]}}'"),
+        ),
+        Ok(a) => denied(report, &name, "s3:GetEncryptionConfiguration", &a),
+        Err(e) => report.skip(name, split_error(&e).0),
+    }
+    let name = format!("{bucket}: public access blocked");
+    let fix = format!(
+        "aws s3api put-public-access-block --bucket {b} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
+    );
+    match get("?publicAccessBlock") {
+        Ok(a) if a.status == 200 => {
+            let xml = a.text();
+            let off: Vec<&str> = [
+                "BlockPublicAcls",
+                "IgnorePublicAcls",
+                "BlockPublicPolicy",
+                "RestrictPublicBuckets",
+            ]
+            .into_iter()
+            .filter(|k| element(&xml, k) != Some("true"))
+            .collect();
+            if off.is_empty() {
+                report.ok(name, "all four settings on");
+            } else {
+                report.fail(name, format!("off: {}", off.join(", ")), fix);
+            }
+        }
+        Ok(a) if a.status == 404 => report.fail(name, "no public access block", fix),
+        Ok(a) => denied(report, &name, "s3:GetBucketPublicAccessBlock", &a),
+        Err(e) => report.skip(name, split_error(&e).0),
+    }
+    true
+}
+
+fn lock_table(report: &mut Report, env: &Env, region: &str, table: &str, creds: &Credentials) {
+    let name = format!("lock table `{table}`");
+    let url = endpoint(
+        env,
+        "dynamodb",
+        format!("https://dynamodb.{region}.amazonaws.com"),
+    );
+    let answer = tfroles_creds::signed::send(
+        creds,
+        &Call {
+            service: "dynamodb".into(),
+            region: region.into(),
+            method: "POST".into(),
+            url: format!("{url}/"),
+            headers: vec![
+                ("content-type".into(), "application/x-amz-json-1.0".into()),
+                (
+                    "x-amz-target".into(),
+                    "DynamoDB_20120810.DescribeTable".into(),
+                ),
+            ],
+            body: serde_json::json!({ "TableName": table })
+                .to_string()
+                .into_bytes(),
+        },
+    );
+    match answer {
+        Ok(a) if a.status == 200 => report.ok(name, "exists"),
+        Ok(a) if a.text().contains("ResourceNotFoundException") => report.fail(
+            name,
+            format!("no such table in {region}"),
+            format!("create it with a string hash key `LockID` (`aws dynamodb create-table --table-name {table} --attribute-definitions AttributeName=LockID,AttributeType=S --key-schema AttributeName=LockID,KeyType=HASH --billing-mode PAY_PER_REQUEST`), or drop `dynamodb_table` for `use_lockfile`"),
+        ),
+        Ok(a) => report.skip(name, format!("HTTP {} for DescribeTable: the base identity may not look at it", a.status)),
+        Err(e) => report.skip(name, split_error(&e).0),
+    }
+}
+
+/// The OIDC providers the trust policies name, with the audiences their
+/// conditions require: read from the generated trust policies, the one
+/// place they are decided.
+fn oidc_checks(report: &mut Report, config: &Config, caller: &tfroles_creds::Caller) {
+    let mut wanted: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for rs in config.role_sessions() {
+        let Ok(doc) = config.trust_policy(rs.role.as_str(), Some(rs.account.as_str())) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&doc.to_json_compact()) else {
+            continue;
+        };
+        for st in v["Statement"].as_array().into_iter().flatten() {
+            let fed = &st["Principal"]["Federated"];
+            let providers: Vec<String> = match fed {
+                serde_json::Value::String(s) => vec![s.clone()],
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect(),
+                _ => continue,
+            };
+            let mut auds = Vec::new();
+            for (_, conds) in st["Condition"].as_object().into_iter().flatten() {
+                for (k, vals) in conds.as_object().into_iter().flatten() {
+                    if k.ends_with(":aud") {
+                        match vals {
+                            serde_json::Value::String(s) => auds.push(s.clone()),
+                            serde_json::Value::Array(a) => {
+                                auds.extend(a.iter().filter_map(|x| x.as_str().map(str::to_owned)))
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            for p in providers {
+                wanted.entry(p).or_default().extend(auds.iter().cloned());
+            }
+        }
+    }
+    let env = Env::from_process();
+    for (arn, audiences) in wanted {
+        let name = format!(
+            "OIDC provider `{}`",
+            arn.rsplit(":oidc-provider/").next().unwrap_or(&arn)
+        );
+        let account = arn.split(':').nth(4).unwrap_or_default();
+        if account != caller.account {
+            report.skip(
+                name,
+                format!("in account {account}; the base identity is in {}: run doctor with credentials there to check it", caller.account),
+            );
+            continue;
+        }
+        let url = endpoint(&env, "iam", "https://iam.amazonaws.com".into());
+        let answer = tfroles_creds::signed::send(
+            &caller.credentials,
+            &Call {
+                service: "iam".into(),
+                region: "us-east-1".into(),
+                method: "POST".into(),
+                url: format!("{url}/"),
+                headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into())],
+                body: format!(
+                    "Action=GetOpenIDConnectProvider&Version=2010-05-08&OpenIDConnectProviderArn={}",
+                    encode(&arn, false)
+                )
+                .into_bytes(),
+            },
+        );
+        let host = arn
+            .rsplit(":oidc-provider/")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        match answer {
+            Ok(a) if a.status == 200 => {
+                let xml = a.text();
+                let list = element(&xml, "ClientIDList").unwrap_or_default();
+                let have: Vec<&str> = list
+                    .split("<member>")
+                    .skip(1)
+                    .filter_map(|m| m.split("</member>").next())
+                    .map(str::trim)
+                    .collect();
+                let missing: Vec<&String> = audiences.iter().filter(|a| !have.contains(&a.as_str())).collect();
+                if missing.is_empty() {
+                    report.ok(name, format!("audiences {}", audiences.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")));
+                } else {
+                    let first = missing[0];
+                    report.fail(
+                        name,
+                        format!("lacks the audience{} {} the trust policies require", if missing.len() == 1 { "" } else { "s" }, missing.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")),
+                        format!("aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {arn} --client-id {first}"),
+                    );
+                }
+            }
+            Ok(a) if a.status == 404 || a.text().contains("NoSuchEntity") => report.fail(
+                name,
+                "does not exist",
+                format!("create it: `aws iam create-open-id-connect-provider --url https://{host} --client-id-list {}` (the bootstrap stack creates it too)", audiences.iter().next().map_or("sts.amazonaws.com", String::as_str)),
+            ),
+            Ok(a) => report.skip(name, format!("HTTP {} for GetOpenIDConnectProvider: the base identity may not look at it", a.status)),
+            Err(e) => report.skip(name, split_error(&e).0),
+        }
+    }
+}
+
+fn backend_checks(
+    report: &mut Report,
+    config: &Config,
+    base: &BaseIdentity,
+    options: &Options,
+    s3: &S3,
+    stack: &Stack,
+) {
+    let state = config.state();
+    let mut ask = SessionFor::role(state.role.as_str()).stack(stack);
+    ask.account = Some(state.account.as_str());
+    let session = match config.decide_session(&ask) {
+        Ok(s) => s,
+        Err(e) => {
+            report.skip("state key", split_error(&e).0);
+            return;
+        }
+    };
+    let creds = match tfroles_creds::credentials(&SessionRequest::from(&session), base, options) {
+        Ok(o) => o.credentials,
+        Err(e) => {
+            report.skip(
+                format!("stack `{}`'s backend session", stack.path),
+                split_error(&e).0,
+            );
+            return;
+        }
+    };
+    let lock_key = format!("{}.tflock", stack.state_key);
+    let path = format!("/{}", encode(&lock_key, true));
+    let name = format!("a missing key under `{}`'s backend session", stack.path);
+    match s3.call(&creds, "HEAD", &path, vec![], b"") {
+        Ok(a) if a.status == 404 => report.ok(name, "answers 404 (s3:ListBucket allowed)"),
+        Ok(a) if a.status == 403 => report.fail(
+            name,
+            "answers 403, not 404: the session may not list the bucket, and terraform's first init of a stack fails",
+            format!("allow s3:ListBucket on arn:aws:s3:::{} in the state role's policy (apply the bootstrap stack: `tfroles policy --role {} --kind permissions`)", s3.bucket, state.role),
+        ),
+        Ok(a) if a.status == 200 => {
+            report.skip(name, format!("`{lock_key}` exists: a lock is held (is terraform running?)"));
+            return;
+        }
+        Ok(a) => report.skip(name, format!("HTTP {}", a.status)),
+        Err(e) => {
+            let (what, fix) = split_error(&e);
+            report.fail(name, what, fix);
+            return;
+        }
+    }
+    if !state.use_lockfile {
+        return;
+    }
+    let name = format!("lock file under `{}`'s backend session", stack.path);
+    let put = s3.call(
+        &creds,
+        "PUT",
+        &path,
+        vec![("if-none-match".into(), "*".into())],
+        b"{\"Info\":\"tfroles doctor probe\"}",
+    );
+    match put {
+        Ok(a) if a.status == 200 => match s3.call(&creds, "DELETE", &path, vec![], b"") {
+            Ok(d) if d.status == 204 || d.status == 200 => report.ok(name, format!("`{lock_key}` written and removed")),
+            Ok(d) => report.fail(
+                name,
+                format!("written, but DeleteObject answered HTTP {}: `{lock_key}` is left behind", d.status),
+                format!("allow s3:DeleteObject on the lock key, then remove it: `aws s3 rm s3://{}/{lock_key}`", s3.bucket),
+            ),
+            Err(e) => report.fail(name, split_error(&e).0, format!("remove `s3://{}/{lock_key}` by hand", s3.bucket)),
+        },
+        Ok(a) if a.status == 412 => report.skip(name, format!("`{lock_key}` exists: a lock is held (is terraform running?)")),
+        Ok(a) => report.fail(
+            name,
+            format!("PutObject answered HTTP {}: terraform could not take its lock", a.status),
+            format!("allow s3:PutObject and s3:DeleteObject on arn:aws:s3:::{}/{lock_key} (apply the bootstrap stack)", s3.bucket),
+        ),
+        Err(e) => {
+            let (what, fix) = split_error(&e);
+            report.fail(name, what, fix);
+        }
+    }
+}
+
+fn print(report: &Report, format: OutFormat) -> Outcome<()> {
+    let mut out = std::io::stdout().lock();
+    if format == OutFormat::Json {
+        let v = serde_json::json!({
+            "ok": !report.0.iter().any(|c| c.status == Status::Fail),
+            "checks": report.0,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(());
+    }
+    for c in &report.0 {
+        let mark = match c.status {
+            Status::Ok => "✓",
+            Status::Fail => "✗",
+            Status::Skip => "–",
+        };
+        writeln!(out, "{mark} {}: {}", c.check, c.detail)?;
+        if let Some(fix) = &c.fix {
+            writeln!(out, "  fix: {fix}")?;
+        }
+    }
+    Ok(())
+}
