@@ -362,3 +362,97 @@ fn handover_removes_the_old_blocks_and_generate_takes_over() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "");
 }
+
+/// The whole path against terraform's own s3 backend on moto: state that
+/// the hand-written backend wrote before the handover is the state the
+/// generated backend reads after it (same bucket and key), with no change
+/// to plan.
+#[test]
+fn state_written_before_the_handover_is_read_after_it() {
+    let moto = tfroles_testsupport::Moto::start();
+    moto.create_bucket("acme-state");
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let app = repo.join("app");
+    fs::create_dir_all(&app).unwrap();
+    fs::write(
+        app.join("main.tf"),
+        "# The state lives in S3; terraform assumes the state role for it.\nterraform {\n  backend \"s3\" {\n    bucket       = \"acme-state\"\n    key          = \"app/terraform.tfstate\"\n    region       = \"us-east-1\"\n    encrypt      = true\n    use_lockfile = true\n    assume_role = {\n      role_arn = \"arn:aws:iam::111111111111:role/terraform-state\"\n    }\n  }\n}\n\nresource \"terraform_data\" \"x\" {\n  input = \"hello\"\n}\n\noutput \"x\" {\n  value = terraform_data.x.output\n}\n",
+    )
+    .unwrap();
+    let providers = "provider \"aws\" {\n  region              = \"us-east-1\"\n  allowed_account_ids = [\"123456789012\"]\n}\n";
+    fs::write(app.join("providers.tf"), providers).unwrap();
+    // Endpoints come in as partial backend configuration, outside the repository.
+    let moto_backend = tmp.path().join("moto.tfbackend");
+    fs::write(
+        &moto_backend,
+        format!(
+            "endpoints = {{\n  s3  = \"{e}\"\n  sts = \"{e}\"\n}}\nuse_path_style              = true\nskip_credentials_validation = true\nskip_requesting_account_id  = true\nskip_metadata_api_check     = true\n",
+            e = moto.endpoint()
+        ),
+    )
+    .unwrap();
+    let backend_arg = format!("-backend-config={}", moto_backend.display());
+    let tf = |args: &[&str]| {
+        let mut cmd = tfroles_testsupport::terraform();
+        moto.apply_env(&mut cmd);
+        let out = cmd.current_dir(&app).args(args).output().unwrap();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    // The aws provider cannot be downloaded here: terraform runs with the
+    // backend alone (the provider file set aside while it runs).
+    let aside = tmp.path().join("providers.tf.aside");
+    fs::rename(app.join("providers.tf"), &aside).unwrap();
+    let (code, out, err) = tf(&["init", "-input=false", &backend_arg]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, err) = tf(&["apply", "-auto-approve", "-input=false"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let before = moto
+        .get_object("acme-state", "app/terraform.tfstate")
+        .expect("state written");
+    fs::rename(&aside, app.join("providers.tf")).unwrap();
+
+    // Import, hand over, generate.
+    let out = run(&repo, &["import"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&repo, &["import", "--handover"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&repo, &["generate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !fs::read_to_string(app.join("main.tf"))
+            .unwrap()
+            .contains("backend")
+    );
+    assert!(
+        fs::read_to_string(app.join("main.tf"))
+            .unwrap()
+            .contains("terraform_data")
+    );
+
+    // The generated backend, unedited, finds the same state: nothing to do.
+    fs::remove_file(app.join("providers.tf")).unwrap();
+    let (code, out, err) = tf(&["init", "-input=false", "-reconfigure", &backend_arg]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&fs::read(app.join(".terraform/terraform.tfstate")).unwrap())
+            .unwrap();
+    assert_eq!(
+        recorded["backend"]["config"]["key"],
+        "app/terraform.tfstate"
+    );
+    assert!(
+        recorded["backend"]["config"]["assume_role"]["policy"].is_string(),
+        "the generated session policy is in use"
+    );
+    let (code, out, err) = tf(&["plan", "-detailed-exitcode", "-input=false"]);
+    assert_eq!(code, Some(0), "no changes: the state was found\n{out}{err}");
+    let (code, out, err) = tf(&["output", "-raw", "x"]);
+    assert_eq!((code, out.as_str()), (Some(0), "hello"), "{err}");
+    assert_eq!(
+        moto.get_object("acme-state", "app/terraform.tfstate")
+            .unwrap(),
+        before,
+        "the state object is the one written before the handover"
+    );
+}
