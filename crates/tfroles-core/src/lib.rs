@@ -67,6 +67,7 @@ pub mod graph;
 mod load;
 mod model;
 pub mod modules;
+pub mod naming;
 pub mod policies;
 pub mod raw;
 mod resolve;
@@ -86,6 +87,7 @@ pub use model::{
     Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,
     State,
 };
+pub use naming::{SessionNames, SessionTemplate};
 pub use resolve::{Provider, Resolution, Stack};
 pub use session::{Session, SessionFor, SessionKind};
 pub use stacks::{StackPattern, TfDir, discover};

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::access::{Bootstrap, Permissions, Trust};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result, did_you_mean, list};
+use crate::naming::{SessionNames, SessionTemplate};
 use crate::stacks::StackPattern;
 use crate::types::*;
 
@@ -14,8 +15,8 @@ use crate::types::*;
 pub struct Defaults {
     /// Region of stacks and the state bucket that set none.
     pub region: Option<Region>,
-    /// Session name of roles that set none (`tfroles`).
-    pub session_name: SessionName,
+    /// Session name (a template) of roles that set none (`tfroles`).
+    pub session_name: SessionTemplate,
     /// Session duration of roles that set none (`1h`).
     pub duration: Duration,
     /// How generated blocks get credentials.
@@ -48,8 +49,8 @@ pub struct Role {
     pub path: IamPath,
     /// Required by the role's trust policy, passed on AssumeRole.
     pub external_id: Option<ExternalId>,
-    /// Overrides the default session name.
-    pub session_name: Option<SessionName>,
+    /// Overrides the default session name (a template).
+    pub session_name: Option<SessionTemplate>,
     /// Overrides the default session duration.
     pub duration: Option<Duration>,
     /// Session tags passed on AssumeRole.
@@ -245,8 +246,12 @@ pub struct RoleSession {
     pub arn: RoleArn,
     /// External id, if the role has one.
     pub external_id: Option<ExternalId>,
-    /// Session name: the role's, else the default.
+    /// Session name: the role's template, else the default, rendered for
+    /// this session (see [`crate::naming`]).
     pub session_name: SessionName,
+    /// The template it was rendered from.
+    #[serde(skip)]
+    pub session_template: SessionTemplate,
     /// Duration: the role's, else the default.
     pub duration: Duration,
     /// Session tags.
@@ -392,16 +397,22 @@ impl Config {
     }
 
     fn session_unchecked(&self, r: &Role, acct: &Account) -> RoleSession {
+        let template = r
+            .session_name
+            .clone()
+            .unwrap_or_else(|| self.defaults.session_name.clone());
         RoleSession {
             role: r.name.clone(),
             account: acct.name.clone(),
             account_id: acct.id.clone(),
             arn: RoleArn::new(self.defaults.partition, &acct.id, &r.path, &r.name),
             external_id: r.external_id.clone(),
-            session_name: r
-                .session_name
-                .clone()
-                .unwrap_or_else(|| self.defaults.session_name.clone()),
+            session_name: template.render(
+                r.name.as_str(),
+                acct.name.as_str(),
+                &SessionNames::default(),
+            ),
+            session_template: template,
             duration: r.duration.unwrap_or(self.defaults.duration),
             tags: r.tags.clone(),
             source_identity: r.source_identity.clone(),
@@ -447,6 +458,19 @@ impl Config {
     pub(crate) fn session_for(&self, role: &RoleName, account: &AccountName) -> RoleSession {
         self.session(role.as_str(), Some(account.as_str()))
             .expect("validated: stack roles exist in their accounts")
+    }
+}
+
+impl RoleSession {
+    /// The same session named for `names` (the stack it is used in, the
+    /// user and run), and so is each session of its `via` chain.
+    #[must_use]
+    pub fn named(mut self, names: &SessionNames<'_>) -> Self {
+        self.session_name =
+            self.session_template
+                .render(self.role.as_str(), self.account.as_str(), names);
+        self.via = self.via.map(|v| Box::new(v.named(names)));
+        self
     }
 }
 

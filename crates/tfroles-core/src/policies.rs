@@ -687,6 +687,7 @@ impl Config {
             account,
             stack,
             allow_delete,
+            names: crate::SessionNames::default(),
         };
         Ok(self.decide_session(&ask)?.policy)
     }

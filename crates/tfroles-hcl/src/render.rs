@@ -227,7 +227,13 @@ fn provider_block(
             );
             // A `via` chain becomes consecutive blocks, first hop first:
             // provider v5.67+ assumes them in order.
-            let mut chain = vec![&p.session];
+            // Named for this stack; `{user}` and `{run}` are left out: the
+            // file is the same for every run (see naming.rs).
+            let named = p.session.clone().named(&tfroles_core::SessionNames {
+                stack: Some(dir),
+                ..Default::default()
+            });
+            let mut chain = vec![&named];
             while let Some(via) = &chain[chain.len() - 1].via {
                 chain.push(via);
             }

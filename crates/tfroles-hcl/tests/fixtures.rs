@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use tfroles_core::{Config, CredentialsMode, RoleSession, Stack};
+use tfroles_core::{Config, CredentialsMode, RoleSession, SessionNames, Stack};
 use tfroles_hcl::{AWS_CONFIG_PATH, PlanOptions, SIGNATURE_PREFIX, state_profile_name};
 use tfroles_testsupport::{hcl2json_many, terraform_fmt_check, workspace_root};
 /// Every file below `root`, keyed by `/`-separated relative path.
@@ -115,7 +115,10 @@ fn intended_backend(config: &Config, stack: &Stack) -> Value {
     if let Some(x) = &st.workspace_key_prefix {
         v["workspace_key_prefix"] = json!(x.as_str());
     }
-    let session = config.stack_state_session(stack);
+    let session = config.stack_state_session(stack).named(&SessionNames {
+        stack: Some(stack.path.as_str()),
+        ..Default::default()
+    });
     match config.defaults().credentials {
         CredentialsMode::AssumeRole => {
             v["assume_role"] = session_values(&session);
@@ -148,7 +151,12 @@ fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
             }
             match config.defaults().credentials {
                 CredentialsMode::AssumeRole => {
-                    let mut last = session_values(&p.session);
+                    // Named for the stack; a generated file has no user or run.
+                    let named = p.session.clone().named(&SessionNames {
+                        stack: Some(stack.path.as_str()),
+                        ..Default::default()
+                    });
+                    let mut last = session_values(&named);
                     // The delete guard, on the session terraform works with.
                     if let Some(d) = config
                         .session_policy(p.session.role.as_str(), Some(p.session.account.as_str()), None, false)
@@ -157,7 +165,7 @@ fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
                         last["policy"] = json!(d.to_json_compact());
                     }
                     let mut chain = vec![last];
-                    let mut s = &p.session;
+                    let mut s = &named;
                     while let Some(via) = &s.via {
                         chain.insert(0, session_values(via));
                         s = via;
