@@ -277,16 +277,8 @@ fn explain_hint(config: &Config, i: &Instance<'_>, action: &str) -> String {
     match i.granted {
         // A module's role: the change belongs in the module's manifest,
         // which travels with the module, not in tfroles.hcl.
-        Some(g) if config.module_role(g.session.role.as_str()).is_some() => {
-            let m = config
-                .module_role(g.session.role.as_str())
-                .expect("checked");
-            format!(
-                "add `{action}` to `actions` in {} (the manifest of module `{}`, whose role `{}` is)",
-                m.manifest.display(),
-                m.module,
-                g.session.role
-            )
+        Some(g) if let Some(m) = config.module_role(g.session.role.as_str()) => {
+            m.proposal(&[action])
         }
         Some(g) => format!(
             "add `{action}` to `actions` of role `{}` (or run `tfroles explain` on the error)",
