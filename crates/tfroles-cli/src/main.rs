@@ -6,6 +6,7 @@
 mod cache_cmd;
 mod creds;
 mod doctor;
+mod explain;
 mod failure;
 mod policy;
 mod s3source;
@@ -169,6 +170,12 @@ enum Command {
     Simulate {
         #[command(flatten)]
         args: policy::SimulateArgs,
+    },
+    /// Why AWS refused a call: terraform's output, an AWS error message or a CloudTrail record,
+    /// decided again with the config's policies, and the change to tfroles.hcl that allows it
+    Explain {
+        #[command(flatten)]
+        args: explain::ExplainArgs,
     },
     /// What each role used according to CloudTrail, what it was granted and never used, what it was denied, and a narrower grant
     #[command(after_help = USAGE_HELP)]
@@ -1067,6 +1074,7 @@ fn main() -> ExitCode {
         }
         Command::Policy { args } => policy::policy(args),
         Command::Usage { args } => usage::usage(args),
+        Command::Explain { args } => explain::explain(args),
         Command::Simulate { args } => policy::simulate(args),
         Command::Cache(c) => cache_cmd::run(c),
         Command::Doctor { args } => doctor::doctor(args),

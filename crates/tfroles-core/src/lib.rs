@@ -59,6 +59,8 @@
 //! # Ok::<(), tfroles_core::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod access;
 mod builder;
 pub mod edit;
@@ -85,10 +87,12 @@ pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
 pub use load::{CONFIG_FILE_NAME, MAX_CONFIG_BYTES};
 pub use model::{
     Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,
-    State,
+    State, Target, WorkspaceSpec,
 };
 pub use naming::{SessionNames, SessionTemplate};
-pub use resolve::{Provider, Resolution, Stack};
+pub use resolve::{Provider, Resolution, Stack, Workspace};
 pub use session::{Session, SessionFor, SessionKind};
 pub use stacks::{StackPattern, TfDir, discover};
-pub use types::{CredentialsMode, Duration, ListScope, Partition, WebIdentitySource};
+pub use types::{
+    CredentialsMode, DefaultTags, Duration, ListScope, Partition, WebIdentitySource, WorkspaceName,
+};

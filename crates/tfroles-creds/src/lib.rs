@@ -34,6 +34,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod cache;
 mod credentials;
 mod env;
@@ -43,6 +45,7 @@ mod mfa;
 pub mod oidc;
 mod provider;
 mod request;
+pub mod s3;
 pub mod server;
 pub mod signed;
 mod sts;

@@ -6,6 +6,7 @@ mod credentials;
 mod docs;
 mod doctor;
 mod errors;
+mod explain;
 mod generate;
 mod graph;
 mod import;
