@@ -197,6 +197,37 @@ fn usage<T, E: std::fmt::Display>(flag: &str, r: Result<T, E>) -> Outcome<T> {
     r.map_err(|e| Usage(format!("{flag}: {e}")).into())
 }
 
+/// The stack `{stack}` names: the one given with `--stack`, else the
+/// stack whose directory this is (terraform runs a `credential_process` in
+/// the stack's directory), else none. Looked up only when the role's
+/// session name uses `{stack}`, and then only this one directory.
+fn stack_here(
+    config: &tfroles_core::Config,
+    given: Option<&tfroles_core::Stack>,
+    role: &str,
+    account: Option<&str>,
+) -> Option<String> {
+    if let Some(s) = given {
+        return Some(s.path.to_string());
+    }
+    let session = config.session(role, account).ok()?;
+    if !session
+        .session_template
+        .uses(tfroles_core::naming::Placeholder::Stack)
+    {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let root = std::fs::canonicalize(config.root()).ok()?;
+    let rel = cwd.strip_prefix(&root).ok()?;
+    let dir: tfroles_core::types::StackPath = rel.to_str()?.parse().ok()?;
+    let stacks = config.resolve(std::slice::from_ref(&dir)).ok()?.stacks;
+    stacks
+        .into_iter()
+        .find(|s| s.path == dir)
+        .map(|s| s.path.to_string())
+}
+
 /// Everything a credential command needs, validated.
 pub struct Plan {
     pub request: SessionRequest,
@@ -262,6 +293,16 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
         let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
         ask.account = args.account.as_deref();
         ask.stack = stack.as_ref();
+        let vars: std::collections::HashMap<String, String> = tfroles_core::naming::USER_VARIABLES
+            .iter()
+            .chain(tfroles_core::naming::RUN_VARIABLES)
+            .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+            .collect();
+        let lookup = |k: &str| vars.get(k).map(String::as_str);
+        let mut names = tfroles_core::SessionNames::from_env(&lookup);
+        let here = stack_here(&config, stack.as_ref(), role, args.account.as_deref());
+        names.stack = here.as_deref();
+        ask.names = names;
         SessionRequest::from(&config.decide_session(&ask)?)
     };
     if let Some(serial) = &args.mfa_serial {

@@ -6,6 +6,7 @@
 mod cache_cmd;
 mod creds;
 mod doctor;
+mod explain;
 mod failure;
 mod policy;
 mod s3source;
@@ -169,6 +170,12 @@ enum Command {
     Simulate {
         #[command(flatten)]
         args: policy::SimulateArgs,
+    },
+    /// Why AWS refused a call: terraform's output, an AWS error message or a CloudTrail record,
+    /// decided again with the config's policies, and the change to tfroles.hcl that allows it
+    Explain {
+        #[command(flatten)]
+        args: explain::ExplainArgs,
     },
     /// What each role used according to CloudTrail, what it was granted and never used, what it was denied, and a narrower grant
     #[command(after_help = USAGE_HELP)]
@@ -939,16 +946,56 @@ fn roles(arg: &ConfigArg, format: Format) -> Outcome<()> {
     Ok(())
 }
 
+/// Warnings in normal output, as `warning: ...` lines: tfroles's own only.
+/// The AWS SDK's and hyper's log lines (a `WARN` about a profile file, a
+/// retry, IMDS) are for whoever asks with `-v` or `RUST_LOG`.
+struct Plain;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let word = if *event.metadata().level() == tracing::Level::ERROR {
+            "error"
+        } else {
+            "warning"
+        };
+        write!(w, "{word}: ")?;
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
+}
+
+/// tfroles's own crates: their warnings are shown without `-v`.
+const OWN_WARNINGS: &str = "off,tfroles=warn,tfroles_core=warn,tfroles_creds=warn,tfroles_hcl=warn,tfroles_policy=warn,tfroles_trail=warn";
+
 /// Diagnostics go to stderr: stdout carries the credential_process answer.
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    let from_env = EnvFilter::try_from_default_env().ok();
+    if verbose == 0 && from_env.is_none() {
+        tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(OWN_WARNINGS))
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .event_format(Plain)
+            .init();
+        return;
+    }
     let level = match verbose {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let filter = from_env.unwrap_or_else(|| EnvFilter::new(level));
     use std::io::IsTerminal;
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
@@ -1027,6 +1074,7 @@ fn main() -> ExitCode {
         }
         Command::Policy { args } => policy::policy(args),
         Command::Usage { args } => usage::usage(args),
+        Command::Explain { args } => explain::explain(args),
         Command::Simulate { args } => policy::simulate(args),
         Command::Cache(c) => cache_cmd::run(c),
         Command::Doctor { args } => doctor::doctor(args),

@@ -168,11 +168,16 @@ impl Edit {
 
     /// A unified diff of the change, with the file's name in the headers.
     pub fn diff(&self) -> String {
-        let name = self.file.display().to_string();
+        self.diff_as(&self.file.display().to_string())
+    }
+
+    /// [`Edit::diff`] with `name` in the headers (a path relative to where
+    /// the user is).
+    pub fn diff_as(&self, name: &str) -> String {
         similar::TextDiff::from_lines(&self.before, &self.after)
             .unified_diff()
             .context_radius(2)
-            .header(&name, &name)
+            .header(name, name)
             .to_string()
     }
 

@@ -470,17 +470,27 @@ impl Config {
                 Some(state.arn.to_string()),
             );
             g.edge(&node, &role, "state");
-            for p in &st.providers {
-                let role = g.node(
-                    NodeKind::Role,
-                    role_label(&p.session),
-                    Some(p.session.arn.to_string()),
-                );
-                let label = p
-                    .alias
-                    .as_ref()
-                    .map_or_else(|| "aws".to_owned(), |a| format!("aws.{a}"));
-                g.edge(&node, &role, &label);
+            // A stack with workspace blocks has each workspace's providers;
+            // the edge says which workspace (`aws (staging)`).
+            let targets = std::iter::once((None, &st.providers))
+                .chain(st.workspaces.iter().map(|w| (Some(&w.name), &w.providers)));
+            for (workspace, providers) in targets {
+                for p in providers {
+                    let role = g.node(
+                        NodeKind::Role,
+                        role_label(&p.session),
+                        Some(p.session.arn.to_string()),
+                    );
+                    let label = p
+                        .alias
+                        .as_ref()
+                        .map_or_else(|| "aws".to_owned(), |a| format!("aws.{a}"));
+                    let label = match workspace {
+                        Some(w) => format!("{label} ({w})"),
+                        None => label,
+                    };
+                    g.edge(&node, &role, &label);
+                }
             }
         }
         g

@@ -67,6 +67,7 @@ pub mod graph;
 mod load;
 mod model;
 pub mod modules;
+pub mod naming;
 pub mod policies;
 pub mod raw;
 mod resolve;
@@ -84,9 +85,12 @@ pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
 pub use load::{CONFIG_FILE_NAME, MAX_CONFIG_BYTES};
 pub use model::{
     Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,
-    State,
+    State, Target, WorkspaceSpec,
 };
-pub use resolve::{Provider, Resolution, Stack};
+pub use naming::{SessionNames, SessionTemplate};
+pub use resolve::{Provider, Resolution, Stack, Workspace};
 pub use session::{Session, SessionFor, SessionKind};
 pub use stacks::{StackPattern, TfDir, discover};
-pub use types::{CredentialsMode, Duration, ListScope, Partition, WebIdentitySource};
+pub use types::{
+    CredentialsMode, DefaultTags, Duration, ListScope, Partition, WebIdentitySource, WorkspaceName,
+};

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::access::{Bootstrap, Permissions, Trust};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result, did_you_mean, list};
+use crate::naming::{SessionNames, SessionTemplate};
 use crate::stacks::StackPattern;
 use crate::types::*;
 
@@ -14,8 +15,8 @@ use crate::types::*;
 pub struct Defaults {
     /// Region of stacks and the state bucket that set none.
     pub region: Option<Region>,
-    /// Session name of roles that set none (`tfroles`).
-    pub session_name: SessionName,
+    /// Session name (a template) of roles that set none (`tfroles`).
+    pub session_name: SessionTemplate,
     /// Session duration of roles that set none (`1h`).
     pub duration: Duration,
     /// How generated blocks get credentials.
@@ -26,6 +27,9 @@ pub struct Defaults {
     pub providers_file: TfFileName,
     /// Partition of every ARN (`aws`).
     pub partition: Partition,
+    /// Tags every generated `provider "aws"` puts on what it creates; roles,
+    /// stacks and providers add to them and override them key by key.
+    pub default_tags: DefaultTags,
 }
 
 /// An `account "NAME"` block.
@@ -48,8 +52,8 @@ pub struct Role {
     pub path: IamPath,
     /// Required by the role's trust policy, passed on AssumeRole.
     pub external_id: Option<ExternalId>,
-    /// Overrides the default session name.
-    pub session_name: Option<SessionName>,
+    /// Overrides the default session name (a template).
+    pub session_name: Option<SessionTemplate>,
     /// Overrides the default session duration.
     pub duration: Option<Duration>,
     /// Session tags passed on AssumeRole.
@@ -66,6 +70,8 @@ pub struct Role {
     /// Who may assume the role; `None` when the block has no `trust`, which
     /// trusts every identity with an `arn`.
     pub trust: Option<Trust>,
+    /// Tags of the providers that assume this role, over the defaults'.
+    pub default_tags: DefaultTags,
     /// `module_roles = true`: every stack using this role gives the
     /// modules it calls their own roles (see [`crate::modules`]).
     pub module_roles: bool,
@@ -162,8 +168,30 @@ pub struct ProviderSpec {
     pub region: Option<Region>,
     /// Account; the stack's when unset.
     pub account: Option<AccountName>,
+    /// Role; the stack's (or the workspace's) when unset.
+    pub role: Option<RoleName>,
+    /// Tags over the stack's, key by key.
+    pub default_tags: DefaultTags,
+}
+
+/// A `workspace "NAME"` block inside a stack: one terraform workspace of
+/// the directory, with what it changes. A stack with workspace blocks is
+/// usable in exactly those workspaces (`default` only if listed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WorkspaceSpec {
+    /// The workspace name (the block label).
+    pub name: WorkspaceName,
+    /// Account; the stack's when unset.
+    pub account: Option<AccountName>,
     /// Role; the stack's when unset.
     pub role: Option<RoleName>,
+    /// Region; the stack's (or the default) when unset.
+    pub region: Option<Region>,
+    /// Accounts the providers may run against: when unset, the workspace's
+    /// account if it names one, else the stack's `allowed_account_ids`.
+    pub allowed_account_ids: Option<Vec<AccountId>>,
+    #[serde(skip)]
+    pub(crate) loc: Option<Location>,
 }
 
 /// A `stack "PATH"` block: one directory, or a glob of directories.
@@ -181,6 +209,11 @@ pub struct StackSpec {
     pub allowed_account_ids: Option<Vec<AccountId>>,
     /// Aliased providers.
     pub providers: Vec<ProviderSpec>,
+    /// Tags of the stack's providers, over the role's.
+    pub default_tags: DefaultTags,
+    /// Workspaces, in the order written; empty when the stack names none
+    /// (then terraform's workspaces are not restricted, as before).
+    pub workspaces: Vec<WorkspaceSpec>,
     /// `module_roles = true`: the modules this stack calls get their own
     /// roles and providers (see [`crate::modules`]).
     pub module_roles: bool,
@@ -193,6 +226,53 @@ impl StackSpec {
     pub fn describe(&self) -> String {
         format!("stack {:?}", self.pattern.as_str())
     }
+
+    /// What the default provider works with in each workspace, the
+    /// workspace's settings over the stack's: one entry with no workspace
+    /// for a stack without workspace blocks, else one per workspace block.
+    pub fn targets(&self) -> Vec<Target<'_>> {
+        if self.workspaces.is_empty() {
+            return vec![Target {
+                workspace: None,
+                account: &self.account,
+                role: &self.role,
+                region: self.region.as_ref(),
+                allowed_account_ids: self.allowed_account_ids.as_deref(),
+            }];
+        }
+        self.workspaces
+            .iter()
+            .map(|w| Target {
+                workspace: Some(&w.name),
+                account: w.account.as_ref().unwrap_or(&self.account),
+                role: w.role.as_ref().unwrap_or(&self.role),
+                region: w.region.as_ref().or(self.region.as_ref()),
+                // A workspace in another account does not inherit the
+                // stack's list, which names the stack's account.
+                allowed_account_ids: match (&w.allowed_account_ids, &w.account) {
+                    (Some(ids), _) => Some(ids.as_slice()),
+                    (None, Some(_)) => None,
+                    (None, None) => self.allowed_account_ids.as_deref(),
+                },
+            })
+            .collect()
+    }
+}
+
+/// The default provider's settings in one workspace of a stack (see
+/// [`StackSpec::targets`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target<'a> {
+    /// The workspace; `None` for a stack without workspace blocks.
+    pub workspace: Option<&'a WorkspaceName>,
+    /// The account.
+    pub account: &'a AccountName,
+    /// The role.
+    pub role: &'a RoleName,
+    /// The region, when the stack or workspace sets one.
+    pub region: Option<&'a Region>,
+    /// The allowed accounts written for it; `None`: its account only.
+    pub allowed_account_ids: Option<&'a [AccountId]>,
 }
 
 /// A validated `tfroles.hcl`.
@@ -245,8 +325,12 @@ pub struct RoleSession {
     pub arn: RoleArn,
     /// External id, if the role has one.
     pub external_id: Option<ExternalId>,
-    /// Session name: the role's, else the default.
+    /// Session name: the role's template, else the default, rendered for
+    /// this session (see [`crate::naming`]).
     pub session_name: SessionName,
+    /// The template it was rendered from.
+    #[serde(skip)]
+    pub session_template: SessionTemplate,
     /// Duration: the role's, else the default.
     pub duration: Duration,
     /// Session tags.
@@ -392,16 +476,22 @@ impl Config {
     }
 
     fn session_unchecked(&self, r: &Role, acct: &Account) -> RoleSession {
+        let template = r
+            .session_name
+            .clone()
+            .unwrap_or_else(|| self.defaults.session_name.clone());
         RoleSession {
             role: r.name.clone(),
             account: acct.name.clone(),
             account_id: acct.id.clone(),
             arn: RoleArn::new(self.defaults.partition, &acct.id, &r.path, &r.name),
             external_id: r.external_id.clone(),
-            session_name: r
-                .session_name
-                .clone()
-                .unwrap_or_else(|| self.defaults.session_name.clone()),
+            session_name: template.render(
+                r.name.as_str(),
+                acct.name.as_str(),
+                &SessionNames::default(),
+            ),
+            session_template: template,
             duration: r.duration.unwrap_or(self.defaults.duration),
             tags: r.tags.clone(),
             source_identity: r.source_identity.clone(),
@@ -447,6 +537,19 @@ impl Config {
     pub(crate) fn session_for(&self, role: &RoleName, account: &AccountName) -> RoleSession {
         self.session(role.as_str(), Some(account.as_str()))
             .expect("validated: stack roles exist in their accounts")
+    }
+}
+
+impl RoleSession {
+    /// The same session named for `names` (the stack it is used in, the
+    /// user and run), and so is each session of its `via` chain.
+    #[must_use]
+    pub fn named(mut self, names: &SessionNames<'_>) -> Self {
+        self.session_name =
+            self.session_template
+                .render(self.role.as_str(), self.account.as_str(), names);
+        self.via = self.via.map(|v| Box::new(v.named(names)));
+        self
     }
 }
 

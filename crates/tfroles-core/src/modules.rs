@@ -66,6 +66,26 @@ pub struct ModuleRole {
     pub accounts: Vec<AccountName>,
 }
 
+impl ModuleRole {
+    /// The change that grants this role `actions`, as `explain` and
+    /// `usage` propose it: in the module's manifest, which travels with
+    /// the module, never in `tfroles.hcl` (where the role is not written).
+    ///
+    /// ```text
+    /// add `iam:CreateRole` to `actions` in modules/data/tfroles.module.hcl (the manifest of module `modules/data`, whose role `module-data` is)
+    /// ```
+    pub fn proposal(&self, actions: &[&str]) -> String {
+        let listed: Vec<String> = actions.iter().map(|a| format!("`{a}`")).collect();
+        format!(
+            "add {} to `actions` in {} (the manifest of module `{}`, whose role `{}` is)",
+            listed.join(", "),
+            self.manifest.display(),
+            self.module,
+            self.name
+        )
+    }
+}
+
 /// Whether a module call passes its module's provider as `aws`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", content = "found", rename_all = "snake_case")]
@@ -238,7 +258,7 @@ impl Config {
             let manifest = &scan.manifests[&f.manifest];
             let name = match &manifest.role_name {
                 Some(n) => n.value.clone(),
-                None => match format!("module-{}", default_name(id)).parse::<RoleName>() {
+                None => match format!("module-{}", default_name(id, f.local)).parse::<RoleName>() {
                     Ok(n) => n,
                     Err(e) => {
                         errors.push(manifest_error(
@@ -483,10 +503,13 @@ fn alias_for(name: &RoleName) -> ProviderAlias {
         .expect("letters, digits and `_`, starting with a letter")
 }
 
-/// A module's short name: the last directory of a local path; `NAME` of
+/// A module's short name: the last directory of a local path (`local`); `NAME` of
 /// a registry address `NAMESPACE/NAME/SYSTEM`; the last path segment of
 /// a git or other address (without `.git`, `?ref=...`).
-fn default_name(id: &str) -> String {
+fn default_name(id: &str, local: bool) -> String {
+    if local {
+        return sanitize(id.rsplit('/').next().unwrap_or(id));
+    }
     let id = id.split(['?', '#']).next().unwrap_or(id);
     let (addr, sub) = match id.split_once("//") {
         Some((a, s)) if !a.ends_with(':') => (a, Some(s)),
@@ -548,6 +571,8 @@ struct Found {
     nested: BTreeSet<PathBuf>,
     stack_roles: BTreeSet<RoleName>,
     stacks: BTreeSet<StackPath>,
+    /// A module in the repository, not one `terraform init` installed.
+    local: bool,
     accounts: Vec<AccountName>,
 }
 
@@ -570,6 +595,8 @@ struct Scan {
 
 /// A module directory found for a call.
 struct ModuleDir {
+    /// Found through a local `source`.
+    local: bool,
     /// The module's identity: a local path or a source address.
     id: String,
     /// Relative to the config's directory.
@@ -646,6 +673,7 @@ impl Scan {
                     "use one version of the module in every stack with `module_roles`",
                 ));
             }
+            f.local = m.local;
             f.nested.extend(nested);
             f.stack_roles.insert(role.clone());
             f.stacks.insert(stack.clone());
@@ -736,12 +764,14 @@ impl Scan {
                 return None;
             }
             return Some(ModuleDir {
+                local: true,
                 id: dir.to_string_lossy().replace('\\', "/"),
                 dir,
             });
         }
         match installed.get(key) {
             Some(i) => Some(ModuleDir {
+                local: false,
                 id: i.source.clone(),
                 dir: i.dir.clone(),
             }),
@@ -985,7 +1015,6 @@ mod tests {
     #[test]
     fn default_names_come_from_the_address() {
         for (id, name) in [
-            ("modules/db", "db"),
             ("terraform-aws-modules/vpc/aws", "vpc"),
             ("registry.terraform.io/acme/queue/aws", "queue"),
             ("app.terraform.io/acme/queue/aws", "queue"),
@@ -1003,8 +1032,15 @@ mod tests {
             ),
             ("acme/queue/aws//modules/dlq", "dlq"),
         ] {
-            assert_eq!(default_name(id), name, "{id}");
+            assert_eq!(default_name(id, false), name, "{id}");
         }
+    }
+
+    #[test]
+    fn a_local_module_is_named_by_its_directory() {
+        assert_eq!(default_name("modules/db", true), "db");
+        assert_eq!(default_name("modules/x/db", true), "db");
+        assert_eq!(default_name("infra/queue/aws", true), "aws");
     }
 
     #[test]

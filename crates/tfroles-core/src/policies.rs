@@ -52,8 +52,10 @@ pub fn iam_literal(text: &str) -> String {
     out
 }
 
-/// The Sids of generated statements, named for what they are for.
-mod sid {
+/// The Sids of generated statements, named for what they are for;
+/// `tfroles explain` names the rule that decided a request by them.
+#[allow(missing_docs)]
+pub mod sid {
     pub const LIST: &str = "ListStateKeys";
     pub const LIST_BUCKET: &str = "ListStateBucket";
     pub const STATE: &str = "ReadWriteState";
@@ -687,6 +689,7 @@ impl Config {
             account,
             stack,
             allow_delete,
+            names: crate::SessionNames::default(),
         };
         Ok(self.decide_session(&ask)?.policy)
     }

@@ -2,9 +2,9 @@
 //! the generators render, each with its providers and state key.
 
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
-use crate::model::{Config, RoleSession};
+use crate::model::{Config, RoleSession, Target};
 use crate::stacks::{StackPattern, match_parts};
-use crate::types::{AccountId, ProviderAlias, Region, StackPath};
+use crate::types::{AccountId, DefaultTags, ProviderAlias, Region, StackPath, WorkspaceName};
 
 /// One `provider "aws"` block of a stack, with inheritance resolved.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -17,6 +17,21 @@ pub struct Provider {
     pub allowed_account_ids: Vec<AccountId>,
     /// The role it assumes.
     pub session: RoleSession,
+    /// The tags it puts on what it creates: the defaults', the role's, the
+    /// stack's and the provider block's, merged key by key in that order.
+    pub default_tags: DefaultTags,
+}
+
+/// One workspace of a stack with workspace blocks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Workspace {
+    /// The name.
+    pub name: WorkspaceName,
+    /// Where its state lives in the bucket: the stack's key for
+    /// `default`, else `<workspace_key_prefix or env:>/<name>/<key>`.
+    pub state_key: String,
+    /// Its providers: the default provider first, then the aliases.
+    pub providers: Vec<Provider>,
 }
 
 /// A stack directory with everything its generated files say.
@@ -26,10 +41,35 @@ pub struct Stack {
     pub path: StackPath,
     /// Index of the `stack` block in [`Config::stacks`] that claimed it.
     pub block: usize,
-    /// The state object's key in the bucket.
+    /// The state object's key in the bucket (the `key` of its backend).
     pub state_key: String,
     /// The default provider first, then aliases in the order written.
+    /// Empty for a stack with workspace blocks: each workspace has its own.
     pub providers: Vec<Provider>,
+    /// The workspaces the stack may be used in, in the order written;
+    /// empty when it names none (then terraform's are not restricted).
+    pub workspaces: Vec<Workspace>,
+}
+
+impl Stack {
+    /// Every provider of the stack: the stack's, or each workspace's.
+    pub fn all_providers(&self) -> impl Iterator<Item = &Provider> {
+        self.providers
+            .iter()
+            .chain(self.workspaces.iter().flat_map(|w| &w.providers))
+    }
+
+    /// The state keys the stack may use: its key, or with workspace blocks
+    /// exactly its workspaces' keys (`None` for "any workspace", a stack
+    /// with no workspace blocks).
+    pub fn workspace_keys(&self) -> Option<Vec<&str>> {
+        (!self.workspaces.is_empty()).then(|| {
+            self.workspaces
+                .iter()
+                .map(|w| w.state_key.as_str())
+                .collect()
+        })
+    }
 }
 
 /// The stacks of a config, resolved against the directories on disk.
@@ -126,11 +166,54 @@ impl Config {
                 }
             }
         }
-        // Directories that differ only in Unicode normal form get one key.
+        // Directories that differ only in Unicode normal form get one key;
+        // so would a directory named like another stack's workspace key
+        // (`env:/staging/app` and workspace `staging` of `app`).
         let mut keys: std::collections::HashMap<&str, &StackPath> =
             std::collections::HashMap::new();
         for s in &stacks {
+            for (key, workspace) in s
+                .workspaces
+                .iter()
+                .filter(|w| !w.name.is_default())
+                .map(|w| (w.state_key.as_str(), &w.name))
+            {
+                if let Some(other) = keys.insert(key, &s.path) {
+                    errors.push(Diagnostic {
+                        file: self.file.clone(),
+                        location: self.stacks[s.block].loc,
+                        block: Some(self.stacks[s.block].describe()),
+                        attribute: None,
+                        message: format!(
+                            "the state of workspace `{workspace}` of {:?} would be at `{key}`, which is also the state key of {:?}",
+                            s.path.as_str(),
+                            other.as_str(),
+                        ),
+                        allowed: Some("one state key per stack and workspace".into()),
+                        hint: Some("rename the directory, or set another `workspace_key_prefix` in `state`".into()),
+                    });
+                }
+            }
+        }
+        for s in &stacks {
             if let Some(other) = keys.insert(&s.state_key, &s.path) {
+                if keys_of_workspaces(&stacks, &s.state_key) {
+                    errors.push(Diagnostic {
+                        file: self.file.clone(),
+                        location: self.stacks[s.block].loc,
+                        block: Some(self.stacks[s.block].describe()),
+                        attribute: None,
+                        message: format!(
+                            "the state key `{}` of {:?} is also where a workspace of {:?} keeps its state",
+                            s.state_key,
+                            s.path.as_str(),
+                            other.as_str(),
+                        ),
+                        allowed: Some("one state key per stack and workspace".into()),
+                        hint: Some("rename the directory, or set another `workspace_key_prefix` in `state`".into()),
+                    });
+                    continue;
+                }
                 errors.push(Diagnostic {
                     file: self.file.clone(),
                     location: self.stacks[s.block].loc,
@@ -175,30 +258,83 @@ impl Config {
 
     fn stack(&self, block: usize, path: StackPath) -> Stack {
         let spec = &self.stacks[block];
-        let region = spec
+        // The directory name may be in any normal form (macOS writes NFD);
+        // terraform will read the key in NFC, so that is the key.
+        let state_key = crate::types::nfc(&match &self.state.key_prefix {
+            Some(prefix) => format!("{prefix}/{path}/terraform.tfstate"),
+            None => format!("{path}/terraform.tfstate"),
+        });
+        let mut providers = Vec::new();
+        let mut workspaces = Vec::new();
+        for target in spec.targets() {
+            let ps = self.providers_for(block, &path, &target);
+            match target.workspace {
+                None => providers = ps,
+                Some(name) => workspaces.push(Workspace {
+                    name: name.clone(),
+                    state_key: self.workspace_state_key(&state_key, name),
+                    providers: ps,
+                }),
+            }
+        }
+        Stack {
+            path,
+            block,
+            state_key,
+            providers,
+            workspaces,
+        }
+    }
+
+    /// Where terraform's s3 backend keeps a workspace's state.
+    pub(crate) fn workspace_state_key(&self, key: &str, workspace: &WorkspaceName) -> String {
+        if workspace.is_default() {
+            return key.to_owned();
+        }
+        let prefix = self
+            .state
+            .workspace_key_prefix
+            .as_ref()
+            .map_or("env:", |p| p.as_str());
+        crate::types::nfc(&format!("{prefix}/{workspace}/{key}"))
+    }
+
+    /// The providers of a stack block in one target (a workspace, or the
+    /// stack itself): the default provider, then the aliases.
+    fn providers_for(&self, block: usize, path: &StackPath, t: &Target) -> Vec<Provider> {
+        let spec = &self.stacks[block];
+        let region = t
             .region
-            .clone()
+            .cloned()
             .or_else(|| self.defaults.region.clone())
             .expect("validated: every stack has a region");
-        let session = self.session_for(&spec.role, &spec.account);
-        let allowed = spec
+        let session = self.session_for(t.role, t.account);
+        let stack_tags = |role: &crate::types::RoleName| {
+            let role_tags = &self.role(role.as_str()).expect("validated").default_tags;
+            self.defaults
+                .default_tags
+                .merged(role_tags)
+                .merged(&spec.default_tags)
+        };
+        let allowed = t
             .allowed_account_ids
-            .clone()
+            .map(<[AccountId]>::to_vec)
             .unwrap_or_else(|| vec![session.account_id.clone()]);
         let mut providers = vec![Provider {
             alias: None,
             region: region.clone(),
             allowed_account_ids: allowed.clone(),
+            default_tags: stack_tags(t.role),
             session,
         }];
         for p in &spec.providers {
-            let account = p.account.as_ref().unwrap_or(&spec.account);
-            let role = p.role.as_ref().unwrap_or(&spec.role);
+            let account = p.account.as_ref().unwrap_or(t.account);
+            let role = p.role.as_ref().unwrap_or(t.role);
             let session = self.session_for(role, account);
             // An alias in another account guards that account, unless the
-            // stack named its allowed accounts explicitly.
-            let allowed_account_ids = match (&spec.allowed_account_ids, &p.account) {
-                (Some(ids), _) => ids.clone(),
+            // stack (or workspace) named its allowed accounts explicitly.
+            let allowed_account_ids = match (t.allowed_account_ids, &p.account) {
+                (Some(ids), _) => ids.to_vec(),
                 (None, Some(_)) => vec![session.account_id.clone()],
                 (None, None) => allowed.clone(),
             };
@@ -206,36 +342,37 @@ impl Config {
                 alias: Some(p.alias.clone()),
                 region: p.region.clone().unwrap_or_else(|| region.clone()),
                 allowed_account_ids,
+                default_tags: stack_tags(role).merged(&p.default_tags),
                 session,
             });
         }
         // The roles of the modules this stack calls (`module_roles`), each
         // an alias with the stack's region, accounts and the role in the
-        // stack's account.
+        // target's account. Module roles exist where the stack's block
+        // works (its `account`); a workspace in another account has none.
         for m in self
             .modules
             .roles
             .iter()
-            .filter(|m| m.stacks.contains(&path))
+            .filter(|m| m.stacks.contains(path) && m.accounts.contains(t.account))
         {
             providers.push(Provider {
                 alias: Some(m.alias.clone()),
                 region: region.clone(),
                 allowed_account_ids: allowed.clone(),
-                session: self.session_for(&m.name, &spec.account),
+                default_tags: stack_tags(t.role),
+                session: self.session_for(&m.name, t.account),
             });
         }
-        // The directory name may be in any normal form (macOS writes NFD);
-        // terraform will read the key in NFC, so that is the key.
-        let state_key = crate::types::nfc(&match &self.state.key_prefix {
-            Some(prefix) => format!("{prefix}/{path}/terraform.tfstate"),
-            None => format!("{path}/terraform.tfstate"),
-        });
-        Stack {
-            path,
-            block,
-            state_key,
-            providers,
-        }
+        providers
     }
+}
+
+/// Whether `key` is a workspace's state key in one of `stacks`.
+fn keys_of_workspaces(stacks: &[Stack], key: &str) -> bool {
+    stacks.iter().any(|s| {
+        s.workspaces
+            .iter()
+            .any(|w| !w.name.is_default() && w.state_key == key)
+    })
 }

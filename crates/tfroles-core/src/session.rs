@@ -9,6 +9,7 @@ use tfroles_policy::PolicyDocument;
 
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::model::{Config, RoleSession};
+use crate::naming::SessionNames;
 use crate::resolve::Stack;
 use crate::types::StackPath;
 
@@ -31,6 +32,10 @@ pub struct SessionFor<'a> {
     pub stack: Option<&'a Stack>,
     /// Leave out the delete guard (`--allow-delete`).
     pub allow_delete: bool,
+    /// What the session name's placeholders stand for (see
+    /// [`crate::naming`]). With `stack` set, the state role's stack fills
+    /// `{stack}` when `names.stack` is unset.
+    pub names: SessionNames<'a>,
 }
 
 impl<'a> SessionFor<'a> {
@@ -41,6 +46,7 @@ impl<'a> SessionFor<'a> {
             account: None,
             stack: None,
             allow_delete: false,
+            names: SessionNames::default(),
         }
     }
 
@@ -55,6 +61,13 @@ impl<'a> SessionFor<'a> {
     #[must_use]
     pub fn stack(mut self, stack: &'a Stack) -> Self {
         self.stack = Some(stack);
+        self
+    }
+
+    /// Named with these placeholder values.
+    #[must_use]
+    pub fn names(mut self, names: SessionNames<'a>) -> Self {
+        self.names = names;
         self
     }
 
@@ -105,6 +118,17 @@ impl Config {
     /// role that is not the state role, the state role asked without a stack
     /// under `role_per_stack`, or a session policy that does not fit.
     pub fn decide_session(&self, ask: &SessionFor<'_>) -> Result<Session> {
+        let mut names = ask.names;
+        if names.stack.is_none() {
+            names.stack = ask.stack.map(|s| s.path.as_str());
+        }
+        self.decide_unnamed(ask).map(|mut s| {
+            s.role = s.role.named(&names);
+            s
+        })
+    }
+
+    fn decide_unnamed(&self, ask: &SessionFor<'_>) -> Result<Session> {
         let refuse = |message: String, hint: &str| {
             Error::Invalid(Diagnostics(vec![Diagnostic {
                 file: self.file.clone(),

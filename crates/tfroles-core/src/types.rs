@@ -1031,6 +1031,168 @@ impl SessionTags {
     }
 }
 
+/// A terraform workspace name, as terraform itself accepts it: the name
+/// must equal its own URL path escape (terraform's `validWorkspaceName`),
+/// so ASCII letters, digits and `-_.~$&+:=@` only, which also keeps it one
+/// part of the S3 key `<workspace_key_prefix>/<workspace>/<key>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WorkspaceName(String);
+
+impl WorkspaceName {
+    /// Terraform's own workspace, the one with the state at `<key>`.
+    pub const DEFAULT: &'static str = "default";
+
+    /// The validated name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is the `default` workspace.
+    pub fn is_default(&self) -> bool {
+        self.0 == Self::DEFAULT
+    }
+}
+
+impl fmt::Display for WorkspaceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl AsRef<str> for WorkspaceName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl serde::Serialize for WorkspaceName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl FromStr for WorkspaceName {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let allowed = "a terraform workspace name: 1 to 128 ASCII letters, digits and `-_.~$&+:=@` (terraform refuses any name that would need escaping in a URL path, `/` included)";
+        let ok = (1..=128).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.~$&+:=@".contains(&b));
+        if ok {
+            return Ok(WorkspaceName(s.to_owned()));
+        }
+        let err = InvalidValue::new(format!("{} is not a valid workspace name", q(s)), allowed);
+        let fixed: String = s
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.~$&+:=@".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        Err(if s.is_empty() || fixed.len() > 128 {
+            err
+        } else {
+            err.hint(format!(
+                "`terraform workspace new` would refuse it too; for example {}",
+                q(&fixed)
+            ))
+        })
+    }
+}
+
+/// Tags the aws provider puts on every resource it creates
+/// (`default_tags { tags = {...} }`), in the order written: keys of 1 to
+/// 128 characters not starting with `aws:`, values of up to 256, no
+/// control characters, no key twice (resource tag keys are case-sensitive).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DefaultTags(Vec<(String, String)>);
+
+impl serde::Serialize for DefaultTags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl DefaultTags {
+    /// Validates a list of tags.
+    ///
+    /// # Errors
+    /// On a bad key or value, or a key given twice.
+    pub fn new(tags: Vec<(String, String)>) -> Result<Self, InvalidValue> {
+        let allowed = "keys of 1 to 128 characters not starting with `aws:`, values of up to 256, no control characters";
+        let mut seen: Vec<String> = Vec::new();
+        for (k, v) in &tags {
+            if !(1..=128).contains(&k.chars().count()) || k.chars().any(char::is_control) {
+                return Err(
+                    InvalidValue::new(format!("{} is not a valid tag key", q(k)), allowed)
+                        .hint("AWS tag keys are 1 to 128 characters"),
+                );
+            }
+            if k.to_ascii_lowercase().starts_with("aws:") {
+                return Err(InvalidValue::new(
+                    format!(
+                        "tag key {} uses the prefix `aws:`, which AWS reserves",
+                        q(k)
+                    ),
+                    allowed,
+                )
+                .hint("AWS refuses to create a resource with such a tag; rename the key"));
+            }
+            if v.chars().count() > 256 || v.chars().any(char::is_control) {
+                return Err(InvalidValue::new(
+                    format!("the value of tag {} is not a valid tag value", q(k)),
+                    allowed,
+                )
+                .hint("AWS tag values are at most 256 characters on one line"));
+            }
+            let k = nfc(k);
+            if seen.contains(&k) {
+                return Err(InvalidValue::new(
+                    format!("tag key {} is given twice", q(&k)),
+                    allowed,
+                )
+                .hint("remove one of them"));
+            }
+            seen.push(k);
+        }
+        Ok(DefaultTags(
+            tags.into_iter().map(|(k, v)| (nfc(&k), nfc(&v))).collect(),
+        ))
+    }
+
+    /// `self` with `over` laid over it, key by key: keys of `over` replace
+    /// the same keys here in place, new keys come after.
+    #[must_use]
+    pub fn merged(&self, over: &DefaultTags) -> DefaultTags {
+        let mut out = self.0.clone();
+        for (k, v) in &over.0 {
+            match out.iter_mut().find(|(ok, _)| ok == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => out.push((k.clone(), v.clone())),
+            }
+        }
+        DefaultTags(out)
+    }
+
+    /// The tags, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether there are no tags.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many tags.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 /// An IAM role ARN: `arn:<partition>:iam::<account>:role<path><name>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RoleArn(String);

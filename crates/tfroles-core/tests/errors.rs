@@ -893,7 +893,7 @@ fn unknown_attribute_with_did_you_mean_and_the_allowed_list() {
         )]),
         indoc! {r#"
             tfroles.hcl:25:5: in block `stack "qa/app" > provider "x"`: unknown attribute `regoin`
-              allowed: `region`, `account`, `role`
+              allowed: `region`, `account`, `role`, `default_tags`
               hint: did you mean `region`?"#},
     );
 }
@@ -916,7 +916,7 @@ fn unknown_nested_blocks() {
         )]),
         indoc! {r#"
             tfroles.hcl:24:3: in block `stack "qa/app"`: unknown block `providers`
-              allowed: `provider`
+              allowed: `provider`, `workspace`
               hint: did you mean `provider`?"#},
     );
 }
@@ -1514,7 +1514,7 @@ fn all_independent_errors_are_reported_in_line_order() {
           allowed: 15m to 12h
           hint: STS grants sessions of 15 minutes to 12 hours (and no more than the role's MaxSessionDuration)
         tfroles.hcl:22:3: in block `role "app"`: unknown attribute `regin`
-          allowed: `account`, `accounts`, `path`, `external_id`, `session_name`, `duration`, `tags`, `source_identity`, `via`, `mfa_serial`, `services`, `access`, `actions`, `deny_actions`, `resources`, `allow_delete`, `module_roles`
+          allowed: `account`, `accounts`, `path`, `external_id`, `session_name`, `duration`, `tags`, `source_identity`, `via`, `mfa_serial`, `services`, `access`, `actions`, `deny_actions`, `resources`, `allow_delete`, `default_tags`, `module_roles`
         tfroles.hcl:26:15: in block `defaults`, attribute `partition`: "aws-eu" is not an AWS partition
           allowed: `aws`, `aws-cn` or `aws-us-gov`"#}
     );
@@ -1659,6 +1659,7 @@ fn the_example_is_accepted_as_written() {
             backend_file: "backend.tf".parse().unwrap(),
             providers_file: "providers.tf".parse().unwrap(),
             partition: Partition::Aws,
+            default_tags: Default::default(),
         }
     );
     let account = |name: &str, id: &str| Account {
@@ -1703,6 +1704,7 @@ fn the_example_is_accepted_as_written() {
         mfa_serial: None,
         permissions: Default::default(),
         trust: None,
+        default_tags: Default::default(),
         module_roles: false,
     };
     assert_eq!(
@@ -2500,5 +2502,242 @@ fn a_github_block_with_ids_but_no_subject_part_is_still_refused() {
             tfroles.hcl:28:5: in block `role "ci" > trust > github`: sets none of `environment`, `ref`, `pull_request` and `job_workflow_ref`, so every branch, tag and pull request of the repository could assume the role
               allowed: `environment = "production"`, `ref = "refs/heads/main"`, `pull_request = true`, or `job_workflow_ref = "ORG/REPO/.github/workflows/FILE@REF"`
               hint: a GitHub environment with protection rules is the strongest: only jobs it approves get the token"#},
+    );
+}
+
+// ---------------------------------------------------------------- default_tags and workspaces
+
+#[test]
+fn default_tags_follow_aws_tag_rules_and_point_at_the_tag() {
+    assert_err(
+        &edit(&[(
+            "  region = \"us-west-2\"\n}",
+            "  region = \"us-west-2\"\n  default_tags = { ManagedBy = \"terraform\", \"aws:cost\" = \"x\" }\n}",
+        )]),
+        indoc! {r#"
+            tfroles.hcl:3:45: in block `defaults`, attribute `default_tags`: tag key "aws:cost" uses the prefix `aws:`, which AWS reserves
+              allowed: keys of 1 to 128 characters not starting with `aws:`, values of up to 256, no control characters
+              hint: AWS refuses to create a resource with such a tag; rename the key"#},
+    );
+    assert_err(
+        &append(
+            "role \"tagged\" {\n  account      = \"qa\"\n  default_tags = { Team = \"a\", Owner = \"b\\nc\" }\n}\n",
+        ),
+        indoc! {r#"
+            tfroles.hcl:27:32: in block `role "tagged"`, attribute `default_tags`: the value of tag "Owner" is not a valid tag value
+              allowed: keys of 1 to 128 characters not starting with `aws:`, values of up to 256, no control characters
+              hint: AWS tag values are at most 256 characters on one line"#},
+    );
+    let long = "k".repeat(129);
+    assert_err(
+        &edit(&[(
+            "  role    = \"app\"\n}",
+            &format!("  role    = \"app\"\n  default_tags = {{ {long} = \"v\" }}\n}}"),
+        )]),
+        &format!(
+            "tfroles.hcl:24:20: in block `stack \"qa/app\"`, attribute `default_tags`: \"{long}\" is not a valid tag key\n  allowed: keys of 1 to 128 characters not starting with `aws:`, values of up to 256, no control characters\n  hint: AWS tag keys are 1 to 128 characters"
+        ),
+    );
+    assert_err(
+        &edit(&[(
+            "  role    = \"app\"\n}",
+            "  role    = \"app\"\n  provider \"x\" {\n    default_tags = { \"caf\\u00e9\" = \"1\", \"cafe\\u0301\" = \"2\" }\n  }\n}",
+        )]),
+        indoc! {r#"
+            tfroles.hcl:25:41: in block `stack "qa/app" > provider "x"`, attribute `default_tags`: tag key "café" is given twice
+              allowed: keys of 1 to 128 characters not starting with `aws:`, values of up to 256, no control characters
+              hint: remove one of them"#},
+    );
+    assert_err(
+        &edit(&[(
+            "  role    = \"app\"\n}",
+            "  role    = \"app\"\n  default_tags = [\"a\"]\n}",
+        )]),
+        indoc! {r#"
+        tfroles.hcl:24:18: in block `stack "qa/app"`, attribute `default_tags`: expected an object of strings, found a list"#},
+    );
+}
+
+#[test]
+fn default_tags_merge_defaults_role_stack_provider_later_wins() {
+    let config = Config::from_str(&edit(&[
+        ("  region = \"us-west-2\"\n}", "  region = \"us-west-2\"\n  default_tags = { ManagedBy = \"terraform\", Owner = \"nobody\", Tier = \"x\" }\n}"),
+        ("  accounts = [\"qa\"]\n}", "  accounts = [\"qa\"]\n  default_tags = { Owner = \"platform\" }\n}"),
+        ("  role    = \"app\"\n}", "  role    = \"app\"\n  default_tags = { Tier = \"web\" }\n  provider \"edge\" {\n    default_tags = { Owner = \"edge\", Edge = \"true\" }\n  }\n}"),
+    ]))
+    .unwrap();
+    let stack = &config.resolve(&[]).unwrap().stacks[0];
+    let tags = |i: usize| -> Vec<(String, String)> {
+        stack.providers[i]
+            .default_tags
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        tags(0),
+        pairs(&[
+            ("ManagedBy", "terraform"),
+            ("Owner", "platform"),
+            ("Tier", "web")
+        ])
+    );
+    assert_eq!(
+        tags(1),
+        pairs(&[
+            ("ManagedBy", "terraform"),
+            ("Owner", "edge"),
+            ("Tier", "web"),
+            ("Edge", "true")
+        ])
+    );
+}
+
+#[test]
+fn workspace_blocks_are_checked_like_the_stack() {
+    assert_err(
+        &append(indoc! {r#"
+            stack "qa/ws" {
+              account = "qa"
+              role    = "app"
+              workspace "prod/eu" {}
+              workspace "staging" {
+                account = "shared"
+              }
+              workspace "staging" {}
+              workspace "dev" {
+                acount = "qa"
+              }
+              workspace "x" {
+                role = "nope"
+              }
+            }
+        "#}),
+        indoc! {r#"
+            tfroles.hcl:28:3: in block `stack "qa/ws" > workspace "prod/eu"`: "prod/eu" is not a valid workspace name
+              allowed: a terraform workspace name: 1 to 128 ASCII letters, digits and `-_.~$&+:=@` (terraform refuses any name that would need escaping in a URL path, `/` included)
+              hint: `terraform workspace new` would refuse it too; for example "prod-eu"
+            tfroles.hcl:30:15: in block `stack "qa/ws" > workspace "staging"`, attribute `account`: role `app` does not exist in account `shared`
+              allowed: role `app` exists in `qa`
+              hint: add "shared" to `accounts` in `role "app"`, or use a role defined in `shared`
+            tfroles.hcl:32:3: in block `stack "qa/ws" > workspace "staging"`: workspace `staging` is listed twice in this stack (first on line 29)
+              hint: merge the two blocks
+            tfroles.hcl:34:5: in block `stack "qa/ws" > workspace "dev"`: unknown attribute `acount`
+              allowed: `account`, `role`, `region`, `allowed_account_ids`
+              hint: did you mean `account`?
+            tfroles.hcl:37:12: in block `stack "qa/ws" > workspace "x"`, attribute `role`: there is no role `nope`
+              allowed: the roles defined: `terraform-state`, `app`
+              hint: define it with `role "nope" { ... }`"#},
+    );
+    // An alias inherits each workspace's account: its role must exist there.
+    assert_err(
+        &edit(&[
+            (
+                "  accounts = [\"qa\"]\n}",
+                "  accounts = [\"qa\", \"shared\"]\n}\nrole \"edge\" {\n  account = \"qa\"\n}",
+            ),
+            (
+                "  role    = \"app\"\n}",
+                "  role    = \"app\"\n  workspace \"default\" {}\n  workspace \"ops\" {\n    account = \"shared\"\n  }\n  provider \"edge\" {\n    role = \"edge\"\n  }\n}",
+            ),
+        ]),
+        indoc! {r#"
+            tfroles.hcl:32:12: in block `stack "qa/app" > provider "edge" (in workspace "ops")`, attribute `role`: role `edge` does not exist in account `shared`
+              allowed: role `edge` exists in `qa`
+              hint: add "shared" to `accounts` in `role "edge"`, or use a role defined in `shared`"#},
+    );
+    assert_err(
+        &append(indoc! {r#"
+            stack "qa/ws" {
+              account = "qa"
+              role    = "app"
+              workspace "s" {
+                allowed_account_ids = ["shared"]
+              }
+              workspace "t" {
+                allowed_account_ids = []
+              }
+            }
+        "#}),
+        indoc! {r#"
+            tfroles.hcl:28:3: in block `stack "qa/ws" > workspace "s"`, attribute `allowed_account_ids`: leaves out account `qa` (333333333333), where the default provider in workspace `s` works
+              hint: add "qa" to `allowed_account_ids`
+            tfroles.hcl:31:3: in block `stack "qa/ws" > workspace "t"`, attribute `allowed_account_ids`: is empty, which would let the providers run against any account
+              allowed: account names or ids, including the stack's own
+              hint: leave it out to allow just the stack's account"#},
+    );
+}
+
+#[test]
+fn a_directory_named_like_a_workspace_key_is_refused() {
+    let text = append(indoc! {r#"
+        stack "env:/staging/qa/w" {
+          account = "qa"
+          role    = "app"
+        }
+        stack "qa/w" {
+          account = "qa"
+          role    = "app"
+          workspace "staging" {}
+        }
+    "#});
+    let config = Config::from_str(&text).unwrap();
+    let err = config.resolve(&[]).unwrap_err().to_string();
+    assert!(
+        err.contains("the state key `env:/staging/qa/w/terraform.tfstate` of \"env:/staging/qa/w\" is also where a workspace of \"qa/w\" keeps its state"),
+        "{err}"
+    );
+}
+
+#[test]
+fn workspaces_resolve_to_their_accounts_roles_regions_and_keys() {
+    let config = Config::from_str(&edit(&[
+        ("  accounts = [\"qa\"]\n}", "  accounts = [\"qa\", \"shared\"]\n}"),
+        ("  bucket  = \"acme-terraform-state\"", "  bucket  = \"acme-terraform-state\"\n  workspace_key_prefix = \"ws\""),
+        ("  role    = \"app\"\n}", "  role    = \"app\"\n  workspace \"default\" {}\n  workspace \"ops\" {\n    account = \"shared\"\n    region  = \"eu-west-1\"\n  }\n}"),
+    ]))
+    .unwrap();
+    let stack = &config.resolve(&[]).unwrap().stacks[0];
+    assert!(stack.providers.is_empty());
+    let got: Vec<(&str, &str, &str, &str, Vec<&str>)> = stack
+        .workspaces
+        .iter()
+        .map(|w| {
+            (
+                w.name.as_str(),
+                w.state_key.as_str(),
+                w.providers[0].session.arn.as_str(),
+                w.providers[0].region.as_str(),
+                w.providers[0]
+                    .allowed_account_ids
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "default",
+                "qa/app/terraform.tfstate",
+                "arn:aws:iam::333333333333:role/app",
+                "us-west-2",
+                vec!["333333333333"]
+            ),
+            (
+                "ops",
+                "ws/ops/qa/app/terraform.tfstate",
+                "arn:aws:iam::111111111111:role/app",
+                "eu-west-1",
+                vec!["111111111111"]
+            ),
+        ]
     );
 }

@@ -127,6 +127,16 @@ pub enum Error {
         /// AWS's message.
         message: String,
     },
+    /// An S3 request for CloudTrail logs failed or was refused.
+    #[error("{location}: {reason}{}", hint_line(self.hint()))]
+    S3 {
+        /// `s3://bucket/key`.
+        location: String,
+        /// What happened (AWS's code and message, made printable).
+        reason: String,
+        /// What to do.
+        hint: String,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(String),
@@ -141,7 +151,7 @@ impl Error {
     pub fn hint(&self) -> Option<Cow<'_, str>> {
         Some(match self {
             Error::Config(e) => return e.hint(),
-            Error::Cache { hint, .. } | Error::WebIdentity { hint, .. } => hint.as_str().into(),
+            Error::Cache { hint, .. } | Error::WebIdentity { hint, .. } | Error::S3 { hint, .. } => hint.as_str().into(),
             Error::NoBaseCredentials { .. } => "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (run `aws sso login` for SSO profiles), or `--profile`; in CI, use `--web-identity github|terraform-cloud|env:VAR|file:PATH`".into(),
             Error::ExpiredBaseCredentials { .. } => "refresh them (`aws sso login`, a new session from your identity provider), then run again".into(),
             Error::AccessDenied {

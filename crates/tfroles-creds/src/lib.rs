@@ -43,6 +43,7 @@ mod mfa;
 pub mod oidc;
 mod provider;
 mod request;
+pub mod s3;
 pub mod server;
 pub mod signed;
 mod sts;

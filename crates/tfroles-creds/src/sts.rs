@@ -126,7 +126,7 @@ async fn sdk_config(base: &BaseIdentity, env: &Env, fetch: &Fetch) -> SdkConfig 
 }
 
 /// `env` in the SDK's own type.
-fn sdk_env(env: &Env) -> aws_types::os_shim_internal::Env {
+pub(crate) fn sdk_env(env: &Env) -> aws_types::os_shim_internal::Env {
     aws_types::os_shim_internal::Env::from(
         env.vars()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))

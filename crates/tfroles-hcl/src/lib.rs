@@ -55,8 +55,8 @@ pub use import::{
     BackendConfig, Finding, Import, ImportOptions, default_aws_config, import, import_with,
 };
 pub use render::{
-    AWS_CONFIG_PATH, aws_config_file, backend_file, generate, profile_name, providers_file,
-    state_profile_name,
+    AWS_CONFIG_PATH, WORKSPACE_LOCAL, WORKSPACES_LOCAL, aws_config_file, backend_file, generate,
+    profile_name, providers_file, state_profile_name, workspace_provider_key,
 };
 pub use sync::{
     Change, Duplicate, FileChange, GENERATED_MODE, ORIGINAL_SUFFIX, Plan, PlanOptions, Summary,

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 use tfroles_core::{
-    Config, CredentialsMode, Diagnostic, Diagnostics, Provider, RoleSession, SessionFor, Stack,
+    Config, CredentialsMode, DefaultTags, Diagnostic, Diagnostics, Provider, RoleSession,
+    SessionFor, Stack,
 };
 
 use crate::Error;
@@ -208,6 +209,19 @@ impl Guards {
     }
 }
 
+/// `default_tags { tags = {...} }`, when there are tags.
+fn default_tags_block(tags: &DefaultTags) -> Option<Block> {
+    (!tags.is_empty()).then(|| {
+        let mut b = Block::new("default_tags", &[]);
+        b.attr("tags", tags_expr(tags));
+        b
+    })
+}
+
+fn tags_expr(tags: &DefaultTags) -> Expr {
+    Expr::Object(tags.iter().map(|(k, v)| (k.to_owned(), str(v))).collect())
+}
+
 fn provider_block(
     config: &Config,
     p: &Provider,
@@ -227,7 +241,13 @@ fn provider_block(
             );
             // A `via` chain becomes consecutive blocks, first hop first:
             // provider v5.67+ assumes them in order.
-            let mut chain = vec![&p.session];
+            // Named for this stack; `{user}` and `{run}` are left out: the
+            // file is the same for every run (see naming.rs).
+            let named = p.session.clone().named(&tfroles_core::SessionNames {
+                stack: Some(dir),
+                ..Default::default()
+            });
+            let mut chain = vec![&named];
             while let Some(via) = &chain[chain.len() - 1].via {
                 chain.push(via);
             }
@@ -251,7 +271,182 @@ fn provider_block(
             );
         }
     }
+    if let Some(tags) = default_tags_block(&p.default_tags) {
+        b.blank().block(tags);
+    }
     Ok(b)
+}
+
+/// The local the providers of a stack with workspace blocks read their
+/// settings from, and the one holding every workspace's.
+pub const WORKSPACE_LOCAL: &str = "tfroles_workspace";
+/// See [`WORKSPACE_LOCAL`].
+pub const WORKSPACES_LOCAL: &str = "tfroles_workspaces";
+
+/// The key of a provider in a workspace's settings: `aws` for the default
+/// provider, `aws.ALIAS` for an alias (no alias can take the other's key).
+pub fn workspace_provider_key(p: &Provider) -> String {
+    match &p.alias {
+        Some(a) => format!("aws.{a}"),
+        None => "aws".to_owned(),
+    }
+}
+
+/// The attributes of `assume_role` that any hop of any workspace sets, in
+/// the order [`assume_role_attrs`] writes them: each hop's object carries
+/// all of them (`null` where unset), so that a `dynamic` block can name them.
+const HOP_ATTRS: [&str; 7] = [
+    "role_arn",
+    "external_id",
+    "session_name",
+    "duration",
+    "policy",
+    "source_identity",
+    "tags",
+];
+
+/// The providers file of a stack with workspace blocks: a `locals` block
+/// with every workspace's settings of every provider, indexed by
+/// `terraform.workspace` (terraform stops with "Invalid index" in a
+/// workspace the stack does not list), and provider blocks that read them.
+/// A `via` chain, whose length may differ by workspace, is a `dynamic
+/// "assume_role"` block.
+fn workspace_providers_file(
+    config: &Config,
+    stack: &Stack,
+    guards: &mut Guards,
+) -> Result<GeneratedFile, Error> {
+    let dir = stack.path.as_str();
+    let mode = config.defaults().credentials;
+    let first = &stack.workspaces[0].providers;
+    // Per provider (in the order of the first workspace; every workspace
+    // has the same aliases): which hop attributes are used anywhere, and
+    // whether any workspace has tags.
+    let mut used: Vec<Vec<&str>> = vec![Vec::new(); first.len()];
+    let mut tagged = vec![false; first.len()];
+    let mut settings: Vec<(String, Expr)> = Vec::new();
+    let mut hops_of = Vec::new();
+    for w in &stack.workspaces {
+        let mut ps = Vec::new();
+        for (i, p) in w.providers.iter().enumerate() {
+            let mut chain = vec![&p.session];
+            while let Some(via) = &chain[chain.len() - 1].via {
+                chain.push(via);
+            }
+            let guard = guards.get(config, &p.session)?;
+            let hops: Vec<Vec<(&'static str, Expr)>> = chain
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(j, s)| assume_role_attrs(s, if j == 0 { guard.as_deref() } else { None }))
+                .collect();
+            for hop in &hops {
+                for (k, _) in hop {
+                    if !used[i].contains(k) {
+                        used[i].push(k);
+                    }
+                }
+            }
+            tagged[i] |= !p.default_tags.is_empty();
+            ps.push(hops);
+        }
+        hops_of.push(ps);
+    }
+    for (w, hops) in stack.workspaces.iter().zip(hops_of) {
+        let mut providers = Vec::new();
+        for (i, (p, hops)) in w.providers.iter().zip(hops).enumerate() {
+            let mut entries = vec![("region".to_owned(), str(&p.region))];
+            entries.push((
+                "allowed_account_ids".to_owned(),
+                Expr::List(p.allowed_account_ids.iter().map(str).collect()),
+            ));
+            match mode {
+                CredentialsMode::AssumeRole => {
+                    let hops = hops
+                        .into_iter()
+                        .map(|hop| {
+                            Expr::Object(
+                                HOP_ATTRS
+                                    .iter()
+                                    .filter(|a| used[i].contains(a))
+                                    .map(|a| {
+                                        let v = hop
+                                            .iter()
+                                            .find(|(k, _)| k == a)
+                                            .map_or(Expr::Ref("null".into()), |(_, v)| v.clone());
+                                        ((*a).to_owned(), v)
+                                    })
+                                    .collect(),
+                            )
+                        })
+                        .collect();
+                    entries.push(("assume_role".to_owned(), Expr::Tuple(hops)));
+                }
+                CredentialsMode::Profile => {
+                    entries.push(("profile".to_owned(), str(profile_name(&p.session))));
+                }
+            }
+            if tagged[i] {
+                entries.push(("default_tags".to_owned(), tags_expr(&p.default_tags)));
+            }
+            providers.push((workspace_provider_key(p), Expr::Object(entries)));
+        }
+        settings.push((w.name.to_string(), Expr::Object(providers)));
+    }
+    let mut locals = Block::new("locals", &[]);
+    locals.items.push(Item::Comment(
+        "The workspaces tfroles.hcl lists for this stack; in any other, terraform stops".into(),
+    ));
+    locals.items.push(Item::Comment(
+        "at the index below with \"Invalid index\".".into(),
+    ));
+    locals.attr(WORKSPACES_LOCAL, Expr::Object(settings));
+    locals.attr(
+        WORKSPACE_LOCAL,
+        Expr::Traversal(format!("local.{WORKSPACES_LOCAL}[terraform.workspace]")),
+    );
+    let mut items = vec![Item::Block(locals)];
+    for (i, p) in first.iter().enumerate() {
+        let at = |attr: &str| {
+            Expr::Traversal(format!(
+                "local.{WORKSPACE_LOCAL}[{}].{attr}",
+                crate::writer::quote(&workspace_provider_key(p))
+            ))
+        };
+        let mut b = Block::new("provider", &["aws"]);
+        if let Some(alias) = &p.alias {
+            b.attr("alias", str(alias));
+        }
+        b.attr("region", at("region"));
+        match mode {
+            CredentialsMode::AssumeRole => {
+                b.attr("allowed_account_ids", at("allowed_account_ids"));
+                let mut content = Block::new("content", &[]);
+                for a in HOP_ATTRS.iter().filter(|a| used[i].contains(a)) {
+                    content.attr(a, Expr::Traversal(format!("assume_role.value.{a}")));
+                }
+                let mut dynamic = Block::new("dynamic", &["assume_role"]);
+                dynamic.attr("for_each", at("assume_role")).block(content);
+                b.blank().block(dynamic);
+            }
+            CredentialsMode::Profile => {
+                b.attr("profile", at("profile"));
+                b.attr(
+                    "shared_config_files",
+                    Expr::List(vec![str(format!("{}{AWS_CONFIG_PATH}", up(dir)))]),
+                );
+                b.attr("allowed_account_ids", at("allowed_account_ids"));
+            }
+        }
+        if tagged[i] {
+            let mut tags = Block::new("default_tags", &[]);
+            tags.attr("tags", at("default_tags"));
+            b.blank().block(tags);
+        }
+        items.push(Item::Blank);
+        items.push(Item::Block(b));
+    }
+    Ok(file(config, dir, &config.defaults().providers_file, items))
 }
 
 /// The providers file of one stack. With `credentials = "assume_role"`,
@@ -270,6 +465,9 @@ fn providers_file_with(
     stack: &Stack,
     guards: &mut Guards,
 ) -> Result<GeneratedFile, Error> {
+    if !stack.workspaces.is_empty() {
+        return workspace_providers_file(config, stack, guards);
+    }
     let dir = stack.path.as_str();
     let mut items = Vec::new();
     for (i, p) in stack.providers.iter().enumerate() {
@@ -342,7 +540,7 @@ pub fn aws_config_file(config: &Config, stacks: &[Stack]) -> Result<Option<Gener
                 shell_word(path)
             ),
         ));
-        for p in &s.providers {
+        for p in s.all_providers() {
             profiles.push((
                 profile_name(&p.session),
                 format!(

@@ -25,6 +25,13 @@ pub enum Expr {
     /// A reference, written as given: `aws.shared`, `aws_iam_role.x.name`.
     /// Only identifiers joined by dots.
     Ref(String),
+    /// A multi-line list, one item per line with a trailing comma (objects
+    /// laid out over several lines); `[]` when empty.
+    Tuple(Vec<Expr>),
+    /// A traversal written as given: references, `[...]` indexes with
+    /// quoted keys (`local.x["aws.edge"].region`), `terraform.workspace`.
+    /// Built by the generator from identifiers and [`quote`]d strings only.
+    Traversal(String),
     /// A flush heredoc (`<<-EOT`) holding this text, each line indented one
     /// level deeper than the attribute, the closing marker at the
     /// attribute's own indent. HCL strips the smallest indent of the lines,
@@ -44,6 +51,9 @@ pub enum Item {
     Block(Block),
     /// An empty line.
     Blank,
+    /// `# text`, one line: it ends a run of aligned attributes, as in
+    /// `terraform fmt`.
+    Comment(String),
 }
 
 /// A block.
@@ -175,7 +185,11 @@ fn width(name: &str) -> usize {
 }
 
 fn is_single_line(e: &Expr) -> bool {
-    !matches!(e, Expr::Object(items) if !items.is_empty())
+    match e {
+        Expr::Object(items) => items.is_empty(),
+        Expr::Tuple(items) => items.is_empty(),
+        _ => true,
+    }
 }
 
 /// The value as written after `= `; `indent` is the attribute's, which a
@@ -216,6 +230,17 @@ fn inline(e: &Expr, indent: &str) -> String {
             debug_assert!(items.is_empty(), "non-empty objects are written multi-line");
             "{}".to_owned()
         }
+        Expr::Tuple(items) => {
+            debug_assert!(items.is_empty(), "non-empty tuples are written multi-line");
+            "[]".to_owned()
+        }
+        Expr::Traversal(t) => {
+            debug_assert!(
+                !t.is_empty() && !t.contains('\n') && !t.contains(' '),
+                "not a traversal: {t}"
+            );
+            t.clone()
+        }
     }
 }
 
@@ -232,6 +257,7 @@ enum ItemRef<'a> {
     Attr(String, &'a Expr),
     Block(&'a Block),
     Blank,
+    Comment(&'a str),
 }
 
 impl<'a> From<&'a Item> for ItemRef<'a> {
@@ -240,6 +266,7 @@ impl<'a> From<&'a Item> for ItemRef<'a> {
             Item::Attr(n, e) => ItemRef::Attr(n.clone(), e),
             Item::Block(b) => ItemRef::Block(b),
             Item::Blank => ItemRef::Blank,
+            Item::Comment(c) => ItemRef::Comment(c),
         }
     }
 }
@@ -288,7 +315,35 @@ fn body(out: &mut String, items: Vec<ItemRef>, level: usize) {
                 out.push_str(&format!("{indent}}}\n"));
                 i += 1;
             }
+            ItemRef::Attr(n, Expr::Tuple(elements)) => {
+                out.push_str(&format!("{indent}{n} = [\n"));
+                let inner = "  ".repeat(level + 1);
+                for e in elements {
+                    match e {
+                        Expr::Object(entries) if !entries.is_empty() => {
+                            out.push_str(&format!("{inner}{{\n"));
+                            body(
+                                out,
+                                entries
+                                    .iter()
+                                    .map(|(k, v)| ItemRef::Attr(key(k), v))
+                                    .collect(),
+                                level + 2,
+                            );
+                            out.push_str(&format!("{inner}}},\n"));
+                        }
+                        e => out.push_str(&format!("{inner}{},\n", inline(e, &inner))),
+                    }
+                }
+                out.push_str(&format!("{indent}]\n"));
+                i += 1;
+            }
             ItemRef::Attr(..) => unreachable!("single-line values are handled above"),
+            ItemRef::Comment(c) => {
+                debug_assert!(!c.contains('\n'), "one line");
+                out.push_str(&format!("{indent}# {c}\n"));
+                i += 1;
+            }
             ItemRef::Block(b) => {
                 out.push_str(&indent);
                 out.push_str(&b.ident);

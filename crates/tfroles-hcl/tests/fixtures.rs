@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use tfroles_core::{Config, CredentialsMode, RoleSession, Stack};
+use tfroles_core::{Config, CredentialsMode, Provider, RoleSession, SessionNames, Stack};
 use tfroles_hcl::{AWS_CONFIG_PATH, PlanOptions, SIGNATURE_PREFIX, state_profile_name};
 use tfroles_testsupport::{hcl2json_many, terraform_fmt_check, workspace_root};
 /// Every file below `root`, keyed by `/`-separated relative path.
@@ -115,7 +115,10 @@ fn intended_backend(config: &Config, stack: &Stack) -> Value {
     if let Some(x) = &st.workspace_key_prefix {
         v["workspace_key_prefix"] = json!(x.as_str());
     }
-    let session = config.stack_state_session(stack);
+    let session = config.stack_state_session(stack).named(&SessionNames {
+        stack: Some(stack.path.as_str()),
+        ..Default::default()
+    });
     match config.defaults().credentials {
         CredentialsMode::AssumeRole => {
             v["assume_role"] = session_values(&session);
@@ -134,9 +137,8 @@ fn intended_backend(config: &Config, stack: &Stack) -> Value {
 }
 
 /// What each provider block must say, built from the model alone.
-fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
-    stack
-        .providers
+fn intended_providers(config: &Config, stack: &Stack, providers: &[Provider]) -> Vec<Value> {
+    providers
         .iter()
         .map(|p| {
             let mut v = json!({
@@ -148,7 +150,12 @@ fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
             }
             match config.defaults().credentials {
                 CredentialsMode::AssumeRole => {
-                    let mut last = session_values(&p.session);
+                    // Named for the stack; a generated file has no user or run.
+                    let named = p.session.clone().named(&SessionNames {
+                        stack: Some(stack.path.as_str()),
+                        ..Default::default()
+                    });
+                    let mut last = session_values(&named);
                     // The delete guard, on the session terraform works with.
                     if let Some(d) = config
                         .session_policy(p.session.role.as_str(), Some(p.session.account.as_str()), None, false)
@@ -157,7 +164,7 @@ fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
                         last["policy"] = json!(d.to_json_compact());
                     }
                     let mut chain = vec![last];
-                    let mut s = &p.session;
+                    let mut s = &named;
                     while let Some(via) = &s.via {
                         chain.insert(0, session_values(via));
                         s = via;
@@ -169,9 +176,159 @@ fn intended_providers(config: &Config, stack: &Stack) -> Vec<Value> {
                     v["shared_config_files"] = json!([format!("{}{AWS_CONFIG_PATH}", up(stack.path.as_str()))]);
                 }
             }
+            if !p.default_tags.is_empty() {
+                v["default_tags"] = json!({
+                    "tags": p.default_tags.iter().map(|(k, v)| (k.to_owned(), json!(v))).collect::<serde_json::Map<_, _>>()
+                });
+            }
             v
         })
         .collect()
+}
+
+/// A workspace's settings of one provider as the `locals` block of a stack
+/// with workspace blocks holds them, with `null`s (unset) left out: what
+/// the provider block reads through `local.tfroles_workspace[KEY]`.
+fn workspace_settings(mut intended: Value, stack: &Stack) -> Value {
+    let obj = intended.as_object_mut().unwrap();
+    obj.remove("alias");
+    obj.remove("shared_config_files");
+    if let Some(tags) = obj.remove("default_tags") {
+        obj.insert("default_tags".into(), tags["tags"].clone());
+    }
+    if let Some(chain) = obj.remove("assume_role") {
+        obj.insert("assume_role".into(), Value::Array(as_list(&chain)));
+    }
+    // Tags are in every workspace's settings when any workspace has some.
+    let tagged = stack
+        .workspaces
+        .iter()
+        .flat_map(|w| &w.providers)
+        .any(|p| !p.default_tags.is_empty());
+    if tagged && !obj.contains_key("default_tags") {
+        obj.insert("default_tags".into(), json!({}));
+    }
+    intended
+}
+
+fn drop_nulls(v: Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.into_iter().map(drop_nulls).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, drop_nulls(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// What a provider block of a stack with workspace blocks says: every
+/// setting read from `local.tfroles_workspace[KEY]`.
+fn workspace_provider_block(config: &Config, stack: &Stack, p: &Provider, tagged: bool) -> Value {
+    let key = tfroles_hcl::workspace_provider_key(p);
+    let at = |attr: &str| json!(format!("${{local.tfroles_workspace[\"{key}\"].{attr}}}"));
+    let mut v = json!({ "region": at("region"), "allowed_account_ids": at("allowed_account_ids") });
+    if let Some(a) = &p.alias {
+        v["alias"] = json!(a.as_str());
+    }
+    match config.defaults().credentials {
+        CredentialsMode::AssumeRole => {
+            v["dynamic"] = json!({ "assume_role": { "for_each": at("assume_role") } });
+        }
+        CredentialsMode::Profile => {
+            v["profile"] = at("profile");
+            v["shared_config_files"] =
+                json!([format!("{}{AWS_CONFIG_PATH}", up(stack.path.as_str()))]);
+        }
+    }
+    if tagged {
+        v["default_tags"] = json!({ "tags": at("default_tags") });
+    }
+    v
+}
+
+/// The providers file of a stack with workspace blocks, read back by a
+/// parser: each workspace's settings in the locals are the model's, the
+/// lookup is by `terraform.workspace`, and the provider blocks read them.
+fn check_workspace_providers(
+    case: &str,
+    config: &Config,
+    stack: &Stack,
+    locals: &Value,
+    providers: &[Value],
+    who: &str,
+) {
+    let all = &locals["tfroles_workspaces"];
+    assert_eq!(
+        all.as_object().unwrap().keys().cloned().collect::<Vec<_>>(),
+        {
+            // serde_json's maps are sorted.
+            let mut names: Vec<String> = stack
+                .workspaces
+                .iter()
+                .map(|w| w.name.to_string())
+                .collect();
+            names.sort();
+            names
+        },
+        "{case}: {who}: exactly the stack's workspaces"
+    );
+    assert_eq!(
+        locals["tfroles_workspace"],
+        json!("${local.tfroles_workspaces[terraform.workspace]}"),
+        "{case}: {who}"
+    );
+    for w in &stack.workspaces {
+        for (p, want) in w
+            .providers
+            .iter()
+            .zip(intended_providers(config, stack, &w.providers))
+        {
+            let key = tfroles_hcl::workspace_provider_key(p);
+            assert_eq!(
+                drop_nulls(all[w.name.as_str()][&key].clone()),
+                workspace_settings(want, stack),
+                "{case}: {who}: workspace {} provider {key}",
+                w.name
+            );
+        }
+    }
+    let first = &stack.workspaces[0].providers;
+    let tagged: Vec<bool> = (0..first.len())
+        .map(|i| {
+            stack
+                .workspaces
+                .iter()
+                .any(|w| !w.providers[i].default_tags.is_empty())
+        })
+        .collect();
+    let want: Vec<Value> = first
+        .iter()
+        .zip(tagged)
+        .map(|(p, t)| workspace_provider_block(config, stack, p, t))
+        .collect();
+    let got: Vec<Value> = providers
+        .iter()
+        .map(|b| {
+            let mut b = b.clone();
+            // The dynamic block's content only names `assume_role.value.*`.
+            if let Some(d) = b.get_mut("dynamic") {
+                let content = d["assume_role"]["content"].take();
+                for (k, v) in content.as_object().unwrap() {
+                    assert_eq!(
+                        v,
+                        &json!(format!("${{assume_role.value.{k}}}")),
+                        "{case}: {who}"
+                    );
+                }
+                d["assume_role"].as_object_mut().unwrap().remove("content");
+            }
+            b
+        })
+        .collect();
+    assert_eq!(got, want, "{case}: {who}: the provider blocks");
 }
 
 fn as_list(v: &Value) -> Vec<Value> {
@@ -182,13 +339,16 @@ fn as_list(v: &Value) -> Vec<Value> {
 }
 
 /// hcl2json gives every block as an array of bodies; the model's view has
-/// one object per block. Only `assume_role` is a block among the values.
+/// one object per block. Only `assume_role` and `default_tags` are blocks
+/// among the values.
 fn unwrap_blocks(mut v: Value) -> Value {
-    if let Some(Value::Array(items)) = v.get("assume_role")
-        && items.len() == 1
-    {
-        let inner = items[0].clone();
-        v["assume_role"] = inner;
+    for name in ["assume_role", "default_tags"] {
+        if let Some(Value::Array(items)) = v.get(name)
+            && items.len() == 1
+        {
+            let inner = items[0].clone();
+            v[name] = inner;
+        }
     }
     v
 }
@@ -313,7 +473,42 @@ fn check_case(case: &str) {
         }
 
         let (text, hj) = by_path[providers_path.as_str()];
-        let want = intended_providers(&config, stack);
+        if !stack.workspaces.is_empty() {
+            let hr: Value = hcl::from_str(text).unwrap();
+            check_workspace_providers(
+                case,
+                &config,
+                stack,
+                &hr["locals"],
+                &as_list(&hr["provider"]["aws"]),
+                "hcl-rs",
+            );
+            // hcl2json gives blocks as arrays of bodies.
+            let hj = unescape_templates(hj.clone());
+            let blocks: Vec<Value> = as_list(&hj["provider"]["aws"])
+                .into_iter()
+                .map(|mut b| {
+                    let obj = b.as_object_mut().unwrap();
+                    for name in ["default_tags"] {
+                        if let Some(Value::Array(v)) = obj.get(name).cloned() {
+                            obj.insert(name.into(), v[0].clone());
+                        }
+                    }
+                    if let Some(Value::Object(d)) = obj.get("dynamic").cloned() {
+                        let inner = &d["assume_role"][0];
+                        let mut inner = inner.clone();
+                        if let Some(Value::Array(c)) = inner.get("content").cloned() {
+                            inner["content"] = c[0].clone();
+                        }
+                        obj.insert("dynamic".into(), json!({ "assume_role": inner }));
+                    }
+                    b
+                })
+                .collect();
+            check_workspace_providers(case, &config, stack, &hj["locals"][0], &blocks, "hcl2json");
+            continue;
+        }
+        let want = intended_providers(&config, stack, &stack.providers);
         let hr: Value = hcl::from_str(text).unwrap();
         assert_eq!(
             as_list(&hr["provider"]["aws"]),
@@ -334,8 +529,7 @@ fn check_case(case: &str) {
         let used: Vec<String> = stacks
             .iter()
             .flat_map(|s| {
-                s.providers
-                    .iter()
+                s.all_providers()
                     .map(|p| format!("tfroles-{}-{}", p.session.role, p.session.account))
             })
             .collect();
@@ -404,6 +598,7 @@ cases! {
     chaining => "chaining",
     least_privilege => "least-privilege",
     bootstrap => "bootstrap",
+    workspaces => "workspaces",
     modules => "modules",
 }
 
@@ -442,4 +637,89 @@ fn globs_case_resolves_as_documented() {
     assert!(!work.join(".hidden/stack/backend.tf").exists());
     assert!(!work.join("shared/dns/modules/zone/backend.tf").exists());
     let _: PathBuf = work;
+}
+
+/// Terraform itself evaluates the lookup a stack with workspace blocks
+/// generates: in each listed workspace, `local.tfroles_workspace` is that
+/// workspace's settings (as hcl-rs read them above); in any other, terraform
+/// stops with "Invalid index" naming the workspace, instead of falling back
+/// to another workspace's account. The aws provider cannot be installed
+/// here, so the `locals` block is evaluated on its own by `terraform console`.
+#[test]
+fn terraform_evaluates_the_workspace_lookup_and_refuses_unlisted_workspaces() {
+    let text = fs::read_to_string(
+        workspace_root().join("fixtures/workspaces/expected/services/app/providers.tf"),
+    )
+    .unwrap();
+    let start = text.find("locals {\n").unwrap();
+    let end = start + text[start..].find("\n}\n").unwrap() + 3;
+    let locals = &text[start..end];
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("main.tf"), locals).unwrap();
+    let hr: Value = hcl::from_str(locals).unwrap();
+    let console = |workspace: &str| {
+        let mut cmd = tfroles_testsupport::terraform();
+        cmd.current_dir(tmp.path())
+            .arg("console")
+            .env("TF_WORKSPACE", workspace)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"jsonencode(local.tfroles_workspace)\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    for ws in ["default", "staging", "production"] {
+        let out = console(ws);
+        assert!(
+            out.status.success(),
+            "{ws}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The console prints the JSON as an HCL string literal.
+        let printed: String =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+        let got: Value = serde_json::from_str(&printed).unwrap();
+        assert_eq!(got, hr["locals"]["tfroles_workspaces"][ws], "{ws}");
+        assert!(got["aws"]["region"].is_string(), "{ws}: {got}");
+    }
+    // The console reports the error and goes on (exit 0); plan and apply
+    // stop there.
+    let out = console("qa");
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without its colours (the console has no -no-color).
+    let mut plain = String::new();
+    let mut chars = err.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let err = plain;
+    assert!(
+        !err.contains("region"),
+        "no settings in an unlisted workspace: {err}"
+    );
+    assert!(err.contains("Invalid index"), "{err}");
+    assert!(err.contains("terraform.workspace is \"qa\""), "{err}");
+    assert!(
+        err.contains("tfroles_workspace = local.tfroles_workspaces[terraform.workspace]"),
+        "{err}"
+    );
 }

@@ -41,6 +41,7 @@
 
 pub mod catalog;
 pub mod cloudtrail;
+pub mod denial;
 pub mod document;
 mod error;
 mod pattern;

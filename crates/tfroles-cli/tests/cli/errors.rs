@@ -132,3 +132,43 @@ fn an_unreachable_endpoint_is_named_without_the_sdks_structures() {
     assert!(err.contains("Connection refused"), "{err}");
     assert_no_sdk_internals(&err);
 }
+
+/// tfroles's own warnings read `warning: ...` without `-v`; with `-v` the
+/// log lines (the SDK's included) come back.
+#[cfg(unix)]
+#[test]
+fn warnings_are_words_and_log_lines_need_verbose() {
+    let lab = crate::server::Lab::new();
+    let args = ["credential-process", "--role", "terraform-state"];
+    let out = lab.tfroles(&args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entry = lab.entries().pop().unwrap();
+    let elsewhere = lab.root.path().join("elsewhere.json");
+    std::fs::rename(&entry, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &entry).unwrap();
+    let out = lab.tfroles(&args).output().unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.starts_with(
+            "warning: ignoring a cache entry tfroles did not write; it will be replaced"
+        ),
+        "{err}"
+    );
+    // (The entry is read before and after taking its lock: said twice.)
+    assert!(err.lines().all(|l| l.starts_with("warning: ")), "{err}");
+    assert!(err.contains(" error=it is a symbolic link"), "{err}");
+    assert_no_sdk_internals(&err);
+    let out = lab
+        .tfroles(&[
+            "-vv",
+            "credential-process",
+            "--role",
+            "terraform-state",
+            "--no-cache",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(err.contains(" INFO ") || err.contains(" DEBUG "), "{err}");
+}

@@ -56,9 +56,19 @@ impl Repo {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_in("", args)
+    }
+
+    /// Runs in `dir` below the root, as terraform runs a
+    /// `credential_process` in a stack's directory; no CI run or user
+    /// variables, so session names are those of the generated files.
+    fn run_in(&self, dir: &str, args: &[&str]) -> Output {
         let mut cmd = Command::new(BIN);
         self.moto.apply_env(&mut cmd);
-        cmd.current_dir(&self.root)
+        for v in tfroles_core::naming::RUN_VARIABLES {
+            cmd.env_remove(v);
+        }
+        cmd.current_dir(self.root.join(dir))
             .env("HOME", self.root.join(".home"))
             .env_remove("XDG_CACHE_HOME")
             .env_remove("RUST_LOG")
@@ -92,16 +102,30 @@ impl Repo {
     /// The policy of the last AssumeRole `credential-process ARGS` made, as
     /// moto recorded it.
     fn on_the_wire(&self, args: &[&str]) -> Option<String> {
+        self.sent_from("", args).0
+    }
+
+    /// The policy and session name of the last AssumeRole
+    /// `credential-process ARGS` made when run in `dir`, as moto recorded
+    /// them.
+    fn sent_from(&self, dir: &str, args: &[&str]) -> (Option<String>, String) {
         let before = self.moto.assumed_roles().len();
         let mut full = vec!["credential-process", "--no-cache"];
         full.extend_from_slice(args);
-        self.ok(&full);
+        let out = self.run_in(dir, &full);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "tfroles {full:?}: {}",
+            text(&out.stderr)
+        );
         let assumed = self.moto.assumed_roles();
         assert!(
             assumed.len() > before,
             "credential-process {args:?} made no AssumeRole"
         );
-        assumed.last().unwrap().policy.clone()
+        let last = assumed.last().unwrap();
+        (last.policy.clone(), last.session_name.clone())
     }
 }
 
@@ -161,10 +185,12 @@ fn agree(repo: &Repo) -> usize {
             ];
             let printed = repo.printed(&args);
             assert_eq!(printed, written, "{stack}: backend, printed vs written");
+            let (sent, name) = repo.sent_from("", &args);
+            assert_eq!(sent, written, "{stack}: backend, sent vs written");
             assert_eq!(
-                repo.on_the_wire(&args),
-                written,
-                "{stack}: backend, sent vs written"
+                Some(name.as_str()),
+                assume["session_name"].as_str(),
+                "{stack}: backend session name, sent vs written"
             );
             sessions += 1;
         }
@@ -187,10 +213,17 @@ fn agree(repo: &Repo) -> usize {
                 written,
                 "{stack}: provider {role} in {account}, printed vs written"
             );
+            // Run in the stack's directory, as terraform runs it: the
+            // session is named for the stack as the generated block is.
+            let (sent, name) = repo.sent_from(&stack, &args);
             assert_eq!(
-                repo.on_the_wire(&args),
-                written,
+                sent, written,
                 "{stack}: provider {role} in {account}, sent vs written"
+            );
+            assert_eq!(
+                Some(name.as_str()),
+                last["session_name"].as_str(),
+                "{stack}: provider {role} in {account}, session name sent vs written"
             );
             sessions += 1;
         }

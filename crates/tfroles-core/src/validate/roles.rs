@@ -27,6 +27,7 @@ const ATTRS: &[&str] = &[
     "deny_actions",
     "resources",
     "allow_delete",
+    "default_tags",
     "module_roles",
 ];
 const BLOCKS: &[&str] = &["trust"];
@@ -119,6 +120,7 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
         out.permission_attrs.push((b.labels[0].clone(), attr));
     }
     let tags = tags(v, &f, b);
+    let default_tags = v.default_tags(&f, b.loc);
     let module_roles = v.bool(&f, "module_roles").unwrap_or(false);
     if let (Some(name), true) = (name, v.errors.len() == errors_before) {
         out.roles.push(Role {
@@ -134,6 +136,7 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
             mfa_serial,
             permissions,
             trust: trust.as_ref().map(|t| t.trust.clone()),
+            default_tags,
             module_roles,
         });
         out.locs.push(b.loc);

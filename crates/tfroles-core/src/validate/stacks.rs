@@ -1,23 +1,30 @@
-//! `stack` blocks, with their aliased `provider` blocks.
+//! `stack` blocks, with their aliased `provider` and `workspace` blocks.
 
 use std::collections::BTreeMap;
 
 use super::{Fields, Known, Validator, first_on};
 use crate::error::{Location, did_you_mean, list};
-use crate::model::{Defaults, ProviderSpec, Role, StackSpec};
+use crate::model::{Defaults, ProviderSpec, Role, StackSpec, WorkspaceSpec};
 use crate::raw::{RawBlock, RawBody};
 use crate::stacks::StackPattern;
-use crate::types::{AccountId, AccountName, ProviderAlias, Region};
+use crate::types::{AccountId, AccountName, ProviderAlias, Region, WorkspaceName};
 
 const ATTRS: &[&str] = &[
     "account",
     "role",
     "region",
     "allowed_account_ids",
+    "default_tags",
     "module_roles",
 ];
-const BLOCKS: &[&str] = &["provider"];
-const PROVIDER_ATTRS: &[&str] = &["region", "account", "role"];
+const BLOCKS: &[&str] = &["provider", "workspace"];
+const PROVIDER_ATTRS: &[&str] = &["region", "account", "role", "default_tags"];
+const WORKSPACE_ATTRS: &[&str] = &["account", "role", "region", "allowed_account_ids"];
+
+/// The account and role a provider works with in one workspace (or in a
+/// stack without workspaces), where known; `None` where the block that
+/// sets it is in error.
+type Pair<'a> = (Option<&'a AccountName>, Option<&'a String>, Option<&'a str>);
 
 /// The valid `stack` blocks, in the order written.
 pub(super) fn validate(
@@ -67,7 +74,8 @@ fn stack(
     if !v.defined_twice(b, &desc, first, "merge the two blocks") {
         labels.insert(b.labels[0].clone(), b.loc);
     }
-    let (account, role) = account_and_role(v, &f, b, known, roles);
+    let has_workspaces = b.body.blocks.iter().any(|w| w.ident == "workspace");
+    let (account, role) = account_and_role(v, &f, b, known, roles, !has_workspaces);
     let region: Option<Region> = v.parse(&f, "region");
     if f.attr("region").is_none() && defaults.region.is_none() && !known.defaults_region {
         v.missing(
@@ -79,11 +87,49 @@ fn stack(
     }
     let allowed_account_ids = allowed_account_ids(v, &f, known);
     let module_roles = v.bool(&f, "module_roles").unwrap_or(false);
+    let default_tags = v.default_tags(&f, b.loc);
+    let mut workspaces: Vec<WorkspaceSpec> = Vec::new();
+    // Every workspace label, valid block or not, with where it is first.
+    let mut seen: Vec<(String, Option<Location>)> = Vec::new();
+    // What each workspace works with, for the checks of the aliases: the
+    // account and role it names or inherits, and its label.
+    let mut pairs: Vec<(Option<AccountName>, Option<String>, String)> = Vec::new();
+    for w in b.body.blocks.iter().filter(|w| w.ident == "workspace") {
+        if v.labels(Some(&desc), w, 1, "NAME") {
+            let stack = (account.as_ref(), role.as_ref(), None);
+            if let Some((_, first)) = seen.iter().find(|(l, _)| *l == w.labels[0]) {
+                v.push(
+                    w.loc,
+                    Some(&format!("{desc} > {}", w.describe())),
+                    None,
+                    format!(
+                        "workspace `{}` is listed twice in this stack{}",
+                        w.labels[0],
+                        first_on(*first)
+                    ),
+                    None,
+                    Some("merge the two blocks".into()),
+                );
+                continue;
+            }
+            seen.push((w.labels[0].clone(), w.loc));
+            if let Some(pair) = workspace(v, &desc, w, stack, known, roles, &mut workspaces) {
+                pairs.push(pair);
+            }
+        }
+    }
+    let targets: Vec<Pair> = if has_workspaces {
+        pairs
+            .iter()
+            .map(|(a, r, w)| (a.as_ref(), r.as_ref(), Some(w.as_str())))
+            .collect()
+    } else {
+        vec![(account.as_ref(), role.as_ref(), None)]
+    };
     let mut providers = Vec::new();
     for p in b.body.blocks.iter().filter(|p| p.ident == "provider") {
         if v.labels(Some(&desc), p, 1, "ALIAS") {
-            let stack = (account.as_ref(), role.as_ref());
-            provider(v, &desc, p, stack, known, roles, &mut providers);
+            provider(v, &desc, p, &targets, known, roles, &mut providers);
         }
     }
     let providers = providers.into_iter().map(|(p, _)| p).collect();
@@ -100,9 +146,78 @@ fn stack(
             region,
             allowed_account_ids,
             providers,
+            default_tags,
+            workspaces,
             module_roles,
             loc: b.loc,
         });
+    }
+    None
+}
+
+/// One `workspace` block of a stack with the right labels: pushed onto
+/// `workspaces` when valid; returns the account and role it works with
+/// (its own, else the stack's) and its label, for the aliases' checks.
+fn workspace(
+    v: &mut Validator,
+    desc: &str,
+    w: &RawBlock,
+    (stack_account, stack_role, _): Pair,
+    known: &Known,
+    roles: &[Role],
+    workspaces: &mut Vec<WorkspaceSpec>,
+) -> Option<(Option<AccountName>, Option<String>, String)> {
+    let wdesc = format!("{desc} > {}", w.describe());
+    let wf = Fields {
+        desc: Some(wdesc.clone()),
+        body: &w.body,
+    };
+    v.schema(Some(&wdesc), &w.body, WORKSPACE_ATTRS, &[]);
+    let errors_before = v.errors.len();
+    let name = match w.labels[0].parse::<WorkspaceName>() {
+        Ok(n) => Some(n),
+        Err(e) => {
+            v.push(
+                w.loc,
+                Some(&wdesc),
+                None,
+                e.message,
+                Some(e.allowed),
+                e.hint,
+            );
+            None
+        }
+    };
+    let region = v.parse(&wf, "region");
+    let waccount = v
+        .string(&wf, "account")
+        .and_then(|r| v.account_ref(&wf, "account", &r, known));
+    let wrole_ref = v.string(&wf, "role");
+    let wrole = wrole_ref
+        .as_ref()
+        .and_then(|r| v.role_ref(&wf, "role", r, known));
+    let eff_account = waccount.clone().or(stack_account.cloned());
+    let eff_role = wrole.clone().or(stack_role.cloned());
+    if let (Some(a), Some(r)) = (&eff_account, &eff_role) {
+        let (attr, loc) = match (&wrole_ref, wf.attr("account")) {
+            (Some(rr), _) => ("role", rr.loc),
+            (None, Some(a)) => ("account", a.value.loc),
+            (None, None) => ("role", w.loc),
+        };
+        v.role_in_account(roles, &wf, attr, loc, r, a.as_str());
+    }
+    let allowed_account_ids = allowed_account_ids(v, &wf, known);
+    if let (Some(name), true) = (name, v.errors.len() == errors_before) {
+        let label = name.to_string();
+        workspaces.push(WorkspaceSpec {
+            name,
+            account: waccount,
+            role: wrole.and_then(|r| r.parse().ok()),
+            region,
+            allowed_account_ids,
+            loc: w.loc,
+        });
+        return Some((eff_account, eff_role, label));
     }
     None
 }
@@ -115,6 +230,7 @@ fn account_and_role(
     b: &RawBlock,
     known: &Known,
     roles: &[Role],
+    check_pair: bool,
 ) -> (Option<AccountName>, Option<String>) {
     let desc = f.desc.clone().unwrap_or_default();
     for req in ["account", "role"] {
@@ -138,7 +254,8 @@ fn account_and_role(
     let role = role_ref
         .as_ref()
         .and_then(|r| v.role_ref(f, "role", r, known));
-    if let (Some(a), Some(r), Some(rr)) = (&account, &role, &role_ref) {
+    // With workspaces, each workspace checks the pair it works with.
+    if check_pair && let (Some(a), Some(r), Some(rr)) = (&account, &role, &role_ref) {
         v.role_in_account(roles, f, "role", rr.loc, r, a.as_str());
     }
     (account, role)
@@ -179,14 +296,14 @@ fn allowed_account_ids(v: &mut Validator, f: &Fields, known: &Known) -> Option<V
     })
 }
 
-/// One `provider` block of a stack with the right labels; `stack` is the
-/// stack's account and role, which the provider inherits, and `providers`
-/// the valid ones before it, with where each is.
+/// One `provider` block of a stack with the right labels; `targets` are
+/// the account and role the provider inherits, the stack's or each
+/// workspace's, and `providers` the valid ones before it, with where each is.
 fn provider(
     v: &mut Validator,
     desc: &str,
     p: &RawBlock,
-    (stack_account, stack_role): (Option<&AccountName>, Option<&String>),
+    targets: &[Pair],
     known: &Known,
     roles: &[Role],
     providers: &mut Vec<(ProviderSpec, Option<Location>)>,
@@ -237,19 +354,35 @@ fn provider(
         .as_ref()
         .and_then(|r| v.role_ref(&pf, "role", r, known));
     // The alias inherits what it does not set; the role must exist in
-    // whichever account the alias ends up in.
-    let eff_account = paccount.clone().or(stack_account.cloned());
-    let eff_role = prole.clone().or(stack_role.cloned());
-    if let (Some(a), Some(r)) = (&eff_account, &eff_role) {
-        let (attr, loc) = match &prole_ref {
-            Some(rr) => ("role", rr.loc),
-            None => (
-                "account",
-                pf.attr("account").map(|a| a.value.loc).unwrap_or(p.loc),
-            ),
-        };
-        v.role_in_account(roles, &pf, attr, loc, r, a.as_str());
+    // whichever account the alias ends up in, in every workspace (once per
+    // account and role).
+    let mut checked: Vec<(AccountName, String)> = Vec::new();
+    for (stack_account, stack_role, workspace) in targets {
+        let eff_account = paccount.clone().or(stack_account.cloned());
+        let eff_role = prole.clone().or(stack_role.cloned());
+        if let (Some(a), Some(r)) = (eff_account, eff_role) {
+            if checked.contains(&(a.clone(), r.clone())) {
+                continue;
+            }
+            let (attr, loc) = match &prole_ref {
+                Some(rr) => ("role", rr.loc),
+                None => (
+                    "account",
+                    pf.attr("account").map(|a| a.value.loc).unwrap_or(p.loc),
+                ),
+            };
+            let wf = Fields {
+                desc: Some(match workspace {
+                    Some(w) => format!("{pdesc} (in workspace \"{w}\")"),
+                    None => pdesc.clone(),
+                }),
+                body: &p.body,
+            };
+            v.role_in_account(roles, &wf, attr, loc, &r, a.as_str());
+            checked.push((a, r));
+        }
     }
+    let default_tags = v.default_tags(&pf, p.loc);
     if let Some(alias) = alias {
         let spec = ProviderSpec {
             alias,
@@ -257,6 +390,7 @@ fn provider(
             account: paccount,
             // None only when the role's own block is in error.
             role: prole.and_then(|r| r.parse().ok()),
+            default_tags,
         };
         providers.push((spec, p.loc));
     }

@@ -168,7 +168,25 @@ impl Draft<'_> {
         }
         items.push(Item::Blank);
         items.push(Item::Block(sb));
-        for r in self.roles {
+        // An alias that names a role but no account works in each
+        // workspace's account, so the role must exist in all of them
+        // (tfroles.hcl refuses the draft otherwise).
+        let mut roles = self.roles.to_vec();
+        for (_, s) in self.stacks {
+            for p in s.providers.iter().filter(|p| p.account.is_none()) {
+                let Some(role) = &p.role else { continue };
+                for w in &s.workspaces {
+                    let account = w.account.as_ref().unwrap_or(&s.account);
+                    if let Some(r) = roles.iter_mut().find(|r| &r.name == role)
+                        && !r.accounts.contains(account)
+                    {
+                        r.accounts.push(account.clone());
+                        r.accounts.sort();
+                    }
+                }
+            }
+        }
+        for r in &roles {
             items.push(Item::Blank);
             items.push(Item::Block(role_block(r)));
         }

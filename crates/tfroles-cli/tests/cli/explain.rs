@@ -1,0 +1,352 @@
+//! `tfroles explain` end to end against moto enforcing IAM: a provisioning
+//! session is refused a call; the AWS CLI's error text goes through
+//! `explain --fix`; the role policy regenerated from the edited config and
+//! put back into moto allows the call; and `--fix` never widens the delete
+//! guard.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tfroles_testsupport::{Moto, aws_cli};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tfroles");
+
+const CONFIG: &str = r#"defaults {
+  region       = "us-east-1"
+  session_name = "tf-{stack}-{run}"
+}
+
+account "main" {
+  id = "123456789012"
+}
+
+identity "ci" {
+  arn = "arn:aws:iam::123456789012:user/terraform-ci"
+}
+
+state {
+  account = "main"
+  bucket  = "explain-terraform-state"
+  role    = "terraform-state"
+}
+
+role "terraform-state" {
+  account = "main"
+}
+
+# Users and groups for the app; grown with `tfroles explain --fix`.
+role "app" {
+  account  = "main"
+  services = ["iam"] # the IAM service only
+  access   = ["list", "read"]
+}
+
+stack "app" {
+  account = "main"
+  role    = "app"
+}
+"#;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn tfroles(root: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .current_dir(root)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[track_caller]
+fn ok(root: &Path, args: &[&str], stdin: &str) -> String {
+    let out = tfroles(root, args, stdin);
+    assert!(
+        out.status.success(),
+        "tfroles {args:?}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// The AWS CLI against moto, with `keys` (key, secret, token) if given.
+fn aws(moto: &Moto, keys: Option<&(String, String, String)>, args: &[&str]) -> Output {
+    let mut cmd = aws_cli();
+    moto.apply_env(&mut cmd);
+    if let Some((k, s, t)) = keys {
+        cmd.env("AWS_ACCESS_KEY_ID", k)
+            .env("AWS_SECRET_ACCESS_KEY", s)
+            .env("AWS_SESSION_TOKEN", t);
+    }
+    cmd.args(args).output().unwrap()
+}
+
+#[track_caller]
+fn aws_ok(moto: &Moto, args: &[&str]) -> Value {
+    let out = aws(moto, None, args);
+    assert!(out.status.success(), "aws {args:?}: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_denied_call_is_explained_fixed_and_then_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join("tfroles.hcl"), CONFIG).unwrap();
+    fs::create_dir(root.join("app")).unwrap();
+    fs::write(root.join("app/main.tf"), "").unwrap();
+    let moto = Moto::start();
+
+    // The base user and the role, with the policies tfroles derives.
+    let policy = |args: &[&str]| {
+        let mut full = vec!["policy", "--compact"];
+        full.extend_from_slice(args);
+        ok(root, &full, "").trim_end().to_owned()
+    };
+    aws_ok(
+        &moto,
+        &["iam", "create-user", "--user-name", "terraform-ci"],
+    );
+    let user_policy = policy(&["--identity", "ci"]);
+    aws_ok(
+        &moto,
+        &[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "terraform-ci",
+            "--policy-name",
+            "tfroles",
+            "--policy-document",
+            &user_policy,
+        ],
+    );
+    let key = aws_ok(
+        &moto,
+        &["iam", "create-access-key", "--user-name", "terraform-ci"],
+    );
+    let trust = policy(&["--role", "app", "--kind", "trust"]);
+    aws_ok(
+        &moto,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "app",
+            "--assume-role-policy-document",
+            &trust,
+        ],
+    );
+    let put_role_policy = |moto: &Moto| {
+        let permissions = policy(&["--role", "app"]);
+        aws_ok(
+            moto,
+            &[
+                "iam",
+                "put-role-policy",
+                "--role-name",
+                "app",
+                "--policy-name",
+                "tfroles",
+                "--policy-document",
+                &permissions,
+            ],
+        );
+    };
+    put_role_policy(&moto);
+    moto.set_auth("0");
+
+    // A session of the role, as terraform in the stack gets it.
+    let mut cmd = Command::new(BIN);
+    moto.apply_env(&mut cmd);
+    let out = cmd
+        .current_dir(root.join("app"))
+        .env("HOME", root.join(".home"))
+        .env("TFROLES_CACHE_DIR", root.join(".cache"))
+        .env(
+            "AWS_ACCESS_KEY_ID",
+            key["AccessKey"]["AccessKeyId"].as_str().unwrap(),
+        )
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            key["AccessKey"]["SecretAccessKey"].as_str().unwrap(),
+        )
+        .env("GITHUB_RUN_ID", "4711")
+        .args(["credential-process", "--role", "app", "--no-cache"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "credential-process: {}",
+        text(&out.stderr)
+    );
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let session = (
+        c["AccessKeyId"].as_str().unwrap().to_owned(),
+        c["SecretAccessKey"].as_str().unwrap().to_owned(),
+        c["SessionToken"].as_str().unwrap().to_owned(),
+    );
+    let assumed = moto.assumed_roles();
+    assert_eq!(
+        assumed.last().unwrap().session_name,
+        "tf-app-4711",
+        "named for the stack and run"
+    );
+
+    // Refused: the role may only list and read IAM.
+    let create = ["iam", "create-group", "--group-name", "deployers"];
+    let refused = aws(&moto, Some(&session), &create);
+    assert!(!refused.status.success(), "create-group should be refused");
+    let error = text(&refused.stderr);
+    assert!(error.contains("AccessDenied"), "{error}");
+
+    // Explained: the stack from the session name, the rule that decided,
+    // the change; nothing written without --fix.
+    let explained = ok(root, &["explain"], &error);
+    for expect in [
+        "refused: iam:CreateGroup",
+        "session:  role `app` in `main`, stack `app`",
+        "no statement of role `app`'s policy allows iam:CreateGroup",
+        "add \"iam:CreateGroup\" to `actions` of role \"app\"",
+    ] {
+        assert!(
+            explained.contains(expect),
+            "missing {expect:?} in:\n{explained}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(root.join("tfroles.hcl")).unwrap(),
+        CONFIG
+    );
+    let guard_before = policy(&["--role", "app", "--kind", "session"]);
+
+    // Fixed: one line added, every comment kept.
+    let fixed = ok(root, &["explain", "--fix", "-"], &error);
+    assert!(
+        fixed.contains("+  actions  = [\"iam:CreateGroup\"]"),
+        "{fixed}"
+    );
+    let edited = fs::read_to_string(root.join("tfroles.hcl")).unwrap();
+    assert_eq!(
+        edited,
+        CONFIG.replace(
+            "  access   = [\"list\", \"read\"]\n",
+            "  access   = [\"list\", \"read\"]\n  actions  = [\"iam:CreateGroup\"]\n"
+        )
+    );
+
+    // The regenerated role policy, put back, allows the call.
+    moto.set_auth("inf");
+    put_role_policy(&moto);
+    moto.set_auth("0");
+    let allowed = aws(&moto, Some(&session), &create);
+    assert!(
+        allowed.status.success(),
+        "after --fix: {}",
+        text(&allowed.stderr)
+    );
+
+    // The delete guard is not widened: the session policy is the same, and
+    // a delete --fix adds to `actions` is still denied in every guarded
+    // session.
+    assert_eq!(
+        policy(&["--role", "app", "--kind", "session"]),
+        guard_before
+    );
+    let delete = "User: arn:aws:sts::123456789012:assumed-role/app/tf-app is not authorized to perform: iam:DeleteGroup on resource: arn:aws:iam::123456789012:group/deployers because no identity-based policy allows the iam:DeleteGroup action";
+    ok(root, &["explain", "--fix"], delete);
+    assert!(
+        !fs::read_to_string(root.join("tfroles.hcl"))
+            .unwrap()
+            .contains("allow_delete")
+    );
+    let sim = tfroles(
+        root,
+        &[
+            "simulate",
+            "--role",
+            "app",
+            "--action",
+            "iam:DeleteGroup",
+            "--resource",
+            "*",
+        ],
+        "",
+    );
+    assert_eq!(sim.status.code(), Some(1), "{}", text(&sim.stdout));
+    assert!(
+        text(&sim.stdout).contains("NoDeletesWithoutAllowDelete"),
+        "{}",
+        text(&sim.stdout)
+    );
+    // Explaining that denial now names the guard and changes nothing.
+    let before = fs::read_to_string(root.join("tfroles.hcl")).unwrap();
+    let again = ok(
+        root,
+        &["explain", "--fix"],
+        &delete.replace(
+            "because no identity-based policy allows the iam:DeleteGroup action",
+            "with an explicit deny in a session policy",
+        ),
+    );
+    assert!(again.contains("denied by the delete guard"), "{again}");
+    assert!(again.contains("--allow-delete"), "{again}");
+    assert_eq!(
+        fs::read_to_string(root.join("tfroles.hcl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn what_tfroles_hcl_cannot_fix_is_said_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join("tfroles.hcl"), CONFIG).unwrap();
+    fs::create_dir(root.join("app")).unwrap();
+    let arn = "arn:aws:sts::123456789012:assumed-role/app/tf-app";
+    let input = format!(
+        "User: {arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::123456789012:user/x with an explicit deny in a service control policy\n\
+         <Error><Code>AccessDenied</Code><Message>User: {arn} is not authorized to perform: s3:GetObject on resource: &quot;arn:aws:s3:::explain-terraform-state/app/terraform.tfstate&quot; because no identity-based policy allows the s3:GetObject action</Message></Error>\n\
+         User: arn:aws:iam::123456789012:user/terraform-ci is not authorized to perform: iam:ListRoles\n\
+         User: arn:aws:sts::999999999999:assumed-role/app/x is not authorized to perform: iam:ListRoles\n"
+    );
+    let out = ok(root, &["explain", "--fix"], &input);
+    for expect in [
+        "denial 1 of 4",
+        "not fixed by tfroles.hcl: AWS names a service control policy",
+        "denied by the state isolation (statement `NoStateAccess`)",
+        "this is the base identity `ci`",
+        "is not a role of",
+        "nothing to change",
+    ] {
+        assert!(out.contains(expect), "missing {expect:?} in:\n{out}");
+    }
+    assert_eq!(
+        fs::read_to_string(root.join("tfroles.hcl")).unwrap(),
+        CONFIG
+    );
+
+    let none = tfroles(root, &["explain"], "all good");
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        text(&none.stderr).contains("found no AccessDenied"),
+        "{}",
+        text(&none.stderr)
+    );
+}

@@ -1,0 +1,725 @@
+//! Session names that say which stack they ran for.
+//!
+//! `session_name` (in `defaults` or a `role`) is a template: literal text
+//! of STS's session name characters and the placeholders `{stack}`,
+//! `{role}`, `{account}`, `{user}` and `{run}`. [`SessionTemplate::render`]
+//! turns it into a [`SessionName`] STS accepts (2 to 64 characters of
+//! `[\w+=,.@-]`), and [`SessionTemplate::matches`] answers the reverse
+//! question for `tfroles explain` and `tfroles usage`: could this observed
+//! session name have come from this template for that stack?
+//!
+//! How values are written:
+//! - `{stack}`: the stack path with `/` as `.`; any other character STS
+//!   does not take becomes `-`, and then, or when the path does not fit,
+//!   the path is cut and ends in `-` and 8 hex digits of a stable hash of
+//!   the whole path (FNV-1a), so two stacks never share a name by
+//!   accident. What fits is decided from the template, role and account
+//!   alone, so a stack's part is the same in every run.
+//! - `{role}`, `{account}`: the role's and the account's names in the
+//!   config.
+//! - `{user}`, `{run}`: who and which CI run ([`SessionNames::from_env`]);
+//!   they are cut first when the name is too long.
+//! - A value that is unknown or empty (`{user}`, `{run}` in a generated
+//!   block; `{stack}` outside a stack) is left out together with one
+//!   separator next to it: `tf-{stack}-{run}` is `tf-qa.api` without a run.
+//!
+//! ```
+//! use tfroles_core::naming::{SessionNames, SessionTemplate};
+//!
+//! let t: SessionTemplate = "tf-{stack}-{run}".parse()?;
+//! let names = SessionNames { stack: Some("qa/api"), user: None, run: Some("4711") };
+//! let name = t.render("app", "qa", &names);
+//! assert_eq!(name.as_str(), "tf-qa.api-4711");
+//! assert!(t.matches(name.as_str(), "app", "qa", Some("qa/api")));
+//! assert!(!t.matches(name.as_str(), "app", "qa", Some("qa/web")));
+//! # Ok::<(), tfroles_core::types::InvalidValue>(())
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::model::{Config, RoleSession};
+use crate::resolve::Stack;
+use crate::types::{InvalidValue, SessionName, StackPath, fnv1a, nfc};
+
+/// STS's longest session name.
+const MAX: usize = 64;
+
+/// The characters STS takes in a session name besides ASCII letters,
+/// digits and `_`.
+const SPECIAL: &str = "+=,.@-";
+
+fn allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || SPECIAL.contains(c)
+}
+
+/// The separators a left-out value takes one of with it.
+fn separator(c: char) -> bool {
+    SPECIAL.contains(c) || c == '_'
+}
+
+/// A placeholder of a session name template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholder {
+    /// `{stack}`: the stack path.
+    Stack,
+    /// `{role}`: the role's name.
+    Role,
+    /// `{account}`: the account's name in the config.
+    Account,
+    /// `{user}`: who runs it (CI actor, else the login name).
+    User,
+    /// `{run}`: the CI run.
+    Run,
+}
+
+impl Placeholder {
+    const ALL: [(&'static str, Placeholder); 5] = [
+        ("stack", Placeholder::Stack),
+        ("role", Placeholder::Role),
+        ("account", Placeholder::Account),
+        ("user", Placeholder::User),
+        ("run", Placeholder::Run),
+    ];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Value(Placeholder),
+}
+
+/// A `session_name` as written: a literal session name, or a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTemplate {
+    text: String,
+    parts: Vec<Part>,
+}
+
+impl SessionTemplate {
+    /// The template as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether it has no placeholder: every session gets this very name.
+    pub fn is_literal(&self) -> bool {
+        self.parts.iter().all(|p| matches!(p, Part::Text(_)))
+    }
+
+    /// Whether it uses `p`.
+    pub fn uses(&self, p: Placeholder) -> bool {
+        self.parts.contains(&Part::Value(p))
+    }
+
+    /// The session name for a session of `role` in `account` with `names`.
+    pub fn render(&self, role: &str, account: &str, names: &SessionNames<'_>) -> SessionName {
+        let stack = names
+            .stack
+            .filter(|s| !s.is_empty())
+            .map(|s| self.stack_part(role, account, s));
+        let value = |p: Placeholder| -> Option<String> {
+            match p {
+                Placeholder::Stack => stack.clone(),
+                Placeholder::Role => Some(sanitize(role).0),
+                Placeholder::Account => Some(sanitize(account).0),
+                Placeholder::User => names.user.map(|u| sanitize(u).0),
+                Placeholder::Run => names.run.map(|r| sanitize(r).0),
+            }
+            .filter(|v| !v.is_empty())
+        };
+        let mut name = self.assemble(|p| value(p).map(Piece::Text));
+        // `{user}` and `{run}` are what gives way; then whatever is last.
+        name.truncate(MAX);
+        let name = match name.len() {
+            0 => "tfroles".to_owned(),
+            1 => format!("{name}-tf"),
+            _ => name,
+        };
+        SessionName::from_str(&name).expect("only allowed characters, 2 to 64 of them")
+    }
+
+    /// Whether `observed` is a name this template gives a session of `role`
+    /// in `account` for `stack` (`None`: outside any stack), whatever the
+    /// user and run were. For a literal template, whether it is that name.
+    pub fn matches(&self, observed: &str, role: &str, account: &str, stack: Option<&str>) -> bool {
+        // No session STS issued has a longer name; and the matcher below is
+        // only bounded for names this short.
+        if observed.len() > MAX || !observed.chars().all(allowed) {
+            return false;
+        }
+        let stack_part = stack.map(|s| self.stack_part(role, account, s));
+        // Each of `{user}` and `{run}` was either some text or left out.
+        let variable = [Placeholder::User, Placeholder::Run];
+        for mask in 0..4u8 {
+            let pattern = self.assemble(|p| match p {
+                Placeholder::Stack => stack_part.clone().map(Piece::Text),
+                Placeholder::Role => Some(Piece::Text(sanitize(role).0)),
+                Placeholder::Account => Some(Piece::Text(sanitize(account).0)),
+                Placeholder::User | Placeholder::Run => {
+                    let i = variable.iter().position(|v| *v == p).expect("listed");
+                    (mask & (1 << i) != 0).then_some(Piece::Any)
+                }
+            });
+            if glob(&pattern, observed, observed.len() == MAX) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The stack's part, decided from what else the name holds (with
+    /// `{user}` and `{run}` left out), so it is the same in every run.
+    fn stack_part(&self, role: &str, account: &str, stack: &str) -> String {
+        let rest = self
+            .assemble(|p| match p {
+                Placeholder::Stack => Some(Piece::Text(String::new())),
+                Placeholder::Role => Some(Piece::Text(sanitize(role).0)),
+                Placeholder::Account => Some(Piece::Text(sanitize(account).0)),
+                Placeholder::User | Placeholder::Run => None,
+            })
+            .len();
+        let budget = MAX.saturating_sub(rest).max(9);
+        let (clean, lossy) = sanitize(&stack.replace('/', "."));
+        if !lossy && clean.len() <= budget {
+            return clean;
+        }
+        let hash = format!("{:08x}", fnv1a(&nfc(stack)) as u32);
+        let keep = clean[..clean.len().min(budget - 9)].trim_end_matches(separator);
+        if keep.is_empty() {
+            hash
+        } else {
+            format!("{keep}-{hash}")
+        }
+    }
+
+    /// The parts joined, a missing value leaving out one separator next to
+    /// it (the one before it, else the one after).
+    fn assemble(&self, value: impl Fn(Placeholder) -> Option<Piece>) -> String {
+        let mut out = String::new();
+        let mut drop_next_separator = false;
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => {
+                    let mut t = t.as_str();
+                    if drop_next_separator && t.starts_with(separator) {
+                        t = &t[1..];
+                    }
+                    drop_next_separator = false;
+                    out.push_str(t);
+                }
+                Part::Value(p) => match value(*p) {
+                    Some(Piece::Text(v)) => {
+                        out.push_str(&v);
+                        drop_next_separator = false;
+                    }
+                    Some(Piece::Any) => {
+                        out.push('*');
+                        drop_next_separator = false;
+                    }
+                    None => {
+                        if out.ends_with(separator) {
+                            out.pop();
+                        } else {
+                            drop_next_separator = true;
+                        }
+                    }
+                },
+            }
+        }
+        out
+    }
+}
+
+enum Piece {
+    Text(String),
+    /// Any text of one or more characters (in a pattern only).
+    Any,
+}
+
+/// `value` with every character STS does not take as `-`, and whether any
+/// was replaced.
+fn sanitize(value: &str) -> (String, bool) {
+    let value = nfc(value);
+    let mut lossy = false;
+    let out = value
+        .chars()
+        .map(|c| {
+            if allowed(c) {
+                c
+            } else {
+                lossy = true;
+                '-'
+            }
+        })
+        .collect();
+    (out, lossy)
+}
+
+/// `*` in `pattern` is one or more characters; with `prefix`, `text` may
+/// stop anywhere in the pattern (it was cut at 64 characters).
+fn glob(pattern: &str, text: &str, prefix: bool) -> bool {
+    let p = pattern.as_bytes();
+    let t = text.as_bytes();
+    fn go(p: &[u8], t: &[u8], prefix: bool) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((b'*', rest)) => {
+                if t.is_empty() {
+                    return prefix;
+                }
+                (1..=t.len()).any(|i| go(rest, &t[i..], prefix))
+            }
+            Some((c, rest)) => match t.split_first() {
+                None => prefix,
+                Some((d, trest)) => c == d && go(rest, trest, prefix),
+            },
+        }
+    }
+    // At most two `*` in a pattern of at most a few hundred bytes: the
+    // backtracking is bounded by len(text)^2.
+    go(p, t, prefix)
+}
+
+impl FromStr for SessionTemplate {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let names: Vec<&str> = Placeholder::ALL.iter().map(|(n, _)| *n).collect();
+        let allowed_text = "2 to 64 characters of letters, digits and `+=,.@_-`, and the placeholders `{stack}`, `{role}`, `{account}`, `{user}`, `{run}`";
+        let bad = |message: String| InvalidValue {
+            message,
+            allowed: allowed_text.into(),
+            hint: None,
+        };
+        if !s.contains(['{', '}']) {
+            // A plain name: STS's rules, and the message it always had.
+            let name: SessionName = s.parse()?;
+            return Ok(SessionTemplate {
+                text: s.to_owned(),
+                parts: vec![Part::Text(name.as_str().to_owned())],
+            });
+        }
+        let mut parts = Vec::new();
+        let mut rest = s;
+        let mut literal = 0;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('{') {
+                let Some(end) = after.find('}') else {
+                    return Err(bad(format!("{s:?} opens `{{` and never closes it")));
+                };
+                let name = &after[..end];
+                let Some((_, p)) = Placeholder::ALL.iter().find(|(n, _)| *n == name) else {
+                    let mut e = bad(format!(
+                        "{s:?} has `{{{name}}}`, which is not a placeholder"
+                    ));
+                    e.hint = crate::error::did_you_mean(name, &names);
+                    return Err(e);
+                };
+                if parts.last().is_some_and(|x| matches!(x, Part::Value(_))) {
+                    let mut e = bad(format!(
+                        "{s:?} has two placeholders with nothing between them"
+                    ));
+                    e.hint = Some("put a separator between them, like `{stack}-{run}`".into());
+                    return Err(e);
+                }
+                parts.push(Part::Value(*p));
+                rest = &after[end + 1..];
+            } else {
+                let end = rest.find(['{', '}']).unwrap_or(rest.len());
+                if end == 0 {
+                    return Err(bad(format!("{s:?} has a `}}` that closes nothing")));
+                }
+                let text = &rest[..end];
+                if let Some(c) = text.chars().find(|c| !allowed(*c)) {
+                    return Err(bad(format!(
+                        "{s:?} has {c:?}, which STS does not take in a session name"
+                    )));
+                }
+                literal += text.len();
+                parts.push(Part::Text(text.to_owned()));
+                rest = &rest[end..];
+            }
+        }
+        if literal > MAX - 9 {
+            return Err(bad(format!(
+                "{s:?} leaves no room for its placeholders: its text is {literal} of the 64 characters"
+            )));
+        }
+        Ok(SessionTemplate {
+            text: s.to_owned(),
+            parts,
+        })
+    }
+}
+
+impl fmt::Display for SessionTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl serde::Serialize for SessionTemplate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl From<SessionName> for SessionTemplate {
+    fn from(name: SessionName) -> Self {
+        SessionTemplate {
+            text: name.as_str().to_owned(),
+            parts: vec![Part::Text(name.as_str().to_owned())],
+        }
+    }
+}
+
+/// What the variable placeholders stand for in one session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionNames<'a> {
+    /// The stack path (relative to the config), when the session is used
+    /// in a stack.
+    pub stack: Option<&'a str>,
+    /// Who runs it.
+    pub user: Option<&'a str>,
+    /// Which run.
+    pub run: Option<&'a str>,
+}
+
+/// The environment variables `{user}` is read from, first set wins:
+/// GitHub Actions, GitLab CI, Buildkite, CircleCI, Jenkins (with the build
+/// user plugin), Azure Pipelines, then the login name.
+pub const USER_VARIABLES: &[&str] = &[
+    "GITHUB_ACTOR",
+    "GITLAB_USER_LOGIN",
+    "BUILDKITE_BUILD_CREATOR_EMAIL",
+    "CIRCLE_USERNAME",
+    "BUILD_USER_ID",
+    "BUILD_REQUESTEDFOREMAIL",
+    "USER",
+    "USERNAME",
+];
+
+/// The environment variables `{run}` is read from, first set wins: GitHub
+/// Actions (run id), GitLab CI (job id), HCP Terraform (run id), Buildkite,
+/// CircleCI, Jenkins, Azure Pipelines. Outside CI there is no run.
+pub const RUN_VARIABLES: &[&str] = &[
+    "GITHUB_RUN_ID",
+    "CI_JOB_ID",
+    "TFC_RUN_ID",
+    "BUILDKITE_BUILD_NUMBER",
+    "CIRCLE_BUILD_NUM",
+    "BUILD_NUMBER",
+    "BUILD_BUILDID",
+];
+
+impl<'a> SessionNames<'a> {
+    /// `{user}` and `{run}` from `lookup` (the process environment, in the
+    /// binary): the first of [`USER_VARIABLES`] and of [`RUN_VARIABLES`]
+    /// that is set and not empty.
+    pub fn from_env(lookup: &'a impl Fn(&str) -> Option<&'a str>) -> Self {
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| lookup(n).filter(|v| !v.is_empty()))
+        };
+        SessionNames {
+            stack: None,
+            user: first(USER_VARIABLES),
+            run: first(RUN_VARIABLES),
+        }
+    }
+}
+
+/// Which role instance, and which stacks, an observed session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    /// The role instance (role and account in the config).
+    pub session: RoleSession,
+    /// The stacks whose name the session name is; empty when the name
+    /// does not say (a template without `{stack}`, or a session used
+    /// outside any stack). More than one only when paths differ in nothing
+    /// a session name can show (`qa/api` and `qa.api`).
+    pub stacks: Vec<StackPath>,
+    /// Whether the session name is one this role's template gives at all;
+    /// false for a session someone named by hand.
+    pub named_by_tfroles: bool,
+}
+
+impl Config {
+    /// The role instance and stacks a session belongs to, from what
+    /// CloudTrail or an AccessDenied message shows: the role's name and
+    /// account id (from `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`)
+    /// and the session name. `stacks` are the config's resolved stacks.
+    /// `None` when no role of the config has that name in that account.
+    pub fn attribute_session(
+        &self,
+        stacks: &[Stack],
+        role: &str,
+        account_id: &str,
+        session_name: &str,
+    ) -> Option<Attribution> {
+        // A per-stack state role names its stack itself.
+        if self.state.role_per_stack {
+            let state = self.state_session();
+            if state.account_id.as_str() == account_id
+                && let Some(stack) = stacks
+                    .iter()
+                    .find(|s| self.state_role_for(s).as_str() == role)
+            {
+                let session = self.stack_state_session(stack);
+                let named_by_tfroles = session.session_template.matches(
+                    session_name,
+                    state.role.as_str(),
+                    state.account.as_str(),
+                    Some(stack.path.as_str()),
+                );
+                return Some(Attribution {
+                    session,
+                    stacks: vec![stack.path.clone()],
+                    named_by_tfroles,
+                });
+            }
+        }
+        let session = self
+            .role_sessions()
+            .into_iter()
+            .find(|s| s.role.as_str() == role && s.account_id.as_str() == account_id)?;
+        let template = &session.session_template;
+        let (r, a) = (session.role.as_str(), session.account.as_str());
+        let found: Vec<StackPath> = if template.uses(Placeholder::Stack) {
+            stacks
+                .iter()
+                .filter(|s| template.matches(session_name, r, a, Some(s.path.as_str())))
+                .map(|s| s.path.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let named_by_tfroles = !found.is_empty() || template.matches(session_name, r, a, None);
+        Some(Attribution {
+            session,
+            stacks: found,
+            named_by_tfroles,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> SessionTemplate {
+        s.parse().unwrap()
+    }
+
+    fn names<'a>(
+        stack: Option<&'a str>,
+        user: Option<&'a str>,
+        run: Option<&'a str>,
+    ) -> SessionNames<'a> {
+        SessionNames { stack, user, run }
+    }
+
+    #[test]
+    fn a_literal_name_is_what_it_always_was() {
+        assert_eq!(
+            t("tfroles")
+                .render("app", "qa", &SessionNames::default())
+                .as_str(),
+            "tfroles"
+        );
+        assert!(t("tfroles").is_literal());
+        let e = "a b".parse::<SessionTemplate>().unwrap_err();
+        assert_eq!(e.message, "\"a b\" is not a valid session name");
+        assert!("x".parse::<SessionTemplate>().is_err());
+    }
+
+    #[test]
+    fn placeholders_render_and_missing_ones_take_a_separator_along() {
+        let tpl = t("tf-{stack}-{role}@{account}-{user}-{run}");
+        let full = names(Some("qa/api"), Some("octocat"), Some("42"));
+        assert_eq!(
+            tpl.render("app", "qa", &full).as_str(),
+            "tf-qa.api-app@qa-octocat-42"
+        );
+        assert_eq!(
+            tpl.render("app", "qa", &names(Some("qa/api"), None, None))
+                .as_str(),
+            "tf-qa.api-app@qa"
+        );
+        assert_eq!(
+            tpl.render("app", "qa", &names(None, None, Some("7")))
+                .as_str(),
+            "tf-app@qa-7"
+        );
+        assert_eq!(
+            t("{stack}")
+                .render("a", "b", &SessionNames::default())
+                .as_str(),
+            "tfroles"
+        );
+        assert_eq!(
+            t("{user}.x")
+                .render("a", "b", &SessionNames::default())
+                .as_str(),
+            "x-tf"
+        );
+    }
+
+    #[test]
+    fn odd_characters_and_long_paths_get_a_stable_hash() {
+        let tpl = t("tf-{stack}");
+        let odd = tpl.render("app", "qa", &names(Some("qa/my api/ü"), None, None));
+        assert_eq!(
+            odd.as_str(),
+            format!("tf-qa.my-api-{:08x}", fnv1a(&nfc("qa/my api/ü")) as u32)
+        );
+        let other = tpl.render("app", "qa", &names(Some("qa/my-api/ü"), None, None));
+        assert_ne!(odd, other, "lossy paths are told apart by their hash");
+        let long = "envs/".repeat(20) + "network";
+        let a = tpl.render("app", "qa", &names(Some(&long), None, None));
+        assert_eq!(a.as_str().len(), 64);
+        assert!(a.as_str().starts_with("tf-envs.envs."));
+        let b = tpl.render("app", "qa", &names(Some(&(long.clone() + "2")), None, None));
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            tpl.render("app", "qa", &names(Some(&long), None, None)),
+            "stable"
+        );
+        // A long user or run never changes the stack's part; it is cut.
+        let with_user = t("{stack}-{user}").render(
+            "a",
+            "b",
+            &names(Some("qa/api"), Some(&"u".repeat(100)), None),
+        );
+        assert!(with_user.as_str().starts_with("qa.api-uuu"));
+        assert_eq!(with_user.as_str().len(), 64);
+    }
+
+    #[test]
+    fn observed_names_are_matched_back_to_their_stack() {
+        let tpl = t("tf-{stack}-{run}");
+        for run in [None, Some("123456")] {
+            let n = tpl.render("app", "qa", &names(Some("qa/api"), None, run));
+            assert!(tpl.matches(n.as_str(), "app", "qa", Some("qa/api")), "{n}");
+            assert!(!tpl.matches(n.as_str(), "app", "qa", Some("qa/ap")), "{n}");
+        }
+        let long = "envs/".repeat(20) + "network";
+        let tpl = t("{stack}-{user}");
+        let n = tpl.render("a", "b", &names(Some(&long), Some("someone"), None));
+        assert!(tpl.matches(n.as_str(), "a", "b", Some(&long)));
+        assert!(!tpl.matches(n.as_str(), "a", "b", Some(&(long.clone() + "x"))));
+        assert!(t("tfroles").matches("tfroles", "a", "b", None));
+        // What no STS session is called is no match, and costs nothing.
+        let huge = "tf-qa.api-".to_owned() + &"1".repeat(1 << 20);
+        assert!(!t("tf-{stack}-{run}-{user}").matches(&huge, "a", "b", Some("qa/api")));
+        assert!(!t("tf-{run}").matches("tf-a/b", "a", "b", None));
+        assert!(!t("tfroles").matches("tfroles2", "a", "b", None));
+    }
+
+    #[test]
+    fn bad_templates_say_what_is_allowed() {
+        for (s, expect) in [
+            ("tf-{stak}", "`{stak}`, which is not a placeholder"),
+            ("tf-{stack", "never closes it"),
+            ("tf-}", "closes nothing"),
+            ("tf {stack}", "' ', which STS does not take"),
+            ("{stack}{run}", "nothing between them"),
+        ] {
+            let e = s.parse::<SessionTemplate>().unwrap_err();
+            assert!(e.message.contains(expect), "{s}: {}", e.message);
+            assert!(e.allowed.contains("{stack}"));
+        }
+        let e = "tf-{stak}".parse::<SessionTemplate>().unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean `stack`?"));
+        assert!(
+            format!("{}{{run}}", "x".repeat(56))
+                .parse::<SessionTemplate>()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn user_and_run_come_from_ci_variables() {
+        let env = |k: &str| match k {
+            "GITHUB_ACTOR" => Some("octocat"),
+            "GITHUB_RUN_ID" => Some("99"),
+            "USER" => Some("root"),
+            _ => None,
+        };
+        let n = SessionNames::from_env(&env);
+        assert_eq!((n.user, n.run), (Some("octocat"), Some("99")));
+        let local = |k: &str| (k == "USER").then_some("alice");
+        let n = SessionNames::from_env(&local);
+        assert_eq!((n.user, n.run), (Some("alice"), None));
+    }
+
+    #[test]
+    fn a_session_is_attributed_to_its_role_and_stack() {
+        let config = Config::from_str(
+            r#"
+            defaults {
+              region       = "us-east-1"
+              session_name = "tf-{stack}-{run}"
+            }
+            account "shared" { id = "111111111111" }
+            account "qa" { id = "222222222222" }
+            state {
+              account = "shared"
+              bucket  = "acme-terraform-state"
+              role    = "terraform-state"
+            }
+            role "terraform-state" { account = "shared" }
+            role "app" {
+              accounts     = ["qa"]
+              session_name = "app-{user}"
+            }
+            role "net" { accounts = ["qa"] }
+            stack "qa/*" {
+              account = "qa"
+              role    = "net"
+            }
+            "#,
+        )
+        .unwrap();
+        let stacks = config
+            .resolve(&["qa/api".parse().unwrap(), "qa/web".parse().unwrap()])
+            .unwrap()
+            .stacks;
+        let net = config.session("net", None).unwrap();
+        let name = net.clone().named(&SessionNames {
+            stack: Some("qa/web"),
+            user: None,
+            run: Some("77"),
+        });
+        assert_eq!(name.session_name.as_str(), "tf-qa.web-77");
+        let a = config
+            .attribute_session(&stacks, "net", "222222222222", "tf-qa.web-77")
+            .unwrap();
+        assert_eq!(
+            (a.session.role.as_str(), a.session.account.as_str()),
+            ("net", "qa")
+        );
+        assert_eq!(a.stacks, vec!["qa/web".parse::<StackPath>().unwrap()]);
+        assert!(a.named_by_tfroles);
+        // Same role name, another account: not this config's.
+        assert!(
+            config
+                .attribute_session(&stacks, "net", "111111111111", "tf-qa.web-77")
+                .is_none()
+        );
+        // A name nobody gave it.
+        let by_hand = config
+            .attribute_session(&stacks, "net", "222222222222", "alice-laptop")
+            .unwrap();
+        assert!(by_hand.stacks.is_empty());
+        assert!(!by_hand.named_by_tfroles);
+        // A template without `{stack}` cannot say.
+        let app = config
+            .attribute_session(&stacks, "app", "222222222222", "app-octocat")
+            .unwrap();
+        assert!(app.stacks.is_empty());
+        assert!(app.named_by_tfroles);
+    }
+}
