@@ -59,6 +59,8 @@
 //! # Ok::<(), tfroles_core::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod access;
 mod builder;
 pub mod edit;
