@@ -28,6 +28,7 @@ fn source(plan: Plan, first: Credentials) -> Box<tfroles_creds::server::Source> 
         request,
         base,
         options,
+        index: _,
     } = plan;
     if options.cache.is_some() {
         return Box::new(move || {
