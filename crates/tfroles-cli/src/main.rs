@@ -1122,3 +1122,11 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// The terraform workspace a command works for: `--workspace`, else
+/// `$TF_WORKSPACE` (which terraform itself reads), else none. An empty
+/// variable counts as unset, as terraform treats it.
+pub(crate) fn workspace_arg(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var("TF_WORKSPACE").ok().filter(|w| !w.is_empty()))
+}

@@ -1176,7 +1176,13 @@ stack "other" {
     let printed = run(
         r.path(),
         &[
-            "policy", "--role", "terraform-state", "--kind", "session", "--stack", "app",
+            "policy",
+            "--role",
+            "terraform-state",
+            "--kind",
+            "session",
+            "--stack",
+            "app",
             "--compact",
         ],
     );
@@ -1220,4 +1226,84 @@ stack "other" {
             text(&out.stderr)
         );
     }
+}
+
+/// `--workspace` (or `$TF_WORKSPACE`, which terraform reads) narrows a
+/// stack's backend session to that workspace's state; a workspace the
+/// stack does not list is refused, naming the ones it does.
+#[test]
+fn workspace_narrows_the_backend_session_to_one_workspace() {
+    let root = tfroles_testsupport::workspace_root().join("fixtures/workspaces/input");
+    let config = root.join("tfroles.hcl");
+    let config = config.to_str().unwrap();
+    let key = |k: &str| format!("arn:aws:s3:::acme-terraform-state/{k}");
+    let simulate = |workspace: Option<&str>, env: Option<&str>, k: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tfroles"));
+        cmd.args([
+            "simulate",
+            "-c",
+            config,
+            "--role",
+            "terraform-state",
+            "--stack",
+            "services/app",
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            &key(k),
+        ]);
+        cmd.env_remove("TF_WORKSPACE");
+        if let Some(w) = workspace {
+            cmd.args(["--workspace", w]);
+        }
+        if let Some(w) = env {
+            cmd.env("TF_WORKSPACE", w);
+        }
+        let out = cmd.output().unwrap();
+        text(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let staging = "workspaces/staging/services/app/terraform.tfstate";
+    let default = "services/app/terraform.tfstate";
+    assert_eq!(simulate(None, None, staging), "allowed");
+    assert_eq!(simulate(None, None, default), "allowed");
+    assert_eq!(simulate(Some("staging"), None, staging), "allowed");
+    assert_eq!(simulate(Some("staging"), None, default), "denied");
+    assert_eq!(simulate(None, Some("default"), default), "allowed");
+    assert_eq!(simulate(None, Some("default"), staging), "denied");
+    // The flag wins over the variable.
+    assert_eq!(
+        simulate(Some("staging"), Some("default"), staging),
+        "allowed"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tfroles"))
+        .args([
+            "policy",
+            "-c",
+            config,
+            "--role",
+            "terraform-state",
+            "--kind",
+            "session",
+            "--stack",
+            "services/app",
+            "--workspace",
+            "qa",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr)
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        "  hint: its workspaces: `default`, `staging`, `production`; add a `workspace \"qa\" {}` block to use it"
+    );
+    assert!(text(&out.stderr).contains("stack \"services/app\" does not list workspace `qa`"));
 }
