@@ -8,6 +8,7 @@ mod creds;
 mod doctor;
 mod explain;
 mod failure;
+mod fast;
 mod policy;
 mod s3source;
 mod serve;
@@ -92,6 +93,10 @@ enum Command {
         /// Output format: text, or one JSON object listing every file and what happened to it
         #[arg(long, value_enum, default_value_t = OutFormat::Text, conflicts_with = "diff")]
         format: OutFormat,
+        /// Generate for the config owning each path: the nearest tfroles.hcl at or above it
+        /// (the pre-commit hooks pass the changed files; a path no config owns is skipped)
+        #[arg(value_name = "PATH", conflicts_with = "config")]
+        paths: Vec<PathBuf>,
     },
     /// Draft a tfroles.hcl from the hand-written backend and provider blocks below DIR
     #[command(after_help = IMPORT_HELP)]
@@ -144,6 +149,18 @@ enum Command {
     Roles {
         #[command(flatten)]
         config: ConfigArg,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List each stack's terraform workspaces with the account, role, region and state key of each
+    #[command(after_help = "Example:\n  tfroles workspaces --stack services/app")]
+    Workspaces {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Only this stack
+        #[arg(long, value_name = "PATH")]
+        stack: Option<String>,
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -368,6 +385,7 @@ const GENERATE_HELP: &str = "Examples:
   tfroles generate                 write or update the files
   tfroles generate --check --diff  what CI (and the tfroles-check pre-commit hook) runs
   tfroles generate --fail-on-change  what the tfroles-generate pre-commit hook runs
+  tfroles generate infra/app/main.tf  the config owning that file (infra/tfroles.hcl)
   tfroles generate --prune         also remove files of stacks that left the config
 
 Generated files of stacks that left the config are listed as stale and kept: the
@@ -516,6 +534,7 @@ fn change_word(change: Change, check: bool) -> &'static str {
     }
 }
 
+#[derive(Clone, Copy)]
 struct GenerateArgs {
     check: bool,
     diff: bool,
@@ -523,6 +542,66 @@ struct GenerateArgs {
     prune: bool,
     fail_on_change: bool,
     format: OutFormat,
+}
+
+/// `generate` for `--config` (or the config found from here), or, with
+/// paths, for each config owning one of them, in turn. Every config runs;
+/// the first failure is the answer.
+fn generate_for(arg: &ConfigArg, paths: &[PathBuf], opts: GenerateArgs) -> Outcome<()> {
+    if paths.is_empty() {
+        return generate(arg, opts);
+    }
+    let configs = owning_configs(paths)?;
+    if configs.is_empty() {
+        eprintln!("no tfroles.hcl at or above the given paths: nothing to generate");
+        return Ok(());
+    }
+    // Each config's failure is printed where it happens; the last is
+    // returned, to be printed and to give the exit code.
+    let mut failure: Option<Failure> = None;
+    for config in &configs {
+        if configs.len() > 1 {
+            println!("== {}", config.display());
+        }
+        let arg = ConfigArg {
+            config: Some(config.clone()),
+        };
+        if let Err(e) = generate(&arg, opts)
+            && let Some(earlier) = failure.replace(e)
+        {
+            print_failure(&earlier, !opts.check);
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// The configs owning `paths`: for each, the nearest `tfroles.hcl` in its
+/// directory (a file's own directory) or a parent, named relative to here
+/// when below it; each once, in order.
+fn owning_configs(paths: &[PathBuf]) -> Outcome<Vec<PathBuf>> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::io(e, "cannot read the current directory".into()))?;
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        let full = cwd.join(p);
+        let start = if full.is_dir() {
+            full.as_path()
+        } else {
+            full.parent().unwrap_or(&cwd)
+        };
+        let Ok(found) = Config::find(start) else {
+            continue;
+        };
+        let named = found
+            .strip_prefix(&cwd)
+            .map(Path::to_path_buf)
+            .unwrap_or(found);
+        if !out.contains(&named) {
+            out.push(named);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
@@ -946,6 +1025,107 @@ fn roles(arg: &ConfigArg, format: Format) -> Outcome<()> {
     Ok(())
 }
 
+/// One row of `tfroles workspaces`.
+#[derive(serde::Serialize)]
+struct WorkspaceRow<'a> {
+    stack: &'a str,
+    /// `null` for a stack without workspace blocks, which any workspace
+    /// may use (the row describes its default workspace).
+    workspace: Option<&'a str>,
+    account: &'a str,
+    role: &'a str,
+    region: &'a str,
+    state_key: &'a str,
+    role_arn: &'a str,
+}
+
+fn workspaces(arg: &ConfigArg, stack: Option<&str>, format: Format) -> Outcome<()> {
+    let (config, _, resolution) = load_stacks(arg)?;
+    let stacks = match stack {
+        Some(p) => vec![crate::policy::find_stack(&config, &resolution.stacks, p)?.clone()],
+        None => resolution.stacks,
+    };
+    let mut rows = Vec::new();
+    for s in &stacks {
+        let targets: Vec<(Option<&str>, &str, &[tfroles_core::Provider])> =
+            if s.workspaces.is_empty() {
+                vec![(None, s.state_key.as_str(), s.providers.as_slice())]
+            } else {
+                s.workspaces
+                    .iter()
+                    .map(|w| {
+                        (
+                            Some(w.name.as_str()),
+                            w.state_key.as_str(),
+                            w.providers.as_slice(),
+                        )
+                    })
+                    .collect()
+            };
+        for (workspace, state_key, providers) in targets {
+            let p = &providers[0];
+            rows.push(WorkspaceRow {
+                stack: s.path.as_str(),
+                workspace,
+                account: p.session.account.as_str(),
+                role: p.session.role.as_str(),
+                region: p.region.as_str(),
+                state_key,
+                role_arn: p.session.arn.as_str(),
+            });
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let head = [
+                "STACK",
+                "WORKSPACE",
+                "ACCOUNT",
+                "ROLE",
+                "REGION",
+                "STATE KEY",
+            ];
+            let cells: Vec<[&str; 6]> = rows
+                .iter()
+                .map(|r| {
+                    [
+                        r.stack,
+                        r.workspace.unwrap_or("(any)"),
+                        r.account,
+                        r.role,
+                        r.region,
+                        r.state_key,
+                    ]
+                })
+                .collect();
+            let widths: Vec<usize> = (0..5)
+                .map(|i| {
+                    cells
+                        .iter()
+                        .map(|c| c[i].chars().count())
+                        .chain([head[i].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            for row in std::iter::once(head).chain(cells) {
+                let mut line = String::new();
+                for (i, cell) in row.iter().enumerate().take(5) {
+                    line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+                }
+                line.push_str(row[5]);
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Warnings in normal output, as `warning: ...` lines: tfroles's own only.
 /// The AWS SDK's and hyper's log lines (a `WARN` about a profile file, a
 /// retry, IMDS) are for whoever asks with `-v` or `RUST_LOG`.
@@ -1008,6 +1188,11 @@ fn init_logging(verbose: u8) {
 }
 
 fn main() -> ExitCode {
+    // A cache hit of `credential-process` is answered before clap, logging
+    // or the config (see fast.rs); anything else, or any doubt, runs below.
+    if let Some(code) = fast::try_hit() {
+        return code;
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match &cli.command {
@@ -1019,8 +1204,10 @@ fn main() -> ExitCode {
             prune,
             fail_on_change,
             format,
-        } => generate(
+            paths,
+        } => generate_for(
             config,
+            paths,
             GenerateArgs {
                 check: *check,
                 diff: *diff,
@@ -1060,6 +1247,11 @@ fn main() -> ExitCode {
         }
         Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),
+        Command::Workspaces {
+            config,
+            stack,
+            format,
+        } => workspaces(config, stack.as_deref(), *format),
         Command::Graph { config, format } => graph(config, *format),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -1089,36 +1281,49 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = e.exit_code();
-            if e.is_broken_pipe() {
-                return ExitCode::SUCCESS;
-            }
-            let mut err = std::io::stderr().lock();
-            if code == 1 {
-                if !e.to_string().is_empty() {
-                    let _ = writeln!(err, "{e}");
-                }
-                return ExitCode::from(code);
-            }
-            let messages: Vec<String> = match e.diagnostics() {
-                Some(d) => d.0.iter().map(ToString::to_string).collect(),
-                None => {
-                    let mut chain = e.chain();
-                    let mut msg = chain.next().map(ToString::to_string).unwrap_or_default();
-                    for cause in chain {
-                        msg.push_str(&format!("\n  caused by: {cause}"));
-                    }
-                    vec![msg]
-                }
-            };
-            for m in &messages {
-                let _ = writeln!(err, "error: {m}");
-            }
             let generating = matches!(cli.command, Command::Generate { check: false, .. });
-            if generating && (code == 2 || code == 3) {
-                let _ = writeln!(err, "nothing was written");
-            }
-            ExitCode::from(code)
+            print_failure(&e, generating)
         }
     }
+}
+
+/// The terraform workspace a command works for: `--workspace`, else
+/// `$TF_WORKSPACE` (which terraform itself reads), else none. An empty
+/// variable counts as unset, as terraform treats it.
+pub(crate) fn workspace_arg(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var("TF_WORKSPACE").ok().filter(|w| !w.is_empty()))
+}
+
+/// Prints a failure on stderr as every command does; returns its exit code.
+fn print_failure(e: &Failure, generating: bool) -> ExitCode {
+    let code = e.exit_code();
+    if e.is_broken_pipe() {
+        return ExitCode::SUCCESS;
+    }
+    let mut err = std::io::stderr().lock();
+    if code == 1 {
+        if !e.to_string().is_empty() {
+            let _ = writeln!(err, "{e}");
+        }
+        return ExitCode::from(code);
+    }
+    let messages: Vec<String> = match e.diagnostics() {
+        Some(d) => d.0.iter().map(ToString::to_string).collect(),
+        None => {
+            let mut chain = e.chain();
+            let mut msg = chain.next().map(ToString::to_string).unwrap_or_default();
+            for cause in chain {
+                msg.push_str(&format!("\n  caused by: {cause}"));
+            }
+            vec![msg]
+        }
+    };
+    for m in &messages {
+        let _ = writeln!(err, "error: {m}");
+    }
+    if generating && (code == 2 || code == 3) {
+        let _ = writeln!(err, "nothing was written");
+    }
+    ExitCode::from(code)
 }

@@ -38,6 +38,10 @@ pub struct PolicyArgs {
     /// `role_per_stack` its own role
     #[arg(long, value_name = "PATH")]
     pub stack: Option<String>,
+    /// With --stack: the terraform workspace (default: $TF_WORKSPACE); the backend's
+    /// session policy then covers that workspace's state only. Ignored without --stack
+    #[arg(long, value_name = "NAME")]
+    pub workspace: Option<String>,
     /// With --kind session: the session of a deliberate deleting run (no delete guard)
     #[arg(long)]
     pub allow_delete: bool,
@@ -65,6 +69,10 @@ pub struct SimulateArgs {
     /// The stack whose backend session to simulate (state role)
     #[arg(long, value_name = "PATH", conflicts_with_all = ["no_session_policy", "allow_delete"])]
     pub stack: Option<String>,
+    /// With --stack: the terraform workspace (default: $TF_WORKSPACE); the backend's
+    /// session policy then covers that workspace's state only. Ignored without --stack
+    #[arg(long, value_name = "NAME")]
+    pub workspace: Option<String>,
     /// Evaluate the role's own policy only, as a session without a session policy
     #[arg(long, conflicts_with = "allow_delete")]
     pub no_session_policy: bool,
@@ -143,17 +151,24 @@ pub(crate) fn find_stack<'s>(
 /// stack is looked up in the whole tree, for an error listing the stacks.
 pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
     let path = &here(config, path)?;
-    let wanted = path.trim_end_matches('/');
-    if let Ok(dir) = wanted.parse::<tfroles_core::types::StackPath>() {
-        let stacks = config.resolve(std::slice::from_ref(&dir))?.stacks;
-        if let Some(s) = stacks.into_iter().find(|s| s.path == dir) {
-            return Ok(s);
-        }
+    if let Some(s) = stack_without_tree(config, path) {
+        return Ok(s);
     }
     let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths)?.stacks;
     find_stack(config, &stacks, path).cloned()
+}
+
+/// The stack at `path` when the `stack` blocks resolve it alone, without
+/// reading the tree.
+pub(crate) fn stack_without_tree(config: &Config, path: &str) -> Option<Stack> {
+    let dir = path
+        .trim_end_matches('/')
+        .parse::<tfroles_core::types::StackPath>()
+        .ok()?;
+    let stacks = config.resolve(std::slice::from_ref(&dir)).ok()?.stacks;
+    stacks.into_iter().find(|s| s.path == dir)
 }
 
 /// The config and its stacks, as `generate` resolves them (glob warnings
@@ -175,9 +190,16 @@ pub fn policy(args: &PolicyArgs) -> Outcome<()> {
         Some(config.identity_policy(identity)?)
     } else {
         let role = args.role.as_deref().expect("clap: --role or --identity");
+        // Only a stack's backend session depends on the workspace.
+        let workspace = if stack.is_some() {
+            crate::workspace_arg(args.workspace.as_deref())
+        } else {
+            None
+        };
         let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
         ask.account = args.account.as_deref();
         ask.stack = stack;
+        ask.workspace = workspace.as_deref();
         // A stack, or a session policy, is the session's business: the one
         // function that decides it also says which roles take a stack.
         let decided = match (args.kind, stack) {
@@ -232,9 +254,16 @@ pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
         .map(|p| find_stack(&config, &stacks, p))
         .transpose()?;
     let role = args.role.as_str();
+    // Only a stack's backend session depends on the workspace.
+    let workspace = if stack.is_some() {
+        crate::workspace_arg(args.workspace.as_deref())
+    } else {
+        None
+    };
     let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
     ask.account = args.account.as_deref();
     ask.stack = stack;
+    ask.workspace = workspace.as_deref();
     let decided = config.decide_session(&ask)?;
     let identity = match stack {
         Some(s) => config.stack_state_permissions(s, &stacks)?,
