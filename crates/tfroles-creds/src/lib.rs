@@ -58,7 +58,8 @@ pub use env::Env;
 pub use error::Error;
 use jiff::Timestamp;
 pub use provider::Provider;
-pub use request::{BaseIdentity, SessionRequest, WebIdentitySource, cache_key};
+use request::cache_key;
+pub use request::{BaseIdentity, SessionRequest, WebIdentitySource};
 
 /// How [`credentials`] runs.
 #[derive(Debug, Clone)]
