@@ -53,6 +53,7 @@ use stats::Stats;
 
 /// Goals (see docs/performance.md).
 const HIT_MAX_OVER_FLOOR: f64 = 2.0;
+const COLD_MAX_OVER_CURL: f64 = 2.0;
 const HIT_MIN_SPEEDUP_OVER_BOTO3: f64 = 50.0;
 const COLD_MIN_SPEEDUP_OVER_AWS_CLI: f64 = 10.0;
 
@@ -65,6 +66,39 @@ const AWS_CLI_RUNS: usize = 11;
 const PRE_STS_RUNS: usize = 11;
 
 const ROLE_ARN: &str = "arn:aws:iam::111111111111:role/bench";
+
+/// The config for the `--role` hit: the same role, named in tfroles.hcl,
+/// with a stack glob and a service, so that a full run has a config to
+/// parse and a session policy (the delete guard) to derive.
+const CONFIG: &str = r#"defaults {
+  region = "us-east-1"
+}
+
+account "shared" {
+  id = "111111111111"
+}
+
+state {
+  account = "shared"
+  bucket  = "acme-terraform-state"
+  role    = "terraform-state"
+}
+
+role "terraform-state" {
+  account = "shared"
+}
+
+role "bench" {
+  account     = "shared"
+  external_id = "e1"
+  services    = ["ec2", "s3"]
+}
+
+stack "apps/*" {
+  account = "shared"
+  role    = "bench"
+}
+"#;
 const EXTERNAL_ID: &str = "e1";
 const SESSION_NAME: &str = "tfroles";
 
@@ -228,6 +262,35 @@ impl<'a> Bench<'a> {
         }
     }
 
+    /// `tfroles credential-process --role bench` from the config in
+    /// `config/`, with its cache in `cache`.
+    fn tfroles_config(&self, cache: &Path) -> Command {
+        let dir = self.work.join("config");
+        if !dir.join("tfroles.hcl").exists() {
+            fs::create_dir_all(&dir).expect("cannot create the config directory");
+            fs::write(dir.join("tfroles.hcl"), CONFIG).expect("cannot write tfroles.hcl");
+        }
+        let mut cmd = Command::new(self.tfroles);
+        self.moto.apply_env(&mut cmd);
+        cmd.env_remove("RUST_LOG")
+            .env("TFROLES_CACHE_DIR", cache)
+            .current_dir(dir)
+            .args(["credential-process", "--role", "bench"]);
+        cmd
+    }
+
+    /// One AssumeRole with curl: the raw HTTP round trip a cold call
+    /// cannot beat (moto does not check signatures).
+    fn curl(&self) -> Command {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "--fail", "-o", "/dev/null", "--data"])
+            .arg(format!(
+                "Action=AssumeRole&Version=2011-06-15&RoleArn={ROLE_ARN}&RoleSessionName={SESSION_NAME}&ExternalId={EXTERNAL_ID}"
+            ))
+            .arg(format!("{}/", self.moto.endpoint()));
+        cmd
+    }
+
     /// `tfroles credential-process` for the bench role, with its cache in
     /// `cache` (or `--no-cache`).
     fn tfroles(&self, cache: Option<&Path>) -> Command {
@@ -299,17 +362,29 @@ impl<'a> Bench<'a> {
         let py_cache = self.work.join("boto3-cache-hit");
         // Warm both caches: one STS call each.
         let tf_warm = credential_json(&run(&mut self.tfroles(Some(&tf_cache)), "tfroles warm-up"));
+        let cf_cache = self.work.join("tfroles-cache-config");
+        let cf_warm = credential_json(&run(
+            &mut self.tfroles_config(&cf_cache),
+            "tfroles --role warm-up",
+        ));
+        // The first hit after a full run is still a full run when the
+        // index was not there yet; the second is the index's.
+        run(
+            &mut self.tfroles_config(&cf_cache),
+            "tfroles --role second call",
+        );
         let py_warm = credential_json(&run(&mut self.boto3(&py_cache), "boto3 warm-up"));
         let warm_calls = self.sts_calls();
         assert_eq!(
-            warm_calls, 2,
-            "warming the two caches should make exactly two AssumeRole calls"
+            warm_calls, 3,
+            "warming the three caches should make exactly three AssumeRole calls"
         );
 
         let mut tr = Vec::new();
         let mut he = Vec::new();
         let mut ver = Vec::new();
         let mut tf = Vec::new();
+        let mut cf = Vec::new();
         let mut py = Vec::new();
         let py_every = FAST_RUNS / BOTO3_HIT_RUNS;
         for round in 0..FAST_RUNS {
@@ -331,6 +406,16 @@ impl<'a> Bench<'a> {
                 "tfroles answered other credentials than the cached ones"
             );
             tf.push(t);
+            let (t, out) = timed(
+                &mut self.tfroles_config(&cf_cache),
+                "tfroles --role cache hit",
+            );
+            assert_eq!(
+                credential_json(&out)["AccessKeyId"],
+                cf_warm["AccessKeyId"],
+                "tfroles --role answered other credentials than the cached ones"
+            );
+            cf.push(t);
             if round % py_every == 0 && py.len() < BOTO3_HIT_RUNS {
                 let (t, out) = timed(&mut self.boto3(&py_cache), "boto3 cache hit");
                 assert_eq!(
@@ -352,6 +437,7 @@ impl<'a> Bench<'a> {
             hello: (!he.is_empty()).then(|| Stats::of(he)),
             version: Stats::of(ver),
             tfroles: Stats::of(tf),
+            config: Stats::of(cf),
             boto3: Stats::of(py),
         }
     }
@@ -361,11 +447,14 @@ impl<'a> Bench<'a> {
         self.moto.reset();
         let mut tf = Vec::new();
         let mut aws = Vec::new();
+        let mut curl = Vec::new();
         let aws_every = COLD_RUNS / AWS_CLI_RUNS;
         for round in 0..COLD_RUNS {
             let (t, out) = timed(&mut self.tfroles(None), "tfroles --no-cache");
             credential_json(&out);
             tf.push(t);
+            let (t, _) = timed(&mut self.curl(), "curl AssumeRole");
+            curl.push(t);
             if round % aws_every == 0 && aws.len() < AWS_CLI_RUNS {
                 let (t, out) = timed(&mut self.aws_assume_role(), "aws sts assume-role");
                 let v: Value = serde_json::from_slice(&out.stdout)
@@ -380,13 +469,14 @@ impl<'a> Bench<'a> {
         let calls = self.sts_calls();
         assert_eq!(
             calls,
-            tf.len() + aws.len(),
+            tf.len() + aws.len() + curl.len(),
             "every cold call should be exactly one AssumeRole"
         );
         let pre_sts = Stats::of((0..PRE_STS_RUNS).map(|_| self.time_to_sts()).collect());
         ColdResult {
             tfroles: Stats::of(tf),
             aws_cli: Stats::of(aws),
+            curl: Stats::of(curl),
             pre_sts,
         }
     }
@@ -609,12 +699,16 @@ struct HitResult {
     /// `tfroles --version`: loading the binary and nothing else.
     version: Stats,
     tfroles: Stats,
+    /// `--role bench` from a config, answered by the hit index.
+    config: Stats,
     boto3: Stats,
 }
 
 struct ColdResult {
     tfroles: Stats,
     aws_cli: Stats,
+    /// curl sending the same AssumeRole to the same moto.
+    curl: Stats,
     pre_sts: Stats,
 }
 
@@ -665,7 +759,14 @@ fn report(hit: &HitResult, cold: &ColdResult, fanout: &FanoutResult) {
         row("floor: Rust hello-world (rustc -O)", h);
     }
     row("tfroles --version (loading the binary only)", &hit.version);
-    row("tfroles credential-process, cache hit", &hit.tfroles);
+    row(
+        "tfroles credential-process --role-arn, cache hit",
+        &hit.tfroles,
+    );
+    row(
+        "tfroles credential-process --role (config), cache hit",
+        &hit.config,
+    );
     row(
         "boto3 assume-role provider + JSONFileCache, cache hit",
         &hit.boto3,
@@ -675,6 +776,10 @@ fn report(hit: &HitResult, cold: &ColdResult, fanout: &FanoutResult) {
         &cold.tfroles,
     );
     row("aws sts assume-role (awscli v1)", &cold.aws_cli);
+    row(
+        "curl, the same AssumeRole (raw HTTP round trip)",
+        &cold.curl,
+    );
     row(
         "  of which tfroles cold: spawn to STS connection",
         &cold.pre_sts,
@@ -725,6 +830,19 @@ fn report(hit: &HitResult, cold: &ColdResult, fanout: &FanoutResult) {
         );
         r
     });
+    let floor = hit.hello.as_ref().unwrap_or(&hit.true_bin);
+    let r_config = ratio(hit.config.median, floor.median);
+    println!(
+        "  --role hit / Rust hello-world = {:.2}x ({:.2}x)",
+        r_config,
+        ratio(hit.config.min, floor.min)
+    );
+    let r_curl = ratio(cold.tfroles.median, cold.curl.median);
+    println!(
+        "  tfroles cold / curl           = {:.2}x ({:.2}x)",
+        r_curl,
+        ratio(cold.tfroles.min, cold.curl.min)
+    );
     let r_boto3 = ratio(hit.boto3.median, hit.tfroles.median);
     println!(
         "  boto3 cache hit / tfroles hit = {:.1}x ({:.1}x)",
@@ -756,6 +874,16 @@ fn report(hit: &HitResult, cold: &ColdResult, fanout: &FanoutResult) {
             r
         );
     }
+    println!(
+        "  [{}] --role cache hit (config) within {HIT_MAX_OVER_FLOOR}x of a Rust hello-world: {:.2}x",
+        pass(r_config <= HIT_MAX_OVER_FLOOR),
+        r_config
+    );
+    println!(
+        "  [{}] cold call within {COLD_MAX_OVER_CURL}x of curl's round trip to the same moto: {:.2}x",
+        pass(r_curl <= COLD_MAX_OVER_CURL),
+        r_curl
+    );
     println!(
         "  [{}] cache hit at least {HIT_MIN_SPEEDUP_OVER_BOTO3}x faster than boto3's: {:.1}x",
         pass(r_boto3 >= HIT_MIN_SPEEDUP_OVER_BOTO3),

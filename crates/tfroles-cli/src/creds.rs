@@ -233,6 +233,18 @@ pub struct Plan {
     pub request: SessionRequest,
     pub base: BaseIdentity,
     pub options: Options,
+    /// What a cache hit may skip next time (see `fast`): `None` when this
+    /// run read more than the index key covers (a stack looked up in the
+    /// tree, `--stack .`).
+    pub index: Option<IndexPlan>,
+}
+
+/// What the hit index records of a run.
+pub struct IndexPlan {
+    /// The config file read, as named (`None` with `--role-arn`).
+    pub config: Option<PathBuf>,
+    /// The config's web identities when the base was chosen from them.
+    pub choose_from: Option<Vec<WebIdentitySource>>,
 }
 
 /// Turns the arguments into a request. Reads the config only to name the
@@ -242,6 +254,8 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
     let mut region = None;
     let mut identities = Vec::new();
     let mut stack_path = None;
+    let mut config_read = None;
+    let mut indexable = true;
     let mut request = if let Some(arn) = &args.role_arn {
         let mut r = SessionRequest::new(
             usage("--role-arn", arn.parse())?,
@@ -276,6 +290,7 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
         r
     } else {
         let config = crate::load_path(args.config.as_deref())?;
+        config_read = Some(config.file().to_path_buf());
         region = config.defaults().region.as_ref().map(ToString::to_string);
         identities = config.identities().to_vec();
         let role = args
@@ -289,6 +304,12 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
             .as_deref()
             .map(|path| crate::policy::one_stack(&config, path))
             .transpose()?;
+        // The index key covers the config and the working directory, not
+        // the tree: only a stack named as a path the blocks resolve alone.
+        if let Some(path) = args.stack.as_deref() {
+            indexable = path.trim_end_matches('/') != "."
+                && crate::policy::stack_without_tree(&config, path).is_some();
+        }
         stack_path = stack.as_ref().map(|s| s.path.to_string());
         let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
         ask.account = args.account.as_deref();
@@ -329,6 +350,12 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
                 BaseIdentity::WebIdentity,
             )
     };
+    let choose_from = (args.web_identity.is_none() && args.profile.is_none()).then(|| {
+        identities
+            .iter()
+            .filter_map(|i| i.source().cloned())
+            .collect()
+    });
     let budget = budget(&env)?;
     let cache = if args.no_cache {
         None
@@ -347,6 +374,10 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
             stack: stack_path,
             ..Options::new(env)
         },
+        index: (indexable && !args.no_cache).then_some(IndexPlan {
+            config: config_read,
+            choose_from,
+        }),
     })
 }
 
@@ -359,7 +390,25 @@ fn get(args: &CredArgs) -> Outcome<(Credentials, Option<String>)> {
 
 /// `tfroles credential-process`: the JSON on stdout, nothing else.
 pub fn credential_process(args: &CredArgs) -> Outcome<()> {
-    let (c, _) = get(args)?;
+    let before = crate::fast::Inputs::gather();
+    let plan = plan(args)?;
+    let out = tfroles_creds::credentials(&plan.request, &plan.base, &plan.options)?;
+    tracing::debug!(from_cache = out.from_cache, access_key_id = %out.credentials.access_key_id, "credentials ready");
+    let c = out.credentials;
+    if let Some(index) = plan.index {
+        crate::fast::record(
+            before,
+            index.config.as_deref(),
+            plan.options.cache.as_ref(),
+            tfroles_creds::IndexEntry {
+                request: plan.request.description(),
+                base: plan.base.clone(),
+                choose_from: index.choose_from,
+                window: tfroles_creds::refresh_window(&plan.request, plan.options.refresh_before)
+                    .as_secs(),
+            },
+        );
+    }
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", c.to_process_json())?;
     out.flush()?;

@@ -8,6 +8,7 @@ mod creds;
 mod doctor;
 mod explain;
 mod failure;
+mod fast;
 mod policy;
 mod s3source;
 mod serve;
@@ -92,6 +93,10 @@ enum Command {
         /// Output format: text, or one JSON object listing every file and what happened to it
         #[arg(long, value_enum, default_value_t = OutFormat::Text, conflicts_with = "diff")]
         format: OutFormat,
+        /// Generate for the config owning each path: the nearest tfroles.hcl at or above it
+        /// (the pre-commit hooks pass the changed files; a path no config owns is skipped)
+        #[arg(value_name = "PATH", conflicts_with = "config")]
+        paths: Vec<PathBuf>,
     },
     /// Draft a tfroles.hcl from the hand-written backend and provider blocks below DIR
     #[command(after_help = IMPORT_HELP)]
@@ -368,6 +373,7 @@ const GENERATE_HELP: &str = "Examples:
   tfroles generate                 write or update the files
   tfroles generate --check --diff  what CI (and the tfroles-check pre-commit hook) runs
   tfroles generate --fail-on-change  what the tfroles-generate pre-commit hook runs
+  tfroles generate infra/app/main.tf  the config owning that file (infra/tfroles.hcl)
   tfroles generate --prune         also remove files of stacks that left the config
 
 Generated files of stacks that left the config are listed as stale and kept: the
@@ -516,6 +522,7 @@ fn change_word(change: Change, check: bool) -> &'static str {
     }
 }
 
+#[derive(Clone, Copy)]
 struct GenerateArgs {
     check: bool,
     diff: bool,
@@ -523,6 +530,66 @@ struct GenerateArgs {
     prune: bool,
     fail_on_change: bool,
     format: OutFormat,
+}
+
+/// `generate` for `--config` (or the config found from here), or, with
+/// paths, for each config owning one of them, in turn. Every config runs;
+/// the first failure is the answer.
+fn generate_for(arg: &ConfigArg, paths: &[PathBuf], opts: GenerateArgs) -> Outcome<()> {
+    if paths.is_empty() {
+        return generate(arg, opts);
+    }
+    let configs = owning_configs(paths)?;
+    if configs.is_empty() {
+        eprintln!("no tfroles.hcl at or above the given paths: nothing to generate");
+        return Ok(());
+    }
+    // Each config's failure is printed where it happens; the last is
+    // returned, to be printed and to give the exit code.
+    let mut failure: Option<Failure> = None;
+    for config in &configs {
+        if configs.len() > 1 {
+            println!("== {}", config.display());
+        }
+        let arg = ConfigArg {
+            config: Some(config.clone()),
+        };
+        if let Err(e) = generate(&arg, opts)
+            && let Some(earlier) = failure.replace(e)
+        {
+            print_failure(&earlier, !opts.check);
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// The configs owning `paths`: for each, the nearest `tfroles.hcl` in its
+/// directory (a file's own directory) or a parent, named relative to here
+/// when below it; each once, in order.
+fn owning_configs(paths: &[PathBuf]) -> Outcome<Vec<PathBuf>> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::io(e, "cannot read the current directory".into()))?;
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        let full = cwd.join(p);
+        let start = if full.is_dir() {
+            full.as_path()
+        } else {
+            full.parent().unwrap_or(&cwd)
+        };
+        let Ok(found) = Config::find(start) else {
+            continue;
+        };
+        let named = found
+            .strip_prefix(&cwd)
+            .map(Path::to_path_buf)
+            .unwrap_or(found);
+        if !out.contains(&named) {
+            out.push(named);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
@@ -1008,6 +1075,11 @@ fn init_logging(verbose: u8) {
 }
 
 fn main() -> ExitCode {
+    // A cache hit of `credential-process` is answered before clap, logging
+    // or the config (see fast.rs); anything else, or any doubt, runs below.
+    if let Some(code) = fast::try_hit() {
+        return code;
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match &cli.command {
@@ -1019,8 +1091,10 @@ fn main() -> ExitCode {
             prune,
             fail_on_change,
             format,
-        } => generate(
+            paths,
+        } => generate_for(
             config,
+            paths,
             GenerateArgs {
                 check: *check,
                 diff: *diff,
@@ -1089,36 +1163,41 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = e.exit_code();
-            if e.is_broken_pipe() {
-                return ExitCode::SUCCESS;
-            }
-            let mut err = std::io::stderr().lock();
-            if code == 1 {
-                if !e.to_string().is_empty() {
-                    let _ = writeln!(err, "{e}");
-                }
-                return ExitCode::from(code);
-            }
-            let messages: Vec<String> = match e.diagnostics() {
-                Some(d) => d.0.iter().map(ToString::to_string).collect(),
-                None => {
-                    let mut chain = e.chain();
-                    let mut msg = chain.next().map(ToString::to_string).unwrap_or_default();
-                    for cause in chain {
-                        msg.push_str(&format!("\n  caused by: {cause}"));
-                    }
-                    vec![msg]
-                }
-            };
-            for m in &messages {
-                let _ = writeln!(err, "error: {m}");
-            }
             let generating = matches!(cli.command, Command::Generate { check: false, .. });
-            if generating && (code == 2 || code == 3) {
-                let _ = writeln!(err, "nothing was written");
-            }
-            ExitCode::from(code)
+            print_failure(&e, generating)
         }
     }
+}
+
+/// Prints a failure on stderr as every command does; returns its exit code.
+fn print_failure(e: &Failure, generating: bool) -> ExitCode {
+    let code = e.exit_code();
+    if e.is_broken_pipe() {
+        return ExitCode::SUCCESS;
+    }
+    let mut err = std::io::stderr().lock();
+    if code == 1 {
+        if !e.to_string().is_empty() {
+            let _ = writeln!(err, "{e}");
+        }
+        return ExitCode::from(code);
+    }
+    let messages: Vec<String> = match e.diagnostics() {
+        Some(d) => d.0.iter().map(ToString::to_string).collect(),
+        None => {
+            let mut chain = e.chain();
+            let mut msg = chain.next().map(ToString::to_string).unwrap_or_default();
+            for cause in chain {
+                msg.push_str(&format!("\n  caused by: {cause}"));
+            }
+            vec![msg]
+        }
+    };
+    for m in &messages {
+        let _ = writeln!(err, "error: {m}");
+    }
+    if generating && (code == 2 || code == 3) {
+        let _ = writeln!(err, "nothing was written");
+    }
+    ExitCode::from(code)
 }

@@ -143,17 +143,24 @@ pub(crate) fn find_stack<'s>(
 /// stack is looked up in the whole tree, for an error listing the stacks.
 pub(crate) fn one_stack(config: &Config, path: &str) -> Outcome<Stack> {
     let path = &here(config, path)?;
-    let wanted = path.trim_end_matches('/');
-    if let Ok(dir) = wanted.parse::<tfroles_core::types::StackPath>() {
-        let stacks = config.resolve(std::slice::from_ref(&dir))?.stacks;
-        if let Some(s) = stacks.into_iter().find(|s| s.path == dir) {
-            return Ok(s);
-        }
+    if let Some(s) = stack_without_tree(config, path) {
+        return Ok(s);
     }
     let dirs = tfroles_core::discover(config.root())?;
     let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
     let stacks = config.resolve(&paths)?.stacks;
     find_stack(config, &stacks, path).cloned()
+}
+
+/// The stack at `path` when the `stack` blocks resolve it alone, without
+/// reading the tree.
+pub(crate) fn stack_without_tree(config: &Config, path: &str) -> Option<Stack> {
+    let dir = path
+        .trim_end_matches('/')
+        .parse::<tfroles_core::types::StackPath>()
+        .ok()?;
+    let stacks = config.resolve(std::slice::from_ref(&dir)).ok()?.stacks;
+    stacks.into_iter().find(|s| s.path == dir)
 }
 
 /// The config and its stacks, as `generate` resolves them (glob warnings

@@ -28,6 +28,7 @@ fn source(plan: Plan, first: Credentials) -> Box<tfroles_creds::server::Source> 
         request,
         base,
         options,
+        index: _,
     } = plan;
     if options.cache.is_some() {
         return Box::new(move || {
@@ -44,6 +45,21 @@ fn source(plan: Plan, first: Credentials) -> Box<tfroles_creds::server::Source> 
         }
         Ok(held.clone())
     })
+}
+
+/// The command's process id, for the signal handler.
+#[cfg(unix)]
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+#[cfg(unix)]
+extern "C" fn forward(signal: libc::c_int) {
+    let pid = CHILD.load(std::sync::atomic::Ordering::SeqCst);
+    if pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
 }
 
 /// Runs `command` with the endpoint's variables in its environment, waits
@@ -78,12 +94,21 @@ pub(crate) fn exec(args: &CredArgs, command: &[String]) -> Outcome<()> {
     })?;
     // Ctrl-C and Ctrl-\ reach the whole process group: terraform stops
     // gracefully and still needs its credentials meanwhile, so the server
-    // lives until the command has exited.
+    // lives until the command has exited. SIGTERM and SIGHUP sent to
+    // tfroles alone (a CI runner cancelling the job) are passed on to the
+    // command, which then stops as it would have.
     #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    {
+        CHILD.store(child.id() as i32, std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: SIG_IGN installs no handler; `forward` only calls
+        // kill(2), which is async-signal-safe, with an atomic's value.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+            let handler = forward as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::signal(libc::SIGTERM, handler);
+            libc::signal(libc::SIGHUP, handler);
+        }
     }
     let status = child.wait().map_err(|error| Exec {
         program: program.clone(),

@@ -361,8 +361,13 @@ fn instance_json(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> serde_j
 }
 
 /// What to run about a denied action.
-fn explain_hint(_config: &Config, i: &Instance<'_>, action: &str) -> String {
+fn explain_hint(config: &Config, i: &Instance<'_>, action: &str) -> String {
     match i.granted {
+        // A module's role: the change belongs in the module's manifest,
+        // which travels with the module, not in tfroles.hcl.
+        Some(g) if let Some(m) = config.module_role(g.session.role.as_str()) => {
+            m.proposal(&[action])
+        }
         Some(g) => format!(
             "add `{action}` to `actions` of role `{}` (or run `tfroles explain` on the error)",
             g.session.role
@@ -529,12 +534,16 @@ fn text(
         writeln!(out)?;
         writeln!(
             out,
-            "narrowed grant for role {role} (what {} used):",
+            "narrowed grant for role {role} (what {} used){}:",
             if *n == 1 {
                 "its instance".to_owned()
             } else {
                 format!("its {n} instances")
-            }
+            },
+            config
+                .module_role(role)
+                .map(|m| format!(", to write in {}", m.manifest.display()))
+                .unwrap_or_default()
         )?;
         for line in g.to_hcl().lines() {
             writeln!(out, "  {line}")?;

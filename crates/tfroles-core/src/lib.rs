@@ -59,6 +59,8 @@
 //! # Ok::<(), tfroles_core::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod access;
 mod builder;
 pub mod edit;
@@ -82,7 +84,7 @@ pub use access::{
 };
 pub use builder::{ConfigBuilder, DefaultsBuilder, RoleBuilder, StackBuilder, StateBuilder};
 pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
-pub use load::{CONFIG_FILE_NAME, MAX_CONFIG_BYTES};
+pub use load::{CONFIG_FILE_NAME, MAX_CONFIG_BYTES, read_config_file};
 pub use model::{
     Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,
     State, Target, WorkspaceSpec,

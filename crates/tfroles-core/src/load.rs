@@ -19,7 +19,11 @@ pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
 /// followed (the stacks are relative to the file's own directory, and a link
 /// would make that ambiguous), a FIFO or device is refused without blocking
 /// on it, and the size is bounded.
-pub(crate) fn read_config_file(path: &Path) -> std::io::Result<Vec<u8>> {
+///
+/// # Errors
+/// The I/O error, or `InvalidData`/`InvalidInput` for a file that is not
+/// regular or is too large.
+pub fn read_config_file(path: &Path) -> std::io::Result<Vec<u8>> {
     read_regular(path, MAX_CONFIG_BYTES)
 }
 

@@ -66,6 +66,26 @@ pub struct ModuleRole {
     pub accounts: Vec<AccountName>,
 }
 
+impl ModuleRole {
+    /// The change that grants this role `actions`, as `explain` and
+    /// `usage` propose it: in the module's manifest, which travels with
+    /// the module, never in `tfroles.hcl` (where the role is not written).
+    ///
+    /// ```text
+    /// add `iam:CreateRole` to `actions` in modules/data/tfroles.module.hcl (the manifest of module `modules/data`, whose role `module-data` is)
+    /// ```
+    pub fn proposal(&self, actions: &[&str]) -> String {
+        let listed: Vec<String> = actions.iter().map(|a| format!("`{a}`")).collect();
+        format!(
+            "add {} to `actions` in {} (the manifest of module `{}`, whose role `{}` is)",
+            listed.join(", "),
+            self.manifest.display(),
+            self.module,
+            self.name
+        )
+    }
+}
+
 /// Whether a module call passes its module's provider as `aws`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", content = "found", rename_all = "snake_case")]

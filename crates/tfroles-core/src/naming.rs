@@ -143,6 +143,11 @@ impl SessionTemplate {
     /// in `account` for `stack` (`None`: outside any stack), whatever the
     /// user and run were. For a literal template, whether it is that name.
     pub fn matches(&self, observed: &str, role: &str, account: &str, stack: Option<&str>) -> bool {
+        // No session STS issued has a longer name; and the matcher below is
+        // only bounded for names this short.
+        if observed.len() > MAX || !observed.chars().all(allowed) {
+            return false;
+        }
         let stack_part = stack.map(|s| self.stack_part(role, account, s));
         // Each of `{user}` and `{run}` was either some text or left out.
         let variable = [Placeholder::User, Placeholder::Run];
@@ -606,6 +611,10 @@ mod tests {
         assert!(tpl.matches(n.as_str(), "a", "b", Some(&long)));
         assert!(!tpl.matches(n.as_str(), "a", "b", Some(&(long.clone() + "x"))));
         assert!(t("tfroles").matches("tfroles", "a", "b", None));
+        // What no STS session is called is no match, and costs nothing.
+        let huge = "tf-qa.api-".to_owned() + &"1".repeat(1 << 20);
+        assert!(!t("tf-{stack}-{run}-{user}").matches(&huge, "a", "b", Some("qa/api")));
+        assert!(!t("tf-{run}").matches("tf-a/b", "a", "b", None));
         assert!(!t("tfroles").matches("tfroles2", "a", "b", None));
     }
 

@@ -121,9 +121,10 @@ impl Config {
             .map_or_else(|| "env:".to_owned(), ToString::to_string)
     }
 
-    /// The state permissions for these keys (state keys, or key patterns
-    /// already written as IAM patterns when `patterns` is true).
-    fn state_statements(&self, keys: &[String], patterns: bool, session: bool) -> Vec<Statement> {
+    /// The state permissions for these key sets (each a stack's key, or a
+    /// key pattern already written as an IAM pattern when `patterns` is
+    /// true, with its workspaces' keys when the stack lists workspaces).
+    fn state_statements(&self, sets: &[KeySet], patterns: bool, session: bool) -> Vec<Statement> {
         let lit = |k: &str| {
             if patterns {
                 k.to_owned()
@@ -135,28 +136,42 @@ impl Config {
         let bucket = &self.state.bucket;
         let obj = |k: &str| format!("arn:{p}:s3:::{bucket}/{k}");
         let wsp = self.workspace_prefix();
-        let workspaces = self.state.workspace_key_prefix.is_some();
+        let any_workspace = self.state.workspace_key_prefix.is_some();
+        // Every object key (IAM form) the sets cover, and whether a
+        // `*` stands for any workspace in some of them.
+        let mut keys: Vec<String> = Vec::new();
+        // The keys the listing condition names: no `<prefix>/*/<key>`.
+        let mut listed: Vec<String> = Vec::new();
+        let mut wildcard = false;
+        for set in sets {
+            match &set.workspaces {
+                // A stack with workspace blocks: exactly its workspaces.
+                Some(ws) => {
+                    keys.extend(ws.iter().map(|k| lit(k)));
+                    listed.extend(ws.iter().map(|k| lit(k)));
+                }
+                None => {
+                    keys.push(lit(&set.key));
+                    listed.push(lit(&set.key));
+                    if any_workspace {
+                        keys.push(format!("{}/*/{}", iam_literal(&wsp), lit(&set.key)));
+                        wildcard = true;
+                    }
+                }
+            }
+        }
         let mut state = Vec::new();
         let mut lock = Vec::new();
-        for k in keys {
-            let k = lit(k);
-            state.push(obj(&k));
+        for k in &keys {
+            state.push(obj(k));
             lock.push(obj(&format!("{k}.tflock")));
-            if workspaces {
-                let w = iam_literal(&wsp);
-                state.push(obj(&format!("{w}/*/{k}")));
-                lock.push(obj(&format!("{w}/*/{k}.tflock")));
-            }
         }
         // terraform lists `<workspace_key_prefix>/` to find workspaces on
         // every init; the keys themselves are listed by nothing, but naming
         // them keeps a missing state a 404 rather than a 403 where AWS
         // evaluates the prefix.
         let mut prefixes = vec![format!("{wsp}/")];
-        prefixes.extend(
-            keys.iter()
-                .map(|k| if patterns { k.clone() } else { iam_literal(k) }),
-        );
+        prefixes.extend(listed);
         let operator = if patterns {
             "StringLike"
         } else {
@@ -205,17 +220,11 @@ impl Config {
             if session {
                 // Lock ids are `<bucket>/<key>` and `<bucket>/<key>-md5`.
                 let mut ids = Vec::new();
-                for k in keys {
-                    let k = lit(k);
+                for k in &keys {
                     ids.push(format!("{bucket}/{k}"));
                     ids.push(format!("{bucket}/{k}-md5"));
-                    if workspaces {
-                        let w = iam_literal(&wsp);
-                        ids.push(format!("{bucket}/{w}/*/{k}"));
-                        ids.push(format!("{bucket}/{w}/*/{k}-md5"));
-                    }
                 }
-                let op = if workspaces {
+                let op = if wildcard || patterns {
                     "ForAllValues:StringLike"
                 } else {
                     "ForAllValues:StringEquals"
@@ -312,7 +321,7 @@ impl Config {
     ///
     /// [`Error::Invalid`] when even the patterns do not fit.
     pub fn state_permissions(&self, stacks: &[Stack]) -> Result<PolicyDocument> {
-        let keys: Vec<String> = stacks.iter().map(|s| s.state_key.clone()).collect();
+        let keys: Vec<KeySet> = stacks.iter().map(KeySet::of).collect();
         let exact = PolicyDocument::new(self.state_statements(&keys, false, false));
         if SizeLimit::InlineRolePolicies
             .check(std::slice::from_ref(&exact))
@@ -321,7 +330,32 @@ impl Config {
             return Ok(exact);
         }
         let blocks: BTreeSet<usize> = stacks.iter().map(|s| s.block).collect();
-        let patterns: Vec<String> = blocks.iter().map(|b| self.key_pattern(*b)).collect();
+        let patterns: Vec<KeySet> = blocks
+            .iter()
+            .map(|b| {
+                let key = self.key_pattern(*b);
+                let spec = &self.stacks[*b];
+                KeySet {
+                    workspaces: (!spec.workspaces.is_empty()).then(|| {
+                        spec.workspaces
+                            .iter()
+                            .map(|w| {
+                                if w.name.is_default() {
+                                    key.clone()
+                                } else {
+                                    format!(
+                                        "{}/{}/{key}",
+                                        iam_literal(&self.workspace_prefix()),
+                                        iam_literal(w.name.as_str())
+                                    )
+                                }
+                            })
+                            .collect()
+                    }),
+                    key,
+                }
+            })
+            .collect();
         let doc = PolicyDocument::new(self.state_statements(&patterns, true, false));
         match SizeLimit::InlineRolePolicies.check(std::slice::from_ref(&doc)) {
             Ok(_) => Ok(doc),
@@ -449,7 +483,7 @@ impl Config {
     /// The permissions of one per-stack state role (`role_per_stack`).
     fn per_stack_state_permissions(&self, stack: &Stack) -> PolicyDocument {
         PolicyDocument::new(self.state_statements(
-            std::slice::from_ref(&stack.state_key),
+            std::slice::from_ref(&KeySet::of(stack)),
             false,
             true,
         ))
@@ -1056,4 +1090,25 @@ pub struct RolePolicies {
     /// What it may do: for a role that grants nothing itself, the state
     /// guard alone.
     pub permissions: PolicyDocument,
+}
+
+/// One stack's state keys, as the state statements cover them.
+struct KeySet {
+    /// The backend's `key` (or a stack block's key pattern).
+    key: String,
+    /// With workspace blocks: exactly the keys of the workspaces listed
+    /// (the key itself only when `default` is listed); `None`: the key,
+    /// and any workspace's under a `workspace_key_prefix`, as before.
+    workspaces: Option<Vec<String>>,
+}
+
+impl KeySet {
+    fn of(stack: &Stack) -> KeySet {
+        KeySet {
+            key: stack.state_key.clone(),
+            workspaces: stack
+                .workspace_keys()
+                .map(|ks| ks.into_iter().map(str::to_owned).collect()),
+        }
+    }
 }

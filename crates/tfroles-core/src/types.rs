@@ -677,7 +677,7 @@ impl FromStr for PrincipalArn {
 
 /// Where a CI job's OIDC identity token comes from, for
 /// AssumeRoleWithWebIdentity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WebIdentitySource {
     /// GitHub Actions: requested from `ACTIONS_ID_TOKEN_REQUEST_URL` with

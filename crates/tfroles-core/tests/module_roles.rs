@@ -119,6 +119,10 @@ fn the_lookup_names_the_manifest_of_a_module_role() {
     assert_eq!(r.manifest, Path::new("modules/service/tfroles.module.hcl"));
     assert_eq!(r.nested, [Path::new("modules/queue/tfroles.module.hcl")]);
     assert_eq!(r.alias.as_str(), "app_service");
+    assert_eq!(
+        r.proposal(&["sqs:CreateQueue", "ecs:TagResource"]),
+        "add `sqs:CreateQueue`, `ecs:TagResource` to `actions` in modules/service/tfroles.module.hcl (the manifest of module `modules/service`, whose role `app-service` is)"
+    );
     let r = config
         .module_role_for_arn("arn:aws:sts::333333333333:assumed-role/module-notifications/tfroles")
         .unwrap();

@@ -1401,3 +1401,151 @@ fn trust_that_admits_every_branch_to_a_role_that_writes_is_a_warning() {
     // The state role and configs without such trust have none.
     assert!(config(APP).warnings().is_empty());
 }
+
+// ---------------------------------------------------------------- workspaces
+
+const WORKSPACES: &str = indoc! {r#"
+    account "prod" {
+      id = "444444444444"
+    }
+    role "app" {
+      accounts = ["qa", "prod"]
+      services = ["ec2"]
+    }
+    stack "qa/app" {
+      account = "qa"
+      role    = "app"
+      workspace "staging" {}
+      workspace "production" {
+        account = "prod"
+      }
+    }
+    stack "qa/web" {
+      account = "qa"
+      role    = "app"
+      workspace "default" {}
+      workspace "staging" {}
+    }
+    stack "qa/old" {
+      account = "qa"
+      role    = "app"
+    }
+"#};
+
+/// A stack with workspace blocks reaches exactly the state of the
+/// workspaces it lists: `<prefix>/<workspace>/<key>` for each (prefix
+/// `env:` unless `workspace_key_prefix` says), `<key>` only when `default`
+/// is listed; never another stack's, never an unlisted workspace's. The
+/// role, the stack's backend session and a per-stack role agree.
+#[test]
+fn workspace_stacks_reach_exactly_their_listed_workspaces_state() {
+    for (state_extra, prefix) in [
+        ("", "env:"),
+        ("  workspace_key_prefix = \"ws\"\n", "ws"),
+        ("  list_scope = \"state_keys\"\n", "env:"),
+        ("  role_per_stack = true\n", "env:"),
+    ] {
+        let text = format!(
+            "{}{WORKSPACES}",
+            BASE.replace(
+                "  key_prefix = \"tf\"\n",
+                &format!("  key_prefix = \"tf\"\n{state_extra}")
+            )
+        );
+        let c = Config::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let s = stacks(&c, &[]);
+        let by = |p: &str| s.iter().find(|st| st.path.as_str() == p).unwrap();
+        let key = |stack: &str, ws: &str| {
+            if ws == "default" {
+                format!("tf/{stack}/terraform.tfstate")
+            } else {
+                format!("{prefix}/{ws}/tf/{stack}/terraform.tfstate")
+            }
+        };
+        // (stack, workspace, may the stack's backend reach it)
+        let mut cases = Vec::new();
+        for (stack, listed) in [
+            ("qa/app", &["staging", "production"][..]),
+            ("qa/web", &["default", "staging"][..]),
+        ] {
+            for ws in ["default", "staging", "production", "dev"] {
+                cases.push((stack, ws, listed.contains(&ws)));
+            }
+        }
+        let policies = c.role_policies(&s).unwrap();
+        for mine in ["qa/app", "qa/web"] {
+            let stack = by(mine);
+            // What the backend of `mine` works with: the shared role and
+            // its session policy, or the stack's own role.
+            let (identity, session) = if state_extra.contains("role_per_stack") {
+                let name = c.state_role_for(stack);
+                let own = policies
+                    .iter()
+                    .find(|p| p.session.role == name)
+                    .unwrap()
+                    .permissions
+                    .clone();
+                (own, None)
+            } else {
+                (
+                    c.state_permissions(&s).unwrap(),
+                    c.state_session_policy(stack).unwrap(),
+                )
+            };
+            for (other, ws, listed) in &cases {
+                let k = key(other, ws);
+                let want = *listed && *other == mine;
+                for action in ["s3:GetObject", "s3:PutObject"] {
+                    assert_eq!(
+                        allowed(
+                            &identity,
+                            session.as_ref(),
+                            action,
+                            &format!("arn:aws:s3:::state/{k}")
+                        ),
+                        want,
+                        "{state_extra:?}: backend of {mine}: {action} {k}"
+                    );
+                }
+                assert_eq!(
+                    allowed(
+                        &identity,
+                        session.as_ref(),
+                        "s3:DeleteObject",
+                        &format!("arn:aws:s3:::state/{k}.tflock")
+                    ),
+                    want,
+                    "{state_extra:?}: backend of {mine}: lock {k}"
+                );
+                if state_extra.contains("state_keys") && want {
+                    // The listing names the key, so a missing state is a 404.
+                    let list = Request::new("s3:ListBucket", "arn:aws:s3:::state")
+                        .with_context("s3:prefix", [k.clone()]);
+                    assert!(allowed_in(&identity, session.as_ref(), list), "{k}");
+                }
+            }
+            if state_extra.contains("state_keys") {
+                // Listing the workspaces, as every `init` does.
+                let list = Request::new("s3:ListBucket", "arn:aws:s3:::state")
+                    .with_context("s3:prefix", [format!("{prefix}/")]);
+                assert!(allowed_in(&identity, session.as_ref(), list));
+                let other = Request::new("s3:ListBucket", "arn:aws:s3:::state")
+                    .with_context("s3:prefix", [key("qa/old", "default")]);
+                assert!(!allowed_in(&identity, session.as_ref(), other));
+            }
+        }
+        // A stack without workspace blocks keeps terraform's behaviour: its
+        // key, and any workspace's only under an explicit prefix.
+        let old = by("qa/old");
+        let session = c.state_session_policy(old).unwrap();
+        if !state_extra.contains("role_per_stack") {
+            let role = c.state_permissions(&s).unwrap();
+            let any = format!("arn:aws:s3:::state/{}", key("qa/old", "anything"));
+            assert_eq!(
+                allowed(&role, session.as_ref(), "s3:PutObject", &any),
+                prefix == "ws",
+                "{state_extra:?}"
+            );
+        }
+    }
+}

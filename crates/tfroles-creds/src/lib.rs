@@ -34,11 +34,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod cache;
 mod credentials;
 mod env;
 mod error;
 mod file;
+mod index;
 mod mfa;
 pub mod oidc;
 mod provider;
@@ -54,9 +57,10 @@ pub use cache::{About, Cache, KeyLock, Listed, Removed};
 pub use credentials::{Credentials, Secret};
 pub use env::Env;
 pub use error::Error;
+pub use index::{IndexEntry, hit, index_key};
 use jiff::Timestamp;
 pub use provider::Provider;
-pub use request::{BaseIdentity, SessionRequest, WebIdentitySource, cache_key};
+pub use request::{BaseIdentity, SessionRequest, WebIdentitySource, cache_key, cache_key_of};
 
 /// How [`credentials`] runs.
 #[derive(Debug, Clone)]
@@ -125,7 +129,7 @@ pub fn refresh_window(request: &SessionRequest, refresh_before: StdDuration) -> 
     ))
 }
 
-fn fresh(c: &Credentials, now: Timestamp, window: StdDuration) -> bool {
+pub(crate) fn fresh(c: &Credentials, now: Timestamp, window: StdDuration) -> bool {
     c.remaining(now).as_secs() > 0 && c.remaining(now).unsigned_abs() > window
 }
 

@@ -20,7 +20,7 @@ use crate::{BaseIdentity, Credentials, Error, Options, SessionRequest, credentia
 /// environment lists names only.
 ///
 /// ```no_run
-/// // The example of docs/guides/rust-library.md, compiled here.
+/// // As in docs/guides/rust-library.md, where it is tested too.
 /// use tfroles_core::{Config, SessionFor};
 /// use tfroles_creds::{BaseIdentity, Cache, Env, Options, Provider, SessionRequest};
 ///

@@ -114,7 +114,7 @@ impl SessionRequest {
 }
 
 /// The identity the first AssumeRole starts from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BaseIdentity {
     /// The standard aws-config chain (environment, profiles and SSO, web
     /// identity file, ECS, instance metadata), optionally from a named profile.
@@ -309,11 +309,11 @@ pub(crate) fn base_digest(base: &BaseIdentity, env: &Env) -> String {
     digest(&base.fingerprint(env))[..12].to_owned()
 }
 
-fn digest(s: &str) -> String {
+pub(crate) fn digest(s: &str) -> String {
     hex(&Sha256::digest(s.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -321,9 +321,28 @@ fn hex(bytes: &[u8]) -> String {
 /// the base identity's fingerprint, and the STS endpoint, so that one
 /// identity's (or one server's) credentials never serve another.
 pub fn cache_key(request: &SessionRequest, base: &BaseIdentity, env: &Env) -> String {
-    let mut desc = serde_json::Map::new();
+    cache_key_of(&request.description(), base, env)
+}
+
+impl SessionRequest {
+    /// Every parameter that changes the session, as the cache key hashes
+    /// them (the hit index stores this, so that a hit recomputes the key
+    /// with [`cache_key_of`] without loading the config).
+    pub fn description(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut desc = serde_json::Map::new();
+        self.describe_into(&mut desc);
+        desc
+    }
+}
+
+/// [`cache_key`] from a request's [`SessionRequest::description`].
+pub fn cache_key_of(
+    request: &serde_json::Map<String, serde_json::Value>,
+    base: &BaseIdentity,
+    env: &Env,
+) -> String {
+    let mut desc = request.clone();
     desc.insert("v".into(), 2.into());
-    request.describe_into(&mut desc);
     desc.insert("base".into(), base.fingerprint(env).into());
     desc.insert(
         "endpoint".into(),

@@ -113,6 +113,7 @@ impl S3Reader {
         let conf = runtime.block_on(
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .env(crate::sts::sdk_env(env))
+                .http_client(crate::sts::tls_http_client())
                 .load(),
         );
         let credentials = conf
@@ -129,7 +130,7 @@ impl S3Reader {
             .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
             .map(|e| e.trim_end_matches('/').to_owned());
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
             .map_err(|e| Error::S3 {
                 location: "s3://".into(),
                 reason: format!("cannot load the system's root certificates: {e}"),

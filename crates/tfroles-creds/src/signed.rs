@@ -143,7 +143,7 @@ pub fn send(creds: &Credentials, call: &Call) -> Result<Answer, Error> {
         .map_err(|e| Error::Runtime(e.to_string()))?;
     let answer = runtime.block_on(async {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
             .map_err(|e| {
                 failed(
                     call,

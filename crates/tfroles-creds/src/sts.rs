@@ -85,6 +85,7 @@ async fn sdk_config(base: &BaseIdentity, env: &Env, fetch: &Fetch) -> SdkConfig 
     // could take 6 x 20 s plus up to 31 s of backoff.
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .env(sdk_env(env))
+        .http_client(http_client(base, env))
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(6)
@@ -123,6 +124,44 @@ async fn sdk_config(base: &BaseIdentity, env: &Env, fetch: &Fetch) -> SdkConfig 
     // global endpoint's.
     let region = fetch.region.clone().unwrap_or_else(|| "us-east-1".into());
     conf.into_builder().region(Region::new(region)).build()
+}
+
+/// The SDK's HTTP client: rustls on ring (the SDK's default client is
+/// rustls on aws-lc-rs, whose C build takes minutes on a first install).
+///
+/// When the only call the SDK will make is to an `http://` STS endpoint
+/// (a local STS such as moto: keys in the environment, or a web identity,
+/// so no SSO or container endpoint is asked), the client speaks plain HTTP
+/// and never loads the platform's root certificates, about half of a cold
+/// call's CPU. An https endpoint, or a chain that may reach one, gets TLS.
+fn http_client(base: &BaseIdentity, env: &Env) -> aws_sdk_sts::config::SharedHttpClient {
+    let plain_sts = env
+        .non_empty("AWS_ENDPOINT_URL_STS")
+        .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
+        .is_some_and(|u| u.starts_with("http://"));
+    let only_sts = match base {
+        BaseIdentity::WebIdentity(_) => true,
+        BaseIdentity::DefaultChain { profile } => {
+            profile.is_none()
+                && env.non_empty("AWS_ACCESS_KEY_ID").is_some()
+                && env.non_empty("AWS_SECRET_ACCESS_KEY").is_some()
+        }
+    };
+    if plain_sts && only_sts {
+        aws_smithy_http_client::Builder::new().build_http()
+    } else {
+        tls_http_client()
+    }
+}
+
+/// The SDK's HTTPS client (rustls on ring, the platform's roots), for any
+/// aws-config loader: without one, the credential chain's SSO, container
+/// and instance-metadata providers could not call out.
+pub(crate) fn tls_http_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// `env` in the SDK's own type.

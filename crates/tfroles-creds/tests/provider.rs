@@ -222,6 +222,9 @@ async fn an_sdk_client_with_the_provider_acts_as_the_narrowed_session() {
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
         .region(aws_sdk_sts::config::Region::new("us-east-1"))
         .endpoint_url(moto.endpoint())
+        // tfroles builds the SDK without its default client (aws-lc-rs);
+        // a plain HTTP client for moto.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .credentials_provider(provider)
         .build();
     let me = aws_sdk_sts::Client::from_conf(conf)

@@ -35,6 +35,8 @@
 //! # Ok::<(), tfroles_hcl::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod bootstrap;
 mod generated;
 mod handover;

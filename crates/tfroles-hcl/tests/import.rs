@@ -470,7 +470,6 @@ fn legacy() {
         "apps/api/providers.tf:12: role `deploy`: external_id \"deploy-v2\" here, \"deploy\" in 3 of its 4 uses: the draft keeps \"deploy\", which generate will write here",
         "network/providers.tf:5: role `deploy`: via unset (assumed directly) here, `ci-hub` in 3 of its 4 uses: the draft keeps `ci-hub`, which generate will write here",
         "network/backend.tf:10: backend \"s3\": `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with",
-        "apps/web/providers.tf:16: provider \"aws\": the `default_tags` block is not carried over: tfroles does not generate it: after the handover, resources lose these default tags unless you set them another way",
         "legacy/backend.tf:2: backend.tf also holds `terraform { required_version }`: `tfroles generate --take-over` replaces the whole file (keeping it as backend.tf.tfroles-orig), so move them to another file first",
         // No role and no account anywhere: still a stack, with the role to
         // introduce in a placeholder account, both marked for review.
@@ -489,14 +488,18 @@ fn legacy() {
             .contains("  use_lockfile   = false\n  dynamodb_table = \"terraform-locks\"\n")
     );
     assert!(imported.config.contains("  via         = \"ci-hub\"\n"));
+    // default_tags come through to the generated providers (checked below).
+    assert!(
+        imported
+            .config
+            .contains("  default_tags = {\n    owner = \"platform\"\n  }\n")
+    );
 
     // What differs after generate is exactly what the report announced.
     assert_eq!(
         round_trip(case, &imported),
         vec![
             "apps/api: provider[(default)].assume_role[1].external_id: \"deploy-v2\" -> \"deploy\"",
-            "apps/api: provider[(default)].default_tags: {\"tags\":{\"owner\":\"platform\"}} -> missing",
-            "apps/web: provider[(default)].default_tags: {\"tags\":{\"owner\":\"platform\"}} -> missing",
             "legacy: backend.key: \"legacy-app.tfstate\" -> \"legacy/terraform.tfstate\"",
             "network: backend.profile: \"ops\" -> missing",
             "network: provider[(default)].assume_role: 1 block(s) -> 2",

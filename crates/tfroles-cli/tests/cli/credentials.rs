@@ -1001,8 +1001,22 @@ fn the_cache_is_private_refuses_a_shared_directory_and_can_be_bypassed() {
         .map(|e| e.unwrap().path())
         .collect();
     assert!(!files.is_empty());
+    // Entries and locks 0600; the hit index a 0700 directory of 0600 files.
     for f in &files {
-        assert_eq!(mode(f), 0o600, "{}", f.display());
+        if f.is_dir() {
+            assert_eq!(f.file_name().unwrap(), "index");
+            assert_eq!(mode(f), 0o700, "{}", f.display());
+            let inner: Vec<_> = fs::read_dir(f)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert!(!inner.is_empty(), "the run recorded its index entry");
+            for g in inner {
+                assert_eq!(mode(&g), 0o600, "{}", g.display());
+            }
+        } else {
+            assert_eq!(mode(f), 0o600, "{}", f.display());
+        }
     }
 
     // A directory others can write to could hand us credentials of their choosing.
@@ -3098,4 +3112,176 @@ fn the_cache_keeps_its_promises_under_concurrent_callers_sigkill_and_a_hung_sts(
             assert_eq!(issued.len(), 1, "exactly one STS call for {n} callers");
         }
     }
+}
+
+// ------------------------------------------------------------ the hit index
+
+const HIT_LINE: &str = "cache hit from the hit index";
+
+fn index_files(cache: &Path) -> usize {
+    fs::read_dir(cache.join("index")).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".json")
+        })
+        .count()
+    })
+}
+
+/// `credential-process -v ARGS`: (stdout, whether the hit index answered).
+fn via_index(lab: &Lab, cmd: &mut Command) -> (String, bool) {
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let _ = lab;
+    (text(&out.stdout), text(&out.stderr).contains(HIT_LINE))
+}
+
+const HIT_ROLE: &str = r#"
+role "app" {
+  account     = "qa"
+  external_id = "app-1"
+  tags        = { team = "api" }
+}
+"#;
+
+#[test]
+fn a_cache_hit_is_answered_from_the_hit_index_with_the_key_a_full_run_computes() {
+    let lab = Lab::with_config(HIT_ROLE);
+    let args = [
+        "credential-process",
+        "-v",
+        "--role",
+        "app",
+        "--account",
+        "qa",
+    ];
+    let (first, indexed) = via_index(&lab, &mut lab.cmd(&args));
+    assert!(!indexed, "the first call has nothing to hit");
+    assert_eq!(sts_calls(&lab.moto), 1);
+    assert_eq!(
+        index_files(&lab.cache()),
+        1,
+        "the full run recorded its inputs"
+    );
+    let (second, indexed) = via_index(&lab, &mut lab.cmd(&args));
+    assert!(indexed, "the second call is answered by the index");
+    assert_eq!(second, first);
+    // Without the index, the full run names the same entry: the index
+    // computed the key a full run computes.
+    fs::remove_dir_all(lab.cache().join("index")).unwrap();
+    let (third, indexed) = via_index(&lab, &mut lab.cmd(&args));
+    assert!(!indexed);
+    assert_eq!(third, first);
+    assert_eq!(sts_calls(&lab.moto), 1);
+    // Another call (other arguments) is another index key.
+    let (other, indexed) = via_index(
+        &lab,
+        &mut lab.cmd(&["credential-process", "-v", "--role", "terraform-state"]),
+    );
+    assert!(!indexed);
+    assert_ne!(other, first);
+    assert_eq!(sts_calls(&lab.moto), 2);
+    // An expired entry is not served by the index either.
+    let (_, indexed) = via_index(&lab, &mut lab.cmd(&args));
+    assert!(indexed);
+    for e in lab.entries() {
+        set_expiration(&e, now() + 60);
+    }
+    let (renewed, indexed) = via_index(&lab, &mut lab.cmd(&args));
+    assert!(!indexed, "an entry due for refresh goes to the full run");
+    assert_ne!(renewed, first);
+    assert_eq!(sts_calls(&lab.moto), 3);
+}
+
+#[test]
+fn a_changed_config_misses_the_hit_index() {
+    let lab = Lab::with_config(HIT_ROLE);
+    let args = [
+        "credential-process",
+        "-v",
+        "--role",
+        "app",
+        "--account",
+        "qa",
+    ];
+    let (first, _) = via_index(&lab, &mut lab.cmd(&args));
+    assert!(via_index(&lab, &mut lab.cmd(&args)).1);
+    // Any change to the file is a miss; the full run then finds its entry
+    // (the session did not change) without calling STS.
+    let path = lab.work().join("tfroles.hcl");
+    let text_before = fs::read_to_string(&path).unwrap();
+    fs::write(&path, format!("{text_before}\n# a comment\n")).unwrap();
+    let (again, indexed) = via_index(&lab, &mut lab.cmd(&args));
+    assert!(!indexed, "a changed config must miss");
+    assert_eq!(again, first);
+    assert_eq!(sts_calls(&lab.moto), 1);
+    // A change that changes the session is a new session.
+    fs::write(&path, text_before.replace("app-1", "app-2")).unwrap();
+    let (changed, indexed) = via_index(&lab, &mut lab.cmd(&args));
+    assert!(!indexed);
+    assert_ne!(changed, first);
+    assert_eq!(sts_calls(&lab.moto), 2);
+    let sent = lab.moto.assumed_roles();
+    assert_eq!(sent.len(), 2);
+    // And the same from another directory with `--config` is its own key.
+    let (_, indexed) = via_index(
+        &lab,
+        &mut lab.cmd(&[
+            "credential-process",
+            "-v",
+            "--config",
+            "tfroles.hcl",
+            "--role",
+            "app",
+            "--account",
+            "qa",
+        ]),
+    );
+    assert!(!indexed);
+    assert_eq!(sts_calls(&lab.moto), 2, "same session: the cache answers");
+}
+
+#[test]
+fn the_hit_index_fingerprints_the_base_identity_again() {
+    let lab = Lab::with_config(HIT_ROLE);
+    let creds = lab.home().join("aws-credentials");
+    let write_keys = |id: &str| {
+        fs::write(
+            &creds,
+            format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = s3cr3t{id}\n"),
+        )
+        .unwrap();
+    };
+    let cmd = || {
+        let mut c = lab.cmd(&[
+            "credential-process",
+            "-v",
+            "--role",
+            "app",
+            "--account",
+            "qa",
+        ]);
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &creds);
+        c
+    };
+    write_keys("AKIDFIRSTBASE0000001");
+    let (first, indexed) = via_index(&lab, &mut cmd());
+    assert!(!indexed);
+    assert!(via_index(&lab, &mut cmd()).1, "same base identity: a hit");
+    // The same environment and config, another identity in the file: the
+    // index key is the same, the recomputed cache key is not.
+    write_keys("AKIDSECONDBASE000002");
+    let (second, indexed) = via_index(&lab, &mut cmd());
+    assert!(
+        !indexed,
+        "another base identity must never be served the first one's session"
+    );
+    assert_ne!(second, first);
+    assert_eq!(sts_calls(&lab.moto), 2);
+    assert!(via_index(&lab, &mut cmd()).1);
 }

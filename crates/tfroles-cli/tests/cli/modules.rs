@@ -421,3 +421,47 @@ fn a_bad_manifest_fails_validate_and_generate_and_nothing_is_written() {
     assert!(!root.join("app/providers.tf").exists());
     assert!(!root.join("app/backend.tf").exists());
 }
+
+#[test]
+fn usage_of_a_module_role_points_at_the_modules_manifest() {
+    use crate::usage::{ACCOUNT as TRAIL_ACCOUNT, deliver, denied, record};
+    let repo = repo();
+    let root = repo.path();
+    fs::write(
+        root.join("tfroles.hcl"),
+        CONFIG.replace(ACCOUNT, TRAIL_ACCOUNT),
+    )
+    .unwrap();
+    let s3 = |n: &str| record("s3.amazonaws.com", n, "module-data", "tfroles");
+    deliver(
+        root,
+        "20261102",
+        1,
+        &[
+            s3("CreateBucket"),
+            s3("ListBuckets"),
+            denied(record(
+                "iam.amazonaws.com",
+                "CreateRole",
+                "module-data",
+                "tfroles",
+            )),
+        ],
+    );
+    let out = tfroles(
+        root,
+        &["usage", "--cloudtrail", "AWSLogs", "--role", "module-data"],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "hint: add `iam:CreateRole` to `actions` in modules/data/tfroles.module.hcl (the manifest of module `modules/data`, whose role `module-data` is)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("narrowed grant for role module-data (what its instance used), to write in modules/data/tfroles.module.hcl:"),
+        "{stdout}"
+    );
+}

@@ -238,3 +238,90 @@ fn hooks_fail_on_drift_regenerate_and_then_pass() {
         text(&out)
     );
 }
+
+#[test]
+fn hooks_work_when_the_config_is_not_at_the_repository_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    git(repo, &["config", "user.email", "t@example.com"]);
+    git(repo, &["config", "user.name", "t"]);
+    // Two configs in subdirectories, and Terraform no config owns.
+    for (dir, region) in [("infra", "us-west-2"), ("teams/data", "eu-west-1")] {
+        fs::create_dir_all(repo.join(dir)).unwrap();
+        fs::write(
+            repo.join(dir).join("tfroles.hcl"),
+            CONFIG.replace("us-west-2", region),
+        )
+        .unwrap();
+        fs::create_dir_all(repo.join(dir).join("apps/api")).unwrap();
+        fs::write(
+            repo.join(dir).join("apps/api/main.tf"),
+            "resource \"terraform_data\" \"x\" {}\n",
+        )
+        .unwrap();
+    }
+    fs::create_dir_all(repo.join("legacy")).unwrap();
+    fs::write(repo.join("legacy/main.tf"), "terraform {}\n").unwrap();
+    fs::write(repo.join(".pre-commit-config.yaml"), local_config()).unwrap();
+    git(repo, &["add", "-A"]);
+
+    let out = run(repo, "tfroles-check");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("missing  apps/api/backend.tf"), "{shown}");
+    assert!(shown.contains("== infra/tfroles.hcl"), "{shown}");
+    assert!(shown.contains("== teams/data/tfroles.hcl"), "{shown}");
+
+    let out = run(repo, "tfroles-generate");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    for dir in ["infra", "teams/data"] {
+        assert!(repo.join(dir).join("apps/api/backend.tf").exists(), "{dir}");
+    }
+    assert!(
+        fs::read_to_string(repo.join("teams/data/apps/api/providers.tf"))
+            .unwrap()
+            .contains("\"eu-west-1\""),
+        "each config generates its own stacks"
+    );
+    assert!(
+        !repo.join("legacy/backend.tf").exists(),
+        "no config owns legacy/"
+    );
+    git(repo, &["add", "-A"]);
+    for hook in ["tfroles-generate", "tfroles-check"] {
+        let out = run(repo, hook);
+        assert_eq!(out.status.code(), Some(0), "{hook}: {}", text(&out));
+    }
+    git(repo, &["commit", "-q", "-m", "generated"]);
+
+    // A commit touching one config's stack runs that config only; one
+    // touching only unowned Terraform passes without a config.
+    fs::write(
+        repo.join("infra/tfroles.hcl"),
+        CONFIG.replace("us-west-2", "ap-south-1"),
+    )
+    .unwrap();
+    git(repo, &["add", "-A"]);
+    let out = pre_commit()
+        .current_dir(repo)
+        .args(["run", "tfroles-check", "--files", "infra/tfroles.hcl"])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("differs  apps/api/providers.tf"),
+        "{}",
+        text(&out)
+    );
+    let out = pre_commit()
+        .current_dir(repo)
+        .args(["run", "tfroles-check", "--files", "legacy/main.tf"])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

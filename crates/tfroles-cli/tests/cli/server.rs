@@ -357,3 +357,32 @@ fn terraform_s3_backend_runs_init_apply_destroy_through_it() {
     tf(&["destroy", "-auto-approve", "-input=false"]);
     assert_eq!(lab.sts_calls(), 1, "three runs, one session from the cache");
 }
+
+#[cfg(unix)]
+#[test]
+fn sigterm_to_tfroles_reaches_the_command_and_its_code_is_kept() {
+    let lab = Lab::new();
+    let script = "import signal, sys, time\n\
+                  def stop(n, f):\n    print('stopping on', n, flush=True)\n    sys.exit(3)\n\
+                  signal.signal(signal.SIGTERM, stop)\n\
+                  print('ready', flush=True)\n\
+                  time.sleep(60)\n";
+    let mut child = lab
+        .tfroles(&["exec", "--server", "--role", "terraform-state", "--"])
+        .arg(python_env().python())
+        .args(["-c", script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    // SAFETY: signalling a child of this test.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, format!("stopping on {}\n", libc::SIGTERM));
+    assert_eq!(status.code(), Some(3), "tfroles waited and kept the code");
+}

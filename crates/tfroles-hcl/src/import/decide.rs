@@ -1146,6 +1146,13 @@ impl Cx {
                 region: pregion,
                 account: (t_account != account_id).then(|| names[&t_account].clone()),
                 role: (t_name != role).then_some(t_name),
+                // Tags merge over the stack's: only what the alias adds or changes.
+                default_tags: p.default_tags.clone().and_then(|t| {
+                    let base = dp.default_tags.clone().unwrap_or_default();
+                    let extra: Vec<(String, String)> =
+                        t.into_iter().filter(|kv| !base.contains(kv)).collect();
+                    (!extra.is_empty()).then_some(extra)
+                }),
             });
             guards.push((
                 t_account,
@@ -1227,6 +1234,7 @@ impl Cx {
             self.note(&f, l, "this version of tfroles has no `workspace` blocks: the draft gives the stack one account, role and region; the other workspaces' are left out");
         }
         Settings {
+            default_tags: dp.default_tags.clone(),
             workspaces,
             account,
             role,

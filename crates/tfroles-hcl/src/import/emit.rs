@@ -21,6 +21,8 @@ pub(super) struct Settings {
     pub(super) allowed: Option<Vec<String>>,
     pub(super) providers: Vec<ProvOut>,
     pub(super) workspaces: Vec<WsOut>,
+    /// The default provider's `default_tags`.
+    pub(super) default_tags: Option<Vec<(String, String)>>,
 }
 
 /// A `workspace` block: what differs from the stack in that workspace.
@@ -30,6 +32,30 @@ pub(super) struct WsOut {
     pub(super) account: Option<AccountName>,
     pub(super) role: Option<RoleName>,
     pub(super) region: Option<Region>,
+}
+
+/// Whether the config this tfroles reads has `default_tags` on stacks;
+/// the draft carries providers' `default_tags` only then (and reports them
+/// as dropped otherwise).
+pub(super) fn default_tags_supported() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        let probe = "defaults {\n  region = \"us-east-1\"\n}\n\naccount \"a\" {\n  id = \"111111111111\"\n}\n\nstate {\n  account = \"a\"\n  bucket  = \"probe-bucket\"\n  role    = \"s\"\n}\n\nrole \"s\" {\n  account = \"a\"\n}\n\nstack \"x\" {\n  account      = \"a\"\n  role         = \"s\"\n  default_tags = { A = \"b\" }\n}\n";
+        tfroles_core::Config::from_str_at(
+            probe,
+            std::path::Path::new("tfroles.hcl"),
+            std::path::Path::new("."),
+        )
+        .is_ok()
+    })
+}
+
+fn tags_expr(t: &[(String, String)]) -> Expr {
+    Expr::Object(
+        t.iter()
+            .map(|(k, v)| (k.clone(), Expr::Str(v.clone())))
+            .collect(),
+    )
 }
 
 /// Whether the config this tfroles reads has `workspace` blocks in
@@ -53,6 +79,7 @@ pub(super) struct ProvOut {
     pub(super) region: Option<Region>,
     pub(super) account: Option<AccountName>,
     pub(super) role: Option<RoleName>,
+    pub(super) default_tags: Option<Vec<(String, String)>>,
 }
 #[derive(Debug, Clone)]
 pub(super) struct RoleOut {
@@ -232,6 +259,9 @@ fn stack_block(label: &str, s: &Settings) -> Block {
             Expr::List(ids.iter().map(|i| Expr::Str(i.clone())).collect()),
         );
     }
+    if let Some(t) = &s.default_tags {
+        b.attr("default_tags", tags_expr(t));
+    }
     for p in &s.providers {
         let mut pb = Block::new("provider", &[p.alias.as_str()]);
         if let Some(r) = &p.region {
@@ -242,6 +272,9 @@ fn stack_block(label: &str, s: &Settings) -> Block {
         }
         if let Some(r) = &p.role {
             pb.attr("role", Expr::Str(r.to_string()));
+        }
+        if let Some(t) = &p.default_tags {
+            pb.attr("default_tags", tags_expr(t));
         }
         b.blank().block(pb);
     }
@@ -286,4 +319,50 @@ fn header(findings: &[Finding]) -> String {
     }
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stack syntax the model takes for workspaces and default tags,
+    /// written as `terraform fmt` lays it out (loading it waits for the
+    /// model: see `workspaces_supported`).
+    #[test]
+    fn stacks_carry_workspaces_and_default_tags() {
+        let s = Settings {
+            account: "dev".parse().unwrap(),
+            role: "app".parse().unwrap(),
+            region: None,
+            allowed: None,
+            providers: vec![ProvOut {
+                alias: "us_east_1".parse().unwrap(),
+                region: Some("us-east-1".parse().unwrap()),
+                account: None,
+                role: None,
+                default_tags: Some(vec![("Edge".into(), "true".into())]),
+            }],
+            workspaces: vec![
+                WsOut {
+                    name: "default".into(),
+                    account: None,
+                    role: None,
+                    region: None,
+                },
+                WsOut {
+                    name: "production".into(),
+                    account: Some("production".parse().unwrap()),
+                    role: None,
+                    region: Some("eu-west-1".parse().unwrap()),
+                },
+            ],
+            default_tags: Some(vec![("Service".into(), "app".into())]),
+        };
+        let text = render(&[Item::Block(stack_block("services/app", &s))]);
+        assert_eq!(
+            text,
+            "stack \"services/app\" {\n  account = \"dev\"\n  role    = \"app\"\n  default_tags = {\n    Service = \"app\"\n  }\n\n  provider \"us_east_1\" {\n    region = \"us-east-1\"\n    default_tags = {\n      Edge = \"true\"\n    }\n  }\n\n  workspace \"default\" {\n  }\n\n  workspace \"production\" {\n    account = \"production\"\n    region  = \"eu-west-1\"\n  }\n}\n"
+        );
+        assert_eq!(tfroles_testsupport::terraform_fmt_stdin(&text), text);
+    }
 }

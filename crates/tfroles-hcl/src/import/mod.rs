@@ -264,6 +264,8 @@ struct ProviderFound {
     /// The draft introduces the role it assumes (it assumed none, or its
     /// role could not be read).
     introduced: bool,
+    /// `default_tags { tags = {...} }`, sorted by key.
+    default_tags: Option<Vec<(String, String)>>,
 }
 
 impl ProviderFound {

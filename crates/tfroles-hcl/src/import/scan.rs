@@ -365,6 +365,42 @@ impl Cx {
         Ok(scan)
     }
 
+    /// A provider's `default_tags { tags = {...} }`, as literal strings.
+    fn default_tags(&mut self, file: &str, ctx: &str, x: &Blk) -> Option<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for a in &x.attrs {
+            if a.key != "tags" {
+                self.not_carried(file, ctx, &format!("default_tags.{}", a.key), a.line, false);
+                continue;
+            }
+            match &a.node.v {
+                Ok(Lit::Map(items)) => {
+                    for (k, v) in items {
+                        let s = self.string(file, ctx, &format!("default_tags.tags.{k}"), v)?;
+                        out.push((k.clone(), s));
+                    }
+                }
+                Ok(other) => {
+                    self.note(
+                        file,
+                        a.line,
+                        format!(
+                            "{ctx}: `default_tags.tags` is {}, not an object: left out",
+                            lit_kind(other)
+                        ),
+                    );
+                    return None;
+                }
+                Err(n) => {
+                    self.non_literal(file, ctx, "default_tags.tags", a.line, n);
+                    return None;
+                }
+            }
+        }
+        out.sort();
+        (!out.is_empty()).then_some(out)
+    }
+
     /// A directory whose default provider depends on `terraform.workspace`:
     /// that provider evaluated in each workspace the expressions name.
     fn workspaces(
@@ -577,6 +613,7 @@ impl Cx {
             profile: None,
             account_hint: None,
             introduced: false,
+            default_tags: None,
         };
         // The alias first: messages name it.
         if let Some(a) = b.attrs.iter().find(|a| a.key == "alias") {
@@ -640,6 +677,10 @@ impl Cx {
         }
         let mut prev: Option<usize> = None;
         for x in &b.blocks {
+            if x.ident == "default_tags" && super::emit::default_tags_supported() {
+                out.default_tags = self.default_tags(file, &ctx, x);
+                continue;
+            }
             if x.ident != "assume_role" {
                 self.not_carried(file, &ctx, &x.ident, x.line, true);
                 continue;
