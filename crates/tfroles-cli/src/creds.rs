@@ -84,6 +84,11 @@ pub struct CredArgs {
         conflicts_with = "role_arn"
     )]
     pub stack: Option<String>,
+    /// With --stack: the terraform workspace the backend works in; the session policy then
+    /// covers that workspace's state only (default: $TF_WORKSPACE, as terraform reads it;
+    /// unset: every workspace the stack may use). Ignored without --stack
+    #[arg(long, value_name = "NAME", conflicts_with = "role_arn")]
+    pub workspace: Option<String>,
     /// With --role: no delete guard on a provisioning role's session, for a deliberate destroy
     #[arg(long, requires = "role", conflicts_with_all = ["role_arn", "stack"])]
     pub allow_delete: bool,
@@ -311,9 +316,16 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
                 && crate::policy::stack_without_tree(&config, path).is_some();
         }
         stack_path = stack.as_ref().map(|s| s.path.to_string());
+        // Only a stack's backend session depends on the workspace.
+        let workspace = if stack.is_some() {
+            crate::workspace_arg(args.workspace.as_deref())
+        } else {
+            None
+        };
         let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
         ask.account = args.account.as_deref();
         ask.stack = stack.as_ref();
+        ask.workspace = workspace.as_deref();
         let vars: std::collections::HashMap<String, String> = tfroles_core::naming::USER_VARIABLES
             .iter()
             .chain(tfroles_core::naming::RUN_VARIABLES)
@@ -339,16 +351,7 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
             profile: args.profile.clone(),
         }
     } else {
-        // A configured CI identity is used where its token is on offer (in
-        // that CI system), so one tfroles.hcl serves laptops and CI alike.
-        identities
-            .iter()
-            .filter_map(|i| i.source().cloned())
-            .find(|s| tfroles_creds::oidc::available(s, &env))
-            .map_or(
-                BaseIdentity::DefaultChain { profile: None },
-                BaseIdentity::WebIdentity,
-            )
+        BaseIdentity::choose(&identities, None, &env)
     };
     let choose_from = (args.web_identity.is_none() && args.profile.is_none()).then(|| {
         identities

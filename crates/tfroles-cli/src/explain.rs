@@ -148,7 +148,7 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
 
 /// Explains one denial; returns the `(role, action)` to add when adding an
 /// action to a role is the fix.
-fn explain_one(
+pub(crate) fn explain_one(
     out: &mut impl Write,
     config: &Config,
     stacks: &[Stack],

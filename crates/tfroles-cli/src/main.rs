@@ -153,6 +153,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// List each stack's terraform workspaces with the account, role, region and state key of each
+    #[command(after_help = "Example:\n  tfroles workspaces --stack services/app")]
+    Workspaces {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Only this stack
+        #[arg(long, value_name = "PATH")]
+        stack: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Show who can become what: identities, the roles they may assume, and the stacks using each role
     #[command(
         after_help = "Examples:\n  tfroles graph > roles.mmd\n  tfroles graph --format dot | dot -Tsvg > roles.svg"
@@ -1013,6 +1025,107 @@ fn roles(arg: &ConfigArg, format: Format) -> Outcome<()> {
     Ok(())
 }
 
+/// One row of `tfroles workspaces`.
+#[derive(serde::Serialize)]
+struct WorkspaceRow<'a> {
+    stack: &'a str,
+    /// `null` for a stack without workspace blocks, which any workspace
+    /// may use (the row describes its default workspace).
+    workspace: Option<&'a str>,
+    account: &'a str,
+    role: &'a str,
+    region: &'a str,
+    state_key: &'a str,
+    role_arn: &'a str,
+}
+
+fn workspaces(arg: &ConfigArg, stack: Option<&str>, format: Format) -> Outcome<()> {
+    let (config, _, resolution) = load_stacks(arg)?;
+    let stacks = match stack {
+        Some(p) => vec![crate::policy::find_stack(&config, &resolution.stacks, p)?.clone()],
+        None => resolution.stacks,
+    };
+    let mut rows = Vec::new();
+    for s in &stacks {
+        let targets: Vec<(Option<&str>, &str, &[tfroles_core::Provider])> =
+            if s.workspaces.is_empty() {
+                vec![(None, s.state_key.as_str(), s.providers.as_slice())]
+            } else {
+                s.workspaces
+                    .iter()
+                    .map(|w| {
+                        (
+                            Some(w.name.as_str()),
+                            w.state_key.as_str(),
+                            w.providers.as_slice(),
+                        )
+                    })
+                    .collect()
+            };
+        for (workspace, state_key, providers) in targets {
+            let p = &providers[0];
+            rows.push(WorkspaceRow {
+                stack: s.path.as_str(),
+                workspace,
+                account: p.session.account.as_str(),
+                role: p.session.role.as_str(),
+                region: p.region.as_str(),
+                state_key,
+                role_arn: p.session.arn.as_str(),
+            });
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let head = [
+                "STACK",
+                "WORKSPACE",
+                "ACCOUNT",
+                "ROLE",
+                "REGION",
+                "STATE KEY",
+            ];
+            let cells: Vec<[&str; 6]> = rows
+                .iter()
+                .map(|r| {
+                    [
+                        r.stack,
+                        r.workspace.unwrap_or("(any)"),
+                        r.account,
+                        r.role,
+                        r.region,
+                        r.state_key,
+                    ]
+                })
+                .collect();
+            let widths: Vec<usize> = (0..5)
+                .map(|i| {
+                    cells
+                        .iter()
+                        .map(|c| c[i].chars().count())
+                        .chain([head[i].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            for row in std::iter::once(head).chain(cells) {
+                let mut line = String::new();
+                for (i, cell) in row.iter().enumerate().take(5) {
+                    line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+                }
+                line.push_str(row[5]);
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Warnings in normal output, as `warning: ...` lines: tfroles's own only.
 /// The AWS SDK's and hyper's log lines (a `WARN` about a profile file, a
 /// retry, IMDS) are for whoever asks with `-v` or `RUST_LOG`.
@@ -1134,6 +1247,11 @@ fn main() -> ExitCode {
         }
         Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),
+        Command::Workspaces {
+            config,
+            stack,
+            format,
+        } => workspaces(config, stack.as_deref(), *format),
         Command::Graph { config, format } => graph(config, *format),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -1167,6 +1285,14 @@ fn main() -> ExitCode {
             print_failure(&e, generating)
         }
     }
+}
+
+/// The terraform workspace a command works for: `--workspace`, else
+/// `$TF_WORKSPACE` (which terraform itself reads), else none. An empty
+/// variable counts as unset, as terraform treats it.
+pub(crate) fn workspace_arg(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var("TF_WORKSPACE").ok().filter(|w| !w.is_empty()))
 }
 
 /// Prints a failure on stderr as every command does; returns its exit code.

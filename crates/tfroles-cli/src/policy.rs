@@ -38,6 +38,10 @@ pub struct PolicyArgs {
     /// `role_per_stack` its own role
     #[arg(long, value_name = "PATH")]
     pub stack: Option<String>,
+    /// With --stack: the terraform workspace (default: $TF_WORKSPACE); the backend's
+    /// session policy then covers that workspace's state only. Ignored without --stack
+    #[arg(long, value_name = "NAME")]
+    pub workspace: Option<String>,
     /// With --kind session: the session of a deliberate deleting run (no delete guard)
     #[arg(long)]
     pub allow_delete: bool,
@@ -65,6 +69,10 @@ pub struct SimulateArgs {
     /// The stack whose backend session to simulate (state role)
     #[arg(long, value_name = "PATH", conflicts_with_all = ["no_session_policy", "allow_delete"])]
     pub stack: Option<String>,
+    /// With --stack: the terraform workspace (default: $TF_WORKSPACE); the backend's
+    /// session policy then covers that workspace's state only. Ignored without --stack
+    #[arg(long, value_name = "NAME")]
+    pub workspace: Option<String>,
     /// Evaluate the role's own policy only, as a session without a session policy
     #[arg(long, conflicts_with = "allow_delete")]
     pub no_session_policy: bool,
@@ -182,9 +190,16 @@ pub fn policy(args: &PolicyArgs) -> Outcome<()> {
         Some(config.identity_policy(identity)?)
     } else {
         let role = args.role.as_deref().expect("clap: --role or --identity");
+        // Only a stack's backend session depends on the workspace.
+        let workspace = if stack.is_some() {
+            crate::workspace_arg(args.workspace.as_deref())
+        } else {
+            None
+        };
         let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
         ask.account = args.account.as_deref();
         ask.stack = stack;
+        ask.workspace = workspace.as_deref();
         // A stack, or a session policy, is the session's business: the one
         // function that decides it also says which roles take a stack.
         let decided = match (args.kind, stack) {
@@ -239,9 +254,16 @@ pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
         .map(|p| find_stack(&config, &stacks, p))
         .transpose()?;
     let role = args.role.as_str();
+    // Only a stack's backend session depends on the workspace.
+    let workspace = if stack.is_some() {
+        crate::workspace_arg(args.workspace.as_deref())
+    } else {
+        None
+    };
     let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
     ask.account = args.account.as_deref();
     ask.stack = stack;
+    ask.workspace = workspace.as_deref();
     let decided = config.decide_session(&ask)?;
     let identity = match stack {
         Some(s) => config.stack_state_permissions(s, &stacks)?,

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 
+use tfroles_core::naming::Attribution;
 use tfroles_core::usage::{DATA_EVENT_ACTIONS, Grant, Granted};
-use tfroles_core::{Config, access::access_keyword};
+use tfroles_core::{Config, Stack, access::access_keyword};
 use tfroles_policy::AccessLevel;
 use tfroles_trail::{Limits, RoleUsage, Usage as Observed, WalkStats};
 
@@ -51,20 +52,29 @@ fn empty() -> &'static RoleUsage {
     EMPTY.get_or_init(RoleUsage::default)
 }
 
-/// Reads every source into one [`Observed`].
-fn observe(sources: &[String], since: Option<jiff::Timestamp>) -> Outcome<(Observed, WalkStats)> {
+/// Reads every source into one [`Observed`], the events `keep` accepts.
+fn observe(
+    sources: &[String],
+    since: Option<jiff::Timestamp>,
+    keep: &mut dyn FnMut(&tfroles_trail::Event) -> bool,
+) -> Outcome<(Observed, WalkStats)> {
     let limits = Limits::default();
     let mut observed = Observed::default();
     let mut stats = WalkStats::default();
     let mut paths = Vec::new();
+    let mut sink = |e: tfroles_trail::Event| {
+        if keep(&e) {
+            observed.add(e, since);
+        }
+    };
     for s in sources {
         if s.starts_with("s3://") {
-            crate::s3source::read(s, &limits, &mut |e| observed.add(e, since), &mut stats)?;
+            crate::s3source::read(s, &limits, &mut sink, &mut stats)?;
         } else {
             paths.push(PathBuf::from(s));
         }
     }
-    let local = tfroles_trail::read_paths(&paths, &limits, &mut |e| observed.add(e, since))?;
+    let local = tfroles_trail::read_paths(&paths, &limits, &mut sink)?;
     stats.files += local.files;
     stats.records += local.records;
     stats.malformed += local.malformed;
@@ -91,12 +101,28 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         .as_deref()
         .map(tfroles_trail::parse_since)
         .transpose()?;
-    let (observed, stats) = observe(&args.cloudtrail, since)?;
-    let granted = config.granted(&stacks)?;
-
-    // The instances to report: the config's (filtered), then roles the
-    // logs show that the config does not know (unless filtered away).
-    let stack_arns: Option<BTreeSet<String>> = stack.map(|s| {
+    // With --stack, only the sessions that ran for it: those whose name
+    // its role's session name template gives for that stack, or, where
+    // the template does not name stacks, every session of a role instance
+    // the stack uses.
+    let mut attributions: BTreeMap<(String, String), Option<Attribution>> = BTreeMap::new();
+    let mut attribute = |role_arn: &str, session: &str| -> Option<Attribution> {
+        let key = (role_arn.to_owned(), session.to_owned());
+        if let Some(a) = attributions.get(&key) {
+            return a.clone();
+        }
+        let found = config.attribute_session(
+            &stacks,
+            role_name_of(role_arn),
+            account_of(role_arn),
+            session,
+        );
+        if attributions.len() < tfroles_trail::MAX_KEYS {
+            attributions.insert(key, found.clone());
+        }
+        found
+    };
+    let stack_uses: Option<BTreeSet<String>> = stack.map(|s| {
         let mut arns: BTreeSet<String> = s
             .providers
             .iter()
@@ -111,6 +137,32 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         );
         arns
     });
+    let mut keep = |e: &tfroles_trail::Event| -> bool {
+        let (Some(s), Some(uses)) = (stack, &stack_uses) else {
+            return true;
+        };
+        let tfroles_trail::Principal::Role {
+            role_arn,
+            session_name,
+            ..
+        } = &e.principal
+        else {
+            return false;
+        };
+        if !uses.contains(&role_arn.to_ascii_lowercase()) {
+            return false;
+        }
+        match attribute(role_arn, session_name) {
+            Some(a) if !a.stacks.is_empty() => a.stacks.contains(&s.path),
+            _ => true,
+        }
+    };
+    let (observed, stats) = observe(&args.cloudtrail, since, &mut keep)?;
+    let granted = config.granted(&stacks)?;
+
+    // The instances to report: the config's (filtered), then roles the
+    // logs show that the config does not know (unless filtered away).
+    let stack_arns = stack_uses;
     let wanted = |g: &Granted| {
         args.role
             .as_deref()
@@ -189,7 +241,7 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
     match args.format {
         OutFormat::Json => {
             let report = serde_json::json!({
-                "roles": instances.iter().map(|i| instance_json(&config, i)).collect::<Vec<_>>(),
+                "roles": instances.iter().map(|i| instance_json(&config, &stacks, i)).collect::<Vec<_>>(),
                 "proposals": proposals.iter().map(|(role, n, g)| serde_json::json!({
                     "role": role,
                     "instances": n,
@@ -208,7 +260,9 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
         OutFormat::Text => {
-            text(&mut out, &config, &instances, &proposals, &observed, &stats)?;
+            text(
+                &mut out, &config, &stacks, &instances, &proposals, &observed, &stats,
+            )?;
         }
     }
     out.flush()?;
@@ -219,7 +273,40 @@ fn role_name_of(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-fn instance_json(config: &Config, i: &Instance<'_>) -> serde_json::Value {
+/// The account id of a role ARN (`arn:aws:iam::ACCOUNT:role/...`).
+fn account_of(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or("")
+}
+
+/// The stacks an instance's sessions ran for, by their names: stack path
+/// (or `-` for sessions whose name does not say) and events.
+fn stacks_of(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    let Some(o) = i.observed else { return out };
+    for (session, n) in &o.sessions {
+        let found = config
+            .attribute_session(stacks, role_name_of(&i.arn), account_of(&i.arn), session)
+            .map(|a| a.stacks)
+            .unwrap_or_default();
+        if found.is_empty() {
+            *out.entry("-".to_owned()).or_default() += n;
+        }
+        for st in found {
+            *out.entry(st.to_string()).or_default() += n;
+        }
+    }
+    out
+}
+
+/// `tfroles explain`'s answer to a denial, from AWS's message.
+fn explain_text(config: &Config, stacks: &[Stack], message: &str) -> Option<String> {
+    let denial = tfroles_policy::denial::parse(message).into_iter().next()?;
+    let mut buf = Vec::new();
+    crate::explain::explain_one(&mut buf, config, stacks, &denial).ok()?;
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+fn instance_json(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> serde_json::Value {
     let o: &RoleUsage = match i.observed {
         Some(o) => o,
         None => empty(),
@@ -256,6 +343,7 @@ fn instance_json(config: &Config, i: &Instance<'_>) -> serde_json::Value {
             "error_message": d.error_message,
             "session_name": d.session_name,
             "time": d.time.map(|t| t.to_string()),
+            "explain": d.error_message.as_deref().and_then(|m| explain_text(config, stacks, m)),
         })).collect::<Vec<_>>(),
         "no_permission": o.no_permission,
         "unmapped": o.unmapped.iter().map(|(event, u)| serde_json::json!({
@@ -264,11 +352,11 @@ fn instance_json(config: &Config, i: &Instance<'_>) -> serde_json::Value {
             "reason": u.reason,
         })).collect::<Vec<_>>(),
         "sessions": o.sessions,
+        "stacks": stacks_of(config, stacks, i),
         "source_identities": o.source_identities,
         "first": o.first.map(|t| t.to_string()),
         "last": o.last.map(|t| t.to_string()),
         "overflow": o.overflow,
-        "explain": o.denied.keys().map(|a| explain_hint(config, i, a)).collect::<Vec<_>>(),
     })
 }
 
@@ -295,6 +383,7 @@ fn plural(n: usize, word: &str) -> String {
 fn text(
     out: &mut impl Write,
     config: &Config,
+    stacks: &[Stack],
     instances: &[Instance<'_>],
     proposals: &[(String, usize, Grant)],
     observed: &Observed,
@@ -340,6 +429,21 @@ fn text(
                 o.first.map_or_else(|| "?".into(), |t| t.to_string()),
                 o.last.map_or_else(|| "?".into(), |t| t.to_string()),
             )?;
+            let by_stack = stacks_of(config, stacks, i);
+            if by_stack.keys().any(|k| k != "-") {
+                let list: Vec<String> = by_stack
+                    .iter()
+                    .map(|(s, n)| {
+                        let s = if s == "-" {
+                            "(sessions not named for a stack)"
+                        } else {
+                            s
+                        };
+                        format!("{s} ({n})")
+                    })
+                    .collect();
+                writeln!(out, "  stacks: {}", list.join(", "))?;
+            }
         }
         if !i.used.is_empty() {
             writeln!(out, "  used ({}):", i.used.len())?;
@@ -363,7 +467,19 @@ fn text(
                 if let Some(m) = &d.error_message {
                     writeln!(out, "      {m}")?;
                 }
-                writeln!(out, "      hint: {}", explain_hint(config, i, a))?;
+                match d
+                    .error_message
+                    .as_deref()
+                    .and_then(|m| explain_text(config, stacks, m))
+                {
+                    Some(answer) => {
+                        writeln!(out, "      tfroles explain:")?;
+                        for line in answer.lines() {
+                            writeln!(out, "        {line}")?;
+                        }
+                    }
+                    None => writeln!(out, "      hint: {}", explain_hint(config, i, a))?,
+                }
             }
         }
         if let Some(g) = i.granted {

@@ -38,7 +38,7 @@ pub enum PolicyKind {
 /// Writes literal text into an IAM ARN pattern or condition value: `*`,
 /// `?` and `${` would otherwise be a wildcard or a policy variable, so they
 /// become IAM's escapes `${*}`, `${?}` and `${$}{`.
-pub fn iam_literal(text: &str) -> String {
+pub(crate) fn iam_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -282,7 +282,7 @@ impl Config {
     /// A bucket ARN names no account and a bucket policy can open a bucket
     /// across accounts, so roles in every account carry them; a Deny beats
     /// any Allow, including a policy attached later by hand.
-    pub fn state_guard(&self) -> Vec<Statement> {
+    pub(crate) fn state_guard(&self) -> Vec<Statement> {
         let mut out = vec![
             Statement::deny(
                 ["s3:*"],
@@ -476,6 +476,75 @@ impl Config {
                     SizeLimit::SessionPolicy.max_chars()
                 ),
                 "shorten the stack's path or `key_prefix`, or set `role_per_stack = true` in `state`: one state role per stack needs no session policy",
+            )),
+        }
+    }
+
+    /// The session policy of a stack's backend in one terraform workspace:
+    /// that workspace's state key and lock only (also with
+    /// `role_per_stack`, where it narrows the stack's own role).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a name terraform would refuse, a workspace
+    /// the stack does not list, or a policy over the STS limit.
+    pub fn workspace_state_session_policy(
+        &self,
+        stack: &Stack,
+        workspace: &str,
+    ) -> Result<PolicyDocument> {
+        let refuse = |message: String, hint: String| {
+            Error::Invalid(crate::error::Diagnostics(vec![crate::error::Diagnostic {
+                file: self.file.clone(),
+                location: None,
+                block: Some(self.stacks[stack.block].describe()),
+                attribute: None,
+                message,
+                allowed: None,
+                hint: Some(hint),
+            }]))
+        };
+        let name: crate::types::WorkspaceName = workspace
+            .parse()
+            .map_err(|e: crate::types::InvalidValue| refuse(e.message, e.allowed))?;
+        let key = match stack.workspaces.iter().find(|w| w.name == name) {
+            Some(w) => w.state_key.clone(),
+            None if stack.workspaces.is_empty() => {
+                self.workspace_state_key(&stack.state_key, &name)
+            }
+            None => {
+                let listed: Vec<&str> = stack.workspaces.iter().map(|w| w.name.as_str()).collect();
+                return Err(refuse(
+                    format!(
+                        "stack {:?} does not list workspace `{name}`",
+                        stack.path.as_str()
+                    ),
+                    format!(
+                        "its workspaces: {}; add a `workspace \"{name}\" {{}}` block to use it",
+                        crate::error::list(&listed)
+                    ),
+                ));
+            }
+        };
+        let doc = PolicyDocument::new(self.state_statements(
+            &[KeySet {
+                key: stack.state_key.clone(),
+                workspaces: Some(vec![key]),
+            }],
+            false,
+            true,
+        ));
+        match SizeLimit::SessionPolicy.check(std::slice::from_ref(&doc)) {
+            Ok(_) => Ok(doc),
+            Err(_) => Err(self.policy_error(
+                Some(&self.state.role),
+                format!(
+                    "the backend session policy of stack {:?} in workspace `{name}` is {} characters as compact JSON, over the {} STS allows",
+                    stack.path.as_str(),
+                    doc.compact_len(),
+                    SizeLimit::SessionPolicy.max_chars()
+                ),
+                "shorten the stack's path or `key_prefix`",
             )),
         }
     }
@@ -723,6 +792,7 @@ impl Config {
             account,
             stack,
             allow_delete,
+            workspace: None,
             names: crate::SessionNames::default(),
         };
         Ok(self.decide_session(&ask)?.policy)

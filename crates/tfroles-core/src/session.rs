@@ -32,6 +32,10 @@ pub struct SessionFor<'a> {
     pub stack: Option<&'a Stack>,
     /// Leave out the delete guard (`--allow-delete`).
     pub allow_delete: bool,
+    /// With `stack`: the terraform workspace the backend works in, which
+    /// narrows the session policy to that workspace's state key. `None`:
+    /// every workspace the stack may use.
+    pub workspace: Option<&'a str>,
     /// What the session name's placeholders stand for (see
     /// [`crate::naming`]). With `stack` set, the state role's stack fills
     /// `{stack}` when `names.stack` is unset.
@@ -46,8 +50,16 @@ impl<'a> SessionFor<'a> {
             account: None,
             stack: None,
             allow_delete: false,
+            workspace: None,
             names: SessionNames::default(),
         }
+    }
+
+    /// In this terraform workspace (with a stack: its key only).
+    #[must_use]
+    pub fn workspace(mut self, workspace: &'a str) -> Self {
+        self.workspace = Some(workspace);
+        self
     }
 
     /// In this account.
@@ -161,7 +173,10 @@ impl Config {
             return match ask.stack {
                 Some(stack) => Ok(Session {
                     role: self.stack_state_session(stack),
-                    policy: self.state_session_policy(stack)?,
+                    policy: match ask.workspace {
+                        Some(w) => Some(self.workspace_state_session_policy(stack, w)?),
+                        None => self.state_session_policy(stack)?,
+                    },
                     kind: SessionKind::State {
                         stack: Some(stack.path.clone()),
                     },

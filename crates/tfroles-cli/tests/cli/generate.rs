@@ -1064,3 +1064,246 @@ fn a_renamed_generated_file_conflicts_until_the_old_one_is_pruned() {
     assert!(!r.path().join("qa/api/backend.tf").exists());
     assert!(r.path().join("qa/api/state.tf").exists());
 }
+
+/// A stack with workspace blocks, end to end through terraform's own s3
+/// backend and the generated backend block, unedited: `terraform workspace
+/// new staging` and `apply` write the state at
+/// `<workspace_key_prefix>/staging/<key>`; the session policy terraform sent
+/// with AssumeRole (recorded by moto, which does not enforce it) is the one
+/// `tfroles policy` prints, and it allows exactly that stack's listed
+/// workspaces: not an unlisted workspace, not another stack's workspace.
+#[test]
+fn terraform_workspaces_write_their_own_keys_through_the_generated_backend() {
+    let config = r#"
+defaults {
+  region = "us-east-1"
+}
+
+account "shared" {
+  id = "111111111111"
+}
+
+account "staging" {
+  id = "555555555555"
+}
+
+state {
+  account              = "shared"
+  bucket               = "acme-terraform-state"
+  role                 = "terraform-state"
+  workspace_key_prefix = "ws"
+}
+
+role "terraform-state" {
+  account = "shared"
+}
+
+role "app" {
+  accounts = ["shared", "staging"]
+}
+
+stack "app" {
+  account = "shared"
+  role    = "app"
+
+  workspace "default" {}
+
+  workspace "staging" {
+    account = "staging"
+  }
+}
+
+stack "other" {
+  account = "shared"
+  role    = "app"
+
+  workspace "staging" {
+    account = "staging"
+  }
+}
+"#;
+    let moto = Moto::start();
+    moto.create_bucket("acme-terraform-state");
+    let r = repo(config);
+    for stack in ["app", "other"] {
+        fs::create_dir_all(r.path().join(stack)).unwrap();
+    }
+    let out = run(r.path(), &["generate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = r.path().join("app");
+    // The aws provider cannot be downloaded here; the backend needs none.
+    fs::remove_file(dir.join("providers.tf")).unwrap();
+    fs::write(
+        dir.join("main.tf"),
+        "resource \"terraform_data\" \"x\" {\n  input = terraform.workspace\n}\n\noutput \"x\" {\n  value = terraform_data.x.output\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("moto.tfbackend"),
+        format!(
+            "endpoints = {{\n  s3  = \"{e}\"\n  sts = \"{e}\"\n}}\nuse_path_style              = true\nskip_credentials_validation = true\nskip_requesting_account_id  = true\nskip_metadata_api_check     = true\n",
+            e = moto.endpoint()
+        ),
+    )
+    .unwrap();
+    let tf = |args: &[&str]| {
+        let mut cmd = terraform();
+        moto.apply_env(&mut cmd);
+        let out = cmd.current_dir(&dir).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "terraform {args:?}:\n{}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    };
+    tf(&["init", "-input=false", "-backend-config=moto.tfbackend"]);
+    tf(&["workspace", "new", "staging"]);
+    tf(&["apply", "-auto-approve", "-input=false"]);
+    let key = "ws/staging/app/terraform.tfstate";
+    let state = moto
+        .get_object("acme-terraform-state", key)
+        .unwrap_or_else(|| {
+            panic!(
+                "no state at {key}; bucket holds {:?}",
+                moto.list_objects("acme-terraform-state")
+            )
+        });
+    let state: Value = serde_json::from_slice(&state).unwrap();
+    assert_eq!(state["outputs"]["x"]["value"], "staging");
+
+    // What terraform sent is what tfroles decides for the stack.
+    let printed = run(
+        r.path(),
+        &[
+            "policy",
+            "--role",
+            "terraform-state",
+            "--kind",
+            "session",
+            "--stack",
+            "app",
+            "--compact",
+        ],
+    );
+    assert!(printed.status.success(), "{}", text(&printed.stderr));
+    let sent: Vec<String> = moto
+        .assumed_roles()
+        .into_iter()
+        .filter_map(|a| a.policy)
+        .collect();
+    assert!(!sent.is_empty(), "the backend sent a session policy");
+    for p in &sent {
+        assert_eq!(p, text(&printed.stdout).trim_end());
+    }
+    // And it allows exactly the listed workspaces of this stack.
+    for (key, allowed) in [
+        ("ws/staging/app/terraform.tfstate", true),
+        ("app/terraform.tfstate", true),
+        ("ws/production/app/terraform.tfstate", false),
+        ("ws/staging/other/terraform.tfstate", false),
+        ("other/terraform.tfstate", false),
+    ] {
+        let out = run(
+            r.path(),
+            &[
+                "simulate",
+                "--role",
+                "terraform-state",
+                "--stack",
+                "app",
+                "--action",
+                "s3:PutObject",
+                "--resource",
+                &format!("arn:aws:s3:::acme-terraform-state/{key}"),
+            ],
+        );
+        let first = text(&out.stdout);
+        assert_eq!(
+            first.lines().next(),
+            Some(if allowed { "allowed" } else { "denied" }),
+            "{key}: {first}{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// `--workspace` (or `$TF_WORKSPACE`, which terraform reads) narrows a
+/// stack's backend session to that workspace's state; a workspace the
+/// stack does not list is refused, naming the ones it does.
+#[test]
+fn workspace_narrows_the_backend_session_to_one_workspace() {
+    let root = tfroles_testsupport::workspace_root().join("fixtures/workspaces/input");
+    let config = root.join("tfroles.hcl");
+    let config = config.to_str().unwrap();
+    let key = |k: &str| format!("arn:aws:s3:::acme-terraform-state/{k}");
+    let simulate = |workspace: Option<&str>, env: Option<&str>, k: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tfroles"));
+        cmd.args([
+            "simulate",
+            "-c",
+            config,
+            "--role",
+            "terraform-state",
+            "--stack",
+            "services/app",
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            &key(k),
+        ]);
+        cmd.env_remove("TF_WORKSPACE");
+        if let Some(w) = workspace {
+            cmd.args(["--workspace", w]);
+        }
+        if let Some(w) = env {
+            cmd.env("TF_WORKSPACE", w);
+        }
+        let out = cmd.output().unwrap();
+        text(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let staging = "workspaces/staging/services/app/terraform.tfstate";
+    let default = "services/app/terraform.tfstate";
+    assert_eq!(simulate(None, None, staging), "allowed");
+    assert_eq!(simulate(None, None, default), "allowed");
+    assert_eq!(simulate(Some("staging"), None, staging), "allowed");
+    assert_eq!(simulate(Some("staging"), None, default), "denied");
+    assert_eq!(simulate(None, Some("default"), default), "allowed");
+    assert_eq!(simulate(None, Some("default"), staging), "denied");
+    // The flag wins over the variable.
+    assert_eq!(
+        simulate(Some("staging"), Some("default"), staging),
+        "allowed"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tfroles"))
+        .args([
+            "policy",
+            "-c",
+            config,
+            "--role",
+            "terraform-state",
+            "--kind",
+            "session",
+            "--stack",
+            "services/app",
+            "--workspace",
+            "qa",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr)
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        "  hint: its workspaces: `default`, `staging`, `production`; add a `workspace \"qa\" {}` block to use it"
+    );
+    assert!(text(&out.stderr).contains("stack \"services/app\" does not list workspace `qa`"));
+}

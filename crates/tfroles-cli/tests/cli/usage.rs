@@ -847,3 +847,78 @@ fn s3_sources_read_like_the_files() {
     );
     assert!(err.contains("hint: check the bucket's name"), "{err}");
 }
+
+/// With `session_name = "tf-{stack}"`, sessions say which stack they ran
+/// for: the report counts events per stack, and `--stack` keeps only that
+/// stack's sessions of a role two stacks share.
+#[test]
+fn sessions_named_for_their_stack_are_attributed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = CONFIG
+        .replace(
+            "region = \"us-east-1\"\n}",
+            "region       = \"us-east-1\"\n  session_name = \"tf-{stack}\"\n}",
+        )
+        .replace(
+            "stack \"dns\" {\n  account = \"qa\"\n  role    = \"dns\"",
+            "stack \"web\" {\n  account = \"qa\"\n  role    = \"app\"",
+        );
+    fs::write(tmp.path().join("tfroles.hcl"), &config).unwrap();
+    for s in ["app", "web"] {
+        fs::create_dir_all(tmp.path().join(s)).unwrap();
+    }
+    let records = vec![
+        record("ec2.amazonaws.com", "RunInstances", "app", "tf-app"),
+        record("ec2.amazonaws.com", "DescribeVpcs", "app", "tf-web"),
+        record("ec2.amazonaws.com", "DescribeVpcs", "app", "tf-web"),
+        record("ec2.amazonaws.com", "DescribeImages", "app", "by-hand"),
+    ];
+    deliver(tmp.path(), "20261102", 1, &records);
+    let report = json_of(&run(
+        tmp.path(),
+        &[
+            "usage",
+            "--cloudtrail",
+            "AWSLogs",
+            "--role",
+            "app",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        instance(&report, "app")["stacks"],
+        json!({"-": 1, "app": 1, "web": 2})
+    );
+    let report = json_of(&run(
+        tmp.path(),
+        &[
+            "usage",
+            "--cloudtrail",
+            "AWSLogs",
+            "--stack",
+            "web",
+            "--role",
+            "app",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        instance(&report, "app")["used"],
+        json!(["ec2:DescribeImages", "ec2:DescribeVpcs"]),
+        "web's sessions, and the one whose name says no stack"
+    );
+    let text = String::from_utf8(
+        run(
+            tmp.path(),
+            &["usage", "--cloudtrail", "AWSLogs", "--role", "app"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("  stacks: (sessions not named for a stack) (1), app (1), web (2)\n"),
+        "{text}"
+    );
+}
