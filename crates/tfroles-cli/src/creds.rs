@@ -351,16 +351,7 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
             profile: args.profile.clone(),
         }
     } else {
-        // A configured CI identity is used where its token is on offer (in
-        // that CI system), so one tfroles.hcl serves laptops and CI alike.
-        identities
-            .iter()
-            .filter_map(|i| i.source().cloned())
-            .find(|s| tfroles_creds::oidc::available(s, &env))
-            .map_or(
-                BaseIdentity::DefaultChain { profile: None },
-                BaseIdentity::WebIdentity,
-            )
+        BaseIdentity::choose(&identities, None, &env)
     };
     let choose_from = (args.web_identity.is_none() && args.profile.is_none()).then(|| {
         identities

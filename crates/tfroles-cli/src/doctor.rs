@@ -181,23 +181,17 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
     let mut report = Report::default();
 
     // 1. The base identity.
-    let web = config
-        .identities()
-        .iter()
-        .filter_map(|i| i.source().cloned())
-        .find(|s| tfroles_creds::oidc::available(s, &env));
-    let base = match &web {
-        Some(s) => {
-            report.ok(
-                "base identity",
-                format!("a CI identity token from {} (web identity)", s.describe()),
-            );
-            BaseIdentity::WebIdentity(s.clone())
-        }
-        None => BaseIdentity::DefaultChain {
-            profile: args.profile.clone(),
-        },
+    let base = BaseIdentity::choose(config.identities(), args.profile.clone(), &env);
+    let web = match &base {
+        BaseIdentity::WebIdentity(s) => Some(s),
+        BaseIdentity::DefaultChain { .. } => None,
     };
+    if let Some(s) = web {
+        report.ok(
+            "base identity",
+            format!("a CI identity token from {} (web identity)", s.describe()),
+        );
+    }
     let caller = if web.is_none() {
         match tfroles_creds::caller(args.profile.clone(), &options) {
             Ok(c) => {

@@ -167,10 +167,22 @@ impl Inputs {
         });
         parts.push(config_text.as_bytes());
         parts.push(contents.as_deref().unwrap_or_default());
-        // The whole environment: whatever a full run reads from it (the
-        // region, the endpoint, TFROLES_*, a CI token's presence) is in.
+        // The variables a full run reads before naming its entry: AWS's,
+        // tfroles', the cache's location and the CI token sources. Not the
+        // whole environment: terraform's provider plugins get a new
+        // PLUGIN_CLIENT_CERT every run (and hyperfine a random variable),
+        // which would make every call a miss. What else decides the key
+        // (the base identity, its token, the endpoint) is read again on
+        // a hit.
         let vars: Vec<(String, String)> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| {
+                ["AWS_", "TFROLES_", "TFC_", "ACTIONS_ID_TOKEN_"]
+                    .iter()
+                    .any(|p| k.starts_with(p))
+                    || k == "HOME"
+                    || k == "XDG_CACHE_HOME"
+            })
             .collect();
         let mut vars: Vec<&(String, String)> = vars.iter().collect();
         vars.sort();

@@ -73,7 +73,7 @@ impl Permissions {
 /// Whether a role's permissions include anything that changes resources:
 /// an action at the `write` or `permissions` level, through `services` or
 /// `actions`.
-pub fn can_write(p: &Permissions) -> bool {
+pub(crate) fn can_write(p: &Permissions) -> bool {
     let writes =
         |l: AccessLevel| matches!(l, AccessLevel::Write | AccessLevel::PermissionsManagement);
     let catalog = Catalog::get();
@@ -167,7 +167,7 @@ impl GitHubTrust {
     /// What this trust admits when that is every branch, tag or pull
     /// request of the repository (`None` when it names an environment or
     /// a narrower ref).
-    pub fn admits_every(&self) -> Option<&'static str> {
+    pub(crate) fn admits_every(&self) -> Option<&'static str> {
         if self.pull_request {
             // Whoever may open one, forks included where workflows run for
             // them.
@@ -214,7 +214,7 @@ impl TerraformCloudTrust {
 
     /// What this trust admits when that is every workspace (of the
     /// project, or of the organization).
-    pub fn admits_every(&self) -> Option<&'static str> {
+    pub(crate) fn admits_every(&self) -> Option<&'static str> {
         (self.workspace == "*").then_some("every workspace")
     }
 }
@@ -245,7 +245,7 @@ impl GitLabTrust {
     }
 
     /// What this trust admits when that is every branch or tag.
-    pub fn admits_every(&self) -> Option<&'static str> {
+    pub(crate) fn admits_every(&self) -> Option<&'static str> {
         (self.ref_ == "*").then_some(match self.ref_type.as_str() {
             "branch" => "every branch",
             "tag" => "every tag",

@@ -38,7 +38,7 @@ pub enum PolicyKind {
 /// Writes literal text into an IAM ARN pattern or condition value: `*`,
 /// `?` and `${` would otherwise be a wildcard or a policy variable, so they
 /// become IAM's escapes `${*}`, `${?}` and `${$}{`.
-pub fn iam_literal(text: &str) -> String {
+pub(crate) fn iam_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -282,7 +282,7 @@ impl Config {
     /// A bucket ARN names no account and a bucket policy can open a bucket
     /// across accounts, so roles in every account carry them; a Deny beats
     /// any Allow, including a policy attached later by hand.
-    pub fn state_guard(&self) -> Vec<Statement> {
+    pub(crate) fn state_guard(&self) -> Vec<Statement> {
         let mut out = vec![
             Statement::deny(
                 ["s3:*"],

@@ -631,7 +631,7 @@ impl PrincipalArn {
     }
 
     /// Whether this is an account's root rather than a user or role.
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.0.ends_with(":root")
     }
 }

@@ -181,7 +181,7 @@ impl Cache {
     /// The cached credentials for `key`, if there is a readable entry.
     /// An entry that cannot be read or parsed counts as absent: it is
     /// replaced by the next write, never an error. Only a regular file of
-    /// at most [`ENTRY_LIMIT`] bytes is read, never through a symbolic link.
+    /// at most `ENTRY_LIMIT` bytes is read, never through a symbolic link.
     pub fn read(&self, key: &str) -> Option<Credentials> {
         let path = self.entry(key);
         let bytes = match crate::file::read_regular(&path, false, ENTRY_LIMIT) {
@@ -220,7 +220,7 @@ impl Cache {
     ///
     /// # Errors
     /// [`Error::Cache`] when the file cannot be written.
-    pub fn write_described(
+    pub(crate) fn write_described(
         &self,
         key: &str,
         creds: &Credentials,

@@ -81,14 +81,6 @@ impl SessionRequest {
         }
     }
 
-    /// The first role of the chain: the one assumed with the base identity.
-    pub fn first_hop(&self) -> &SessionRequest {
-        match &self.via {
-            Some(v) => v.first_hop(),
-            None => self,
-        }
-    }
-
     fn describe_into(&self, out: &mut serde_json::Map<String, serde_json::Value>) {
         use serde_json::json;
         out.insert("role_arn".into(), json!(self.role_arn.as_str()));
@@ -127,6 +119,25 @@ pub enum BaseIdentity {
 }
 
 impl BaseIdentity {
+    /// What to start from for a config's `identity` blocks in this
+    /// environment: the first web identity whose token is on offer here (in
+    /// that CI system; see [`crate::oidc::available`]), else the default
+    /// chain with `profile`. So one `tfroles.hcl` serves laptops and CI
+    /// alike; `--web-identity` and `--profile` are the binary's overrides.
+    pub fn choose(
+        identities: &[tfroles_core::Identity],
+        profile: Option<String>,
+        env: &Env,
+    ) -> BaseIdentity {
+        identities
+            .iter()
+            .filter_map(|i| i.source())
+            .find(|s| crate::oidc::available(s, env))
+            .map_or(BaseIdentity::DefaultChain { profile }, |s| {
+                BaseIdentity::WebIdentity(s.clone())
+            })
+    }
+
     /// What distinguishes this identity from another without asking AWS
     /// or the network: for the default chain, everything the SDK reads to
     /// decide who it is (the variables, files and SSO logins listed in the cache section of docs/credentials.md); for a CI token, the
@@ -358,6 +369,52 @@ pub fn cache_key_of(
 
 #[cfg(test)]
 mod tests {
+
+    /// A configured CI identity is chosen where its token is on offer and
+    /// only there; otherwise the default chain, with the profile given.
+    #[test]
+    fn choose_takes_the_ci_identity_whose_token_is_on_offer() {
+        let config = tfroles_core::Config::from_str(
+            r#"
+            defaults { region = "us-east-1" }
+            account "shared" { id = "111111111111" }
+            state {
+              account = "shared"
+              bucket  = "acme-terraform-state"
+              role    = "terraform-state"
+            }
+            role "terraform-state" { account = "shared" }
+            identity "gitlab" { web_identity = "env:GITLAB_OIDC_TOKEN" }
+            identity "github" { web_identity = "github" }
+            "#,
+        )
+        .unwrap();
+        let ids = config.identities();
+        let laptop = Env::from_pairs([("HOME", "/home/me")]);
+        assert_eq!(
+            BaseIdentity::choose(ids, Some("dev".into()), &laptop),
+            BaseIdentity::DefaultChain {
+                profile: Some("dev".into())
+            }
+        );
+        let github = Env::from_pairs([
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://token.example/x"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t"),
+        ]);
+        assert_eq!(
+            BaseIdentity::choose(ids, None, &github),
+            BaseIdentity::WebIdentity(WebIdentitySource::GitHub {
+                audience: "sts.amazonaws.com".into()
+            })
+        );
+        // An empty variable is no token.
+        let gitlab = Env::from_pairs([("GITLAB_OIDC_TOKEN", "")]);
+        assert_eq!(
+            BaseIdentity::choose(ids, None, &gitlab),
+            BaseIdentity::DefaultChain { profile: None }
+        );
+    }
+
     use super::*;
 
     fn req() -> SessionRequest {

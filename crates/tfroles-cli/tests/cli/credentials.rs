@@ -3285,3 +3285,27 @@ fn the_hit_index_fingerprints_the_base_identity_again() {
     assert_eq!(sts_calls(&lab.moto), 2);
     assert!(via_index(&lab, &mut cmd()).1);
 }
+
+#[test]
+fn the_hit_index_ignores_variables_no_run_reads() {
+    // terraform's provider plugins get a new PLUGIN_CLIENT_CERT every run.
+    let lab = Lab::with_config(HIT_ROLE);
+    let args = [
+        "credential-process",
+        "-v",
+        "--role",
+        "app",
+        "--account",
+        "qa",
+    ];
+    let (first, _) = via_index(&lab, lab.cmd(&args).env("PLUGIN_CLIENT_CERT", "one"));
+    let (second, indexed) = via_index(&lab, lab.cmd(&args).env("PLUGIN_CLIENT_CERT", "two"));
+    assert!(
+        indexed,
+        "an unrelated variable does not change the index key"
+    );
+    assert_eq!(second, first);
+    // An AWS variable does.
+    let (_, indexed) = via_index(&lab, lab.cmd(&args).env("AWS_MAX_ATTEMPTS", "3"));
+    assert!(!indexed);
+}
