@@ -280,11 +280,21 @@ pub(crate) fn explain_one(
                     .action(action)
                     .map(|a| a.to_string())
                     .unwrap_or_else(|| action.to_owned());
-                writeln!(
-                    out,
-                    "  change:   add \"{canonical}\" to `actions` of role \"{role}\" (`--fix` does)"
-                )?;
-                fix = Some((role.clone(), canonical));
+                if let Some(m) = config.module_role(role) {
+                    // A module's role: the grant belongs in the module's
+                    // manifest, which `--fix` does not edit.
+                    writeln!(
+                        out,
+                        "  change:   {} (by hand: `--fix` edits only tfroles.hcl)",
+                        m.proposal(&[canonical.as_str()])
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "  change:   add \"{canonical}\" to `actions` of role \"{role}\" (`--fix` does)"
+                    )?;
+                    fix = Some((role.clone(), canonical));
+                }
             }
         }
         Verdict::OutsideResources { role, resources } => {

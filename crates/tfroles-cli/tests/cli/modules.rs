@@ -456,7 +456,7 @@ fn usage_of_a_module_role_points_at_the_modules_manifest() {
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(
         stdout.contains(
-            "hint: add `iam:CreateRole` to `actions` in modules/data/tfroles.module.hcl (the manifest of module `modules/data`, whose role `module-data` is)"
+            "change:   add `iam:CreateRole` to `actions` in modules/data/tfroles.module.hcl (the manifest of module `modules/data`, whose role `module-data` is) (by hand: `--fix` edits only tfroles.hcl)"
         ),
         "{stdout}"
     );
