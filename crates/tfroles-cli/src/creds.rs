@@ -316,12 +316,8 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
                 && crate::policy::stack_without_tree(&config, path).is_some();
         }
         stack_path = stack.as_ref().map(|s| s.path.to_string());
-        // Only a stack's backend session depends on the workspace.
-        let workspace = if stack.is_some() {
-            crate::workspace_arg(args.workspace.as_deref())
-        } else {
-            None
-        };
+        // `decide_session` reads the workspace only with a stack.
+        let workspace = crate::workspace_arg(args.workspace.as_deref());
         let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
         ask.account = args.account.as_deref();
         ask.stack = stack.as_ref();

@@ -190,12 +190,8 @@ pub fn policy(args: &PolicyArgs) -> Outcome<()> {
         Some(config.identity_policy(identity)?)
     } else {
         let role = args.role.as_deref().expect("clap: --role or --identity");
-        // Only a stack's backend session depends on the workspace.
-        let workspace = if stack.is_some() {
-            crate::workspace_arg(args.workspace.as_deref())
-        } else {
-            None
-        };
+        // `decide_session` reads the workspace only with a stack.
+        let workspace = crate::workspace_arg(args.workspace.as_deref());
         let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
         ask.account = args.account.as_deref();
         ask.stack = stack;
@@ -254,12 +250,8 @@ pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
         .map(|p| find_stack(&config, &stacks, p))
         .transpose()?;
     let role = args.role.as_str();
-    // Only a stack's backend session depends on the workspace.
-    let workspace = if stack.is_some() {
-        crate::workspace_arg(args.workspace.as_deref())
-    } else {
-        None
-    };
+    // `decide_session` reads the workspace only with a stack.
+    let workspace = crate::workspace_arg(args.workspace.as_deref());
     let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
     ask.account = args.account.as_deref();
     ask.stack = stack;

@@ -34,7 +34,8 @@ pub struct SessionFor<'a> {
     pub allow_delete: bool,
     /// With `stack`: the terraform workspace the backend works in, which
     /// narrows the session policy to that workspace's state key. `None`:
-    /// every workspace the stack may use.
+    /// every workspace the stack may use. Without `stack` it is ignored:
+    /// only a stack's backend session depends on the workspace.
     pub workspace: Option<&'a str>,
     /// What the session name's placeholders stand for (see
     /// [`crate::naming`]). With `stack` set, the state role's stack fills

@@ -1549,3 +1549,35 @@ fn workspace_stacks_reach_exactly_their_listed_workspaces_state() {
         }
     }
 }
+
+/// The binary passes `--workspace` / `$TF_WORKSPACE` to every session it
+/// decides; only a stack's backend session may depend on it. Without a
+/// stack, even a workspace no stack lists changes nothing.
+#[test]
+fn the_workspace_matters_only_with_a_stack() {
+    let c = Config::from_str(&format!("{BASE}{WORKSPACES}")).unwrap_or_else(|e| panic!("{e}"));
+    let s = stacks(&c, &[]);
+    let stack = s.iter().find(|st| st.path.as_str() == "qa/app").unwrap();
+    let policy = |session: tfroles_core::Session| session.policy.map(|p| p.to_json_compact());
+    for role in ["terraform-state", "app"] {
+        let mut plain = tfroles_core::SessionFor::role(role);
+        if role == "app" {
+            plain.account = Some("qa");
+        }
+        let with = plain.workspace("not-listed-anywhere");
+        let (a, b) = (
+            c.decide_session(&plain).unwrap(),
+            c.decide_session(&with).unwrap(),
+        );
+        assert_eq!(a.role.arn, b.role.arn, "{role}");
+        assert_eq!(a.kind, b.kind, "{role}");
+        assert_eq!(policy(a), policy(b), "{role}");
+    }
+    // With the stack, the same workspace is refused: the rule is live.
+    let mut ask =
+        tfroles_core::SessionFor::role("terraform-state").workspace("not-listed-anywhere");
+    ask.stack = Some(stack);
+    assert!(c.decide_session(&ask).is_err());
+    ask.workspace = Some("staging");
+    assert!(c.decide_session(&ask).unwrap().policy.is_some());
+}
