@@ -270,7 +270,7 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
                 &c.credentials,
             );
         }
-        oidc_checks(&mut report, &config, c);
+        oidc_checks(&mut report, &config, &resolution.stacks, c);
     } else {
         report.skip(&bucket, "no base identity to look with");
     }
@@ -463,11 +463,17 @@ fn lock_table(report: &mut Report, env: &Env, region: &str, table: &str, creds: 
 /// The OIDC providers the trust policies name, with the audiences their
 /// conditions require: read from the generated trust policies, the one
 /// place they are decided.
-fn oidc_checks(report: &mut Report, config: &Config, caller: &tfroles_creds::Caller) {
+fn oidc_checks(
+    report: &mut Report,
+    config: &Config,
+    stacks: &[tfroles_core::Stack],
+    caller: &tfroles_creds::Caller,
+) {
     let mut wanted: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
         Default::default();
     for rs in config.role_sessions() {
-        let Ok(doc) = config.trust_policy(rs.role.as_str(), Some(rs.account.as_str())) else {
+        let Ok(doc) = config.trust_policy(rs.role.as_str(), Some(rs.account.as_str()), stacks)
+        else {
             continue;
         };
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&doc.to_json_compact()) else {

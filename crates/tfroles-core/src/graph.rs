@@ -361,7 +361,8 @@ impl Config {
         for s in &sessions {
             let to = g.node(NodeKind::Role, role_label(s), Some(s.arn.to_string()));
             let role = self.role(s.role.as_str()).expect("session of a role");
-            let Ok(trust) = self.trust_policy(s.role.as_str(), Some(s.account.as_str())) else {
+            let Ok(trust) = self.trust_policy(s.role.as_str(), Some(s.account.as_str()), stacks)
+            else {
                 for src in &sources {
                     g.edge(src, &to, "assumes (trust not generated)");
                 }
@@ -658,11 +659,11 @@ mod tests {
         );
         // Without the external id the state role's trust refuses `ci`.
         let bare = Config::from_str(&TRUSTED.replace("external_id = \"tf-state\"", "")).unwrap();
-        let trust = bare.trust_policy("terraform-state", None).unwrap();
+        let trust = bare.trust_policy("terraform-state", None, &[]).unwrap();
         let request = tfroles_policy::Request::new("sts:AssumeRole", "*");
         let ci = super::Caller::Aws("arn:aws:iam::444444444444:user/ci");
         assert!(super::trust_admits(&trust, ci, &request).unwrap());
-        let trust = c.trust_policy("terraform-state", None).unwrap();
+        let trust = c.trust_policy("terraform-state", None, &[]).unwrap();
         assert!(!super::trust_admits(&trust, ci, &request).unwrap());
     }
 

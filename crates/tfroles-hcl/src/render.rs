@@ -329,7 +329,12 @@ fn workspace_providers_file(
     for w in &stack.workspaces {
         let mut ps = Vec::new();
         for (i, p) in w.providers.iter().enumerate() {
-            let mut chain = vec![&p.session];
+            // Named for this stack, as the other providers files are.
+            let named = p.session.clone().named(&tfroles_core::SessionNames {
+                stack: Some(dir),
+                ..Default::default()
+            });
+            let mut chain = vec![&named];
             while let Some(via) = &chain[chain.len() - 1].via {
                 chain.push(via);
             }
