@@ -28,14 +28,14 @@ pub struct ExplainArgs {
     /// the delete guard or the state isolation)
     #[arg(long)]
     pub fix: bool,
-    /// Output format (json: one object, its schema in docs/troubleshooting.md)
+    /// Output format (json: one object, its schema in docs/least-privilege.md)
     #[arg(long, value_enum, default_value_t = OutFormat::Text)]
     pub format: OutFormat,
 }
 
 /// One denial as `--format json` prints it: what AWS said, whose session
 /// it was, the rule that decided it here and the change in config terms.
-/// The schema is documented (docs/troubleshooting.md, "explain --format
+/// The schema is documented (docs/least-privilege.md, "tfroles explain --format
 /// json"); fields are only ever added.
 #[derive(Debug, Default, serde::Serialize)]
 pub(crate) struct Record {
