@@ -333,7 +333,8 @@ fn only_narrows(before: &Config, after: &Config, narrowed: &[String]) -> Result<
     if before.state != after.state
         || before.defaults != after.defaults
         || before.accounts != after.accounts
-        || before.stacks != after.stacks
+        // Compared without their locations, which the edit may move.
+        || serde_json::to_value(&before.stacks).ok() != serde_json::to_value(&after.stacks).ok()
         || before.identities != after.identities
         || before.bootstrap != after.bootstrap
         || before.roles.len() != after.roles.len()
