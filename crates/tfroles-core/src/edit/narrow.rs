@@ -78,7 +78,7 @@ pub(super) fn narrow_role(text: &str, role: &str, grant: &Grant) -> Result<Strin
         (!grant.services.is_empty()).then(|| grant.services.clone()),
         // `access` means nothing without `services`; left unset when it
         // would say the default.
-        (!grant.services.is_empty() && !(old[1].is_none() && access == default_access))
+        (!grant.services.is_empty() && (old[1].is_some() || access != default_access))
             .then_some(access),
         (!grant.actions.is_empty()).then(|| grant.actions.clone()),
     ];
@@ -90,7 +90,7 @@ pub(super) fn narrow_role(text: &str, role: &str, grant: &Grant) -> Result<Strin
         match (&old[i], &new[i]) {
             (Some((a, items)), Some(want)) => {
                 if !same_set(items, want) {
-                    edits.push(replace_value(text, a, want, nl)?);
+                    edits.push(replace_value(text, role, a, want, nl)?);
                 }
             }
             (Some(_), None) => removed.push(i),
@@ -306,6 +306,7 @@ fn list_spans(value: &Expression) -> Result<(Range<usize>, Vec<Range<usize>>), E
 /// The new value of a list attribute, in the list's own layout.
 fn replace_value(
     text: &str,
+    role: &str,
     a: &Attribute,
     want: &[String],
     nl: &str,
@@ -342,7 +343,7 @@ fn replace_value(
             text,
             open,
             format!(
-                "`{}` has comments and items sharing lines, so tfroles cannot tell which comment goes with which item",
+                "`{}` of `role \"{role}\"` has comments and items sharing lines, so tfroles cannot tell which comment goes with which item",
                 a.key.as_str()
             ),
             "put each item of the list on a line of its own, or make the change by hand",
@@ -517,6 +518,57 @@ fn realign(text: &str, role: &str) -> Result<String, EditError> {
     for (range, with) in edits.into_iter().rev() {
         out.replace_range(range, &with);
     }
+    align_comments(&out, role)
+}
+
+/// Sets the padding before the comments that end the role block's
+/// one-line attributes as `terraform fmt` does: on consecutive lines they
+/// line up one space after the longest line's code.
+fn align_comments(text: &str, role: &str) -> Result<String, EditError> {
+    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+        EditError::new(
+            format!("the edited config is not valid HCL: {}", e.message()),
+            "make the change by hand",
+        )
+    })?;
+    let block = role_block(&body, role)?;
+    // (line, end of code, start of comment, width of code)
+    let mut commented: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for s in block.body.iter() {
+        let Structure::Attribute(a) = s else { continue };
+        let key = a.key.span().ok_or_else(no_span)?;
+        let value = a.value.span().ok_or_else(no_span)?;
+        let line = line_of(text, key.start);
+        if line != line_of(text, value.end) {
+            continue;
+        }
+        let rest = &text[value.end..line_end(text, value.end)];
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        if trimmed.starts_with('#') || trimmed.starts_with("//") {
+            let start = value.end + (rest.len() - trimmed.len());
+            let width = text[line_start(text, key.start)..value.end].chars().count();
+            commented.push((line, value.end, start, width));
+        }
+    }
+    let mut chains: Vec<Vec<usize>> = Vec::new();
+    for (i, c) in commented.iter().enumerate() {
+        match chains.last_mut() {
+            Some(g) if g.last().is_some_and(|p| commented[*p].0 + 1 == c.0) => g.push(i),
+            _ => chains.push(vec![i]),
+        }
+    }
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    for g in chains {
+        let width = g.iter().map(|i| commented[*i].3).max().unwrap_or(0);
+        for i in g {
+            let (_, end, start, w) = commented[i];
+            edits.push((end..start, " ".repeat(width - w + 1)));
+        }
+    }
+    let mut out = text.to_owned();
+    for (range, with) in edits.into_iter().rev() {
+        out.replace_range(range, &with);
+    }
     Ok(out)
 }
 
@@ -558,7 +610,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out,
-            "# roles\nrole \"app\" {\n  # the first deployment's\n  account  = \"qa\" # qa only\n  services = [\"ec2\"] # broad\n  access   = [\"list\", \"write\", \"tagging\"]\n  actions  = [\"s3:GetObject\", \"s3:ListBucket\"]\n\n  trust {\n    aws = [\"x\"]\n  }\n}\n"
+            "# roles\nrole \"app\" {\n  # the first deployment's\n  account  = \"qa\"    # qa only\n  services = [\"ec2\"] # broad\n  access   = [\"list\", \"write\", \"tagging\"]\n  actions  = [\"s3:GetObject\", \"s3:ListBucket\"]\n\n  trust {\n    aws = [\"x\"]\n  }\n}\n"
         );
     }
 
@@ -588,8 +640,9 @@ mod tests {
         // A leading comma: which comment goes with which item is unclear.
         let e = narrow(text, "app", grant(&[], &[], &["ec2:DescribeVpcs"])).unwrap_err();
         assert!(
-            e.message
-                .contains("line 2: `actions` has comments and items sharing lines"),
+            e.message.contains(
+                "line 2: `actions` of `role \"app\"` has comments and items sharing lines"
+            ),
             "{e}"
         );
 
@@ -672,7 +725,7 @@ mod tests {
             ("role \"web\" {}\n", "there is no `role \"app\"` block"),
             (
                 "role \"app\" {\n  actions = [\"ec2:DescribeVpcs\", # a\n    \"iam:PassRole\"]\n}\n",
-                "line 2: `actions` has comments and items sharing lines",
+                "line 2: `actions` of `role \"app\"` has comments and items sharing lines",
             ),
             (
                 "state {\n  role = \"app\"\n}\nrole \"app\" {}\n",
