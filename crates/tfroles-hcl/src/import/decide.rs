@@ -264,7 +264,9 @@ impl Cx {
     fn default_provider(&mut self, scan: &Scan, backend: &BackendFound) -> Option<usize> {
         let path = scan.path.as_str();
         let defaults: Vec<usize> = (0..scan.providers.len())
-            .filter(|&i| scan.providers[i].1.alias.is_none() && !scan.providers[i].1.alias_unreadable)
+            .filter(|&i| {
+                scan.providers[i].1.alias.is_none() && !scan.providers[i].1.alias_unreadable
+            })
             .collect();
         for &extra in defaults.iter().skip(1) {
             let p = &scan.providers[extra].1;
@@ -456,20 +458,8 @@ impl Cx {
             path: self
                 .decide(name, "path", uses, |u| Some(u.path.clone()), show)
                 .unwrap_or_default(),
-            external_id: self.decide(
-                name,
-                "external_id",
-                uses,
-                |u| u.external_id.clone(),
-                show,
-            ),
-            session_name: self.decide(
-                name,
-                "session_name",
-                uses,
-                |u| u.session_name.clone(),
-                show,
-            ),
+            external_id: self.decide(name, "external_id", uses, |u| u.external_id.clone(), show),
+            session_name: self.decide(name, "session_name", uses, |u| u.session_name.clone(), show),
             // 1h is tfroles' default duration: written or not, generate
             // writes 1h, so it is no disagreement with an unset one.
             duration: self.decide(
