@@ -685,7 +685,7 @@ impl Config {
     }
 
     /// A provisioning role's grants.
-    fn grants(&self, r: &Role) -> Result<PolicyDocument> {
+    pub(crate) fn grants(&self, r: &Role) -> Result<PolicyDocument> {
         let catalog = Catalog::get();
         let p = &r.permissions;
         let mut allow: Vec<String> = Vec::new();
