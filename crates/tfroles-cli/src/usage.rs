@@ -136,6 +136,15 @@ fn check_fix(args: &UsageArgs) -> Outcome<()> {
 pub fn usage(args: &UsageArgs) -> Outcome<()> {
     check_fix(args)?;
     let (config, _, resolution) = crate::load_stacks(&args.config)?;
+    // What the proposals are computed from: `--fix` writes only over this
+    // text, so an edit made while the logs were read is never narrowed away.
+    let loaded = if args.fix {
+        Some(tfroles_core::read_config_file(config.file()).map_err(|e| {
+            crate::Failure::io(e, format!("cannot read `{}`", config.file().display()))
+        })?)
+    } else {
+        None
+    };
     let stacks = resolution.stacks;
     if let Some(role) = &args.role
         && config.role(role).is_none()
@@ -324,7 +333,14 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         }
     }
     if args.fix {
-        fix(&mut out, args, &config, &instances, &proposals)?;
+        fix(
+            &mut out,
+            args,
+            &config,
+            loaded.as_deref(),
+            &instances,
+            &proposals,
+        )?;
     }
     out.flush()?;
     Ok(())
@@ -340,6 +356,7 @@ fn fix(
     out: &mut impl Write,
     args: &UsageArgs,
     config: &Config,
+    loaded: Option<&[u8]>,
     instances: &[Instance<'_>],
     proposals: &[Proposal],
 ) -> Outcome<()> {
@@ -415,6 +432,16 @@ fn fix(
         return Ok(());
     }
     let edit = edit::plan(config.file(), &changes)?;
+    if loaded.is_some_and(|l| l != edit.before.as_bytes()) {
+        // As `Edit::write` words a file changed under it.
+        return Err(tfroles_core::Error::Io {
+            path: config.file().to_path_buf(),
+            source: std::io::Error::other(
+                "it changed while tfroles read the logs; nothing was written\n  hint: run the command again",
+            ),
+        }
+        .into());
+    }
     if edit.is_empty() {
         writeln!(
             out,

@@ -186,10 +186,9 @@ fn fix_refuses_without_a_terminal_or_yes_and_writes_nothing() {
     );
 }
 
-/// Runs `tfroles ARGS` in `dir` with a pseudo-terminal as stdin, typing
-/// `answer` into it.
+/// A pseudo-terminal: (master, slave).
 #[cfg(unix)]
-fn on_a_terminal(dir: &Path, args: &[&str], answer: &str) -> Output {
+fn pty() -> (fs::File, fs::File) {
     use std::os::fd::FromRawFd;
     let (mut master, mut slave) = (0, 0);
     // SAFETY: openpty writes two descriptors it opened, owned from here.
@@ -203,8 +202,14 @@ fn on_a_terminal(dir: &Path, args: &[&str], answer: &str) -> Output {
         )
     };
     assert_eq!(rc, 0, "openpty");
-    let mut master = unsafe { fs::File::from_raw_fd(master) };
-    let slave = unsafe { fs::File::from_raw_fd(slave) };
+    unsafe { (fs::File::from_raw_fd(master), fs::File::from_raw_fd(slave)) }
+}
+
+/// Runs `tfroles ARGS` in `dir` with a pseudo-terminal as stdin, typing
+/// `answer` into it.
+#[cfg(unix)]
+fn on_a_terminal(dir: &Path, args: &[&str], answer: &str) -> Output {
+    let (mut master, slave) = pty();
     // Typed ahead: the terminal holds the line until the prompt reads it.
     master.write_all(answer.as_bytes()).unwrap();
     let out = Command::new(BIN)
@@ -250,6 +255,52 @@ fn on_a_terminal_it_asks_and_only_yes_writes() {
     assert_ne!(
         fs::read_to_string(tmp.path().join("tfroles.hcl")).unwrap(),
         CONFIG
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_changed_while_it_asks_is_not_written() {
+    use std::io::Read;
+    let tmp = setup();
+    deliver(tmp.path(), "20261102", 1, &used());
+    let (mut master, slave) = pty();
+    let mut child = Command::new(BIN)
+        .args(["usage", "--cloudtrail", "AWSLogs", "--fix"])
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::from(slave))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Up to the question; the child then waits on the terminal.
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).ends_with("[y/N] ") {
+        assert_eq!(
+            stderr.read(&mut byte).unwrap(),
+            1,
+            "{}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.push(byte[0]);
+    }
+    let changed = format!("{CONFIG}# edited meanwhile\n");
+    fs::write(tmp.path().join("tfroles.hcl"), &changed).unwrap();
+    master.write_all(b"y\n").unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{rest}");
+    assert!(
+        rest.contains("it changed since tfroles read it; nothing was written"),
+        "{rest}"
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("tfroles.hcl")).unwrap(),
+        changed
     );
 }
 
