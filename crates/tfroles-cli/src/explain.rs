@@ -269,7 +269,7 @@ fn print_json(
 }
 
 /// The config file as the user would name it from here.
-fn shown_path(config: &Config) -> String {
+pub(crate) fn shown_path(config: &Config) -> String {
     std::env::current_dir()
         .ok()
         .and_then(|d| {
