@@ -208,6 +208,56 @@ impl Cx {
 
     pub(super) fn scan(&mut self, root: &Path, d: &TfDir) -> Result<Scan, Error> {
         let abs_dir = root.join(d.path.as_str());
+        let raws = self.read_files(&abs_dir, d)?;
+        let (env, locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws, None)?;
+        let files: Vec<ParsedFile> = raws
+            .iter()
+            .map(|f| {
+                let (attrs, blocks) = read::convert(&f.body, &f.text, &f.rel, &env);
+                ParsedFile {
+                    name: f.name.clone(),
+                    rel: f.rel.clone(),
+                    attrs,
+                    blocks,
+                }
+            })
+            .collect();
+        let mut scan = Scan {
+            path: d.path.clone(),
+            files,
+            backend: None,
+            providers: Vec::new(),
+            terragrunt: false,
+            workspaces: Vec::new(),
+        };
+        let (backends, providers) = self.backend_and_provider_blocks(&scan.files);
+        let Some((bfi, mut bblk)) = self.the_s3_backend(&scan.files, &backends, &providers) else {
+            return Ok(scan);
+        };
+        let brel = scan.files[bfi].rel.clone();
+        // A partial backend: merged as `terraform init -backend-config` would.
+        for extra in self.backend_config(&abs_dir, d.path.as_str(), &brel, bblk.line, &env)? {
+            match bblk.attrs.iter_mut().find(|a| a.key == extra.key) {
+                Some(a) => *a = extra,
+                None => bblk.attrs.push(extra),
+            }
+        }
+        let backend = self.backend(&brel, &bblk);
+        scan.backend = Some((bfi, backend));
+        for (fi, p) in providers {
+            let rel = scan.files[fi].rel.clone();
+            let found = self.provider(&rel, &p);
+            scan.providers.push((fi, found));
+        }
+        if self.opts.workspace.is_none() {
+            self.workspaces(&mut scan, &abs_dir, &raws, &env, &locals)?;
+        }
+        Ok(scan)
+    }
+
+    /// The `.tf` files of a directory, parsed; a finding for each that is
+    /// not UTF-8 or does not parse.
+    fn read_files(&mut self, abs_dir: &Path, d: &TfDir) -> Result<Vec<RawFile>, Error> {
         let mut raws = Vec::new();
         for name in &d.tf_files {
             let abs = abs_dir.join(name);
@@ -238,32 +288,21 @@ impl Cx {
                 }
             }
         }
-        let (env, locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws, None)?;
-        let files: Vec<ParsedFile> = raws
-            .iter()
-            .map(|f| {
-                let (attrs, blocks) = read::convert(&f.body, &f.text, &f.rel, &env);
-                ParsedFile {
-                    name: f.name.clone(),
-                    rel: f.rel.clone(),
-                    attrs,
-                    blocks,
-                }
-            })
-            .collect();
-        let mut scan = Scan {
-            path: d.path.clone(),
-            files,
-            backend: None,
-            providers: Vec::new(),
-            terragrunt: false,
-            workspaces: Vec::new(),
-        };
+        Ok(raws)
+    }
+
+    /// The `backend`/`cloud` blocks and the `provider "aws"` blocks of the
+    /// files, with the index of the file each is in; those in override
+    /// files are left out, with a finding.
+    fn backend_and_provider_blocks(
+        &mut self,
+        files: &[ParsedFile],
+    ) -> (Vec<(usize, Blk)>, Vec<(usize, Blk)>) {
         // Terraform merges override files into the others; import does not.
         let is_override = |n: &str| n == "override.tf" || n.ends_with("_override.tf");
         let mut backends: Vec<(usize, Blk)> = Vec::new();
         let mut providers: Vec<(usize, Blk)> = Vec::new();
-        for (fi, f) in scan.files.iter().enumerate() {
+        for (fi, f) in files.iter().enumerate() {
             for b in &f.blocks {
                 let relevant = is_aws_provider(b)
                     || (b.ident == "terraform"
@@ -289,13 +328,25 @@ impl Cx {
                 }
             }
         }
+        (backends, providers)
+    }
+
+    /// The directory's one `backend "s3"` block, if it is a stack; a
+    /// finding for another kind of backend, a second s3 backend, or
+    /// providers without a backend.
+    fn the_s3_backend(
+        &mut self,
+        files: &[ParsedFile],
+        backends: &[(usize, Blk)],
+        providers: &[(usize, Blk)],
+    ) -> Option<(usize, Blk)> {
         let s3: Vec<&(usize, Blk)> = backends
             .iter()
             .filter(|(_, b)| b.ident == "backend" && b.labels == ["s3"])
             .collect();
-        for (fi, b) in &backends {
+        for (fi, b) in backends {
             if !(b.ident == "backend" && b.labels == ["s3"]) {
-                let rel = scan.files[*fi].rel.clone();
+                let rel = files[*fi].rel.clone();
                 self.note(
                     &rel,
                     b.line,
@@ -304,7 +355,7 @@ impl Cx {
             }
         }
         for (fi, b) in s3.iter().skip(1) {
-            let rel = scan.files[*fi].rel.clone();
+            let rel = files[*fi].rel.clone();
             self.note(
                 &rel,
                 b.line,
@@ -315,40 +366,21 @@ impl Cx {
             if backends.is_empty()
                 && let Some((fi, p)) = providers.first()
             {
-                let rel = scan.files[*fi].rel.clone();
+                let rel = files[*fi].rel.clone();
                 self.note(
                     &rel,
                     p.line,
                     "`provider \"aws\"` without a `backend \"s3\"` in this directory: not imported as a stack (a module, or a stack with local state)",
                 );
             }
-            return Ok(scan);
+            return None;
         }
         if backends.len() > s3.len() {
             // Another kind of backend beside s3: terraform refuses the
             // directory; do not guess which one it meant.
-            return Ok(scan);
+            return None;
         }
-        let (bfi, mut bblk) = s3[0].clone();
-        let brel = scan.files[bfi].rel.clone();
-        // A partial backend: merged as `terraform init -backend-config` would.
-        for extra in self.backend_config(&abs_dir, d.path.as_str(), &brel, bblk.line, &env)? {
-            match bblk.attrs.iter_mut().find(|a| a.key == extra.key) {
-                Some(a) => *a = extra,
-                None => bblk.attrs.push(extra),
-            }
-        }
-        let backend = self.backend(&brel, &bblk);
-        scan.backend = Some((bfi, backend));
-        for (fi, p) in providers {
-            let rel = scan.files[fi].rel.clone();
-            let found = self.provider(&rel, &p);
-            scan.providers.push((fi, found));
-        }
-        if self.opts.workspace.is_none() {
-            self.workspaces(&mut scan, &abs_dir, &raws, &env, &locals)?;
-        }
-        Ok(scan)
+        Some(s3[0].clone())
     }
 
     /// A provider's `default_tags { tags = {...} }`, as literal strings.
