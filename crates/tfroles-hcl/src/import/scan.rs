@@ -647,33 +647,7 @@ impl Cx {
             match a.key.as_str() {
                 "alias" => {}
                 "region" => out.region = self.parsed(file, &ctx, "region", n),
-                "allowed_account_ids" => match &n.v {
-                    Ok(Lit::List(items)) => {
-                        let mut ids = Vec::new();
-                        let mut ok = true;
-                        for it in items {
-                            match self.parsed::<AccountId>(file, &ctx, "allowed_account_ids", it) {
-                                Some(id) => ids.push(id.v),
-                                None => ok = false,
-                            }
-                        }
-                        if ok && !ids.is_empty() {
-                            out.allowed = Some(L {
-                                v: ids,
-                                line: n.line,
-                            });
-                        }
-                    }
-                    Ok(other) => self.note(
-                        file,
-                        n.line,
-                        format!(
-                            "{ctx}: `allowed_account_ids` is {}, not a list: left out",
-                            lit_kind(other)
-                        ),
-                    ),
-                    Err(nl) => self.non_literal(file, &ctx, "allowed_account_ids", n.line, nl),
-                },
+                "allowed_account_ids" => out.allowed = self.allowed_account_ids(file, &ctx, n),
                 "profile" => {
                     out.profile = self
                         .string(file, &ctx, "profile", n)
@@ -682,14 +656,70 @@ impl Cx {
                 other => self.not_carried(file, &ctx, other, a.line, false),
             }
         }
+        self.provider_blocks(file, &ctx, b, &mut out);
+        if let Some(p) = out.profile.clone() {
+            self.profile_chain(file, &ctx, p, &mut out);
+        }
+        if out.account_hint.is_none()
+            && let Some(a) = &out.allowed
+            && a.v.len() == 1
+        {
+            out.account_hint = Some(a.v[0].clone());
+        }
+        out
+    }
+
+    /// `allowed_account_ids`: every item an account id, else left out.
+    fn allowed_account_ids(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        n: &Node,
+    ) -> Option<L<Vec<AccountId>>> {
+        match &n.v {
+            Ok(Lit::List(items)) => {
+                let mut ids = Vec::new();
+                let mut ok = true;
+                for it in items {
+                    match self.parsed::<AccountId>(file, ctx, "allowed_account_ids", it) {
+                        Some(id) => ids.push(id.v),
+                        None => ok = false,
+                    }
+                }
+                (ok && !ids.is_empty()).then_some(L {
+                    v: ids,
+                    line: n.line,
+                })
+            }
+            Ok(other) => {
+                self.note(
+                    file,
+                    n.line,
+                    format!(
+                        "{ctx}: `allowed_account_ids` is {}, not a list: left out",
+                        lit_kind(other)
+                    ),
+                );
+                None
+            }
+            Err(nl) => {
+                self.non_literal(file, ctx, "allowed_account_ids", n.line, nl);
+                None
+            }
+        }
+    }
+
+    /// A provider's nested blocks: `default_tags`, and its `assume_role`
+    /// blocks as a chain of uses (each later one `via` the one before).
+    fn provider_blocks(&mut self, file: &str, ctx: &str, b: &Blk, out: &mut ProviderFound) {
         let mut prev: Option<usize> = None;
         for x in &b.blocks {
             if x.ident == "default_tags" && super::emit::default_tags_supported() {
-                out.default_tags = self.default_tags(file, &ctx, x);
+                out.default_tags = self.default_tags(file, ctx, x);
                 continue;
             }
             if x.ident != "assume_role" {
-                self.not_carried(file, &ctx, &x.ident, x.line, true);
+                self.not_carried(file, ctx, &x.ident, x.line, true);
                 continue;
             }
             let fields: Vec<(String, Node)> = x
@@ -700,13 +730,13 @@ impl Cx {
             for inner in &x.blocks {
                 self.not_carried(
                     file,
-                    &ctx,
+                    ctx,
                     &format!("assume_role.{}", inner.ident),
                     inner.line,
                     true,
                 );
             }
-            match self.session(file, &ctx, x.line, &fields, "assume_role.") {
+            match self.session(file, ctx, x.line, &fields, "assume_role.") {
                 Some(u) => {
                     if let Some(p) = prev {
                         let (name, account) =
@@ -722,22 +752,18 @@ impl Cx {
                 None => out.broken = true,
             }
         }
-        if let Some(p) = out.profile.clone() {
-            if out.chain.is_empty() && !out.broken {
-                let (chain, hint) = self.profile_session(file, &ctx, p.line, &p.v);
-                out.chain = chain;
-                out.account_hint = out.account_hint.clone().or(hint);
-            } else {
-                self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
-            }
+    }
+
+    /// A provider's `profile`: the chain of roles its AWS config profile
+    /// assumes, where the provider assumes none itself.
+    fn profile_chain(&mut self, file: &str, ctx: &str, p: L<String>, out: &mut ProviderFound) {
+        if out.chain.is_empty() && !out.broken {
+            let (chain, hint) = self.profile_session(file, ctx, p.line, &p.v);
+            out.chain = chain;
+            out.account_hint = out.account_hint.clone().or(hint);
+        } else {
+            self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
         }
-        if out.account_hint.is_none()
-            && let Some(a) = &out.allowed
-            && a.v.len() == 1
-        {
-            out.account_hint = Some(a.v[0].clone());
-        }
-        out
     }
 }
 
