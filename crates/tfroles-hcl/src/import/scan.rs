@@ -573,15 +573,28 @@ impl Cx {
                 self.not_carried(file, ctx, &x.ident, x.line, true);
             }
         }
+        out.session = self.backend_session(file, new_style, old_style, profile);
+        out
+    }
+
+    /// The role the backend assumes: its `assume_role` (an object, or a
+    /// block as before 1.10), else the pre-1.10 top-level attributes, else
+    /// the last role its `profile` assumes; findings where they meet.
+    fn backend_session(
+        &mut self,
+        file: &str,
+        new_style: Option<(usize, Vec<(String, Node)>)>,
+        old_style: Vec<(String, Node)>,
+        profile: Option<L<String>>,
+    ) -> Option<usize> {
+        let ctx = "backend \"s3\"";
         if let Some(p) = &profile
             && (new_style.is_some() || !old_style.is_empty())
         {
             self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
         }
         match (new_style, old_style.is_empty()) {
-            (Some((line, fields)), true) => {
-                out.session = self.session(file, ctx, line, &fields, "assume_role.")
-            }
+            (Some((line, fields)), true) => self.session(file, ctx, line, &fields, "assume_role."),
             (Some((line, fields)), false) => {
                 for (k, n) in &old_style {
                     self.note(
@@ -590,21 +603,19 @@ impl Cx {
                         format!("{ctx}: `{k}` beside `assume_role`: the pre-1.10 attribute is ignored, `assume_role` wins"),
                     );
                 }
-                out.session = self.session(file, ctx, line, &fields, "assume_role.");
+                self.session(file, ctx, line, &fields, "assume_role.")
             }
             (None, false) => {
                 let line = old_style[0].1.line;
-                out.session = self.session(file, ctx, line, &old_style, "");
+                self.session(file, ctx, line, &old_style, "")
             }
             (None, true) => {
-                if let Some(p) = profile {
-                    let (chain, _) = self.profile_session(file, ctx, p.line, &p.v);
-                    // A backend assumes one role: the last hop.
-                    out.session = chain.last().copied();
-                }
+                let p = profile?;
+                let (chain, _) = self.profile_session(file, ctx, p.line, &p.v);
+                // A backend assumes one role: the last hop.
+                chain.last().copied()
             }
         }
-        out
     }
 
     pub(super) fn provider(&mut self, file: &str, b: &Blk) -> ProviderFound {
