@@ -183,13 +183,26 @@ impl Cache {
     /// replaced by the next write, never an error. Only a regular file of
     /// at most `ENTRY_LIMIT` bytes is read, never through a symbolic link.
     pub fn read(&self, key: &str) -> Option<Credentials> {
+        self.read_warning(key, true)
+    }
+
+    /// [`read`](Cache::read), saying nothing of an entry tfroles did not
+    /// write: for a second look at an entry already read (and warned
+    /// about) once in the same call.
+    pub(crate) fn reread(&self, key: &str) -> Option<Credentials> {
+        self.read_warning(key, false)
+    }
+
+    fn read_warning(&self, key: &str, warn: bool) -> Option<Credentials> {
         let path = self.entry(key);
         let bytes = match tfroles_fs::read_regular(&path, tfroles_fs::Links::Refuse, ENTRY_LIMIT) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
                 // tfroles writes only regular files: someone else put it there.
-                tracing::warn!(path = %path.display(), error = %e, "ignoring a cache entry tfroles did not write; it will be replaced");
+                if warn {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring a cache entry tfroles did not write; it will be replaced");
+                }
                 return None;
             }
         };
@@ -287,29 +300,9 @@ impl Cache {
         let mut opts = OpenOptions::new();
         opts.create(true).truncate(false).read(true).write(true);
         #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
-        }
-        #[cfg(not(unix))]
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(err(std::io::Error::other("it is a symbolic link")));
-        }
-        let file = opts.open(&path).map_err(|e| {
-            #[cfg(unix)]
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                return err(std::io::Error::other("it is a symbolic link"));
-            }
-            err(e)
-        })?;
-        let meta = file.metadata().map_err(err)?;
-        if !meta.is_file() {
-            return Err(err(std::io::Error::other(format!(
-                "it is {}, not a regular file",
-                tfroles_fs::kind(&meta)
-            ))));
-        }
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let file =
+            tfroles_fs::open_regular_with(&path, &opts, tfroles_fs::Links::Refuse).map_err(err)?;
         let mut pause = Duration::from_millis(5);
         loop {
             match file.try_lock() {
