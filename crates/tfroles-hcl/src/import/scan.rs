@@ -294,10 +294,7 @@ impl Cx {
     /// The `backend`/`cloud` blocks and the `provider "aws"` blocks of the
     /// files, with the index of the file each is in; those in override
     /// files are left out, with a finding.
-    fn backend_and_provider_blocks(
-        &mut self,
-        files: &[ParsedFile],
-    ) -> (Vec<(usize, Blk)>, Vec<(usize, Blk)>) {
+    fn backend_and_provider_blocks(&mut self, files: &[ParsedFile]) -> (FileBlocks, FileBlocks) {
         // Terraform merges override files into the others; import does not.
         let is_override = |n: &str| n == "override.tf" || n.ends_with("_override.tf");
         let mut backends: Vec<(usize, Blk)> = Vec::new();
@@ -777,6 +774,9 @@ impl Cx {
         }
     }
 }
+
+/// Blocks, each with the index of the file it is in.
+type FileBlocks = Vec<(usize, Blk)>;
 
 pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Read {
