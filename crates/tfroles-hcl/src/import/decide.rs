@@ -823,38 +823,13 @@ impl Cx {
         state_account: &AccountId,
     ) -> BTreeMap<AccountId, AccountName> {
         let prefix = repo_prefix(root);
-        let full = |p: &str| -> Vec<String> {
-            prefix
-                .iter()
-                .cloned()
-                .chain(p.split('/').map(str::to_owned))
-                .collect()
-        };
-        let stack_acct = |cx: &Cx, st: &Imported| -> AccountId {
-            let dp = &st.scan.providers[st.default].1;
-            cx.uses[*dp.chain.last().expect("usable")].account.clone()
-        };
         let mut taken: BTreeSet<String> = BTreeSet::new();
         let mut names: BTreeMap<AccountId, AccountName> = BTreeMap::new();
-        let valid = |n: &str| n.parse::<AccountName>().is_ok() && !n.starts_with("account-");
         let mut pending: Vec<&AccountId> = Vec::new();
         // What the user said comes first and is no guess.
         for id in ids {
-            let said = self
-                .opts
-                .account_names
-                .iter()
-                .find(|(i, _)| i == id.as_str())
-                .map(|(_, n)| n.clone())
-                .or_else(|| {
-                    self.opts
-                        .accounts
-                        .iter()
-                        .find(|(_, i)| i == id.as_str())
-                        .map(|(n, _)| n.clone())
-                });
-            match said {
-                Some(n) if valid(&n) && !taken.contains(&n) => {
+            match self.name_given(id) {
+                Some(n) if usable_account_name(&n) && !taken.contains(&n) => {
                     taken.insert(n.clone());
                     names.insert(id.clone(), n.parse().expect("checked"));
                 }
@@ -862,63 +837,10 @@ impl Cx {
             }
         }
         for id in pending {
-            let mut options: Vec<(String, String)> = Vec::new();
-            if id.as_str() == UNKNOWN_ACCOUNT {
-                options.push((
-                    "unknown".into(),
-                    "a placeholder for an account no file names".into(),
-                ));
-            }
-            for (pid, pname) in &self.profile_accounts {
-                if pid == id {
-                    options.push((pname.clone(), format!("the AWS profile `{pname}`")));
-                }
-            }
-            let mine: Vec<Vec<String>> = imported
-                .iter()
-                .filter(|st| &stack_acct(self, st) == id)
-                .map(|st| full(st.scan.path.as_str()))
-                .collect();
-            let others: Vec<Vec<String>> = imported
-                .iter()
-                .filter(|st| &stack_acct(self, st) != id)
-                .map(|st| full(st.scan.path.as_str()))
-                .collect();
-            if let Some(first) = mine.first() {
-                let common = first
-                    .iter()
-                    .enumerate()
-                    .take_while(|(i, c)| mine.iter().all(|m| m.get(*i) == Some(*c)))
-                    .count();
-                for c in &first[..common] {
-                    if !others.iter().any(|o| o.contains(c)) {
-                        options.push((c.clone(), "the directory its stacks are in".into()));
-                    }
-                }
-            }
-            for st in imported {
-                for &pi in &st.aliases {
-                    let p = &st.scan.providers[pi].1;
-                    let acct = &self.uses[*p.chain.last().expect("usable")].account;
-                    if acct == id
-                        && let Some(a) = &p.alias
-                    {
-                        options.push((
-                            a.to_string(),
-                            format!("the provider alias `{}`", a.as_str()),
-                        ));
-                    }
-                }
-            }
-            if id == state_account {
-                options.push((
-                    "state".into(),
-                    "it holds the state role and nothing else names it".into(),
-                ));
-            }
-            let (name, why) = options
+            let (name, why) = self
+                .name_options(id, imported, &prefix, state_account)
                 .into_iter()
-                .find(|(n, _)| valid(n) && !taken.contains(n))
+                .find(|(n, _)| usable_account_name(n) && !taken.contains(n))
                 .unwrap_or_else(|| (format!("account-{id}"), "nothing names it".into()));
             taken.insert(name.clone());
             let first = in_scope
@@ -938,6 +860,104 @@ impl Cx {
         }
         names
     }
+
+    /// The name the user gave an account: `--account-name ID=NAME`, else
+    /// `--account NAME=ID`.
+    fn name_given(&self, id: &AccountId) -> Option<String> {
+        self.opts
+            .account_names
+            .iter()
+            .find(|(i, _)| i == id.as_str())
+            .map(|(_, n)| n.clone())
+            .or_else(|| {
+                self.opts
+                    .accounts
+                    .iter()
+                    .find(|(_, i)| i == id.as_str())
+                    .map(|(n, _)| n.clone())
+            })
+    }
+
+    /// The names an account could have, best first, each with why: a
+    /// placeholder's, an AWS profile's, a directory all its stacks (and no
+    /// other's) are in, a provider alias, `state`.
+    fn name_options(
+        &self,
+        id: &AccountId,
+        imported: &[Imported],
+        prefix: &[String],
+        state_account: &AccountId,
+    ) -> Vec<(String, String)> {
+        let full = |p: &str| -> Vec<String> {
+            prefix
+                .iter()
+                .cloned()
+                .chain(p.split('/').map(str::to_owned))
+                .collect()
+        };
+        let stack_acct = |st: &Imported| -> &AccountId {
+            let dp = &st.scan.providers[st.default].1;
+            &self.uses[*dp.chain.last().expect("usable")].account
+        };
+        let mut options: Vec<(String, String)> = Vec::new();
+        if id.as_str() == UNKNOWN_ACCOUNT {
+            options.push((
+                "unknown".into(),
+                "a placeholder for an account no file names".into(),
+            ));
+        }
+        for (pid, pname) in &self.profile_accounts {
+            if pid == id {
+                options.push((pname.clone(), format!("the AWS profile `{pname}`")));
+            }
+        }
+        let (mine, others): (Vec<&Imported>, Vec<&Imported>) =
+            imported.iter().partition(|st| stack_acct(st) == id);
+        let mine: Vec<Vec<String>> = mine.iter().map(|st| full(st.scan.path.as_str())).collect();
+        let others: Vec<Vec<String>> = others
+            .iter()
+            .map(|st| full(st.scan.path.as_str()))
+            .collect();
+        if let Some(first) = mine.first() {
+            let common = first
+                .iter()
+                .enumerate()
+                .take_while(|(i, c)| mine.iter().all(|m| m.get(*i) == Some(*c)))
+                .count();
+            for c in &first[..common] {
+                if !others.iter().any(|o| o.contains(c)) {
+                    options.push((c.clone(), "the directory its stacks are in".into()));
+                }
+            }
+        }
+        for st in imported {
+            for &pi in &st.aliases {
+                let p = &st.scan.providers[pi].1;
+                let acct = &self.uses[*p.chain.last().expect("usable")].account;
+                if acct == id
+                    && let Some(a) = &p.alias
+                {
+                    options.push((
+                        a.to_string(),
+                        format!("the provider alias `{}`", a.as_str()),
+                    ));
+                }
+            }
+        }
+        if id == state_account {
+            options.push((
+                "state".into(),
+                "it holds the state role and nothing else names it".into(),
+            ));
+        }
+        options
+    }
+}
+
+/// A name the draft may give an account: valid, and not one that reads as
+/// tfroles' own fallback (`account-ID`).
+fn usable_account_name(n: &str) -> bool {
+    n.parse::<AccountName>().is_ok() && !n.starts_with("account-")
 }
 
 /// The directories from the repository's root (the nearest directory above
@@ -1165,7 +1185,6 @@ impl Cx {
                 default_region.clone()
             }
         };
-        let mut providers = Vec::new();
         // (account id, original allowed list, line, file, description) per provider.
         let mut guards: Vec<Guard> = vec![(
             account_id.clone(),
@@ -1174,42 +1193,84 @@ impl Cx {
             dp.describe(),
             dp.line,
         )];
+        let mut providers = Vec::new();
         for &pi in &st.aliases {
-            let p = &st.scan.providers[pi].1;
-            let t = &self.uses[*p.chain.last().expect("usable")];
-            let (t_account, t_name) = (t.account.clone(), t.name.clone());
-            let pregion = match &p.region {
-                Some(r) if r.v != region => Some(r.v.clone()),
-                Some(_) => None,
-                None => {
-                    let (f, l, d) = (p.file.clone(), p.line, p.describe());
-                    self.note(&f, l, format!("{d}: no region given literally: the draft gives it the stack's region {:?}", region.as_str()));
-                    None
-                }
-            };
-            providers.push(ProvOut {
-                alias: p.alias.clone().expect("an alias"),
-                region: pregion,
-                account: (t_account != account_id).then(|| names[&t_account].clone()),
-                role: (t_name != role).then_some(t_name),
-                // Tags merge over the stack's: only what the alias adds or changes.
-                default_tags: p.default_tags.clone().and_then(|t| {
-                    let base = dp.default_tags.clone().unwrap_or_default();
-                    let extra: Vec<(String, String)> =
-                        t.into_iter().filter(|kv| !base.contains(kv)).collect();
-                    (!extra.is_empty()).then_some(extra)
-                }),
-            });
-            guards.push((
-                t_account,
-                p.allowed.clone(),
-                p.file.clone(),
-                p.describe(),
-                p.line,
-            ));
+            let (out, guard) = self.alias_out(st, pi, names, (&account_id, &role), &region);
+            providers.push(out);
+            guards.push(guard);
         }
-        // allowed_account_ids: tfroles' default guards each provider's own
-        // account; one explicit list per stack otherwise.
+        let allowed = self.decide_allowed(&guards);
+        let workspaces = self.workspace_outs(st, names, (&account_id, &role), &region);
+        Settings {
+            default_tags: dp.default_tags.clone(),
+            workspaces,
+            account,
+            role,
+            region: (&region != default_region).then_some(region),
+            allowed: allowed.map(|ids| {
+                ids.iter()
+                    .map(|id| {
+                        names
+                            .get(id)
+                            .map_or_else(|| id.to_string(), |n| n.to_string())
+                    })
+                    .collect()
+            }),
+            providers,
+        }
+    }
+
+    /// An imported alias as the draft writes it: only what differs from
+    /// the stack's default provider; and its `allowed_account_ids` guard.
+    fn alias_out(
+        &mut self,
+        st: &Imported,
+        pi: usize,
+        names: &BTreeMap<AccountId, AccountName>,
+        (account_id, role): (&AccountId, &RoleName),
+        region: &Region,
+    ) -> (ProvOut, Guard) {
+        let dp = &st.scan.providers[st.default].1;
+        let p = &st.scan.providers[pi].1;
+        let t = &self.uses[*p.chain.last().expect("usable")];
+        let (t_account, t_name) = (t.account.clone(), t.name.clone());
+        let pregion = match &p.region {
+            Some(r) if &r.v != region => Some(r.v.clone()),
+            Some(_) => None,
+            None => {
+                let (f, l, d) = (p.file.clone(), p.line, p.describe());
+                self.note(&f, l, format!("{d}: no region given literally: the draft gives it the stack's region {:?}", region.as_str()));
+                None
+            }
+        };
+        let out = ProvOut {
+            alias: p.alias.clone().expect("an alias"),
+            region: pregion,
+            account: (&t_account != account_id).then(|| names[&t_account].clone()),
+            role: (&t_name != role).then_some(t_name),
+            // Tags merge over the stack's: only what the alias adds or changes.
+            default_tags: p.default_tags.clone().and_then(|t| {
+                let base = dp.default_tags.clone().unwrap_or_default();
+                let extra: Vec<(String, String)> =
+                    t.into_iter().filter(|kv| !base.contains(kv)).collect();
+                (!extra.is_empty()).then_some(extra)
+            }),
+        };
+        let guard = (
+            t_account,
+            p.allowed.clone(),
+            p.file.clone(),
+            p.describe(),
+            p.line,
+        );
+        (out, guard)
+    }
+
+    /// The stack's `allowed_account_ids`: `None` for tfroles' default
+    /// (each provider guards its own account), or the one list every
+    /// provider that sets one agrees on and that covers every provider's
+    /// account; a finding at each list otherwise.
+    fn decide_allowed(&mut self, guards: &[Guard]) -> Option<Vec<AccountId>> {
         let sorted = |v: &[AccountId]| {
             let mut v = v.to_vec();
             v.sort();
@@ -1221,7 +1282,7 @@ impl Cx {
         let all_default = set
             .iter()
             .all(|g| sorted(&g.1.as_ref().expect("set").v) == default_for(&g.0));
-        let allowed: Option<Vec<AccountId>> = if all_default {
+        if all_default {
             None
         } else {
             let first = &set[0].1.as_ref().expect("set").v;
@@ -1253,9 +1314,18 @@ impl Cx {
                 }
                 None
             }
-        };
-        // Workspaces: each one's account, role and region where they differ
-        // from the stack's, as `workspace` blocks (when this tfroles has them).
+        }
+    }
+
+    /// Each workspace's account, role and region where they differ from
+    /// the stack's, as `workspace` blocks (when this tfroles has them).
+    fn workspace_outs(
+        &mut self,
+        st: &Imported,
+        names: &BTreeMap<AccountId, AccountName>,
+        (account_id, role): (&AccountId, &RoleName),
+        region: &Region,
+    ) -> Vec<WsOut> {
         let mut workspaces = Vec::new();
         if super::emit::workspaces_supported() {
             for (w, p) in &st.scan.workspaces {
@@ -1269,9 +1339,9 @@ impl Cx {
                 let wr = p.region.as_ref().map(|r| r.v.clone());
                 workspaces.push(WsOut {
                     name: w.clone(),
-                    account: (t.account != account_id).then(|| names[&t.account].clone()),
-                    role: (t.name != role).then(|| t.name.clone()),
-                    region: wr.filter(|r| r != &region),
+                    account: (&t.account != account_id).then(|| names[&t.account].clone()),
+                    role: (&t.name != role).then(|| t.name.clone()),
+                    region: wr.filter(|r| r != region),
                 });
             }
         } else if !st.scan.workspaces.is_empty() {
@@ -1279,23 +1349,7 @@ impl Cx {
             let (f, l) = (dp.file.clone(), dp.line);
             self.note(&f, l, "this version of tfroles has no `workspace` blocks: the draft gives the stack one account, role and region; the other workspaces' are left out");
         }
-        Settings {
-            default_tags: dp.default_tags.clone(),
-            workspaces,
-            account,
-            role,
-            region: (&region != default_region).then_some(region),
-            allowed: allowed.map(|ids| {
-                ids.iter()
-                    .map(|id| {
-                        names
-                            .get(id)
-                            .map_or_else(|| id.to_string(), |n| n.to_string())
-                    })
-                    .collect()
-            }),
-            providers,
-        }
+        workspaces
     }
 
     /// Where the old blocks are, and what `generate --take-over` would lose.
