@@ -549,6 +549,7 @@ pub(super) fn cli_var(value: &str, hcl_typed: bool) -> Result<Value, String> {
 // Terraform's functions that names are built with. Each behaves as
 // terraform's does for the values it accepts, and refuses the rest.
 
+// Long by design: a table of declarations (one per function), not logic.
 fn declare_functions(ctx: &mut Context<'_>) {
     let any = || ParamType::Any;
     ctx.declare_func(
