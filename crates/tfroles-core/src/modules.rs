@@ -347,6 +347,34 @@ impl Config {
                 }
             }
         }
+        // A module role has its stack role's `source_identity`, rendered
+        // with its own name: it must still fit, as the stack role's was
+        // checked when the config was read.
+        for r in &roles {
+            let Some(i) = self.roles.iter().position(|x| x.name == r.stack_role) else {
+                continue;
+            };
+            let Some(t) = &self.roles[i].source_identity else {
+                continue;
+            };
+            for a in &r.accounts {
+                if let Err(e) = t.check_fits(r.name.as_str(), a.as_str()) {
+                    errors.push(Diagnostic {
+                        file: self.file.clone(),
+                        location: self.role_locs.get(i).copied().flatten(),
+                        block: Some(format!("role {:?}", r.stack_role.as_str())),
+                        attribute: Some("source_identity".into()),
+                        message: format!(
+                            "for module role `{}` (module `{}`), which has this role's settings: {}",
+                            r.name, r.module, e.message
+                        ),
+                        allowed: Some(e.allowed),
+                        hint: Some("shorten `source_identity`, or give the module a shorter `role_name` in its manifest".into()),
+                    });
+                    break;
+                }
+            }
+        }
         if !errors.is_empty() {
             errors.sort_by(|a, b| (&a.file, a.location).cmp(&(&b.file, b.location)));
             errors.dedup();

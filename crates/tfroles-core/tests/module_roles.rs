@@ -263,6 +263,48 @@ fn one_module_called_by_stacks_of_two_roles_is_refused() {
 }
 
 #[test]
+fn a_module_roles_source_identity_must_fit_with_its_own_name() {
+    let long = "x".repeat(54);
+    let files = [
+        (
+            "a/main.tf",
+            "module \"database\" {\n  source = \"../modules/database\"\n}\n",
+        ),
+        ("modules/database/main.tf", ""),
+        (
+            "modules/database/tfroles.module.hcl",
+            "services = [\"rds\"]\n",
+        ),
+    ];
+    let dir = repo("app", &files);
+    let config = CONFIG.replace("ROLE_B", "app").replace(
+        "  services = [\"sqs\"]\n",
+        &format!("  services = [\"sqs\"]\n  source_identity = \"{long}-{{role}}\"\n"),
+    );
+    fs::write(dir.path().join("tfroles.hcl"), &config).unwrap();
+    // `app` fits (58 characters); `module-database` would be 70.
+    let e = load(dir.path()).unwrap_err();
+    assert!(
+        e.contains("in block `role \"app\"`, attribute `source_identity`: for module role `module-database` (module `modules/database`), which has this role's settings:"),
+        "{e}"
+    );
+    assert!(e.contains("gives 70 characters"), "{e}");
+    assert!(
+        e.contains("hint: shorten `source_identity`, or give the module a shorter `role_name`"),
+        "{e}"
+    );
+    // A shorter role name fits, and the module's sessions get its value.
+    fs::write(
+        dir.path().join("modules/database/tfroles.module.hcl"),
+        "services = [\"rds\"]\nrole_name = \"db\"\n",
+    )
+    .unwrap();
+    let c = load(dir.path()).unwrap();
+    let db = c.session("db", None).unwrap();
+    assert_eq!(db.source_identity.unwrap().as_str(), format!("{long}-db"));
+}
+
+#[test]
 fn role_names_may_not_collide() {
     let dir = repo(
         "app",
