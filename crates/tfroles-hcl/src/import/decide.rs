@@ -608,85 +608,121 @@ impl Cx {
         state_role: &RoleName,
         in_scope: &[usize],
     ) {
-        let uses_with = |cx: &Cx, name: &RoleName| -> Vec<usize> {
-            in_scope
-                .iter()
-                .copied()
-                .filter(|&u| &cx.uses[u].name == name && cx.uses[u].via.is_some())
-                .collect()
-        };
         for i in 0..roles.len() {
             let Some(via) = roles[i].via.clone() else {
                 continue;
             };
             let name = roles[i].name.clone();
-            let mut drop_why: Option<String> = None;
-            if &name == state_role {
-                drop_why = Some("it is the state role, which the backend assumes directly".into());
-            } else if roles[i].duration.is_some_and(|d| d > Duration::ONE_HOUR) {
-                drop_why =
-                    Some("AWS caps chained sessions at 1h and the role asks for more".into());
-            } else {
-                // Cycles: follow the chain.
-                let mut seen = vec![name.clone()];
-                let mut next = Some(via.clone());
-                while let Some(n) = next {
-                    if seen.contains(&n) {
-                        drop_why = Some("the chain would come back to itself".into());
-                        break;
-                    }
-                    seen.push(n.clone());
-                    next = roles
-                        .iter()
-                        .find(|r| r.name == n)
-                        .and_then(|r| r.via.clone());
-                }
-                let Some(via_ids) = ids.get(&via) else {
+            match via_check(roles, i, &via, ids, state_role) {
+                ViaCheck::Keep => self.check_via_accounts(&name, &via, ids, in_scope),
+                ViaCheck::Forget => roles[i].via = None,
+                ViaCheck::Drop(why) => {
                     roles[i].via = None;
-                    continue;
-                };
-                if drop_why.is_none()
-                    && via_ids.len() > 1
-                    && ids[&name].iter().any(|a| !via_ids.contains(a))
-                {
-                    drop_why = Some(format!(
-                        "`{via}` exists in several accounts, and not in every account of `{name}`"
-                    ));
-                }
-            }
-            if let Some(why) = drop_why {
-                roles[i].via = None;
-                for u in uses_with(self, &name) {
-                    let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
-                    self.note(&f, l, format!("role `{name}`: the draft cannot chain it through `{via}` ({why}): generate will assume it directly here"));
-                }
-                continue;
-            }
-            // The account tfroles assumes `via` in: the role's own when the
-            // via role exists there, else its only one.
-            let Some(via_ids) = ids.get(&via) else {
-                continue;
-            };
-            for u in uses_with(self, &name) {
-                let Some(hop) = &self.uses[u].via else {
-                    continue;
-                };
-                let here = &self.uses[u].account;
-                let resolved = if via_ids.contains(here) {
-                    here
-                } else {
-                    &via_ids[0]
-                };
-                if hop.v.0 == via && &hop.v.1 != resolved {
-                    let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
-                    let msg = format!(
-                        "role `{name}`: chained here through `{via}` in {}, but tfroles assumes `{via}` in {resolved} for this account: generate will chain through that one",
-                        hop.v.1
-                    );
-                    self.note(&f, l, msg);
+                    for u in self.chained_uses(&name, in_scope) {
+                        let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                        self.note(&f, l, format!("role `{name}`: the draft cannot chain it through `{via}` ({why}): generate will assume it directly here"));
+                    }
                 }
             }
         }
+    }
+
+    /// The uses in scope of role `name` that are chained through another.
+    fn chained_uses(&self, name: &RoleName, in_scope: &[usize]) -> Vec<usize> {
+        in_scope
+            .iter()
+            .copied()
+            .filter(|&u| &self.uses[u].name == name && self.uses[u].via.is_some())
+            .collect()
+    }
+
+    /// The account tfroles assumes `via` in is the role's own when the via
+    /// role exists there, else its only one: a finding at each use chained
+    /// through it in another account.
+    fn check_via_accounts(
+        &mut self,
+        name: &RoleName,
+        via: &RoleName,
+        ids: &BTreeMap<RoleName, Vec<AccountId>>,
+        in_scope: &[usize],
+    ) {
+        let Some(via_ids) = ids.get(via) else {
+            return;
+        };
+        for u in self.chained_uses(name, in_scope) {
+            let Some(hop) = &self.uses[u].via else {
+                continue;
+            };
+            let here = &self.uses[u].account;
+            let resolved = if via_ids.contains(here) {
+                here
+            } else {
+                &via_ids[0]
+            };
+            if &hop.v.0 == via && &hop.v.1 != resolved {
+                let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                let msg = format!(
+                    "role `{name}`: chained here through `{via}` in {}, but tfroles assumes `{via}` in {resolved} for this account: generate will chain through that one",
+                    hop.v.1
+                );
+                self.note(&f, l, msg);
+            }
+        }
+    }
+}
+
+/// What becomes of a role's `via`.
+enum ViaCheck {
+    Keep,
+    /// The via role is not one the draft has: left out without a word.
+    Forget,
+    /// Left out, for this reason (a finding at each use).
+    Drop(String),
+}
+
+/// Whether role `i` can be chained through `via` as tfroles chains: not
+/// the state role, no session over 1h, no cycle, and a via role in every
+/// account of the role unless it is in one account only.
+fn via_check(
+    roles: &[RoleOut],
+    i: usize,
+    via: &RoleName,
+    ids: &BTreeMap<RoleName, Vec<AccountId>>,
+    state_role: &RoleName,
+) -> ViaCheck {
+    let name = &roles[i].name;
+    if name == state_role {
+        return ViaCheck::Drop("it is the state role, which the backend assumes directly".into());
+    }
+    if roles[i].duration.is_some_and(|d| d > Duration::ONE_HOUR) {
+        return ViaCheck::Drop("AWS caps chained sessions at 1h and the role asks for more".into());
+    }
+    // Cycles: follow the chain.
+    let mut drop_why: Option<String> = None;
+    let mut seen = vec![name.clone()];
+    let mut next = Some(via.clone());
+    while let Some(n) = next {
+        if seen.contains(&n) {
+            drop_why = Some("the chain would come back to itself".into());
+            break;
+        }
+        seen.push(n.clone());
+        next = roles
+            .iter()
+            .find(|r| r.name == n)
+            .and_then(|r| r.via.clone());
+    }
+    let Some(via_ids) = ids.get(via) else {
+        return ViaCheck::Forget;
+    };
+    if drop_why.is_none() && via_ids.len() > 1 && ids[name].iter().any(|a| !via_ids.contains(a)) {
+        drop_why = Some(format!(
+            "`{via}` exists in several accounts, and not in every account of `{name}`"
+        ));
+    }
+    match drop_why {
+        Some(why) => ViaCheck::Drop(why),
+        None => ViaCheck::Keep,
     }
 }
 
@@ -823,38 +859,13 @@ impl Cx {
         state_account: &AccountId,
     ) -> BTreeMap<AccountId, AccountName> {
         let prefix = repo_prefix(root);
-        let full = |p: &str| -> Vec<String> {
-            prefix
-                .iter()
-                .cloned()
-                .chain(p.split('/').map(str::to_owned))
-                .collect()
-        };
-        let stack_acct = |cx: &Cx, st: &Imported| -> AccountId {
-            let dp = &st.scan.providers[st.default].1;
-            cx.uses[*dp.chain.last().expect("usable")].account.clone()
-        };
         let mut taken: BTreeSet<String> = BTreeSet::new();
         let mut names: BTreeMap<AccountId, AccountName> = BTreeMap::new();
-        let valid = |n: &str| n.parse::<AccountName>().is_ok() && !n.starts_with("account-");
         let mut pending: Vec<&AccountId> = Vec::new();
         // What the user said comes first and is no guess.
         for id in ids {
-            let said = self
-                .opts
-                .account_names
-                .iter()
-                .find(|(i, _)| i == id.as_str())
-                .map(|(_, n)| n.clone())
-                .or_else(|| {
-                    self.opts
-                        .accounts
-                        .iter()
-                        .find(|(_, i)| i == id.as_str())
-                        .map(|(n, _)| n.clone())
-                });
-            match said {
-                Some(n) if valid(&n) && !taken.contains(&n) => {
+            match self.name_given(id) {
+                Some(n) if usable_account_name(&n) && !taken.contains(&n) => {
                     taken.insert(n.clone());
                     names.insert(id.clone(), n.parse().expect("checked"));
                 }
@@ -862,63 +873,10 @@ impl Cx {
             }
         }
         for id in pending {
-            let mut options: Vec<(String, String)> = Vec::new();
-            if id.as_str() == UNKNOWN_ACCOUNT {
-                options.push((
-                    "unknown".into(),
-                    "a placeholder for an account no file names".into(),
-                ));
-            }
-            for (pid, pname) in &self.profile_accounts {
-                if pid == id {
-                    options.push((pname.clone(), format!("the AWS profile `{pname}`")));
-                }
-            }
-            let mine: Vec<Vec<String>> = imported
-                .iter()
-                .filter(|st| &stack_acct(self, st) == id)
-                .map(|st| full(st.scan.path.as_str()))
-                .collect();
-            let others: Vec<Vec<String>> = imported
-                .iter()
-                .filter(|st| &stack_acct(self, st) != id)
-                .map(|st| full(st.scan.path.as_str()))
-                .collect();
-            if let Some(first) = mine.first() {
-                let common = first
-                    .iter()
-                    .enumerate()
-                    .take_while(|(i, c)| mine.iter().all(|m| m.get(*i) == Some(*c)))
-                    .count();
-                for c in &first[..common] {
-                    if !others.iter().any(|o| o.contains(c)) {
-                        options.push((c.clone(), "the directory its stacks are in".into()));
-                    }
-                }
-            }
-            for st in imported {
-                for &pi in &st.aliases {
-                    let p = &st.scan.providers[pi].1;
-                    let acct = &self.uses[*p.chain.last().expect("usable")].account;
-                    if acct == id
-                        && let Some(a) = &p.alias
-                    {
-                        options.push((
-                            a.to_string(),
-                            format!("the provider alias `{}`", a.as_str()),
-                        ));
-                    }
-                }
-            }
-            if id == state_account {
-                options.push((
-                    "state".into(),
-                    "it holds the state role and nothing else names it".into(),
-                ));
-            }
-            let (name, why) = options
+            let (name, why) = self
+                .name_options(id, imported, &prefix, state_account)
                 .into_iter()
-                .find(|(n, _)| valid(n) && !taken.contains(n))
+                .find(|(n, _)| usable_account_name(n) && !taken.contains(n))
                 .unwrap_or_else(|| (format!("account-{id}"), "nothing names it".into()));
             taken.insert(name.clone());
             let first = in_scope
@@ -938,6 +896,104 @@ impl Cx {
         }
         names
     }
+
+    /// The name the user gave an account: `--account-name ID=NAME`, else
+    /// `--account NAME=ID`.
+    fn name_given(&self, id: &AccountId) -> Option<String> {
+        self.opts
+            .account_names
+            .iter()
+            .find(|(i, _)| i == id.as_str())
+            .map(|(_, n)| n.clone())
+            .or_else(|| {
+                self.opts
+                    .accounts
+                    .iter()
+                    .find(|(_, i)| i == id.as_str())
+                    .map(|(n, _)| n.clone())
+            })
+    }
+
+    /// The names an account could have, best first, each with why: a
+    /// placeholder's, an AWS profile's, a directory all its stacks (and no
+    /// other's) are in, a provider alias, `state`.
+    fn name_options(
+        &self,
+        id: &AccountId,
+        imported: &[Imported],
+        prefix: &[String],
+        state_account: &AccountId,
+    ) -> Vec<(String, String)> {
+        let full = |p: &str| -> Vec<String> {
+            prefix
+                .iter()
+                .cloned()
+                .chain(p.split('/').map(str::to_owned))
+                .collect()
+        };
+        let stack_acct = |st: &Imported| -> &AccountId {
+            let dp = &st.scan.providers[st.default].1;
+            &self.uses[*dp.chain.last().expect("usable")].account
+        };
+        let mut options: Vec<(String, String)> = Vec::new();
+        if id.as_str() == UNKNOWN_ACCOUNT {
+            options.push((
+                "unknown".into(),
+                "a placeholder for an account no file names".into(),
+            ));
+        }
+        for (pid, pname) in &self.profile_accounts {
+            if pid == id {
+                options.push((pname.clone(), format!("the AWS profile `{pname}`")));
+            }
+        }
+        let (mine, others): (Vec<&Imported>, Vec<&Imported>) =
+            imported.iter().partition(|st| stack_acct(st) == id);
+        let mine: Vec<Vec<String>> = mine.iter().map(|st| full(st.scan.path.as_str())).collect();
+        let others: Vec<Vec<String>> = others
+            .iter()
+            .map(|st| full(st.scan.path.as_str()))
+            .collect();
+        if let Some(first) = mine.first() {
+            let common = first
+                .iter()
+                .enumerate()
+                .take_while(|(i, c)| mine.iter().all(|m| m.get(*i) == Some(*c)))
+                .count();
+            for c in &first[..common] {
+                if !others.iter().any(|o| o.contains(c)) {
+                    options.push((c.clone(), "the directory its stacks are in".into()));
+                }
+            }
+        }
+        for st in imported {
+            for &pi in &st.aliases {
+                let p = &st.scan.providers[pi].1;
+                let acct = &self.uses[*p.chain.last().expect("usable")].account;
+                if acct == id
+                    && let Some(a) = &p.alias
+                {
+                    options.push((
+                        a.to_string(),
+                        format!("the provider alias `{}`", a.as_str()),
+                    ));
+                }
+            }
+        }
+        if id == state_account {
+            options.push((
+                "state".into(),
+                "it holds the state role and nothing else names it".into(),
+            ));
+        }
+        options
+    }
+}
+
+/// A name the draft may give an account: valid, and not one that reads as
+/// tfroles' own fallback (`account-ID`).
+fn usable_account_name(n: &str) -> bool {
+    n.parse::<AccountName>().is_ok() && !n.starts_with("account-")
 }
 
 /// The directories from the repository's root (the nearest directory above
