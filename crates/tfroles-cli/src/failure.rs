@@ -1,6 +1,10 @@
-//! The one failure type every command returns, and the one place that
-//! maps it to the documented exit codes.
+//! The one failure type every command returns, the one place that maps it
+//! to the documented exit codes, and the one place that prints it: each
+//! error's message, then its hint. Library errors keep their hints as data
+//! (`hint()`), never in their `Display` (uv's pattern); this is where the
+//! two meet as `  hint: ...` lines.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 
 /// Why a command did not succeed. Library errors convert with `?`, as do
@@ -122,6 +126,43 @@ impl Failure {
         }
     }
 
+    /// How to fix it, from the library error (or the binary's own outcome)
+    /// inside.
+    pub(crate) fn hint(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Failure::Exit(_) | Failure::Exec(_) | Failure::Io(_) | Failure::Other(_) => None,
+            Failure::Usage(u) => u.hint.as_deref().map(Cow::Borrowed),
+            Failure::Config(e) => e.hint(),
+            Failure::Files(e) => e.hint(),
+            Failure::Credentials(e) => e.hint(),
+            Failure::Trail(e) => e.hint(),
+        }
+    }
+
+    /// What is printed after `error: `, one entry per error: each of an
+    /// invalid config's diagnostics with its hint, as a compiler lists
+    /// them; otherwise the failure, each error that caused it (`caused by:`),
+    /// and after each message its hint, every hint once.
+    pub(crate) fn report(&self) -> Vec<String> {
+        if let Some(d) = self.diagnostics() {
+            return d.0.iter().map(diagnostic).collect();
+        }
+        let mut text = String::new();
+        let mut hints: Vec<Cow<'_, str>> = Vec::new();
+        for (i, e) in self.chain().enumerate() {
+            if i > 0 {
+                text.push_str("\n  caused by: ");
+            }
+            text.push_str(&e.to_string());
+            let hint = if i == 0 { self.hint() } else { hint_of(e) };
+            if let Some(h) = hint.filter(|h| !hints.contains(h)) {
+                text.push_str(&format!("\n  hint: {h}"));
+                hints.push(h);
+            }
+        }
+        vec![text]
+    }
+
     /// A closed stdout (`tfroles roles | head -1`) is not worth a message.
     pub(crate) fn is_broken_pipe(&self) -> bool {
         self.chain().any(|c| {
@@ -131,5 +172,43 @@ impl Failure {
                     .and_then(serde_json::Error::io_error_kind)
                     == Some(std::io::ErrorKind::BrokenPipe)
         })
+    }
+}
+
+/// A diagnostic (an error's or a warning) as printed: its message, then
+/// its hint.
+pub(crate) fn diagnostic(d: &tfroles_core::Diagnostic) -> String {
+    with_hint(d.to_string(), d.hint.as_deref())
+}
+
+/// `message`, and `hint` after it as a `  hint: ...` line.
+pub(crate) fn with_hint(message: String, hint: Option<&str>) -> String {
+    match hint {
+        Some(h) => format!("{message}\n  hint: {h}"),
+        None => message,
+    }
+}
+
+/// The hint of any error of the workspace's crates, found by its type;
+/// `None` for errors that have none (the OS's, serde's).
+pub(crate) fn hint_of<'e>(e: &'e (dyn StdError + 'static)) -> Option<Cow<'e, str>> {
+    if let Some(f) = e.downcast_ref::<Failure>() {
+        f.hint()
+    } else if let Some(u) = e.downcast_ref::<crate::creds::Usage>() {
+        u.hint.as_deref().map(Cow::Borrowed)
+    } else if let Some(e) = e.downcast_ref::<tfroles_core::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_hcl::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_creds::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_trail::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_policy::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_core::types::InvalidValue>() {
+        e.hint.as_deref().map(Cow::Borrowed)
+    } else {
+        None
     }
 }

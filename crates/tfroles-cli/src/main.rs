@@ -471,7 +471,7 @@ fn report_unwired(config: &Config, fail: bool) -> Outcome<()> {
     let mut err = std::io::stderr().lock();
     let word = if fail { "error" } else { "warning" };
     for d in &unwired {
-        writeln!(err, "{word}: {d}")?;
+        writeln!(err, "{word}: {}", failure::diagnostic(d))?;
     }
     if fail {
         let n = unwired.len();
@@ -498,7 +498,7 @@ pub(crate) fn load_stacks(
     let resolution = config.resolve(&paths)?;
     let mut err = std::io::stderr().lock();
     for w in config.warnings().iter().chain(&resolution.warnings) {
-        writeln!(err, "warning: {w}")?;
+        writeln!(err, "warning: {}", failure::diagnostic(w))?;
     }
     Ok((config, dirs, resolution))
 }
@@ -886,10 +886,12 @@ fn invalid_json(e: &Failure) -> serde_json::Value {
                 })
                 .collect()
         }
-        // Not the config's text: a file in the way, an unreadable file.
+        // Not the config's text: a file in the way, an unreadable file. The
+        // message is the error as printed, its hint included, as it was
+        // before hints became data (consumers parse `message`).
         None => vec![serde_json::json!({
             "file": null, "line": null, "column": null, "block": null, "attribute": null,
-            "message": e.to_string(), "allowed": null, "hint": null,
+            "message": failure::with_hint(e.to_string(), e.hint().as_deref()), "allowed": null, "hint": null,
         })],
     };
     serde_json::json!({
@@ -950,7 +952,7 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
                 "accounts": config.accounts().len(),
                 "roles": config.roles().len(),
                 "stacks": resolution.stacks.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
-                "warnings": config.warnings().iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
+                "warnings": config.warnings().iter().chain(&resolution.warnings).map(failure::diagnostic).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
@@ -1308,18 +1310,7 @@ fn print_failure(e: &Failure, generating: bool) -> ExitCode {
         }
         return ExitCode::from(code);
     }
-    let messages: Vec<String> = match e.diagnostics() {
-        Some(d) => d.0.iter().map(ToString::to_string).collect(),
-        None => {
-            let mut chain = e.chain();
-            let mut msg = chain.next().map(ToString::to_string).unwrap_or_default();
-            for cause in chain {
-                msg.push_str(&format!("\n  caused by: {cause}"));
-            }
-            vec![msg]
-        }
-    };
-    for m in &messages {
+    for m in &e.report() {
         let _ = writeln!(err, "error: {m}");
     }
     if generating && (code == 2 || code == 3) {

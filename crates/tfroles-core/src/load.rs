@@ -42,8 +42,9 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let file = options.open(path).map_err(|e| {
         #[cfg(unix)]
         if e.raw_os_error() == Some(libc::ELOOP) {
-            return std::io::Error::other(
-                "it is a symbolic link, which tfroles does not follow\n  hint: name the file it points to with `--config PATH`",
+            return crate::error::Refused::io(
+                "it is a symbolic link, which tfroles does not follow",
+                "name the file it points to with `--config PATH`",
             );
         }
         e
