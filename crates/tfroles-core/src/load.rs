@@ -28,48 +28,31 @@ pub fn read_config_file(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Reads a regular file of at most `max` bytes, never through a symbolic
-/// link, without blocking on a FIFO; shared with [`crate::modules`].
+/// link, without blocking on a FIFO (`tfroles_fs`), worded for the config
+/// and the module manifests; shared with [`crate::modules`].
 pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = options.open(path).map_err(|e| {
-        #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            return crate::error::Refused::io(
-                "it is a symbolic link, which tfroles does not follow",
-                "name the file it points to with `--config PATH`",
-            );
-        }
-        e
-    })?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other(
-            "it is not a regular file (a directory, FIFO, socket or device)",
-        ));
-    }
-    if meta.len() > max {
-        return Err(std::io::Error::other(format!(
-            "it is {} bytes, more than the {max} tfroles reads",
-            meta.len()
-        )));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // The size may grow after the check: read one byte more than allowed to tell.
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(std::io::Error::other(format!(
-            "it is more than the {max} bytes tfroles reads"
-        )));
-    }
-    Ok(bytes)
+    use tfroles_fs::{Links, Refusal};
+    tfroles_fs::read_regular(path, Links::Refuse, max).map_err(|e| {
+        let text = match Refusal::of(&e) {
+            Some(Refusal::SymbolicLink) => {
+                return crate::error::Refused::io(
+                    "it is a symbolic link, which tfroles does not follow",
+                    "name the file it points to with `--config PATH`",
+                );
+            }
+            Some(Refusal::NotRegular { .. }) => {
+                "it is not a regular file (a directory, FIFO, socket or device)".to_owned()
+            }
+            Some(Refusal::TooLarge { len: Some(len), limit }) => {
+                format!("it is {len} bytes, more than the {limit} tfroles reads")
+            }
+            Some(Refusal::TooLarge { len: None, limit }) => {
+                format!("it is more than the {limit} bytes tfroles reads")
+            }
+            _ => return e,
+        };
+        std::io::Error::other(text)
+    })
 }
 
 impl Config {

@@ -132,7 +132,7 @@ impl Cache {
         }
         if !meta.is_dir() {
             return Err(err(
-                format!("it is {}, not a directory", crate::file::kind(&meta)),
+                format!("it is {}, not a directory", tfroles_fs::kind(&meta)),
                 "remove it, or set TFROLES_CACHE_DIR elsewhere",
             ));
         }
@@ -184,7 +184,7 @@ impl Cache {
     /// at most `ENTRY_LIMIT` bytes is read, never through a symbolic link.
     pub fn read(&self, key: &str) -> Option<Credentials> {
         let path = self.entry(key);
-        let bytes = match crate::file::read_regular(&path, false, ENTRY_LIMIT) {
+        let bytes = match tfroles_fs::read_regular(&path, tfroles_fs::Links::Refuse, ENTRY_LIMIT) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
@@ -307,7 +307,7 @@ impl Cache {
         if !meta.is_file() {
             return Err(err(std::io::Error::other(format!(
                 "it is {}, not a regular file",
-                crate::file::kind(&meta)
+                tfroles_fs::kind(&meta)
             ))));
         }
         let mut pause = Duration::from_millis(5);
@@ -422,7 +422,8 @@ impl Cache {
         self.files(".json")
             .into_iter()
             .filter_map(|(key, path)| {
-                let bytes = crate::file::read_regular(&path, false, ENTRY_LIMIT).ok()?;
+                let bytes =
+                    tfroles_fs::read_regular(&path, tfroles_fs::Links::Refuse, ENTRY_LIMIT).ok()?;
                 let e: ListedOnDisk = serde_json::from_slice(&bytes).ok()?;
                 Some(Listed {
                     key,

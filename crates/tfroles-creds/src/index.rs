@@ -78,7 +78,12 @@ impl Cache {
     /// The index entry for `key`, if there is a readable one (a regular
     /// file, not through a link, bounded; anything else is a miss).
     pub fn read_index(&self, key: &str) -> Option<IndexEntry> {
-        let bytes = crate::file::read_regular(&self.index_path(key), false, INDEX_LIMIT).ok()?;
+        let bytes = tfroles_fs::read_regular(
+            &self.index_path(key),
+            tfroles_fs::Links::Refuse,
+            INDEX_LIMIT,
+        )
+        .ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 

@@ -40,7 +40,6 @@ mod cache;
 mod credentials;
 mod env;
 mod error;
-mod file;
 mod index;
 mod mfa;
 pub mod oidc;

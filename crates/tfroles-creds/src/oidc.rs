@@ -95,7 +95,7 @@ pub(crate) async fn token(
 /// (`token -> ..data/token`). What it reaches must still be a regular file,
 /// so a FIFO or a device behind a link is refused like one named directly.
 pub(crate) fn read_token_file(path: &std::path::Path) -> std::io::Result<String> {
-    let bytes = crate::file::read_regular(path, true, TOKEN_LIMIT as u64)?;
+    let bytes = tfroles_fs::read_regular(path, tfroles_fs::Links::Follow, TOKEN_LIMIT as u64)?;
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
 }

@@ -278,7 +278,7 @@ pub(crate) fn chain_fingerprint(profile: Option<&str>, env: &Env) -> String {
 /// SDKs follow links to these files (dotfile managers make them links),
 /// so this does too; a FIFO or a device is not read.
 fn file_identity(path: &std::path::Path) -> String {
-    let state = match crate::file::read_regular(path, true, AWS_FILE_LIMIT) {
+    let state = match tfroles_fs::read_regular(path, tfroles_fs::Links::Follow, AWS_FILE_LIMIT) {
         Ok(bytes) => hex(&Sha256::digest(&bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "absent".into(),
         Err(e) => format!("unread ({e})"),

@@ -152,18 +152,7 @@ pub struct PlanOptions {
 /// Opens a regular file for reading without following a symbolic link and
 /// without blocking on a FIFO.
 fn open_regular(path: &Path) -> std::io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    Ok(file)
+    tfroles_fs::open_regular(path, tfroles_fs::Links::Refuse)
 }
 
 /// Reads a whole regular file, at most [`MAX_READ_BYTES`], never through a
@@ -172,15 +161,7 @@ fn open_regular(path: &Path) -> std::io::Result<fs::File> {
 /// # Errors
 /// When it is missing, a link, not a regular file, too large or unreadable.
 pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
-    let file = open_regular(path)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_READ_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_READ_BYTES {
-        return Err(std::io::Error::other(format!(
-            "larger than the {MAX_READ_BYTES} bytes tfroles reads"
-        )));
-    }
-    Ok(bytes)
+    tfroles_fs::read_regular(path, tfroles_fs::Links::Refuse, MAX_READ_BYTES)
 }
 
 /// Reads at most the first line of a file, cheaply: enough to tell whether

@@ -2,9 +2,11 @@
 //! directory of logs, walked without following a symbolic link and opening
 //! only regular files.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use tfroles_fs::{Links, open_regular};
 
 use crate::read::{FileStats, Limits, read_log};
 use crate::{Error, Event};
@@ -75,7 +77,7 @@ pub fn read_paths(
         if meta.is_dir() {
             walk(path, 0, limits, sink, &mut stats)?;
         } else {
-            let file = open_regular(path, true).map_err(|e| io_err(path, &e))?;
+            let file = open_regular(path, Links::Follow).map_err(|e| io_err(path, &e))?;
             read_file(path, file, limits, sink, &mut stats)?;
         }
     }
@@ -143,7 +145,7 @@ fn walk(
         } else {
             // The entry was a regular file when listed; the open refuses
             // anything it has become since (a symlink, a FIFO).
-            let file = open_regular(&path, false).map_err(|e| io_err(&path, &e))?;
+            let file = open_regular(&path, Links::Refuse).map_err(|e| io_err(&path, &e))?;
             read_file(&path, file, limits, sink, stats)?;
         }
     }
@@ -155,33 +157,4 @@ fn io_err(path: &Path, e: &io::Error) -> Error {
         path: path.to_path_buf(),
         reason: e.to_string(),
     }
-}
-
-/// Opens `path` for reading if it is a regular file, never blocking on a
-/// FIFO; with `follow` false a symbolic link is refused.
-fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
-    let mut o = OpenOptions::new();
-    o.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
-        if !follow {
-            flags |= libc::O_NOFOLLOW;
-        }
-        o.custom_flags(flags);
-    }
-    #[cfg(not(unix))]
-    if !follow && std::fs::symlink_metadata(path)?.file_type().is_symlink() {
-        return Err(io::Error::other("it is a symbolic link"));
-    }
-    let f = o.open(path)?;
-    let meta = f.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    Ok(f)
 }
