@@ -43,7 +43,10 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
             Some(Refusal::NotRegular { .. }) => {
                 "it is not a regular file (a directory, FIFO, socket or device)".to_owned()
             }
-            Some(Refusal::TooLarge { len: Some(len), limit }) => {
+            Some(Refusal::TooLarge {
+                len: Some(len),
+                limit,
+            }) => {
                 format!("it is {len} bytes, more than the {limit} tfroles reads")
             }
             Some(Refusal::TooLarge { len: None, limit }) => {
