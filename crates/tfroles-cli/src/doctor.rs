@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use tfroles_core::{Config, SessionFor, SessionKind, Stack};
-use tfroles_creds::signed::{Answer, Call};
+use tfroles_creds::signed::{Answer, Call, Client, encode, encode_path};
 use tfroles_creds::{BaseIdentity, Credentials, Env, Options, SessionRequest};
 
 use crate::{ConfigArg, OutFormat, Outcome};
@@ -94,29 +94,6 @@ fn split_error(e: &(dyn std::error::Error + 'static)) -> (String, String) {
     (first, hint)
 }
 
-/// The endpoint of a service: `AWS_ENDPOINT_URL_<SERVICE>`, else
-/// `AWS_ENDPOINT_URL`, else AWS's.
-fn endpoint(env: &Env, service: &str, default: String) -> String {
-    env.non_empty(&format!("AWS_ENDPOINT_URL_{}", service.to_uppercase()))
-        .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
-        .map(|e| e.trim_end_matches('/').to_owned())
-        .unwrap_or(default)
-}
-
-/// S3 keys and IAM parameters percent-encoded (RFC 3986 unreserved kept;
-/// `/` kept in keys).
-fn encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (keep_slash && b == b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The text of the first `<name>` element of an XML answer.
 fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     let open = format!("<{name}>");
@@ -126,7 +103,7 @@ fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
 }
 
 struct S3<'a> {
-    env: &'a Env,
+    client: &'a Client,
     region: String,
     bucket: String,
 }
@@ -137,25 +114,19 @@ impl S3<'_> {
         creds: &Credentials,
         method: &str,
         path_query: &str,
-        headers: Vec<(String, String)>,
+        headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Answer, tfroles_creds::Error> {
-        let base = endpoint(
-            self.env,
-            "s3",
-            format!("https://s3.{}.amazonaws.com", self.region),
+        let base = self
+            .client
+            .endpoint("s3")
+            .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", self.region));
+        let url = format!("{base}/{}{path_query}", encode(&self.bucket));
+        let call = headers.iter().fold(
+            Call::new("s3", &self.region, method, url).body(body),
+            |call, (k, v)| call.header(k, v),
         );
-        tfroles_creds::signed::send(
-            creds,
-            &Call {
-                service: "s3".into(),
-                region: self.region.clone(),
-                method: method.into(),
-                url: format!("{base}/{}{path_query}", encode(&self.bucket, false)),
-                headers,
-                body: body.to_vec(),
-            },
-        )
+        self.client.send(creds, &call)
     }
 }
 
@@ -172,6 +143,7 @@ fn request_for(role: tfroles_core::RoleSession) -> SessionRequest {
 pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
     let (config, _, resolution) = crate::load_stacks(&args.config)?;
     let env = Env::from_process();
+    let client = Client::new(&env)?;
     let options = Options {
         region: config.defaults().region.as_ref().map(ToString::to_string),
         ..Options::new(env.clone())
@@ -250,7 +222,7 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
     // 3. The state bucket and its settings, as the base identity sees them.
     let state = config.state();
     let s3 = S3 {
-        env: &env,
+        client: &client,
         region: state.region.to_string(),
         bucket: state.bucket.to_string(),
     };
@@ -262,13 +234,13 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
         if let Some(table) = &state.dynamodb_table {
             lock_table(
                 &mut report,
-                &env,
+                &client,
                 state.region.as_ref(),
                 table.as_str(),
                 &c.credentials,
             );
         }
-        oidc_checks(&mut report, &config, c);
+        oidc_checks(&mut report, &client, &config, c);
     } else {
         report.skip(&bucket, "no base identity to look with");
     }
@@ -305,7 +277,7 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
 /// Returns whether the bucket may exist (the later checks need it).
 fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str) -> bool {
     let name = format!("{bucket} exists in {}", s3.region);
-    match s3.call(creds, "HEAD", "", vec![], b"") {
+    match s3.call(creds, "HEAD", "", &[], b"") {
         Ok(a) if a.status == 200 => match a.header("x-amz-bucket-region") {
             Some(r) if r != s3.region => {
                 report.fail(
@@ -354,7 +326,7 @@ fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str
         }
     }
     let b = s3.bucket.as_str();
-    let get = |query: &str| s3.call(creds, "GET", query, vec![], b"");
+    let get = |query: &str| s3.call(creds, "GET", query, &[], b"");
     let denied = |report: &mut Report, name: &str, action: &str, a: &Answer| {
         report.skip(
             name.to_owned(),
@@ -420,32 +392,22 @@ fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str
     true
 }
 
-fn lock_table(report: &mut Report, env: &Env, region: &str, table: &str, creds: &Credentials) {
+fn lock_table(
+    report: &mut Report,
+    client: &Client,
+    region: &str,
+    table: &str,
+    creds: &Credentials,
+) {
     let name = format!("lock table `{table}`");
-    let url = endpoint(
-        env,
-        "dynamodb",
-        format!("https://dynamodb.{region}.amazonaws.com"),
-    );
-    let answer = tfroles_creds::signed::send(
-        creds,
-        &Call {
-            service: "dynamodb".into(),
-            region: region.into(),
-            method: "POST".into(),
-            url: format!("{url}/"),
-            headers: vec![
-                ("content-type".into(), "application/x-amz-json-1.0".into()),
-                (
-                    "x-amz-target".into(),
-                    "DynamoDB_20120810.DescribeTable".into(),
-                ),
-            ],
-            body: serde_json::json!({ "TableName": table })
-                .to_string()
-                .into_bytes(),
-        },
-    );
+    let url = client
+        .endpoint("dynamodb")
+        .unwrap_or_else(|| format!("https://dynamodb.{region}.amazonaws.com"));
+    let call = Call::new("dynamodb", region, "POST", format!("{url}/"))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", "DynamoDB_20120810.DescribeTable")
+        .body(serde_json::json!({ "TableName": table }).to_string());
+    let answer = client.send(creds, &call);
     match answer {
         Ok(a) if a.status == 200 => report.ok(name, "exists"),
         Ok(a) if a.text().contains("ResourceNotFoundException") => report.fail(
@@ -461,7 +423,12 @@ fn lock_table(report: &mut Report, env: &Env, region: &str, table: &str, creds: 
 /// The OIDC providers the trust policies name, with the audiences their
 /// conditions require: read from the generated trust policies, the one
 /// place they are decided.
-fn oidc_checks(report: &mut Report, config: &Config, caller: &tfroles_creds::Caller) {
+fn oidc_checks(
+    report: &mut Report,
+    client: &Client,
+    config: &Config,
+    caller: &tfroles_creds::Caller,
+) {
     let mut wanted: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
         Default::default();
     for rs in config.role_sessions() {
@@ -500,7 +467,6 @@ fn oidc_checks(report: &mut Report, config: &Config, caller: &tfroles_creds::Cal
             }
         }
     }
-    let env = Env::from_process();
     for (arn, audiences) in wanted {
         let name = format!(
             "OIDC provider `{}`",
@@ -514,22 +480,19 @@ fn oidc_checks(report: &mut Report, config: &Config, caller: &tfroles_creds::Cal
             );
             continue;
         }
-        let url = endpoint(&env, "iam", "https://iam.amazonaws.com".into());
-        let answer = tfroles_creds::signed::send(
-            &caller.credentials,
-            &Call {
-                service: "iam".into(),
-                region: "us-east-1".into(),
-                method: "POST".into(),
-                url: format!("{url}/"),
-                headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into())],
-                body: format!(
-                    "Action=GetOpenIDConnectProvider&Version=2010-05-08&OpenIDConnectProviderArn={}",
-                    encode(&arn, false)
-                )
-                .into_bytes(),
-            },
-        );
+        let url = client
+            .endpoint("iam")
+            .unwrap_or_else(|| "https://iam.amazonaws.com".into());
+        let call = Call::new("iam", "us-east-1", "POST", format!("{url}/"))
+            .header(
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )
+            .body(format!(
+                "Action=GetOpenIDConnectProvider&Version=2010-05-08&OpenIDConnectProviderArn={}",
+                encode(&arn)
+            ));
+        let answer = client.send(&caller.credentials, &call);
         let host = arn
             .rsplit(":oidc-provider/")
             .next()
@@ -597,9 +560,9 @@ fn backend_checks(
         }
     };
     let lock_key = format!("{}.tflock", stack.state_key);
-    let path = format!("/{}", encode(&lock_key, true));
+    let path = format!("/{}", encode_path(&lock_key));
     let name = format!("a missing key under `{}`'s backend session", stack.path);
-    match s3.call(&creds, "HEAD", &path, vec![], b"") {
+    match s3.call(&creds, "HEAD", &path, &[], b"") {
         Ok(a) if a.status == 404 => report.ok(name, "answers 404 (s3:ListBucket allowed)"),
         Ok(a) if a.status == 403 => report.fail(
             name,
@@ -625,11 +588,11 @@ fn backend_checks(
         &creds,
         "PUT",
         &path,
-        vec![("if-none-match".into(), "*".into())],
+        &[("if-none-match", "*")],
         b"{\"Info\":\"tfroles doctor probe\"}",
     );
     match put {
-        Ok(a) if a.status == 200 => match s3.call(&creds, "DELETE", &path, vec![], b"") {
+        Ok(a) if a.status == 200 => match s3.call(&creds, "DELETE", &path, &[], b"") {
             Ok(d) if d.status == 204 || d.status == 200 => report.ok(name, format!("`{lock_key}` written and removed")),
             Ok(d) => report.fail(
                 name,

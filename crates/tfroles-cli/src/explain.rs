@@ -117,17 +117,7 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
         .map(|(r, a)| Change::add_actions(r, a.iter().cloned()))
         .collect();
     let edit = edit::plan(config.file(), &asked)?;
-    // The file as the user would name it from here.
-    let shown = std::env::current_dir()
-        .ok()
-        .and_then(|d| {
-            config
-                .file()
-                .strip_prefix(d)
-                .ok()
-                .map(|p| p.display().to_string())
-        })
-        .unwrap_or_else(|| config.file().display().to_string());
+    let shown = shown_path(&config);
     if !args.fix {
         writeln!(
             out,
@@ -146,6 +136,20 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
         "wrote {shown}; regenerate and apply the role policies (`tfroles generate`, then the bootstrap stack or `tfroles policy`)"
     )?;
     Ok(())
+}
+
+/// The config file as the user would name it from here.
+pub(crate) fn shown_path(config: &Config) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|d| {
+            config
+                .file()
+                .strip_prefix(d)
+                .ok()
+                .map(|p| p.display().to_string())
+        })
+        .unwrap_or_else(|| config.file().display().to_string())
 }
 
 /// Explains one denial; returns the `(role, action)` to add when adding an

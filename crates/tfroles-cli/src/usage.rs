@@ -12,7 +12,9 @@ use tfroles_core::{Config, Stack, access::access_keyword};
 use tfroles_policy::AccessLevel;
 use tfroles_trail::{Limits, RoleUsage, Usage as Observed, WalkStats};
 
-use crate::{ConfigArg, OutFormat, Outcome};
+use tfroles_core::edit::{self, Change};
+
+use crate::{ConfigArg, OutFormat, Outcome, Usage};
 
 #[derive(clap::Args)]
 pub struct UsageArgs {
@@ -35,6 +37,28 @@ pub struct UsageArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = OutFormat::Text)]
     pub format: OutFormat,
+    /// Write the narrowed grants into tfroles.hcl: prints the diff, then
+    /// asks on a terminal (or takes `--yes`); never adds an action, never
+    /// touches `deny_actions`, `resources`, `allow_delete` or the state role
+    #[arg(long)]
+    pub fix: bool,
+    /// With `--fix`: write without asking
+    #[arg(long, requires = "fix")]
+    pub yes: bool,
+    /// With `--fix`: also narrow a role some of whose instances (accounts)
+    /// had no events in the logs, to what its other instances used
+    #[arg(long, requires = "fix")]
+    pub narrow_unseen: bool,
+}
+
+/// One role's narrowed grant, from the instances of it the report covers.
+struct Proposal {
+    role: String,
+    /// Its instances in the report.
+    instances: usize,
+    /// Those with events in the logs.
+    seen: usize,
+    grant: Grant,
 }
 
 /// One role instance's line of the report.
@@ -82,8 +106,45 @@ fn observe(
     Ok((observed, stats))
 }
 
+/// Refuses `--fix` where it cannot be done safely, before any log is read.
+fn check_fix(args: &UsageArgs) -> Outcome<()> {
+    use std::io::IsTerminal;
+    if !args.fix {
+        return Ok(());
+    }
+    if args.format == OutFormat::Json {
+        return Err(Usage(
+            "`--fix` prints a diff and asks before writing; it works with `--format text`\n  hint: run `--format json` and `--fix` separately".into(),
+        )
+        .into());
+    }
+    if args.stack.is_some() {
+        return Err(Usage(
+            "`--fix` with `--stack` would narrow a role to one stack's use, and other stacks may use it too\n  hint: run `tfroles usage --fix` without `--stack` (`--role NAME` narrows one role)".into(),
+        )
+        .into());
+    }
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Err(Usage(
+            "`--fix` asks before writing tfroles.hcl, and stdin is not a terminal; nothing was written\n  hint: review the narrowed grant (`tfroles usage` without `--fix`), then pass `--yes` to write it without asking".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 pub fn usage(args: &UsageArgs) -> Outcome<()> {
+    check_fix(args)?;
     let (config, _, resolution) = crate::load_stacks(&args.config)?;
+    // What the proposals are computed from: `--fix` writes only over this
+    // text, so an edit made while the logs were read is never narrowed away.
+    let loaded = if args.fix {
+        Some(tfroles_core::read_config_file(config.file()).map_err(|e| {
+            crate::Failure::io(e, format!("cannot read `{}`", config.file().display()))
+        })?)
+    } else {
+        None
+    };
     let stacks = resolution.stacks;
     if let Some(role) = &args.role
         && config.role(role).is_none()
@@ -214,7 +275,7 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         BTreeSet::new()
     };
     // One proposal per role: its block covers every account it is in.
-    let mut proposals: Vec<(String, usize, Grant)> = Vec::new();
+    let mut proposals: Vec<Proposal> = Vec::new();
     let mut roles_seen: BTreeSet<&str> = BTreeSet::new();
     for inst in &instances {
         let Some(g) = inst.granted else { continue };
@@ -233,7 +294,12 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
             .collect();
         let role = config.role(name).expect("an instance of a configured role");
         if let Some(grant) = config.narrowed(role, &granted_all, &used, &keep) {
-            proposals.push((name.to_owned(), mine.len(), grant));
+            proposals.push(Proposal {
+                role: name.to_owned(),
+                instances: mine.len(),
+                seen: mine.iter().filter(|i| events_of(i) > 0).count(),
+                grant,
+            });
         }
     }
 
@@ -242,9 +308,10 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         OutFormat::Json => {
             let report = serde_json::json!({
                 "roles": instances.iter().map(|i| instance_json(&config, &stacks, i)).collect::<Vec<_>>(),
-                "proposals": proposals.iter().map(|(role, n, g)| serde_json::json!({
+                "proposals": proposals.iter().map(|p| (&p.role, p.instances, p.seen, &p.grant)).map(|(role, n, seen, g)| serde_json::json!({
                     "role": role,
                     "instances": n,
+                    "instances_seen": seen,
                     "services": g.services,
                     "access": g.access.iter().map(|l| access_keyword(*l)).collect::<Vec<_>>(),
                     "actions": g.actions,
@@ -265,8 +332,148 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
             )?;
         }
     }
+    if args.fix {
+        fix(
+            &mut out,
+            args,
+            &config,
+            loaded.as_deref(),
+            &instances,
+            &proposals,
+        )?;
+    }
     out.flush()?;
     Ok(())
+}
+
+fn events_of(i: &Instance<'_>) -> u64 {
+    i.observed.map_or(0, |o| o.sessions.values().sum())
+}
+
+/// `--fix`: the proposals that can be written, written after the user
+/// confirms (or with `--yes`); what is left out is said.
+fn fix(
+    out: &mut impl Write,
+    args: &UsageArgs,
+    config: &Config,
+    loaded: Option<&[u8]>,
+    instances: &[Instance<'_>],
+    proposals: &[Proposal],
+) -> Outcome<()> {
+    writeln!(out)?;
+    let mut changes: Vec<Change> = Vec::new();
+    let mut roles: BTreeSet<&str> = BTreeSet::new();
+    for i in instances {
+        let Some(g) = i.granted else { continue };
+        if g.is_state || !roles.insert(g.session.role.as_str()) {
+            continue;
+        }
+        let name = g.session.role.as_str();
+        let denied: BTreeSet<&str> = instances
+            .iter()
+            .filter(|x| x.granted.is_some_and(|y| y.session.role == g.session.role))
+            .filter_map(|x| x.observed)
+            .flat_map(|o| o.denied.keys().map(String::as_str))
+            .collect();
+        if !denied.is_empty() {
+            writeln!(
+                out,
+                "role {name} was denied {}: `--fix` only takes away; `tfroles explain --fix` adds what a denial needs",
+                denied.into_iter().collect::<Vec<_>>().join(", ")
+            )?;
+        }
+        let Some(p) = proposals.iter().find(|p| p.role == name) else {
+            let seen = instances.iter().any(|x| {
+                x.granted.is_some_and(|y| y.session.role == g.session.role) && events_of(x) > 0
+            });
+            if seen {
+                writeln!(
+                    out,
+                    "role {name} not narrowed: the logs show it using nothing it is granted"
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "role {name} not narrowed: no events in the logs (a window without use is no evidence)"
+                )?;
+            }
+            continue;
+        };
+        if let Some(m) = config.module_role(name) {
+            writeln!(
+                out,
+                "role {name} not narrowed: it is module {}'s role; write the grant above in {} (`--fix` edits only tfroles.hcl)",
+                m.module,
+                m.manifest.display()
+            )?;
+            continue;
+        }
+        if p.seen < p.instances && !args.narrow_unseen {
+            let unseen: Vec<String> = instances
+                .iter()
+                .filter_map(|x| {
+                    x.granted
+                        .filter(|y| y.session.role == g.session.role && events_of(x) == 0)
+                })
+                .map(|y| y.session.account.to_string())
+                .collect();
+            writeln!(
+                out,
+                "role {name} not narrowed: no events in the logs for its instance in {} (a window without use is no evidence)\n  hint: read the logs of every account it is in, or pass `--narrow-unseen` to narrow it to what its other instances used",
+                unseen.join(", ")
+            )?;
+            continue;
+        }
+        changes.push(Change::narrow(name, p.grant.clone()));
+    }
+    let shown = crate::explain::shown_path(config);
+    if changes.is_empty() {
+        writeln!(out, "nothing to narrow; {shown} not changed")?;
+        return Ok(());
+    }
+    let edit = edit::plan(config.file(), &changes)?;
+    if loaded.is_some_and(|l| l != edit.before.as_bytes()) {
+        // As `Edit::write` words a file changed under it.
+        return Err(tfroles_core::Error::Io {
+            path: config.file().to_path_buf(),
+            source: std::io::Error::other(
+                "it changed while tfroles read the logs; nothing was written\n  hint: run the command again",
+            ),
+        }
+        .into());
+    }
+    if edit.is_empty() {
+        writeln!(
+            out,
+            "{shown} already grants no more than the logs show used; nothing written"
+        )?;
+        return Ok(());
+    }
+    write!(out, "{}", edit.diff_as(&shown))?;
+    if !args.yes && !confirm(out, &shown)? {
+        return Err(Usage(format!("not confirmed; {shown} not changed")).into());
+    }
+    edit.write()?;
+    writeln!(
+        out,
+        "wrote {shown} (narrowed: {}); regenerate and apply the role policies (`tfroles generate`, then the bootstrap stack or `tfroles policy`)",
+        edit.narrowed.join(", ")
+    )?;
+    Ok(())
+}
+
+/// Asks on the terminal; one line, `y` or `yes` to go on.
+fn confirm(out: &mut impl Write, shown: &str) -> Outcome<bool> {
+    use std::io::{BufRead, Read};
+    out.flush()?;
+    let mut err = std::io::stderr().lock();
+    write!(err, "write this change to {shown}? [y/N] ")?;
+    err.flush()?;
+    let mut line = String::new();
+    // One line, bounded: a terminal sends one on Enter.
+    std::io::stdin().lock().take(1024).read_line(&mut line)?;
+    let answer = line.trim();
+    Ok(answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes"))
 }
 
 fn role_name_of(arn: &str) -> &str {
@@ -385,7 +592,7 @@ fn text(
     config: &Config,
     stacks: &[Stack],
     instances: &[Instance<'_>],
-    proposals: &[(String, usize, Grant)],
+    proposals: &[Proposal],
     observed: &Observed,
     stats: &WalkStats,
 ) -> Outcome<()> {
@@ -530,13 +737,16 @@ fn text(
             )?;
         }
     }
-    for (role, n, g) in proposals {
+    for p in proposals {
+        let (role, n, g) = (&p.role, p.instances, &p.grant);
         writeln!(out)?;
         writeln!(
             out,
             "narrowed grant for role {role} (what {} used){}:",
-            if *n == 1 {
+            if n == 1 {
                 "its instance".to_owned()
+            } else if p.seen < n {
+                format!("{} of its {n} instances", p.seen)
             } else {
                 format!("its {n} instances")
             },

@@ -9,6 +9,14 @@
 //! [`Edit::write`] replaces the file atomically, only if it still holds the
 //! text the edit was planned on.
 //!
+//! [`Change::Narrow`] (`tfroles usage --fix`) is the other direction: a
+//! role's `services`, `access` and `actions` replaced by a narrower
+//! [`Grant`]. [`plan`] then checks, on the configs before and after, that
+//! every role instance is allowed a subset of what it was allowed (as the
+//! catalog expands the policies), and that nothing but those three
+//! attributes of the narrowed roles changed; a narrowing that fails the
+//! check is refused, never written.
+//!
 //! What an edit never does: touch `allow_delete`, `deny_actions`,
 //! `resources` widening, the `state` block or the state role, so neither
 //! the delete guard nor the state isolation can be widened through it. A
@@ -41,6 +49,9 @@ use tfroles_policy::Catalog;
 
 use crate::error::{Error, Result};
 use crate::model::Config;
+use crate::usage::Grant;
+
+mod narrow;
 
 /// One change asked of the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +65,25 @@ pub enum Change {
         /// The actions, in the order they should be appended.
         actions: Vec<String>,
     },
+    /// Replace the `services`, `access` and `actions` of the role block of
+    /// this name with a narrower grant (see [`crate::usage`]).
+    Narrow {
+        /// The role's name (its block label).
+        role: String,
+        /// What the role keeps.
+        grant: Grant,
+    },
 }
 
 impl Change {
+    /// [`Change::Narrow`].
+    pub fn narrow(role: &str, grant: Grant) -> Self {
+        Change::Narrow {
+            role: role.to_owned(),
+            grant,
+        }
+    }
+
     /// [`Change::AddActions`].
     pub fn add_actions<I, S>(role: &str, actions: I) -> Self
     where
@@ -108,6 +135,8 @@ pub struct Planned {
     /// `(role, action)` for each action asked that the role already lists
     /// (as written, or through a pattern it lists): nothing to do.
     pub already: Vec<(String, String)>,
+    /// The roles narrowed, in order.
+    pub narrowed: Vec<String>,
 }
 
 /// Plans `changes` on config text without validating the result as a
@@ -126,6 +155,7 @@ pub fn plan_text(text: &str, changes: &[Change]) -> Result<Planned, EditError> {
     let mut current = body_text.to_owned();
     let mut added = Vec::new();
     let mut already = Vec::new();
+    let mut narrowed = Vec::new();
     for change in changes {
         match change {
             Change::AddActions { role, actions } => {
@@ -134,12 +164,20 @@ pub fn plan_text(text: &str, changes: &[Change]) -> Result<Planned, EditError> {
                 added.extend(a.into_iter().map(|x| (role.clone(), x)));
                 already.extend(b.into_iter().map(|x| (role.clone(), x)));
             }
+            Change::Narrow { role, grant } => {
+                let next = narrow::narrow_role(&current, role, grant)?;
+                if next != current {
+                    narrowed.push(role.clone());
+                }
+                current = next;
+            }
         }
     }
     Ok(Planned {
         text: format!("{bom}{current}"),
         added,
         already,
+        narrowed,
     })
 }
 
@@ -156,6 +194,8 @@ pub struct Edit {
     pub added: Vec<(String, String)>,
     /// `(role, action)` asked but already granted as written.
     pub already: Vec<(String, String)>,
+    /// The roles narrowed.
+    pub narrowed: Vec<String>,
 }
 
 impl Edit {
@@ -259,14 +299,84 @@ pub fn plan(path: &Path, changes: &[Change]) -> Result<Edit> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    Config::from_str_at(&planned.text, path, &root)?;
+    let after = Config::from_str_at(&planned.text, path, &root)?;
+    if !planned.narrowed.is_empty() {
+        let was = Config::from_str_at(&before, path, &root)?;
+        only_narrows(&was, &after, &planned.narrowed).map_err(|e| Error::Edit {
+            file: path.to_path_buf(),
+            error: e,
+        })?;
+    }
     Ok(Edit {
         file: path.to_path_buf(),
         before,
         after: planned.text,
         added: planned.added,
         already: planned.already,
+        narrowed: planned.narrowed,
     })
+}
+
+/// Whether `after` only takes away from `before`: the same roles, state
+/// and everything else, the `narrowed` roles differing only in `services`,
+/// `access` and `actions`, and each of their instances allowed a subset of
+/// the actions it was allowed, as the catalog expands both policies (so a
+/// service kept with a level it did not have, or a pattern wider than
+/// what it replaces, is caught here whatever planned it).
+fn only_narrows(before: &Config, after: &Config, narrowed: &[String]) -> Result<(), EditError> {
+    let refuse = |what: String| {
+        EditError::new(
+            format!("the narrowing would {what}; nothing was written"),
+            "this is a bug in tfroles: please report it with the config; narrow the role by hand meanwhile",
+        )
+    };
+    if before.state != after.state
+        || before.defaults != after.defaults
+        || before.accounts != after.accounts
+        // Compared without their locations, which the edit may move.
+        || serde_json::to_value(&before.stacks).ok() != serde_json::to_value(&after.stacks).ok()
+        || before.identities != after.identities
+        || before.bootstrap != after.bootstrap
+        || before.roles.len() != after.roles.len()
+    {
+        return Err(refuse("change more than the narrowed roles".into()));
+    }
+    for old in &before.roles {
+        let Some(new) = after.role(old.name.as_str()) else {
+            return Err(refuse(format!("lose `role \"{}\"`", old.name)));
+        };
+        let mut same = old.clone();
+        if narrowed.iter().any(|r| r == old.name.as_str()) {
+            same.permissions.services = new.permissions.services.clone();
+            same.permissions.access = new.permissions.access.clone();
+            same.permissions.actions = new.permissions.actions.clone();
+        }
+        if &same != new {
+            return Err(refuse(format!(
+                "change more than `services`, `access` and `actions` of `role \"{}\"`",
+                old.name
+            )));
+        }
+    }
+    for session in before.role_sessions() {
+        if before.is_state_session(&session) || !narrowed.iter().any(|r| r == session.role.as_str())
+        {
+            continue;
+        }
+        let allowed = |c: &Config| {
+            c.permissions_policy(session.role.as_str(), Some(session.account.as_str()), &[])
+                .map(|d| crate::usage::allowed_actions(&d))
+                .map_err(|e| refuse(format!("leave a policy that cannot be made: {e}")))
+        };
+        let (was, now) = (allowed(before)?, allowed(after)?);
+        if let Some(wider) = now.difference(&was).next() {
+            return Err(refuse(format!(
+                "allow `{wider}` to `role \"{}\"` in `{}`, which it was not allowed",
+                session.role, session.account
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// [`plan`] of one [`Change::AddActions`].

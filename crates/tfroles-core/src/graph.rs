@@ -333,21 +333,9 @@ impl Config {
             nodes: Vec::new(),
             edges: Vec::new(),
         };
-        let mut sources = vec![g.node(NodeKind::BaseCredentials, "base credentials".into(), None)];
-        for i in &self.identities {
-            sources.push(g.node(
-                NodeKind::Identity,
-                format!(
-                    "identity {}: {}",
-                    i.name,
-                    match &i.kind {
-                        IdentityKind::Web(source) => source.describe(),
-                        IdentityKind::Base(arn) => arn.to_string(),
-                    }
-                ),
-                i.arn().map(|a| a.to_string()),
-            ));
-        }
+        // Node order is part of the output (ids `n0`, `n1`, ...): sources,
+        // then roles, then what the edges meet first.
+        let sources = self.source_nodes(&mut g);
         let sessions = self.role_sessions();
         for s in &sessions {
             g.node(NodeKind::Role, role_label(s), Some(s.arn.to_string()));
@@ -357,143 +345,224 @@ impl Config {
             .iter()
             .map(|i| self.identity_policy(&i.name).ok())
             .collect();
-        let p = self.defaults.partition;
         for s in &sessions {
-            let to = g.node(NodeKind::Role, role_label(s), Some(s.arn.to_string()));
-            let role = self.role(s.role.as_str()).expect("session of a role");
-            let Ok(trust) = self.trust_policy(s.role.as_str(), Some(s.account.as_str())) else {
-                for src in &sources {
-                    g.edge(src, &to, "assumes (trust not generated)");
-                }
-                continue;
-            };
-            let admits = |caller: Caller<'_>, request: &Request| {
-                // The statements are generated here and use nothing the
-                // evaluator lacks; an error would be a bug, drawn as no edge.
-                trust_admits(&trust, caller, request).unwrap_or(false)
-            };
-            // What tfroles sends when it assumes the role: its external id,
-            // and an MFA code where the role requires one.
-            let mut assume = Request::new("sts:AssumeRole", "*");
-            if let Some(x) = &s.external_id {
-                assume = assume.with_context("sts:ExternalId", [x.as_str()]);
-            }
-            if s.mfa_serial.is_some() {
-                assume = assume.with_context("aws:MultiFactorAuthPresent", ["true"]);
-            }
-            let edge = |g: &mut Graph, from: &str, label: String, principal: &str| {
-                g.push_edge(Edge {
-                    from: from.to_owned(),
-                    to: to.clone(),
-                    label,
-                    principal: Some(principal.to_owned()),
-                    conditions: Default::default(),
-                });
-            };
-            if let Some(via) = &s.via {
-                let from = g.node(NodeKind::Role, role_label(via), Some(via.arn.to_string()));
-                let arn = via.arn.to_string();
-                if admits(Caller::Aws(&arn), &assume) {
-                    edge(&mut g, &from, "via".into(), &arn);
-                }
-            }
-            for ((i, src), own) in self.identities.iter().zip(&sources[1..]).zip(&own_policies) {
-                if let Some(arn) = i.arn().map(|a| a.as_str()) {
-                    // A base identity also needs its own policy, which
-                    // tfroles generates too, to allow the role.
-                    let allowed_by_own = own.as_ref().is_some_and(|doc| {
-                        let request = Request::new("sts:AssumeRole", s.arn.as_str());
-                        evaluate(&request, std::slice::from_ref(doc), &[]).is_ok_and(|d| d.allowed)
-                    });
-                    if allowed_by_own && admits(Caller::Aws(arn), &assume) {
-                        edge(&mut g, src, "assumes".into(), arn);
-                    }
-                    continue;
-                }
-                let Some(t) = &role.trust else { continue };
-                for c in candidate_claims(i.source(), t) {
-                    let provider =
-                        format!("arn:{p}:iam::{}:oidc-provider/{}", s.account_id, c.host);
-                    let mut request = Request::new("sts:AssumeRoleWithWebIdentity", "*");
-                    for (k, v) in c.conditions() {
-                        request = request.with_context(k, [v]);
-                    }
-                    if admits(Caller::Federated(&provider), &request) {
-                        g.push_edge(Edge {
-                            from: src.clone(),
-                            to: to.clone(),
-                            label: c.label(),
-                            principal: Some(provider),
-                            conditions: c.conditions(),
-                        });
-                    }
-                }
-            }
-            // Principals the trust names that are no identity: accounts,
-            // ARNs, services.
-            if let Some(t) = &role.trust {
-                for e in &t.aws {
-                    let (label, arn) = match e {
-                        TrustedAws::Identity(_) => continue,
-                        TrustedAws::Account(a) => {
-                            let Some(acct) = self.account(a.as_str()) else {
-                                continue;
-                            };
-                            (
-                                format!("account {a} (principals its policies allow)"),
-                                format!("arn:{p}:iam::{}:root", acct.id),
-                            )
-                        }
-                        TrustedAws::Arn(arn) => (arn.to_string(), arn.to_string()),
-                    };
-                    if admits(Caller::Aws(&arn), &assume) {
-                        let from = g.node(NodeKind::Principal, label, Some(arn.clone()));
-                        edge(&mut g, &from, "assumes".into(), &arn);
-                    }
-                }
-                for service in &t.service {
-                    if admits(Caller::Service(service.as_str()), &assume) {
-                        let from = g.node(NodeKind::Principal, format!("service {service}"), None);
-                        edge(&mut g, &from, "assumes".into(), service.as_str());
-                    }
-                }
-            }
+            self.role_edges(&mut g, s, &sources, &own_policies);
         }
         for st in stacks {
-            let node = g.node(NodeKind::Stack, st.path.to_string(), None);
-            // The role the stack's backend assumes, as `decide_session`
-            // picks it: with `role_per_stack`, the stack's own.
-            let state = self.stack_state_session(st);
-            let role = g.node(
-                NodeKind::Role,
-                role_label(&state),
-                Some(state.arn.to_string()),
-            );
-            g.edge(&node, &role, "state");
-            // A stack with workspace blocks has each workspace's providers;
-            // the edge says which workspace (`aws (staging)`).
-            let targets = std::iter::once((None, &st.providers))
-                .chain(st.workspaces.iter().map(|w| (Some(&w.name), &w.providers)));
-            for (workspace, providers) in targets {
-                for p in providers {
-                    let role = g.node(
-                        NodeKind::Role,
-                        role_label(&p.session),
-                        Some(p.session.arn.to_string()),
-                    );
-                    let label = p
-                        .alias
-                        .as_ref()
-                        .map_or_else(|| "aws".to_owned(), |a| format!("aws.{a}"));
-                    let label = match workspace {
-                        Some(w) => format!("{label} ({w})"),
-                        None => label,
-                    };
-                    g.edge(&node, &role, &label);
-                }
-            }
+            self.stack_edges(&mut g, st);
         }
         g
+    }
+
+    /// The nodes edges to roles start from: the base credentials, then
+    /// each identity, in the config's order.
+    fn source_nodes(&self, g: &mut Graph) -> Vec<String> {
+        let mut sources = vec![g.node(NodeKind::BaseCredentials, "base credentials".into(), None)];
+        for i in &self.identities {
+            let what = match &i.kind {
+                IdentityKind::Web(source) => source.describe(),
+                IdentityKind::Base(arn) => arn.to_string(),
+            };
+            sources.push(g.node(
+                NodeKind::Identity,
+                format!("identity {}: {what}", i.name),
+                i.arn().map(|a| a.to_string()),
+            ));
+        }
+        sources
+    }
+
+    /// The edges into one role instance: from the role it is chained `via`,
+    /// from each identity its trust policy admits, and from the principals
+    /// its trust names.
+    fn role_edges(
+        &self,
+        g: &mut Graph,
+        s: &RoleSession,
+        sources: &[String],
+        own_policies: &[Option<PolicyDocument>],
+    ) {
+        let to = g.node(NodeKind::Role, role_label(s), Some(s.arn.to_string()));
+        let Ok(trust) = self.trust_policy(s.role.as_str(), Some(s.account.as_str())) else {
+            for src in sources {
+                g.edge(src, &to, "assumes (trust not generated)");
+            }
+            return;
+        };
+        let target = Target::new(to, trust, s);
+        let role = self.role(s.role.as_str()).expect("session of a role");
+        if let Some(via) = &s.via {
+            let from = g.node(NodeKind::Role, role_label(via), Some(via.arn.to_string()));
+            let arn = via.arn.to_string();
+            if target.admits(Caller::Aws(&arn), &target.assume) {
+                target.edge(g, &from, "via".into(), &arn);
+            }
+        }
+        for ((i, src), own) in self.identities.iter().zip(&sources[1..]).zip(own_policies) {
+            if let Some(arn) = i.arn().map(|a| a.as_str()) {
+                // A base identity also needs its own policy, which
+                // tfroles generates too, to allow the role.
+                let allowed_by_own = own.as_ref().is_some_and(|doc| {
+                    let request = Request::new("sts:AssumeRole", s.arn.as_str());
+                    evaluate(&request, std::slice::from_ref(doc), &[]).is_ok_and(|d| d.allowed)
+                });
+                if allowed_by_own && target.admits(Caller::Aws(arn), &target.assume) {
+                    target.edge(g, src, "assumes".into(), arn);
+                }
+            } else if let Some(t) = &role.trust {
+                self.web_identity_edges(g, &target, src, i.source(), t);
+            }
+        }
+        if let Some(t) = &role.trust {
+            self.principal_edges(g, &target, t);
+        }
+    }
+
+    /// The edges from a web identity to a role: one per block of the
+    /// role's `trust` whose claims the identity may carry and the trust
+    /// policy admits from the issuer's OIDC provider.
+    fn web_identity_edges(
+        &self,
+        g: &mut Graph,
+        target: &Target<'_>,
+        src: &str,
+        source: Option<&WebIdentitySource>,
+        trust: &Trust,
+    ) {
+        let p = self.defaults.partition;
+        for c in candidate_claims(source, trust) {
+            let provider = format!(
+                "arn:{p}:iam::{}:oidc-provider/{}",
+                target.session.account_id, c.host
+            );
+            let mut request = Request::new("sts:AssumeRoleWithWebIdentity", "*");
+            for (k, v) in c.conditions() {
+                request = request.with_context(k, [v]);
+            }
+            if target.admits(Caller::Federated(&provider), &request) {
+                g.push_edge(Edge {
+                    from: src.to_owned(),
+                    to: target.to.clone(),
+                    label: c.label(),
+                    principal: Some(provider),
+                    conditions: c.conditions(),
+                });
+            }
+        }
+    }
+
+    /// Principals the trust names that are no identity (accounts, ARNs,
+    /// services): a node each, and an edge where the trust policy admits it.
+    fn principal_edges(&self, g: &mut Graph, target: &Target<'_>, trust: &Trust) {
+        let p = self.defaults.partition;
+        for e in &trust.aws {
+            let (label, arn) = match e {
+                TrustedAws::Identity(_) => continue,
+                TrustedAws::Account(a) => {
+                    let Some(acct) = self.account(a.as_str()) else {
+                        continue;
+                    };
+                    (
+                        format!("account {a} (principals its policies allow)"),
+                        format!("arn:{p}:iam::{}:root", acct.id),
+                    )
+                }
+                TrustedAws::Arn(arn) => (arn.to_string(), arn.to_string()),
+            };
+            if target.admits(Caller::Aws(&arn), &target.assume) {
+                let from = g.node(NodeKind::Principal, label, Some(arn.clone()));
+                target.edge(g, &from, "assumes".into(), &arn);
+            }
+        }
+        for service in &trust.service {
+            if target.admits(Caller::Service(service.as_str()), &target.assume) {
+                let from = g.node(NodeKind::Principal, format!("service {service}"), None);
+                target.edge(g, &from, "assumes".into(), service.as_str());
+            }
+        }
+    }
+
+    /// A stack's node and its edges: to the role its backend assumes, and
+    /// to the role of each provider (each workspace's, labelled with it).
+    fn stack_edges(&self, g: &mut Graph, st: &Stack) {
+        let node = g.node(NodeKind::Stack, st.path.to_string(), None);
+        // The role the stack's backend assumes, as `decide_session`
+        // picks it: with `role_per_stack`, the stack's own.
+        let state = self.stack_state_session(st);
+        let role = g.node(
+            NodeKind::Role,
+            role_label(&state),
+            Some(state.arn.to_string()),
+        );
+        g.edge(&node, &role, "state");
+        // A stack with workspace blocks has each workspace's providers;
+        // the edge says which workspace (`aws (staging)`).
+        let targets = std::iter::once((None, &st.providers))
+            .chain(st.workspaces.iter().map(|w| (Some(&w.name), &w.providers)));
+        for (workspace, providers) in targets {
+            for p in providers {
+                let role = g.node(
+                    NodeKind::Role,
+                    role_label(&p.session),
+                    Some(p.session.arn.to_string()),
+                );
+                let label = p
+                    .alias
+                    .as_ref()
+                    .map_or_else(|| "aws".to_owned(), |a| format!("aws.{a}"));
+                let label = match workspace {
+                    Some(w) => format!("{label} ({w})"),
+                    None => label,
+                };
+                g.edge(&node, &role, &label);
+            }
+        }
+    }
+}
+
+/// One role instance as the end of `assumes` and `via` edges: its node,
+/// its generated trust policy, and the `sts:AssumeRole` request tfroles
+/// sends for it.
+struct Target<'a> {
+    to: String,
+    trust: PolicyDocument,
+    assume: Request,
+    session: &'a RoleSession,
+}
+
+impl<'a> Target<'a> {
+    fn new(to: String, trust: PolicyDocument, session: &'a RoleSession) -> Self {
+        // What tfroles sends when it assumes the role: its external id,
+        // and an MFA code where the role requires one.
+        let mut assume = Request::new("sts:AssumeRole", "*");
+        if let Some(x) = &session.external_id {
+            assume = assume.with_context("sts:ExternalId", [x.as_str()]);
+        }
+        if session.mfa_serial.is_some() {
+            assume = assume.with_context("aws:MultiFactorAuthPresent", ["true"]);
+        }
+        Target {
+            to,
+            trust,
+            assume,
+            session,
+        }
+    }
+
+    fn admits(&self, caller: Caller<'_>, request: &Request) -> bool {
+        // The statements are generated here and use nothing the
+        // evaluator lacks; an error would be a bug, drawn as no edge.
+        trust_admits(&self.trust, caller, request).unwrap_or(false)
+    }
+
+    fn edge(&self, g: &mut Graph, from: &str, label: String, principal: &str) {
+        g.push_edge(Edge {
+            from: from.to_owned(),
+            to: self.to.clone(),
+            label,
+            principal: Some(principal.to_owned()),
+            conditions: Default::default(),
+        });
     }
 }
 

@@ -18,7 +18,7 @@ use tfroles_policy::{
     AccessLevel, Catalog, DELETE_VERBS, PolicyDocument, Principal, SizeLimit, Statement,
 };
 
-use crate::access::{Permissions, TrustedAws};
+use crate::access::{Permissions, Trust, TrustedAws};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::model::{Config, Role, RoleSession};
 use crate::resolve::Stack;
@@ -125,113 +125,28 @@ impl Config {
     /// key pattern already written as an IAM pattern when `patterns` is
     /// true, with its workspaces' keys when the stack lists workspaces).
     fn state_statements(&self, sets: &[KeySet], patterns: bool, session: bool) -> Vec<Statement> {
-        let lit = |k: &str| {
-            if patterns {
-                k.to_owned()
-            } else {
-                iam_literal(k)
-            }
-        };
+        let keys = self.state_keys(sets, patterns);
         let p = self.defaults.partition;
         let bucket = &self.state.bucket;
         let obj = |k: &str| format!("arn:{p}:s3:::{bucket}/{k}");
-        let wsp = self.workspace_prefix();
-        let any_workspace = self.state.workspace_key_prefix.is_some();
-        // Every object key (IAM form) the sets cover, and whether a
-        // `*` stands for any workspace in some of them.
-        let mut keys: Vec<String> = Vec::new();
-        // The keys the listing condition names: no `<prefix>/*/<key>`.
-        let mut listed: Vec<String> = Vec::new();
-        let mut wildcard = false;
-        for set in sets {
-            match &set.workspaces {
-                // A stack with workspace blocks: exactly its workspaces.
-                Some(ws) => {
-                    keys.extend(ws.iter().map(|k| lit(k)));
-                    listed.extend(ws.iter().map(|k| lit(k)));
-                }
-                None => {
-                    keys.push(lit(&set.key));
-                    listed.push(lit(&set.key));
-                    if any_workspace {
-                        keys.push(format!("{}/*/{}", iam_literal(&wsp), lit(&set.key)));
-                        wildcard = true;
-                    }
-                }
-            }
-        }
-        let mut state = Vec::new();
-        let mut lock = Vec::new();
-        for k in &keys {
-            state.push(obj(k));
-            lock.push(obj(&format!("{k}.tflock")));
-        }
-        // terraform lists `<workspace_key_prefix>/` to find workspaces on
-        // every init; the keys themselves are listed by nothing, but naming
-        // them keeps a missing state a 404 rather than a 403 where AWS
-        // evaluates the prefix.
-        let mut prefixes = vec![format!("{wsp}/")];
-        prefixes.extend(listed);
-        let operator = if patterns {
-            "StringLike"
-        } else {
-            "StringEquals"
-        };
-        let list = Statement::allow(["s3:ListBucket"], [self.s3_arn(None)]);
-        let list = match self.state.list_scope {
-            // S3 turns a missing key into 404 (not 403) only for a caller
-            // with ListBucket; whether it applies an `s3:prefix` condition
-            // in that check is undocumented, so the default grants the
-            // bucket's listing outright.
-            ListScope::Bucket => list.with_sid(sid::LIST_BUCKET),
-            ListScope::StateKeys => {
-                list.with_sid(sid::LIST)
-                    .with_condition(operator, "s3:prefix", prefixes)
-            }
-        };
+        let state: Vec<String> = keys.objects.iter().map(|k| obj(k)).collect();
         let mut out = vec![
-            list,
+            self.list_statement(keys.listed.clone(), patterns),
             Statement::allow(["s3:GetObject", "s3:PutObject"], state).with_sid(sid::STATE),
         ];
         if self.state.use_lockfile {
+            let lock: Vec<String> = keys
+                .objects
+                .iter()
+                .map(|k| obj(&format!("{k}.tflock")))
+                .collect();
             out.push(
                 Statement::allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], lock)
                     .with_sid(sid::LOCK),
             );
         }
         if let Some(table) = &self.state.dynamodb_table {
-            let acct = self
-                .account(self.state.account.as_str())
-                .expect("validated");
-            // The backend never calls DescribeTable (only terraform's own
-            // tests do), so it is not granted.
-            let mut st = Statement::allow(
-                [
-                    "dynamodb:GetItem",
-                    "dynamodb:PutItem",
-                    "dynamodb:DeleteItem",
-                ],
-                [format!(
-                    "arn:{p}:dynamodb:{}:{}:table/{table}",
-                    self.state.region, acct.id
-                )],
-            )
-            .with_sid(sid::TABLE);
-            if session {
-                // Lock ids are `<bucket>/<key>` and `<bucket>/<key>-md5`.
-                let mut ids = Vec::new();
-                for k in &keys {
-                    ids.push(format!("{bucket}/{k}"));
-                    ids.push(format!("{bucket}/{k}-md5"));
-                }
-                let op = if wildcard || patterns {
-                    "ForAllValues:StringLike"
-                } else {
-                    "ForAllValues:StringEquals"
-                };
-                st = st.with_condition(op, "dynamodb:LeadingKeys", ids);
-            }
-            out.push(st);
+            out.push(self.lock_table_statement(table.as_str(), &keys, patterns, session));
         }
         if let Some(key) = self.state_key() {
             out.push(
@@ -243,6 +158,117 @@ impl Config {
             );
         }
         out
+    }
+
+    /// Every object key (IAM form) the sets cover, the keys the listing
+    /// condition names, and whether a `*` stands for any workspace.
+    fn state_keys(&self, sets: &[KeySet], patterns: bool) -> StateKeys {
+        let lit = |k: &str| {
+            if patterns {
+                k.to_owned()
+            } else {
+                iam_literal(k)
+            }
+        };
+        let wsp = self.workspace_prefix();
+        let any_workspace = self.state.workspace_key_prefix.is_some();
+        let mut keys = StateKeys {
+            objects: Vec::new(),
+            listed: Vec::new(),
+            wildcard: false,
+        };
+        for set in sets {
+            match &set.workspaces {
+                // A stack with workspace blocks: exactly its workspaces.
+                Some(ws) => {
+                    keys.objects.extend(ws.iter().map(|k| lit(k)));
+                    keys.listed.extend(ws.iter().map(|k| lit(k)));
+                }
+                None => {
+                    keys.objects.push(lit(&set.key));
+                    keys.listed.push(lit(&set.key));
+                    if any_workspace {
+                        keys.objects
+                            .push(format!("{}/*/{}", iam_literal(&wsp), lit(&set.key)));
+                        keys.wildcard = true;
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    /// `s3:ListBucket` on the state bucket, as `list_scope` says: the whole
+    /// bucket, or only the workspace prefix and the `listed` keys.
+    fn list_statement(&self, listed: Vec<String>, patterns: bool) -> Statement {
+        let list = Statement::allow(["s3:ListBucket"], [self.s3_arn(None)]);
+        match self.state.list_scope {
+            // S3 turns a missing key into 404 (not 403) only for a caller
+            // with ListBucket; whether it applies an `s3:prefix` condition
+            // in that check is undocumented, so the default grants the
+            // bucket's listing outright.
+            ListScope::Bucket => list.with_sid(sid::LIST_BUCKET),
+            ListScope::StateKeys => {
+                // terraform lists `<workspace_key_prefix>/` to find
+                // workspaces on every init; the keys themselves are listed
+                // by nothing, but naming them keeps a missing state a 404
+                // rather than a 403 where AWS evaluates the prefix.
+                let mut prefixes = vec![format!("{}/", self.workspace_prefix())];
+                prefixes.extend(listed);
+                let operator = if patterns {
+                    "StringLike"
+                } else {
+                    "StringEquals"
+                };
+                list.with_sid(sid::LIST)
+                    .with_condition(operator, "s3:prefix", prefixes)
+            }
+        }
+    }
+
+    /// The DynamoDB lock table's items; in a session policy only the lock
+    /// ids of these keys.
+    fn lock_table_statement(
+        &self,
+        table: &str,
+        keys: &StateKeys,
+        patterns: bool,
+        session: bool,
+    ) -> Statement {
+        let p = self.defaults.partition;
+        let bucket = &self.state.bucket;
+        let acct = self
+            .account(self.state.account.as_str())
+            .expect("validated");
+        // The backend never calls DescribeTable (only terraform's own
+        // tests do), so it is not granted.
+        let st = Statement::allow(
+            [
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            ],
+            [format!(
+                "arn:{p}:dynamodb:{}:{}:table/{table}",
+                self.state.region, acct.id
+            )],
+        )
+        .with_sid(sid::TABLE);
+        if !session {
+            return st;
+        }
+        // Lock ids are `<bucket>/<key>` and `<bucket>/<key>-md5`.
+        let mut ids = Vec::new();
+        for k in &keys.objects {
+            ids.push(format!("{bucket}/{k}"));
+            ids.push(format!("{bucket}/{k}-md5"));
+        }
+        let op = if keys.wildcard || patterns {
+            "ForAllValues:StringLike"
+        } else {
+            "ForAllValues:StringEquals"
+        };
+        st.with_condition(op, "dynamodb:LeadingKeys", ids)
     }
 
     /// The state's KMS key as IAM resources: its ARN, or for an alias every
@@ -659,7 +685,7 @@ impl Config {
     }
 
     /// A provisioning role's grants.
-    fn grants(&self, r: &Role) -> Result<PolicyDocument> {
+    pub(crate) fn grants(&self, r: &Role) -> Result<PolicyDocument> {
         let catalog = Catalog::get();
         let p = &r.permissions;
         let mut allow: Vec<String> = Vec::new();
@@ -846,127 +872,10 @@ impl Config {
     pub fn trust_policy(&self, role: &str, account: Option<&str>) -> Result<PolicyDocument> {
         let session = self.session(role, account)?;
         let r = self.role(role).expect("session found it");
-        let p = self.defaults.partition;
-        let aws = self.trusted_aws(r, &session);
-        let mut statements = Vec::new();
-        if !aws.is_empty() {
-            let principal = || Principal::Ids {
-                aws: aws.clone(),
-                canonical_user: vec![],
-                federated: vec![],
-                service: vec![],
-            };
-            let mut assume = Statement::allow(["sts:AssumeRole"], Vec::<String>::new());
-            assume.resource = None;
-            assume.principal = Some(principal());
-            assume = assume.with_sid(sid::ASSUME);
-            if let Some(x) = &r.external_id {
-                assume = assume.with_condition("StringEquals", "sts:ExternalId", [x.as_str()]);
-            }
-            if r.mfa_serial.is_some() {
-                assume = assume.with_condition("Bool", "aws:MultiFactorAuthPresent", ["true"]);
-            }
-            statements.push(assume);
-            if !r.tags.is_empty() {
-                let keys: Vec<String> = r.tags.iter().map(|(k, _)| k.to_owned()).collect();
-                let mut st = Statement::allow(["sts:TagSession"], Vec::<String>::new())
-                    .with_sid(sid::TAGS)
-                    .with_condition("ForAllValues:StringEquals", "aws:TagKeys", keys);
-                st.resource = None;
-                st.principal = Some(principal());
-                statements.push(st);
-            }
-            if let Some(si) = &r.source_identity {
-                let mut st = Statement::allow(["sts:SetSourceIdentity"], Vec::<String>::new())
-                    .with_sid(sid::SOURCE)
-                    .with_condition(
-                        "StringEquals",
-                        "sts:SourceIdentity",
-                        [iam_literal(si.as_str())],
-                    );
-                st.resource = None;
-                st.principal = Some(principal());
-                statements.push(st);
-            }
-        }
+        let mut statements = aws_trust_statements(r, self.trusted_aws(r, &session));
         if let Some(t) = &r.trust {
-            if !t.service.is_empty() {
-                let mut st = Statement::allow(["sts:AssumeRole"], Vec::<String>::new())
-                    .with_sid(sid::SERVICES);
-                st.resource = None;
-                st.principal = Some(Principal::Ids {
-                    aws: vec![],
-                    canonical_user: vec![],
-                    federated: vec![],
-                    service: t.service.iter().map(|s| s.to_string()).collect(),
-                });
-                statements.push(st);
-            }
-            // One statement per OIDC provider, audience and reusable
-            // workflow: the subjects of one statement are alternatives, its
-            // keys all must hold.
-            type Group = (String, String, Option<String>);
-            let mut oidc: BTreeMap<Group, (String, Vec<String>)> = BTreeMap::new();
-            for g in &t.github {
-                oidc.entry((
-                    crate::access::GitHubTrust::HOST.into(),
-                    g.audience.clone(),
-                    g.job_workflow_ref.clone(),
-                ))
-                .or_insert_with(|| ("GitHubActions".into(), vec![]))
-                .1
-                .push(g.subject());
-            }
-            for c in &t.terraform_cloud {
-                oidc.entry((c.hostname.clone(), c.audience.clone(), None))
-                    .or_insert_with(|| ("TerraformCloud".into(), vec![]))
-                    .1
-                    .push(c.subject());
-            }
-            for g in &t.gitlab {
-                oidc.entry((g.host.clone(), g.audience.clone(), None))
-                    .or_insert_with(|| ("GitLab".into(), vec![]))
-                    .1
-                    .push(g.subject());
-            }
-            let like = |values: &[String]| {
-                if values.iter().any(|s| s.contains(['*', '?'])) {
-                    "StringLike"
-                } else {
-                    "StringEquals"
-                }
-            };
-            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-            for ((host, audience, workflow), (name, mut subjects)) in oidc {
-                let n = counts.entry(name.clone()).or_default();
-                *n += 1;
-                let sid_ = if *n == 1 { name } else { format!("{name}{n}") };
-                subjects.dedup();
-                let mut st =
-                    Statement::allow(["sts:AssumeRoleWithWebIdentity"], Vec::<String>::new())
-                        .with_sid(sid_)
-                        .with_condition("StringEquals", format!("{host}:aud"), [audience])
-                        .with_condition(like(&subjects), format!("{host}:sub"), subjects);
-                if let Some(w) = workflow {
-                    let values = [w];
-                    st = st.with_condition(
-                        like(&values),
-                        format!("{host}:job_workflow_ref"),
-                        values,
-                    );
-                }
-                st.resource = None;
-                st.principal = Some(Principal::Ids {
-                    aws: vec![],
-                    canonical_user: vec![],
-                    federated: vec![format!(
-                        "arn:{p}:iam::{}:oidc-provider/{host}",
-                        session.account_id
-                    )],
-                    service: vec![],
-                });
-                statements.push(st);
-            }
+            statements.extend(service_trust_statement(t));
+            statements.extend(self.oidc_trust_statements(t, &session));
         }
         if statements.is_empty() {
             return Err(self.policy_error(
@@ -991,6 +900,32 @@ impl Config {
                 "trust fewer principals, or an account instead of its users",
             )),
         }
+    }
+
+    /// One `sts:AssumeRoleWithWebIdentity` statement per OIDC provider,
+    /// audience and reusable workflow: the subjects of one statement are
+    /// alternatives, its keys all must hold.
+    fn oidc_trust_statements(&self, t: &Trust, session: &RoleSession) -> Vec<Statement> {
+        let p = self.defaults.partition;
+        let mut statements = Vec::new();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for ((host, audience, workflow), (name, mut subjects)) in oidc_groups(t) {
+            let n = counts.entry(name.clone()).or_default();
+            *n += 1;
+            let sid_ = if *n == 1 { name } else { format!("{name}{n}") };
+            subjects.dedup();
+            let mut st = Statement::allow(["sts:AssumeRoleWithWebIdentity"], Vec::<String>::new())
+                .with_sid(sid_)
+                .with_condition("StringEquals", format!("{host}:aud"), [audience])
+                .with_condition(like(&subjects), format!("{host}:sub"), subjects);
+            if let Some(w) = workflow {
+                let values = [w];
+                st = st.with_condition(like(&values), format!("{host}:job_workflow_ref"), values);
+            }
+            let provider = format!("arn:{p}:iam::{}:oidc-provider/{host}", session.account_id);
+            statements.push(trusting(st, principal_ids(vec![], vec![provider], vec![])));
+        }
+        statements
     }
 
     /// The roles (in their accounts) an identity may assume: those whose
@@ -1162,6 +1097,17 @@ pub struct RolePolicies {
     pub permissions: PolicyDocument,
 }
 
+/// The state keys of some key sets, as the state statements name them.
+struct StateKeys {
+    /// Every object key (IAM form): the keys, and `<prefix>/*/<key>` where
+    /// any workspace's key is covered.
+    objects: Vec<String>,
+    /// The keys the listing condition names: no `<prefix>/*/<key>`.
+    listed: Vec<String>,
+    /// Whether a `*` in `objects` stands for any workspace.
+    wildcard: bool,
+}
+
 /// One stack's state keys, as the state statements cover them.
 struct KeySet {
     /// The backend's `key` (or a stack block's key pattern).
@@ -1180,5 +1126,112 @@ impl KeySet {
                 .workspace_keys()
                 .map(|ks| ks.into_iter().map(str::to_owned).collect()),
         }
+    }
+}
+
+/// The statements for the IAM principals a role trusts: `sts:AssumeRole`
+/// (with the role's external id and MFA conditions), and `sts:TagSession`
+/// and `sts:SetSourceIdentity` where the role sets tags or a source
+/// identity. None when it trusts no IAM principal.
+fn aws_trust_statements(r: &Role, aws: Vec<String>) -> Vec<Statement> {
+    if aws.is_empty() {
+        return Vec::new();
+    }
+    let principal = || principal_ids(aws.clone(), vec![], vec![]);
+    let mut assume =
+        Statement::allow(["sts:AssumeRole"], Vec::<String>::new()).with_sid(sid::ASSUME);
+    if let Some(x) = &r.external_id {
+        assume = assume.with_condition("StringEquals", "sts:ExternalId", [x.as_str()]);
+    }
+    if r.mfa_serial.is_some() {
+        assume = assume.with_condition("Bool", "aws:MultiFactorAuthPresent", ["true"]);
+    }
+    let mut statements = vec![trusting(assume, principal())];
+    if !r.tags.is_empty() {
+        let keys: Vec<String> = r.tags.iter().map(|(k, _)| k.to_owned()).collect();
+        let st = Statement::allow(["sts:TagSession"], Vec::<String>::new())
+            .with_sid(sid::TAGS)
+            .with_condition("ForAllValues:StringEquals", "aws:TagKeys", keys);
+        statements.push(trusting(st, principal()));
+    }
+    if let Some(si) = &r.source_identity {
+        let st = Statement::allow(["sts:SetSourceIdentity"], Vec::<String>::new())
+            .with_sid(sid::SOURCE)
+            .with_condition(
+                "StringEquals",
+                "sts:SourceIdentity",
+                [iam_literal(si.as_str())],
+            );
+        statements.push(trusting(st, principal()));
+    }
+    statements
+}
+
+/// The statement for the AWS services a role trusts, if it names any.
+fn service_trust_statement(t: &Trust) -> Option<Statement> {
+    if t.service.is_empty() {
+        return None;
+    }
+    let st = Statement::allow(["sts:AssumeRole"], Vec::<String>::new()).with_sid(sid::SERVICES);
+    let services = t.service.iter().map(|s| s.to_string()).collect();
+    Some(trusting(st, principal_ids(vec![], vec![], services)))
+}
+
+/// An OIDC provider's host, an audience and a reusable workflow: what one
+/// web-identity trust statement is for.
+type OidcGroup = (String, String, Option<String>);
+
+/// The OIDC blocks of a trust grouped by what one statement is for, each
+/// with the statement's base Sid and its subjects in order.
+fn oidc_groups(t: &Trust) -> BTreeMap<OidcGroup, (String, Vec<String>)> {
+    let mut oidc: BTreeMap<OidcGroup, (String, Vec<String>)> = BTreeMap::new();
+    for g in &t.github {
+        oidc.entry((
+            crate::access::GitHubTrust::HOST.into(),
+            g.audience.clone(),
+            g.job_workflow_ref.clone(),
+        ))
+        .or_insert_with(|| ("GitHubActions".into(), vec![]))
+        .1
+        .push(g.subject());
+    }
+    for c in &t.terraform_cloud {
+        oidc.entry((c.hostname.clone(), c.audience.clone(), None))
+            .or_insert_with(|| ("TerraformCloud".into(), vec![]))
+            .1
+            .push(c.subject());
+    }
+    for g in &t.gitlab {
+        oidc.entry((g.host.clone(), g.audience.clone(), None))
+            .or_insert_with(|| ("GitLab".into(), vec![]))
+            .1
+            .push(g.subject());
+    }
+    oidc
+}
+
+/// `StringLike` where a value has a wildcard, else `StringEquals`.
+fn like(values: &[String]) -> &'static str {
+    if values.iter().any(|s| s.contains(['*', '?'])) {
+        "StringLike"
+    } else {
+        "StringEquals"
+    }
+}
+
+/// A trust policy's statement: no `Resource` (the role is the resource),
+/// and the principal it admits.
+fn trusting(mut st: Statement, principal: Principal) -> Statement {
+    st.resource = None;
+    st.principal = Some(principal);
+    st
+}
+
+fn principal_ids(aws: Vec<String>, federated: Vec<String>, service: Vec<String>) -> Principal {
+    Principal::Ids {
+        aws,
+        canonical_user: vec![],
+        federated,
+        service,
     }
 }

@@ -2,7 +2,7 @@
 //! the generators render, each with its providers and state key.
 
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
-use crate::model::{Config, RoleSession, Target};
+use crate::model::{Config, RoleSession, StackSpec, Target};
 use crate::stacks::{StackPattern, match_parts};
 use crate::types::{AccountId, DefaultTags, ProviderAlias, Region, StackPath, WorkspaceName};
 
@@ -98,142 +98,20 @@ impl Config {
                 matched[i] = true;
             }
         }
-        // Thousands of directories against hundreds of blocks: exact labels
-        // through a set, each glob split once, and a glob only tried on
-        // directories that start with its literal prefix (`qa/` for `qa/*`).
-        let exact: std::collections::HashSet<&str> = self
-            .stacks
-            .iter()
-            .filter_map(|s| match &s.pattern {
-                StackPattern::Exact(p) => Some(p.as_str()),
-                StackPattern::Glob(_) => None,
-            })
-            .collect();
-        let globs: Vec<(usize, &str, Vec<&str>)> = self
-            .stacks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| match &s.pattern {
-                StackPattern::Glob(g) => {
-                    let prefix = g
-                        .split_inclusive('/')
-                        .take_while(|p| !p.contains('*'))
-                        .map(str::len)
-                        .sum();
-                    Some((i, &g[..prefix], g.split('/').collect()))
-                }
-                StackPattern::Exact(_) => None,
-            })
-            .collect();
+        let matcher = Matcher::new(&self.stacks);
         for dir in dirs {
-            let parts: Vec<&str> = dir.as_str().split('/').collect();
-            let globs: Vec<usize> = globs
-                .iter()
-                .filter(|(_, prefix, pat)| {
-                    (dir.as_str().starts_with(prefix)
-                        || prefix.strip_suffix('/') == Some(dir.as_str()))
-                        && match_parts(pat, &parts)
-                })
-                .map(|(i, ..)| *i)
-                .collect();
+            let globs = matcher.globs_matching(dir);
             for &g in &globs {
                 matched[g] = true;
             }
-            let exact = exact.contains(dir.as_str());
             match globs.as_slice() {
-                _ if exact => {}
+                _ if matcher.exact.contains(dir.as_str()) => {}
                 [] => {}
                 [one] => stacks.push(self.stack(*one, dir.clone())),
-                [first, second, ..] => {
-                    let (a, b) = (&self.stacks[*first], &self.stacks[*second]);
-                    errors.push(Diagnostic {
-                        file: self.file.clone(),
-                        location: b.loc,
-                        block: Some(b.describe()),
-                        attribute: None,
-                        message: format!(
-                            "directory `{dir}` is matched by both `{}`{} and `{}`{}",
-                            a.describe(),
-                            a.loc.map(|l| format!(" (line {})", l.line)).unwrap_or_default(),
-                            b.describe(),
-                            b.loc.map(|l| format!(" (line {})", l.line)).unwrap_or_default(),
-                        ),
-                        allowed: Some("each directory matched by at most one glob".into()),
-                        hint: Some(format!(
-                            "add a `stack \"{dir}\"` block (an exact label wins over globs), or narrow one of the globs"
-                        )),
-                    });
-                }
+                [first, second, ..] => errors.push(self.claimed_twice(dir, *first, *second)),
             }
         }
-        // Directories that differ only in Unicode normal form get one key;
-        // so would a directory named like another stack's workspace key
-        // (`env:/staging/app` and workspace `staging` of `app`).
-        let mut keys: std::collections::HashMap<&str, &StackPath> =
-            std::collections::HashMap::new();
-        for s in &stacks {
-            for (key, workspace) in s
-                .workspaces
-                .iter()
-                .filter(|w| !w.name.is_default())
-                .map(|w| (w.state_key.as_str(), &w.name))
-            {
-                if let Some(other) = keys.insert(key, &s.path) {
-                    errors.push(Diagnostic {
-                        file: self.file.clone(),
-                        location: self.stacks[s.block].loc,
-                        block: Some(self.stacks[s.block].describe()),
-                        attribute: None,
-                        message: format!(
-                            "the state of workspace `{workspace}` of {:?} would be at `{key}`, which is also the state key of {:?}",
-                            s.path.as_str(),
-                            other.as_str(),
-                        ),
-                        allowed: Some("one state key per stack and workspace".into()),
-                        hint: Some("rename the directory, or set another `workspace_key_prefix` in `state`".into()),
-                    });
-                }
-            }
-        }
-        for s in &stacks {
-            if let Some(other) = keys.insert(&s.state_key, &s.path) {
-                if keys_of_workspaces(&stacks, &s.state_key) {
-                    errors.push(Diagnostic {
-                        file: self.file.clone(),
-                        location: self.stacks[s.block].loc,
-                        block: Some(self.stacks[s.block].describe()),
-                        attribute: None,
-                        message: format!(
-                            "the state key `{}` of {:?} is also where a workspace of {:?} keeps its state",
-                            s.state_key,
-                            s.path.as_str(),
-                            other.as_str(),
-                        ),
-                        allowed: Some("one state key per stack and workspace".into()),
-                        hint: Some("rename the directory, or set another `workspace_key_prefix` in `state`".into()),
-                    });
-                    continue;
-                }
-                errors.push(Diagnostic {
-                    file: self.file.clone(),
-                    location: self.stacks[s.block].loc,
-                    block: Some(self.stacks[s.block].describe()),
-                    attribute: None,
-                    message: format!(
-                        // Quoted with escapes: the two names look the same.
-                        "directories {:?} and {:?} would share the state key `{}`",
-                        other.as_str(),
-                        s.path.as_str(),
-                        s.state_key
-                    ),
-                    allowed: Some("one state key per stack".into()),
-                    hint: Some(
-                        "the names differ only in Unicode normalisation; rename one directory"
-                            .into(),
-                    ),
-                });
-            }
-        }
+        errors.extend(self.shared_state_keys(&stacks));
         if !errors.is_empty() {
             return Err(Error::Invalid(Diagnostics(errors)));
         }
@@ -254,6 +132,108 @@ impl Config {
             .collect();
         stacks.sort_by(|a: &Stack, b: &Stack| a.path.cmp(&b.path));
         Ok(Resolution { stacks, warnings })
+    }
+
+    /// The error for a directory two globs claim.
+    fn claimed_twice(&self, dir: &StackPath, first: usize, second: usize) -> Diagnostic {
+        let (a, b) = (&self.stacks[first], &self.stacks[second]);
+        Diagnostic {
+            file: self.file.clone(),
+            location: b.loc,
+            block: Some(b.describe()),
+            attribute: None,
+            message: format!(
+                "directory `{dir}` is matched by both `{}`{} and `{}`{}",
+                a.describe(),
+                a.loc
+                    .map(|l| format!(" (line {})", l.line))
+                    .unwrap_or_default(),
+                b.describe(),
+                b.loc
+                    .map(|l| format!(" (line {})", l.line))
+                    .unwrap_or_default(),
+            ),
+            allowed: Some("each directory matched by at most one glob".into()),
+            hint: Some(format!(
+                "add a `stack \"{dir}\"` block (an exact label wins over globs), or narrow one of the globs"
+            )),
+        }
+    }
+
+    /// The errors for two stacks (or workspaces) whose state would be at
+    /// one key: directories that differ only in Unicode normal form, or a
+    /// directory named like another stack's workspace key (`env:/staging/app`
+    /// and workspace `staging` of `app`).
+    fn shared_state_keys(&self, stacks: &[Stack]) -> Vec<Diagnostic> {
+        let mut errors = Vec::new();
+        let mut keys: std::collections::HashMap<&str, &StackPath> =
+            std::collections::HashMap::new();
+        for s in stacks {
+            for (key, workspace) in s
+                .workspaces
+                .iter()
+                .filter(|w| !w.name.is_default())
+                .map(|w| (w.state_key.as_str(), &w.name))
+            {
+                if let Some(other) = keys.insert(key, &s.path) {
+                    errors.push(self.state_key_error(
+                        s,
+                        format!(
+                            "the state of workspace `{workspace}` of {:?} would be at `{key}`, which is also the state key of {:?}",
+                            s.path.as_str(),
+                            other.as_str(),
+                        ),
+                        "one state key per stack and workspace",
+                        "rename the directory, or set another `workspace_key_prefix` in `state`",
+                    ));
+                }
+            }
+        }
+        for s in stacks {
+            let Some(other) = keys.insert(&s.state_key, &s.path) else {
+                continue;
+            };
+            errors.push(if keys_of_workspaces(stacks, &s.state_key) {
+                self.state_key_error(
+                    s,
+                    format!(
+                        "the state key `{}` of {:?} is also where a workspace of {:?} keeps its state",
+                        s.state_key,
+                        s.path.as_str(),
+                        other.as_str(),
+                    ),
+                    "one state key per stack and workspace",
+                    "rename the directory, or set another `workspace_key_prefix` in `state`",
+                )
+            } else {
+                self.state_key_error(
+                    s,
+                    format!(
+                        // Quoted with escapes: the two names look the same.
+                        "directories {:?} and {:?} would share the state key `{}`",
+                        other.as_str(),
+                        s.path.as_str(),
+                        s.state_key
+                    ),
+                    "one state key per stack",
+                    "the names differ only in Unicode normalisation; rename one directory",
+                )
+            });
+        }
+        errors
+    }
+
+    fn state_key_error(&self, s: &Stack, message: String, allowed: &str, hint: &str) -> Diagnostic {
+        let spec = &self.stacks[s.block];
+        Diagnostic {
+            file: self.file.clone(),
+            location: spec.loc,
+            block: Some(spec.describe()),
+            attribute: None,
+            message,
+            allowed: Some(allowed.into()),
+            hint: Some(hint.into()),
+        }
     }
 
     fn stack(&self, block: usize, path: StackPath) -> Stack {
@@ -365,6 +345,57 @@ impl Config {
             });
         }
         providers
+    }
+}
+
+/// The stack blocks made ready for thousands of directories against
+/// hundreds of blocks: exact labels in a set, each glob split once, and a
+/// glob only tried on directories that start with its literal prefix
+/// (`qa/` for `qa/*`).
+struct Matcher<'a> {
+    exact: std::collections::HashSet<&'a str>,
+    /// Block index, literal prefix, and the glob's parts.
+    globs: Vec<(usize, &'a str, Vec<&'a str>)>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(specs: &'a [StackSpec]) -> Self {
+        let exact = specs
+            .iter()
+            .filter_map(|s| match &s.pattern {
+                StackPattern::Exact(p) => Some(p.as_str()),
+                StackPattern::Glob(_) => None,
+            })
+            .collect();
+        let globs = specs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match &s.pattern {
+                StackPattern::Glob(g) => {
+                    let prefix = g
+                        .split_inclusive('/')
+                        .take_while(|p| !p.contains('*'))
+                        .map(str::len)
+                        .sum();
+                    Some((i, &g[..prefix], g.split('/').collect()))
+                }
+                StackPattern::Exact(_) => None,
+            })
+            .collect();
+        Matcher { exact, globs }
+    }
+
+    /// The blocks whose glob matches `dir`, in the config's order.
+    fn globs_matching(&self, dir: &StackPath) -> Vec<usize> {
+        let parts: Vec<&str> = dir.as_str().split('/').collect();
+        self.globs
+            .iter()
+            .filter(|(_, prefix, pat)| {
+                (dir.as_str().starts_with(prefix) || prefix.strip_suffix('/') == Some(dir.as_str()))
+                    && match_parts(pat, &parts)
+            })
+            .map(|(i, ..)| *i)
+            .collect()
     }
 }
 

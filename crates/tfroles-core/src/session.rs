@@ -142,62 +142,17 @@ impl Config {
     }
 
     fn decide_unnamed(&self, ask: &SessionFor<'_>) -> Result<Session> {
-        let refuse = |message: String, hint: &str| {
-            Error::Invalid(Diagnostics(vec![Diagnostic {
-                file: self.file.clone(),
-                location: None,
-                block: None,
-                attribute: None,
-                message,
-                allowed: None,
-                hint: Some(hint.into()),
-            }]))
-        };
-        let not_state = |role: &str, account: Option<&str>| {
-            refuse(
-                format!(
-                    "a stack applies to the state role (`{}` in `{}`), not to `{role}`{}",
-                    self.state.role,
-                    self.state.account,
-                    account.map(|a| format!(" in `{a}`")).unwrap_or_default()
-                ),
-                "a provisioning role's sessions are the same in every stack",
-            )
-        };
         // Before the account is resolved: a stack is wrong for any other
         // role, whatever its account.
         if ask.stack.is_some() && ask.role != self.state.role.as_str() {
-            return Err(not_state(ask.role, None));
+            return Err(self.not_state(ask.role, None));
         }
         let base = self.session(ask.role, ask.account)?;
         if self.is_state_session(&base) {
-            return match ask.stack {
-                Some(stack) => Ok(Session {
-                    role: self.stack_state_session(stack),
-                    policy: match ask.workspace {
-                        Some(w) => Some(self.workspace_state_session_policy(stack, w)?),
-                        None => self.state_session_policy(stack)?,
-                    },
-                    kind: SessionKind::State {
-                        stack: Some(stack.path.clone()),
-                    },
-                }),
-                None if self.state.role_per_stack => Err(refuse(
-                    format!(
-                        "with `role_per_stack`, each stack has its own state role, and `{}` itself is none of them",
-                        base.role
-                    ),
-                    "name the stack: `--stack PATH`",
-                )),
-                None => Ok(Session {
-                    role: base,
-                    policy: None,
-                    kind: SessionKind::State { stack: None },
-                }),
-            };
+            return self.state_session_for(ask, base);
         }
         if ask.stack.is_some() {
-            return Err(not_state(ask.role, Some(base.account.as_str())));
+            return Err(self.not_state(ask.role, Some(base.account.as_str())));
         }
         let r = self.role(ask.role).expect("session found it");
         let policy = if ask.allow_delete || r.permissions.allow_delete {
@@ -212,5 +167,60 @@ impl Config {
             },
             policy,
         })
+    }
+
+    /// The state role's session: narrowed to the stack's keys (or one
+    /// workspace's), or the role itself where no stack is named and the
+    /// state role is shared.
+    fn state_session_for(&self, ask: &SessionFor<'_>, base: RoleSession) -> Result<Session> {
+        match ask.stack {
+            Some(stack) => Ok(Session {
+                role: self.stack_state_session(stack),
+                policy: match ask.workspace {
+                    Some(w) => Some(self.workspace_state_session_policy(stack, w)?),
+                    None => self.state_session_policy(stack)?,
+                },
+                kind: SessionKind::State {
+                    stack: Some(stack.path.clone()),
+                },
+            }),
+            None if self.state.role_per_stack => Err(self.refuse(
+                format!(
+                    "with `role_per_stack`, each stack has its own state role, and `{}` itself is none of them",
+                    base.role
+                ),
+                "name the stack: `--stack PATH`",
+            )),
+            None => Ok(Session {
+                role: base,
+                policy: None,
+                kind: SessionKind::State { stack: None },
+            }),
+        }
+    }
+
+    /// A stack asked of a role that is not the state role.
+    fn not_state(&self, role: &str, account: Option<&str>) -> Error {
+        self.refuse(
+            format!(
+                "a stack applies to the state role (`{}` in `{}`), not to `{role}`{}",
+                self.state.role,
+                self.state.account,
+                account.map(|a| format!(" in `{a}`")).unwrap_or_default()
+            ),
+            "a provisioning role's sessions are the same in every stack",
+        )
+    }
+
+    fn refuse(&self, message: String, hint: &str) -> Error {
+        Error::Invalid(Diagnostics(vec![Diagnostic {
+            file: self.file.clone(),
+            location: None,
+            block: None,
+            attribute: None,
+            message,
+            allowed: None,
+            hint: Some(hint.into()),
+        }]))
     }
 }

@@ -234,9 +234,18 @@ impl Config {
             return None;
         }
         let catalog = Catalog::get();
+        // Only what the role's own attributes grant: an action its policy
+        // allows for another reason (`sts:AssumeRole` on the next role of
+        // a `via` chain, limited to that role) must not be written into
+        // `actions`, where it would apply to the role's `resources`.
+        let own = self
+            .grants(role)
+            .map(|d| allowed_actions(&d))
+            .unwrap_or_default();
         let needed: BTreeSet<&'static str> = granted
             .iter()
             .copied()
+            .filter(|a| own.contains(a))
             .filter(|a| used.contains(*a) || keep.contains(a))
             .collect();
         if needed.iter().all(|a| !used.contains(*a)) {
@@ -257,11 +266,18 @@ impl Config {
             let Some(actions) = by_service.get(prefix.as_str()) else {
                 continue;
             };
-            // Breadth is what was used; kept actions are no evidence.
+            // Breadth is what was used through `services` (at a level
+            // `access` grants; an action granted by `actions` at another
+            // level must not bring its whole level in); kept actions are
+            // no evidence.
             let actions: Vec<&str> = actions
                 .iter()
                 .copied()
                 .filter(|a| used.contains(*a))
+                .filter(|a| {
+                    let level = catalog.action(a).expect("catalog action").access();
+                    role.permissions.access.contains(&level)
+                })
                 .collect();
             if actions.len() >= BROAD {
                 kept.push(prefix);
@@ -407,5 +423,49 @@ mod tests {
                 .narrowed(state_role, &state.actions, &set(&["s3:PutObject"]), &keep)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_level_granted_only_through_actions_never_becomes_a_service_level() {
+        let config = Config::from_str(
+            r#"
+            defaults { region = "us-west-2" }
+            account "shared" { id = "111111111111" }
+            state {
+              account = "shared"
+              bucket  = "acme-terraform-state"
+              role    = "terraform-state"
+            }
+            role "terraform-state" { account = "shared" }
+            role "app" {
+              account  = "shared"
+              services = ["ec2"]
+              access   = ["list"]
+              actions  = ["ec2:RunInstances", "ec2:CreateTags", "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateSecurityGroup"]
+            }
+        "#,
+        )
+        .unwrap();
+        let stacks = config.resolve(&[]).unwrap().stacks;
+        let granted = config.granted(&stacks).unwrap();
+        let app = granted
+            .iter()
+            .find(|g| g.session.role.as_str() == "app")
+            .unwrap();
+        let used = set(&[
+            "ec2:RunInstances",
+            "ec2:CreateTags",
+            "ec2:CreateVpc",
+            "ec2:CreateSubnet",
+            "ec2:CreateSecurityGroup",
+            "ec2:DescribeVpcs",
+        ]);
+        let role = config.role("app").unwrap();
+        let grant = config
+            .narrowed(role, &app.actions, &used, &BTreeSet::new())
+            .unwrap();
+        // Keeping `ec2` with `write` would grant every ec2 write.
+        assert!(grant.services.is_empty(), "{grant:?}");
+        assert_eq!(grant.actions.len(), 6, "{grant:?}");
     }
 }

@@ -183,13 +183,26 @@ impl Cache {
     /// replaced by the next write, never an error. Only a regular file of
     /// at most `ENTRY_LIMIT` bytes is read, never through a symbolic link.
     pub fn read(&self, key: &str) -> Option<Credentials> {
+        self.read_warning(key, true)
+    }
+
+    /// [`read`](Cache::read), saying nothing of an entry tfroles did not
+    /// write: for a second look at an entry already read (and warned
+    /// about) once in the same call.
+    pub(crate) fn reread(&self, key: &str) -> Option<Credentials> {
+        self.read_warning(key, false)
+    }
+
+    fn read_warning(&self, key: &str, warn: bool) -> Option<Credentials> {
         let path = self.entry(key);
         let bytes = match tfroles_fs::read_regular(&path, tfroles_fs::Links::Refuse, ENTRY_LIMIT) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
                 // tfroles writes only regular files: someone else put it there.
-                tracing::warn!(path = %path.display(), error = %e, "ignoring a cache entry tfroles did not write; it will be replaced");
+                if warn {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring a cache entry tfroles did not write; it will be replaced");
+                }
                 return None;
             }
         };

@@ -196,7 +196,7 @@ pub fn credentials(
     };
     // Whoever held the lock before us may have refreshed the entry.
     if let Some(c) = cache
-        .read(&key)
+        .reread(&key)
         .filter(|c| fresh(c, (options.now)(), window))
     {
         tracing::debug!(key, access_key_id = %c.access_key_id, "refreshed by another process while waiting");

@@ -171,18 +171,8 @@ async fn github(
             ));
         }
     }
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-        .map_err(|e| {
-            invalid(
-                source,
-                format!("cannot load the system's root certificates: {e}"),
-                "install ca-certificates",
-            )
-        })?
-        .https_or_http()
-        .enable_http1()
-        .build();
+    let connector = crate::signed::https_connector()
+        .map_err(|e| invalid(source, e, "install ca-certificates"))?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build::<_, Empty<Bytes>>(connector);
     let req = http::Request::get(uri)

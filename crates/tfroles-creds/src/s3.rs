@@ -1,8 +1,7 @@
 //! Objects read from S3, for `tfroles usage --cloudtrail s3://BUCKET/PREFIX`:
-//! `ListObjectsV2` and `GetObject`, signed with SigV4 (`aws-sigv4`, already
-//! here through aws-config) and sent over the hyper client the crate has
-//! for CI tokens. The AWS SDK's S3 client would add minutes of compile
-//! time and megabytes of binary for two GET requests.
+//! `ListObjectsV2` and `GetObject`, sent through the crate's one signed
+//! client ([`crate::signed::Client`]). The AWS SDK's S3 client would add
+//! minutes of compile time and megabytes of binary for two GET requests.
 //!
 //! Credentials and region come from the [`Env`] passed in, through
 //! aws-config's default chain (keys, profile, SSO, web identity, instance
@@ -10,15 +9,15 @@
 //! (moto, MinIO) with path-style addressing. A bucket in another region
 //! answers with its region, and the request is signed again for it.
 
-use std::time::{Duration as StdDuration, SystemTime};
+use std::time::Duration as StdDuration;
 
 use aws_credential_types::provider::ProvideCredentials;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
 
+use crate::signed::{Call, Client, Failure, encode, encode_path, origin};
 use crate::{Env, Error};
 
-/// One request's time limit.
+/// One request's time limit: an object is up to `--max-file-bytes`.
 const REQUEST_TIMEOUT: StdDuration = StdDuration::from_secs(60);
 /// How much of a listing page is read (S3 pages are 1,000 keys, well
 /// under 1 MiB).
@@ -73,14 +72,8 @@ pub struct Object {
     pub size: u64,
 }
 
-type Client = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Empty<Bytes>,
->;
-
 /// A reader of one account's S3, from one environment's credentials.
 pub struct S3Reader {
-    runtime: tokio::runtime::Runtime,
     client: Client,
     credentials: aws_credential_types::provider::SharedCredentialsProvider,
     region: String,
@@ -104,13 +97,11 @@ impl S3Reader {
     /// # Errors
     /// [`Error::Runtime`] when the async runtime cannot start,
     /// [`Error::NoBaseCredentials`] when the chain finds no credentials,
-    /// [`Error::S3`] when the system's root certificates cannot be read.
+    /// [`Error::Runtime`] also when the system's root certificates cannot
+    /// be read.
     pub fn new(env: &Env) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Runtime(e.to_string()))?;
-        let conf = runtime.block_on(
+        let client = Client::new(env)?.with_timeout(REQUEST_TIMEOUT);
+        let conf = client.block_on(
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .env(crate::sts::sdk_env(env))
                 .http_client(crate::sts::tls_http_client())
@@ -125,25 +116,8 @@ impl S3Reader {
         let region = conf
             .region()
             .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
-        let endpoint = env
-            .non_empty("AWS_ENDPOINT_URL_S3")
-            .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
-            .map(|e| e.trim_end_matches('/').to_owned());
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| Error::S3 {
-                location: "s3://".into(),
-                reason: format!("cannot load the system's root certificates: {e}"),
-                hint: "install ca-certificates".into(),
-            })?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(connector);
+        let endpoint = client.endpoint("s3");
         Ok(S3Reader {
-            runtime,
             client,
             credentials,
             region,
@@ -165,71 +139,60 @@ impl S3Reader {
     }
 
     /// One signed GET; follows a bucket's region once.
-    async fn get(
+    fn get(
         &self,
         bucket: &str,
         path_and_query: &str,
         location: &str,
         limit: usize,
     ) -> Result<Bytes, Error> {
+        let fail = |reason: String, hint: &str| Error::S3 {
+            location: location.to_owned(),
+            reason,
+            hint: hint.to_owned(),
+        };
         let mut region = self.region.clone();
         for attempt in 0..2 {
             let url = self.url(bucket, &region, path_and_query);
-            let req = self.sign(&url, &region, location).await?;
-            let fail = |reason: String, hint: &str| Error::S3 {
-                location: location.to_owned(),
-                reason,
-                hint: hint.to_owned(),
-            };
-            let exchange = async {
-                let resp = self.client.request(req).await.map_err(|e| {
-                    fail(
-                        format!("cannot reach {}: {e}", origin(&url)),
-                        "check the network, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and the region",
-                    )
+            let creds = self
+                .client
+                .block_on(self.credentials.provide_credentials())
+                .map_err(|e| Error::NoBaseCredentials {
+                    role_arn: location.to_owned(),
+                    tried: crate::error::printable(&aws_smithy_error_chain(&e)),
                 })?;
-                let status = resp.status();
-                let moved = resp
-                    .headers()
-                    .get("x-amz-bucket-region")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let body = Limited::new(resp.into_body(), limit)
-                    .collect()
-                    .await
-                    .map_err(|e| {
-                        fail(
-                            format!("reading the answer: {e}"),
-                            "objects and listing pages are bounded; is this a CloudTrail bucket?",
-                        )
-                    })?
-                    .to_bytes();
-                Ok::<_, Error>((status, moved, body))
-            };
-            let (status, moved, body) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-                .await
-                .map_err(|_| {
-                    fail(
-                        format!(
-                            "no answer from {} within {} s",
-                            origin(&url),
-                            REQUEST_TIMEOUT.as_secs()
-                        ),
+            let call = Call::new("s3", &region, "GET", url.clone()).limit(limit);
+            let answer = self
+                .client
+                .block_on(self.client.exchange(creds, &call))
+                .map_err(|f| match f {
+                    Failure::TooLong(_) => fail(
+                        f.to_string(),
+                        "objects and listing pages are bounded; is this a CloudTrail bucket?",
+                    ),
+                    Failure::TimedOut(_) => fail(
+                        format!("{} did not answer: {f}", origin(&url)),
                         "check the network and the endpoint",
-                    )
-                })??;
-            if status.is_success() {
-                return Ok(body);
+                    ),
+                    _ => fail(
+                        format!("cannot reach {}: {f}", origin(&url)),
+                        "check the network, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and the region",
+                    ),
+                })?;
+            if (200..300).contains(&answer.status) {
+                return Ok(answer.body);
             }
             if attempt == 0
-                && let Some(r) = moved.filter(|r| *r != region)
-                && (status.as_u16() == 301 || status.as_u16() == 400)
+                && let Some(r) = answer
+                    .header("x-amz-bucket-region")
+                    .filter(|r| *r != region)
+                && (answer.status == 301 || answer.status == 400)
             {
-                region = r;
+                region = r.to_owned();
                 continue;
             }
-            let text = String::from_utf8_lossy(&body);
-            let code = tag(&text, "Code").unwrap_or_else(|| status.to_string());
+            let text = answer.text();
+            let code = tag(&text, "Code").unwrap_or_else(|| format!("HTTP {}", answer.status));
             let message = tag(&text, "Message").unwrap_or_default();
             let hint = if code == "AccessDenied" {
                 "the credentials in the environment need s3:ListBucket on the bucket and s3:GetObject on its objects"
@@ -244,61 +207,6 @@ impl S3Reader {
             ));
         }
         unreachable!("the loop returns on its second attempt")
-    }
-
-    async fn sign(
-        &self,
-        url: &str,
-        region: &str,
-        location: &str,
-    ) -> Result<http::Request<Empty<Bytes>>, Error> {
-        use aws_sigv4::http_request::{
-            PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
-            SigningSettings, UriPathNormalizationMode, sign,
-        };
-        let creds =
-            self.credentials
-                .provide_credentials()
-                .await
-                .map_err(|e| Error::NoBaseCredentials {
-                    role_arn: location.to_owned(),
-                    tried: crate::error::printable(&aws_smithy_error_chain(&e)),
-                })?;
-        let identity = creds.into();
-        let mut settings = SigningSettings::default();
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(region)
-            .name("s3")
-            .time(SystemTime::now())
-            .settings(settings)
-            .build()
-            .map_err(|e| Error::Runtime(e.to_string()))?
-            .into();
-        let host = http::Uri::try_from(url)
-            .ok()
-            .and_then(|u| u.authority().map(ToString::to_string))
-            .unwrap_or_default();
-        let headers = [("host", host.as_str())];
-        let signable = SignableRequest::new(
-            "GET",
-            url,
-            headers.into_iter(),
-            SignableBody::UnsignedPayload,
-        )
-        .map_err(|e| Error::Runtime(e.to_string()))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| Error::Runtime(e.to_string()))?
-            .into_parts();
-        let mut req = http::Request::get(url)
-            .header("host", host)
-            .body(Empty::new())
-            .map_err(|e| Error::Runtime(e.to_string()))?;
-        instructions.apply_to_request_http1x(&mut req);
-        Ok(req)
     }
 
     /// Calls `each` with every object under `url`'s prefix, a listing page
@@ -322,9 +230,7 @@ impl S3Reader {
             if let Some(t) = &token {
                 query.push_str(&format!("&continuation-token={}", encode(t)));
             }
-            let page =
-                self.runtime
-                    .block_on(self.get(&url.bucket, &query, &location, PAGE_LIMIT))?;
+            let page = self.get(&url.bucket, &query, &location, PAGE_LIMIT)?;
             let text = String::from_utf8_lossy(&page);
             for contents in blocks(&text, "Contents") {
                 let (Some(key), Some(size)) = (tag(contents, "Key"), tag(contents, "Size")) else {
@@ -353,8 +259,7 @@ impl S3Reader {
     pub fn get_object(&self, bucket: &str, key: &str, limit: usize) -> Result<Bytes, Error> {
         let path = format!("/{}", encode_path(key));
         let location = format!("s3://{bucket}/{key}");
-        self.runtime
-            .block_on(self.get(bucket, &path, &location, limit))
+        self.get(bucket, &path, &location, limit)
     }
 }
 
@@ -366,31 +271,6 @@ fn aws_smithy_error_chain(e: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     s
-}
-
-fn origin(url: &str) -> String {
-    http::Uri::try_from(url)
-        .ok()
-        .and_then(|u| Some(format!("{}://{}", u.scheme_str()?, u.authority()?)))
-        .unwrap_or_else(|| "the endpoint".into())
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// As [`encode`], keeping `/` (a key's path segments).
-fn encode_path(key: &str) -> String {
-    key.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
 
 /// XML's five entities, undone.
@@ -470,8 +350,6 @@ mod tests {
         assert_eq!(decode(&tag(keys[0], "Key").unwrap()), "a/b c.json.gz");
         assert_eq!(unescape(&tag(xml, "NextContinuationToken").unwrap()), "t&1");
         assert_eq!(decode("a+b%2Bc"), "a b+c");
-        assert_eq!(encode("a b/é"), "a%20b%2F%C3%A9");
-        assert_eq!(encode_path("AWSLogs/1/x y.json"), "AWSLogs/1/x%20y.json");
         assert_eq!(decode("100%"), "100%");
     }
 }

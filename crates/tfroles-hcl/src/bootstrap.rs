@@ -119,180 +119,40 @@ struct IdentityResource {
     policy: String,
 }
 
+/// The OIDC providers the stack creates: one per account and issuer, with
+/// every audience the roles there accept. Keyed by the account's place in
+/// the config, then the issuer, so that oidc.tf lists accounts in the
+/// order main.tf does.
+type OidcProviders = BTreeMap<(usize, String, String), BTreeSet<String>>;
+
+/// The resource names, by namespace and key, as [`Names::assign`] gives them.
+type Assigned = BTreeMap<(&'static str, String), String>;
+
+/// A base identity with an `arn` that may assume roles: its name, ARN and
+/// policy (pretty JSON).
+type IdentityPolicy<'c> = (&'c str, &'c str, String);
+
 impl<'c> Model<'c> {
     fn new(config: &'c Config, stacks: &[Stack]) -> Result<Self, tfroles_core::Error> {
         let role_policies = config.role_policies(stacks)?;
-        let mut identity_policies = Vec::new();
-        for id in config.identities() {
-            if let Some(arn) = id.arn()
-                && !config.identity_roles(&id.name).is_empty()
-            {
-                identity_policies.push((
-                    id.name.as_str(),
-                    arn.as_str(),
-                    config.identity_policy(&id.name)?,
-                ));
-            }
-        }
-
-        // Every name is asked for first, then assigned at once, so that a
-        // collision renames all its members alike, whatever their order.
-        let mut names = Names::default();
-        let mut account_ids: Vec<(String, String)> = config
-            .accounts()
-            .iter()
-            .map(|a| (format!("account:{}", a.name), a.id.to_string()))
-            .collect();
-        for a in config.accounts() {
-            names.want(
-                "provider",
-                &format!("account:{}", a.name),
-                &slug(a.name.as_str()),
-            );
-        }
-        let alias_key = |id: &str| -> String {
-            config
-                .accounts()
-                .iter()
-                .find(|a| a.id.as_str() == id)
-                .map_or_else(|| format!("id:{id}"), |a| format!("account:{}", a.name))
-        };
-        // Base identities in accounts the config does not name get a
-        // provider of their own.
-        let mut extra: BTreeSet<&str> = BTreeSet::new();
-        for (_, arn, _) in &identity_policies {
-            let id = arn_account(arn);
-            if !config.accounts().iter().any(|a| a.id.as_str() == id) {
-                extra.insert(id);
-            }
-        }
-        for id in &extra {
-            names.want("provider", &format!("id:{id}"), &format!("account_{id}"));
-            account_ids.push((format!("id:{id}"), (*id).to_owned()));
-        }
-
-        let role_key =
-            |rp: &RolePolicies| format!("role:{}@{}", rp.session.role, rp.session.account);
-        for rp in &role_policies {
-            let s = format!(
-                "{}_{}",
-                slug(rp.session.role.as_str()),
-                slug(rp.session.account.as_str())
-            );
-            names.want("aws_iam_role", &role_key(rp), &s);
-            names.want("aws_iam_role_policy", &role_key(rp), &s);
-        }
-
-        // OIDC providers: one per account and issuer, with every audience
-        // the roles there accept.
-        // Keyed by the account's place in the config, then the issuer, so
-        // that oidc.tf lists accounts in the order main.tf does.
-        let account_index = |name: &str| {
-            config
-                .accounts()
-                .iter()
-                .position(|a| a.name.as_str() == name)
-                .unwrap_or(usize::MAX)
-        };
-        let mut oidc: BTreeMap<(usize, String, String), BTreeSet<String>> = BTreeMap::new();
-        let mut role_hosts: Vec<BTreeSet<String>> = Vec::new();
-        for rp in &role_policies {
-            let mut hosts = BTreeSet::new();
-            if let Some(t) = &rp.role.trust {
-                let pairs = t
-                    .github
-                    .iter()
-                    .map(|g| (GitHubTrust::HOST.to_owned(), g.audience.clone()))
-                    .chain(
-                        t.terraform_cloud
-                            .iter()
-                            .map(|c| (c.hostname.clone(), c.audience.clone())),
-                    )
-                    .chain(
-                        t.gitlab
-                            .iter()
-                            .map(|g| (g.host.clone(), g.audience.clone())),
-                    );
-                for (host, audience) in pairs {
-                    let account = rp.session.account.to_string();
-                    oidc.entry((account_index(&account), account, host.clone()))
-                        .or_default()
-                        .insert(audience);
-                    hosts.insert(host);
-                }
-            }
-            role_hosts.push(hosts);
-        }
-        let oidc_key = |account: &str, host: &str| format!("oidc:{host}@{account}");
-        for (_, account, host) in oidc.keys() {
-            names.want(
-                "aws_iam_openid_connect_provider",
-                &oidc_key(account, host),
-                &format!("{}_{}", issuer_slug(host), slug(account)),
-            );
-        }
-
-        let role_arns: BTreeMap<String, String> = role_policies
-            .iter()
-            .map(|rp| (rp.session.arn.to_string(), role_key(rp)))
-            .collect();
-        let mut identity_kinds = Vec::new();
-        for (name, arn, _) in &identity_policies {
-            let kind = if arn_resource(arn).0 == "user" {
-                "aws_iam_user_policy"
-            } else {
-                "aws_iam_role_policy"
-            };
-            names.want(kind, &format!("identity:{name}"), &slug(name));
-            identity_kinds.push(kind);
-        }
-
-        let names = names.assign();
+        let identity_policies = identity_policies(config)?;
+        let (oidc, role_hosts) = oidc_providers(config, &role_policies);
+        let (names, account_ids) =
+            resource_names(config, &role_policies, &oidc, &identity_policies);
         let alias = |key: &str| names[&("provider", key.to_owned())].clone();
         let providers = account_ids
             .iter()
             .map(|(key, id)| (alias(key), id.clone()))
             .collect();
-
+        let role_arns: BTreeMap<String, String> = role_policies
+            .iter()
+            .map(|rp| (rp.session.arn.to_string(), role_key(rp)))
+            .collect();
         let roles = role_policies
             .into_iter()
             .zip(role_hosts)
-            .map(|(rp, hosts)| {
-                let key = role_key(&rp);
-                let account = rp.session.account.to_string();
-                let mut depends_on: Vec<String> = hosts
-                    .iter()
-                    .map(|h| {
-                        format!(
-                            "aws_iam_openid_connect_provider.{}",
-                            names[&("aws_iam_openid_connect_provider", oidc_key(&account, h))]
-                        )
-                    })
-                    .collect();
-                // IAM refuses a trust policy naming a role that does not
-                // exist yet, so roles trusting roles made here wait for them.
-                let trust = rp.trust.to_json_compact();
-                for (arn, other) in &role_arns {
-                    if *other != key && trust.contains(&json_string(arn)) {
-                        depends_on.push(format!(
-                            "aws_iam_role.{}",
-                            names[&("aws_iam_role", other.clone())]
-                        ));
-                    }
-                }
-                RoleResource {
-                    name: names[&("aws_iam_role", key.clone())].clone(),
-                    policy_name: names
-                        .get(&("aws_iam_role_policy", key.clone()))
-                        .cloned()
-                        .unwrap_or_default(),
-                    provider: alias(&format!("account:{account}")),
-                    policies: rp,
-                    depends_on,
-                }
-            })
-            .collect::<Vec<_>>();
-
+            .map(|(rp, hosts)| role_resource(rp, &hosts, &names, &role_arns))
+            .collect();
         let oidc = oidc
             .into_iter()
             .map(|((_, account, host), audiences)| OidcResource {
@@ -303,11 +163,10 @@ impl<'c> Model<'c> {
                 audiences,
             })
             .collect();
-
         let identities = identity_policies
             .into_iter()
-            .zip(identity_kinds)
-            .map(|((name, arn, policy), kind)| {
+            .map(|(name, arn, policy)| {
+                let kind = identity_kind(arn);
                 let target = match role_arns.get(arn) {
                     Some(key) => Expr::Ref(format!(
                         "aws_iam_role.{}.name",
@@ -318,13 +177,12 @@ impl<'c> Model<'c> {
                 IdentityResource {
                     name: names[&(kind, format!("identity:{name}"))].clone(),
                     kind,
-                    provider: alias(&alias_key(arn_account(arn))),
+                    provider: alias(&alias_key(config, arn_account(arn))),
                     target,
-                    policy: latin1(&policy.to_json_pretty()),
+                    policy: latin1(&policy),
                 }
             })
             .collect();
-
         Ok(Model {
             config,
             providers,
@@ -613,6 +471,194 @@ fn slug(name: &str) -> String {
         out.insert(0, '_');
     }
     out
+}
+
+/// The base identities with an `arn` that may assume some role, with their
+/// policies.
+fn identity_policies(config: &Config) -> Result<Vec<IdentityPolicy<'_>>, tfroles_core::Error> {
+    let mut out = Vec::new();
+    for id in config.identities() {
+        if let Some(arn) = id.arn()
+            && !config.identity_roles(&id.name).is_empty()
+        {
+            out.push((
+                id.name.as_str(),
+                arn.as_str(),
+                config.identity_policy(&id.name)?.to_json_pretty(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The OIDC providers the roles' trust needs, and the issuers' hosts of
+/// each role (in `role_policies`' order).
+fn oidc_providers(
+    config: &Config,
+    role_policies: &[RolePolicies],
+) -> (OidcProviders, Vec<BTreeSet<String>>) {
+    let account_index = |name: &str| {
+        config
+            .accounts()
+            .iter()
+            .position(|a| a.name.as_str() == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut oidc = OidcProviders::new();
+    let mut role_hosts: Vec<BTreeSet<String>> = Vec::new();
+    for rp in role_policies {
+        let mut hosts = BTreeSet::new();
+        if let Some(t) = &rp.role.trust {
+            let pairs = t
+                .github
+                .iter()
+                .map(|g| (GitHubTrust::HOST.to_owned(), g.audience.clone()))
+                .chain(
+                    t.terraform_cloud
+                        .iter()
+                        .map(|c| (c.hostname.clone(), c.audience.clone())),
+                )
+                .chain(
+                    t.gitlab
+                        .iter()
+                        .map(|g| (g.host.clone(), g.audience.clone())),
+                );
+            for (host, audience) in pairs {
+                let account = rp.session.account.to_string();
+                oidc.entry((account_index(&account), account, host.clone()))
+                    .or_default()
+                    .insert(audience);
+                hosts.insert(host);
+            }
+        }
+        role_hosts.push(hosts);
+    }
+    (oidc, role_hosts)
+}
+
+/// Every resource's and provider's name. Every name is asked for first,
+/// then assigned at once, so that a collision renames all its members
+/// alike, whatever their order. Also the provider keys with their
+/// account ids, in file order: the config's accounts, then the accounts of
+/// base identities the config does not name (a provider of their own).
+fn resource_names(
+    config: &Config,
+    role_policies: &[RolePolicies],
+    oidc: &OidcProviders,
+    identity_policies: &[IdentityPolicy],
+) -> (Assigned, Vec<(String, String)>) {
+    let mut names = Names::default();
+    let mut account_ids: Vec<(String, String)> = config
+        .accounts()
+        .iter()
+        .map(|a| (format!("account:{}", a.name), a.id.to_string()))
+        .collect();
+    for a in config.accounts() {
+        names.want(
+            "provider",
+            &format!("account:{}", a.name),
+            &slug(a.name.as_str()),
+        );
+    }
+    let mut extra: BTreeSet<&str> = BTreeSet::new();
+    for (_, arn, _) in identity_policies {
+        let id = arn_account(arn);
+        if !config.accounts().iter().any(|a| a.id.as_str() == id) {
+            extra.insert(id);
+        }
+    }
+    for id in &extra {
+        names.want("provider", &format!("id:{id}"), &format!("account_{id}"));
+        account_ids.push((format!("id:{id}"), (*id).to_owned()));
+    }
+    for rp in role_policies {
+        let s = format!(
+            "{}_{}",
+            slug(rp.session.role.as_str()),
+            slug(rp.session.account.as_str())
+        );
+        names.want("aws_iam_role", &role_key(rp), &s);
+        names.want("aws_iam_role_policy", &role_key(rp), &s);
+    }
+    for (_, account, host) in oidc.keys() {
+        names.want(
+            "aws_iam_openid_connect_provider",
+            &oidc_key(account, host),
+            &format!("{}_{}", issuer_slug(host), slug(account)),
+        );
+    }
+    for (name, arn, _) in identity_policies {
+        names.want(identity_kind(arn), &format!("identity:{name}"), &slug(name));
+    }
+    (names.assign(), account_ids)
+}
+
+/// One role's resource: its names, provider, and what it waits for.
+fn role_resource(
+    rp: RolePolicies,
+    hosts: &BTreeSet<String>,
+    names: &Assigned,
+    role_arns: &BTreeMap<String, String>,
+) -> RoleResource {
+    let key = role_key(&rp);
+    let account = rp.session.account.to_string();
+    let mut depends_on: Vec<String> = hosts
+        .iter()
+        .map(|h| {
+            format!(
+                "aws_iam_openid_connect_provider.{}",
+                names[&("aws_iam_openid_connect_provider", oidc_key(&account, h))]
+            )
+        })
+        .collect();
+    // IAM refuses a trust policy naming a role that does not
+    // exist yet, so roles trusting roles made here wait for them.
+    let trust = rp.trust.to_json_compact();
+    for (arn, other) in role_arns {
+        if *other != key && trust.contains(&json_string(arn)) {
+            depends_on.push(format!(
+                "aws_iam_role.{}",
+                names[&("aws_iam_role", other.clone())]
+            ));
+        }
+    }
+    RoleResource {
+        name: names[&("aws_iam_role", key.clone())].clone(),
+        policy_name: names
+            .get(&("aws_iam_role_policy", key.clone()))
+            .cloned()
+            .unwrap_or_default(),
+        provider: names[&("provider", format!("account:{account}"))].clone(),
+        policies: rp,
+        depends_on,
+    }
+}
+
+fn role_key(rp: &RolePolicies) -> String {
+    format!("role:{}@{}", rp.session.role, rp.session.account)
+}
+
+fn oidc_key(account: &str, host: &str) -> String {
+    format!("oidc:{host}@{account}")
+}
+
+/// The provider key of the account with this id: its name's, or the id's
+/// for an account the config does not name.
+fn alias_key(config: &Config, id: &str) -> String {
+    config
+        .accounts()
+        .iter()
+        .find(|a| a.id.as_str() == id)
+        .map_or_else(|| format!("id:{id}"), |a| format!("account:{}", a.name))
+}
+
+/// The resource that attaches a base identity's policy: a user's or a role's.
+fn identity_kind(arn: &str) -> &'static str {
+    if arn_resource(arn).0 == "user" {
+        "aws_iam_user_policy"
+    } else {
+        "aws_iam_role_policy"
+    }
 }
 
 /// Terraform names, unique per resource type (and per provider alias).

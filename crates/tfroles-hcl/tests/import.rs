@@ -805,12 +805,59 @@ fn values_tfroles_rejects_are_reported_not_written() {
             .collect::<Vec<_>>(),
         vec![
             "a/providers.tf:1: provider \"aws\": no region given literally (terraform would read AWS_REGION): the draft gives the stack the default region \"us-east-1\"",
-            "a/providers.tf:2: provider \"aws\": `region`: \"US-EAST-1\" is not an AWS region (tfroles takes a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`): left out",
+            "a/providers.tf:2: provider \"aws\": `region`: \"US-EAST-1\" is not an AWS region (tfroles takes a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`): left out; hint: region names are lowercase: write \"us-east-1\"",
             "a/providers.tf:5: account 222222222222 is named `a` (the directory its stacks are in): a guess, rename it at will (or name it with `--account-name 222222222222=NAME`)",
             "a/providers.tf:6: provider \"aws\": `assume_role.external_id`: \"x\" is not a valid external id (tfroles takes 2 to 1224 characters of letters, digits and `+=,.@:/_-`): left out",
             "a/providers.tf:7: `local.name` is not defined: import cannot know it, so 1 value that depends on it is left out: provider \"aws\" `assume_role.session_name` (a/providers.tf:7)",
-            "a/providers.tf:8: provider \"aws\": `assume_role.duration`: 13h is outside the range STS accepts (tfroles takes 15m to 12h): left out",
+            "a/providers.tf:8: provider \"aws\": `assume_role.duration`: 13h is outside the range STS accepts (tfroles takes 15m to 12h): left out; hint: STS grants sessions of 15 minutes to 12 hours (and no more than the role's MaxSessionDuration)",
         ]
+    );
+    let tmp2 = tempfile::tempdir().unwrap();
+    fs::write(tmp2.path().join("tfroles.hcl"), &imported.config).unwrap();
+    Config::from_path(&tmp2.path().join("tfroles.hcl")).unwrap();
+}
+
+/// The lock table and KMS key are judged by core's `LockTable` and
+/// `KmsKeyId`, the types `tfroles.hcl` is loaded with: the report words
+/// the rejection as core does (its message and what it takes), and the
+/// draft leaves the value out and still loads.
+#[test]
+fn lock_table_and_kms_key_are_judged_by_cores_types() {
+    let tmp = tempfile::tempdir().unwrap();
+    let backend = backend("a/terraform.tfstate").replace(
+        "    region = \"us-east-1\"\n",
+        "    region = \"us-east-1\"\n    dynamodb_table = \"tf\"\n    kms_key_id = \"alias/my key\"\n",
+    );
+    write(
+        tmp.path(),
+        &[("a/backend.tf", &backend), ("a/providers.tf", PROVIDER)],
+    );
+    let imported = import(tmp.path()).unwrap();
+    let table = "tf".parse::<tfroles_core::types::LockTable>().unwrap_err();
+    let key = "alias/my key"
+        .parse::<tfroles_core::types::KmsKeyId>()
+        .unwrap_err();
+    assert_reported(
+        &imported,
+        &format!(
+            "a/backend.tf:6: backend \"s3\": `dynamodb_table`: {} (tfroles takes {}): left out",
+            table.message, table.allowed
+        ),
+    );
+    assert_reported(
+        &imported,
+        &format!(
+            "a/backend.tf:7: backend \"s3\": `kms_key_id`: {} (tfroles takes {}): left out",
+            key.message, key.allowed
+        ),
+    );
+    assert!(
+        !imported.config.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("dynamodb_table") || l.starts_with("kms_key_id")
+        }),
+        "{}",
+        imported.config
     );
     let tmp2 = tempfile::tempdir().unwrap();
     fs::write(tmp2.path().join("tfroles.hcl"), &imported.config).unwrap();

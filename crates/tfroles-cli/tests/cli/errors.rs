@@ -155,7 +155,8 @@ fn warnings_are_words_and_log_lines_need_verbose() {
         ),
         "{err}"
     );
-    // (The entry is read before and after taking its lock: said twice.)
+    // The entry is read before and after taking its lock; said once.
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.lines().all(|l| l.starts_with("warning: ")), "{err}");
     assert!(err.contains(" error=it is a symbolic link"), "{err}");
     assert_no_sdk_internals(&err);

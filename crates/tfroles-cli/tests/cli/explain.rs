@@ -2,7 +2,8 @@
 //! session is refused a call; the AWS CLI's error text goes through
 //! `explain --fix`; the role policy regenerated from the edited config and
 //! put back into moto allows the call; and `--fix` never widens the delete
-//! guard.
+//! guard. Then `usage --fix` on the session's calls as CloudTrail records
+//! them: the narrowed policy, put back, allows what was used and no more.
 
 use std::fs;
 use std::io::Write;
@@ -311,6 +312,121 @@ fn a_denied_call_is_explained_fixed_and_then_allowed() {
         fs::read_to_string(root.join("tfroles.hcl")).unwrap(),
         before
     );
+
+    // The loop's other half: the calls the session made, as CloudTrail
+    // records them, go through `usage --fix --yes`; the narrowed policy,
+    // put back, still allows every call used and no longer an unused one.
+    let calls: [&[&str]; 3] = [
+        &["iam", "create-group", "--group-name", "operators"],
+        &["iam", "get-group", "--group-name", "deployers"],
+        &["iam", "list-groups"],
+    ];
+    let list_users = ["iam", "list-users"];
+    assert!(aws(&moto, Some(&session), &list_users).status.success());
+    for call in calls {
+        let out = aws(&moto, Some(&session), call);
+        assert!(out.status.success(), "{call:?}: {}", text(&out.stderr));
+    }
+    let arn = "arn:aws:sts::123456789012:assumed-role/app/tf-app-4711";
+    let records: Vec<Value> = ["CreateGroup", "GetGroup", "ListGroups"]
+        .iter()
+        .map(|name| {
+            serde_json::json!({
+                "eventTime": "2026-11-02T10:00:00Z",
+                "eventSource": "iam.amazonaws.com",
+                "eventName": name,
+                "eventCategory": "Management",
+                "userIdentity": {
+                    "type": "AssumedRole",
+                    "arn": arn,
+                    "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::123456789012:role/app"}}
+                },
+                "recipientAccountId": "123456789012"
+            })
+        })
+        .collect();
+    let day = root.join("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/02");
+    fs::create_dir_all(&day).unwrap();
+    fs::write(
+        day.join("123456789012_CloudTrail_us-east-1_20261102T1000Z_a.json"),
+        serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap(),
+    )
+    .unwrap();
+    let narrowed = ok(
+        root,
+        &[
+            "usage",
+            "--cloudtrail",
+            "AWSLogs",
+            "--role",
+            "app",
+            "--fix",
+            "--yes",
+        ],
+        "",
+    );
+    assert!(
+        narrowed.contains("wrote tfroles.hcl (narrowed: app)"),
+        "{narrowed}"
+    );
+    let edited = fs::read_to_string(root.join("tfroles.hcl")).unwrap();
+    assert!(!edited.contains("services"), "{edited}");
+    assert!(
+        edited.contains("# the IAM service only"),
+        "comments kept: {edited}"
+    );
+    assert!(
+        edited
+            .contains("  actions = [\"iam:CreateGroup\", \"iam:GetGroup\", \"iam:ListGroups\"]\n"),
+        "{edited}"
+    );
+    moto.set_auth("inf");
+    put_role_policy(&moto);
+    moto.set_auth("0");
+    for call in calls.iter().skip(1) {
+        let out = aws(&moto, Some(&session), call);
+        assert!(
+            out.status.success(),
+            "after usage --fix, {call:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = aws(
+        &moto,
+        Some(&session),
+        &["iam", "create-group", "--group-name", "auditors"],
+    );
+    assert!(
+        out.status.success(),
+        "after usage --fix: {}",
+        text(&out.stderr)
+    );
+    let out = aws(&moto, Some(&session), &list_users);
+    assert!(
+        !out.status.success(),
+        "list-users was never used: denied now"
+    );
+    assert!(
+        text(&out.stderr).contains("AccessDenied"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The delete guard is the same: narrowing takes nothing from it that
+    // the role is still granted.
+    let sim = tfroles(
+        root,
+        &[
+            "simulate",
+            "--role",
+            "app",
+            "--action",
+            "iam:DeleteGroup",
+            "--resource",
+            "*",
+        ],
+        "",
+    );
+    assert_eq!(sim.status.code(), Some(1), "{}", text(&sim.stdout));
 }
 
 #[test]

@@ -19,4 +19,5 @@ mod sessions;
 mod shell;
 mod troubleshooting;
 mod usage;
+mod usage_fix;
 mod validate;

@@ -30,13 +30,7 @@ pub(super) fn validate(v: &mut Validator, body: &RawBody, known: &mut Known) {
             body: &b.body,
         };
         v.schema(Some(&desc), &b.body, ATTRS, &[]);
-        let name = match b.labels[0].parse::<AccountName>() {
-            Ok(n) => Some(n),
-            Err(e) => {
-                v.push(b.loc, Some(&desc), None, e.message, Some(e.allowed), e.hint);
-                None
-            }
-        };
+        let name = v.label(b, &desc, b.labels[0].parse::<AccountName>());
         if f.attr("id").is_none() {
             v.missing(
                 b.loc,

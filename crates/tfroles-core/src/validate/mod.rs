@@ -182,6 +182,23 @@ impl Validator<'_> {
         );
     }
 
+    /// A block's label parsed into its type; an invalid one is an error on
+    /// the block.
+    pub(crate) fn label<T>(
+        &mut self,
+        b: &RawBlock,
+        desc: &str,
+        parsed: std::result::Result<T, InvalidValue>,
+    ) -> Option<T> {
+        match parsed {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.push(b.loc, Some(desc), None, e.message, Some(e.allowed), e.hint);
+                None
+            }
+        }
+    }
+
     /// Unknown and duplicate attributes and blocks.
     pub(crate) fn schema(
         &mut self,

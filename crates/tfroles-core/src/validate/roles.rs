@@ -91,13 +91,7 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
     };
     v.schema(Some(&desc), &b.body, ATTRS, BLOCKS);
     let errors_before = v.errors.len();
-    let name = match b.labels[0].parse::<RoleName>() {
-        Ok(n) => Some(n),
-        Err(e) => {
-            v.push(b.loc, Some(&desc), None, e.message, Some(e.allowed), e.hint);
-            None
-        }
-    };
+    let name = v.label(b, &desc, b.labels[0].parse::<RoleName>());
     let first = out.defined.iter().find(|(r, _)| *r == b.labels[0]);
     let hint = "to have the role in several accounts, list them in one block: `accounts = [\"qa\", \"production\"]`";
     if v.defined_twice(b, &desc, first.map(|(_, loc)| *loc), hint) {

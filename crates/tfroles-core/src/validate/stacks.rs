@@ -63,13 +63,7 @@ fn stack(
     };
     v.schema(Some(&desc), &b.body, ATTRS, BLOCKS);
     let errors_before = v.errors.len();
-    let pattern = match StackPattern::new(&b.labels[0]) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            v.push(b.loc, Some(&desc), None, e.message, Some(e.allowed), e.hint);
-            None
-        }
-    };
+    let pattern = v.label(b, &desc, StackPattern::new(&b.labels[0]));
     let first = labels.get(&b.labels[0]).copied();
     if !v.defined_twice(b, &desc, first, "merge the two blocks") {
         labels.insert(b.labels[0].clone(), b.loc);
@@ -88,51 +82,18 @@ fn stack(
     let allowed_account_ids = allowed_account_ids(v, &f, known);
     let module_roles = v.bool(&f, "module_roles").unwrap_or(false);
     let default_tags = v.default_tags(&f, b.loc);
-    let mut workspaces: Vec<WorkspaceSpec> = Vec::new();
-    // Every workspace label, valid block or not, with where it is first.
-    let mut seen: Vec<(String, Option<Location>)> = Vec::new();
-    // What each workspace works with, for the checks of the aliases: the
-    // account and role it names or inherits, and its label.
-    let mut pairs: Vec<(Option<AccountName>, Option<String>, String)> = Vec::new();
-    for w in b.body.blocks.iter().filter(|w| w.ident == "workspace") {
-        if v.labels(Some(&desc), w, 1, "NAME") {
-            let stack = (account.as_ref(), role.as_ref(), None);
-            if let Some((_, first)) = seen.iter().find(|(l, _)| *l == w.labels[0]) {
-                v.push(
-                    w.loc,
-                    Some(&format!("{desc} > {}", w.describe())),
-                    None,
-                    format!(
-                        "workspace `{}` is listed twice in this stack{}",
-                        w.labels[0],
-                        first_on(*first)
-                    ),
-                    None,
-                    Some("merge the two blocks".into()),
-                );
-                continue;
-            }
-            seen.push((w.labels[0].clone(), w.loc));
-            if let Some(pair) = workspace(v, &desc, w, stack, known, roles, &mut workspaces) {
-                pairs.push(pair);
-            }
-        }
-    }
+    let stack_pair = (account.as_ref(), role.as_ref(), None);
+    let (workspaces, pairs) = workspaces(v, &desc, b, stack_pair, known, roles);
+    // What the aliases inherit: the stack's pair, or each workspace's.
     let targets: Vec<Pair> = if has_workspaces {
         pairs
             .iter()
             .map(|(a, r, w)| (a.as_ref(), r.as_ref(), Some(w.as_str())))
             .collect()
     } else {
-        vec![(account.as_ref(), role.as_ref(), None)]
+        vec![stack_pair]
     };
-    let mut providers = Vec::new();
-    for p in b.body.blocks.iter().filter(|p| p.ident == "provider") {
-        if v.labels(Some(&desc), p, 1, "ALIAS") {
-            provider(v, &desc, p, &targets, known, roles, &mut providers);
-        }
-    }
-    let providers = providers.into_iter().map(|(p, _)| p).collect();
+    let providers = providers(v, &desc, b, &targets, known, roles);
     if let (Some(pattern), Some(account), Some(role), true) = (
         pattern,
         account,
@@ -155,6 +116,51 @@ fn stack(
     None
 }
 
+/// What a workspace works with, for the checks of the aliases: the account
+/// and role it names or inherits, and its label.
+type WorkspacePair = (Option<AccountName>, Option<String>, String);
+
+/// The stack's `workspace` blocks: the valid ones, and what each workspace
+/// whose block is valid works with.
+fn workspaces(
+    v: &mut Validator,
+    desc: &str,
+    b: &RawBlock,
+    stack: Pair,
+    known: &Known,
+    roles: &[Role],
+) -> (Vec<WorkspaceSpec>, Vec<WorkspacePair>) {
+    let mut workspaces: Vec<WorkspaceSpec> = Vec::new();
+    // Every workspace label, valid block or not, with where it is first.
+    let mut seen: Vec<(String, Option<Location>)> = Vec::new();
+    let mut pairs: Vec<WorkspacePair> = Vec::new();
+    for w in b.body.blocks.iter().filter(|w| w.ident == "workspace") {
+        if !v.labels(Some(desc), w, 1, "NAME") {
+            continue;
+        }
+        if let Some((_, first)) = seen.iter().find(|(l, _)| *l == w.labels[0]) {
+            v.push(
+                w.loc,
+                Some(&format!("{desc} > {}", w.describe())),
+                None,
+                format!(
+                    "workspace `{}` is listed twice in this stack{}",
+                    w.labels[0],
+                    first_on(*first)
+                ),
+                None,
+                Some("merge the two blocks".into()),
+            );
+            continue;
+        }
+        seen.push((w.labels[0].clone(), w.loc));
+        if let Some(pair) = workspace(v, desc, w, stack, known, roles, &mut workspaces) {
+            pairs.push(pair);
+        }
+    }
+    (workspaces, pairs)
+}
+
 /// One `workspace` block of a stack with the right labels: pushed onto
 /// `workspaces` when valid; returns the account and role it works with
 /// (its own, else the stack's) and its label, for the aliases' checks.
@@ -166,7 +172,7 @@ fn workspace(
     known: &Known,
     roles: &[Role],
     workspaces: &mut Vec<WorkspaceSpec>,
-) -> Option<(Option<AccountName>, Option<String>, String)> {
+) -> Option<WorkspacePair> {
     let wdesc = format!("{desc} > {}", w.describe());
     let wf = Fields {
         desc: Some(wdesc.clone()),
@@ -174,20 +180,7 @@ fn workspace(
     };
     v.schema(Some(&wdesc), &w.body, WORKSPACE_ATTRS, &[]);
     let errors_before = v.errors.len();
-    let name = match w.labels[0].parse::<WorkspaceName>() {
-        Ok(n) => Some(n),
-        Err(e) => {
-            v.push(
-                w.loc,
-                Some(&wdesc),
-                None,
-                e.message,
-                Some(e.allowed),
-                e.hint,
-            );
-            None
-        }
-    };
+    let name = v.label(w, &wdesc, w.labels[0].parse::<WorkspaceName>());
     let region = v.parse(&wf, "region");
     let waccount = v
         .string(&wf, "account")
@@ -261,6 +254,40 @@ fn account_and_role(
     (account, role)
 }
 
+/// The alias inherits what it does not set (`own`, from `targets`); the
+/// role must exist in whichever account the alias ends up in, in every
+/// workspace (once per account and role).
+fn roles_in_accounts(
+    v: &mut Validator,
+    pdesc: &str,
+    p: &RawBlock,
+    (own_account, own_role): (Option<&AccountName>, Option<&String>),
+    targets: &[Pair],
+    (attr, loc): (&str, Option<Location>),
+    roles: &[Role],
+) {
+    let mut checked: Vec<(AccountName, String)> = Vec::new();
+    for (stack_account, stack_role, workspace) in targets {
+        let eff_account = own_account.or(*stack_account).cloned();
+        let eff_role = own_role.or(*stack_role).cloned();
+        let (Some(a), Some(r)) = (eff_account, eff_role) else {
+            continue;
+        };
+        if checked.contains(&(a.clone(), r.clone())) {
+            continue;
+        }
+        let wf = Fields {
+            desc: Some(match workspace {
+                Some(w) => format!("{pdesc} (in workspace \"{w}\")"),
+                None => pdesc.to_owned(),
+            }),
+            body: &p.body,
+        };
+        v.role_in_account(roles, &wf, attr, loc, &r, a.as_str());
+        checked.push((a, r));
+    }
+}
+
 /// `allowed_account_ids`: account names or ids, as ids.
 fn allowed_account_ids(v: &mut Validator, f: &Fields, known: &Known) -> Option<Vec<AccountId>> {
     let account_names = known.account_names();
@@ -296,6 +323,24 @@ fn allowed_account_ids(v: &mut Validator, f: &Fields, known: &Known) -> Option<V
     })
 }
 
+/// The stack's valid `provider` blocks, in the order written.
+fn providers(
+    v: &mut Validator,
+    desc: &str,
+    b: &RawBlock,
+    targets: &[Pair],
+    known: &Known,
+    roles: &[Role],
+) -> Vec<ProviderSpec> {
+    let mut providers = Vec::new();
+    for p in b.body.blocks.iter().filter(|p| p.ident == "provider") {
+        if v.labels(Some(desc), p, 1, "ALIAS") {
+            provider(v, desc, p, targets, known, roles, &mut providers);
+        }
+    }
+    providers.into_iter().map(|(p, _)| p).collect()
+}
+
 /// One `provider` block of a stack with the right labels; `targets` are
 /// the account and role the provider inherits, the stack's or each
 /// workspace's, and `providers` the valid ones before it, with where each is.
@@ -314,20 +359,7 @@ fn provider(
         body: &p.body,
     };
     v.schema(Some(&pdesc), &p.body, PROVIDER_ATTRS, &[]);
-    let alias = match p.labels[0].parse::<ProviderAlias>() {
-        Ok(a) => Some(a),
-        Err(e) => {
-            v.push(
-                p.loc,
-                Some(&pdesc),
-                None,
-                e.message,
-                Some(e.allowed),
-                e.hint,
-            );
-            None
-        }
-    };
+    let alias = v.label(p, &pdesc, p.labels[0].parse::<ProviderAlias>());
     if let Some(alias) = &alias
         && let Some((_, first)) = providers.iter().find(|(q, _)| &q.alias == alias)
     {
@@ -353,35 +385,16 @@ fn provider(
     let prole = prole_ref
         .as_ref()
         .and_then(|r| v.role_ref(&pf, "role", r, known));
-    // The alias inherits what it does not set; the role must exist in
-    // whichever account the alias ends up in, in every workspace (once per
-    // account and role).
-    let mut checked: Vec<(AccountName, String)> = Vec::new();
-    for (stack_account, stack_role, workspace) in targets {
-        let eff_account = paccount.clone().or(stack_account.cloned());
-        let eff_role = prole.clone().or(stack_role.cloned());
-        if let (Some(a), Some(r)) = (eff_account, eff_role) {
-            if checked.contains(&(a.clone(), r.clone())) {
-                continue;
-            }
-            let (attr, loc) = match &prole_ref {
-                Some(rr) => ("role", rr.loc),
-                None => (
-                    "account",
-                    pf.attr("account").map(|a| a.value.loc).unwrap_or(p.loc),
-                ),
-            };
-            let wf = Fields {
-                desc: Some(match workspace {
-                    Some(w) => format!("{pdesc} (in workspace \"{w}\")"),
-                    None => pdesc.clone(),
-                }),
-                body: &p.body,
-            };
-            v.role_in_account(roles, &wf, attr, loc, &r, a.as_str());
-            checked.push((a, r));
-        }
-    }
+    // Where an error about the pair the alias ends up with points.
+    let (attr, loc) = match &prole_ref {
+        Some(rr) => ("role", rr.loc),
+        None => (
+            "account",
+            pf.attr("account").map(|a| a.value.loc).unwrap_or(p.loc),
+        ),
+    };
+    let own = (paccount.as_ref(), prole.as_ref());
+    roles_in_accounts(v, &pdesc, p, own, targets, (attr, loc), roles);
     let default_tags = v.default_tags(&pf, p.loc);
     if let Some(alias) = alias {
         let spec = ProviderSpec {

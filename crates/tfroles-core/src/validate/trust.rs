@@ -94,42 +94,8 @@ impl Validator<'_> {
             }
         }
         for nb in &b.body.blocks {
-            if !TRUST_BLOCKS.contains(&nb.ident.as_str()) || !self.labels(Some(&desc), nb, 0, "") {
-                continue;
-            }
-            let ndesc = format!("{desc} > {}", nb.ident);
-            let nf = Fields {
-                desc: Some(ndesc.clone()),
-                body: &nb.body,
-            };
-            match nb.ident.as_str() {
-                "github" => {
-                    self.schema(Some(&ndesc), &nb.body, GITHUB_ATTRS, &[]);
-                    if let Some(g) = self.github(&nf, nb.loc) {
-                        if let Some(what) = g.admits_every() {
-                            broad.push((nb.loc, ndesc.clone(), what));
-                        }
-                        trust.github.push(g);
-                    }
-                }
-                "terraform_cloud" => {
-                    self.schema(Some(&ndesc), &nb.body, TFC_ATTRS, &[]);
-                    if let Some(t) = self.terraform_cloud(&nf, nb.loc) {
-                        if let Some(what) = t.admits_every() {
-                            broad.push((nb.loc, ndesc.clone(), what));
-                        }
-                        trust.terraform_cloud.push(t);
-                    }
-                }
-                _ => {
-                    self.schema(Some(&ndesc), &nb.body, GITLAB_ATTRS, &[]);
-                    if let Some(t) = self.gitlab(&nf, nb.loc) {
-                        if let Some(what) = t.admits_every() {
-                            broad.push((nb.loc, ndesc.clone(), what));
-                        }
-                        trust.gitlab.push(t);
-                    }
-                }
+            if TRUST_BLOCKS.contains(&nb.ident.as_str()) && self.labels(Some(&desc), nb, 0, "") {
+                self.oidc_block(&desc, nb, &mut trust, &mut broad);
             }
         }
         if trust.is_empty()
@@ -145,6 +111,46 @@ impl Validator<'_> {
             desc,
             broad,
         })
+    }
+
+    /// A `github`, `terraform_cloud` or `gitlab` block inside `trust`:
+    /// added to `trust` when valid, and to `broad` when it admits every
+    /// run of something.
+    fn oidc_block(&mut self, desc: &str, nb: &RawBlock, trust: &mut Trust, broad: &mut Vec<Broad>) {
+        let ndesc = format!("{desc} > {}", nb.ident);
+        let nf = Fields {
+            desc: Some(ndesc.clone()),
+            body: &nb.body,
+        };
+        match nb.ident.as_str() {
+            "github" => {
+                self.schema(Some(&ndesc), &nb.body, GITHUB_ATTRS, &[]);
+                if let Some(g) = self.github(&nf, nb.loc) {
+                    if let Some(what) = g.admits_every() {
+                        broad.push((nb.loc, ndesc.clone(), what));
+                    }
+                    trust.github.push(g);
+                }
+            }
+            "terraform_cloud" => {
+                self.schema(Some(&ndesc), &nb.body, TFC_ATTRS, &[]);
+                if let Some(t) = self.terraform_cloud(&nf, nb.loc) {
+                    if let Some(what) = t.admits_every() {
+                        broad.push((nb.loc, ndesc.clone(), what));
+                    }
+                    trust.terraform_cloud.push(t);
+                }
+            }
+            _ => {
+                self.schema(Some(&ndesc), &nb.body, GITLAB_ATTRS, &[]);
+                if let Some(t) = self.gitlab(&nf, nb.loc) {
+                    if let Some(what) = t.admits_every() {
+                        broad.push((nb.loc, ndesc.clone(), what));
+                    }
+                    trust.gitlab.push(t);
+                }
+            }
+        }
     }
 
     /// A `terraform_cloud` block inside `trust`.

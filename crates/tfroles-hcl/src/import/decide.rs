@@ -68,6 +68,9 @@ pub(super) struct Imported<'s> {
     aliases: Vec<usize>,
 }
 
+/// A role the draft names, and the account it is in.
+type RoleIn = (RoleName, AccountId);
+
 impl Cx {
     pub(super) fn build(
         mut self,
@@ -77,7 +80,86 @@ impl Cx {
     ) -> Result<Import, Error> {
         self.flush_causes();
         self.introduce_roles(&mut scans);
-        // One partition for every ARN.
+        let partition = self.one_partition();
+        let (imported, left_out) = self.import_stacks(&scans);
+        if imported.is_empty() {
+            self.findings.sort();
+            self.findings.dedup();
+            return Err(Error::NothingToImport {
+                dir: root.to_path_buf(),
+                report: self.findings,
+            });
+        }
+        let in_scope = self.in_scope(&imported);
+        let state_role = self.decide_state_role(&imported);
+        let (mut roles, role_account_ids) = self.decide_roles(&in_scope, &state_role);
+        self.check_vias(&mut roles, &role_account_ids, &state_role.0, &in_scope);
+
+        // Accounts, named by what the user said, profiles, or directories.
+        let all_ids = self.account_ids(&in_scope, &state_role.1);
+        let names = self.name_accounts(root, &all_ids, &imported, &in_scope, &state_role.1);
+        for r in &mut roles {
+            let mut accts: Vec<AccountName> = role_account_ids[&r.name]
+                .iter()
+                .map(|id| names[id].clone())
+                .collect();
+            accts.sort();
+            r.accounts = accts;
+        }
+        let role_order = |r: &RoleOut| (r.name != state_role.0, r.name.clone());
+        roles.sort_by_key(role_order);
+
+        let backends: Vec<&BackendFound> = imported.iter().map(|s| s.backend).collect();
+        let state = self.decide_state(&backends);
+        let default_region = default_region(&imported).unwrap_or_else(|| state.region.clone());
+        let default_session = shared_session_name(&mut roles);
+        let settings: Vec<(StackPath, Settings)> = imported
+            .iter()
+            .map(|st| {
+                let s = self.stack_settings(st, &names, &default_region);
+                (st.scan.path.clone(), s)
+            })
+            .collect();
+        // State keys: a common prefix, or a loud word where they differ.
+        let key_prefix = self.decide_keys(&imported);
+        for st in &imported {
+            self.handover(st);
+        }
+        // Globs over sibling directories with the same settings.
+        let stack_blocks = group_globs(&settings, dirs);
+
+        self.findings.sort();
+        self.findings.dedup();
+        let text = Draft {
+            region: &default_region,
+            session_name: default_session.as_ref(),
+            partition,
+            accounts: &names,
+            state: &state,
+            state_account: &names[&state_role.1],
+            state_role: &state_role.0,
+            key_prefix: key_prefix.as_ref(),
+            roles: &roles,
+            stacks: &stack_blocks,
+        }
+        .text(&self.findings);
+        self.check_draft(&text, root, dirs, &settings);
+
+        Ok(Import {
+            config: text,
+            report: self.findings,
+            directories: dirs.len() + self.extra_dirs,
+            stacks: settings.len(),
+            stack_blocks: stack_blocks.len(),
+            accounts: names.len(),
+            roles: roles.len(),
+            left_out,
+        })
+    }
+
+    /// One partition for every ARN: the most common; the uses in another
+    /// are marked unusable.
+    fn one_partition(&mut self) -> Partition {
         let partitions: Vec<Partition> = self.uses.iter().map(|u| u.partition).collect();
         let partition = most_common(&partitions).map_or(Partition::Aws, |(p, _)| p);
         for i in 0..self.uses.len() {
@@ -91,139 +173,172 @@ impl Cx {
                 self.uses[i].unusable = true;
             }
         }
-        let usable = |cx: &Cx, p: &ProviderFound| {
-            !p.broken && !p.chain.is_empty() && p.chain.iter().all(|&u| !cx.uses[u].unusable)
-        };
+        partition
+    }
 
-        // Stacks: a backend and a usable default provider.
+    /// Whether a provider can be imported: readable, and assuming roles
+    /// given literally in the partition.
+    fn usable(&self, p: &ProviderFound) -> bool {
+        !p.broken && !p.chain.is_empty() && p.chain.iter().all(|&u| !self.uses[u].unusable)
+    }
+
+    /// The stacks: each directory with a backend and a usable default
+    /// provider; and the paths of those left out (each with a finding).
+    fn import_stacks<'s>(&mut self, scans: &'s [Scan]) -> (Vec<Imported<'s>>, Vec<String>) {
         let mut imported: Vec<Imported> = Vec::new();
         let mut left_out: Vec<String> = Vec::new();
-        for scan in &scans {
+        for scan in scans {
             let Some((_, backend)) = &scan.backend else {
                 continue;
             };
-            let path = scan.path.as_str();
-            let missing: Vec<&str> = [
-                ("bucket", backend.bucket.is_none()),
-                ("key", backend.key.is_none()),
-            ]
-            .iter()
-            .filter(|(_, m)| *m)
-            .map(|(a, _)| *a)
-            .collect();
-            if !missing.is_empty() {
-                let list = missing
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ");
-                let eg = missing
-                    .iter()
-                    .map(|a| format!("--backend-config {a}=VALUE"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                self.note(
-                    &backend.file,
-                    backend.line,
-                    format!("stack `{path}` left out: its backend's {list} cannot be known (not set, or built from values import cannot know), so neither can its state; give {} with `{eg}` or a .tfbackend file beside it", if missing.len() == 1 { "it" } else { "them" }),
-                );
-                left_out.push(path.to_owned());
-                continue;
+            match self.import_stack(scan, backend) {
+                Some(st) => imported.push(st),
+                None => left_out.push(scan.path.as_str().to_owned()),
             }
-            if path.contains('*') {
-                self.note(
-                    &backend.file,
-                    backend.line,
-                    format!("stack `{path}` left out: a `*` in a directory name reads as a glob in tfroles.hcl"),
-                );
-                left_out.push(path.to_owned());
-                continue;
-            }
-            let defaults: Vec<usize> = (0..scan.providers.len())
-                .filter(|&i| {
-                    scan.providers[i].1.alias.is_none() && !scan.providers[i].1.alias_unreadable
-                })
-                .collect();
-            for &extra in defaults.iter().skip(1) {
-                let p = &scan.providers[extra].1;
-                let (f, l) = (p.file.clone(), p.line);
-                self.note(
-                    &f,
-                    l,
-                    "a second default `provider \"aws\"` (terraform refuses this): ignored",
-                );
-            }
-            let Some(&default) = defaults.first() else {
-                self.note(
-                    &backend.file,
-                    backend.line,
-                    format!("stack `{path}` left out: no default `provider \"aws\"` here, and tfroles generates one for every stack"),
-                );
-                left_out.push(path.to_owned());
-                continue;
-            };
-            let dp = &scan.providers[default].1;
-            if !usable(&self, dp) {
-                let why = if dp.chain.is_empty() && !dp.broken {
-                    "assumes no role, and tfroles generates an assume_role for every provider"
-                } else {
-                    "has no role ARN given literally to assume"
-                };
-                let (f, l) = (dp.file.clone(), dp.line);
-                self.note(
-                    &f,
-                    l,
-                    format!("stack `{path}` left out: its default `provider \"aws\"` {why}"),
-                );
-                left_out.push(path.to_owned());
-                continue;
-            }
-            let mut aliases = Vec::new();
-            let mut seen: Vec<&ProviderAlias> = Vec::new();
-            for (i, (_, p)) in scan.providers.iter().enumerate() {
-                let Some(alias) = &p.alias else { continue };
-                if seen.contains(&alias) {
-                    self.note(
-                        &p.file,
-                        p.line,
-                        format!(
-                            "{}: the alias is used twice (terraform refuses this): ignored",
-                            p.describe()
-                        ),
-                    );
-                    continue;
-                }
-                seen.push(alias);
-                if !usable(&self, p) {
-                    let why = if p.chain.is_empty() && !p.broken {
-                        "it assumes no role"
-                    } else {
-                        "it has no role ARN given literally to assume"
-                    };
-                    self.note(&p.file, p.line, format!("{} left out: {why}; resources using `aws.{alias}` need it back after the handover", p.describe()));
-                    continue;
-                }
-                aliases.push(i);
-            }
-            imported.push(Imported {
-                scan,
-                backend,
-                default,
-                aliases,
-            });
         }
-        if imported.is_empty() {
-            self.findings.sort();
-            self.findings.dedup();
-            return Err(Error::NothingToImport {
-                dir: root.to_path_buf(),
-                report: self.findings,
-            });
-        }
+        (imported, left_out)
+    }
 
-        // The uses that matter: backends' and imported providers'.
+    /// One directory with a backend as a stack, or `None` (with a finding
+    /// saying why) when it cannot be one.
+    fn import_stack<'s>(
+        &mut self,
+        scan: &'s Scan,
+        backend: &'s BackendFound,
+    ) -> Option<Imported<'s>> {
+        let path = scan.path.as_str();
+        if !self.state_known(path, backend) {
+            return None;
+        }
+        if path.contains('*') {
+            self.note(
+                &backend.file,
+                backend.line,
+                format!("stack `{path}` left out: a `*` in a directory name reads as a glob in tfroles.hcl"),
+            );
+            return None;
+        }
+        let default = self.default_provider(scan, backend)?;
+        let aliases = self.usable_aliases(scan);
+        Some(Imported {
+            scan,
+            backend,
+            default,
+            aliases,
+        })
+    }
+
+    /// Whether the backend's `bucket` and `key` are known; a finding when not.
+    fn state_known(&mut self, path: &str, backend: &BackendFound) -> bool {
+        let missing: Vec<&str> = [
+            ("bucket", backend.bucket.is_none()),
+            ("key", backend.key.is_none()),
+        ]
+        .iter()
+        .filter(|(_, m)| *m)
+        .map(|(a, _)| *a)
+        .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        let list = missing
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let eg = missing
+            .iter()
+            .map(|a| format!("--backend-config {a}=VALUE"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.note(
+            &backend.file,
+            backend.line,
+            format!("stack `{path}` left out: its backend's {list} cannot be known (not set, or built from values import cannot know), so neither can its state; give {} with `{eg}` or a .tfbackend file beside it", if missing.len() == 1 { "it" } else { "them" }),
+        );
+        false
+    }
+
+    /// The index of the directory's default provider if it is usable; a
+    /// finding for a second default, and for a missing or unusable one.
+    fn default_provider(&mut self, scan: &Scan, backend: &BackendFound) -> Option<usize> {
+        let path = scan.path.as_str();
+        let defaults: Vec<usize> = (0..scan.providers.len())
+            .filter(|&i| {
+                scan.providers[i].1.alias.is_none() && !scan.providers[i].1.alias_unreadable
+            })
+            .collect();
+        for &extra in defaults.iter().skip(1) {
+            let p = &scan.providers[extra].1;
+            self.note(
+                &p.file,
+                p.line,
+                "a second default `provider \"aws\"` (terraform refuses this): ignored",
+            );
+        }
+        let Some(&default) = defaults.first() else {
+            self.note(
+                &backend.file,
+                backend.line,
+                format!("stack `{path}` left out: no default `provider \"aws\"` here, and tfroles generates one for every stack"),
+            );
+            return None;
+        };
+        let dp = &scan.providers[default].1;
+        if !self.usable(dp) {
+            let why = if dp.chain.is_empty() && !dp.broken {
+                "assumes no role, and tfroles generates an assume_role for every provider"
+            } else {
+                "has no role ARN given literally to assume"
+            };
+            self.note(
+                &dp.file,
+                dp.line,
+                format!("stack `{path}` left out: its default `provider \"aws\"` {why}"),
+            );
+            return None;
+        }
+        Some(default)
+    }
+
+    /// The indices of the directory's usable aliased providers, the first
+    /// of each alias; a finding for each other one.
+    fn usable_aliases(&mut self, scan: &Scan) -> Vec<usize> {
+        let mut aliases = Vec::new();
+        let mut seen: Vec<&ProviderAlias> = Vec::new();
+        for (i, (_, p)) in scan.providers.iter().enumerate() {
+            let Some(alias) = &p.alias else { continue };
+            if seen.contains(&alias) {
+                self.note(
+                    &p.file,
+                    p.line,
+                    format!(
+                        "{}: the alias is used twice (terraform refuses this): ignored",
+                        p.describe()
+                    ),
+                );
+                continue;
+            }
+            seen.push(alias);
+            if !self.usable(p) {
+                let why = if p.chain.is_empty() && !p.broken {
+                    "it assumes no role"
+                } else {
+                    "it has no role ARN given literally to assume"
+                };
+                self.note(&p.file, p.line, format!("{} left out: {why}; resources using `aws.{alias}` need it back after the handover", p.describe()));
+                continue;
+            }
+            aliases.push(i);
+        }
+        aliases
+    }
+
+    /// The uses that matter: backends' and imported providers' (and the
+    /// workspaces' where the draft writes workspaces), sorted.
+    fn in_scope(&self, imported: &[Imported]) -> Vec<usize> {
         let mut in_scope: Vec<usize> = Vec::new();
-        for st in &imported {
+        for st in imported {
             if let Some(u) = st.backend.session
                 && !self.uses[u].unusable
             {
@@ -242,37 +357,24 @@ impl Cx {
         }
         in_scope.sort_unstable();
         in_scope.dedup();
+        in_scope
+    }
 
-        // The state role: the one most backends assume.
-        let backend_roles: Vec<(RoleName, AccountId)> = imported
+    /// The state role: the one most backends assume (or one the draft
+    /// introduces when none does); a finding at every backend that assumes
+    /// another or none.
+    fn decide_state_role(&mut self, imported: &[Imported]) -> RoleIn {
+        let backend_roles: Vec<RoleIn> = imported
             .iter()
             .filter_map(|s| s.backend.session)
             .filter(|&u| !self.uses[u].unusable)
             .map(|u| (self.uses[u].name.clone(), self.uses[u].account.clone()))
             .collect();
-        let target = |st: &Imported| -> usize {
-            *st.scan.providers[st.default]
-                .1
-                .chain
-                .last()
-                .expect("usable")
-        };
-        let state_role: (RoleName, AccountId) = match most_common(&backend_roles) {
+        let state_role = match most_common(&backend_roles) {
             Some((r, _)) => r,
-            None => {
-                // No backend assumes a role: name one for the state, to be created.
-                let accts: Vec<AccountId> = imported
-                    .iter()
-                    .map(|s| self.uses[target(s)].account.clone())
-                    .collect();
-                let acct = most_common(&accts).expect("a stack").0;
-                let b = imported[0].backend;
-                let (f, l) = (b.file.clone(), b.line);
-                self.note(&f, l, format!("no backend assumes a role: the draft introduces the state role `{STATE_ROLE}` in account {acct}; create it (the bootstrap stack does; state access only) or name the role the backends should assume"));
-                (STATE_ROLE.parse().expect("valid"), acct)
-            }
+            None => self.introduce_state_role(imported),
         };
-        for st in &imported {
+        for st in imported {
             let b = st.backend;
             match b.session.filter(|&u| !self.uses[u].unusable) {
                 Some(u) => {
@@ -290,10 +392,38 @@ impl Cx {
                 ),
             }
         }
+        state_role
+    }
 
-        // Roles.
+    /// No backend assumes a role: name one for the state, to be created, in
+    /// the account most stacks' providers work in.
+    fn introduce_state_role(&mut self, imported: &[Imported]) -> RoleIn {
+        let accts: Vec<AccountId> = imported
+            .iter()
+            .map(|st| {
+                let target = *st.scan.providers[st.default]
+                    .1
+                    .chain
+                    .last()
+                    .expect("usable");
+                self.uses[target].account.clone()
+            })
+            .collect();
+        let acct = most_common(&accts).expect("a stack").0;
+        let b = imported[0].backend;
+        self.note(&b.file, b.line, format!("no backend assumes a role: the draft introduces the state role `{STATE_ROLE}` in account {acct}; create it (the bootstrap stack does; state access only) or name the role the backends should assume"));
+        (STATE_ROLE.parse().expect("valid"), acct)
+    }
+
+    /// A role per name the uses in scope assume (and the state role), with
+    /// one value per setting, and the ids of the accounts each is in.
+    fn decide_roles(
+        &mut self,
+        in_scope: &[usize],
+        state_role: &RoleIn,
+    ) -> (Vec<RoleOut>, BTreeMap<RoleName, Vec<AccountId>>) {
         let mut by_name: BTreeMap<RoleName, Vec<usize>> = BTreeMap::new();
-        for &u in &in_scope {
+        for &u in in_scope {
             by_name
                 .entry(self.uses[u].name.clone())
                 .or_default()
@@ -313,157 +443,84 @@ impl Cx {
                 ids.push(state_role.1.clone());
             }
             role_account_ids.insert(name.clone(), ids);
-            let r = RoleOut {
-                name: name.clone(),
-                accounts: Vec::new(),
-                path: self
-                    .decide(name, "path", uses, |u| Some(u.path.clone()), show)
-                    .unwrap_or_default(),
-                external_id: self.decide(
-                    name,
-                    "external_id",
-                    uses,
-                    |u| u.external_id.clone(),
-                    show,
-                ),
-                session_name: self.decide(
-                    name,
-                    "session_name",
-                    uses,
-                    |u| u.session_name.clone(),
-                    show,
-                ),
-                // 1h is tfroles' default duration: written or not, generate
-                // writes 1h, so it is no disagreement with an unset one.
-                duration: self.decide(
-                    name,
-                    "duration",
-                    uses,
-                    |u| u.duration.clone().filter(|d| d.v != Duration::ONE_HOUR),
-                    show,
-                ),
-                source_identity: self.decide(
-                    name,
-                    "source_identity",
-                    uses,
-                    |u| u.source_identity.clone(),
-                    show,
-                ),
-                tags: self.decide(name, "tags", uses, |u| u.tags.clone(), show_tags),
-                via: self.decide(
-                    name,
-                    "via",
-                    uses,
-                    |u| {
-                        u.via.as_ref().map(|v| L {
-                            v: v.v.0.clone(),
-                            line: v.line,
-                        })
-                    },
-                    |v| {
-                        v.as_ref()
-                            .map_or("unset (assumed directly)".into(), |r| format!("`{r}`"))
-                    },
-                ),
-            };
+            let r = self.role_out(name, uses);
             roles.push(r);
         }
-        self.check_vias(&mut roles, &role_account_ids, &state_role.0, &in_scope);
+        (roles, role_account_ids)
+    }
 
-        // Accounts, named by what the user said, profiles, or directories.
+    /// One role's settings, decided across its uses (its accounts are
+    /// named later).
+    fn role_out(&mut self, name: &RoleName, uses: &[usize]) -> RoleOut {
+        RoleOut {
+            name: name.clone(),
+            accounts: Vec::new(),
+            path: self
+                .decide(name, "path", uses, |u| Some(u.path.clone()), show)
+                .unwrap_or_default(),
+            external_id: self.decide(name, "external_id", uses, |u| u.external_id.clone(), show),
+            session_name: self.decide(name, "session_name", uses, |u| u.session_name.clone(), show),
+            // 1h is tfroles' default duration: written or not, generate
+            // writes 1h, so it is no disagreement with an unset one.
+            duration: self.decide(
+                name,
+                "duration",
+                uses,
+                |u| u.duration.clone().filter(|d| d.v != Duration::ONE_HOUR),
+                show,
+            ),
+            source_identity: self.decide(
+                name,
+                "source_identity",
+                uses,
+                |u| u.source_identity.clone(),
+                show,
+            ),
+            tags: self.decide(name, "tags", uses, |u| u.tags.clone(), show_tags),
+            via: self.decide(
+                name,
+                "via",
+                uses,
+                |u| {
+                    u.via.as_ref().map(|v| L {
+                        v: v.v.0.clone(),
+                        line: v.line,
+                    })
+                },
+                |v| {
+                    v.as_ref()
+                        .map_or("unset (assumed directly)".into(), |r| format!("`{r}`"))
+                },
+            ),
+        }
+    }
+
+    /// Every account id the draft names: the uses' and the state role's, sorted.
+    fn account_ids(&self, in_scope: &[usize], state_account: &AccountId) -> Vec<AccountId> {
         let mut all_ids: Vec<AccountId> = Vec::new();
-        for &u in &in_scope {
+        for &u in in_scope {
             if !all_ids.contains(&self.uses[u].account) {
                 all_ids.push(self.uses[u].account.clone());
             }
         }
-        if !all_ids.contains(&state_role.1) {
-            all_ids.push(state_role.1.clone());
+        if !all_ids.contains(state_account) {
+            all_ids.push(state_account.clone());
         }
         all_ids.sort();
-        let names = self.name_accounts(root, &all_ids, &imported, &in_scope, &state_role.1);
-        for r in &mut roles {
-            let mut accts: Vec<AccountName> = role_account_ids[&r.name]
-                .iter()
-                .map(|id| names[id].clone())
-                .collect();
-            accts.sort();
-            r.accounts = accts;
-        }
-        let role_order = |r: &RoleOut| (r.name != state_role.0, r.name.clone());
-        roles.sort_by_key(role_order);
+        all_ids
+    }
 
-        // State.
-        let backends: Vec<&BackendFound> = imported.iter().map(|s| s.backend).collect();
-        let state = self.decide_state(&backends);
-
-        // Defaults: the most common provider region, and a session name
-        // shared by several roles.
-        let mut regions: Vec<Region> = Vec::new();
-        for st in &imported {
-            for &pi in std::iter::once(&st.default).chain(&st.aliases) {
-                if let Some(r) = &st.scan.providers[pi].1.region {
-                    regions.push(r.v.clone());
-                }
-            }
-        }
-        let default_region = match most_common(&regions) {
-            Some((r, _)) => r,
-            None => state.region.clone(),
-        };
-        let session_names: Vec<SessionName> = roles
-            .iter()
-            .filter_map(|r| r.session_name.clone())
-            .collect();
-        let default_session = most_common(&session_names)
-            .filter(|(_, n)| *n >= 2)
-            .map(|(s, _)| s);
-        if let Some(d) = &default_session {
-            for r in &mut roles {
-                if r.session_name.as_ref() == Some(d) {
-                    r.session_name = None;
-                }
-            }
-        }
-
-        // Stacks.
-        let mut settings: Vec<(StackPath, Settings)> = Vec::new();
-        for st in &imported {
-            let s = self.stack_settings(st, &names, &default_region);
-            settings.push((st.scan.path.clone(), s));
-        }
-
-        // State keys: a common prefix, or a loud word where they differ.
-        let key_prefix = self.decide_keys(&imported);
-
-        // Handing the old blocks over.
-        for st in &imported {
-            self.handover(st);
-        }
-
-        // Globs over sibling directories with the same settings.
-        let stack_blocks = group_globs(&settings, dirs);
-
-        // The draft.
-        self.findings.sort();
-        self.findings.dedup();
-        let text = Draft {
-            region: &default_region,
-            session_name: default_session.as_ref(),
-            partition,
-            accounts: &names,
-            state: &state,
-            state_account: &names[&state_role.1],
-            state_role: &state_role.0,
-            key_prefix: key_prefix.as_ref(),
-            roles: &roles,
-            stacks: &stack_blocks,
-        }
-        .text(&self.findings);
-
-        // The draft must load and claim exactly the imported directories.
+    /// The draft must load and claim exactly the imported directories; a
+    /// finding (a bug to report) where it does not.
+    fn check_draft(
+        &mut self,
+        text: &str,
+        root: &Path,
+        dirs: &[TfDir],
+        settings: &[(StackPath, Settings)],
+    ) {
         let file = root.join(CONFIG_FILE_NAME);
-        let problems: Vec<String> = match tfroles_core::Config::from_str_at(&text, &file, root) {
+        let problems: Vec<String> = match tfroles_core::Config::from_str_at(text, &file, root) {
             Ok(config) => {
                 let paths: Vec<StackPath> = dirs.iter().map(|d| d.path.clone()).collect();
                 match config.resolve(&paths) {
@@ -495,17 +552,6 @@ impl Cx {
                 ),
             });
         }
-
-        Ok(Import {
-            config: text,
-            report: self.findings,
-            directories: dirs.len() + self.extra_dirs,
-            stacks: settings.len(),
-            stack_blocks: stack_blocks.len(),
-            accounts: names.len(),
-            roles: roles.len(),
-            left_out,
-        })
     }
 
     /// One value for a role's setting; a finding at every use that says otherwise.
@@ -1329,6 +1375,37 @@ impl Cx {
             }
         }
     }
+}
+
+/// The most common region of the imported providers, if any names one.
+fn default_region(imported: &[Imported]) -> Option<Region> {
+    let mut regions: Vec<Region> = Vec::new();
+    for st in imported {
+        for &pi in std::iter::once(&st.default).chain(&st.aliases) {
+            if let Some(r) = &st.scan.providers[pi].1.region {
+                regions.push(r.v.clone());
+            }
+        }
+    }
+    most_common(&regions).map(|(r, _)| r)
+}
+
+/// A session name shared by several roles, for `defaults`: taken off the
+/// roles that use it.
+fn shared_session_name(roles: &mut [RoleOut]) -> Option<SessionName> {
+    let session_names: Vec<SessionName> = roles
+        .iter()
+        .filter_map(|r| r.session_name.clone())
+        .collect();
+    let default_session = most_common(&session_names)
+        .filter(|(_, n)| *n >= 2)
+        .map(|(s, _)| s)?;
+    for r in roles {
+        if r.session_name.as_ref() == Some(&default_session) {
+            r.session_name = None;
+        }
+    }
+    Some(default_session)
 }
 
 /// Stack blocks: `P/*` where every directory the glob matches is an

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use tfroles_core::types::{
-    AccountId, AccountName, BucketName, Duration, ExternalId, IamPath, KeyPrefix, Partition,
-    ProviderAlias, Region, RoleName, SessionName, SessionTags, SourceIdentity,
+    AccountId, AccountName, BucketName, Duration, ExternalId, IamPath, KeyPrefix, KmsKeyId,
+    LockTable, Partition, ProviderAlias, Region, RoleName, SessionName, SessionTags,
+    SourceIdentity,
 };
 
 use super::report::Finding;
@@ -99,8 +100,8 @@ pub(super) struct StateOut {
     pub(super) region: Region,
     pub(super) encrypt: bool,
     pub(super) use_lockfile: bool,
-    pub(super) dynamodb_table: Option<String>,
-    pub(super) kms_key_id: Option<String>,
+    pub(super) dynamodb_table: Option<LockTable>,
+    pub(super) kms_key_id: Option<KmsKeyId>,
     pub(super) workspace_key_prefix: Option<KeyPrefix>,
 }
 /// The decided model, as the draft writes it.
@@ -155,13 +156,13 @@ impl Draft<'_> {
             sb.attr("use_lockfile", Expr::Bool(false));
         }
         if let Some(t) = &self.state.dynamodb_table {
-            sb.attr("dynamodb_table", Expr::Str(t.clone()));
+            sb.attr("dynamodb_table", Expr::Str(t.to_string()));
         }
         if !self.state.encrypt {
             sb.attr("encrypt", Expr::Bool(false));
         }
         if let Some(k) = &self.state.kms_key_id {
-            sb.attr("kms_key_id", Expr::Str(k.clone()));
+            sb.attr("kms_key_id", Expr::Str(k.to_string()));
         }
         if let Some(w) = &self.state.workspace_key_prefix {
             sb.attr("workspace_key_prefix", Expr::Str(w.to_string()));

@@ -38,8 +38,9 @@ mod terragrunt;
 use std::path::{Path, PathBuf};
 
 use tfroles_core::types::{
-    AccountId, BucketName, Duration, ExternalId, IamPath, KeyPrefix, Partition, ProviderAlias,
-    Region, RoleName, SessionName, SessionTags, SourceIdentity, StackPath,
+    AccountId, BucketName, Duration, ExternalId, IamPath, KeyPrefix, KmsKeyId, LockTable,
+    Partition, ProviderAlias, Region, RoleName, SessionName, SessionTags, SourceIdentity,
+    StackPath,
 };
 
 use crate::Error;
@@ -236,8 +237,8 @@ struct BackendFound {
     region: Option<L<Region>>,
     encrypt: Option<L<bool>>,
     use_lockfile: Option<L<bool>>,
-    dynamodb_table: Option<L<String>>,
-    kms_key_id: Option<L<String>>,
+    dynamodb_table: Option<L<LockTable>>,
+    kms_key_id: Option<L<KmsKeyId>>,
     workspace_key_prefix: Option<L<KeyPrefix>>,
     session: Option<usize>,
 }

@@ -172,7 +172,10 @@ impl Cx {
             let arn = match parse_arn(&arn_text) {
                 Ok(a) => a,
                 Err(e) => {
-                    self.note(file, line, format!("{ctx}: `profile` {pname:?}: `role_arn` (line {arn_line} of the AWS config): {} (tfroles takes {}): the profile is not used", e.message, e.allowed));
+                    let what = format!(
+                        "{ctx}: `profile` {pname:?}: `role_arn` (line {arn_line} of the AWS config)"
+                    );
+                    self.rejected_as(file, line, &what, &e, "the profile is not used");
                     return (Vec::new(), hint);
                 }
             };

@@ -278,14 +278,7 @@ impl Cx {
         match s.parse::<T>() {
             Ok(v) => Some(L { v, line: node.line }),
             Err(e) => {
-                self.note(
-                    file,
-                    node.line,
-                    format!(
-                        "{ctx}: `{key}`: {} (tfroles takes {}): left out",
-                        e.message, e.allowed
-                    ),
-                );
+                self.rejected(file, node.line, ctx, key, &e);
                 None
             }
         }

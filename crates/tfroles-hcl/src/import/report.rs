@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::Cx;
 use super::read::NonLit;
+use tfroles_core::types::InvalidValue;
 
 /// One thing the import could not carry over as it was, or guessed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -30,6 +31,45 @@ impl Cx {
             line,
             message: message.into(),
         });
+    }
+
+    /// A literal value core's type for it rejects: core's message, what it
+    /// takes and its hint, so that import and `tfroles.hcl` judge a value
+    /// by one rule; the value is left out of the draft.
+    pub(super) fn rejected(
+        &mut self,
+        file: &str,
+        line: usize,
+        ctx: &str,
+        key: &str,
+        e: &InvalidValue,
+    ) {
+        self.rejected_as(file, line, &format!("{ctx}: `{key}`"), e, "left out");
+    }
+
+    /// The same for `what` (the setting, as the finding names it), with
+    /// what the import does instead (`then`).
+    pub(super) fn rejected_as(
+        &mut self,
+        file: &str,
+        line: usize,
+        what: &str,
+        e: &InvalidValue,
+        then: &str,
+    ) {
+        let hint = e
+            .hint
+            .as_ref()
+            .map(|h| format!("; hint: {h}"))
+            .unwrap_or_default();
+        self.note(
+            file,
+            line,
+            format!(
+                "{what}: {} (tfroles takes {}): {then}{hint}",
+                e.message, e.allowed
+            ),
+        );
     }
 
     pub(super) fn non_literal(

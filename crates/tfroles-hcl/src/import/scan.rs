@@ -45,14 +45,7 @@ impl Cx {
                                     line: node.line,
                                 })
                             }
-                            Err(e) => self.note(
-                                file,
-                                node.line,
-                                format!(
-                                    "{ctx}: `{name}`: {} (tfroles takes {}): left out",
-                                    e.message, e.allowed
-                                ),
-                            ),
+                            Err(e) => self.rejected(file, node.line, ctx, &name, &e),
                         }
                     }
                 }
@@ -164,14 +157,7 @@ impl Cx {
                 line: node.line,
             }),
             Err(e) => {
-                self.note(
-                    file,
-                    node.line,
-                    format!(
-                        "{ctx}: `{key}`: {} (tfroles takes {}): left out",
-                        e.message, e.allowed
-                    ),
-                );
+                self.rejected(file, node.line, ctx, key, &e);
                 None
             }
         }
@@ -505,26 +491,9 @@ impl Cx {
                 "encrypt" => out.encrypt = self.boolean(file, ctx, "encrypt", n),
                 "use_lockfile" => out.use_lockfile = self.boolean(file, ctx, "use_lockfile", n),
                 "dynamodb_table" => {
-                    out.dynamodb_table = self.string(file, ctx, "dynamodb_table", n).and_then(|v| {
-                        let ok = (3..=255).contains(&v.len())
-                            && v.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-                        if !ok {
-                            self.note(file, n.line, format!("{ctx}: `dynamodb_table`: {v:?} is not a valid DynamoDB table name: left out"));
-                        }
-                        ok.then_some(L { v, line: n.line })
-                    })
+                    out.dynamodb_table = self.parsed(file, ctx, "dynamodb_table", n)
                 }
-                "kms_key_id" => {
-                    out.kms_key_id = self.string(file, ctx, "kms_key_id", n).and_then(|v| {
-                        let ok = !v.is_empty()
-                            && v.len() <= 2048
-                            && !v.chars().any(|c| c.is_whitespace() || c.is_control());
-                        if !ok {
-                            self.note(file, n.line, format!("{ctx}: `kms_key_id`: {v:?} is not a KMS key id: left out"));
-                        }
-                        ok.then_some(L { v, line: n.line })
-                    })
-                }
+                "kms_key_id" => out.kms_key_id = self.parsed(file, ctx, "kms_key_id", n),
                 "workspace_key_prefix" => {
                     out.workspace_key_prefix = self.parsed(file, ctx, "workspace_key_prefix", n)
                 }
@@ -533,7 +502,10 @@ impl Cx {
                     Ok(other) => self.note(
                         file,
                         n.line,
-                        format!("{ctx}: `assume_role` is {}, not an object: left out", lit_kind(other)),
+                        format!(
+                            "{ctx}: `assume_role` is {}, not an object: left out",
+                            lit_kind(other)
+                        ),
                     ),
                     Err(nl) => self.non_literal(file, ctx, "assume_role", n.line, nl),
                 },
@@ -544,7 +516,10 @@ impl Cx {
                 }
                 // Before terraform 1.10 (removed there): the session's
                 // settings at the top level of the backend.
-                "role_arn" | "external_id" | "session_name" | "assume_role_duration_seconds"
+                "role_arn"
+                | "external_id"
+                | "session_name"
+                | "assume_role_duration_seconds"
                 | "assume_role_tags" => old_style.push((a.key.clone(), n.clone())),
                 other => self.not_carried(file, ctx, other, a.line, false),
             }

@@ -242,6 +242,153 @@ struct Setting<'c> {
     line: usize,
 }
 
+impl<'c> Setting<'c> {
+    fn of(conf: &'c Conf, a: &'c raw::Attribute) -> Self {
+        Setting {
+            conf,
+            expr: &a.value,
+            line: a.loc.map_or(1, |l| l.line),
+        }
+    }
+}
+
+/// A unit and the configs it includes, merged as Terragrunt merges them
+/// (the unit's own settings win), with what evaluating them needs.
+struct Unit<'c> {
+    own: &'c Conf,
+    /// Attributes by name.
+    attrs: BTreeMap<String, Setting<'c>>,
+    /// `remote_state` and `generate NAME` blocks.
+    blocks: BTreeMap<String, (&'c Conf, &'c raw::Block)>,
+    /// The unit's locals resolved, after the path functions.
+    env: Env,
+    include_dir: PathBuf,
+    rel_to_include: String,
+    /// `<unit>/terragrunt.hcl`, relative: where findings about the unit point.
+    file_rel: String,
+}
+
+impl<'c> Unit<'c> {
+    fn new(rel: &str, own: &'c Conf, parents: &'c [Conf], workspace: &str) -> Self {
+        let mut attrs: BTreeMap<String, Setting> = BTreeMap::new();
+        let mut blocks: BTreeMap<String, (&Conf, &raw::Block)> = BTreeMap::new();
+        let mut locals_src: Vec<(&Conf, &raw::Attribute)> = Vec::new();
+        for c in parents.iter().chain(std::iter::once(own)) {
+            for a in &c.body.attributes {
+                attrs.insert(a.name.clone(), Setting::of(c, a));
+            }
+            for b in &c.body.blocks {
+                match b.ident.as_str() {
+                    "remote_state" => {
+                        blocks.insert("remote_state".into(), (c, b));
+                    }
+                    "generate" => {
+                        blocks.insert(
+                            format!("generate {}", b.labels.first().cloned().unwrap_or_default()),
+                            (c, b),
+                        );
+                    }
+                    "locals" if std::ptr::eq(c, own) => {
+                        locals_src.extend(b.body.attributes.iter().map(|a| (c, a)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let include_dir = parents.last().map_or(own.dir.clone(), |p| p.dir.clone());
+        let rel_to_include = relative(&include_dir, &own.dir);
+        let mut unit = Unit {
+            own,
+            attrs,
+            blocks,
+            env: Env::new(workspace),
+            include_dir,
+            rel_to_include,
+            file_rel: format!("{rel}/{CONFIG}"),
+        };
+        let locals: BTreeMap<String, super::eval::LocalSrc> = locals_src
+            .iter()
+            .map(|(c, a)| {
+                (
+                    a.name.clone(),
+                    super::eval::LocalSrc {
+                        text: unit.substitute(source(&c.text, &a.value)),
+                        file: c.rel.clone(),
+                        line: a.loc.map_or(1, |l| l.line),
+                    },
+                )
+            })
+            .collect();
+        unit.env.resolve_locals(&locals);
+        unit
+    }
+
+    /// Text with Terragrunt's path functions replaced for this unit.
+    fn substitute(&self, text: &str) -> String {
+        substitute(text, &self.own.dir, &self.include_dir, &self.rel_to_include)
+    }
+
+    /// A setting's value; `None`, reported (once per cause), where it
+    /// cannot be known.
+    fn eval(&self, cx: &mut Cx, s: &Setting, what: &str) -> Option<Node> {
+        let text = self.substitute(source(&s.conf.text, s.expr));
+        match self.env.eval(&text, &s.conf.rel, s.line) {
+            Ok(v) => Some(from_value(v, s.line)),
+            Err(super::eval::Unknown::Cause(c)) => {
+                cx.causes
+                    .entry(c)
+                    .or_default()
+                    .push(format!("terragrunt `{what}` ({}:{})", s.conf.rel, s.line));
+                None
+            }
+            Err(super::eval::Unknown::Fails(m)) => {
+                cx.note(
+                    &s.conf.rel,
+                    s.line,
+                    format!("terragrunt: `{what}` does not evaluate ({m}): left out"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The line of `iam_role` where the unit sets it itself.
+    fn own_iam_line(&self) -> Option<usize> {
+        self.attrs
+            .get("iam_role")
+            .filter(|s| std::ptr::eq(s.conf, self.own))
+            .map(|s| s.line)
+    }
+}
+
+/// The role Terragrunt assumes before running terraform (`iam_role` and
+/// its duration and session name), as `assume_role` fields.
+struct IamSession {
+    fields: Vec<(String, Node)>,
+    /// The line of `iam_role`.
+    line: usize,
+}
+
+impl IamSession {
+    fn assume_role(&self, line: usize) -> Blk {
+        Blk {
+            ident: "assume_role".into(),
+            labels: vec![],
+            line,
+            attrs: self
+                .fields
+                .iter()
+                .map(|(k, n)| Attr {
+                    key: k.clone(),
+                    line: n.line,
+                    node: n.clone(),
+                })
+                .collect(),
+            blocks: vec![],
+        }
+    }
+}
+
 impl Cx {
     /// Reads the unit at `rel` into a [`Scan`] of synthetic blocks.
     pub(super) fn terragrunt_unit(
@@ -255,11 +402,46 @@ impl Cx {
         // Absolute: Terragrunt's path functions give absolute paths.
         let root_abs = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let root = root_abs.as_path();
-        let unit_abs = root.join(rel).join(CONFIG);
-        let Some(unit) = read_conf(self, root, &unit_abs) else {
+        let Some(own) = read_conf(self, root, &root.join(rel).join(CONFIG)) else {
             return Ok(None);
         };
-        // Includes: the configs this one pulls in, nearest last.
+        let parents = self.includes(root, &own);
+        let workspace = self.opts.workspace.clone();
+        let unit = Unit::new(
+            rel,
+            &own,
+            &parents,
+            workspace.as_deref().unwrap_or("default"),
+        );
+        let session = self.iam_session(&unit);
+        let backend = match self.remote_state(&unit) {
+            Some((c, fields)) => match self.s3_backend(c, &fields, session.as_ref()) {
+                Some(b) => Some(b),
+                // Not an s3 backend: nothing of the unit is imported.
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let mut providers = self.generated_providers(&unit, session.as_ref());
+        if providers.is_empty()
+            && let Some(s) = &session
+        {
+            providers.push(self.iam_role_provider(&unit, s, backend.as_ref()));
+        }
+        let Some(backend) = backend else {
+            return Ok(None);
+        };
+        Ok(Some(self.unit_scan(
+            path,
+            &unit.file_rel,
+            backend,
+            providers,
+        )))
+    }
+
+    /// The configs `unit` includes, nearest last; a finding for each that
+    /// cannot be read.
+    fn includes(&mut self, root: &Path, unit: &Conf) -> Vec<Conf> {
         let mut parents: Vec<Conf> = Vec::new();
         for b in unit.body.blocks.iter().filter(|b| b.ident == "include") {
             let Some(p) = b.body.attributes.iter().find(|a| a.name == "path") else {
@@ -291,243 +473,154 @@ impl Cx {
                 ),
             }
         }
-        // Settings by name: the unit's own win over the included ones.
-        let mut attrs: BTreeMap<String, Setting> = BTreeMap::new();
-        let mut blocks: BTreeMap<String, (&Conf, &raw::Block)> = BTreeMap::new();
-        let mut locals_src: Vec<(&Conf, &raw::Attribute)> = Vec::new();
-        for c in parents.iter().chain(std::iter::once(&unit)) {
-            for a in &c.body.attributes {
-                attrs.insert(
-                    a.name.clone(),
-                    Setting {
-                        conf: c,
-                        expr: &a.value,
-                        line: a.loc.map_or(1, |l| l.line),
-                    },
-                );
-            }
-            for b in &c.body.blocks {
-                match b.ident.as_str() {
-                    "remote_state" => {
-                        blocks.insert("remote_state".into(), (c, b));
-                    }
-                    "generate" => {
-                        blocks.insert(
-                            format!("generate {}", b.labels.first().cloned().unwrap_or_default()),
-                            (c, b),
-                        );
-                    }
-                    "locals" if std::ptr::eq(c, &unit) => {
-                        locals_src.extend(b.body.attributes.iter().map(|a| (c, a)));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let include_dir = parents.last().map_or(unit.dir.clone(), |p| p.dir.clone());
-        let rel_to_include = relative(&include_dir, &unit.dir);
-        // Locals of the unit, evaluated after the path functions.
-        let mut env = Env::new(self.opts.workspace.as_deref().unwrap_or("default"));
-        let locals: BTreeMap<String, super::eval::LocalSrc> = locals_src
-            .iter()
-            .map(|(c, a)| {
-                (
-                    a.name.clone(),
-                    super::eval::LocalSrc {
-                        text: substitute(
-                            source(&c.text, &a.value),
-                            &unit.dir,
-                            &include_dir,
-                            &rel_to_include,
-                        ),
-                        file: c.rel.clone(),
-                        line: a.loc.map_or(1, |l| l.line),
-                    },
-                )
-            })
-            .collect();
-        env.resolve_locals(&locals);
-        let eval = |cx: &mut Cx, s: &Setting, what: &str| -> Option<Node> {
-            let text = substitute(
-                source(&s.conf.text, s.expr),
-                &unit.dir,
-                &include_dir,
-                &rel_to_include,
-            );
-            match env.eval(&text, &s.conf.rel, s.line) {
-                Ok(v) => Some(from_value(v, s.line)),
-                Err(super::eval::Unknown::Cause(c)) => {
-                    cx.causes
-                        .entry(c)
-                        .or_default()
-                        .push(format!("terragrunt `{what}` ({}:{})", s.conf.rel, s.line));
-                    None
-                }
-                Err(super::eval::Unknown::Fails(m)) => {
-                    cx.note(
-                        &s.conf.rel,
-                        s.line,
-                        format!("terragrunt: `{what}` does not evaluate ({m}): left out"),
-                    );
-                    None
-                }
-            }
-        };
-        let str_of = |n: &Option<Node>| match n.as_ref().map(|n| &n.v) {
-            Some(Ok(Lit::Str(s))) => Some(s.clone()),
-            _ => None,
-        };
+        parents
+    }
 
-        // The role Terragrunt assumes before running terraform.
-        let iam_role = attrs
-            .get("iam_role")
-            .cloned()
-            .and_then(|s| eval(self, &s, "iam_role").map(|n| (n, s.line)));
-        let mut session: Vec<(String, Node)> = Vec::new();
-        if let Some((n, _)) = &iam_role {
-            session.push(("role_arn".into(), n.clone()));
+    /// The role Terragrunt assumes before running terraform, if `iam_role`
+    /// is known; a finding for a web identity token, which is not carried.
+    fn iam_session(&mut self, unit: &Unit) -> Option<IamSession> {
+        let session = unit.attrs.get("iam_role").and_then(|s| {
+            let role = unit.eval(self, s, "iam_role")?;
+            let mut fields = vec![("role_arn".to_owned(), role)];
             for (tg, key) in [
                 ("iam_assume_role_duration", "duration_seconds"),
                 ("iam_assume_role_session_name", "session_name"),
             ] {
-                if let Some(s) = attrs.get(tg).cloned()
-                    && let Some(v) = eval(self, &s, tg)
+                if let Some(s) = unit.attrs.get(tg)
+                    && let Some(v) = unit.eval(self, s, tg)
                 {
-                    session.push((key.into(), v));
+                    fields.push((key.into(), v));
                 }
             }
-        }
-        if let Some(s) = attrs.get("iam_web_identity_token") {
+            Some(IamSession {
+                fields,
+                line: s.line,
+            })
+        });
+        if let Some(s) = unit.attrs.get("iam_web_identity_token") {
             self.note(&s.conf.rel, s.line, "terragrunt: `iam_web_identity_token` is not carried over: tfroles starts from CI tokens with an `identity` block and `tfroles credential-process` (see docs/credentials.md)");
         }
+        session
+    }
 
-        // The backend: remote_state's config.
-        let mut tf_blocks: Vec<Blk> = Vec::new();
-        let (rs_conf, rs_body): (Option<&Conf>, Option<Vec<Field>>) =
-            match blocks.get("remote_state") {
-                Some((c, b)) => {
-                    let mut fields = Vec::new();
-                    for a in &b.body.attributes {
-                        let s = Setting {
-                            conf: c,
-                            expr: &a.value,
-                            line: a.loc.map_or(1, |l| l.line),
-                        };
-                        if let Some(n) = eval(self, &s, &format!("remote_state.{}", a.name)) {
-                            fields.push((a.name.clone(), n, s.line));
-                        }
-                    }
-                    (Some(*c), Some(fields))
-                }
-                None => match attrs.get("remote_state").cloned() {
-                    Some(s) => {
-                        let conf = s.conf;
-                        match eval(self, &s, "remote_state") {
-                            Some(Node {
-                                v: Ok(Lit::Map(items)),
-                                line,
-                            }) => (
-                                Some(conf),
-                                Some(items.into_iter().map(|(k, n)| (k, n, line)).collect()),
-                            ),
-                            _ => (Some(conf), None),
-                        }
-                    }
-                    None => (None, None),
-                },
-            };
-        let file_rel = format!("{rel}/{CONFIG}");
-        let iam_line = attrs
-            .get("iam_role")
-            .filter(|s| std::ptr::eq(s.conf, &unit))
-            .map(|s| s.line);
-        if let (Some(c), Some(fields)) = (rs_conf, rs_body) {
-            let backend_kind = fields
-                .iter()
-                .find(|f| f.0 == "backend")
-                .map(|f| f.1.clone());
-            let line = fields.first().map_or(1, |f| f.2);
-            if !matches!(backend_kind.as_ref().map(|n| &n.v), Some(Ok(Lit::Str(s))) if s == "s3") {
-                self.note(&c.rel, line, "terragrunt: `remote_state` is not `backend = \"s3\"`: this unit is not imported");
-                return Ok(None);
-            }
-            let mut battrs: Vec<Attr> = Vec::new();
-            if let Some((
-                _,
-                Node {
-                    v: Ok(Lit::Map(items)),
-                    line: cl,
-                },
-                _,
-            )) = fields.iter().find(|f| f.0 == "config")
-            {
-                for (k, n) in items {
-                    if TERRAGRUNT_ONLY.contains(&k.as_str()) {
-                        continue;
-                    }
-                    battrs.push(Attr {
-                        key: k.clone(),
-                        line: *cl,
-                        node: n.clone(),
-                    });
+    /// `remote_state`'s fields (block or attribute) and the config that
+    /// sets them, where known.
+    fn remote_state<'c>(&mut self, unit: &Unit<'c>) -> Option<(&'c Conf, Vec<Field>)> {
+        if let Some((c, b)) = unit.blocks.get("remote_state") {
+            let mut fields = Vec::new();
+            for a in &b.body.attributes {
+                let s = Setting::of(c, a);
+                if let Some(n) = unit.eval(self, &s, &format!("remote_state.{}", a.name)) {
+                    fields.push((a.name.clone(), n, s.line));
                 }
             }
-            let has_role = battrs
-                .iter()
-                .any(|a| a.key == "role_arn" || a.key == "assume_role");
-            if !has_role && !session.is_empty() {
-                // Terragrunt hands iam_role's credentials to the backend too.
-                let role = session
-                    .iter()
-                    .find(|(k, _)| k == "role_arn")
-                    .map(|(_, n)| n.clone());
-                if let Some(r) = role {
-                    let l = iam_role.as_ref().map_or(line, |(_, l)| *l);
-                    battrs.push(Attr {
-                        key: "assume_role".into(),
-                        line: l,
-                        node: Node {
-                            line: l,
-                            v: Ok(Lit::Map(vec![("role_arn".into(), r)])),
-                        },
-                    });
-                }
-            }
-            tf_blocks.push(Blk {
-                ident: "terraform".into(),
-                labels: vec![],
+            return Some((*c, fields));
+        }
+        let s = unit.attrs.get("remote_state")?;
+        match unit.eval(self, s, "remote_state") {
+            Some(Node {
+                v: Ok(Lit::Map(items)),
                 line,
-                attrs: vec![],
-                blocks: vec![Blk {
-                    ident: "backend".into(),
-                    labels: vec!["s3".into()],
-                    line,
-                    attrs: battrs,
-                    blocks: vec![],
-                }],
+            }) => Some((
+                s.conf,
+                items.into_iter().map(|(k, n)| (k, n, line)).collect(),
+            )),
+            _ => None,
+        }
+    }
+
+    /// The `backend "s3"` block `remote_state` stands for, assuming
+    /// `iam_role` where it names no role itself; `None` (with a finding)
+    /// for another backend.
+    fn s3_backend(
+        &mut self,
+        c: &Conf,
+        fields: &[Field],
+        session: Option<&IamSession>,
+    ) -> Option<Blk> {
+        let backend_kind = fields
+            .iter()
+            .find(|f| f.0 == "backend")
+            .map(|f| f.1.clone());
+        let line = fields.first().map_or(1, |f| f.2);
+        if !matches!(backend_kind.as_ref().map(|n| &n.v), Some(Ok(Lit::Str(s))) if s == "s3") {
+            self.note(
+                &c.rel,
+                line,
+                "terragrunt: `remote_state` is not `backend = \"s3\"`: this unit is not imported",
+            );
+            return None;
+        }
+        let mut battrs: Vec<Attr> = Vec::new();
+        if let Some((
+            _,
+            Node {
+                v: Ok(Lit::Map(items)),
+                line: cl,
+            },
+            _,
+        )) = fields.iter().find(|f| f.0 == "config")
+        {
+            for (k, n) in items {
+                if TERRAGRUNT_ONLY.contains(&k.as_str()) {
+                    continue;
+                }
+                battrs.push(Attr {
+                    key: k.clone(),
+                    line: *cl,
+                    node: n.clone(),
+                });
+            }
+        }
+        let has_role = battrs
+            .iter()
+            .any(|a| a.key == "role_arn" || a.key == "assume_role");
+        // Terragrunt hands iam_role's credentials to the backend too.
+        if !has_role
+            && let Some(s) = session
+            && let Some((_, r)) = s.fields.iter().find(|(k, _)| k == "role_arn")
+        {
+            let l = s.line;
+            battrs.push(Attr {
+                key: "assume_role".into(),
+                line: l,
+                node: Node {
+                    line: l,
+                    v: Ok(Lit::Map(vec![("role_arn".into(), r.clone())])),
+                },
             });
         }
+        Some(Blk {
+            ident: "backend".into(),
+            labels: vec!["s3".into()],
+            line,
+            attrs: battrs,
+            blocks: vec![],
+        })
+    }
 
-        // Providers: the `generate` blocks' contents, with iam_role where
-        // they assume nothing themselves.
-        // Each with the file it is written in.
+    /// The `provider "aws"` blocks the `generate` blocks write, each with
+    /// the file a finding about it points at; one that assumes nothing
+    /// itself assumes `iam_role`.
+    fn generated_providers(
+        &mut self,
+        unit: &Unit,
+        session: Option<&IamSession>,
+    ) -> Vec<(Blk, String)> {
+        let iam_line = unit.own_iam_line();
         let mut providers: Vec<(Blk, String)> = Vec::new();
-        for (name, (c, b)) in &blocks {
+        for (name, (c, b)) in &unit.blocks {
             if !name.starts_with("generate ") {
                 continue;
             }
             let Some(contents) = b.body.attributes.iter().find(|a| a.name == "contents") else {
                 continue;
             };
-            let s = Setting {
-                conf: c,
-                expr: &contents.value,
-                line: contents.loc.map_or(1, |l| l.line),
-            };
+            let s = Setting::of(c, contents);
             let Some(Node {
                 v: Ok(Lit::Str(text)),
                 ..
-            }) = eval(self, &s, &format!("{name}.contents"))
+            }) = unit.eval(self, &s, &format!("{name}.contents"))
             else {
                 continue;
             };
@@ -545,79 +638,75 @@ impl Cx {
                 // What matters then is the unit's iam_role: report it there.
                 if !own_role && let Some(l) = iam_line {
                     p.line = l;
-                    file = file_rel.clone();
+                    file = unit.file_rel.clone();
                 }
-                if !own_role && !session.is_empty() {
-                    p.blocks.push(Blk {
-                        ident: "assume_role".into(),
-                        labels: vec![],
-                        line: s.line,
-                        attrs: session
-                            .iter()
-                            .map(|(k, n)| Attr {
-                                key: k.clone(),
-                                line: n.line,
-                                node: n.clone(),
-                            })
-                            .collect(),
-                        blocks: vec![],
-                    });
+                if !own_role && let Some(session) = session {
+                    p.blocks.push(session.assume_role(s.line));
                 }
                 providers.push((p, file));
             }
         }
-        if providers.is_empty() && !session.is_empty() {
-            let line = iam_role.as_ref().map_or(1, |(_, l)| *l);
-            let region = str_of(
-                &tf_blocks
-                    .first()
-                    .and_then(|t| t.blocks[0].attrs.iter().find(|a| a.key == "region"))
-                    .map(|a| a.node.clone()),
-            );
-            let mut attrs = Vec::new();
-            if let Some(r) = region {
-                attrs.push(Attr {
-                    key: "region".into(),
+        providers
+    }
+
+    /// No `generate` block writes a provider: the draft's provider assumes
+    /// `iam_role`, in the backend's region.
+    fn iam_role_provider(
+        &mut self,
+        unit: &Unit,
+        session: &IamSession,
+        backend: Option<&Blk>,
+    ) -> (Blk, String) {
+        let line = session.line;
+        let region = backend
+            .and_then(|b| b.attrs.iter().find(|a| a.key == "region"))
+            .and_then(|a| match &a.node.v {
+                Ok(Lit::Str(s)) => Some(s.clone()),
+                _ => None,
+            });
+        let mut attrs = Vec::new();
+        if let Some(r) = region {
+            attrs.push(Attr {
+                key: "region".into(),
+                line,
+                node: Node {
                     line,
-                    node: Node {
-                        line,
-                        v: Ok(Lit::Str(r)),
-                    },
-                });
-            }
-            self.note(&file_rel, line, "terragrunt: no `generate` block writes a `provider \"aws\"`: the draft's provider assumes `iam_role`, in the backend's region unless the report says otherwise");
-            providers.push((
-                Blk {
-                    ident: "provider".into(),
-                    labels: vec!["aws".into()],
-                    line,
-                    attrs,
-                    blocks: vec![Blk {
-                        ident: "assume_role".into(),
-                        labels: vec![],
-                        line,
-                        attrs: session
-                            .iter()
-                            .map(|(k, n)| Attr {
-                                key: k.clone(),
-                                line: n.line,
-                                node: n.clone(),
-                            })
-                            .collect(),
-                        blocks: vec![],
-                    }],
+                    v: Ok(Lit::Str(r)),
                 },
-                file_rel.clone(),
-            ));
+            });
         }
-        if tf_blocks.is_empty() {
-            return Ok(None);
-        }
-        let mut all = tf_blocks;
+        self.note(&unit.file_rel, line, "terragrunt: no `generate` block writes a `provider \"aws\"`: the draft's provider assumes `iam_role`, in the backend's region unless the report says otherwise");
+        let provider = Blk {
+            ident: "provider".into(),
+            labels: vec!["aws".into()],
+            line,
+            attrs,
+            blocks: vec![session.assume_role(line)],
+        };
+        (provider, unit.file_rel.clone())
+    }
+
+    /// The unit as a directory holding one file with the backend and the
+    /// providers, read as `.tf` blocks are.
+    fn unit_scan(
+        &mut self,
+        path: StackPath,
+        file_rel: &str,
+        backend: Blk,
+        providers: Vec<(Blk, String)>,
+    ) -> Scan {
+        let terraform = Blk {
+            ident: "terraform".into(),
+            labels: vec![],
+            line: backend.line,
+            attrs: vec![],
+            blocks: vec![backend.clone()],
+        };
+        let mut all = vec![terraform];
         all.extend(providers.iter().map(|(p, _)| p.clone()));
         let file = ParsedFile {
             name: CONFIG.into(),
-            rel: file_rel.clone(),
+            rel: file_rel.to_owned(),
             attrs: vec![],
             blocks: all,
         };
@@ -629,13 +718,12 @@ impl Cx {
             terragrunt: true,
             workspaces: Vec::new(),
         };
-        let bblk = scan.files[0].blocks[0].blocks[0].clone();
-        scan.backend = Some((0, self.backend(&file_rel, &bblk)));
+        scan.backend = Some((0, self.backend(file_rel, &backend)));
         for (p, file) in providers {
             let found = self.provider(&file, &p);
             scan.providers.push((0, found));
         }
-        Ok(Some(scan))
+        scan
     }
 }
 
