@@ -265,10 +265,10 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
     print(&report, args.format)?;
     if report.0.iter().any(|c| c.status == Status::Fail) {
         let n = report.0.iter().filter(|c| c.status == Status::Fail).count();
-        return Err(crate::Exit::Drift(format!(
-            "{n} check{} failed",
-            if n == 1 { "" } else { "s" }
-        ))
+        return Err(crate::Exit::Drift {
+            message: format!("{n} check{} failed", if n == 1 { "" } else { "s" }),
+            hint: None,
+        }
         .into());
     }
     Ok(())

@@ -68,8 +68,8 @@ impl Failure {
 
         use crate::Exit;
         match self {
-            Failure::Exit(Exit::Drift(_) | Exit::Denied) => 1,
-            Failure::Exit(Exit::Exists(_)) => 3,
+            Failure::Exit(Exit::Drift { .. } | Exit::Denied) => 1,
+            Failure::Exit(Exit::Exists { .. }) => 3,
             Failure::Usage(_) | Failure::Other(_) => 2,
             Failure::Trail(tfroles_trail::Error::Io { .. }) => 4,
             Failure::Trail(_) => 2,
@@ -130,7 +130,8 @@ impl Failure {
     /// inside.
     pub(crate) fn hint(&self) -> Option<Cow<'_, str>> {
         match self {
-            Failure::Exit(_) | Failure::Exec(_) | Failure::Io(_) | Failure::Other(_) => None,
+            Failure::Exit(x) => x.hint().map(Cow::Borrowed),
+            Failure::Exec(_) | Failure::Io(_) | Failure::Other(_) => None,
             Failure::Usage(u) => u.hint.as_deref().map(Cow::Borrowed),
             Failure::Config(e) => e.hint(),
             Failure::Files(e) => e.hint(),
@@ -208,7 +209,55 @@ pub(crate) fn hint_of<'e>(e: &'e (dyn StdError + 'static)) -> Option<Cow<'e, str
         e.hint()
     } else if let Some(e) = e.downcast_ref::<tfroles_core::types::InvalidValue>() {
         e.hint.as_deref().map(Cow::Borrowed)
+    } else if let Some(e) = e.downcast_ref::<std::io::Error>() {
+        tfroles_core::Refused::hint_of(e).map(Cow::Borrowed)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_message_then_its_hint_and_every_hint_once() {
+        let e = Failure::Config(tfroles_core::Error::Io {
+            path: "tfroles.hcl".into(),
+            source: tfroles_core::Refused::io("it is a symbolic link", "name the file"),
+        });
+        // The I/O error inside repeats the message, as causes always have,
+        // and has the same hint: printed once, after the first error.
+        assert_eq!(
+            e.report(),
+            [
+                "cannot read `tfroles.hcl`: it is a symbolic link\n  hint: name the file\n  caused by: it is a symbolic link"
+            ]
+        );
+        let e = Failure::Usage(crate::creds::Usage::hinted("--stack: no", "name one"));
+        assert_eq!(e.report(), ["--stack: no\n  hint: name one"]);
+        let e = Failure::Usage(crate::creds::Usage::new("--tag: no"));
+        assert_eq!(e.report(), ["--tag: no"]);
+    }
+
+    #[test]
+    fn a_value_errors_hint_is_found_by_its_type() {
+        let e = "33333333333"
+            .parse::<tfroles_core::types::AccountId>()
+            .unwrap_err();
+        let hint = hint_of(&e).expect("an account id's hint");
+        assert!(
+            hint.starts_with("account ids keep their leading zeros"),
+            "{hint}"
+        );
+        assert_eq!(hint_of(&std::io::Error::other("x")), None);
+        let refused = tfroles_core::Refused::io("it changed", "run it again");
+        assert_eq!(hint_of(&refused).as_deref(), Some("run it again"));
+        // Wrapped with the binary's own context, the hint still shows.
+        let e = Failure::io(refused, "cannot read `x`".into());
+        assert_eq!(
+            e.report(),
+            ["cannot read `x`\n  caused by: it changed\n  hint: run it again"]
+        );
     }
 }

@@ -423,15 +423,36 @@ enum Format {
 pub(crate) enum Exit {
     /// `generate --check` found files out of date, or `--fail-on-change`
     /// changed some.
-    #[error("{0}")]
-    Drift(String),
+    #[error("{message}")]
+    Drift {
+        /// What differs.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
     /// `simulate`: the request is denied. The answer is already on stdout,
     /// so there is no message.
     #[error("")]
     Denied,
     /// The file `import` would write exists.
-    #[error("{0}")]
-    Exists(String),
+    #[error("{message}")]
+    Exists {
+        /// Which file.
+        message: String,
+        /// Where to write instead.
+        hint: String,
+    },
+}
+
+impl Exit {
+    /// What to do about it, printed after the message.
+    pub(crate) fn hint(&self) -> Option<&str> {
+        match self {
+            Exit::Drift { hint, .. } => hint.as_deref(),
+            Exit::Exists { hint, .. } => Some(hint),
+            Exit::Denied => None,
+        }
+    }
 }
 
 pub(crate) fn load(arg: &ConfigArg) -> Outcome<Config> {
@@ -475,13 +496,18 @@ fn report_unwired(config: &Config, fail: bool) -> Outcome<()> {
     }
     if fail {
         let n = unwired.len();
-        return Err(Exit::Drift(format!(
-            "{n} module call{} do{} not pass {} module's provider\n  hint: add the `providers` line{} shown; tfroles does not edit hand-written files",
-            if n == 1 { "" } else { "s" },
-            if n == 1 { "es" } else { "" },
-            if n == 1 { "its" } else { "their" },
-            if n == 1 { "" } else { "s" },
-        ))
+        return Err(Exit::Drift {
+            message: format!(
+                "{n} module call{} do{} not pass {} module's provider",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "es" } else { "" },
+                if n == 1 { "its" } else { "their" },
+            ),
+            hint: Some(format!(
+                "add the `providers` line{} shown; tfroles does not edit hand-written files",
+                if n == 1 { "" } else { "s" },
+            )),
+        }
         .into());
     }
     Ok(())
@@ -684,37 +710,55 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         }
     }
     if fail_on_change && !plan.is_up_to_date() {
-        let message = if s.written + s.removed + s.leftovers == 0 {
-            "stale generated files were kept: no stack in the config generates them any more\n  \
-             hint: if the config change was meant, run `tfroles generate --prune` and commit the removal; \
-             otherwise fix the config (a glob that no longer matches?)"
+        let (message, hint) = if s.written + s.removed + s.leftovers == 0 {
+            (
+                "stale generated files were kept: no stack in the config generates them any more",
+                "if the config change was meant, run `tfroles generate --prune` and commit the removal; \
+                 otherwise fix the config (a glob that no longer matches?)",
+            )
         } else {
-            "generated files changed\n  hint: review them (`git status`, `git diff`), stage them and commit again"
+            (
+                "generated files changed",
+                "review them (`git status`, `git diff`), stage them and commit again",
+            )
         };
-        return Err(Exit::Drift(message.into()).into());
+        return Err(Exit::Drift {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+        .into());
     }
     if check && !plan.is_up_to_date() {
         let n = s.written + s.removed + s.stale + s.leftovers;
-        return Err(Exit::Drift(format!(
-            "{n} file{} out of date, {} up to date\n  hint: run `tfroles generate` to update them{}",
-            if n == 1 { "" } else { "s" },
-            s.unchanged,
-            if s.stale > 0 {
-                " (`tfroles generate --prune` also removes the stale ones)"
-            } else {
-                ""
-            }
-        ))
+        return Err(Exit::Drift {
+            message: format!(
+                "{n} file{} out of date, {} up to date",
+                if n == 1 { "" } else { "s" },
+                s.unchanged,
+            ),
+            hint: Some(format!(
+                "run `tfroles generate` to update them{}",
+                if s.stale > 0 {
+                    " (`tfroles generate --prune` also removes the stale ones)"
+                } else {
+                    ""
+                }
+            )),
+        }
         .into());
     }
     unwired
 }
 
 fn exists(path: &Path) -> Exit {
-    Exit::Exists(format!(
-        "`{}` exists; tfroles import never overwrites a file\n  hint: move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)",
-        path.display()
-    ))
+    Exit::Exists {
+        message: format!(
+            "`{}` exists; tfroles import never overwrites a file",
+            path.display()
+        ),
+        hint: "move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)"
+            .into(),
+    }
 }
 
 /// `import --handover`: the reviewed config's stacks' hand-written blocks
@@ -1305,8 +1349,11 @@ fn print_failure(e: &Failure, generating: bool) -> ExitCode {
     }
     let mut err = std::io::stderr().lock();
     if code == 1 {
+        // Drift and denial are answers, not errors: no `error:` prefix.
         if !e.to_string().is_empty() {
-            let _ = writeln!(err, "{e}");
+            for m in &e.report() {
+                let _ = writeln!(err, "{m}");
+            }
         }
         return ExitCode::from(code);
     }

@@ -126,10 +126,7 @@ impl Error {
                 Some("create one (see docs/config.md), or name it with `--config PATH`".into())
             }
             Error::Edit { error, .. } => error.hint.as_deref().map(Cow::Borrowed),
-            Error::Io { source, .. } => source
-                .get_ref()
-                .and_then(|e| e.downcast_ref::<Refused>())
-                .map(|r| Cow::Borrowed(r.hint)),
+            Error::Io { source, .. } => Refused::hint_of(source).map(Cow::Borrowed),
             Error::Invalid(_) => None,
         }
     }
@@ -143,19 +140,27 @@ impl Error {
     }
 }
 
-/// A read or write tfroles refused itself, as an I/O error (so that it
-/// goes where the OS's errors go, [`Error::Io`]) that keeps its hint as
-/// data for [`Error::hint`].
+/// A read or write tfroles refused itself (a linked config, a config that
+/// changed while it was edited), as an I/O error, so that it goes where the
+/// OS's errors go ([`Error::Io`]), keeping its hint as data for
+/// [`Error::hint`].
 #[derive(Debug)]
-pub(crate) struct Refused {
+pub struct Refused {
     message: &'static str,
     hint: &'static str,
 }
 
 impl Refused {
     /// The I/O error carrying `message`, with `hint` for [`Error::hint`].
-    pub(crate) fn io(message: &'static str, hint: &'static str) -> std::io::Error {
+    pub fn io(message: &'static str, hint: &'static str) -> std::io::Error {
         std::io::Error::other(Refused { message, hint })
+    }
+
+    /// The hint of `e`, when it is a refusal made by [`Refused::io`].
+    pub fn hint_of(e: &std::io::Error) -> Option<&'static str> {
+        e.get_ref()
+            .and_then(|e| e.downcast_ref::<Refused>())
+            .map(|r| r.hint)
     }
 }
 
