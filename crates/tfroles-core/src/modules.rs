@@ -34,13 +34,13 @@ use crate::validate::module_manifest;
 /// The file a module directory declares its permissions in.
 pub const MANIFEST_FILE_NAME: &str = "tfroles.module.hcl";
 /// The largest `.tf`, manifest or `modules.json` file read.
-pub const MAX_FILE_BYTES: u64 = 8 << 20;
+pub(crate) const MAX_FILE_BYTES: u64 = 8 << 20;
 /// How deep nested module calls are followed.
 pub const MAX_DEPTH: usize = 16;
 /// How many module directories one stack's walk visits at most.
-pub const MAX_MODULES_PER_STACK: usize = 1000;
+pub(crate) const MAX_MODULES_PER_STACK: usize = 1000;
 /// How many `.tf` files of one directory are read at most.
-pub const MAX_TF_FILES: usize = 1000;
+pub(crate) const MAX_TF_FILES: usize = 1000;
 
 /// One module's role: one IAM role of this name in each account whose
 /// stacks call the module.
@@ -121,7 +121,7 @@ pub struct ModuleCall {
 
 impl ModuleCall {
     /// The line to write in the `module` block: `providers = { aws = aws.x }`.
-    pub fn line_to_add(&self) -> String {
+    pub(crate) fn line_to_add(&self) -> String {
         format!("providers = {{ aws = aws.{} }}", self.alias)
     }
 }
@@ -194,7 +194,7 @@ fn shown(root: &Path, rel: &Path) -> PathBuf {
 impl Config {
     /// Whether any stack gives its modules roles (`module_roles = true` on
     /// the stack or on its role).
-    pub fn module_roles_enabled(&self) -> bool {
+    pub(crate) fn module_roles_enabled(&self) -> bool {
         self.stacks.iter().any(|s| self.stack_module_roles(s))
     }
 

@@ -7,7 +7,7 @@
 //! # The narrowed grant
 //!
 //! Of a role's `services`, those of which the window used at least
-//! [`BROAD`] distinct actions stay `services`; `access` becomes the levels
+//! five (`BROAD`) distinct actions stay `services`; `access` becomes the levels
 //! those services were used at. Every other used action is listed in
 //! `actions`. Actions the role was not granted are never added (the
 //! proposal only takes away), and `deny_actions`, `resources` and
@@ -26,7 +26,7 @@ use crate::resolve::Stack;
 
 /// How many distinct actions of a service a window must use for the
 /// service to stay in `services` rather than become a list of `actions`.
-pub const BROAD: usize = 5;
+pub(crate) const BROAD: usize = 5;
 
 /// Actions whose calls CloudTrail logs as data events, which a trail
 /// records only when configured to: a window without data events says
@@ -152,7 +152,7 @@ impl Granted {
 /// away. Statements with `NotAction` allow nothing here (tfroles writes
 /// none).
 #[must_use]
-pub fn allowed_actions(doc: &PolicyDocument) -> BTreeSet<&'static str> {
+pub(crate) fn allowed_actions(doc: &PolicyDocument) -> BTreeSet<&'static str> {
     let catalog = Catalog::get();
     let expand = |patterns: &[String]| -> BTreeSet<&'static str> {
         patterns

@@ -300,29 +300,9 @@ impl Cache {
         let mut opts = OpenOptions::new();
         opts.create(true).truncate(false).read(true).write(true);
         #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
-        }
-        #[cfg(not(unix))]
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(err(std::io::Error::other("it is a symbolic link")));
-        }
-        let file = opts.open(&path).map_err(|e| {
-            #[cfg(unix)]
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                return err(std::io::Error::other("it is a symbolic link"));
-            }
-            err(e)
-        })?;
-        let meta = file.metadata().map_err(err)?;
-        if !meta.is_file() {
-            return Err(err(std::io::Error::other(format!(
-                "it is {}, not a regular file",
-                tfroles_fs::kind(&meta)
-            ))));
-        }
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let file =
+            tfroles_fs::open_regular_with(&path, &opts, tfroles_fs::Links::Refuse).map_err(err)?;
         let mut pause = Duration::from_millis(5);
         loop {
             match file.try_lock() {

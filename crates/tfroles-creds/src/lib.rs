@@ -33,6 +33,44 @@
 //! println!("{}", out.credentials.to_process_json());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! A session the cache holds is answered without AWS, as the key the
+//! request, the base identity and the environment give:
+//!
+//! ```
+//! use tfroles_creds::{
+//!     BaseIdentity, Cache, Credentials, Env, Options, Secret, SessionRequest, cache_key,
+//!     credentials,
+//! };
+//!
+//! let dir = tempfile::tempdir()?;
+//! let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "x")]);
+//! let request = SessionRequest::new(
+//!     "arn:aws:iam::111111111111:role/app".parse()?,
+//!     "terraform".parse()?,
+//! );
+//! let base = BaseIdentity::DefaultChain { profile: None };
+//! let cache = Cache::open(dir.path())?;
+//! let held = Credentials {
+//!     access_key_id: "ASIAEXAMPLE".into(),
+//!     secret_access_key: Secret::new("secret"),
+//!     session_token: Secret::new("token"),
+//!     expiration: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1),
+//! };
+//! cache.write(&cache_key(&request, &base, &env), &held)?;
+//!
+//! let options = Options { cache: Some(cache), ..Options::new(env) };
+//! let out = credentials(&request, &base, &options)?;
+//! assert!(out.from_cache);
+//! assert_eq!(out.credentials.access_key_id, "ASIAEXAMPLE");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Besides sessions, the crate owns the other AWS calls tfroles makes
+//! without the SDK: [`signed`], the one SigV4 client (`tfroles doctor`'s
+//! checks, and [`s3`], the `s3://` reader of `tfroles usage`), and
+//! [`server`], the loopback container-credentials endpoint of
+//! `tfroles exec --server`.
 
 #![warn(missing_docs)]
 

@@ -31,11 +31,11 @@ use crate::credentials::{Credentials, Secret, rfc3339};
 pub type Source = dyn Fn() -> Result<Credentials, Error> + Send + Sync;
 
 /// The largest request read: an SDK's GET with its headers is under 1 KiB.
-pub const REQUEST_LIMIT: usize = 16 * 1024;
+pub(crate) const REQUEST_LIMIT: usize = 16 * 1024;
 /// How long a client may take to send its request or read the answer.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once; more are closed unanswered.
-pub const MAX_CONNECTIONS: usize = 32;
+pub(crate) const MAX_CONNECTIONS: usize = 32;
 
 /// A running server. Dropping it stops it.
 pub struct Server {

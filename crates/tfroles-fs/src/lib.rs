@@ -147,8 +147,19 @@ pub fn kind(meta: &Metadata) -> &'static str {
 /// A [`Refusal`] (symbolic link, not a regular file) or the operating
 /// system's error.
 pub fn open_regular(path: &Path, links: Links) -> io::Result<File> {
-    let mut o = OpenOptions::new();
-    o.read(true);
+    open_regular_with(path, OpenOptions::new().read(true), links)
+}
+
+/// [`open_regular`] with the caller's `options` (write, create, a unix
+/// mode): for a file this process keeps, such as a lock file, that must
+/// still never be a link or a FIFO someone put in its place. The options'
+/// custom flags are replaced by the ones this needs.
+///
+/// # Errors
+/// A [`Refusal`] (symbolic link, not a regular file) or the operating
+/// system's error.
+pub fn open_regular_with(path: &Path, options: &OpenOptions, links: Links) -> io::Result<File> {
+    let mut o = options.clone();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -295,6 +306,32 @@ mod tests {
         let r = refusal(read_regular(tmp.path(), Links::Follow, 100));
         assert_eq!(r.to_string(), "it is a directory, not a regular file");
         assert!(open_regular(tmp.path(), Links::Refuse).is_err());
+    }
+
+    #[test]
+    fn a_file_opened_for_writing_follows_the_same_rules() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut lock = OpenOptions::new();
+        lock.create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .mode(0o600);
+        let path = tmp.path().join("k.lock");
+        open_regular_with(&path, &lock, Links::Refuse).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().is_file());
+        // Someone puts a link, then a FIFO, where the lock file goes.
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        let e = open_regular_with(&path, &lock, Links::Refuse).unwrap_err();
+        assert_eq!(Refusal::of(&e), Some(&Refusal::SymbolicLink));
+        assert!(!elsewhere.exists(), "created through the link");
+        std::fs::remove_file(&path).unwrap();
+        fifo(&path);
+        let e = open_regular_with(&path, &lock, Links::Refuse).unwrap_err();
+        assert_eq!(e.to_string(), "it is a FIFO, not a regular file");
     }
 
     #[test]

@@ -9,6 +9,11 @@
 //! them; the plan is complete before anything is written, so a hand-written
 //! file in the way stops the run with nothing written.
 //!
+//! The way in for repositories that already have hand-written blocks is
+//! here too: [`import()`] reads them into a draft `tfroles.hcl` with a report
+//! of what it could not map, and [`handover()`] cuts the blocks a config now
+//! generates from their files, through the same staged [`Plan`].
+//!
 //! ```
 //! use tfroles_core::Config;
 //!

@@ -20,7 +20,7 @@
 //!    name without it is an action and the name with it is not.
 //! 5. API Gateway's management API is authorised by HTTP method
 //!    (`apigateway:GET`, `POST`, `PUT`, `PATCH`, `DELETE`): the event name's
-//!    verb decides ([`apigateway_method`]).
+//!    verb decides.
 //!
 //! Whatever maps to no action the catalog knows is [`EventActions::Unmapped`]
 //! with the reason, so callers list it rather than drop it.
@@ -480,7 +480,7 @@ impl fmt::Display for Unmapped {
 /// The IAM service prefix of an event source: `ec2.amazonaws.com` is `ec2`.
 /// `None` for a source that is not `*.amazonaws.com`.
 #[must_use]
-pub fn source_prefix(source: &str) -> Option<&str> {
+pub(crate) fn source_prefix(source: &str) -> Option<&str> {
     if let Some((_, prefix)) = SOURCE_PREFIXES
         .iter()
         .find(|(s, _)| s.eq_ignore_ascii_case(source))
@@ -496,7 +496,7 @@ pub fn source_prefix(source: &str) -> Option<&str> {
 /// from the verb its name starts with; `None` for a name without a known
 /// verb.
 #[must_use]
-pub fn apigateway_method(event: &str) -> Option<&'static str> {
+pub(crate) fn apigateway_method(event: &str) -> Option<&'static str> {
     const VERBS: &[(&str, &str)] = &[
         ("Get", "GET"),
         ("Create", "POST"),
@@ -522,7 +522,7 @@ pub fn apigateway_method(event: &str) -> Option<&'static str> {
 /// `UpdateFunctionCode20150331v2` and `CreateDistribution2020_05_31` lose
 /// their date. `None` when there is none.
 #[must_use]
-pub fn strip_api_version(name: &str) -> Option<&str> {
+pub(crate) fn strip_api_version(name: &str) -> Option<&str> {
     let b = name.as_bytes();
     let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
     // `YYYY_MM_DD`

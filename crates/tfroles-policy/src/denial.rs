@@ -80,7 +80,7 @@ pub enum PrincipalKind {
 
 impl Principal {
     /// Reads an ARN.
-    pub fn from_arn(arn: &str) -> Principal {
+    pub(crate) fn from_arn(arn: &str) -> Principal {
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
         let (account, resource) = match parts.as_slice() {
             ["arn", _, _, _, account, resource] => (
@@ -436,7 +436,7 @@ fn is_denial_without_detail(lower: &str, code: Option<&str>) -> bool {
 }
 
 /// The error codes services use for a refused call.
-pub fn is_denial_code(code: &str) -> bool {
+pub(crate) fn is_denial_code(code: &str) -> bool {
     let c = code.trim_start_matches("Client.");
     matches!(
         c,

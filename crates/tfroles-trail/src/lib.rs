@@ -44,7 +44,7 @@ mod walk;
 
 pub use error::Error;
 pub use read::{FileStats, Limits, read_log};
-pub use record::{DENIED_CODES, Event, MAX_MESSAGE, Principal};
+pub use record::{Event, Principal};
 pub use usage::{Denial, MAX_KEYS, RoleUsage, UnmappedEvent, Usage};
 pub use walk::{MAX_DEPTH, Skipped, WalkStats, is_log_name, read_paths};
 

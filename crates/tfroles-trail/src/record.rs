@@ -34,7 +34,7 @@ pub struct Event {
     pub name: String,
     /// `errorCode`, for a call AWS refused or that failed.
     pub error_code: Option<String>,
-    /// `errorMessage`, cut to [`MAX_MESSAGE`] characters.
+    /// `errorMessage`, cut to 2,000 characters (`MAX_MESSAGE`).
     pub error_message: Option<String>,
     /// The account the call was made in (`recipientAccountId`, else the
     /// caller's).
@@ -48,10 +48,10 @@ pub struct Event {
 }
 
 /// How much of an error message is kept.
-pub const MAX_MESSAGE: usize = 2000;
+pub(crate) const MAX_MESSAGE: usize = 2000;
 
 /// The error codes AWS uses for a call that IAM refused.
-pub const DENIED_CODES: &[&str] = &[
+pub(crate) const DENIED_CODES: &[&str] = &[
     "AccessDenied",
     "AccessDeniedException",
     "UnauthorizedOperation",
@@ -68,7 +68,7 @@ impl Event {
     /// (`NoSuchEntity`, throttling, validation) come after authorisation,
     /// so the action was allowed.
     #[must_use]
-    pub fn is_denied(&self) -> bool {
+    pub(crate) fn is_denied(&self) -> bool {
         self.error_code
             .as_deref()
             .is_some_and(|c| DENIED_CODES.contains(&c))
