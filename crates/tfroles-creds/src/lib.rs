@@ -80,7 +80,7 @@ mod env;
 mod error;
 mod index;
 mod mfa;
-pub mod oidc;
+mod oidc;
 mod provider;
 mod request;
 pub mod s3;

@@ -121,7 +121,9 @@ pub enum BaseIdentity {
 impl BaseIdentity {
     /// What to start from for a config's `identity` blocks in this
     /// environment: the first web identity whose token is on offer here (in
-    /// that CI system; see [`crate::oidc::available`]), else the default
+    /// that CI system: GitHub's `ACTIONS_ID_TOKEN_REQUEST_URL` and `_TOKEN`,
+    /// `TFC_WORKLOAD_IDENTITY_TOKEN`, the named variable, or a regular
+    /// file at the named path), else the default
     /// chain with `profile`. So one `tfroles.hcl` serves laptops and CI
     /// alike; `--web-identity` and `--profile` are the binary's overrides.
     pub fn choose(

@@ -16,6 +16,32 @@
 //! The server is plain blocking `std::net`: the protocol is one GET and one
 //! small JSON answer per connection, and a thread per connection (bounded)
 //! needs neither an async runtime nor an HTTP stack.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use tfroles_creds::server::Server;
+//! use tfroles_creds::{Credentials, Secret};
+//!
+//! let server = Server::start(Box::new(|| {
+//!     Ok(Credentials {
+//!         access_key_id: "ASIAEXAMPLE".into(),
+//!         secret_access_key: Secret::new("secret"),
+//!         session_token: Secret::new("token"),
+//!         expiration: "2030-01-01T00:00:00Z".parse().unwrap(),
+//!     })
+//! }))?;
+//! // What a child's SDK does with AWS_CONTAINER_CREDENTIALS_FULL_URI and
+//! // AWS_CONTAINER_AUTHORIZATION_TOKEN.
+//! let url = server.url();
+//! let (host, path) = url["http://".len()..].split_once('/').unwrap();
+//! let mut conn = std::net::TcpStream::connect(host)?;
+//! write!(conn, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {}\r\n\r\n", server.token().expose())?;
+//! let mut answer = String::new();
+//! conn.read_to_string(&mut answer)?;
+//! assert!(answer.starts_with("HTTP/1.1 200"));
+//! assert!(answer.contains(r#""AccessKeyId":"ASIAEXAMPLE""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

@@ -318,81 +318,25 @@ fn workspace_providers_file(
 ) -> Result<GeneratedFile, Error> {
     let dir = stack.path.as_str();
     let mode = config.defaults().credentials;
-    let first = &stack.workspaces[0].providers;
-    // Per provider (in the order of the first workspace; every workspace
-    // has the same aliases): which hop attributes are used anywhere, and
-    // whether any workspace has tags.
-    let mut used: Vec<Vec<&str>> = vec![Vec::new(); first.len()];
-    let mut tagged = vec![false; first.len()];
-    let mut settings: Vec<(String, Expr)> = Vec::new();
-    let mut hops_of = Vec::new();
-    for w in &stack.workspaces {
-        let mut ps = Vec::new();
-        for (i, p) in w.providers.iter().enumerate() {
-            let mut chain = vec![&p.session];
-            while let Some(via) = &chain[chain.len() - 1].via {
-                chain.push(via);
-            }
-            let guard = guards.get(config, &p.session)?;
-            let hops: Vec<Vec<(&'static str, Expr)>> = chain
+    let (hops_of, shapes) = workspace_hops(config, stack, guards)?;
+    let settings: Vec<(String, Expr)> = stack
+        .workspaces
+        .iter()
+        .zip(hops_of)
+        .map(|(w, hops)| {
+            let providers = w
+                .providers
                 .iter()
-                .enumerate()
-                .rev()
-                .map(|(j, s)| assume_role_attrs(s, if j == 0 { guard.as_deref() } else { None }))
+                .zip(hops)
+                .zip(&shapes)
+                .map(|((p, hops), shape)| {
+                    let entries = workspace_provider_settings(p, hops, shape, mode);
+                    (workspace_provider_key(p), Expr::Object(entries))
+                })
                 .collect();
-            for hop in &hops {
-                for (k, _) in hop {
-                    if !used[i].contains(k) {
-                        used[i].push(k);
-                    }
-                }
-            }
-            tagged[i] |= !p.default_tags.is_empty();
-            ps.push(hops);
-        }
-        hops_of.push(ps);
-    }
-    for (w, hops) in stack.workspaces.iter().zip(hops_of) {
-        let mut providers = Vec::new();
-        for (i, (p, hops)) in w.providers.iter().zip(hops).enumerate() {
-            let mut entries = vec![("region".to_owned(), str(&p.region))];
-            entries.push((
-                "allowed_account_ids".to_owned(),
-                Expr::List(p.allowed_account_ids.iter().map(str).collect()),
-            ));
-            match mode {
-                CredentialsMode::AssumeRole => {
-                    let hops = hops
-                        .into_iter()
-                        .map(|hop| {
-                            Expr::Object(
-                                HOP_ATTRS
-                                    .iter()
-                                    .filter(|a| used[i].contains(a))
-                                    .map(|a| {
-                                        let v = hop
-                                            .iter()
-                                            .find(|(k, _)| k == a)
-                                            .map_or(Expr::Ref("null".into()), |(_, v)| v.clone());
-                                        ((*a).to_owned(), v)
-                                    })
-                                    .collect(),
-                            )
-                        })
-                        .collect();
-                    entries.push(("assume_role".to_owned(), Expr::Tuple(hops)));
-                }
-                CredentialsMode::Profile => {
-                    entries.push(("profile".to_owned(), str(profile_name(&p.session))));
-                }
-            }
-            if tagged[i] {
-                entries.push(("default_tags".to_owned(), tags_expr(&p.default_tags)));
-            }
-            providers.push((workspace_provider_key(p), Expr::Object(entries)));
-        }
-        settings.push((w.name.to_string(), Expr::Object(providers)));
-    }
+            (w.name.to_string(), Expr::Object(providers))
+        })
+        .collect();
     let mut locals = Block::new("locals", &[]);
     locals.items.push(Item::Comment(
         "The workspaces tfroles.hcl lists for this stack; in any other, terraform stops".into(),
@@ -406,47 +350,154 @@ fn workspace_providers_file(
         Expr::Traversal(format!("local.{WORKSPACES_LOCAL}[terraform.workspace]")),
     );
     let mut items = vec![Item::Block(locals)];
-    for (i, p) in first.iter().enumerate() {
-        let at = |attr: &str| {
-            Expr::Traversal(format!(
-                "local.{WORKSPACE_LOCAL}[{}].{attr}",
-                crate::writer::quote(&workspace_provider_key(p))
-            ))
-        };
-        let mut b = Block::new("provider", &["aws"]);
-        if let Some(alias) = &p.alias {
-            b.attr("alias", str(alias));
-        }
-        b.attr("region", at("region"));
-        match mode {
-            CredentialsMode::AssumeRole => {
-                b.attr("allowed_account_ids", at("allowed_account_ids"));
-                let mut content = Block::new("content", &[]);
-                for a in HOP_ATTRS.iter().filter(|a| used[i].contains(a)) {
-                    content.attr(a, Expr::Traversal(format!("assume_role.value.{a}")));
-                }
-                let mut dynamic = Block::new("dynamic", &["assume_role"]);
-                dynamic.attr("for_each", at("assume_role")).block(content);
-                b.blank().block(dynamic);
-            }
-            CredentialsMode::Profile => {
-                b.attr("profile", at("profile"));
-                b.attr(
-                    "shared_config_files",
-                    Expr::List(vec![str(format!("{}{AWS_CONFIG_PATH}", up(dir)))]),
-                );
-                b.attr("allowed_account_ids", at("allowed_account_ids"));
-            }
-        }
-        if tagged[i] {
-            let mut tags = Block::new("default_tags", &[]);
-            tags.attr("tags", at("default_tags"));
-            b.blank().block(tags);
-        }
+    for (p, shape) in stack.workspaces[0].providers.iter().zip(&shapes) {
         items.push(Item::Blank);
-        items.push(Item::Block(b));
+        items.push(Item::Block(workspace_provider_block(p, shape, mode, dir)));
     }
     Ok(file(config, dir, &config.defaults().providers_file, items))
+}
+
+/// One provider's `assume_role` hops, from the first role assumed to the
+/// provider's own.
+type Hops = Vec<Vec<(&'static str, Expr)>>;
+
+/// What one provider block of a stack with workspaces reads, whichever
+/// workspace is selected: the hop attributes any workspace uses, and
+/// whether any workspace has tags.
+#[derive(Default, Clone)]
+struct ProviderShape {
+    used: Vec<&'static str>,
+    tagged: bool,
+}
+
+/// Each workspace's providers' hops, and each provider's shape (in the
+/// order of the first workspace; every workspace has the same aliases).
+fn workspace_hops(
+    config: &Config,
+    stack: &Stack,
+    guards: &mut Guards,
+) -> Result<(Vec<Vec<Hops>>, Vec<ProviderShape>), Error> {
+    let mut shapes = vec![ProviderShape::default(); stack.workspaces[0].providers.len()];
+    let mut hops_of = Vec::new();
+    for w in &stack.workspaces {
+        let mut ps = Vec::new();
+        for (p, shape) in w.providers.iter().zip(shapes.iter_mut()) {
+            let mut chain = vec![&p.session];
+            while let Some(via) = &chain[chain.len() - 1].via {
+                chain.push(via);
+            }
+            let guard = guards.get(config, &p.session)?;
+            let hops: Hops = chain
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(j, s)| assume_role_attrs(s, if j == 0 { guard.as_deref() } else { None }))
+                .collect();
+            for hop in &hops {
+                for (k, _) in hop {
+                    if !shape.used.contains(k) {
+                        shape.used.push(k);
+                    }
+                }
+            }
+            shape.tagged |= !p.default_tags.is_empty();
+            ps.push(hops);
+        }
+        hops_of.push(ps);
+    }
+    Ok((hops_of, shapes))
+}
+
+/// One provider's settings in one workspace, as the `locals` block holds
+/// them: every attribute of the shape, `null` where this workspace has none.
+fn workspace_provider_settings(
+    p: &Provider,
+    hops: Hops,
+    shape: &ProviderShape,
+    mode: CredentialsMode,
+) -> Vec<(String, Expr)> {
+    let mut entries = vec![("region".to_owned(), str(&p.region))];
+    entries.push((
+        "allowed_account_ids".to_owned(),
+        Expr::List(p.allowed_account_ids.iter().map(str).collect()),
+    ));
+    match mode {
+        CredentialsMode::AssumeRole => {
+            let hops = hops
+                .into_iter()
+                .map(|hop| {
+                    Expr::Object(
+                        HOP_ATTRS
+                            .iter()
+                            .filter(|a| shape.used.contains(a))
+                            .map(|a| {
+                                let v = hop
+                                    .iter()
+                                    .find(|(k, _)| k == a)
+                                    .map_or(Expr::Ref("null".into()), |(_, v)| v.clone());
+                                ((*a).to_owned(), v)
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            entries.push(("assume_role".to_owned(), Expr::Tuple(hops)));
+        }
+        CredentialsMode::Profile => {
+            entries.push(("profile".to_owned(), str(profile_name(&p.session))));
+        }
+    }
+    if shape.tagged {
+        entries.push(("default_tags".to_owned(), tags_expr(&p.default_tags)));
+    }
+    entries
+}
+
+/// One `provider "aws"` block of a stack with workspaces, reading the
+/// selected workspace's settings.
+fn workspace_provider_block(
+    p: &Provider,
+    shape: &ProviderShape,
+    mode: CredentialsMode,
+    dir: &str,
+) -> Block {
+    let at = |attr: &str| {
+        Expr::Traversal(format!(
+            "local.{WORKSPACE_LOCAL}[{}].{attr}",
+            crate::writer::quote(&workspace_provider_key(p))
+        ))
+    };
+    let mut b = Block::new("provider", &["aws"]);
+    if let Some(alias) = &p.alias {
+        b.attr("alias", str(alias));
+    }
+    b.attr("region", at("region"));
+    match mode {
+        CredentialsMode::AssumeRole => {
+            b.attr("allowed_account_ids", at("allowed_account_ids"));
+            let mut content = Block::new("content", &[]);
+            for a in HOP_ATTRS.iter().filter(|a| shape.used.contains(a)) {
+                content.attr(a, Expr::Traversal(format!("assume_role.value.{a}")));
+            }
+            let mut dynamic = Block::new("dynamic", &["assume_role"]);
+            dynamic.attr("for_each", at("assume_role")).block(content);
+            b.blank().block(dynamic);
+        }
+        CredentialsMode::Profile => {
+            b.attr("profile", at("profile"));
+            b.attr(
+                "shared_config_files",
+                Expr::List(vec![str(format!("{}{AWS_CONFIG_PATH}", up(dir)))]),
+            );
+            b.attr("allowed_account_ids", at("allowed_account_ids"));
+        }
+    }
+    if shape.tagged {
+        let mut tags = Block::new("default_tags", &[]);
+        tags.attr("tags", at("default_tags"));
+        b.blank().block(tags);
+    }
+    b
 }
 
 /// The providers file of one stack. With `credentials = "assume_role"`,

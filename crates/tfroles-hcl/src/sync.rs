@@ -357,34 +357,9 @@ pub fn plan(
 ) -> Result<Plan, Error> {
     let root = &config.root();
     let mut changes = Vec::with_capacity(files.len());
-    let mut in_the_way = Vec::new();
-    let mut problems = Vec::new();
+    let mut refused = Refusals::default();
     let wanted: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let mut stale = Vec::new();
-    for d in dirs {
-        for name in &d.tf_files {
-            let rel = format!("{}/{name}", d.path);
-            if wanted.contains(rel.as_str()) {
-                continue;
-            }
-            let abs = root.join(d.path.as_str()).join(name);
-            // Found as a regular file a moment ago; if it is something else
-            // now, it is not ours.
-            let Ok(first) = first_line(&abs) else {
-                continue;
-            };
-            if let Origin::ThisConfig = origin(config, d.path.as_str(), &first) {
-                stale.push(rel);
-            }
-        }
-    }
-    if !wanted.contains(AWS_CONFIG_PATH)
-        && let Ok(Ok(Entry::File)) = check_path(root, AWS_CONFIG_PATH)
-        && let Ok(first) = first_line(&abs_path(root, AWS_CONFIG_PATH))
-        && let Origin::ThisConfig = origin(config, parent_dir(AWS_CONFIG_PATH), &first)
-    {
-        stale.push(AWS_CONFIG_PATH.to_owned());
-    }
+    let stale = stale_files(config, dirs, &wanted);
     let mut scan: Vec<&str> = files.iter().map(|f| parent_dir(&f.path)).collect();
     scan.extend(dirs.iter().map(|d| d.path.as_str()));
     scan.sort_unstable();
@@ -393,78 +368,19 @@ pub fn plan(
     drop(scan);
     drop(wanted);
     for f in files {
-        let abs = abs_path(root, &f.path);
-        let found = match check_path(root, &f.path)? {
-            Ok(e) => e,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
-        };
-        let old = match found {
-            Entry::Missing => None,
-            Entry::File => Some(read_regular(&abs).map_err(io(&abs))?),
-            Entry::Link => {
-                problems.push((
-                    f.path.clone(),
-                    "is a symbolic link; tfroles never writes through one, nor replaces one (not even with --take-over)".into(),
-                ));
-                continue;
-            }
-            Entry::Dir | Entry::Other => {
-                problems.push((
-                    f.path.clone(),
-                    "is not a regular file (a directory, FIFO, socket or device)".into(),
-                ));
-                continue;
-            }
-        };
-        let (change, old) = match old {
-            None => (Change::Create, None),
-            Some(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                let first = text.lines().next().unwrap_or_default();
-                match origin(config, parent_dir(&f.path), first) {
-                    Origin::ThisConfig if text == f.contents => (Change::Unchanged, Some(bytes)),
-                    Origin::ThisConfig => (Change::Update, Some(bytes)),
-                    _ if options.take_over => {
-                        let kept = format!("{}{ORIGINAL_SUFFIX}", f.path);
-                        match check_path(root, &kept)? {
-                            Ok(Entry::Missing) => {}
-                            Ok(_) => problems.push((
-                                kept,
-                                "exists: it may hold an earlier original, which tfroles never replaces".into(),
-                            )),
-                            Err(p) => problems.push(p),
-                        }
-                        (Change::TakeOver, Some(bytes))
-                    }
-                    Origin::OtherConfig(named) => {
-                        in_the_way.push((f.path.clone(), Some(named)));
-                        continue;
-                    }
-                    Origin::NotTfroles => {
-                        in_the_way.push((f.path.clone(), None));
-                        continue;
-                    }
-                }
-            }
-        };
-        changes.push(FileChange {
-            path: f.path,
-            change,
-            old: old
-                .as_deref()
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
-            new: Some(f.contents),
-            old_bytes: old,
+        if let Some(change) = file_change(config, f, options, &mut refused)? {
+            changes.push(change);
+        }
+    }
+    if !refused.problems.is_empty() {
+        return Err(Error::Unsafe {
+            problems: refused.problems,
         });
     }
-    if !problems.is_empty() {
-        return Err(Error::Unsafe { problems });
-    }
-    if !in_the_way.is_empty() {
-        return Err(Error::HandWritten { files: in_the_way });
+    if !refused.in_the_way.is_empty() {
+        return Err(Error::HandWritten {
+            files: refused.in_the_way,
+        });
     }
     // Stale files of ours: removed with `prune`, so no conflict then;
     // kept otherwise, and named as such.
@@ -507,6 +423,131 @@ pub fn plan(
         root: root.to_path_buf(),
         files: changes,
     })
+}
+
+/// Why a plan cannot go ahead, gathered across every file so that one run
+/// names them all.
+#[derive(Default)]
+struct Refusals {
+    /// Paths that cannot be written safely, and why.
+    problems: Vec<(String, String)>,
+    /// Files in the way that tfroles did not generate (or another config
+    /// did, named).
+    in_the_way: Vec<(String, Option<String>)>,
+}
+
+/// Generated files of this config in the stacks' directories (and the
+/// AWS config file) that it no longer generates.
+fn stale_files(
+    config: &Config,
+    dirs: &[TfDir],
+    wanted: &std::collections::HashSet<&str>,
+) -> Vec<String> {
+    let root = &config.root();
+    let mut stale = Vec::new();
+    for d in dirs {
+        for name in &d.tf_files {
+            let rel = format!("{}/{name}", d.path);
+            if wanted.contains(rel.as_str()) {
+                continue;
+            }
+            let abs = root.join(d.path.as_str()).join(name);
+            // Found as a regular file a moment ago; if it is something else
+            // now, it is not ours.
+            let Ok(first) = first_line(&abs) else {
+                continue;
+            };
+            if let Origin::ThisConfig = origin(config, d.path.as_str(), &first) {
+                stale.push(rel);
+            }
+        }
+    }
+    if !wanted.contains(AWS_CONFIG_PATH)
+        && let Ok(Ok(Entry::File)) = check_path(root, AWS_CONFIG_PATH)
+        && let Ok(first) = first_line(&abs_path(root, AWS_CONFIG_PATH))
+        && let Origin::ThisConfig = origin(config, parent_dir(AWS_CONFIG_PATH), &first)
+    {
+        stale.push(AWS_CONFIG_PATH.to_owned());
+    }
+    stale
+}
+
+/// What writing one generated file would change, or `None` where it is
+/// refused (recorded in `refused`).
+fn file_change(
+    config: &Config,
+    f: GeneratedFile,
+    options: PlanOptions,
+    refused: &mut Refusals,
+) -> Result<Option<FileChange>, Error> {
+    let root = &config.root();
+    let abs = abs_path(root, &f.path);
+    let found = match check_path(root, &f.path)? {
+        Ok(e) => e,
+        Err(p) => {
+            refused.problems.push(p);
+            return Ok(None);
+        }
+    };
+    let old = match found {
+        Entry::Missing => None,
+        Entry::File => Some(read_regular(&abs).map_err(io(&abs))?),
+        Entry::Link => {
+            refused.problems.push((
+                f.path.clone(),
+                "is a symbolic link; tfroles never writes through one, nor replaces one (not even with --take-over)".into(),
+            ));
+            return Ok(None);
+        }
+        Entry::Dir | Entry::Other => {
+            refused.problems.push((
+                f.path.clone(),
+                "is not a regular file (a directory, FIFO, socket or device)".into(),
+            ));
+            return Ok(None);
+        }
+    };
+    let (change, old) = match old {
+        None => (Change::Create, None),
+        Some(bytes) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let first = text.lines().next().unwrap_or_default();
+            match origin(config, parent_dir(&f.path), first) {
+                Origin::ThisConfig if text == f.contents => (Change::Unchanged, Some(bytes)),
+                Origin::ThisConfig => (Change::Update, Some(bytes)),
+                _ if options.take_over => {
+                    let kept = format!("{}{ORIGINAL_SUFFIX}", f.path);
+                    match check_path(root, &kept)? {
+                        Ok(Entry::Missing) => {}
+                        Ok(_) => refused.problems.push((
+                            kept,
+                            "exists: it may hold an earlier original, which tfroles never replaces"
+                                .into(),
+                        )),
+                        Err(p) => refused.problems.push(p),
+                    }
+                    (Change::TakeOver, Some(bytes))
+                }
+                Origin::OtherConfig(named) => {
+                    refused.in_the_way.push((f.path.clone(), Some(named)));
+                    return Ok(None);
+                }
+                Origin::NotTfroles => {
+                    refused.in_the_way.push((f.path.clone(), None));
+                    return Ok(None);
+                }
+            }
+        }
+    };
+    Ok(Some(FileChange {
+        path: f.path,
+        change,
+        old: old
+            .as_deref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        new: Some(f.contents),
+        old_bytes: old,
+    }))
 }
 
 /// A block in a stack's own file that a generated file declares too.

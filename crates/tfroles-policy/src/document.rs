@@ -671,46 +671,13 @@ mod parse {
             .get("Sid")
             .map(|v| string(v, &format!("{path}.Sid")))
             .transpose()?;
-        let effect_path = format!("{path}.Effect");
-        let effect = match map.get("Effect") {
-            None => return Err(error(&effect_path, "missing")),
-            Some(v) => match string(v, &effect_path)?.as_str() {
-                "Allow" => Effect::Allow,
-                "Deny" => Effect::Deny,
-                other => {
-                    return Err(error(
-                        &effect_path,
-                        format!("`{other}` is not `Allow` or `Deny`"),
-                    ));
-                }
-            },
-        };
+        let effect = effect(map.get("Effect"), &format!("{path}.Effect"))?;
         let principal = map
             .get("Principal")
             .map(|v| principal(v, &format!("{path}.Principal")))
             .transpose()?;
-        let action = match (map.get("Action"), map.get("NotAction")) {
-            (Some(v), None) => Actions::Action(string_list(v, &format!("{path}.Action"))?),
-            (None, Some(v)) => Actions::NotAction(string_list(v, &format!("{path}.NotAction"))?),
-            (Some(_), Some(_)) => {
-                return Err(error(path, "has both Action and NotAction; keep one"));
-            }
-            (None, None) => return Err(error(path, "has neither Action nor NotAction")),
-        };
-        let resource = match (map.get("Resource"), map.get("NotResource")) {
-            (Some(v), None) => Some(Resources::Resource(string_list(
-                v,
-                &format!("{path}.Resource"),
-            )?)),
-            (None, Some(v)) => Some(Resources::NotResource(string_list(
-                v,
-                &format!("{path}.NotResource"),
-            )?)),
-            (Some(_), Some(_)) => {
-                return Err(error(path, "has both Resource and NotResource; keep one"));
-            }
-            (None, None) => None,
-        };
+        let action = actions(map, path)?;
+        let resource = resources(map, path)?;
         let condition = map
             .get("Condition")
             .map(|v| conditions(v, &format!("{path}.Condition")))
@@ -724,6 +691,47 @@ mod parse {
             resource,
             condition,
         })
+    }
+
+    fn effect(value: Option<&Value>, path: &str) -> Result<Effect, Error> {
+        let Some(v) = value else {
+            return Err(error(path, "missing"));
+        };
+        match string(v, path)?.as_str() {
+            "Allow" => Ok(Effect::Allow),
+            "Deny" => Ok(Effect::Deny),
+            other => Err(error(path, format!("`{other}` is not `Allow` or `Deny`"))),
+        }
+    }
+
+    /// `Action` or `NotAction`: exactly one of them.
+    fn actions(map: &Map<String, Value>, path: &str) -> Result<Actions, Error> {
+        match (map.get("Action"), map.get("NotAction")) {
+            (Some(v), None) => Ok(Actions::Action(string_list(v, &format!("{path}.Action"))?)),
+            (None, Some(v)) => Ok(Actions::NotAction(string_list(
+                v,
+                &format!("{path}.NotAction"),
+            )?)),
+            (Some(_), Some(_)) => Err(error(path, "has both Action and NotAction; keep one")),
+            (None, None) => Err(error(path, "has neither Action nor NotAction")),
+        }
+    }
+
+    /// `Resource` or `NotResource`: at most one of them (a trust policy
+    /// has neither).
+    fn resources(map: &Map<String, Value>, path: &str) -> Result<Option<Resources>, Error> {
+        match (map.get("Resource"), map.get("NotResource")) {
+            (Some(v), None) => Ok(Some(Resources::Resource(string_list(
+                v,
+                &format!("{path}.Resource"),
+            )?))),
+            (None, Some(v)) => Ok(Some(Resources::NotResource(string_list(
+                v,
+                &format!("{path}.NotResource"),
+            )?))),
+            (Some(_), Some(_)) => Err(error(path, "has both Resource and NotResource; keep one")),
+            (None, None) => Ok(None),
+        }
     }
 
     fn principal(value: &Value, path: &str) -> Result<Principal, Error> {

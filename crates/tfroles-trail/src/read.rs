@@ -125,42 +125,7 @@ pub fn read_log<R: Read>(
     sink: &mut dyn FnMut(Event),
 ) -> Result<FileStats, Error> {
     let path = name.to_path_buf();
-    if stored_len > limits.file_bytes {
-        return Err(Error::TooLarge {
-            path,
-            what: "the file".into(),
-            limit: limits.file_bytes,
-        });
-    }
-    let mut stored = BufReader::with_capacity(BUFFER, input.take(limits.file_bytes + 1));
-    let gzip = stored
-        .fill_buf()
-        .map_err(|e| io_error(&path, &e))?
-        .starts_with(&[0x1f, 0x8b]);
-    let budget = Rc::new(Budget {
-        pulled: Cell::new(0),
-        record_start: Cell::new(0),
-        stopped: Cell::new(None),
-        total: limits.decompressed_bytes,
-        ratio_cap: if gzip {
-            limits
-                .ratio_floor
-                .max(stored_len.saturating_mul(limits.ratio))
-        } else {
-            u64::MAX
-        },
-        record: limits.record_bytes,
-    });
-    let decoded: Box<dyn Read> = if gzip {
-        Box::new(flate2::bufread::MultiGzDecoder::new(stored))
-    } else {
-        Box::new(stored)
-    };
-    let counting = Counting {
-        inner: decoded,
-        budget: Rc::clone(&budget),
-    };
-    let reader = BufReader::with_capacity(BUFFER, counting);
+    let (reader, budget) = decoded(input, stored_len, &path, limits)?;
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut state = State {
         sink,
@@ -175,23 +140,7 @@ pub fn read_log<R: Read>(
         .and_then(|()| de.end());
     let record = state.current;
     if let Some(stop) = budget.stopped.get() {
-        return Err(match stop {
-            Stop::Total => Error::TooLarge {
-                path,
-                what: "the decompressed file".into(),
-                limit: limits.decompressed_bytes,
-            },
-            Stop::Ratio => Error::Ratio {
-                path,
-                compressed: stored_len,
-                ratio: limits.ratio,
-            },
-            Stop::Record => Error::TooLarge {
-                path,
-                what: format!("record {}", record.unwrap_or(0)),
-                limit: limits.record_bytes,
-            },
-        });
+        return Err(stopped(stop, path, stored_len, record, limits));
     }
     if let Some(reason) = state.failure {
         return Err(Error::Parse {
@@ -216,6 +165,82 @@ pub fn read_log<R: Read>(
             reason: strip_position(&e),
             path,
         }),
+    }
+}
+
+/// The JSON text of a log, read through its budget.
+type Decoded<'a> = BufReader<Counting<Box<dyn Read + 'a>>>;
+
+/// The log's bytes as JSON text: gunzipped where they start as gzip does,
+/// counted against the [`Limits`] through the returned budget.
+fn decoded<'a, R: Read + 'a>(
+    input: R,
+    stored_len: u64,
+    path: &Path,
+    limits: &Limits,
+) -> Result<(Decoded<'a>, Rc<Budget>), Error> {
+    if stored_len > limits.file_bytes {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            what: "the file".into(),
+            limit: limits.file_bytes,
+        });
+    }
+    let mut stored = BufReader::with_capacity(BUFFER, input.take(limits.file_bytes + 1));
+    let gzip = stored
+        .fill_buf()
+        .map_err(|e| io_error(path, &e))?
+        .starts_with(&[0x1f, 0x8b]);
+    let budget = Rc::new(Budget {
+        pulled: Cell::new(0),
+        record_start: Cell::new(0),
+        stopped: Cell::new(None),
+        total: limits.decompressed_bytes,
+        ratio_cap: if gzip {
+            limits
+                .ratio_floor
+                .max(stored_len.saturating_mul(limits.ratio))
+        } else {
+            u64::MAX
+        },
+        record: limits.record_bytes,
+    });
+    let decoded: Box<dyn Read + 'a> = if gzip {
+        Box::new(flate2::bufread::MultiGzDecoder::new(stored))
+    } else {
+        Box::new(stored)
+    };
+    let counting = Counting {
+        inner: decoded,
+        budget: Rc::clone(&budget),
+    };
+    Ok((BufReader::with_capacity(BUFFER, counting), budget))
+}
+
+/// The error for a read the budget stopped.
+fn stopped(
+    stop: Stop,
+    path: PathBuf,
+    stored_len: u64,
+    record: Option<usize>,
+    limits: &Limits,
+) -> Error {
+    match stop {
+        Stop::Total => Error::TooLarge {
+            path,
+            what: "the decompressed file".into(),
+            limit: limits.decompressed_bytes,
+        },
+        Stop::Ratio => Error::Ratio {
+            path,
+            compressed: stored_len,
+            ratio: limits.ratio,
+        },
+        Stop::Record => Error::TooLarge {
+            path,
+            what: format!("record {}", record.unwrap_or(0)),
+            limit: limits.record_bytes,
+        },
     }
 }
 

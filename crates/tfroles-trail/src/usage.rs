@@ -114,7 +114,7 @@ impl Usage {
             self.data_events += 1;
         }
         let denied = e.is_denied();
-        let (role_arn, session_name, source_identity) = match e.principal {
+        let (role_arn, session_name, source_identity) = match &e.principal {
             Principal::Role {
                 role_arn,
                 session_name,
@@ -122,13 +122,13 @@ impl Usage {
             } => (role_arn, session_name, source_identity),
             Principal::Other { kind } => {
                 let mut ignored = 0;
-                if let Some(n) = bump(&mut self.other_principals, &kind, &mut ignored, || 0) {
+                if let Some(n) = bump(&mut self.other_principals, kind, &mut ignored, || 0) {
                     *n += 1;
                 }
                 return;
             }
         };
-        let Some(role) = bump(&mut self.roles, &role_arn, &mut self.overflow, || {
+        let Some(role) = bump(&mut self.roles, role_arn, &mut self.overflow, || {
             RoleUsage {
                 role_arn: role_arn.clone(),
                 ..RoleUsage::default()
@@ -136,59 +136,54 @@ impl Usage {
         }) else {
             return;
         };
-        if role.account.is_none() {
-            role.account = e.account.clone();
+        role.seen(&e, session_name, source_identity.as_deref());
+        role.add_actions(&e, session_name, denied);
+    }
+}
+
+impl RoleUsage {
+    /// The account, time span, session and source identity of one event.
+    fn seen(&mut self, e: &Event, session_name: &str, source_identity: Option<&str>) {
+        if self.account.is_none() {
+            self.account = e.account.clone();
         }
         if let Some(t) = e.time {
-            role.first = Some(role.first.map_or(t, |f| f.min(t)));
-            role.last = Some(role.last.map_or(t, |l| l.max(t)));
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
-        if let Some(n) = bump(&mut role.sessions, &session_name, &mut role.overflow, || 0) {
+        if let Some(n) = bump(&mut self.sessions, session_name, &mut self.overflow, || 0) {
             *n += 1;
         }
-        if let Some(si) = &source_identity
-            && let Some(n) = bump(&mut role.source_identities, si, &mut role.overflow, || 0)
+        if let Some(si) = source_identity
+            && let Some(n) = bump(&mut self.source_identities, si, &mut self.overflow, || 0)
         {
             *n += 1;
         }
+    }
+
+    /// The actions one event stands for, as used or denied; or the event
+    /// as needing no permission, or as unmapped.
+    fn add_actions(&mut self, e: &Event, session_name: &str, denied: bool) {
         let event = format!("{} {}", e.source, e.name);
         match event_actions(&e.source, &e.name) {
             EventActions::Actions(actions) => {
                 for a in actions {
                     if denied {
-                        if let Some(d) =
-                            bump(&mut role.denied, a.action(), &mut role.overflow, || {
-                                Denial {
-                                    count: 0,
-                                    event: event.clone(),
-                                    error_code: String::new(),
-                                    error_message: None,
-                                    session_name: String::new(),
-                                    time: None,
-                                }
-                            })
-                        {
-                            d.count += 1;
-                            d.event.clone_from(&event);
-                            d.error_code = e.error_code.clone().unwrap_or_default();
-                            d.error_message.clone_from(&e.error_message);
-                            d.session_name.clone_from(&session_name);
-                            d.time = e.time;
-                        }
+                        self.deny(a.action(), &event, e, session_name);
                     } else if let Some(n) =
-                        bump(&mut role.used, a.action(), &mut role.overflow, || 0)
+                        bump(&mut self.used, a.action(), &mut self.overflow, || 0)
                     {
                         *n += 1;
                     }
                 }
             }
             EventActions::NoPermission => {
-                if let Some(n) = bump(&mut role.no_permission, &event, &mut role.overflow, || 0) {
+                if let Some(n) = bump(&mut self.no_permission, &event, &mut self.overflow, || 0) {
                     *n += 1;
                 }
             }
             EventActions::Unmapped(why) => {
-                if let Some(u) = bump(&mut role.unmapped, &event, &mut role.overflow, || {
+                if let Some(u) = bump(&mut self.unmapped, &event, &mut self.overflow, || {
                     UnmappedEvent {
                         count: 0,
                         reason: why.to_string(),
@@ -198,6 +193,26 @@ impl Usage {
                 }
             }
         }
+    }
+
+    /// One denial of `action`: counted, and the latest event's details kept.
+    fn deny(&mut self, action: &str, event: &str, e: &Event, session_name: &str) {
+        let Some(d) = bump(&mut self.denied, action, &mut self.overflow, || Denial {
+            count: 0,
+            event: event.to_owned(),
+            error_code: String::new(),
+            error_message: None,
+            session_name: String::new(),
+            time: None,
+        }) else {
+            return;
+        };
+        d.count += 1;
+        event.clone_into(&mut d.event);
+        d.error_code = e.error_code.clone().unwrap_or_default();
+        d.error_message.clone_from(&e.error_message);
+        session_name.clone_into(&mut d.session_name);
+        d.time = e.time;
     }
 }
 

@@ -8,7 +8,8 @@
 //! set as `terraform fmt` aligns it. A list that is rewritten keeps its
 //! shape (inline or one item per line); a list with comments in it keeps
 //! the lines of the items that stay, with their comments, and its comment
-//! lines; a removed attribute leaves its comments behind as comment lines.
+//! lines (the comment after an item that goes stays as a line of its own);
+//! a removed attribute leaves its comments behind as comment lines.
 //! Whether the result only narrows is checked on the validated configs by
 //! [`super::plan`], not here.
 
@@ -277,14 +278,17 @@ fn list_comments(text: &str, value: &Expression) -> Result<Vec<String>, EditErro
         pos = item.end;
     }
     rest.push_str(&text[pos..span.end - 1]);
+    let punctuation = |c: char| c == ',' || c.is_whitespace();
     Ok(rest
         .lines()
         .map(|l| {
-            l.trim()
-                .trim_start_matches(',')
-                .trim()
-                .trim_end_matches(',')
-                .trim()
+            let l = l.trim_start_matches(punctuation);
+            if l.starts_with('#') || l.starts_with("//") {
+                // A line comment runs to the end of the line, commas and all.
+                l.trim_end()
+            } else {
+                l.trim_end_matches(punctuation)
+            }
         })
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
@@ -388,15 +392,22 @@ fn replace_value(
                 };
                 item_indent = indent_of(text, items[*i].start).to_owned();
                 let value = s.as_str().to_ascii_lowercase();
+                let rel = items[*i].end - line_range.start;
+                let after = &line[rel..];
                 if wanted.contains(&value) && kept.insert(value) {
-                    let rel = items[*i].end - line_range.start;
-                    let after = &line[rel..];
                     if after.trim_start_matches([' ', '\t']).starts_with(',') {
                         out.push_str(line);
                     } else {
                         out.push_str(&line[..rel]);
                         out.push(',');
                         out.push_str(after);
+                    }
+                } else {
+                    // The item goes; a comment after it stays, on its own.
+                    let comment = after.trim_start_matches([',', ' ', '\t']);
+                    if !comment.trim().is_empty() {
+                        out.push_str(&item_indent);
+                        out.push_str(comment);
                     }
                 }
             }
@@ -635,6 +646,18 @@ mod tests {
     }
 
     #[test]
+    fn a_removed_list_without_comments_leaves_nothing() {
+        // Found by tests/narrow.rs: the commas between items were taken
+        // for a comment and left as a line of their own.
+        let text = "role \"app\" {\n  account = \"qa\" # one\n  services = [\"ec2\"]\n  access = [\"list\", \"read\", \"write\"]\n}\n";
+        let out = narrow(text, "app", grant(&[], &[], &["ec2:DescribeVpcs"])).unwrap();
+        assert_eq!(
+            out,
+            "role \"app\" {\n  account = \"qa\" # one\n  actions = [\"ec2:DescribeVpcs\"]\n}\n"
+        );
+    }
+
+    #[test]
     fn a_list_with_comments_keeps_the_lines_that_stay() {
         let text = "role \"app\" {\n  actions = [\n    # reads\n    \"ec2:DescribeVpcs\" # the vpc\n    , \"ec2:DescribeSubnets\", # subnets\n    \"iam:PassRole\",\n  ]\n}\n";
         // A leading comma: which comment goes with which item is unclear.
@@ -655,7 +678,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out,
-            "role \"app\" {\n  actions = [\n    # reads\n    \"ec2:DescribeVpcs\", # the vpc\n    \"ec2:DescribeSubnets\",\n  ]\n}\n"
+            "role \"app\" {\n  actions = [\n    # reads\n    \"ec2:DescribeVpcs\", # the vpc\n    # pass\n    \"ec2:DescribeSubnets\",\n  ]\n}\n"
         );
     }
 

@@ -1165,7 +1165,6 @@ impl Cx {
                 default_region.clone()
             }
         };
-        let mut providers = Vec::new();
         // (account id, original allowed list, line, file, description) per provider.
         let mut guards: Vec<Guard> = vec![(
             account_id.clone(),
@@ -1174,42 +1173,84 @@ impl Cx {
             dp.describe(),
             dp.line,
         )];
+        let mut providers = Vec::new();
         for &pi in &st.aliases {
-            let p = &st.scan.providers[pi].1;
-            let t = &self.uses[*p.chain.last().expect("usable")];
-            let (t_account, t_name) = (t.account.clone(), t.name.clone());
-            let pregion = match &p.region {
-                Some(r) if r.v != region => Some(r.v.clone()),
-                Some(_) => None,
-                None => {
-                    let (f, l, d) = (p.file.clone(), p.line, p.describe());
-                    self.note(&f, l, format!("{d}: no region given literally: the draft gives it the stack's region {:?}", region.as_str()));
-                    None
-                }
-            };
-            providers.push(ProvOut {
-                alias: p.alias.clone().expect("an alias"),
-                region: pregion,
-                account: (t_account != account_id).then(|| names[&t_account].clone()),
-                role: (t_name != role).then_some(t_name),
-                // Tags merge over the stack's: only what the alias adds or changes.
-                default_tags: p.default_tags.clone().and_then(|t| {
-                    let base = dp.default_tags.clone().unwrap_or_default();
-                    let extra: Vec<(String, String)> =
-                        t.into_iter().filter(|kv| !base.contains(kv)).collect();
-                    (!extra.is_empty()).then_some(extra)
-                }),
-            });
-            guards.push((
-                t_account,
-                p.allowed.clone(),
-                p.file.clone(),
-                p.describe(),
-                p.line,
-            ));
+            let (out, guard) = self.alias_out(st, pi, names, (&account_id, &role), &region);
+            providers.push(out);
+            guards.push(guard);
         }
-        // allowed_account_ids: tfroles' default guards each provider's own
-        // account; one explicit list per stack otherwise.
+        let allowed = self.decide_allowed(&guards);
+        let workspaces = self.workspace_outs(st, names, (&account_id, &role), &region);
+        Settings {
+            default_tags: dp.default_tags.clone(),
+            workspaces,
+            account,
+            role,
+            region: (&region != default_region).then_some(region),
+            allowed: allowed.map(|ids| {
+                ids.iter()
+                    .map(|id| {
+                        names
+                            .get(id)
+                            .map_or_else(|| id.to_string(), |n| n.to_string())
+                    })
+                    .collect()
+            }),
+            providers,
+        }
+    }
+
+    /// An imported alias as the draft writes it: only what differs from
+    /// the stack's default provider; and its `allowed_account_ids` guard.
+    fn alias_out(
+        &mut self,
+        st: &Imported,
+        pi: usize,
+        names: &BTreeMap<AccountId, AccountName>,
+        (account_id, role): (&AccountId, &RoleName),
+        region: &Region,
+    ) -> (ProvOut, Guard) {
+        let dp = &st.scan.providers[st.default].1;
+        let p = &st.scan.providers[pi].1;
+        let t = &self.uses[*p.chain.last().expect("usable")];
+        let (t_account, t_name) = (t.account.clone(), t.name.clone());
+        let pregion = match &p.region {
+            Some(r) if &r.v != region => Some(r.v.clone()),
+            Some(_) => None,
+            None => {
+                let (f, l, d) = (p.file.clone(), p.line, p.describe());
+                self.note(&f, l, format!("{d}: no region given literally: the draft gives it the stack's region {:?}", region.as_str()));
+                None
+            }
+        };
+        let out = ProvOut {
+            alias: p.alias.clone().expect("an alias"),
+            region: pregion,
+            account: (&t_account != account_id).then(|| names[&t_account].clone()),
+            role: (&t_name != role).then_some(t_name),
+            // Tags merge over the stack's: only what the alias adds or changes.
+            default_tags: p.default_tags.clone().and_then(|t| {
+                let base = dp.default_tags.clone().unwrap_or_default();
+                let extra: Vec<(String, String)> =
+                    t.into_iter().filter(|kv| !base.contains(kv)).collect();
+                (!extra.is_empty()).then_some(extra)
+            }),
+        };
+        let guard = (
+            t_account,
+            p.allowed.clone(),
+            p.file.clone(),
+            p.describe(),
+            p.line,
+        );
+        (out, guard)
+    }
+
+    /// The stack's `allowed_account_ids`: `None` for tfroles' default
+    /// (each provider guards its own account), or the one list every
+    /// provider that sets one agrees on and that covers every provider's
+    /// account; a finding at each list otherwise.
+    fn decide_allowed(&mut self, guards: &[Guard]) -> Option<Vec<AccountId>> {
         let sorted = |v: &[AccountId]| {
             let mut v = v.to_vec();
             v.sort();
@@ -1221,7 +1262,7 @@ impl Cx {
         let all_default = set
             .iter()
             .all(|g| sorted(&g.1.as_ref().expect("set").v) == default_for(&g.0));
-        let allowed: Option<Vec<AccountId>> = if all_default {
+        if all_default {
             None
         } else {
             let first = &set[0].1.as_ref().expect("set").v;
@@ -1253,9 +1294,18 @@ impl Cx {
                 }
                 None
             }
-        };
-        // Workspaces: each one's account, role and region where they differ
-        // from the stack's, as `workspace` blocks (when this tfroles has them).
+        }
+    }
+
+    /// Each workspace's account, role and region where they differ from
+    /// the stack's, as `workspace` blocks (when this tfroles has them).
+    fn workspace_outs(
+        &mut self,
+        st: &Imported,
+        names: &BTreeMap<AccountId, AccountName>,
+        (account_id, role): (&AccountId, &RoleName),
+        region: &Region,
+    ) -> Vec<WsOut> {
         let mut workspaces = Vec::new();
         if super::emit::workspaces_supported() {
             for (w, p) in &st.scan.workspaces {
@@ -1269,9 +1319,9 @@ impl Cx {
                 let wr = p.region.as_ref().map(|r| r.v.clone());
                 workspaces.push(WsOut {
                     name: w.clone(),
-                    account: (t.account != account_id).then(|| names[&t.account].clone()),
-                    role: (t.name != role).then(|| t.name.clone()),
-                    region: wr.filter(|r| r != &region),
+                    account: (&t.account != account_id).then(|| names[&t.account].clone()),
+                    role: (&t.name != role).then(|| t.name.clone()),
+                    region: wr.filter(|r| r != region),
                 });
             }
         } else if !st.scan.workspaces.is_empty() {
@@ -1279,23 +1329,7 @@ impl Cx {
             let (f, l) = (dp.file.clone(), dp.line);
             self.note(&f, l, "this version of tfroles has no `workspace` blocks: the draft gives the stack one account, role and region; the other workspaces' are left out");
         }
-        Settings {
-            default_tags: dp.default_tags.clone(),
-            workspaces,
-            account,
-            role,
-            region: (&region != default_region).then_some(region),
-            allowed: allowed.map(|ids| {
-                ids.iter()
-                    .map(|id| {
-                        names
-                            .get(id)
-                            .map_or_else(|| id.to_string(), |n| n.to_string())
-                    })
-                    .collect()
-            }),
-            providers,
-        }
+        workspaces
     }
 
     /// Where the old blocks are, and what `generate --take-over` would lose.

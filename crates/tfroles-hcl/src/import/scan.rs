@@ -208,6 +208,56 @@ impl Cx {
 
     pub(super) fn scan(&mut self, root: &Path, d: &TfDir) -> Result<Scan, Error> {
         let abs_dir = root.join(d.path.as_str());
+        let raws = self.read_files(&abs_dir, d)?;
+        let (env, locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws, None)?;
+        let files: Vec<ParsedFile> = raws
+            .iter()
+            .map(|f| {
+                let (attrs, blocks) = read::convert(&f.body, &f.text, &f.rel, &env);
+                ParsedFile {
+                    name: f.name.clone(),
+                    rel: f.rel.clone(),
+                    attrs,
+                    blocks,
+                }
+            })
+            .collect();
+        let mut scan = Scan {
+            path: d.path.clone(),
+            files,
+            backend: None,
+            providers: Vec::new(),
+            terragrunt: false,
+            workspaces: Vec::new(),
+        };
+        let (backends, providers) = self.backend_and_provider_blocks(&scan.files);
+        let Some((bfi, mut bblk)) = self.the_s3_backend(&scan.files, &backends, &providers) else {
+            return Ok(scan);
+        };
+        let brel = scan.files[bfi].rel.clone();
+        // A partial backend: merged as `terraform init -backend-config` would.
+        for extra in self.backend_config(&abs_dir, d.path.as_str(), &brel, bblk.line, &env)? {
+            match bblk.attrs.iter_mut().find(|a| a.key == extra.key) {
+                Some(a) => *a = extra,
+                None => bblk.attrs.push(extra),
+            }
+        }
+        let backend = self.backend(&brel, &bblk);
+        scan.backend = Some((bfi, backend));
+        for (fi, p) in providers {
+            let rel = scan.files[fi].rel.clone();
+            let found = self.provider(&rel, &p);
+            scan.providers.push((fi, found));
+        }
+        if self.opts.workspace.is_none() {
+            self.workspaces(&mut scan, &abs_dir, &raws, &env, &locals)?;
+        }
+        Ok(scan)
+    }
+
+    /// The `.tf` files of a directory, parsed; a finding for each that is
+    /// not UTF-8 or does not parse.
+    fn read_files(&mut self, abs_dir: &Path, d: &TfDir) -> Result<Vec<RawFile>, Error> {
         let mut raws = Vec::new();
         for name in &d.tf_files {
             let abs = abs_dir.join(name);
@@ -238,32 +288,18 @@ impl Cx {
                 }
             }
         }
-        let (env, locals) = self.dir_env(&abs_dir, d.path.as_str(), &raws, None)?;
-        let files: Vec<ParsedFile> = raws
-            .iter()
-            .map(|f| {
-                let (attrs, blocks) = read::convert(&f.body, &f.text, &f.rel, &env);
-                ParsedFile {
-                    name: f.name.clone(),
-                    rel: f.rel.clone(),
-                    attrs,
-                    blocks,
-                }
-            })
-            .collect();
-        let mut scan = Scan {
-            path: d.path.clone(),
-            files,
-            backend: None,
-            providers: Vec::new(),
-            terragrunt: false,
-            workspaces: Vec::new(),
-        };
+        Ok(raws)
+    }
+
+    /// The `backend`/`cloud` blocks and the `provider "aws"` blocks of the
+    /// files, with the index of the file each is in; those in override
+    /// files are left out, with a finding.
+    fn backend_and_provider_blocks(&mut self, files: &[ParsedFile]) -> (FileBlocks, FileBlocks) {
         // Terraform merges override files into the others; import does not.
         let is_override = |n: &str| n == "override.tf" || n.ends_with("_override.tf");
         let mut backends: Vec<(usize, Blk)> = Vec::new();
         let mut providers: Vec<(usize, Blk)> = Vec::new();
-        for (fi, f) in scan.files.iter().enumerate() {
+        for (fi, f) in files.iter().enumerate() {
             for b in &f.blocks {
                 let relevant = is_aws_provider(b)
                     || (b.ident == "terraform"
@@ -289,13 +325,25 @@ impl Cx {
                 }
             }
         }
+        (backends, providers)
+    }
+
+    /// The directory's one `backend "s3"` block, if it is a stack; a
+    /// finding for another kind of backend, a second s3 backend, or
+    /// providers without a backend.
+    fn the_s3_backend(
+        &mut self,
+        files: &[ParsedFile],
+        backends: &[(usize, Blk)],
+        providers: &[(usize, Blk)],
+    ) -> Option<(usize, Blk)> {
         let s3: Vec<&(usize, Blk)> = backends
             .iter()
             .filter(|(_, b)| b.ident == "backend" && b.labels == ["s3"])
             .collect();
-        for (fi, b) in &backends {
+        for (fi, b) in backends {
             if !(b.ident == "backend" && b.labels == ["s3"]) {
-                let rel = scan.files[*fi].rel.clone();
+                let rel = files[*fi].rel.clone();
                 self.note(
                     &rel,
                     b.line,
@@ -304,7 +352,7 @@ impl Cx {
             }
         }
         for (fi, b) in s3.iter().skip(1) {
-            let rel = scan.files[*fi].rel.clone();
+            let rel = files[*fi].rel.clone();
             self.note(
                 &rel,
                 b.line,
@@ -315,40 +363,21 @@ impl Cx {
             if backends.is_empty()
                 && let Some((fi, p)) = providers.first()
             {
-                let rel = scan.files[*fi].rel.clone();
+                let rel = files[*fi].rel.clone();
                 self.note(
                     &rel,
                     p.line,
                     "`provider \"aws\"` without a `backend \"s3\"` in this directory: not imported as a stack (a module, or a stack with local state)",
                 );
             }
-            return Ok(scan);
+            return None;
         }
         if backends.len() > s3.len() {
             // Another kind of backend beside s3: terraform refuses the
             // directory; do not guess which one it meant.
-            return Ok(scan);
+            return None;
         }
-        let (bfi, mut bblk) = s3[0].clone();
-        let brel = scan.files[bfi].rel.clone();
-        // A partial backend: merged as `terraform init -backend-config` would.
-        for extra in self.backend_config(&abs_dir, d.path.as_str(), &brel, bblk.line, &env)? {
-            match bblk.attrs.iter_mut().find(|a| a.key == extra.key) {
-                Some(a) => *a = extra,
-                None => bblk.attrs.push(extra),
-            }
-        }
-        let backend = self.backend(&brel, &bblk);
-        scan.backend = Some((bfi, backend));
-        for (fi, p) in providers {
-            let rel = scan.files[fi].rel.clone();
-            let found = self.provider(&rel, &p);
-            scan.providers.push((fi, found));
-        }
-        if self.opts.workspace.is_none() {
-            self.workspaces(&mut scan, &abs_dir, &raws, &env, &locals)?;
-        }
-        Ok(scan)
+        Some(s3[0].clone())
     }
 
     /// A provider's `default_tags { tags = {...} }`, as literal strings.
@@ -541,15 +570,28 @@ impl Cx {
                 self.not_carried(file, ctx, &x.ident, x.line, true);
             }
         }
+        out.session = self.backend_session(file, new_style, old_style, profile);
+        out
+    }
+
+    /// The role the backend assumes: its `assume_role` (an object, or a
+    /// block as before 1.10), else the pre-1.10 top-level attributes, else
+    /// the last role its `profile` assumes; findings where they meet.
+    fn backend_session(
+        &mut self,
+        file: &str,
+        new_style: Option<(usize, Vec<(String, Node)>)>,
+        old_style: Vec<(String, Node)>,
+        profile: Option<L<String>>,
+    ) -> Option<usize> {
+        let ctx = "backend \"s3\"";
         if let Some(p) = &profile
             && (new_style.is_some() || !old_style.is_empty())
         {
             self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
         }
         match (new_style, old_style.is_empty()) {
-            (Some((line, fields)), true) => {
-                out.session = self.session(file, ctx, line, &fields, "assume_role.")
-            }
+            (Some((line, fields)), true) => self.session(file, ctx, line, &fields, "assume_role."),
             (Some((line, fields)), false) => {
                 for (k, n) in &old_style {
                     self.note(
@@ -558,21 +600,19 @@ impl Cx {
                         format!("{ctx}: `{k}` beside `assume_role`: the pre-1.10 attribute is ignored, `assume_role` wins"),
                     );
                 }
-                out.session = self.session(file, ctx, line, &fields, "assume_role.");
+                self.session(file, ctx, line, &fields, "assume_role.")
             }
             (None, false) => {
                 let line = old_style[0].1.line;
-                out.session = self.session(file, ctx, line, &old_style, "");
+                self.session(file, ctx, line, &old_style, "")
             }
             (None, true) => {
-                if let Some(p) = profile {
-                    let (chain, _) = self.profile_session(file, ctx, p.line, &p.v);
-                    // A backend assumes one role: the last hop.
-                    out.session = chain.last().copied();
-                }
+                let p = profile?;
+                let (chain, _) = self.profile_session(file, ctx, p.line, &p.v);
+                // A backend assumes one role: the last hop.
+                chain.last().copied()
             }
         }
-        out
     }
 
     pub(super) fn provider(&mut self, file: &str, b: &Blk) -> ProviderFound {
@@ -615,33 +655,7 @@ impl Cx {
             match a.key.as_str() {
                 "alias" => {}
                 "region" => out.region = self.parsed(file, &ctx, "region", n),
-                "allowed_account_ids" => match &n.v {
-                    Ok(Lit::List(items)) => {
-                        let mut ids = Vec::new();
-                        let mut ok = true;
-                        for it in items {
-                            match self.parsed::<AccountId>(file, &ctx, "allowed_account_ids", it) {
-                                Some(id) => ids.push(id.v),
-                                None => ok = false,
-                            }
-                        }
-                        if ok && !ids.is_empty() {
-                            out.allowed = Some(L {
-                                v: ids,
-                                line: n.line,
-                            });
-                        }
-                    }
-                    Ok(other) => self.note(
-                        file,
-                        n.line,
-                        format!(
-                            "{ctx}: `allowed_account_ids` is {}, not a list: left out",
-                            lit_kind(other)
-                        ),
-                    ),
-                    Err(nl) => self.non_literal(file, &ctx, "allowed_account_ids", n.line, nl),
-                },
+                "allowed_account_ids" => out.allowed = self.allowed_account_ids(file, &ctx, n),
                 "profile" => {
                     out.profile = self
                         .string(file, &ctx, "profile", n)
@@ -650,14 +664,70 @@ impl Cx {
                 other => self.not_carried(file, &ctx, other, a.line, false),
             }
         }
+        self.provider_blocks(file, &ctx, b, &mut out);
+        if let Some(p) = out.profile.clone() {
+            self.profile_chain(file, &ctx, p, &mut out);
+        }
+        if out.account_hint.is_none()
+            && let Some(a) = &out.allowed
+            && a.v.len() == 1
+        {
+            out.account_hint = Some(a.v[0].clone());
+        }
+        out
+    }
+
+    /// `allowed_account_ids`: every item an account id, else left out.
+    fn allowed_account_ids(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        n: &Node,
+    ) -> Option<L<Vec<AccountId>>> {
+        match &n.v {
+            Ok(Lit::List(items)) => {
+                let mut ids = Vec::new();
+                let mut ok = true;
+                for it in items {
+                    match self.parsed::<AccountId>(file, ctx, "allowed_account_ids", it) {
+                        Some(id) => ids.push(id.v),
+                        None => ok = false,
+                    }
+                }
+                (ok && !ids.is_empty()).then_some(L {
+                    v: ids,
+                    line: n.line,
+                })
+            }
+            Ok(other) => {
+                self.note(
+                    file,
+                    n.line,
+                    format!(
+                        "{ctx}: `allowed_account_ids` is {}, not a list: left out",
+                        lit_kind(other)
+                    ),
+                );
+                None
+            }
+            Err(nl) => {
+                self.non_literal(file, ctx, "allowed_account_ids", n.line, nl);
+                None
+            }
+        }
+    }
+
+    /// A provider's nested blocks: `default_tags`, and its `assume_role`
+    /// blocks as a chain of uses (each later one `via` the one before).
+    fn provider_blocks(&mut self, file: &str, ctx: &str, b: &Blk, out: &mut ProviderFound) {
         let mut prev: Option<usize> = None;
         for x in &b.blocks {
             if x.ident == "default_tags" && super::emit::default_tags_supported() {
-                out.default_tags = self.default_tags(file, &ctx, x);
+                out.default_tags = self.default_tags(file, ctx, x);
                 continue;
             }
             if x.ident != "assume_role" {
-                self.not_carried(file, &ctx, &x.ident, x.line, true);
+                self.not_carried(file, ctx, &x.ident, x.line, true);
                 continue;
             }
             let fields: Vec<(String, Node)> = x
@@ -668,13 +738,13 @@ impl Cx {
             for inner in &x.blocks {
                 self.not_carried(
                     file,
-                    &ctx,
+                    ctx,
                     &format!("assume_role.{}", inner.ident),
                     inner.line,
                     true,
                 );
             }
-            match self.session(file, &ctx, x.line, &fields, "assume_role.") {
+            match self.session(file, ctx, x.line, &fields, "assume_role.") {
                 Some(u) => {
                     if let Some(p) = prev {
                         let (name, account) =
@@ -690,24 +760,23 @@ impl Cx {
                 None => out.broken = true,
             }
         }
-        if let Some(p) = out.profile.clone() {
-            if out.chain.is_empty() && !out.broken {
-                let (chain, hint) = self.profile_session(file, &ctx, p.line, &p.v);
-                out.chain = chain;
-                out.account_hint = out.account_hint.clone().or(hint);
-            } else {
-                self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
-            }
+    }
+
+    /// A provider's `profile`: the chain of roles its AWS config profile
+    /// assumes, where the provider assumes none itself.
+    fn profile_chain(&mut self, file: &str, ctx: &str, p: L<String>, out: &mut ProviderFound) {
+        if out.chain.is_empty() && !out.broken {
+            let (chain, hint) = self.profile_session(file, ctx, p.line, &p.v);
+            out.chain = chain;
+            out.account_hint = out.account_hint.clone().or(hint);
+        } else {
+            self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
         }
-        if out.account_hint.is_none()
-            && let Some(a) = &out.allowed
-            && a.v.len() == 1
-        {
-            out.account_hint = Some(a.v[0].clone());
-        }
-        out
     }
 }
+
+/// Blocks, each with the index of the file it is in.
+type FileBlocks = Vec<(usize, Blk)>;
 
 pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Read {
