@@ -246,9 +246,12 @@ fn stack_here(
         return Some(s.path.to_string());
     }
     let session = config.session(role, account).ok()?;
-    if !session
-        .session_template
-        .uses(tfroles_core::naming::Placeholder::Stack)
+    let stack = tfroles_core::naming::Placeholder::Stack;
+    if !session.session_template.uses(stack)
+        && !session
+            .source_identity_template
+            .as_ref()
+            .is_some_and(|t| t.uses(stack))
     {
         return None;
     }

@@ -240,7 +240,7 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
                 &c.credentials,
             );
         }
-        oidc_checks(&mut report, &client, &config, c);
+        oidc_checks(&mut report, &client, &config, &resolution.stacks, c);
     } else {
         report.skip(&bucket, "no base identity to look with");
     }
@@ -427,12 +427,14 @@ fn oidc_checks(
     report: &mut Report,
     client: &Client,
     config: &Config,
+    stacks: &[tfroles_core::Stack],
     caller: &tfroles_creds::Caller,
 ) {
     let mut wanted: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
         Default::default();
     for rs in config.role_sessions() {
-        let Ok(doc) = config.trust_policy(rs.role.as_str(), Some(rs.account.as_str())) else {
+        let Ok(doc) = config.trust_policy(rs.role.as_str(), Some(rs.account.as_str()), stacks)
+        else {
             continue;
         };
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&doc.to_json_compact()) else {

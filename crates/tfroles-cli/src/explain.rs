@@ -10,7 +10,7 @@ use tfroles_core::{Config, SessionFor, SessionKind, Stack};
 use tfroles_policy::denial::{self, Denial, PolicyType, PrincipalKind, Refusal};
 use tfroles_policy::{Catalog, PolicyDocument, PolicyKind, Reason, Request, evaluate};
 
-use crate::{ConfigArg, Outcome, Usage};
+use crate::{ConfigArg, OutFormat, Outcome, Usage};
 
 /// The most input read: far above any terraform output worth explaining,
 /// and a bound on what a pipe can make us hold.
@@ -28,6 +28,70 @@ pub struct ExplainArgs {
     /// the delete guard or the state isolation)
     #[arg(long)]
     pub fix: bool,
+    /// Output format (json: one object, its schema in docs/least-privilege.md)
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+}
+
+/// One denial as `--format json` prints it: what AWS said, whose session
+/// it was, the rule that decided it here and the change in config terms.
+/// The schema is documented (docs/least-privilege.md, "tfroles explain --format
+/// json"); fields are only ever added.
+#[derive(Debug, Default, serde::Serialize)]
+pub(crate) struct Record {
+    /// `message` (an error message) or `cloudtrail` (a record).
+    source: &'static str,
+    /// The IAM action, when the message names one.
+    action: Option<String>,
+    /// The resource ARN, when the message names one.
+    resource: Option<String>,
+    /// AWS's error code.
+    error_code: Option<String>,
+    /// What AWS said refused it, when it says.
+    aws_says: Option<AwsSays>,
+    /// The caller, when the message names it.
+    principal: Option<PrincipalRecord>,
+    /// The rule that decided it with the config's own policies.
+    rule: &'static str,
+    /// The deciding statement's Sid, when one decided.
+    statement: Option<String>,
+    /// The change that would allow it, in config terms.
+    change: Option<String>,
+    /// Whether `--fix` makes that change in tfroles.hcl.
+    fixable: bool,
+    /// Why tfroles.hcl cannot fix it, when AWS names a policy tfroles does
+    /// not write.
+    not_fixable: Option<String>,
+    /// With `--fix`: whether the change is now in tfroles.hcl.
+    fixed: bool,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AwsSays {
+    /// `explicit_deny` or `no_allow`.
+    refusal: &'static str,
+    /// The kind of policy in AWS's words (`session policy`, ...).
+    policy_type: String,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+struct PrincipalRecord {
+    arn: String,
+    /// `assumed_role`, `user`, `role` or `other`.
+    kind: &'static str,
+    account_id: Option<String>,
+    /// The role's name (an assumed role).
+    role: Option<String>,
+    /// The session name (an assumed role).
+    session: Option<String>,
+    /// The account's name in the config, when the session is the config's.
+    account: Option<String>,
+    /// The stacks the session name says it ran for.
+    stacks: Vec<String>,
+    /// Whether tfroles gave the session its name.
+    named_by_tfroles: Option<bool>,
+    /// The `identity` block, when the caller is a base identity.
+    identity: Option<String>,
 }
 
 /// What tfroles' own evaluator says about one denial.
@@ -86,14 +150,22 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
     }
     let (config, _, resolution) = crate::load_stacks(&args.config)?;
     let stacks = resolution.stacks;
-    let mut out = std::io::stdout().lock();
+    let json = matches!(args.format, OutFormat::Json);
+    let mut stdout = std::io::stdout().lock();
+    // With JSON the text goes nowhere; the records say the same.
+    let mut sink = std::io::sink();
+    let out: &mut dyn Write = if json { &mut sink } else { &mut stdout };
     let mut changes: Vec<(String, Vec<String>)> = Vec::new();
+    let mut records: Vec<(Record, Option<(String, String)>)> = Vec::new();
     let n = denials.len();
     for (i, d) in denials.iter().enumerate() {
         if n > 1 {
             writeln!(out, "denial {} of {n}", i + 1)?;
         }
-        if let Some((role, action)) = explain_one(&mut out, &config, &stacks, d)? {
+        let mut rec = Record::default();
+        let fix = explain_one(out, &config, &stacks, d, &mut rec)?;
+        records.push((rec, fix.clone()));
+        if let Some((role, action)) = fix {
             match changes.iter_mut().find(|(r, _)| *r == role) {
                 Some((_, actions)) if !actions.contains(&action) => actions.push(action),
                 Some(_) => {}
@@ -101,6 +173,9 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
             }
         }
         writeln!(out)?;
+    }
+    if json {
+        return print_json(&mut stdout, args, &config, records, &changes);
     }
     if changes.is_empty() {
         if args.fix {
@@ -138,6 +213,63 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
     Ok(())
 }
 
+/// `--format json`: the records, and what `--fix` changed (or would).
+fn print_json(
+    out: &mut impl Write,
+    args: &ExplainArgs,
+    config: &Config,
+    mut records: Vec<(Record, Option<(String, String)>)>,
+    changes: &[(String, Vec<String>)],
+) -> Outcome<()> {
+    let shown = shown_path(config);
+    let mut fix = serde_json::json!({
+        "requested": args.fix,
+        "file": shown,
+        "changes": changes
+            .iter()
+            .map(|(role, actions)| serde_json::json!({"role": role, "add_actions": actions}))
+            .collect::<Vec<_>>(),
+        "added": [],
+        "already_granted": [],
+        "written": false,
+    });
+    if args.fix && !changes.is_empty() {
+        let asked: Vec<Change> = changes
+            .iter()
+            .map(|(r, a)| Change::add_actions(r, a.iter().cloned()))
+            .collect();
+        let edit = edit::plan(config.file(), &asked)?;
+        if !edit.is_empty() {
+            edit.write()?;
+            fix["written"] = true.into();
+        }
+        let pairs = |v: &[(String, String)]| {
+            v.iter()
+                .map(|(role, action)| serde_json::json!({"role": role, "action": action}))
+                .collect::<Vec<_>>()
+        };
+        fix["added"] = pairs(&edit.added).into();
+        fix["already_granted"] = pairs(&edit.already).into();
+        for (rec, want) in &mut records {
+            rec.fixed = want
+                .as_ref()
+                .is_some_and(|w| edit.added.contains(w) || edit.already.contains(w));
+        }
+    }
+    let doc = serde_json::json!({
+        "version": 1,
+        "config": config.file().display().to_string(),
+        "denials": records.into_iter().map(|(r, _)| r).collect::<Vec<_>>(),
+        "fix": fix,
+    });
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&doc).expect("plain data")
+    )?;
+    Ok(())
+}
+
 /// The config file as the user would name it from here.
 pub(crate) fn shown_path(config: &Config) -> String {
     std::env::current_dir()
@@ -152,16 +284,52 @@ pub(crate) fn shown_path(config: &Config) -> String {
         .unwrap_or_else(|| config.file().display().to_string())
 }
 
-/// Explains one denial; returns the `(role, action)` to add when adding an
-/// action to a role is the fix.
+/// Explains one denial into `out` and `rec`; returns the `(role, action)`
+/// to add when adding an action to a role is the fix.
 pub(crate) fn explain_one(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     config: &Config,
     stacks: &[Stack],
     d: &Denial,
+    rec: &mut Record,
 ) -> Outcome<Option<(String, String)>> {
     let action = d.action.as_deref();
     let resource = d.resource.as_deref();
+    rec.source = match d.source {
+        denial::Source::Message => "message",
+        denial::Source::CloudTrail => "cloudtrail",
+    };
+    rec.action = d.action.clone();
+    rec.resource = d.resource.clone();
+    rec.error_code = d.code.clone();
+    rec.aws_says = d.refusal.map(|r| match r {
+        Refusal::ExplicitDeny(t) => AwsSays {
+            refusal: "explicit_deny",
+            policy_type: t.to_string(),
+        },
+        Refusal::NoAllow(t) => AwsSays {
+            refusal: "no_allow",
+            policy_type: t.to_string(),
+        },
+    });
+    rec.principal = d.principal.as_ref().map(|p| {
+        let (kind, role, session) = match &p.kind {
+            PrincipalKind::AssumedRole { role, session } => {
+                ("assumed_role", Some(role.clone()), Some(session.clone()))
+            }
+            PrincipalKind::User { .. } => ("user", None, None),
+            PrincipalKind::Role { .. } => ("role", None, None),
+            PrincipalKind::Other => ("other", None, None),
+        };
+        PrincipalRecord {
+            arn: p.arn.clone(),
+            kind,
+            account_id: p.account.clone(),
+            role,
+            session,
+            ..Default::default()
+        }
+    });
     writeln!(
         out,
         "refused: {} on {}",
@@ -177,6 +345,7 @@ pub(crate) fn explain_one(
         writeln!(out, "  AWS says: {code}, without naming the policy")?;
     }
     let Some(action) = action else {
+        rec.rule = "no_action_named";
         writeln!(
             out,
             "  cannot decide: the message names no action (S3 and some services say only `Access Denied`)\n  hint: find the call in CloudTrail (`errorCode` AccessDenied) and run `tfroles explain` on that record"
@@ -184,6 +353,7 @@ pub(crate) fn explain_one(
         return Ok(None);
     };
     let Some(principal) = &d.principal else {
+        rec.rule = "no_principal_named";
         writeln!(
             out,
             "  cannot decide: the message names no caller\n  hint: run `tfroles simulate --role NAME --action {action} --resource ARN`, or explain the CloudTrail record of the call"
@@ -197,6 +367,14 @@ pub(crate) fn explain_one(
                 .identities()
                 .iter()
                 .find(|i| i.arn().is_some_and(|a| a.as_str() == principal.arn));
+            rec.rule = if base.is_some() {
+                "base_identity"
+            } else {
+                "not_a_session_of_the_config"
+            };
+            if let (Some(p), Some(i)) = (rec.principal.as_mut(), base) {
+                p.identity = Some(i.name.to_string());
+            }
             match base {
                 Some(i) => writeln!(
                     out,
@@ -214,6 +392,7 @@ pub(crate) fn explain_one(
     };
     let account_id = principal.account.as_deref().unwrap_or("");
     let Some(attr) = config.attribute_session(stacks, role_name, account_id, session_name) else {
+        rec.rule = "not_a_role_of_the_config";
         writeln!(
             out,
             "  session:  role `{role_name}` in account {account_id} is not a role of {}; tfroles.hcl cannot change what it may do",
@@ -222,6 +401,11 @@ pub(crate) fn explain_one(
         return Ok(None);
     };
     let session = &attr.session;
+    if let Some(p) = rec.principal.as_mut() {
+        p.account = Some(session.account.to_string());
+        p.stacks = attr.stacks.iter().map(ToString::to_string).collect();
+        p.named_by_tfroles = Some(attr.named_by_tfroles);
+    }
     let stack_note = match attr.stacks.as_slice() {
         [] => String::new(),
         [one] => format!(", stack `{one}`"),
@@ -272,15 +456,13 @@ pub(crate) fn explain_one(
     let mut fix = None;
     match &verdict {
         Verdict::MissingAction { role } => {
+            rec.rule = "missing_action";
             writeln!(
                 out,
                 "  tfroles:  denied: no statement of role `{role}`'s policy allows {action}"
             )?;
             if is_state {
-                writeln!(
-                    out,
-                    "  change:   none: the state role's permissions follow from the stacks (backend settings), not from actions"
-                )?;
+                say_change(out, rec, "none: the state role's permissions follow from the stacks (backend settings), not from actions".to_owned())?;
             } else {
                 let canonical = Catalog::get()
                     .action(action)
@@ -289,21 +471,28 @@ pub(crate) fn explain_one(
                 if let Some(m) = config.module_role(role) {
                     // A module's role: the grant belongs in the module's
                     // manifest, which `--fix` does not edit.
-                    writeln!(
+                    say_change(
                         out,
-                        "  change:   {} (by hand: `--fix` edits only tfroles.hcl)",
-                        m.proposal(&[canonical.as_str()])
+                        rec,
+                        format!(
+                            "{} (by hand: `--fix` edits only tfroles.hcl)",
+                            m.proposal(&[canonical.as_str()])
+                        ),
                     )?;
                 } else {
-                    writeln!(
+                    say_change(
                         out,
-                        "  change:   add \"{canonical}\" to `actions` of role \"{role}\" (`--fix` does)"
+                        rec,
+                        format!(
+                            "add \"{canonical}\" to `actions` of role \"{role}\" (`--fix` does)"
+                        ),
                     )?;
                     fix = Some((role.clone(), canonical));
                 }
             }
         }
         Verdict::OutsideResources { role, resources } => {
+            rec.rule = "outside_resources";
             writeln!(
                 out,
                 "  tfroles:  denied: role `{role}` grants {action} only on `resources` = [{}]",
@@ -313,44 +502,55 @@ pub(crate) fn explain_one(
                     .collect::<Vec<_>>()
                     .join(", ")
             )?;
-            writeln!(
+            say_change(
                 out,
-                "  change:   add a pattern matching {} to `resources` of role \"{role}\" (by hand: `--fix` never widens resources)",
-                resource.unwrap_or("the resource")
+                rec,
+                format!(
+                    "add a pattern matching {} to `resources` of role \"{role}\" (by hand: `--fix` never widens resources)",
+                    resource.unwrap_or("the resource")
+                ),
             )?;
         }
         Verdict::DeleteGuard { role, account } => {
+            rec.rule = "delete_guard";
+            rec.statement = Some(sid::NO_DELETES.to_owned());
             writeln!(
                 out,
                 "  tfroles:  denied by the delete guard (statement `{}` of the session policy)",
                 sid::NO_DELETES
             )?;
-            writeln!(
+            say_change(
                 out,
-                "  change:   none in tfroles.hcl; for this one run: `tfroles exec --role {role} --account {account} --allow-delete -- terraform apply` (`allow_delete = true` on the role lifts the guard for every run; `--fix` never does)"
+                rec,
+                format!(
+                    "none in tfroles.hcl; for this one run: `tfroles exec --role {role} --account {account} --allow-delete -- terraform apply` (`allow_delete = true` on the role lifts the guard for every run; `--fix` never does)"
+                ),
             )?;
         }
         Verdict::StateIsolation { sid } => {
+            rec.rule = "state_isolation";
+            rec.statement = Some(sid.clone());
             writeln!(
                 out,
                 "  tfroles:  denied by the state isolation (statement `{sid}`): only the state role reaches the state bucket, lock table and key"
             )?;
-            writeln!(
-                out,
-                "  change:   none: give the resource another name or bucket; state is never opened to other roles"
-            )?;
+            say_change(out, rec, "none: give the resource another name or bucket; state is never opened to other roles".to_owned())?;
         }
         Verdict::OtherStacksState => {
+            rec.rule = "other_stacks_state";
             writeln!(
                 out,
                 "  tfroles:  denied: this stack's backend session reaches only its own state keys"
             )?;
-            writeln!(
-                out,
-                "  change:   none: check the stack's `key` and workspace; one stack never reads another's state"
-            )?;
+            say_change(out, rec, "none: check the stack's `key` and workspace; one stack never reads another's state".to_owned())?;
         }
         Verdict::DeniedByConfig { sid, role } => {
+            rec.rule = if sid == sid::EXCLUDED {
+                "access_level_not_granted"
+            } else {
+                "deny_actions"
+            };
+            rec.statement = Some(sid.clone());
             let what = if sid == sid::EXCLUDED {
                 "an access level not in `access`".to_owned()
             } else {
@@ -360,24 +560,26 @@ pub(crate) fn explain_one(
                 out,
                 "  tfroles:  denied by role `{role}`'s {what} (statement `{sid}`)"
             )?;
-            writeln!(
+            say_change(
                 out,
-                "  change:   by hand: {} (ambiguous: `--fix` does not undo a deliberate deny)",
-                if sid == sid::EXCLUDED {
-                    "add the level to `access`, or the action to `actions`"
-                } else {
-                    "take the pattern out of `deny_actions`"
-                }
+                rec,
+                format!(
+                    "by hand: {} (ambiguous: `--fix` does not undo a deliberate deny)",
+                    if sid == sid::EXCLUDED {
+                        "add the level to `access`, or the action to `actions`"
+                    } else {
+                        "take the pattern out of `deny_actions`"
+                    }
+                ),
             )?;
         }
         Verdict::Allowed => {
+            rec.rule = "allowed";
             writeln!(out, "  tfroles:  allowed by the config's policies")?;
-            writeln!(
-                out,
-                "  change:   none in tfroles.hcl: if the role in AWS has older policies, apply them again (`tfroles generate`, the bootstrap stack)"
-            )?;
+            say_change(out, rec, "none in tfroles.hcl: if the role in AWS has older policies, apply them again (`tfroles generate`, the bootstrap stack)".to_owned())?;
         }
         Verdict::Undecided(why) => {
+            rec.rule = "undecided";
             writeln!(out, "  tfroles:  cannot decide: {why}")?;
         }
     }
@@ -401,9 +603,18 @@ pub(crate) fn explain_one(
             )?;
             // An edit would not help: AWS says something else refused.
             fix = None;
+            rec.not_fixable = Some(format!("AWS names a {kind}, which tfroles does not write"));
         }
     }
+    rec.fixable = fix.is_some();
     Ok(fix)
+}
+
+/// Writes the change line and keeps its text for the JSON record.
+fn say_change(out: &mut dyn Write, rec: &mut Record, text: String) -> std::io::Result<()> {
+    writeln!(out, "  change:   {text}")?;
+    rec.change = Some(text);
+    Ok(())
 }
 
 /// Decides `action` on `resource` for the session as tfroles hands it out.

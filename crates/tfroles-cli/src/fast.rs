@@ -168,7 +168,8 @@ impl Inputs {
         parts.push(config_text.as_bytes());
         parts.push(contents.as_deref().unwrap_or_default());
         // The variables a full run reads before naming its entry: AWS's,
-        // tfroles', the cache's location and the CI token sources. Not the
+        // tfroles', the cache's location, the CI token sources and what
+        // `{user}` and `{run}` are read from. Not the
         // whole environment: terraform's provider plugins get a new
         // PLUGIN_CLIENT_CERT every run (and hyperfine a random variable),
         // which would make every call a miss. What else decides the key
@@ -182,6 +183,10 @@ impl Inputs {
                     .any(|p| k.starts_with(p))
                     || k == "HOME"
                     || k == "XDG_CACHE_HOME"
+                    // `{user}` and `{run}` of the session name and source
+                    // identity: another run is another session.
+                    || tfroles_core::naming::USER_VARIABLES.contains(&k.as_str())
+                    || tfroles_core::naming::RUN_VARIABLES.contains(&k.as_str())
             })
             .collect();
         let mut vars: Vec<&(String, String)> = vars.iter().collect();

@@ -212,7 +212,7 @@ pub fn policy(args: &PolicyArgs) -> Outcome<()> {
             _ => None,
         };
         match args.kind {
-            Kind::Trust => Some(config.trust_policy(role, args.account.as_deref())?),
+            Kind::Trust => Some(config.trust_policy(role, args.account.as_deref(), &stacks)?),
             Kind::Permissions => Some(match stack {
                 Some(s) => config.stack_state_permissions(s, &stacks)?,
                 None => config.permissions_policy(role, args.account.as_deref(), &stacks)?,

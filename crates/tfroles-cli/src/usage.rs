@@ -513,7 +513,7 @@ fn stacks_of(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> BTreeMap<St
 fn explain_text(config: &Config, stacks: &[Stack], message: &str) -> Option<String> {
     let denial = tfroles_policy::denial::parse(message).into_iter().next()?;
     let mut buf = Vec::new();
-    crate::explain::explain_one(&mut buf, config, stacks, &denial).ok()?;
+    crate::explain::explain_one(&mut buf, config, stacks, &denial, &mut Default::default()).ok()?;
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 

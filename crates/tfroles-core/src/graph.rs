@@ -346,7 +346,7 @@ impl Config {
             .map(|i| self.identity_policy(&i.name).ok())
             .collect();
         for s in &sessions {
-            self.role_edges(&mut g, s, &sources, &own_policies);
+            self.role_edges(&mut g, s, stacks, &sources, &own_policies);
         }
         for st in stacks {
             self.stack_edges(&mut g, st);
@@ -379,11 +379,12 @@ impl Config {
         &self,
         g: &mut Graph,
         s: &RoleSession,
+        stacks: &[Stack],
         sources: &[String],
         own_policies: &[Option<PolicyDocument>],
     ) {
         let to = g.node(NodeKind::Role, role_label(s), Some(s.arn.to_string()));
-        let Ok(trust) = self.trust_policy(s.role.as_str(), Some(s.account.as_str())) else {
+        let Ok(trust) = self.trust_policy(s.role.as_str(), Some(s.account.as_str()), stacks) else {
             for src in sources {
                 g.edge(src, &to, "assumes (trust not generated)");
             }
@@ -727,11 +728,11 @@ mod tests {
         );
         // Without the external id the state role's trust refuses `ci`.
         let bare = Config::from_str(&TRUSTED.replace("external_id = \"tf-state\"", "")).unwrap();
-        let trust = bare.trust_policy("terraform-state", None).unwrap();
+        let trust = bare.trust_policy("terraform-state", None, &[]).unwrap();
         let request = tfroles_policy::Request::new("sts:AssumeRole", "*");
         let ci = super::Caller::Aws("arn:aws:iam::444444444444:user/ci");
         assert!(super::trust_admits(&trust, ci, &request).unwrap());
-        let trust = c.trust_policy("terraform-state", None).unwrap();
+        let trust = c.trust_policy("terraform-state", None, &[]).unwrap();
         assert!(!super::trust_admits(&trust, ci, &request).unwrap());
     }
 

@@ -89,7 +89,7 @@ pub use model::{
     Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,
     State, Target, WorkspaceSpec,
 };
-pub use naming::{SessionNames, SessionTemplate};
+pub use naming::{SessionNames, SessionTemplate, SourceIdentityTemplate};
 pub use resolve::{Provider, Resolution, Stack, Workspace};
 pub use session::{Session, SessionFor, SessionKind};
 pub use stacks::{StackPattern, TfDir, discover};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::access::{Bootstrap, Permissions, Trust};
 use crate::error::{Diagnostic, Diagnostics, Error, Location, Result, did_you_mean, list};
-use crate::naming::{SessionNames, SessionTemplate};
+use crate::naming::{SessionNames, SessionTemplate, SourceIdentityTemplate};
 use crate::stacks::StackPattern;
 use crate::types::*;
 
@@ -58,8 +58,8 @@ pub struct Role {
     pub duration: Option<Duration>,
     /// Session tags passed on AssumeRole.
     pub tags: SessionTags,
-    /// Source identity set on AssumeRole.
-    pub source_identity: Option<SourceIdentity>,
+    /// Source identity set on AssumeRole (a template, like `session_name`).
+    pub source_identity: Option<SourceIdentityTemplate>,
     /// A role to assume first; this one is assumed with its session (role
     /// chaining, capped by AWS at one hour).
     pub via: Option<RoleName>,
@@ -335,8 +335,12 @@ pub struct RoleSession {
     pub duration: Duration,
     /// Session tags.
     pub tags: SessionTags,
-    /// Source identity.
+    /// Source identity: the role's template rendered for this session
+    /// (`None` outside a stack when the template names `{stack}`).
     pub source_identity: Option<SourceIdentity>,
+    /// The template it was rendered from.
+    #[serde(skip)]
+    pub source_identity_template: Option<SourceIdentityTemplate>,
     /// The MFA device, if the role requires one.
     pub mfa_serial: Option<MfaSerial>,
     /// The session to assume first, when the role says `via`.
@@ -494,7 +498,14 @@ impl Config {
             session_template: template,
             duration: r.duration.unwrap_or(self.defaults.duration),
             tags: r.tags.clone(),
-            source_identity: r.source_identity.clone(),
+            source_identity: r.source_identity.as_ref().and_then(|t| {
+                t.render(
+                    r.name.as_str(),
+                    acct.name.as_str(),
+                    &SessionNames::default(),
+                )
+            }),
+            source_identity_template: r.source_identity.clone(),
             mfa_serial: r.mfa_serial.clone(),
             via: r.via.as_ref().map(|v| {
                 let first = self
@@ -548,6 +559,10 @@ impl RoleSession {
         self.session_name =
             self.session_template
                 .render(self.role.as_str(), self.account.as_str(), names);
+        self.source_identity = self
+            .source_identity_template
+            .as_ref()
+            .and_then(|t| t.render(self.role.as_str(), self.account.as_str(), names));
         self.via = self.via.map(|v| Box::new(v.named(names)));
         self
     }

@@ -40,7 +40,7 @@ use std::str::FromStr;
 
 use crate::model::{Config, RoleSession};
 use crate::resolve::Stack;
-use crate::types::{InvalidValue, SessionName, StackPath, fnv1a, nfc};
+use crate::types::{InvalidValue, SessionName, SourceIdentity, StackPath, fnv1a, nfc};
 
 /// STS's longest session name.
 const MAX: usize = 64;
@@ -114,22 +114,9 @@ impl SessionTemplate {
 
     /// The session name for a session of `role` in `account` with `names`.
     pub fn render(&self, role: &str, account: &str, names: &SessionNames<'_>) -> SessionName {
-        let stack = names
-            .stack
-            .filter(|s| !s.is_empty())
-            .map(|s| self.stack_part(role, account, s));
-        let value = |p: Placeholder| -> Option<String> {
-            match p {
-                Placeholder::Stack => stack.clone(),
-                Placeholder::Role => Some(sanitize(role).0),
-                Placeholder::Account => Some(sanitize(account).0),
-                Placeholder::User => names.user.map(|u| sanitize(u).0),
-                Placeholder::Run => names.run.map(|r| sanitize(r).0),
-            }
-            .filter(|v| !v.is_empty())
-        };
-        let mut name = self.assemble(|p| value(p).map(Piece::Text));
-        // `{user}` and `{run}` are what gives way; then whatever is last.
+        let mut name = self.render_text(role, account, names);
+        // Only when the fixed parts alone are too long (a long role or
+        // account name): then whatever is last.
         name.truncate(MAX);
         let name = match name.len() {
             0 => "tfroles".to_owned(),
@@ -137,6 +124,63 @@ impl SessionTemplate {
             _ => name,
         };
         SessionName::from_str(&name).expect("only allowed characters, 2 to 64 of them")
+    }
+
+    /// The text for these values before any fallback: `{user}` and `{run}`
+    /// give way first (cut, the later one in the template first, and left
+    /// out with their separator when not even one character fits), so the
+    /// fixed parts stay whole whenever they fit on their own.
+    fn render_text(&self, role: &str, account: &str, names: &SessionNames<'_>) -> String {
+        let stack = names
+            .stack
+            .filter(|s| !s.is_empty())
+            .map(|s| self.stack_part(role, account, s));
+        let clean = |v: Option<&str>| v.map(|v| sanitize(v).0).filter(|v| !v.is_empty());
+        let mut user = clean(names.user);
+        let mut run = clean(names.run);
+        let fixed = |p: Placeholder| -> Option<String> {
+            match p {
+                Placeholder::Stack => stack.clone(),
+                Placeholder::Role => Some(sanitize(role).0),
+                Placeholder::Account => Some(sanitize(account).0),
+                Placeholder::User | Placeholder::Run => None,
+            }
+            .filter(|v| !v.is_empty())
+        };
+        // The variable placeholders, last in the template first.
+        let order: Vec<Placeholder> = self
+            .parts
+            .iter()
+            .rev()
+            .filter_map(|p| match p {
+                Part::Value(v @ (Placeholder::User | Placeholder::Run)) => Some(*v),
+                _ => None,
+            })
+            .collect();
+        loop {
+            let name = self.assemble(|p| match p {
+                Placeholder::User => user.clone().map(Piece::Text),
+                Placeholder::Run => run.clone().map(Piece::Text),
+                p => fixed(p).map(Piece::Text),
+            });
+            let excess = name.len().saturating_sub(MAX);
+            let which = order.iter().copied().find(|p| match p {
+                Placeholder::User => user.is_some(),
+                Placeholder::Run => run.is_some(),
+                _ => false,
+            });
+            let slot = match which {
+                Some(Placeholder::User) if excess > 0 => &mut user,
+                Some(Placeholder::Run) if excess > 0 => &mut run,
+                _ => return name,
+            };
+            let v = slot.as_mut().expect("present");
+            if v.len() > excess {
+                v.truncate(v.len() - excess);
+            } else {
+                *slot = None;
+            }
+        }
     }
 
     /// Whether `observed` is a name this template gives a session of `role`
@@ -371,6 +415,242 @@ impl From<SessionName> for SessionTemplate {
             parts: vec![Part::Text(name.as_str().to_owned())],
         }
     }
+}
+
+impl SessionTemplate {
+    /// The IAM `StringLike` patterns of every value this template gives a
+    /// session of `role` in `account` for `stack`: the fixed parts literal,
+    /// `*` for each `{user}` and `{run}`, one pattern for each way they can
+    /// be present or left out. `None` when the fixed parts do not fit.
+    fn patterns(&self, role: &str, account: &str, stack: Option<&str>) -> Option<Vec<String>> {
+        let stack_part = stack.map(|s| self.stack_part(role, account, s));
+        let fixed = |p: Placeholder| match p {
+            Placeholder::Stack => stack_part.clone(),
+            Placeholder::Role => Some(sanitize(role).0),
+            Placeholder::Account => Some(sanitize(account).0),
+            Placeholder::User | Placeholder::Run => None,
+        };
+        if self.assemble(|p| fixed(p).map(Piece::Text)).len() > MAX {
+            return None;
+        }
+        let mut out: Vec<String> = Vec::new();
+        for mask in 0..4u8 {
+            let pattern = self.assemble(|p| match p {
+                Placeholder::User => (mask & 1 != 0).then_some(Piece::Any),
+                Placeholder::Run => (mask & 2 != 0).then_some(Piece::Any),
+                p => fixed(p).map(Piece::Text),
+            });
+            if !out.contains(&pattern) {
+                out.push(pattern);
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A `source_identity` as written (a `role`'s): the template language of
+/// `session_name`, one implementation, rendered into an STS
+/// `SourceIdentity` (2 to 64 characters of `[\w+=,.@-]`, never starting
+/// with `aws:`).
+///
+/// Unlike a session name it is never shortened by a hash fallback it was
+/// not written with: the fixed parts (text, `{stack}`, `{role}`,
+/// `{account}`) must fit in 64 characters with `{user}` and `{run}` left
+/// out, which [`SourceIdentityTemplate::check_fits`] checks per role and
+/// account when the config is read; `{user}` and `{run}` are what gives
+/// way. A template that names `{stack}` gives no source identity to a
+/// session outside any stack: the trust policy only admits the values of
+/// the stacks that use the role.
+///
+/// ```
+/// use tfroles_core::naming::{SessionNames, SourceIdentityTemplate};
+///
+/// let t: SourceIdentityTemplate = "tf-{stack}-{user}".parse()?;
+/// let names = SessionNames { stack: Some("qa/api"), user: Some("octocat"), run: None };
+/// assert_eq!(t.render("app", "qa", &names).unwrap().as_str(), "tf-qa.api-octocat");
+/// // What the role's trust policy admits for that stack:
+/// assert_eq!(t.trust_patterns("app", "qa", Some("qa/api")), ["tf-qa.api", "tf-qa.api-*"]);
+/// // Outside a stack there is none.
+/// assert!(t.render("app", "qa", &SessionNames::default()).is_none());
+/// # Ok::<(), tfroles_core::types::InvalidValue>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceIdentityTemplate(SessionTemplate);
+
+impl SourceIdentityTemplate {
+    /// The template as written.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Whether it has no placeholder: every session sets this very value.
+    pub fn is_literal(&self) -> bool {
+        self.0.is_literal()
+    }
+
+    /// Whether it uses `p`.
+    pub fn uses(&self, p: Placeholder) -> bool {
+        self.0.uses(p)
+    }
+
+    /// The source identity of a session of `role` in `account` with
+    /// `names`: `None` when the template names `{stack}` and the session is
+    /// used outside any stack, or when its fixed parts do not fit (which
+    /// [`SourceIdentityTemplate::check_fits`] refuses for the roles of
+    /// `tfroles.hcl`).
+    pub fn render(
+        &self,
+        role: &str,
+        account: &str,
+        names: &SessionNames<'_>,
+    ) -> Option<SourceIdentity> {
+        if self.uses(Placeholder::Stack) && names.stack.is_none_or(str::is_empty) {
+            return None;
+        }
+        self.0.render_text(role, account, names).parse().ok()
+    }
+
+    /// The values a trust policy's `sts:SourceIdentity` condition admits
+    /// for sessions of `role` in `account` used in `stack` (`None`: outside
+    /// any stack; nothing for a template that names `{stack}`). Sorted;
+    /// a literal template gives itself. With `{user}` or `{run}` these are
+    /// `StringLike` patterns in which only those are `*`.
+    pub fn trust_patterns(&self, role: &str, account: &str, stack: Option<&str>) -> Vec<String> {
+        if self.uses(Placeholder::Stack) && stack.is_none_or(str::is_empty) {
+            return Vec::new();
+        }
+        let mut out = self.0.patterns(role, account, stack).unwrap_or_default();
+        // A pattern too short to be a source identity is no value STS takes.
+        out.retain(|p| p.len() >= 2 || p.contains('*'));
+        out.sort();
+        out
+    }
+
+    /// Whether the fixed parts fit for `role` in `account`: with `{user}`
+    /// and `{run}` left out and the longest `{stack}` part (a cut path and
+    /// its hash), at most 64 characters, and at least 2.
+    ///
+    /// # Errors
+    ///
+    /// What does not fit, and how long it is.
+    pub fn check_fits(&self, role: &str, account: &str) -> Result<(), InvalidValue> {
+        let stack = self.uses(Placeholder::Stack).then_some("x".repeat(9));
+        let text = self.0.assemble(|p| match p {
+            Placeholder::Stack => stack.clone().map(Piece::Text),
+            Placeholder::Role => Some(Piece::Text(sanitize(role).0)),
+            Placeholder::Account => Some(Piece::Text(sanitize(account).0)),
+            Placeholder::User | Placeholder::Run => None,
+        });
+        let allowed = SOURCE_ALLOWED.to_owned();
+        if text.len() > MAX {
+            return Err(InvalidValue {
+                message: format!(
+                    "{:?} gives {} characters for role `{role}` in account `{account}` before `{{user}}` and `{{run}}`{}, over the 64 STS takes",
+                    self.as_str(),
+                    text.len(),
+                    if stack.is_some() { " (with the shortest `{stack}`, 9)" } else { "" },
+                ),
+                allowed,
+                hint: Some("shorten the text, or leave out `{role}` or `{account}` (the session's ARN names them already)".into()),
+            });
+        }
+        if text.len() < 2 {
+            return Err(InvalidValue {
+                message: format!(
+                    "{:?} is {} for role `{role}` in account `{account}` when `{{user}}` and `{{run}}` are not known, and STS takes at least 2 characters",
+                    self.as_str(),
+                    if text.is_empty() { "empty".to_owned() } else { format!("{text:?}") },
+                ),
+                allowed,
+                hint: Some("add fixed text, like `tf-{user}`: without it the trust policy would admit any value".into()),
+            });
+        }
+        Ok(())
+    }
+}
+
+const SOURCE_ALLOWED: &str = "2 to 64 characters of letters, digits and `+=,.@_-`, not starting with `aws:`, and the placeholders `{stack}`, `{role}`, `{account}`, `{user}`, `{run}`";
+
+impl FromStr for SourceIdentityTemplate {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let with_allowed = |mut e: InvalidValue| {
+            e.allowed = SOURCE_ALLOWED.into();
+            e.message = e.message.replace("session name", "source identity");
+            e
+        };
+        if s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            return Err(InvalidValue {
+                message: format!("{s:?} starts with `aws:`, which AWS keeps for itself"),
+                allowed: SOURCE_ALLOWED.into(),
+                hint: Some("drop the `aws:` prefix".into()),
+            });
+        }
+        if !s.contains(['{', '}']) {
+            let id: SourceIdentity = s.parse().map_err(with_allowed)?;
+            return Ok(SourceIdentityTemplate(SessionTemplate {
+                text: s.to_owned(),
+                parts: vec![Part::Text(id.as_str().to_owned())],
+            }));
+        }
+        s.parse::<SessionTemplate>()
+            .map(SourceIdentityTemplate)
+            .map_err(with_allowed)
+    }
+}
+
+impl fmt::Display for SourceIdentityTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for SourceIdentityTemplate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<SourceIdentity> for SourceIdentityTemplate {
+    fn from(id: SourceIdentity) -> Self {
+        SourceIdentityTemplate(SessionTemplate {
+            text: id.as_str().to_owned(),
+            parts: vec![Part::Text(id.as_str().to_owned())],
+        })
+    }
+}
+
+/// Whether some text matches both IAM `StringLike` patterns (`*`: any
+/// text, empty too; these patterns have no `?`). Bounded: a table of
+/// (len a + 1) x (len b + 1) cells.
+pub(crate) fn patterns_overlap(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // reach[i][j]: some text takes a[..i] and b[..j] to the same place.
+    let mut reach = vec![vec![false; b.len() + 1]; a.len() + 1];
+    reach[0][0] = true;
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            if !reach[i][j] {
+                continue;
+            }
+            let (sa, sb) = (a.get(i) == Some(&b'*'), b.get(j) == Some(&b'*'));
+            // A `*` may match nothing (more).
+            if sa {
+                reach[i + 1][j] = true;
+            }
+            if sb {
+                reach[i][j + 1] = true;
+            }
+            match (a.get(i), b.get(j)) {
+                // A `*` takes the other side's next character, and stays.
+                (Some(b'*'), Some(c)) if *c != b'*' => reach[i][j + 1] = true,
+                (Some(c), Some(b'*')) if *c != b'*' => reach[i + 1][j] = true,
+                (Some(x), Some(y)) if x == y && *x != b'*' => reach[i + 1][j + 1] = true,
+                _ => {}
+            }
+        }
+    }
+    reach[a.len()][b.len()]
 }
 
 /// What the variable placeholders stand for in one session.
@@ -638,6 +918,158 @@ mod tests {
                 .parse::<SessionTemplate>()
                 .is_err()
         );
+    }
+
+    fn si(s: &str) -> SourceIdentityTemplate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_source_identity_renders_like_a_session_name() {
+        let tpl = si("tf-{stack}-{role}-{user}-{run}");
+        let full = names(Some("qa/api"), Some("octo cat"), Some("42"));
+        assert_eq!(
+            tpl.render("app", "qa", &full).unwrap().as_str(),
+            "tf-qa.api-app-octo-cat-42"
+        );
+        // The same sanitiser and stack part as the session name.
+        let session = t("tf-{stack}-{role}-{user}-{run}").render("app", "qa", &full);
+        assert_eq!(session.as_str(), "tf-qa.api-app-octo-cat-42");
+        // In a generated block `{user}` and `{run}` are left out.
+        let generated = names(Some("qa/api"), None, None);
+        assert_eq!(
+            tpl.render("app", "qa", &generated).unwrap().as_str(),
+            "tf-qa.api-app"
+        );
+        // Outside a stack a template that names it sets nothing.
+        assert_eq!(tpl.render("app", "qa", &SessionNames::default()), None);
+        assert_eq!(
+            si("ci-{user}")
+                .render("app", "qa", &SessionNames::default())
+                .unwrap()
+                .as_str(),
+            "ci"
+        );
+        // A literal one is itself.
+        assert!(si("ci-bot").is_literal());
+        assert_eq!(
+            si("ci-bot")
+                .render("a", "b", &SessionNames::default())
+                .unwrap()
+                .as_str(),
+            "ci-bot"
+        );
+    }
+
+    #[test]
+    fn user_and_run_give_way_and_the_fixed_parts_stay_whole() {
+        // `{user}` first: a session name used to lose its stack's end here.
+        let tpl = si("{user}@tf-{stack}");
+        let long = "u".repeat(100);
+        let v = tpl
+            .render("app", "qa", &names(Some("qa/api"), Some(&long), None))
+            .unwrap();
+        assert_eq!(v.as_str().len(), 64);
+        assert!(v.as_str().ends_with("uuu@tf-qa.api"), "{v}");
+        let stack = "envs/".repeat(20) + "network";
+        // When not even one character of `{user}` fits it is left out.
+        let tpl = si("tf-{stack}-{user}");
+        let v = tpl
+            .render("app", "qa", &names(Some(&stack), Some("someone"), None))
+            .unwrap();
+        assert_eq!(
+            v,
+            tpl.render("app", "qa", &names(Some(&stack), None, None))
+                .unwrap()
+        );
+        // Every value rendered is admitted by the patterns of its stack.
+        for (user, run) in [
+            (None, None),
+            (Some("octocat"), None),
+            (None, Some("9")),
+            (Some(long.as_str()), Some("77")),
+        ] {
+            for tpl in [
+                si("tf-{stack}-{user}-{run}"),
+                si("{user}.{run}@{stack}"),
+                si("{run}-{role}"),
+            ] {
+                let v = tpl
+                    .render("app", "qa", &names(Some("qa/api"), user, run))
+                    .unwrap();
+                let patterns = tpl.trust_patterns("app", "qa", Some("qa/api"));
+                assert!(
+                    patterns.iter().any(|p| glob_iam(p, v.as_str())),
+                    "{tpl}: {v} in {patterns:?}"
+                );
+            }
+        }
+    }
+
+    /// IAM's `StringLike`: `*` is any text, empty too.
+    fn glob_iam(p: &str, t: &str) -> bool {
+        patterns_overlap(p, &t.replace('*', ""))
+    }
+
+    #[test]
+    fn trust_patterns_keep_the_fixed_parts_literal() {
+        let tpl = si("tf-{stack}-{user}-{run}");
+        assert_eq!(
+            tpl.trust_patterns("app", "qa", Some("qa/api")),
+            ["tf-qa.api", "tf-qa.api-*", "tf-qa.api-*-*"]
+        );
+        assert!(tpl.trust_patterns("app", "qa", None).is_empty());
+        assert_eq!(
+            si("{user}@{role}.{account}").trust_patterns("app", "qa", None),
+            ["*@app.qa", "app.qa"]
+        );
+        assert_eq!(si("ci-bot").trust_patterns("a", "b", None), ["ci-bot"]);
+    }
+
+    #[test]
+    fn overlapping_patterns_are_found() {
+        for (a, b, want) in [
+            ("tf-qa.api-*", "tf-qa.api-x", true),
+            ("tf-qa.api-*", "tf-qa.web", false),
+            ("*@tf-qa.api", "*@tf-qa.api-x", false),
+            ("*@tf-qa.api", "bob@tf-qa.api", true),
+            ("a*b", "*c", false),
+            ("a*", "*b", true),
+            ("x", "x", true),
+            ("x", "y", false),
+            ("*-*", "a", false),
+        ] {
+            assert_eq!(patterns_overlap(a, b), want, "{a} {b}");
+            assert_eq!(patterns_overlap(b, a), want, "{b} {a}");
+        }
+    }
+
+    #[test]
+    fn bad_source_identities_say_what_is_allowed() {
+        for (s, expect) in [
+            ("aws:{stack}", "starts with `aws:`"),
+            ("AWS:me", "starts with `aws:`"),
+            ("tf-{stak}", "`{stak}`, which is not a placeholder"),
+            (
+                "tf {stack}",
+                "' ', which STS does not take in a source identity",
+            ),
+            ("a b", "is not a valid source identity"),
+        ] {
+            let e = s.parse::<SourceIdentityTemplate>().unwrap_err();
+            assert!(e.message.contains(expect), "{s}: {}", e.message);
+            assert!(e.allowed.contains("aws:"), "{s}: {}", e.allowed);
+        }
+        let e = si("-{user}").check_fits("app", "qa").unwrap_err();
+        assert!(e.message.contains("empty"), "{}", e.message);
+        assert!(e.hint.unwrap().contains("fixed text"));
+        let e = si("{role}-{stack}")
+            .check_fits(&"r".repeat(60), "qa")
+            .unwrap_err();
+        assert!(e.message.contains("70 characters"), "{}", e.message);
+        si("{role}-{stack}")
+            .check_fits(&"r".repeat(54), "qa")
+            .unwrap();
     }
 
     #[test]

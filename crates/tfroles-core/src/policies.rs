@@ -21,8 +21,9 @@ use tfroles_policy::{
 use crate::access::{Permissions, Trust, TrustedAws};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::model::{Config, Role, RoleSession};
+use crate::naming::Placeholder;
 use crate::resolve::Stack;
-use crate::types::{ListScope, RoleArn, RoleName, fnv1a};
+use crate::types::{ListScope, RoleArn, RoleName, StackPath, fnv1a};
 
 /// The three kinds of policy `tfroles policy` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -824,6 +825,130 @@ impl Config {
         Ok(self.decide_session(&ask)?.policy)
     }
 
+    /// Where each session of a role instance with a `source_identity`
+    /// is used, and the values its trust policy admits there: one entry
+    /// per stack that uses it (as a provider, a hop of a provider's `via`
+    /// chain, or the state role of its backend), or one for sessions
+    /// outside any stack when the template does not name `{stack}`.
+    fn source_identity_uses(&self, session: &RoleSession, stacks: &[Stack]) -> Vec<IdentityUse> {
+        let Some(t) = self
+            .role(session.role.as_str())
+            .and_then(|r| r.source_identity.as_ref())
+        else {
+            return Vec::new();
+        };
+        let same = |s: &RoleSession| s.role == session.role && s.account == session.account;
+        let entry = |role: &str, stack: Option<&StackPath>| IdentityUse {
+            stack: stack.cloned(),
+            patterns: t.trust_patterns(
+                role,
+                session.account.as_str(),
+                stack.map(StackPath::as_str),
+            ),
+        };
+        if !t.uses(Placeholder::Stack) {
+            return vec![entry(session.role.as_str(), None)];
+        }
+        let mut out = Vec::new();
+        for st in stacks {
+            if self.is_state_session(session) {
+                // With `role_per_stack` each stack's state role has its own
+                // name, and `{role}` is that name.
+                let own = self.stack_state_session(st);
+                out.push(entry(own.role.as_str(), Some(&st.path)));
+                continue;
+            }
+            let used = st.all_providers().any(|p| {
+                let mut hop = Some(&p.session);
+                while let Some(h) = hop {
+                    if same(h) {
+                        return true;
+                    }
+                    hop = h.via.as_deref();
+                }
+                false
+            });
+            if used {
+                out.push(entry(session.role.as_str(), Some(&st.path)));
+            }
+        }
+        out
+    }
+
+    /// The `sts:SourceIdentity` values a role instance's trust policy
+    /// admits, sorted: its literal value, or its template's patterns for
+    /// every stack that uses it. Refused when one of them could also be the
+    /// value of another role instance for what its own template names (its
+    /// stack, role or account): a `*` for `{user}` that ran into another
+    /// stack's path would let a caller of this role pass as that stack.
+    fn source_identity_values(
+        &self,
+        session: &RoleSession,
+        stacks: &[Stack],
+    ) -> Result<Vec<String>> {
+        let Some(t) = self
+            .role(session.role.as_str())
+            .and_then(|r| r.source_identity.as_ref())
+        else {
+            return Ok(Vec::new());
+        };
+        if t.is_literal() {
+            return Ok(vec![iam_literal(t.as_str())]);
+        }
+        let mine = self.source_identity_uses(session, stacks);
+        for other in self.role_sessions() {
+            if other.role == session.role && other.account == session.account {
+                // The trust policy cannot tell one caller's stack from
+                // another's: every stack of this role is admitted alike.
+                continue;
+            }
+            let Some(theirs) = self
+                .role(other.role.as_str())
+                .and_then(|r| r.source_identity.as_ref())
+                .filter(|t| !t.is_literal())
+            else {
+                continue;
+            };
+            for b in self.source_identity_uses(&other, stacks) {
+                for a in &mine {
+                    let claims_differ = (theirs.uses(Placeholder::Stack) && a.stack != b.stack)
+                        || (theirs.uses(Placeholder::Role) && other.role != session.role)
+                        || (theirs.uses(Placeholder::Account) && other.account != session.account);
+                    if !claims_differ {
+                        continue;
+                    }
+                    let clash = a.patterns.iter().find_map(|pa| {
+                        b.patterns
+                            .iter()
+                            .find(|pb| crate::naming::patterns_overlap(pa, pb))
+                            .map(|pb| (pa, pb))
+                    });
+                    if let Some((pa, pb)) = clash {
+                        let whose = match &b.stack {
+                            Some(st) => format!(
+                                "stack `{st}` with role `{}` in `{}`",
+                                other.role, other.account
+                            ),
+                            None => format!("role `{}` in `{}`", other.role, other.account),
+                        };
+                        return Err(self.policy_error(
+                            Some(&session.role),
+                            format!(
+                                "`source_identity`: the trust policy would admit `{pa}`{}, which also covers `{pb}`, a source identity of {whose}: a caller of this role could pass as it",
+                                a.stack.as_ref().map(|s| format!(" (for stack `{s}`)")).unwrap_or_default()
+                            ),
+                            "put `{user}` and `{run}` before the fixed parts, like `{user}@tf-{stack}`, so that what a caller chooses cannot run into another stack's name; or leave them out",
+                        ));
+                    }
+                }
+            }
+        }
+        let mut values: Vec<String> = mine.into_iter().flat_map(|u| u.patterns).collect();
+        values.sort();
+        values.dedup();
+        Ok(values)
+    }
+
     /// The principals a role trusts in an account, as written in its
     /// `trust` block (or every identity with an `arn` when it has none),
     /// plus the role it is assumed `via`.
@@ -863,16 +988,25 @@ impl Config {
         aws
     }
 
-    /// Who may assume `role` in `account`.
+    /// Who may assume `role` in `account`. `stacks` are the resolved
+    /// stacks: a `source_identity` that names `{stack}` admits the values
+    /// of the stacks that use the role, and only those.
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for an unknown role or account, or a role nobody
-    /// may assume.
-    pub fn trust_policy(&self, role: &str, account: Option<&str>) -> Result<PolicyDocument> {
+    /// [`Error::Invalid`] for an unknown role or account, a role nobody
+    /// may assume, or a `source_identity` whose values could be another
+    /// role's or stack's.
+    pub fn trust_policy(
+        &self,
+        role: &str,
+        account: Option<&str>,
+        stacks: &[Stack],
+    ) -> Result<PolicyDocument> {
         let session = self.session(role, account)?;
         let r = self.role(role).expect("session found it");
-        let mut statements = aws_trust_statements(r, self.trusted_aws(r, &session));
+        let values = self.source_identity_values(&session, stacks)?;
+        let mut statements = aws_trust_statements(r, self.trusted_aws(r, &session), values);
         if let Some(t) = &r.trust {
             statements.extend(service_trust_statement(t));
             statements.extend(self.oidc_trust_statements(t, &session));
@@ -1035,7 +1169,7 @@ impl Config {
         for s in self.role_sessions() {
             let r = self.role(s.role.as_str()).expect("session of a role");
             let is_state = self.is_state_session(&s);
-            let trust = self.trust_policy(r.name.as_str(), Some(s.account.as_str()))?;
+            let trust = self.trust_policy(r.name.as_str(), Some(s.account.as_str()), stacks)?;
             if is_state && self.state.role_per_stack {
                 for st in stacks {
                     let session = self.stack_state_session(st);
@@ -1061,6 +1195,14 @@ impl Config {
         }
         Ok(out)
     }
+}
+
+/// One place a role instance's source identity is used.
+struct IdentityUse {
+    /// The stack; `None` for sessions outside any stack.
+    stack: Option<StackPath>,
+    /// What the trust policy admits there.
+    patterns: Vec<String>,
 }
 
 /// The state's KMS key, as the resources a statement names.
@@ -1133,7 +1275,11 @@ impl KeySet {
 /// (with the role's external id and MFA conditions), and `sts:TagSession`
 /// and `sts:SetSourceIdentity` where the role sets tags or a source
 /// identity. None when it trusts no IAM principal.
-fn aws_trust_statements(r: &Role, aws: Vec<String>) -> Vec<Statement> {
+fn aws_trust_statements(
+    r: &Role,
+    aws: Vec<String>,
+    source_identities: Vec<String>,
+) -> Vec<Statement> {
     if aws.is_empty() {
         return Vec::new();
     }
@@ -1154,14 +1300,18 @@ fn aws_trust_statements(r: &Role, aws: Vec<String>) -> Vec<Statement> {
             .with_condition("ForAllValues:StringEquals", "aws:TagKeys", keys);
         statements.push(trusting(st, principal()));
     }
-    if let Some(si) = &r.source_identity {
+    if !source_identities.is_empty() {
+        // A literal source identity is matched exactly, as always; a
+        // template's `{user}` and `{run}` are `*` in a pattern whose fixed
+        // parts stay literal.
+        let op = if source_identities.iter().any(|v| v.contains('*')) {
+            "StringLike"
+        } else {
+            "StringEquals"
+        };
         let st = Statement::allow(["sts:SetSourceIdentity"], Vec::<String>::new())
             .with_sid(sid::SOURCE)
-            .with_condition(
-                "StringEquals",
-                "sts:SourceIdentity",
-                [iam_literal(si.as_str())],
-            );
+            .with_condition(op, "sts:SourceIdentity", source_identities);
         statements.push(trusting(st, principal()));
     }
     statements

@@ -566,6 +566,44 @@ fn role_names() {
 }
 
 #[test]
+fn source_identity_templates() {
+    let with = |si: &str| {
+        edit(&[(
+            "accounts = [\"qa\"]",
+            &format!("accounts = [\"qa\"]\n  source_identity = \"{si}\""),
+        )])
+    };
+    assert_err(
+        &with("tf-{stak}"),
+        indoc! {r#"
+            tfroles.hcl:20:21: in block `role "app"`, attribute `source_identity`: "tf-{stak}" has `{stak}`, which is not a placeholder
+              allowed: 2 to 64 characters of letters, digits and `+=,.@_-`, not starting with `aws:`, and the placeholders `{stack}`, `{role}`, `{account}`, `{user}`, `{run}`
+              hint: did you mean `stack`?"#},
+    );
+    assert_err(
+        &with("AWS:{stack}"),
+        indoc! {r#"
+            tfroles.hcl:20:21: in block `role "app"`, attribute `source_identity`: "AWS:{stack}" starts with `aws:`, which AWS keeps for itself
+              allowed: 2 to 64 characters of letters, digits and `+=,.@_-`, not starting with `aws:`, and the placeholders `{stack}`, `{role}`, `{account}`, `{user}`, `{run}`
+              hint: drop the `aws:` prefix"#},
+    );
+    let long = "x".repeat(51);
+    assert_err(
+        &with(&format!("{long}-{{role}}-{{stack}}")),
+        &format!(
+            "tfroles.hcl:20:21: in block `role \"app\"`, attribute `source_identity`: \"{long}-{{role}}-{{stack}}\" gives 65 characters for role `app` in account `qa` before `{{user}}` and `{{run}}` (with the shortest `{{stack}}`, 9), over the 64 STS takes\n  allowed: 2 to 64 characters of letters, digits and `+=,.@_-`, not starting with `aws:`, and the placeholders `{{stack}}`, `{{role}}`, `{{account}}`, `{{user}}`, `{{run}}`\n  hint: shorten the text, or leave out `{{role}}` or `{{account}}` (the session's ARN names them already)"
+        ),
+    );
+    assert_err(
+        &with("{user}-{run}"),
+        indoc! {r#"
+            tfroles.hcl:20:21: in block `role "app"`, attribute `source_identity`: "{user}-{run}" is empty for role `app` in account `qa` when `{user}` and `{run}` are not known, and STS takes at least 2 characters
+              allowed: 2 to 64 characters of letters, digits and `+=,.@_-`, not starting with `aws:`, and the placeholders `{stack}`, `{role}`, `{account}`, `{user}`, `{run}`
+              hint: add fixed text, like `tf-{user}`: without it the trust policy would admit any value"#},
+    );
+}
+
+#[test]
 fn session_names_external_ids_and_source_identities() {
     assert_err(
         &edit(&[(
@@ -577,8 +615,9 @@ fn session_names_external_ids_and_source_identities() {
               allowed: 2 to 64 characters of letters, digits and `+=,.@_-`
             tfroles.hcl:21:17: in block `role "app"`, attribute `external_id`: "x" is not a valid external id
               allowed: 2 to 1224 characters of letters, digits and `+=,.@:/_-`
-            tfroles.hcl:22:21: in block `role "app"`, attribute `source_identity`: "aws:me" is not a valid source identity
-              allowed: 2 to 64 characters of letters, digits and `+=,.@_-`"#},
+            tfroles.hcl:22:21: in block `role "app"`, attribute `source_identity`: "aws:me" starts with `aws:`, which AWS keeps for itself
+              allowed: 2 to 64 characters of letters, digits and `+=,.@_-`, not starting with `aws:`, and the placeholders `{stack}`, `{role}`, `{account}`, `{user}`, `{run}`
+              hint: drop the `aws:` prefix"#},
     );
     assert_err(
         &edit(&[("\"us-west-2\"", "\"us-west-2\"\n  session_name = \"x\"")]),

@@ -773,7 +773,7 @@ fn trust_policies() {
           services = ["s3"]
         }
     "#});
-    let doc = c.trust_policy("app", Some("qa")).unwrap();
+    let doc = c.trust_policy("app", Some("qa"), &[]).unwrap();
     assert_eq!(
         json(&doc),
         serde_json::json!({
@@ -859,7 +859,7 @@ fn trust_policies() {
     );
     // `via`: the chained role trusts the first role's ARN (and, with no
     // trust block of its own, nobody else); the first may assume it.
-    let next = c.trust_policy("next", Some("qa")).unwrap();
+    let next = c.trust_policy("next", Some("qa"), &[]).unwrap();
     assert_eq!(
         json(&next)["Statement"][0]["Principal"],
         serde_json::json!({"AWS": "arn:aws:iam::333333333333:role/app"})
@@ -887,7 +887,7 @@ fn a_role_nobody_may_assume_is_an_error() {
     );
     let c = Config::from_str(&text).unwrap();
     assert_eq!(
-        shown(&c.trust_policy("terraform-state", None).unwrap_err()),
+        shown(&c.trust_policy("terraform-state", None, &[]).unwrap_err()),
         "tfroles.hcl:16:1: in block `role \"terraform-state\" (the state role)`: nobody may assume role `terraform-state`\n  hint: add a `trust` block, or an `identity` with an `arn` (trusted by every role without a `trust` block)"
     );
 }
@@ -1155,7 +1155,7 @@ fn github_trust_takes_the_immutable_subject_reusable_workflows_pull_requests_and
           }
         }
     "#});
-    let doc = c.trust_policy("deploy", Some("qa")).unwrap();
+    let doc = c.trust_policy("deploy", Some("qa"), &[]).unwrap();
     let statements = &json(&doc)["Statement"];
     assert_eq!(
         statements[1]["Condition"],
@@ -1270,7 +1270,7 @@ fn hcp_terraform_run_phases_and_gitlab_refs() {
           }
         }
     "#});
-    let doc = c.trust_policy("deploy", Some("qa")).unwrap();
+    let doc = c.trust_policy("deploy", Some("qa"), &[]).unwrap();
     let admits = |host: &str, aud: &str, sub: &str| {
         let provider = format!("arn:aws:iam::333333333333:oidc-provider/{host}");
         let request = Request::new("sts:AssumeRoleWithWebIdentity", "*")
@@ -1581,4 +1581,133 @@ fn the_workspace_matters_only_with_a_stack() {
     assert!(c.decide_session(&ask).is_err());
     ask.workspace = Some("staging");
     assert!(c.decide_session(&ask).unwrap().policy.is_some());
+}
+
+// ---------------------------------------------------------- source identity
+
+const TEMPLATED: &str = indoc! {r#"
+    role "app" {
+      accounts        = ["qa"]
+      services        = ["ec2"]
+      source_identity = "{user}.{run}@tf-{stack}"
+    }
+    role "net" {
+      accounts        = ["qa"]
+      services        = ["ec2"]
+      source_identity = "{user}.{run}@tf-{stack}"
+    }
+    stack "qa/api" {
+      account = "qa"
+      role    = "app"
+    }
+    stack "qa/api2" {
+      account = "qa"
+      role    = "app"
+    }
+    stack "qa/net" {
+      account = "qa"
+      role    = "net"
+    }
+"#};
+
+/// Whether `trust` lets the `ci` identity set `value` as its source identity.
+#[track_caller]
+fn sets_source_identity(trust: &PolicyDocument, value: &str) -> bool {
+    let request =
+        Request::new("sts:SetSourceIdentity", "*").with_context("sts:SourceIdentity", [value]);
+    tfroles_core::graph::trust_admits(
+        trust,
+        tfroles_core::graph::Caller::Aws("arn:aws:iam::111111111111:user/terraform-ci"),
+        &request,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_source_identity_template_admits_its_own_stacks_values_and_no_other_stacks() {
+    let c = config(TEMPLATED);
+    let stacks = stacks(&c, &["qa/api", "qa/api2", "qa/net"]);
+    let trust = c.trust_policy("app", Some("qa"), &stacks).unwrap();
+    let set = json(&trust)["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "SetSourceIdentity")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        set["Condition"],
+        serde_json::json!({"StringLike": {"sts:SourceIdentity": [
+            "*.*@tf-qa.api", "*.*@tf-qa.api2", "*@tf-qa.api", "*@tf-qa.api2", "tf-qa.api", "tf-qa.api2",
+        ]}})
+    );
+    // What credential-process sends in CI, and what a generated block
+    // sends (no user, no run): both admitted.
+    let app = c.session("app", None).unwrap();
+    for (user, run) in [
+        (Some("octocat"), Some("4711")),
+        (None, None),
+        (Some("a.b@c"), None),
+    ] {
+        let names = tfroles_core::SessionNames {
+            stack: Some("qa/api"),
+            user,
+            run,
+        };
+        let value = app.clone().named(&names).source_identity.unwrap();
+        assert!(sets_source_identity(&trust, value.as_str()), "{value}");
+    }
+    // Another stack's values, of another role: refused, whatever the user.
+    let net = c.session("net", None).unwrap();
+    for (user, run) in [(Some("octocat"), Some("4711")), (None, None)] {
+        let names = tfroles_core::SessionNames {
+            stack: Some("qa/net"),
+            user,
+            run,
+        };
+        let value = net.clone().named(&names).source_identity.unwrap();
+        assert!(!sets_source_identity(&trust, value.as_str()), "{value}");
+    }
+    for forged in [
+        "tf-qa.net",
+        "x@tf-qa.net",
+        "tf-qa.api.x",
+        "tf-qa.apix",
+        "x@tf-qa.api-x",
+        "tf-qa",
+        "ci-bot",
+    ] {
+        assert!(!sets_source_identity(&trust, forged), "{forged}");
+    }
+    // Outside a stack the template sets none; the literal case is exact
+    // as always (`trust_policies`).
+    assert_eq!(app.source_identity, None);
+}
+
+#[test]
+fn a_pattern_that_could_pass_as_another_stack_is_an_error() {
+    let c = config(&TEMPLATED.replace("{user}.{run}@tf-{stack}", "tf-{stack}-{user}"));
+    let found = stacks(&c, &["qa/api", "qa/api2", "qa/net"]);
+    // `tf-qa.api-*` has no overlap with another role's stack here ...
+    c.trust_policy("app", Some("qa"), &found).unwrap();
+    // ... until a stack of `net` is called `qa/api-x`.
+    let c = config(&format!(
+        "{}\nstack \"qa/api-x\" {{\n  account = \"qa\"\n  role    = \"net\"\n}}\n",
+        TEMPLATED.replace("{user}.{run}@tf-{stack}", "tf-{stack}-{user}")
+    ));
+    let stacks = stacks(&c, &["qa/api", "qa/api-x", "qa/net"]);
+    let e = c
+        .trust_policy("app", Some("qa"), &stacks)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the trust policy would admit `tf-qa.api-*` (for stack `qa/api`), which also covers `tf-qa.api-x`, a source identity of stack `qa/api-x` with role `net` in `qa`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hint: put `{user}` and `{run}` before the fixed parts"),
+        "{e}"
+    );
+    // The bootstrap's policies refuse it too.
+    assert!(c.role_policies(&stacks).is_err());
 }

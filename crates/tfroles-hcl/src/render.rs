@@ -382,7 +382,12 @@ fn workspace_hops(
     for w in &stack.workspaces {
         let mut ps = Vec::new();
         for (p, shape) in w.providers.iter().zip(shapes.iter_mut()) {
-            let mut chain = vec![&p.session];
+            // Named for this stack, as the other providers files are.
+            let named = p.session.clone().named(&tfroles_core::SessionNames {
+                stack: Some(stack.path.as_str()),
+                ..Default::default()
+            });
+            let mut chain = vec![&named];
             while let Some(via) = &chain[chain.len() - 1].via {
                 chain.push(via);
             }

@@ -874,90 +874,12 @@ impl Plan {
 
     fn commit(&self, staged: Vec<Staged<'_>>, done: &mut Vec<Done>) -> Result<(), Error> {
         for s in staged {
-            let rel = &s.change.path;
-            // The directories were checked, and some created, a moment ago:
-            // check again, so a link swapped in since is not written through.
-            match check_path(&self.root, rel)? {
-                Ok(_) => {}
-                Err((path, reason)) => {
-                    return Err(Error::Unsafe {
-                        problems: vec![(path, reason)],
-                    });
-                }
-            }
-            match s.change.change {
-                Change::Create => {
-                    // Never replaces a file that appeared since the plan.
-                    s.temp.persist_noclobber(&s.abs).map_err(|e| {
-                        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                            changed(rel, "was created by someone else since tfroles looked")
-                        } else {
-                            io(&s.abs)(e.error)
-                        }
-                    })?;
-                    done.push(Done::Created(s.abs));
-                }
-                _ => {
-                    let old = s.change.old_bytes.clone().unwrap_or_default();
-                    let mode = still_the_same(&s.abs, rel, &old)?;
-                    if let Some((temp, kept)) = s.original {
-                        temp.persist_noclobber(&kept).map_err(|e| {
-                            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                                changed(
-                                    &format!("{rel}{ORIGINAL_SUFFIX}"),
-                                    "was created by someone else since tfroles looked",
-                                )
-                            } else {
-                                io(&kept)(e.error)
-                            }
-                        })?;
-                        done.push(Done::Created(kept));
-                    }
-                    s.temp.persist(&s.abs).map_err(|e| io(&s.abs)(e.error))?;
-                    done.push(Done::Replaced {
-                        abs: s.abs,
-                        old,
-                        mode,
-                    });
-                }
-            }
+            self.commit_staged(s, done)?;
         }
         for f in &self.files {
-            if f.change != Change::Remove && f.change != Change::SetAside {
-                continue;
+            if f.change == Change::Remove || f.change == Change::SetAside {
+                self.remove(f, done)?;
             }
-            match check_path(&self.root, &f.path)? {
-                Ok(_) => {}
-                Err((path, reason)) => {
-                    return Err(Error::Unsafe {
-                        problems: vec![(path, reason)],
-                    });
-                }
-            }
-            let abs = abs_path(&self.root, &f.path);
-            let old = f.old_bytes.clone().unwrap_or_default();
-            let mode = still_the_same(&abs, &f.path, &old)?;
-            if f.change == Change::SetAside {
-                let mut kept = abs.clone().into_os_string();
-                kept.push(ORIGINAL_SUFFIX);
-                let kept = PathBuf::from(kept);
-                let dir = abs.parent().unwrap_or(Path::new("."));
-                let t = stage_file(dir, &old, mode & 0o777).map_err(io(&kept))?;
-                sync_all(&[(t.as_ref(), kept.as_path())])?;
-                t.persist_noclobber(&kept).map_err(|e| {
-                    if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                        changed(
-                            &format!("{}{ORIGINAL_SUFFIX}", f.path),
-                            "was created by someone else since tfroles looked",
-                        )
-                    } else {
-                        io(&kept)(e.error)
-                    }
-                })?;
-                done.push(Done::Created(kept));
-            }
-            fs::remove_file(&abs).map_err(io(&abs))?;
-            done.push(Done::Removed { abs, old, mode });
         }
         // The directories are not synced after the renames: a crash then
         // leaves each file either as it was or as generated, both whole
@@ -965,6 +887,78 @@ impl Plan {
         // finishes the job. A directory fsync each would cost seconds.
         Ok(())
     }
+
+    /// The directories were checked, and some created, a moment ago: check
+    /// again, so a link swapped in since is not written through.
+    fn check_again(&self, rel: &str) -> Result<(), Error> {
+        match check_path(&self.root, rel)? {
+            Ok(_) => Ok(()),
+            Err((path, reason)) => Err(Error::Unsafe {
+                problems: vec![(path, reason)],
+            }),
+        }
+    }
+
+    /// One staged file renamed into place: a new file only where none has
+    /// appeared since the plan; a replaced one only if it still holds what
+    /// was read (its original kept first, for a take-over).
+    fn commit_staged(&self, s: Staged<'_>, done: &mut Vec<Done>) -> Result<(), Error> {
+        let rel = &s.change.path;
+        self.check_again(rel)?;
+        if s.change.change == Change::Create {
+            persist_new(s.temp, &s.abs, rel)?;
+            done.push(Done::Created(s.abs));
+            return Ok(());
+        }
+        let old = s.change.old_bytes.clone().unwrap_or_default();
+        let mode = still_the_same(&s.abs, rel, &old)?;
+        if let Some((temp, kept)) = s.original {
+            persist_new(temp, &kept, &format!("{rel}{ORIGINAL_SUFFIX}"))?;
+            done.push(Done::Created(kept));
+        }
+        s.temp.persist(&s.abs).map_err(|e| io(&s.abs)(e.error))?;
+        done.push(Done::Replaced {
+            abs: s.abs,
+            old,
+            mode,
+        });
+        Ok(())
+    }
+
+    /// A file removed (stale with `prune`), or set aside as
+    /// `<name>.tfroles-orig` (left with only comments by a handover), if it
+    /// still holds what was read.
+    fn remove(&self, f: &FileChange, done: &mut Vec<Done>) -> Result<(), Error> {
+        self.check_again(&f.path)?;
+        let abs = abs_path(&self.root, &f.path);
+        let old = f.old_bytes.clone().unwrap_or_default();
+        let mode = still_the_same(&abs, &f.path, &old)?;
+        if f.change == Change::SetAside {
+            let mut kept = abs.clone().into_os_string();
+            kept.push(ORIGINAL_SUFFIX);
+            let kept = PathBuf::from(kept);
+            let dir = abs.parent().unwrap_or(Path::new("."));
+            let t = stage_file(dir, &old, mode & 0o777).map_err(io(&kept))?;
+            sync_all(&[(t.as_ref(), kept.as_path())])?;
+            persist_new(t, &kept, &format!("{}{ORIGINAL_SUFFIX}", f.path))?;
+            done.push(Done::Created(kept));
+        }
+        fs::remove_file(&abs).map_err(io(&abs))?;
+        done.push(Done::Removed { abs, old, mode });
+        Ok(())
+    }
+}
+
+/// Renames a staged file to `abs` only where nothing is: a file created
+/// there since tfroles looked is someone else's (`rel` names it).
+fn persist_new(temp: tempfile::TempPath, abs: &Path, rel: &str) -> Result<(), Error> {
+    temp.persist_noclobber(abs).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            changed(rel, "was created by someone else since tfroles looked")
+        } else {
+            io(abs)(e.error)
+        }
+    })
 }
 
 fn changed(rel: &str, what: &str) -> Error {

@@ -179,7 +179,7 @@ fn wanted_roles(config: &Config, stacks: &[Stack]) -> BTreeMap<String, Want> {
     for s in config.role_sessions() {
         let (role, account) = (s.role.as_str(), s.account.as_str());
         let trust = config
-            .trust_policy(role, Some(account))
+            .trust_policy(role, Some(account), stacks)
             .unwrap()
             .to_json_pretty();
         let is_state = s.role == config.state().role && s.account == config.state().account;

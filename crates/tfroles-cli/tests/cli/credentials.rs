@@ -739,6 +739,152 @@ role "deploy" {
     }
 }
 
+/// `source_identity` is a template: STS receives it rendered for the stack
+/// the command runs in and the CI user and run (moto keeps no source
+/// identity, so the proxy reads it off the wire), a different value is a
+/// different cache entry, outside a stack it is not sent, and the trust
+/// policy `tfroles policy` prints admits exactly what was sent, not
+/// another stack's.
+#[test]
+fn a_source_identity_template_is_sent_rendered_and_admitted_by_the_trust_policy() {
+    let lab = Lab::with_config(
+        r#"
+identity "ci" {
+  arn = "arn:aws:iam::111111111111:user/ci"
+}
+
+role "app" {
+  account         = "qa"
+  services        = ["ec2"]
+  session_name    = "tf-{stack}-{run}"
+  source_identity = "{user}.{run}@tf-{stack}"
+}
+
+stack "qa/*" {
+  account = "qa"
+  role    = "app"
+}
+"#,
+    );
+    for s in ["qa/api", "qa/web"] {
+        fs::create_dir_all(lab.work().join(s)).unwrap();
+        fs::write(lab.work().join(s).join("main.tf"), "").unwrap();
+    }
+    let proxy = Proxy::start(lab.moto.endpoint(), vec![]);
+    let run = |dir: &str, user: &str, run: &str, args: &[&str]| {
+        let mut cmd = lab.cmd(args);
+        for v in tfroles_core::naming::USER_VARIABLES
+            .iter()
+            .chain(tfroles_core::naming::RUN_VARIABLES)
+        {
+            cmd.env_remove(v);
+        }
+        let out = cmd
+            .current_dir(lab.work().join(dir))
+            .env("AWS_ENDPOINT_URL_STS", &proxy.url)
+            .env("GITHUB_ACTOR", user)
+            .env("GITHUB_RUN_ID", run)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    };
+    let process = ["credential-process", "--role", "app"];
+    run("qa/api", "octocat", "4711", &process);
+    // The same run again: the cache answers.
+    run("qa/api", "octocat", "4711", &process);
+    // Another run is another session with another source identity: never
+    // the same cache entry.
+    run("qa/api", "octocat", "4712", &process);
+    run("qa/web", "hubot", "1", &["env", "--role", "app"]);
+    run(
+        "qa/web",
+        "hubot",
+        "2",
+        &["exec", "--role", "app", "--", "true"],
+    );
+    // Outside any stack: no source identity (the trust policy admits
+    // none there).
+    run("", "octocat", "3", &process);
+
+    let sent: Vec<(String, String)> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.param("Action").as_deref() == Some("AssumeRole"))
+        .map(|r| {
+            (
+                r.param("RoleSessionName").unwrap_or_default(),
+                r.param("SourceIdentity").unwrap_or_default(),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = sent.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(
+        pairs,
+        [
+            ("tf-qa.api-4711", "octocat.4711@tf-qa.api"),
+            ("tf-qa.api-4712", "octocat.4712@tf-qa.api"),
+            ("tf-qa.web-1", "hubot.1@tf-qa.web"),
+            ("tf-qa.web-2", "hubot.2@tf-qa.web"),
+            ("tf-3", ""),
+        ]
+    );
+    // moto issued those sessions under the names sent.
+    let names: Vec<String> = lab
+        .moto
+        .assumed_roles()
+        .iter()
+        .map(|a| a.session_name.clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "tf-qa.api-4711",
+            "tf-qa.api-4712",
+            "tf-qa.web-1",
+            "tf-qa.web-2",
+            "tf-3"
+        ]
+    );
+
+    let out = lab.run(&["policy", "--role", "app", "--kind", "trust", "--compact"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let trust = tfroles_policy::PolicyDocument::from_json(text(&out.stdout).trim()).unwrap();
+    let admits = |value: &str| {
+        let request = tfroles_policy::Request::new("sts:SetSourceIdentity", "*")
+            .with_context("sts:SourceIdentity", [value]);
+        tfroles_core::graph::trust_admits(
+            &trust,
+            tfroles_core::graph::Caller::Aws("arn:aws:iam::111111111111:user/ci"),
+            &request,
+        )
+        .unwrap()
+    };
+    for (_, value) in sent.iter().filter(|(_, v)| !v.is_empty()) {
+        assert!(
+            admits(value),
+            "{value} refused by {}",
+            trust.to_json_pretty()
+        );
+    }
+    for forged in [
+        "octocat.1@tf-qa.db",
+        "tf-qa.db",
+        "octocat@tf-qa.api.x",
+        "octocat.4711@tf-qa",
+    ] {
+        assert!(
+            !admits(forged),
+            "{forged} admitted by {}",
+            trust.to_json_pretty()
+        );
+    }
+}
+
 // ------------------------------------------------------------ 2. web identity
 
 #[test]

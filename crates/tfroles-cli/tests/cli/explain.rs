@@ -466,3 +466,112 @@ fn what_tfroles_hcl_cannot_fix_is_said_and_left_alone() {
         text(&none.stderr)
     );
 }
+
+/// `--format json`: each denial as a record a script can act on, and with
+/// `--fix` what was changed; the file is edited exactly as the text mode
+/// edits it.
+#[test]
+fn json_names_principal_rule_change_and_what_fix_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join("tfroles.hcl"), CONFIG).unwrap();
+    fs::create_dir(root.join("app")).unwrap();
+    let arn = "arn:aws:sts::123456789012:assumed-role/app/tf-app-4711";
+    let input = format!(
+        "User: {arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::123456789012:user/x because no identity-based policy allows the iam:CreateUser action\n\
+         User: {arn} is not authorized to perform: iam:CreateGroup on resource: arn:aws:iam::123456789012:group/g with an explicit deny in a service control policy\n\
+         User: {arn} is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::123456789012:user/x\n\
+         User: arn:aws:iam::123456789012:user/terraform-ci is not authorized to perform: iam:ListRoles\n"
+    );
+    let parse = |out: &str| -> Value {
+        serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: not JSON:\n{out}"))
+    };
+    let doc = parse(&ok(root, &["explain", "--format", "json"], &input));
+    assert_eq!(doc["version"], 1);
+    let d = doc["denials"].as_array().unwrap();
+    assert_eq!(d.len(), 4, "{doc:#}");
+
+    // A missing action, in a session tfroles named for stack `app`.
+    assert_eq!(d[0]["action"], "iam:CreateUser");
+    assert_eq!(d[0]["resource"], "arn:aws:iam::123456789012:user/x");
+    assert_eq!(d[0]["source"], "message");
+    assert_eq!(
+        d[0]["aws_says"],
+        serde_json::json!({"refusal": "no_allow", "policy_type": "identity-based policy"})
+    );
+    let p = &d[0]["principal"];
+    assert_eq!(p["kind"], "assumed_role");
+    assert_eq!(p["role"], "app");
+    assert_eq!(p["account"], "main");
+    assert_eq!(p["account_id"], "123456789012");
+    assert_eq!(p["session"], "tf-app-4711");
+    assert_eq!(p["stacks"], serde_json::json!(["app"]));
+    assert_eq!(p["named_by_tfroles"], true);
+    assert_eq!(d[0]["rule"], "missing_action");
+    assert_eq!(d[0]["statement"], Value::Null);
+    assert_eq!(
+        d[0]["change"],
+        "add \"iam:CreateUser\" to `actions` of role \"app\" (`--fix` does)"
+    );
+    assert_eq!(d[0]["fixable"], true);
+    assert_eq!(d[0]["fixed"], false);
+
+    // What an SCP refused: the same rule here, but nothing tfroles.hcl fixes.
+    assert_eq!(d[1]["aws_says"]["refusal"], "explicit_deny");
+    assert_eq!(d[1]["aws_says"]["policy_type"], "service control policy");
+    assert_eq!(d[1]["fixable"], false);
+    assert!(
+        d[1]["not_fixable"]
+            .as_str()
+            .unwrap()
+            .contains("service control policy"),
+        "{doc:#}"
+    );
+
+    // A delete, which the role does not grant at all.
+    assert_eq!(d[2]["action"], "iam:DeleteUser");
+    assert_eq!(d[2]["aws_says"], Value::Null);
+
+    // The base identity.
+    assert_eq!(d[3]["rule"], "base_identity");
+    assert_eq!(d[3]["principal"]["kind"], "user");
+    assert_eq!(d[3]["principal"]["identity"], "ci");
+    assert_eq!(d[3]["change"], Value::Null);
+
+    assert_eq!(doc["fix"]["requested"], false);
+    assert_eq!(doc["fix"]["written"], false);
+    assert_eq!(
+        fs::read_to_string(root.join("tfroles.hcl")).unwrap(),
+        CONFIG,
+        "without --fix nothing is written"
+    );
+
+    // With --fix: the record says what changed, and the file has it.
+    let doc = parse(&ok(root, &["explain", "--format", "json", "--fix"], &input));
+    let fix = &doc["fix"];
+    assert_eq!(fix["requested"], true);
+    assert_eq!(fix["written"], true);
+    assert_eq!(fix["file"], "tfroles.hcl");
+    let added = fix["added"].as_array().unwrap();
+    assert!(
+        added.contains(&serde_json::json!({"role": "app", "action": "iam:CreateUser"})),
+        "{fix:#}"
+    );
+    assert!(
+        !added.iter().any(|a| a["action"] == "iam:CreateGroup"),
+        "an SCP's denial is never fixed in tfroles.hcl: {fix:#}"
+    );
+    assert_eq!(doc["denials"][0]["fixed"], true);
+    assert_eq!(doc["denials"][1]["fixed"], false);
+    let after = fs::read_to_string(root.join("tfroles.hcl")).unwrap();
+    assert!(after.contains("\"iam:CreateUser\""), "{after}");
+    assert!(
+        after.contains("# Users and groups for the app"),
+        "comments kept"
+    );
+
+    // Again: the file already grants it; nothing is written.
+    let doc = parse(&ok(root, &["explain", "--format", "json", "--fix"], &input));
+    assert_eq!(doc["fix"]["written"], false);
+    assert_eq!(doc["denials"][0]["rule"], "allowed");
+}

@@ -184,7 +184,7 @@ fn every_edge_is_admitted_by_the_trust_policy_and_every_admitted_principal_has_a
         for e in &edges {
             let role = nodes.iter().find(|n| n["id"] == e["to"]).unwrap();
             let s = session_of(&sessions, role["arn"].as_str().unwrap());
-            let trust = config.trust_policy(s.role.as_str(), Some(s.account.as_str()));
+            let trust = config.trust_policy(s.role.as_str(), Some(s.account.as_str()), &[]);
             if e["label"] == "assumes (trust not generated)" {
                 assert!(trust.is_err(), "{case}: {e}");
                 continue;
@@ -210,7 +210,8 @@ fn every_edge_is_admitted_by_the_trust_policy_and_every_admitted_principal_has_a
         // Every principal a trust policy names, with the claims it names,
         // has an edge (web identities: when an identity can carry them).
         for s in &sessions {
-            let Ok(trust) = config.trust_policy(s.role.as_str(), Some(s.account.as_str())) else {
+            let Ok(trust) = config.trust_policy(s.role.as_str(), Some(s.account.as_str()), &[])
+            else {
                 continue;
             };
             let into: Vec<&&Value> = edges

@@ -60,7 +60,7 @@ fn policy_prints_the_documents_the_library_derives() {
         ),
         (
             vec!["policy", "--role", "terraform-state", "--kind", "trust"],
-            c.trust_policy("terraform-state", None).unwrap(),
+            c.trust_policy("terraform-state", None, &stacks).unwrap(),
         ),
         (
             vec![

@@ -7,6 +7,7 @@ use super::trust::PendingTrust;
 use super::{Fields, Known, Validator};
 use crate::error::{Location, list};
 use crate::model::{Defaults, Role, via_account};
+use crate::naming::SourceIdentityTemplate;
 use crate::raw::{Located, RawBlock, RawBody};
 use crate::types::{AccountName, Duration, RoleName, SessionTags};
 
@@ -82,6 +83,27 @@ pub(super) fn validate(
     out
 }
 
+/// `source_identity`, a template checked for every account of the role:
+/// its fixed parts must fit STS's 64 characters (a value cut short would
+/// not be the one the trust policy admits).
+fn source_identity(
+    v: &mut Validator,
+    f: &Fields,
+    name: Option<&RoleName>,
+    accounts: &[AccountName],
+) -> Option<SourceIdentityTemplate> {
+    let raw = v.string(f, "source_identity")?;
+    let t: SourceIdentityTemplate = v.parse_located(f, "source_identity", &raw)?;
+    let name = name?;
+    for a in accounts {
+        if let Err(e) = t.check_fits(name.as_str(), a.as_str()) {
+            v.invalid(f, "source_identity", raw.loc, e);
+            return None;
+        }
+    }
+    Some(t)
+}
+
 /// One `role` block with the right labels.
 fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
     let desc = b.describe();
@@ -103,7 +125,7 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
     let external_id = v.parse(&f, "external_id");
     let session_name = v.parse(&f, "session_name");
     let duration = v.parse(&f, "duration");
-    let source_identity = v.parse(&f, "source_identity");
+    let source_identity = source_identity(v, &f, name.as_ref(), &role_accounts);
     let mfa_serial = v.parse(&f, "mfa_serial");
     let via = v.string(&f, "via");
     let permissions = v.permissions(&f);

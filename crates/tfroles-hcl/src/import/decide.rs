@@ -823,38 +823,13 @@ impl Cx {
         state_account: &AccountId,
     ) -> BTreeMap<AccountId, AccountName> {
         let prefix = repo_prefix(root);
-        let full = |p: &str| -> Vec<String> {
-            prefix
-                .iter()
-                .cloned()
-                .chain(p.split('/').map(str::to_owned))
-                .collect()
-        };
-        let stack_acct = |cx: &Cx, st: &Imported| -> AccountId {
-            let dp = &st.scan.providers[st.default].1;
-            cx.uses[*dp.chain.last().expect("usable")].account.clone()
-        };
         let mut taken: BTreeSet<String> = BTreeSet::new();
         let mut names: BTreeMap<AccountId, AccountName> = BTreeMap::new();
-        let valid = |n: &str| n.parse::<AccountName>().is_ok() && !n.starts_with("account-");
         let mut pending: Vec<&AccountId> = Vec::new();
         // What the user said comes first and is no guess.
         for id in ids {
-            let said = self
-                .opts
-                .account_names
-                .iter()
-                .find(|(i, _)| i == id.as_str())
-                .map(|(_, n)| n.clone())
-                .or_else(|| {
-                    self.opts
-                        .accounts
-                        .iter()
-                        .find(|(_, i)| i == id.as_str())
-                        .map(|(n, _)| n.clone())
-                });
-            match said {
-                Some(n) if valid(&n) && !taken.contains(&n) => {
+            match self.name_given(id) {
+                Some(n) if usable_account_name(&n) && !taken.contains(&n) => {
                     taken.insert(n.clone());
                     names.insert(id.clone(), n.parse().expect("checked"));
                 }
@@ -862,63 +837,10 @@ impl Cx {
             }
         }
         for id in pending {
-            let mut options: Vec<(String, String)> = Vec::new();
-            if id.as_str() == UNKNOWN_ACCOUNT {
-                options.push((
-                    "unknown".into(),
-                    "a placeholder for an account no file names".into(),
-                ));
-            }
-            for (pid, pname) in &self.profile_accounts {
-                if pid == id {
-                    options.push((pname.clone(), format!("the AWS profile `{pname}`")));
-                }
-            }
-            let mine: Vec<Vec<String>> = imported
-                .iter()
-                .filter(|st| &stack_acct(self, st) == id)
-                .map(|st| full(st.scan.path.as_str()))
-                .collect();
-            let others: Vec<Vec<String>> = imported
-                .iter()
-                .filter(|st| &stack_acct(self, st) != id)
-                .map(|st| full(st.scan.path.as_str()))
-                .collect();
-            if let Some(first) = mine.first() {
-                let common = first
-                    .iter()
-                    .enumerate()
-                    .take_while(|(i, c)| mine.iter().all(|m| m.get(*i) == Some(*c)))
-                    .count();
-                for c in &first[..common] {
-                    if !others.iter().any(|o| o.contains(c)) {
-                        options.push((c.clone(), "the directory its stacks are in".into()));
-                    }
-                }
-            }
-            for st in imported {
-                for &pi in &st.aliases {
-                    let p = &st.scan.providers[pi].1;
-                    let acct = &self.uses[*p.chain.last().expect("usable")].account;
-                    if acct == id
-                        && let Some(a) = &p.alias
-                    {
-                        options.push((
-                            a.to_string(),
-                            format!("the provider alias `{}`", a.as_str()),
-                        ));
-                    }
-                }
-            }
-            if id == state_account {
-                options.push((
-                    "state".into(),
-                    "it holds the state role and nothing else names it".into(),
-                ));
-            }
-            let (name, why) = options
+            let (name, why) = self
+                .name_options(id, imported, &prefix, state_account)
                 .into_iter()
-                .find(|(n, _)| valid(n) && !taken.contains(n))
+                .find(|(n, _)| usable_account_name(n) && !taken.contains(n))
                 .unwrap_or_else(|| (format!("account-{id}"), "nothing names it".into()));
             taken.insert(name.clone());
             let first = in_scope
@@ -938,6 +860,104 @@ impl Cx {
         }
         names
     }
+
+    /// The name the user gave an account: `--account-name ID=NAME`, else
+    /// `--account NAME=ID`.
+    fn name_given(&self, id: &AccountId) -> Option<String> {
+        self.opts
+            .account_names
+            .iter()
+            .find(|(i, _)| i == id.as_str())
+            .map(|(_, n)| n.clone())
+            .or_else(|| {
+                self.opts
+                    .accounts
+                    .iter()
+                    .find(|(_, i)| i == id.as_str())
+                    .map(|(n, _)| n.clone())
+            })
+    }
+
+    /// The names an account could have, best first, each with why: a
+    /// placeholder's, an AWS profile's, a directory all its stacks (and no
+    /// other's) are in, a provider alias, `state`.
+    fn name_options(
+        &self,
+        id: &AccountId,
+        imported: &[Imported],
+        prefix: &[String],
+        state_account: &AccountId,
+    ) -> Vec<(String, String)> {
+        let full = |p: &str| -> Vec<String> {
+            prefix
+                .iter()
+                .cloned()
+                .chain(p.split('/').map(str::to_owned))
+                .collect()
+        };
+        let stack_acct = |st: &Imported| -> &AccountId {
+            let dp = &st.scan.providers[st.default].1;
+            &self.uses[*dp.chain.last().expect("usable")].account
+        };
+        let mut options: Vec<(String, String)> = Vec::new();
+        if id.as_str() == UNKNOWN_ACCOUNT {
+            options.push((
+                "unknown".into(),
+                "a placeholder for an account no file names".into(),
+            ));
+        }
+        for (pid, pname) in &self.profile_accounts {
+            if pid == id {
+                options.push((pname.clone(), format!("the AWS profile `{pname}`")));
+            }
+        }
+        let (mine, others): (Vec<&Imported>, Vec<&Imported>) =
+            imported.iter().partition(|st| stack_acct(st) == id);
+        let mine: Vec<Vec<String>> = mine.iter().map(|st| full(st.scan.path.as_str())).collect();
+        let others: Vec<Vec<String>> = others
+            .iter()
+            .map(|st| full(st.scan.path.as_str()))
+            .collect();
+        if let Some(first) = mine.first() {
+            let common = first
+                .iter()
+                .enumerate()
+                .take_while(|(i, c)| mine.iter().all(|m| m.get(*i) == Some(*c)))
+                .count();
+            for c in &first[..common] {
+                if !others.iter().any(|o| o.contains(c)) {
+                    options.push((c.clone(), "the directory its stacks are in".into()));
+                }
+            }
+        }
+        for st in imported {
+            for &pi in &st.aliases {
+                let p = &st.scan.providers[pi].1;
+                let acct = &self.uses[*p.chain.last().expect("usable")].account;
+                if acct == id
+                    && let Some(a) = &p.alias
+                {
+                    options.push((
+                        a.to_string(),
+                        format!("the provider alias `{}`", a.as_str()),
+                    ));
+                }
+            }
+        }
+        if id == state_account {
+            options.push((
+                "state".into(),
+                "it holds the state role and nothing else names it".into(),
+            ));
+        }
+        options
+    }
+}
+
+/// A name the draft may give an account: valid, and not one that reads as
+/// tfroles' own fallback (`account-ID`).
+fn usable_account_name(n: &str) -> bool {
+    n.parse::<AccountName>().is_ok() && !n.starts_with("account-")
 }
 
 /// The directories from the repository's root (the nearest directory above

@@ -108,6 +108,16 @@ impl Cx {
             .or_else(|| self.opts.workspace.clone())
             .unwrap_or_else(|| "default".into());
         let mut env = Env::new(&workspace);
+        self.declare_variables(&mut env, files);
+        self.tfvars(&mut env, abs, rel_dir)?;
+        self.command_line_vars(&mut env, rel_dir);
+        let locals = locals_of(files);
+        env.resolve_locals(&locals);
+        Ok((env, locals))
+    }
+
+    /// The `variable` blocks: declarations, and the defaults as values.
+    fn declare_variables(&mut self, env: &mut Env, files: &[RawFile]) {
         for f in files {
             for b in &f.body.blocks {
                 if b.ident != "variable" || b.labels.len() != 1 {
@@ -143,7 +153,11 @@ impl Cx {
                 }
             }
         }
-        // The tfvars files terraform loads by itself, in its order.
+    }
+
+    /// The values of the tfvars files terraform loads by itself, in its
+    /// order; a finding for the others, which it loads only when told.
+    fn tfvars(&mut self, env: &mut Env, abs: &Path, rel_dir: &str) -> Result<(), Error> {
         let names = regular_files(abs)?;
         let mut auto: Vec<(u8, String)> = names
             .iter()
@@ -187,6 +201,11 @@ impl Cx {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// `--var` and `--var-file` values, over everything else.
+    fn command_line_vars(&mut self, env: &mut Env, rel_dir: &str) {
         for (k, v) in self.cli_vars.clone() {
             let value = match v {
                 CliVar::Value(v) => v,
@@ -203,26 +222,6 @@ impl Cx {
             };
             env.vars.insert(k, value);
         }
-        let mut locals = BTreeMap::new();
-        for f in files {
-            for b in &f.body.blocks {
-                if b.ident != "locals" {
-                    continue;
-                }
-                for a in &b.body.attributes {
-                    locals.insert(
-                        a.name.clone(),
-                        LocalSrc {
-                            text: source(&f.text, &a.value).to_owned(),
-                            file: f.rel.clone(),
-                            line: a.loc.map_or(1, |l| l.line),
-                        },
-                    );
-                }
-            }
-        }
-        env.resolve_locals(&locals);
-        Ok((env, locals))
     }
 
     /// The settings `terraform init -backend-config` would merge over the
@@ -318,4 +317,27 @@ impl Cx {
         from_file(self, &mut out, &text, &rel);
         Ok(out)
     }
+}
+
+/// The sources of the `locals` blocks' values, by name.
+fn locals_of(files: &[RawFile]) -> BTreeMap<String, LocalSrc> {
+    let mut locals = BTreeMap::new();
+    for f in files {
+        for b in &f.body.blocks {
+            if b.ident != "locals" {
+                continue;
+            }
+            for a in &b.body.attributes {
+                locals.insert(
+                    a.name.clone(),
+                    LocalSrc {
+                        text: source(&f.text, &a.value).to_owned(),
+                        file: f.rel.clone(),
+                        line: a.loc.map_or(1, |l| l.line),
+                    },
+                );
+            }
+        }
+    }
+    locals
 }

@@ -37,51 +37,19 @@ impl Cx {
             match key.as_str() {
                 "role_arn" => {
                     had_arn = true;
-                    if let Some(s) = self.string(file, ctx, &name, node) {
-                        match parse_arn(&s) {
-                            Ok(a) => {
-                                arn = Some(L {
-                                    v: a,
-                                    line: node.line,
-                                })
-                            }
-                            Err(e) => self.rejected(file, node.line, ctx, &name, &e),
-                        }
+                    if let Some(a) = self.role_arn(file, ctx, &name, node) {
+                        arn = Some(a);
                     }
                 }
                 "external_id" => external_id = self.parsed(file, ctx, &name, node),
                 "session_name" => session_name = self.parsed(file, ctx, &name, node),
                 "duration" => duration = self.parsed(file, ctx, &name, node),
                 "source_identity" => source_identity = self.parsed(file, ctx, &name, node),
-                "assume_role_duration_seconds" | "duration_seconds" => match &node.v {
-                    Ok(Lit::Num(Some(secs))) => {
-                        match u32::try_from(*secs)
-                            .ok()
-                            .and_then(|s| Duration::from_secs(s).ok())
-                        {
-                            Some(d) => {
-                                duration = Some(L {
-                                    v: d,
-                                    line: node.line,
-                                })
-                            }
-                            None => self.note(
-                                file,
-                                node.line,
-                                format!("{ctx}: `{name}` = {secs} is outside the range STS accepts (900 to 43200 seconds): left out"),
-                            ),
-                        }
+                "assume_role_duration_seconds" | "duration_seconds" => {
+                    if let Some(d) = self.duration_seconds(file, ctx, &name, node) {
+                        duration = Some(d);
                     }
-                    Ok(other) => self.note(
-                        file,
-                        node.line,
-                        format!(
-                            "{ctx}: `{name}` is {}, not a whole number of seconds: left out",
-                            lit_kind(other)
-                        ),
-                    ),
-                    Err(n) => self.non_literal(file, ctx, &name, node.line, n),
-                },
+                }
                 "tags" | "assume_role_tags" => tags = self.tags(file, ctx, &name, node),
                 _ => self.not_carried(file, ctx, &name, node.line, false),
             }
@@ -115,6 +83,68 @@ impl Cx {
             unusable: false,
         });
         Some(self.uses.len() - 1)
+    }
+
+    /// A `role_arn`, checked as core's `RoleArn` and split into its parts.
+    fn role_arn(&mut self, file: &str, ctx: &str, name: &str, node: &Node) -> Option<L<Arn>> {
+        let s = self.string(file, ctx, name, node)?;
+        match parse_arn(&s) {
+            Ok(a) => Some(L {
+                v: a,
+                line: node.line,
+            }),
+            Err(e) => {
+                self.rejected(file, node.line, ctx, name, &e);
+                None
+            }
+        }
+    }
+
+    /// A duration in seconds, as the backend's and Terragrunt's settings
+    /// give it.
+    fn duration_seconds(
+        &mut self,
+        file: &str,
+        ctx: &str,
+        name: &str,
+        node: &Node,
+    ) -> Option<L<Duration>> {
+        match &node.v {
+            Ok(Lit::Num(Some(secs))) => {
+                match u32::try_from(*secs)
+                    .ok()
+                    .and_then(|s| Duration::from_secs(s).ok())
+                {
+                    Some(d) => Some(L {
+                        v: d,
+                        line: node.line,
+                    }),
+                    None => {
+                        self.note(
+                            file,
+                            node.line,
+                            format!("{ctx}: `{name}` = {secs} is outside the range STS accepts (900 to 43200 seconds): left out"),
+                        );
+                        None
+                    }
+                }
+            }
+            Ok(other) => {
+                self.note(
+                    file,
+                    node.line,
+                    format!(
+                        "{ctx}: `{name}` is {}, not a whole number of seconds: left out",
+                        lit_kind(other)
+                    ),
+                );
+                None
+            }
+            Err(n) => {
+                self.non_literal(file, ctx, name, node.line, n);
+                None
+            }
+        }
     }
 
     pub(super) fn tags(
