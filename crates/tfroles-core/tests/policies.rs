@@ -1696,10 +1696,7 @@ fn a_pattern_that_could_pass_as_another_stack_is_an_error() {
         TEMPLATED.replace("{user}.{run}@tf-{stack}", "tf-{stack}-{user}")
     ));
     let stacks = stacks(&c, &["qa/api", "qa/api-x", "qa/net"]);
-    let e = c
-        .trust_policy("app", Some("qa"), &stacks)
-        .unwrap_err()
-        .to_string();
+    let e = shown(&c.trust_policy("app", Some("qa"), &stacks).unwrap_err());
     assert!(
         e.contains("the trust policy would admit `tf-qa.api-*` (for stack `qa/api`), which also covers `tf-qa.api-x`, a source identity of stack `qa/api-x` with role `net` in `qa`"),
         "{e}"
