@@ -1005,7 +1005,21 @@ impl Config {
     ) -> Result<PolicyDocument> {
         let session = self.session(role, account)?;
         let r = self.role(role).expect("session found it");
-        let values = self.source_identity_values(&session, stacks)?;
+        // A session chained from one that set a source identity carries
+        // it into this AssumeRole: this role's trust admits those values
+        // from the role it is assumed `via`.
+        let mut setter = Some(&session);
+        while let Some(s) = setter
+            && self
+                .role(s.role.as_str())
+                .is_some_and(|r| r.source_identity.is_none())
+        {
+            setter = s.via.as_deref();
+        }
+        let values = match setter {
+            Some(s) => self.source_identity_values(s, stacks)?,
+            None => Vec::new(),
+        };
         let mut statements = aws_trust_statements(r, self.trusted_aws(r, &session), values);
         if let Some(t) = &r.trust {
             statements.extend(service_trust_statement(t));

@@ -604,6 +604,19 @@ fn source_identity_templates() {
 }
 
 #[test]
+fn a_via_chain_sets_its_source_identity_once() {
+    assert_err(
+        &append(
+            "role \"ci\" {\n  account         = \"qa\"\n  source_identity = \"ci-{user}\"\n}\nrole \"deployer\" {\n  account         = \"qa\"\n  via             = \"ci\"\n  source_identity = \"tf-{stack}\"\n}\n",
+        ),
+        indoc! {r#"
+            tfroles.hcl:32:21: in block `role "deployer"`, attribute `source_identity`: is set, and so is `source_identity` of role `ci` it is assumed `via`: AWS keeps the first session's source identity on every session chained from it, and refuses another
+              allowed: a `source_identity` on one role of a `via` chain
+              hint: keep it on `ci` (the sessions of `deployer` carry its value), or take it off `ci`"#},
+    );
+}
+
+#[test]
 fn session_names_external_ids_and_source_identities() {
     assert_err(
         &edit(&[(

@@ -1708,3 +1708,45 @@ fn a_pattern_that_could_pass_as_another_stack_is_an_error() {
     // The bootstrap's policies refuse it too.
     assert!(c.role_policies(&stacks).is_err());
 }
+
+#[test]
+fn a_chained_role_admits_the_source_identity_its_via_role_set() {
+    let c = config(indoc! {r#"
+        role "ci" {
+          account         = "qa"
+          source_identity = "ci-{user}"
+        }
+        role "deployer" {
+          account  = "qa"
+          via      = "ci"
+          services = ["ec2"]
+        }
+    "#});
+    let trust = c.trust_policy("deployer", Some("qa"), &[]).unwrap();
+    let set = json(&trust)["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "SetSourceIdentity")
+        .cloned()
+        .unwrap();
+    assert_eq!(set["Principal"]["AWS"], "arn:aws:iam::333333333333:role/ci");
+    assert_eq!(
+        set["Condition"],
+        serde_json::json!({"StringLike": {"sts:SourceIdentity": ["ci", "ci-*"]}})
+    );
+    // The chained session sends none of its own: the first one's stays.
+    let deployer = c
+        .session("deployer", None)
+        .unwrap()
+        .named(&tfroles_core::SessionNames {
+            stack: None,
+            user: Some("octocat"),
+            run: None,
+        });
+    assert_eq!(deployer.source_identity, None);
+    assert_eq!(
+        deployer.via.unwrap().source_identity.unwrap().as_str(),
+        "ci-octocat"
+    );
+}

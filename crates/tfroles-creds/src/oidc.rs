@@ -100,17 +100,6 @@ pub(crate) fn read_token_file(path: &std::path::Path) -> std::io::Result<String>
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
 }
 
-/// `scheme://host[:port]` of a URL: what messages may show of it. The
-/// rest can hold secrets (`user:password@`, a query with a token).
-fn origin(uri: &http::Uri) -> String {
-    let host = uri.host().unwrap_or("?");
-    match (uri.scheme_str(), uri.port_u16()) {
-        (Some(s), Some(p)) => format!("{s}://{host}:{p}"),
-        (Some(s), None) => format!("{s}://{host}"),
-        (None, _) => host.to_owned(),
-    }
-}
-
 /// `localhost`, 127.0.0.0/8 or `[::1]`: plain http there never leaves the machine.
 fn loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -118,17 +107,6 @@ fn loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// GitHub Actions: GET `$ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with
@@ -148,7 +126,7 @@ async fn github(
         .non_empty("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
         .ok_or_else(|| invalid(source, "ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set", hint))?;
     let sep = if url.contains('?') { '&' } else { '?' };
-    let full = format!("{url}{sep}audience={}", percent_encode(audience));
+    let full = format!("{url}{sep}audience={}", crate::signed::encode(audience));
     // The parse error never quotes the URL, which may hold a password.
     let uri: http::Uri = full.parse().map_err(|e| {
         invalid(
@@ -157,7 +135,7 @@ async fn github(
             hint,
         )
     })?;
-    let host = origin(&uri);
+    let host = crate::signed::uri_origin(&uri);
     match uri.scheme_str() {
         Some("https") => {}
         Some("http") if uri.host().is_some_and(loopback) => {}
@@ -272,18 +250,12 @@ mod tests {
         let u: http::Uri = "https://user:pa55word@token.example:8443/p?secret=1"
             .parse()
             .unwrap();
-        assert_eq!(origin(&u), "https://token.example:8443");
+        assert_eq!(crate::signed::uri_origin(&u), "https://token.example:8443");
         for h in ["localhost", "127.0.0.1", "127.9.9.9", "[::1]"] {
             assert!(loopback(h), "{h}");
         }
         for h in ["example.com", "10.0.0.1", "localhost.example.com", "[::2]"] {
             assert!(!loopback(h), "{h}");
         }
-    }
-
-    #[test]
-    fn percent_encoding() {
-        assert_eq!(percent_encode("sts.amazonaws.com"), "sts.amazonaws.com");
-        assert_eq!(percent_encode("a b&c"), "a%20b%26c");
     }
 }

@@ -351,13 +351,21 @@ fn sign(
     Ok(request)
 }
 
-/// `https://host:port` of a URL: what a message may name (never a path
-/// with a key in it).
+/// `https://host:port` of a URL: what a message may name. The rest can
+/// hold secrets: a key in the path, a token in the query, a
+/// `user:password@` in an endpoint variable.
 pub(crate) fn origin(url: &str) -> String {
-    http::Uri::try_from(url)
-        .ok()
-        .and_then(|u| Some(format!("{}://{}", u.scheme_str()?, u.authority()?)))
-        .unwrap_or_else(|| "the endpoint".into())
+    http::Uri::try_from(url).map_or_else(|_| "the endpoint".into(), |u| uri_origin(&u))
+}
+
+/// [`origin`] of a parsed URI.
+pub(crate) fn uri_origin(uri: &http::Uri) -> String {
+    let host = uri.host().unwrap_or("?");
+    match (uri.scheme_str(), uri.port_u16()) {
+        (Some(s), Some(p)) => format!("{s}://{host}:{p}"),
+        (Some(s), None) => format!("{s}://{host}"),
+        (None, _) => host.to_owned(),
+    }
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters: a
@@ -391,6 +399,10 @@ mod tests {
         );
         assert_eq!(origin("http://127.0.0.1:5000"), "http://127.0.0.1:5000");
         assert_eq!(origin("not a url"), "the endpoint");
+        assert_eq!(
+            origin("https://user:hunter2@minio.internal:9000/b/k?X-Amz-Security-Token=t"),
+            "https://minio.internal:9000"
+        );
     }
 
     #[test]
@@ -412,6 +424,8 @@ mod tests {
     #[test]
     fn encodings() {
         assert_eq!(encode("a b/é"), "a%20b%2F%C3%A9");
+        assert_eq!(encode("sts.amazonaws.com"), "sts.amazonaws.com");
+        assert_eq!(encode("a b&c"), "a%20b%26c");
         assert_eq!(encode_path("AWSLogs/1/x y.json"), "AWSLogs/1/x%20y.json");
     }
 

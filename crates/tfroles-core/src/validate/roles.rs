@@ -52,6 +52,8 @@ pub(super) struct Roles {
     vias: Vec<(usize, String, Located<String>)>,
     /// Labels of every role block, valid or not, with its location.
     defined: Vec<(String, Option<Location>)>,
+    /// Where each valid role's `source_identity` is, by index in `roles`.
+    source_identity_locs: Vec<(usize, Option<Location>)>,
 }
 
 /// The `role` blocks; every label written goes into `known.roles`.
@@ -80,6 +82,7 @@ pub(super) fn validate(
     }
     vias(v, &mut out, defaults, known);
     cycles(v, &out);
+    chained_source_identities(v, &out);
     out
 }
 
@@ -156,6 +159,10 @@ fn role(v: &mut Validator, b: &RawBlock, known: &Known, out: &mut Roles) {
             module_roles,
         });
         out.locs.push(b.loc);
+        if let Some(a) = f.attr("source_identity") {
+            out.source_identity_locs
+                .push((out.roles.len() - 1, a.value.loc));
+        }
         if let Some(via) = via {
             out.vias.push((out.roles.len() - 1, desc.clone(), via));
         }
@@ -276,6 +283,44 @@ fn vias(v: &mut Validator, out: &mut Roles, defaults: &Defaults, known: &Known) 
             continue;
         }
         roles[*i].via = Some(first.name.clone());
+    }
+}
+
+/// A source identity is set once in a chain of sessions and never
+/// changed (AWS keeps it on every session chained from the one that set
+/// it): a role assumed `via` a role that sets one may not set its own.
+fn chained_source_identities(v: &mut Validator, out: &Roles) {
+    let roles = &out.roles;
+    for (i, loc) in &out.source_identity_locs {
+        let r = &roles[*i];
+        let mut seen = vec![r.name.clone()];
+        let mut next = r.via.clone();
+        while let Some(n) = next {
+            if seen.contains(&n) {
+                break;
+            }
+            let Some(hop) = roles.iter().find(|x| x.name == n) else {
+                break;
+            };
+            if hop.source_identity.is_some() {
+                v.push(
+                    *loc,
+                    Some(&format!("role {:?}", r.name.as_str())),
+                    Some("source_identity"),
+                    format!(
+                        "is set, and so is `source_identity` of role `{n}` it is assumed `via`: AWS keeps the first session's source identity on every session chained from it, and refuses another"
+                    ),
+                    Some("a `source_identity` on one role of a `via` chain".into()),
+                    Some(format!(
+                        "keep it on `{n}` (the sessions of `{}` carry its value), or take it off `{n}`",
+                        r.name
+                    )),
+                );
+                break;
+            }
+            seen.push(n.clone());
+            next = hop.via.clone();
+        }
     }
 }
 
