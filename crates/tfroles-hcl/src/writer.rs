@@ -277,72 +277,24 @@ fn body(out: &mut String, items: Vec<ItemRef>, level: usize) {
     while i < items.len() {
         match &items[i] {
             ItemRef::Attr(_, e) if is_single_line(e) => {
-                // A run of single-line attributes: align their `=`.
                 let end = items[i..]
                     .iter()
                     .position(|it| !matches!(it, ItemRef::Attr(_, e) if is_single_line(e)))
                     .map_or(items.len(), |p| i + p);
-                let widest = items[i..end]
-                    .iter()
-                    .map(|it| match it {
-                        ItemRef::Attr(n, _) => width(n),
-                        _ => 0,
-                    })
-                    .max()
-                    .unwrap_or(0);
-                for it in &items[i..end] {
-                    if let ItemRef::Attr(n, e) = it {
-                        let pad = widest - width(n) + 1;
-                        out.push_str(&format!(
-                            "{indent}{n}{}= {}\n",
-                            " ".repeat(pad),
-                            inline(e, &indent)
-                        ));
-                    }
-                }
+                aligned(out, &items[i..end], &indent);
                 i = end;
+                continue;
             }
             ItemRef::Attr(n, Expr::Object(entries)) => {
                 out.push_str(&format!("{indent}{n} = {{\n"));
-                body(
-                    out,
-                    entries
-                        .iter()
-                        .map(|(k, v)| ItemRef::Attr(key(k), v))
-                        .collect(),
-                    level + 1,
-                );
+                body(out, entry_items(entries), level + 1);
                 out.push_str(&format!("{indent}}}\n"));
-                i += 1;
             }
-            ItemRef::Attr(n, Expr::Tuple(elements)) => {
-                out.push_str(&format!("{indent}{n} = [\n"));
-                let inner = "  ".repeat(level + 1);
-                for e in elements {
-                    match e {
-                        Expr::Object(entries) if !entries.is_empty() => {
-                            out.push_str(&format!("{inner}{{\n"));
-                            body(
-                                out,
-                                entries
-                                    .iter()
-                                    .map(|(k, v)| ItemRef::Attr(key(k), v))
-                                    .collect(),
-                                level + 2,
-                            );
-                            out.push_str(&format!("{inner}}},\n"));
-                        }
-                        e => out.push_str(&format!("{inner}{},\n", inline(e, &inner))),
-                    }
-                }
-                out.push_str(&format!("{indent}]\n"));
-                i += 1;
-            }
+            ItemRef::Attr(n, Expr::Tuple(elements)) => tuple(out, n, elements, level),
             ItemRef::Attr(..) => unreachable!("single-line values are handled above"),
             ItemRef::Comment(c) => {
                 debug_assert!(!c.contains('\n'), "one line");
                 out.push_str(&format!("{indent}# {c}\n"));
-                i += 1;
             }
             ItemRef::Block(b) => {
                 out.push_str(&indent);
@@ -354,14 +306,61 @@ fn body(out: &mut String, items: Vec<ItemRef>, level: usize) {
                 out.push_str(" {\n");
                 body(out, b.items.iter().map(ItemRef::from).collect(), level + 1);
                 out.push_str(&format!("{indent}}}\n"));
-                i += 1;
             }
-            ItemRef::Blank => {
-                out.push('\n');
-                i += 1;
-            }
+            ItemRef::Blank => out.push('\n'),
+        }
+        i += 1;
+    }
+}
+
+/// A run of single-line attributes, their `=` aligned as `terraform fmt`
+/// aligns them.
+fn aligned(out: &mut String, run: &[ItemRef], indent: &str) {
+    let widest = run
+        .iter()
+        .map(|it| match it {
+            ItemRef::Attr(n, _) => width(n),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    for it in run {
+        if let ItemRef::Attr(n, e) = it {
+            let pad = widest - width(n) + 1;
+            out.push_str(&format!(
+                "{indent}{n}{}= {}\n",
+                " ".repeat(pad),
+                inline(e, indent)
+            ));
         }
     }
+}
+
+/// A tuple attribute over several lines: objects as nested bodies, other
+/// values inline, each element followed by a comma.
+fn tuple(out: &mut String, n: &str, elements: &[Expr], level: usize) {
+    let indent = "  ".repeat(level);
+    out.push_str(&format!("{indent}{n} = [\n"));
+    let inner = "  ".repeat(level + 1);
+    for e in elements {
+        match e {
+            Expr::Object(entries) if !entries.is_empty() => {
+                out.push_str(&format!("{inner}{{\n"));
+                body(out, entry_items(entries), level + 2);
+                out.push_str(&format!("{inner}}},\n"));
+            }
+            e => out.push_str(&format!("{inner}{},\n", inline(e, &inner))),
+        }
+    }
+    out.push_str(&format!("{indent}]\n"));
+}
+
+/// An object's entries as the attributes of a body.
+fn entry_items(entries: &[(String, Expr)]) -> Vec<ItemRef<'_>> {
+    entries
+        .iter()
+        .map(|(k, v)| ItemRef::Attr(key(k), v))
+        .collect()
 }
 
 #[cfg(test)]

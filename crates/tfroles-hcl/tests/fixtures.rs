@@ -600,6 +600,7 @@ cases! {
     bootstrap => "bootstrap",
     workspaces => "workspaces",
     modules => "modules",
+    source_identity => "source-identity",
 }
 
 #[test]

@@ -165,6 +165,12 @@ fn every_edge_is_admitted_by_the_trust_policy_and_every_admitted_principal_has_a
             .and_then(Config::with_module_roles)
             .unwrap();
         let json: Value = serde_json::from_str(&graph(&input, "json")).unwrap();
+        let dirs: Vec<_> = tfroles_core::discover(config.root())
+            .unwrap()
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
+        let stacks = config.resolve(&dirs).unwrap().stacks;
         let sessions = config.role_sessions();
         let nodes = json["nodes"].as_array().unwrap();
         let kind_of = |id: &Value| {
@@ -184,7 +190,7 @@ fn every_edge_is_admitted_by_the_trust_policy_and_every_admitted_principal_has_a
         for e in &edges {
             let role = nodes.iter().find(|n| n["id"] == e["to"]).unwrap();
             let s = session_of(&sessions, role["arn"].as_str().unwrap());
-            let trust = config.trust_policy(s.role.as_str(), Some(s.account.as_str()), &[]);
+            let trust = config.trust_policy(s.role.as_str(), Some(s.account.as_str()), &stacks);
             if e["label"] == "assumes (trust not generated)" {
                 assert!(trust.is_err(), "{case}: {e}");
                 continue;
@@ -210,7 +216,7 @@ fn every_edge_is_admitted_by_the_trust_policy_and_every_admitted_principal_has_a
         // Every principal a trust policy names, with the claims it names,
         // has an edge (web identities: when an identity can carry them).
         for s in &sessions {
-            let Ok(trust) = config.trust_policy(s.role.as_str(), Some(s.account.as_str()), &[])
+            let Ok(trust) = config.trust_policy(s.role.as_str(), Some(s.account.as_str()), &stacks)
             else {
                 continue;
             };

@@ -608,85 +608,121 @@ impl Cx {
         state_role: &RoleName,
         in_scope: &[usize],
     ) {
-        let uses_with = |cx: &Cx, name: &RoleName| -> Vec<usize> {
-            in_scope
-                .iter()
-                .copied()
-                .filter(|&u| &cx.uses[u].name == name && cx.uses[u].via.is_some())
-                .collect()
-        };
         for i in 0..roles.len() {
             let Some(via) = roles[i].via.clone() else {
                 continue;
             };
             let name = roles[i].name.clone();
-            let mut drop_why: Option<String> = None;
-            if &name == state_role {
-                drop_why = Some("it is the state role, which the backend assumes directly".into());
-            } else if roles[i].duration.is_some_and(|d| d > Duration::ONE_HOUR) {
-                drop_why =
-                    Some("AWS caps chained sessions at 1h and the role asks for more".into());
-            } else {
-                // Cycles: follow the chain.
-                let mut seen = vec![name.clone()];
-                let mut next = Some(via.clone());
-                while let Some(n) = next {
-                    if seen.contains(&n) {
-                        drop_why = Some("the chain would come back to itself".into());
-                        break;
-                    }
-                    seen.push(n.clone());
-                    next = roles
-                        .iter()
-                        .find(|r| r.name == n)
-                        .and_then(|r| r.via.clone());
-                }
-                let Some(via_ids) = ids.get(&via) else {
+            match via_check(roles, i, &via, ids, state_role) {
+                ViaCheck::Keep => self.check_via_accounts(&name, &via, ids, in_scope),
+                ViaCheck::Forget => roles[i].via = None,
+                ViaCheck::Drop(why) => {
                     roles[i].via = None;
-                    continue;
-                };
-                if drop_why.is_none()
-                    && via_ids.len() > 1
-                    && ids[&name].iter().any(|a| !via_ids.contains(a))
-                {
-                    drop_why = Some(format!(
-                        "`{via}` exists in several accounts, and not in every account of `{name}`"
-                    ));
-                }
-            }
-            if let Some(why) = drop_why {
-                roles[i].via = None;
-                for u in uses_with(self, &name) {
-                    let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
-                    self.note(&f, l, format!("role `{name}`: the draft cannot chain it through `{via}` ({why}): generate will assume it directly here"));
-                }
-                continue;
-            }
-            // The account tfroles assumes `via` in: the role's own when the
-            // via role exists there, else its only one.
-            let Some(via_ids) = ids.get(&via) else {
-                continue;
-            };
-            for u in uses_with(self, &name) {
-                let Some(hop) = &self.uses[u].via else {
-                    continue;
-                };
-                let here = &self.uses[u].account;
-                let resolved = if via_ids.contains(here) {
-                    here
-                } else {
-                    &via_ids[0]
-                };
-                if hop.v.0 == via && &hop.v.1 != resolved {
-                    let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
-                    let msg = format!(
-                        "role `{name}`: chained here through `{via}` in {}, but tfroles assumes `{via}` in {resolved} for this account: generate will chain through that one",
-                        hop.v.1
-                    );
-                    self.note(&f, l, msg);
+                    for u in self.chained_uses(&name, in_scope) {
+                        let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                        self.note(&f, l, format!("role `{name}`: the draft cannot chain it through `{via}` ({why}): generate will assume it directly here"));
+                    }
                 }
             }
         }
+    }
+
+    /// The uses in scope of role `name` that are chained through another.
+    fn chained_uses(&self, name: &RoleName, in_scope: &[usize]) -> Vec<usize> {
+        in_scope
+            .iter()
+            .copied()
+            .filter(|&u| &self.uses[u].name == name && self.uses[u].via.is_some())
+            .collect()
+    }
+
+    /// The account tfroles assumes `via` in is the role's own when the via
+    /// role exists there, else its only one: a finding at each use chained
+    /// through it in another account.
+    fn check_via_accounts(
+        &mut self,
+        name: &RoleName,
+        via: &RoleName,
+        ids: &BTreeMap<RoleName, Vec<AccountId>>,
+        in_scope: &[usize],
+    ) {
+        let Some(via_ids) = ids.get(via) else {
+            return;
+        };
+        for u in self.chained_uses(name, in_scope) {
+            let Some(hop) = &self.uses[u].via else {
+                continue;
+            };
+            let here = &self.uses[u].account;
+            let resolved = if via_ids.contains(here) {
+                here
+            } else {
+                &via_ids[0]
+            };
+            if &hop.v.0 == via && &hop.v.1 != resolved {
+                let (f, l) = (self.uses[u].file.clone(), self.uses[u].line);
+                let msg = format!(
+                    "role `{name}`: chained here through `{via}` in {}, but tfroles assumes `{via}` in {resolved} for this account: generate will chain through that one",
+                    hop.v.1
+                );
+                self.note(&f, l, msg);
+            }
+        }
+    }
+}
+
+/// What becomes of a role's `via`.
+enum ViaCheck {
+    Keep,
+    /// The via role is not one the draft has: left out without a word.
+    Forget,
+    /// Left out, for this reason (a finding at each use).
+    Drop(String),
+}
+
+/// Whether role `i` can be chained through `via` as tfroles chains: not
+/// the state role, no session over 1h, no cycle, and a via role in every
+/// account of the role unless it is in one account only.
+fn via_check(
+    roles: &[RoleOut],
+    i: usize,
+    via: &RoleName,
+    ids: &BTreeMap<RoleName, Vec<AccountId>>,
+    state_role: &RoleName,
+) -> ViaCheck {
+    let name = &roles[i].name;
+    if name == state_role {
+        return ViaCheck::Drop("it is the state role, which the backend assumes directly".into());
+    }
+    if roles[i].duration.is_some_and(|d| d > Duration::ONE_HOUR) {
+        return ViaCheck::Drop("AWS caps chained sessions at 1h and the role asks for more".into());
+    }
+    // Cycles: follow the chain.
+    let mut drop_why: Option<String> = None;
+    let mut seen = vec![name.clone()];
+    let mut next = Some(via.clone());
+    while let Some(n) = next {
+        if seen.contains(&n) {
+            drop_why = Some("the chain would come back to itself".into());
+            break;
+        }
+        seen.push(n.clone());
+        next = roles
+            .iter()
+            .find(|r| r.name == n)
+            .and_then(|r| r.via.clone());
+    }
+    let Some(via_ids) = ids.get(via) else {
+        return ViaCheck::Forget;
+    };
+    if drop_why.is_none() && via_ids.len() > 1 && ids[name].iter().any(|a| !via_ids.contains(a)) {
+        drop_why = Some(format!(
+            "`{via}` exists in several accounts, and not in every account of `{name}`"
+        ));
+    }
+    match drop_why {
+        Some(why) => ViaCheck::Drop(why),
+        None => ViaCheck::Keep,
     }
 }
 

@@ -172,120 +172,19 @@ impl Env {
         texts: &[&str],
         locals: &BTreeMap<String, LocalSrc>,
     ) -> Option<BTreeSet<String>> {
-        let mut names = BTreeSet::new();
-        let mut seen = BTreeSet::new();
-        let mut uses = false;
+        let mut walk = WorkspaceWalk {
+            env: self,
+            locals,
+            seen: BTreeSet::new(),
+            names: BTreeSet::new(),
+            uses: false,
+        };
         for t in texts {
             if let Ok(e) = Expression::from_str(t) {
-                self.ws_walk(&e, locals, &mut seen, &mut names, &mut uses);
+                walk.walk(&e);
             }
         }
-        uses.then_some(names)
-    }
-
-    fn ws_walk(
-        &self,
-        e: &Expression,
-        locals: &BTreeMap<String, LocalSrc>,
-        seen: &mut BTreeSet<String>,
-        names: &mut BTreeSet<String>,
-        uses: &mut bool,
-    ) {
-        let is_ws = |e: &Expression| match e {
-            Expression::Traversal(t) => {
-                matches!(&t.expr, Expression::Variable(v) if v.as_str() == "terraform")
-                    && matches!(t.operators.as_slice(), [TraversalOperator::GetAttr(a)] if a.as_str() == "workspace")
-            }
-            _ => false,
-        };
-        let keys_of = |env: &Env, coll: &Expression, names: &mut BTreeSet<String>| {
-            if let Ok(Value::Object(m)) = coll.evaluate(&env.context(None)) {
-                names.extend(m.keys().cloned());
-            }
-        };
-        if is_ws(e) {
-            *uses = true;
-            return;
-        }
-        match e {
-            Expression::Traversal(t) => {
-                if let Expression::Variable(v) = &t.expr
-                    && v.as_str() == "local"
-                    && let Some(TraversalOperator::GetAttr(n)) = t.operators.first()
-                    && seen.len() < MAX_LOCAL_DEPTH * 4
-                    && seen.insert(n.to_string())
-                    && let Some(src) = locals.get(n.as_str())
-                    && let Ok(inner) = Expression::from_str(&src.text)
-                {
-                    self.ws_walk(&inner, locals, seen, names, uses);
-                }
-                for (i, op) in t.operators.iter().enumerate() {
-                    if let TraversalOperator::Index(ix) = op {
-                        if is_ws(ix) {
-                            *uses = true;
-                            let base = hcl::expr::Traversal::new(
-                                t.expr.clone(),
-                                t.operators[..i].to_vec(),
-                            );
-                            keys_of(self, &Expression::Traversal(Box::new(base)), names);
-                        } else {
-                            self.ws_walk(ix, locals, seen, names, uses);
-                        }
-                    }
-                }
-                self.ws_walk(&t.expr, locals, seen, names, uses);
-            }
-            Expression::FuncCall(f) => {
-                if f.name.name.as_str() == "lookup" && f.args.len() >= 2 && is_ws(&f.args[1]) {
-                    *uses = true;
-                    keys_of(self, &f.args[0], names);
-                }
-                for a in &f.args {
-                    self.ws_walk(a, locals, seen, names, uses);
-                }
-            }
-            Expression::Operation(op) => match op.as_ref() {
-                hcl::expr::Operation::Binary(b) => {
-                    for (x, y) in [(&b.lhs_expr, &b.rhs_expr), (&b.rhs_expr, &b.lhs_expr)] {
-                        if is_ws(x)
-                            && let Expression::String(s) = y
-                        {
-                            *uses = true;
-                            names.insert(s.clone());
-                        }
-                    }
-                    self.ws_walk(&b.lhs_expr, locals, seen, names, uses);
-                    self.ws_walk(&b.rhs_expr, locals, seen, names, uses);
-                }
-                hcl::expr::Operation::Unary(u) => self.ws_walk(&u.expr, locals, seen, names, uses),
-            },
-            Expression::Conditional(c) => {
-                self.ws_walk(&c.cond_expr, locals, seen, names, uses);
-                self.ws_walk(&c.true_expr, locals, seen, names, uses);
-                self.ws_walk(&c.false_expr, locals, seen, names, uses);
-            }
-            Expression::Parenthesis(p) => self.ws_walk(p, locals, seen, names, uses),
-            Expression::Array(items) => {
-                for i in items {
-                    self.ws_walk(i, locals, seen, names, uses);
-                }
-            }
-            Expression::Object(items) => {
-                for v in items.values() {
-                    self.ws_walk(v, locals, seen, names, uses);
-                }
-            }
-            Expression::TemplateExpr(t) => {
-                if let Ok(tpl) = Template::from_expr(t) {
-                    for el in tpl.elements() {
-                        if let Element::Interpolation(i) = el {
-                            self.ws_walk(&i.expr, locals, seen, names, uses);
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
+        walk.uses.then_some(walk.names)
     }
 
     fn eval_expr(
@@ -546,9 +445,131 @@ pub(super) fn cli_var(value: &str, hcl_typed: bool) -> Result<Value, String> {
 }
 
 // ---------------------------------------------------------------------------
+/// The walk behind [`Env::workspace_names`], and what it has found.
+struct WorkspaceWalk<'a> {
+    env: &'a Env,
+    locals: &'a BTreeMap<String, LocalSrc>,
+    /// The locals followed so far (bounded, so a cycle or a deep chain ends).
+    seen: BTreeSet<String>,
+    /// The workspace names the expressions tell apart.
+    names: BTreeSet<String>,
+    /// Whether any expression reads `terraform.workspace`.
+    uses: bool,
+}
+
+impl WorkspaceWalk<'_> {
+    fn walk(&mut self, e: &Expression) {
+        if is_workspace(e) {
+            self.uses = true;
+            return;
+        }
+        match e {
+            Expression::Traversal(t) => self.traversal(t),
+            Expression::FuncCall(f) => {
+                if f.name.name.as_str() == "lookup" && f.args.len() >= 2 && is_workspace(&f.args[1])
+                {
+                    self.uses = true;
+                    self.keys_of(&f.args[0]);
+                }
+                for a in &f.args {
+                    self.walk(a);
+                }
+            }
+            Expression::Operation(op) => match op.as_ref() {
+                hcl::expr::Operation::Binary(b) => {
+                    // `terraform.workspace == "name"`, either way round.
+                    for (x, y) in [(&b.lhs_expr, &b.rhs_expr), (&b.rhs_expr, &b.lhs_expr)] {
+                        if is_workspace(x)
+                            && let Expression::String(s) = y
+                        {
+                            self.uses = true;
+                            self.names.insert(s.clone());
+                        }
+                    }
+                    self.walk(&b.lhs_expr);
+                    self.walk(&b.rhs_expr);
+                }
+                hcl::expr::Operation::Unary(u) => self.walk(&u.expr),
+            },
+            Expression::Conditional(c) => {
+                self.walk(&c.cond_expr);
+                self.walk(&c.true_expr);
+                self.walk(&c.false_expr);
+            }
+            Expression::Parenthesis(p) => self.walk(p),
+            Expression::Array(items) => {
+                for i in items {
+                    self.walk(i);
+                }
+            }
+            Expression::Object(items) => {
+                for v in items.values() {
+                    self.walk(v);
+                }
+            }
+            Expression::TemplateExpr(t) => {
+                if let Ok(tpl) = Template::from_expr(t) {
+                    for el in tpl.elements() {
+                        if let Element::Interpolation(i) = el {
+                            self.walk(&i.expr);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A traversal: a local followed into its expression; an index by
+    /// `terraform.workspace` names the keys of what it indexes.
+    fn traversal(&mut self, t: &hcl::expr::Traversal) {
+        if let Expression::Variable(v) = &t.expr
+            && v.as_str() == "local"
+            && let Some(TraversalOperator::GetAttr(n)) = t.operators.first()
+            && self.seen.len() < MAX_LOCAL_DEPTH * 4
+            && self.seen.insert(n.to_string())
+            && let Some(src) = self.locals.get(n.as_str())
+            && let Ok(inner) = Expression::from_str(&src.text)
+        {
+            self.walk(&inner);
+        }
+        for (i, op) in t.operators.iter().enumerate() {
+            if let TraversalOperator::Index(ix) = op {
+                if is_workspace(ix) {
+                    self.uses = true;
+                    let base = hcl::expr::Traversal::new(t.expr.clone(), t.operators[..i].to_vec());
+                    self.keys_of(&Expression::Traversal(Box::new(base)));
+                } else {
+                    self.walk(ix);
+                }
+            }
+        }
+        self.walk(&t.expr);
+    }
+
+    /// The keys of an object the expression evaluates to, as names.
+    fn keys_of(&mut self, coll: &Expression) {
+        if let Ok(Value::Object(m)) = coll.evaluate(&self.env.context(None)) {
+            self.names.extend(m.keys().cloned());
+        }
+    }
+}
+
+/// Whether the expression is `terraform.workspace`.
+fn is_workspace(e: &Expression) -> bool {
+    match e {
+        Expression::Traversal(t) => {
+            matches!(&t.expr, Expression::Variable(v) if v.as_str() == "terraform")
+                && matches!(t.operators.as_slice(), [TraversalOperator::GetAttr(a)] if a.as_str() == "workspace")
+        }
+        _ => false,
+    }
+}
+
 // Terraform's functions that names are built with. Each behaves as
 // terraform's does for the values it accepts, and refuses the rest.
 
+// Long by design: a table of declarations (one per function), not logic.
 fn declare_functions(ctx: &mut Context<'_>) {
     let any = || ParamType::Any;
     ctx.declare_func(

@@ -134,23 +134,9 @@ impl Cx {
             self.note(file, line, format!("{ctx}: `profile` {name:?}: no AWS config file was read (give one with `--aws-config PATH`): the draft cannot tell its role or account"));
             return (Vec::new(), None);
         };
-        // The profiles from this one back to the one holding credentials.
-        let mut hops: Vec<(String, &Profile)> = Vec::new();
-        let mut next = Some(name.to_owned());
-        while let Some(n) = next.take() {
-            if hops.len() >= MAX_HOPS || hops.iter().any(|(h, _)| *h == n) {
-                self.note(file, line, format!("{ctx}: `profile` {name:?}: its `source_profile` chain in the AWS config comes back to itself or is too long: not followed"));
-                return (Vec::new(), None);
-            }
-            let Some(p) = aws.profiles.get(&n) else {
-                self.note(file, line, format!("{ctx}: `profile` {n:?} is not in the AWS config read: the draft cannot tell its role or account"));
-                return (Vec::new(), None);
-            };
-            if p.get("role_arn").is_some() {
-                next = p.get("source_profile").map(|(s, _)| s.clone());
-            }
-            hops.push((n, p));
-        }
+        let Some(hops) = self.profile_hops(&aws, file, ctx, line, name) else {
+            return (Vec::new(), None);
+        };
         let hint = hops
             .last()
             .and_then(|(_, p)| p.get("sso_account_id"))
@@ -179,41 +165,85 @@ impl Cx {
                     return (Vec::new(), hint);
                 }
             };
-            let setting = |k: &str| p.get(k).map(|(v, l)| (v.clone(), *l));
-            let external_id = setting("external_id")
-                .and_then(|(v, l)| v.parse().ok().map(|x| L { v: x, line: l }));
-            let session_name = setting("role_session_name")
-                .and_then(|(v, l)| v.parse().ok().map(|x| L { v: x, line: l }));
-            let duration = setting("duration_seconds").and_then(|(v, l)| {
-                v.parse::<u32>()
-                    .ok()
-                    .and_then(|s| Duration::from_secs(s).ok())
-                    .map(|d| L { v: d, line: l })
-            });
-            let via = chain.last().map(|&u: &usize| L {
-                v: (self.uses[u].name.clone(), self.uses[u].account.clone()),
-                line,
-            });
+            let via = chain.last().copied();
             self.profile_accounts
                 .push((arn.account.clone(), (*pname).clone()));
-            self.uses.push(Use {
-                file: file.to_owned(),
-                line,
-                partition: arn.partition,
-                account: arn.account,
-                path: L { v: arn.path, line },
-                name: arn.name,
-                external_id,
-                session_name,
-                duration,
-                source_identity: None,
-                tags: None,
-                via,
-                unusable: false,
-            });
-            chain.push(self.uses.len() - 1);
+            chain.push(self.profile_use(file, line, p, arn, via));
         }
         (chain, hint)
+    }
+
+    /// The profiles from `name` back to the one holding credentials
+    /// (following `source_profile` while a profile assumes a role); `None`,
+    /// with a finding, for a cycle, a chain too long, or a profile missing.
+    fn profile_hops<'a>(
+        &mut self,
+        aws: &'a AwsConfig,
+        file: &str,
+        ctx: &str,
+        line: usize,
+        name: &str,
+    ) -> Option<Vec<(String, &'a Profile)>> {
+        let mut hops: Vec<(String, &Profile)> = Vec::new();
+        let mut next = Some(name.to_owned());
+        while let Some(n) = next.take() {
+            if hops.len() >= MAX_HOPS || hops.iter().any(|(h, _)| *h == n) {
+                self.note(file, line, format!("{ctx}: `profile` {name:?}: its `source_profile` chain in the AWS config comes back to itself or is too long: not followed"));
+                return None;
+            }
+            let Some(p) = aws.profiles.get(&n) else {
+                self.note(file, line, format!("{ctx}: `profile` {n:?} is not in the AWS config read: the draft cannot tell its role or account"));
+                return None;
+            };
+            if p.get("role_arn").is_some() {
+                next = p.get("source_profile").map(|(s, _)| s.clone());
+            }
+            hops.push((n, p));
+        }
+        Some(hops)
+    }
+
+    /// One role a profile assumes, with its settings, as a use (`via` the
+    /// use before it in the chain); its index.
+    fn profile_use(
+        &mut self,
+        file: &str,
+        line: usize,
+        p: &Profile,
+        arn: super::scan::Arn,
+        via: Option<usize>,
+    ) -> usize {
+        let setting = |k: &str| p.get(k).map(|(v, l)| (v.clone(), *l));
+        let external_id =
+            setting("external_id").and_then(|(v, l)| v.parse().ok().map(|x| L { v: x, line: l }));
+        let session_name = setting("role_session_name")
+            .and_then(|(v, l)| v.parse().ok().map(|x| L { v: x, line: l }));
+        let duration = setting("duration_seconds").and_then(|(v, l)| {
+            v.parse::<u32>()
+                .ok()
+                .and_then(|s| Duration::from_secs(s).ok())
+                .map(|d| L { v: d, line: l })
+        });
+        let via = via.map(|u| L {
+            v: (self.uses[u].name.clone(), self.uses[u].account.clone()),
+            line,
+        });
+        self.uses.push(Use {
+            file: file.to_owned(),
+            line,
+            partition: arn.partition,
+            account: arn.account,
+            path: L { v: arn.path, line },
+            name: arn.name,
+            external_id,
+            session_name,
+            duration,
+            source_identity: None,
+            tags: None,
+            via,
+            unusable: false,
+        });
+        self.uses.len() - 1
     }
 }
 
