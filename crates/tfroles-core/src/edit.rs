@@ -116,13 +116,11 @@ impl EditError {
     }
 }
 
+/// The message only; the hint is data ([`crate::Error::hint`] of the
+/// [`crate::Error::Edit`] that carries it).
 impl fmt::Display for EditError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
-        }
-        Ok(())
+        f.write_str(&self.message)
     }
 }
 
@@ -239,8 +237,9 @@ impl Edit {
         }
         let now = crate::load::read_config_file(&self.file).map_err(io)?;
         if now != self.before.as_bytes() {
-            return Err(io(std::io::Error::other(
-                "it changed since tfroles read it; nothing was written\n  hint: run the command again",
+            return Err(io(crate::error::Refused::io(
+                "it changed since tfroles read it; nothing was written",
+                "run the command again",
             )));
         }
         let dir = match self.file.parent() {
@@ -262,8 +261,9 @@ impl Edit {
         // never written through.
         let again = crate::load::read_config_file(&self.file).map_err(io)?;
         if again != self.before.as_bytes() {
-            return Err(io(std::io::Error::other(
-                "it changed while tfroles was writing; nothing was written\n  hint: run the command again",
+            return Err(io(crate::error::Refused::io(
+                "it changed while tfroles was writing; nothing was written",
+                "run the command again",
             )));
         }
         temp.persist(&self.file).map_err(|e| io(e.error))?;
@@ -575,10 +575,12 @@ fn canonical_action(catalog: &Catalog, action: &str) -> Result<String, EditError
         return Ok(action.to_owned());
     }
     catalog.resolve(action).map(|a| a.to_string()).map_err(|e| {
-        EditError::new(
-            format!("`{action}`: {e}"),
-            "name actions as IAM writes them: `service:ActionName`",
-        )
+        // The catalog's "did you mean" when it has one: the closer help.
+        let hint = e.hint().map_or_else(
+            || "name actions as IAM writes them: `service:ActionName`".to_owned(),
+            std::borrow::Cow::into_owned,
+        );
+        EditError::new(format!("`{action}`: {e}"), hint)
     })
 }
 
