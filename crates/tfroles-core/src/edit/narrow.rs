@@ -360,7 +360,7 @@ fn replace_value(
             && line_of(text, i.start) != line_of(text, close)
             && text[line_start(text, i.start)..i.start].trim().is_empty()
     };
-    if !items.iter().all(alone) {
+    if !multiline || !items.iter().all(alone) {
         return Err(one_per_line());
     }
     let wanted: BTreeSet<String> = want.iter().map(|w| w.to_ascii_lowercase()).collect();
@@ -753,6 +753,10 @@ mod tests {
             (
                 "state {\n  role = \"app\"\n}\nrole \"app\" {}\n",
                 "is the state role",
+            ),
+            (
+                "role \"app\" {\n  actions = [/* none yet */]\n}\n",
+                "line 2: `actions` of `role \"app\"` has comments and items sharing lines",
             ),
         ];
         for (text, expect) in cases {
