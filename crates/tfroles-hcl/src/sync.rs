@@ -1204,8 +1204,9 @@ stack "b/c" {
         let e = p.apply().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "`b/c/providers.tf` was created by someone else since tfroles looked; nothing was changed\n  hint: run `tfroles generate` again"
+            "`b/c/providers.tf` was created by someone else since tfroles looked; nothing was changed"
         );
+        assert_eq!(e.hint().as_deref(), Some("run `tfroles generate` again"));
         assert_eq!(
             fs::read_to_string(dir.path().join("b/c/providers.tf")).unwrap(),
             "# mine\n"
