@@ -98,16 +98,7 @@ impl Cx {
         // Accounts, named by what the user said, profiles, or directories.
         let all_ids = self.account_ids(&in_scope, &state_role.1);
         let names = self.name_accounts(root, &all_ids, &imported, &in_scope, &state_role.1);
-        for r in &mut roles {
-            let mut accts: Vec<AccountName> = role_account_ids[&r.name]
-                .iter()
-                .map(|id| names[id].clone())
-                .collect();
-            accts.sort();
-            r.accounts = accts;
-        }
-        let role_order = |r: &RoleOut| (r.name != state_role.0, r.name.clone());
-        roles.sort_by_key(role_order);
+        name_role_accounts(&mut roles, &role_account_ids, &names, &state_role.0);
 
         let backends: Vec<&BackendFound> = imported.iter().map(|s| s.backend).collect();
         let state = self.decide_state(&backends);
@@ -1471,6 +1462,25 @@ impl Cx {
             }
         }
     }
+}
+
+/// Each role's accounts by name, sorted; the roles in the draft's order:
+/// the state role first, then by name.
+fn name_role_accounts(
+    roles: &mut [RoleOut],
+    role_account_ids: &BTreeMap<RoleName, Vec<AccountId>>,
+    names: &BTreeMap<AccountId, AccountName>,
+    state_role: &RoleName,
+) {
+    for r in roles.iter_mut() {
+        let mut accts: Vec<AccountName> = role_account_ids[&r.name]
+            .iter()
+            .map(|id| names[id].clone())
+            .collect();
+        accts.sort();
+        r.accounts = accts;
+    }
+    roles.sort_by_key(|r| (&r.name != state_role, r.name.clone()));
 }
 
 /// The most common region of the imported providers, if any names one.
