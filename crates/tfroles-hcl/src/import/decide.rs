@@ -688,6 +688,14 @@ fn via_check(
     if roles[i].duration.is_some_and(|d| d > Duration::ONE_HOUR) {
         return ViaCheck::Drop("AWS caps chained sessions at 1h and the role asks for more".into());
     }
+    if roles[i].source_identity.is_some()
+        && let Some(n) = source_identity_up_the_chain(roles, name, via)
+    {
+        // Core refuses this (`validate/roles.rs`); the draft must load.
+        return ViaCheck::Drop(format!(
+            "its `source_identity` is set, and so is `source_identity` of role `{n}` it would be assumed `via`: AWS keeps the first session's source identity on every session chained from it, and refuses another"
+        ));
+    }
     // Cycles: follow the chain.
     let mut drop_why: Option<String> = None;
     let mut seen = vec![name.clone()];
@@ -715,6 +723,29 @@ fn via_check(
         Some(why) => ViaCheck::Drop(why),
         None => ViaCheck::Keep,
     }
+}
+
+/// The first role from `via` up the chain of `name` that sets a source
+/// identity.
+fn source_identity_up_the_chain(
+    roles: &[RoleOut],
+    name: &RoleName,
+    via: &RoleName,
+) -> Option<RoleName> {
+    let mut seen = vec![name.clone()];
+    let mut next = Some(via.clone());
+    while let Some(n) = next {
+        if seen.contains(&n) {
+            return None;
+        }
+        let hop = roles.iter().find(|r| r.name == n)?;
+        if hop.source_identity.is_some() {
+            return Some(n);
+        }
+        seen.push(n);
+        next = hop.via.clone();
+    }
+    None
 }
 
 /// The role the draft introduces where a provider assumes none: one name
