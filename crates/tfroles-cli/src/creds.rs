@@ -130,14 +130,37 @@ pub enum EnvFormat {
 
 /// An invalid argument: exits 2 like other usage errors.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Usage(pub String);
+#[error("{message}")]
+pub struct Usage {
+    /// What is wrong, naming the flag or variable.
+    pub message: String,
+    /// How to fix it; printed after the message.
+    pub hint: Option<String>,
+}
+
+impl Usage {
+    /// A usage error with nothing more to say than its message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Usage {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A usage error and how to fix it.
+    pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Usage {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
 
 /// Parses a window like `15m`, `90s` or `0s` (0 to 12h).
 fn parse_window(s: &str) -> Outcome<StdDuration> {
     parse_seconds(s, 12 * 3600)
         .map(StdDuration::from_secs)
-        .map_err(|why| Usage(format!("--refresh-before: {why}")).into())
+        .map_err(|why| Usage::new(format!("--refresh-before: {why}")).into())
 }
 
 /// Seconds in a duration like `15m`, `5m30s` or `0s`, at most `max`. Sums
@@ -188,7 +211,7 @@ fn budget(env: &Env) -> Outcome<StdDuration> {
     match env.non_empty("TFROLES_BUDGET") {
         None => Ok(Options::DEFAULT_BUDGET),
         Some(v) => match parse_seconds(&v, Options::DEFAULT_BUDGET.as_secs()) {
-            Ok(0) | Err(_) => Err(Usage(format!(
+            Ok(0) | Err(_) => Err(Usage::new(format!(
                 "TFROLES_BUDGET: `{v}` is not a duration from 1s to {}s (it is for tests; unset it)",
                 Options::DEFAULT_BUDGET.as_secs()
             ))
@@ -198,8 +221,15 @@ fn budget(env: &Env) -> Outcome<StdDuration> {
     }
 }
 
-fn usage<T, E: std::fmt::Display>(flag: &str, r: Result<T, E>) -> Outcome<T> {
-    r.map_err(|e| Usage(format!("{flag}: {e}")).into())
+/// A value's error as a usage error naming `flag`, its hint kept.
+fn usage<T, E: std::error::Error + 'static>(flag: &str, r: Result<T, E>) -> Outcome<T> {
+    r.map_err(|e| {
+        Usage {
+            message: format!("{flag}: {e}"),
+            hint: crate::failure::hint_of(&e).map(std::borrow::Cow::into_owned),
+        }
+        .into()
+    })
 }
 
 /// The stack `{stack}` names: the one given with `--stack`, else the
@@ -290,7 +320,7 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
         let mut tags = Vec::new();
         for t in &args.tags {
             let Some((k, v)) = t.split_once('=') else {
-                return Err(Usage(format!("--tag: `{t}` is not KEY=VALUE")).into());
+                return Err(Usage::new(format!("--tag: `{t}` is not KEY=VALUE")).into());
             };
             tags.push((k.to_owned(), v.to_owned()));
         }
@@ -343,7 +373,7 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
     let base = if let Some(src) = &args.web_identity {
         BaseIdentity::WebIdentity(usage(
             "--web-identity",
-            WebIdentitySource::parse(src, args.audience.as_deref()).map_err(|e| e.to_string()),
+            WebIdentitySource::parse(src, args.audience.as_deref()),
         )?)
     } else if args.profile.is_some() {
         BaseIdentity::DefaultChain {
@@ -503,7 +533,7 @@ pub fn env(args: &CredArgs, format: EnvFormat) -> Outcome<()> {
             // (STS's are base64, ids and dates); one that did is refused.
             for (k, v) in &vars {
                 if v.contains(['\'', '\n', '\r']) {
-                    return Err(Usage(format!(
+                    return Err(Usage::new(format!(
                         "{k}: the value cannot be written in dotenv single quotes"
                     ))
                     .into());
@@ -526,8 +556,8 @@ pub fn exec(args: &CredArgs, command: &[String], server: bool) -> Outcome<()> {
     }
     let (c, region) = get(args)?;
     let Some((program, rest)) = command.split_first() else {
-        return Err(Usage(
-            "exec: no command given; usage: tfroles exec --role NAME -- COMMAND [ARGS...]".into(),
+        return Err(Usage::new(
+            "exec: no command given; usage: tfroles exec --role NAME -- COMMAND [ARGS...]",
         )
         .into());
     };

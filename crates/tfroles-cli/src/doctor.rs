@@ -79,8 +79,8 @@ impl Report {
     }
 }
 
-/// The first line of an error, and its `hint:` as the fix.
-fn split_error(e: &dyn std::fmt::Display) -> (String, String) {
+/// The first line of an error, and the first line of its hint as the fix.
+fn split_error(e: &(dyn std::error::Error + 'static)) -> (String, String) {
     let text = e.to_string();
     let first = text
         .lines()
@@ -88,11 +88,9 @@ fn split_error(e: &dyn std::fmt::Display) -> (String, String) {
         .unwrap_or_default()
         .trim_start_matches("error: ")
         .to_owned();
-    let hint = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("hint: "))
-        .unwrap_or("see docs/troubleshooting.md")
-        .to_owned();
+    let hint = crate::failure::hint_of(e)
+        .and_then(|h| h.lines().next().map(str::to_owned))
+        .unwrap_or_else(|| "see docs/troubleshooting.md".to_owned());
     (first, hint)
 }
 
@@ -267,10 +265,10 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
     print(&report, args.format)?;
     if report.0.iter().any(|c| c.status == Status::Fail) {
         let n = report.0.iter().filter(|c| c.status == Status::Fail).count();
-        return Err(crate::Exit::Drift(format!(
-            "{n} check{} failed",
-            if n == 1 { "" } else { "s" }
-        ))
+        return Err(crate::Exit::Drift {
+            message: format!("{n} check{} failed", if n == 1 { "" } else { "s" }),
+            hint: None,
+        }
         .into());
     }
     Ok(())

@@ -127,9 +127,10 @@ fn read_input(args: &ExplainArgs) -> Outcome<String> {
                 .take(MAX_INPUT + 1)
                 .read_to_end(&mut buf)?;
             if buf.len() as u64 > MAX_INPUT {
-                return Err(Usage(format!(
-                    "the input is more than the {MAX_INPUT} bytes tfroles explain reads\n  hint: pass only the failing run's output"
-                ))
+                return Err(Usage::hinted(
+                    format!("the input is more than the {MAX_INPUT} bytes tfroles explain reads"),
+                    "pass only the failing run's output",
+                )
                 .into());
             }
             Ok(String::from_utf8_lossy(&buf).into_owned())
@@ -141,8 +142,9 @@ pub fn explain(args: &ExplainArgs) -> Outcome<()> {
     let input = read_input(args)?;
     let denials = denial::parse(&input);
     if denials.is_empty() {
-        return Err(Usage(
-            "found no AccessDenied in the input\n  hint: pass terraform's error output on stdin (`terraform apply 2>&1 | tfroles explain`), one AWS error message, or a CloudTrail record".into(),
+        return Err(Usage::hinted(
+            "found no AccessDenied in the input",
+            "pass terraform's error output on stdin (`terraform apply 2>&1 | tfroles explain`), one AWS error message, or a CloudTrail record",
         )
         .into());
     }

@@ -1,6 +1,10 @@
-//! The one failure type every command returns, and the one place that
-//! maps it to the documented exit codes.
+//! The one failure type every command returns, the one place that maps it
+//! to the documented exit codes, and the one place that prints it: each
+//! error's message, then its hint. Library errors keep their hints as data
+//! (`hint()`), never in their `Display` (uv's pattern); this is where the
+//! two meet as `  hint: ...` lines.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 
 /// Why a command did not succeed. Library errors convert with `?`, as do
@@ -64,8 +68,8 @@ impl Failure {
 
         use crate::Exit;
         match self {
-            Failure::Exit(Exit::Drift(_) | Exit::Denied) => 1,
-            Failure::Exit(Exit::Exists(_)) => 3,
+            Failure::Exit(Exit::Drift { .. } | Exit::Denied) => 1,
+            Failure::Exit(Exit::Exists { .. }) => 3,
             Failure::Usage(_) | Failure::Other(_) => 2,
             Failure::Trail(tfroles_trail::Error::Io { .. }) => 4,
             Failure::Trail(_) => 2,
@@ -122,6 +126,44 @@ impl Failure {
         }
     }
 
+    /// How to fix it, from the library error (or the binary's own outcome)
+    /// inside.
+    pub(crate) fn hint(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Failure::Exit(x) => x.hint().map(Cow::Borrowed),
+            Failure::Exec(_) | Failure::Io(_) | Failure::Other(_) => None,
+            Failure::Usage(u) => u.hint.as_deref().map(Cow::Borrowed),
+            Failure::Config(e) => e.hint(),
+            Failure::Files(e) => e.hint(),
+            Failure::Credentials(e) => e.hint(),
+            Failure::Trail(e) => e.hint(),
+        }
+    }
+
+    /// What is printed after `error: `, one entry per error: each of an
+    /// invalid config's diagnostics with its hint, as a compiler lists
+    /// them; otherwise the failure, each error that caused it (`caused by:`),
+    /// and after each message its hint, every hint once.
+    pub(crate) fn report(&self) -> Vec<String> {
+        if let Some(d) = self.diagnostics() {
+            return d.0.iter().map(diagnostic).collect();
+        }
+        let mut text = String::new();
+        let mut hints: Vec<Cow<'_, str>> = Vec::new();
+        for (i, e) in self.chain().enumerate() {
+            if i > 0 {
+                text.push_str("\n  caused by: ");
+            }
+            text.push_str(&e.to_string());
+            let hint = if i == 0 { self.hint() } else { hint_of(e) };
+            if let Some(h) = hint.filter(|h| !hints.contains(h)) {
+                text.push_str(&format!("\n  hint: {h}"));
+                hints.push(h);
+            }
+        }
+        vec![text]
+    }
+
     /// A closed stdout (`tfroles roles | head -1`) is not worth a message.
     pub(crate) fn is_broken_pipe(&self) -> bool {
         self.chain().any(|c| {
@@ -131,5 +173,91 @@ impl Failure {
                     .and_then(serde_json::Error::io_error_kind)
                     == Some(std::io::ErrorKind::BrokenPipe)
         })
+    }
+}
+
+/// A diagnostic (an error's or a warning) as printed: its message, then
+/// its hint.
+pub(crate) fn diagnostic(d: &tfroles_core::Diagnostic) -> String {
+    with_hint(d.to_string(), d.hint.as_deref())
+}
+
+/// `message`, and `hint` after it as a `  hint: ...` line.
+pub(crate) fn with_hint(message: String, hint: Option<&str>) -> String {
+    match hint {
+        Some(h) => format!("{message}\n  hint: {h}"),
+        None => message,
+    }
+}
+
+/// The hint of any error of the workspace's crates, found by its type;
+/// `None` for errors that have none (the OS's, serde's).
+pub(crate) fn hint_of<'e>(e: &'e (dyn StdError + 'static)) -> Option<Cow<'e, str>> {
+    if let Some(f) = e.downcast_ref::<Failure>() {
+        f.hint()
+    } else if let Some(u) = e.downcast_ref::<crate::creds::Usage>() {
+        u.hint.as_deref().map(Cow::Borrowed)
+    } else if let Some(e) = e.downcast_ref::<tfroles_core::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_hcl::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_creds::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_trail::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_policy::Error>() {
+        e.hint()
+    } else if let Some(e) = e.downcast_ref::<tfroles_core::types::InvalidValue>() {
+        e.hint.as_deref().map(Cow::Borrowed)
+    } else if let Some(e) = e.downcast_ref::<std::io::Error>() {
+        tfroles_core::Refused::hint_of(e).map(Cow::Borrowed)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_message_then_its_hint_and_every_hint_once() {
+        let e = Failure::Config(tfroles_core::Error::Io {
+            path: "tfroles.hcl".into(),
+            source: tfroles_core::Refused::io("it is a symbolic link", "name the file"),
+        });
+        // The I/O error inside repeats the message, as causes always have,
+        // and has the same hint: printed once, after the first error.
+        assert_eq!(
+            e.report(),
+            [
+                "cannot read `tfroles.hcl`: it is a symbolic link\n  hint: name the file\n  caused by: it is a symbolic link"
+            ]
+        );
+        let e = Failure::Usage(crate::creds::Usage::hinted("--stack: no", "name one"));
+        assert_eq!(e.report(), ["--stack: no\n  hint: name one"]);
+        let e = Failure::Usage(crate::creds::Usage::new("--tag: no"));
+        assert_eq!(e.report(), ["--tag: no"]);
+    }
+
+    #[test]
+    fn a_value_errors_hint_is_found_by_its_type() {
+        let e = "33333333333"
+            .parse::<tfroles_core::types::AccountId>()
+            .unwrap_err();
+        let hint = hint_of(&e).expect("an account id's hint");
+        assert!(
+            hint.starts_with("account ids keep their leading zeros"),
+            "{hint}"
+        );
+        assert_eq!(hint_of(&std::io::Error::other("x")), None);
+        let refused = tfroles_core::Refused::io("it changed", "run it again");
+        assert_eq!(hint_of(&refused).as_deref(), Some("run it again"));
+        // Wrapped with the binary's own context, the hint still shows.
+        let e = Failure::io(refused, "cannot read `x`".into());
+        assert_eq!(
+            e.report(),
+            ["cannot read `x`\n  caused by: it changed\n  hint: run it again"]
+        );
     }
 }

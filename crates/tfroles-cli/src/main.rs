@@ -423,15 +423,36 @@ enum Format {
 pub(crate) enum Exit {
     /// `generate --check` found files out of date, or `--fail-on-change`
     /// changed some.
-    #[error("{0}")]
-    Drift(String),
+    #[error("{message}")]
+    Drift {
+        /// What differs.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
     /// `simulate`: the request is denied. The answer is already on stdout,
     /// so there is no message.
     #[error("")]
     Denied,
     /// The file `import` would write exists.
-    #[error("{0}")]
-    Exists(String),
+    #[error("{message}")]
+    Exists {
+        /// Which file.
+        message: String,
+        /// Where to write instead.
+        hint: String,
+    },
+}
+
+impl Exit {
+    /// What to do about it, printed after the message.
+    pub(crate) fn hint(&self) -> Option<&str> {
+        match self {
+            Exit::Drift { hint, .. } => hint.as_deref(),
+            Exit::Exists { hint, .. } => Some(hint),
+            Exit::Denied => None,
+        }
+    }
 }
 
 pub(crate) fn load(arg: &ConfigArg) -> Outcome<Config> {
@@ -471,17 +492,22 @@ fn report_unwired(config: &Config, fail: bool) -> Outcome<()> {
     let mut err = std::io::stderr().lock();
     let word = if fail { "error" } else { "warning" };
     for d in &unwired {
-        writeln!(err, "{word}: {d}")?;
+        writeln!(err, "{word}: {}", failure::diagnostic(d))?;
     }
     if fail {
         let n = unwired.len();
-        return Err(Exit::Drift(format!(
-            "{n} module call{} do{} not pass {} module's provider\n  hint: add the `providers` line{} shown; tfroles does not edit hand-written files",
-            if n == 1 { "" } else { "s" },
-            if n == 1 { "es" } else { "" },
-            if n == 1 { "its" } else { "their" },
-            if n == 1 { "" } else { "s" },
-        ))
+        return Err(Exit::Drift {
+            message: format!(
+                "{n} module call{} do{} not pass {} module's provider",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "es" } else { "" },
+                if n == 1 { "its" } else { "their" },
+            ),
+            hint: Some(format!(
+                "add the `providers` line{} shown; tfroles does not edit hand-written files",
+                if n == 1 { "" } else { "s" },
+            )),
+        }
         .into());
     }
     Ok(())
@@ -498,7 +524,7 @@ pub(crate) fn load_stacks(
     let resolution = config.resolve(&paths)?;
     let mut err = std::io::stderr().lock();
     for w in config.warnings().iter().chain(&resolution.warnings) {
-        writeln!(err, "warning: {w}")?;
+        writeln!(err, "warning: {}", failure::diagnostic(w))?;
     }
     Ok((config, dirs, resolution))
 }
@@ -684,37 +710,55 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         }
     }
     if fail_on_change && !plan.is_up_to_date() {
-        let message = if s.written + s.removed + s.leftovers == 0 {
-            "stale generated files were kept: no stack in the config generates them any more\n  \
-             hint: if the config change was meant, run `tfroles generate --prune` and commit the removal; \
-             otherwise fix the config (a glob that no longer matches?)"
+        let (message, hint) = if s.written + s.removed + s.leftovers == 0 {
+            (
+                "stale generated files were kept: no stack in the config generates them any more",
+                "if the config change was meant, run `tfroles generate --prune` and commit the removal; \
+                 otherwise fix the config (a glob that no longer matches?)",
+            )
         } else {
-            "generated files changed\n  hint: review them (`git status`, `git diff`), stage them and commit again"
+            (
+                "generated files changed",
+                "review them (`git status`, `git diff`), stage them and commit again",
+            )
         };
-        return Err(Exit::Drift(message.into()).into());
+        return Err(Exit::Drift {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+        .into());
     }
     if check && !plan.is_up_to_date() {
         let n = s.written + s.removed + s.stale + s.leftovers;
-        return Err(Exit::Drift(format!(
-            "{n} file{} out of date, {} up to date\n  hint: run `tfroles generate` to update them{}",
-            if n == 1 { "" } else { "s" },
-            s.unchanged,
-            if s.stale > 0 {
-                " (`tfroles generate --prune` also removes the stale ones)"
-            } else {
-                ""
-            }
-        ))
+        return Err(Exit::Drift {
+            message: format!(
+                "{n} file{} out of date, {} up to date",
+                if n == 1 { "" } else { "s" },
+                s.unchanged,
+            ),
+            hint: Some(format!(
+                "run `tfroles generate` to update them{}",
+                if s.stale > 0 {
+                    " (`tfroles generate --prune` also removes the stale ones)"
+                } else {
+                    ""
+                }
+            )),
+        }
         .into());
     }
     unwired
 }
 
 fn exists(path: &Path) -> Exit {
-    Exit::Exists(format!(
-        "`{}` exists; tfroles import never overwrites a file\n  hint: move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)",
-        path.display()
-    ))
+    Exit::Exists {
+        message: format!(
+            "`{}` exists; tfroles import never overwrites a file",
+            path.display()
+        ),
+        hint: "move it away, or write the draft elsewhere with `--output PATH` (`--output -` prints it)"
+            .into(),
+    }
 }
 
 /// `import --handover`: the reviewed config's stacks' hand-written blocks
@@ -886,10 +930,12 @@ fn invalid_json(e: &Failure) -> serde_json::Value {
                 })
                 .collect()
         }
-        // Not the config's text: a file in the way, an unreadable file.
+        // Not the config's text: a file in the way, an unreadable file. The
+        // message is the error as printed, its hint included, as it was
+        // before hints became data (consumers parse `message`).
         None => vec![serde_json::json!({
             "file": null, "line": null, "column": null, "block": null, "attribute": null,
-            "message": e.to_string(), "allowed": null, "hint": null,
+            "message": failure::with_hint(e.to_string(), e.hint().as_deref()), "allowed": null, "hint": null,
         })],
     };
     serde_json::json!({
@@ -950,7 +996,7 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
                 "accounts": config.accounts().len(),
                 "roles": config.roles().len(),
                 "stacks": resolution.stacks.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
-                "warnings": config.warnings().iter().chain(&resolution.warnings).map(ToString::to_string).collect::<Vec<_>>(),
+                "warnings": config.warnings().iter().chain(&resolution.warnings).map(failure::diagnostic).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
@@ -1303,23 +1349,15 @@ fn print_failure(e: &Failure, generating: bool) -> ExitCode {
     }
     let mut err = std::io::stderr().lock();
     if code == 1 {
+        // Drift and denial are answers, not errors: no `error:` prefix.
         if !e.to_string().is_empty() {
-            let _ = writeln!(err, "{e}");
+            for m in &e.report() {
+                let _ = writeln!(err, "{m}");
+            }
         }
         return ExitCode::from(code);
     }
-    let messages: Vec<String> = match e.diagnostics() {
-        Some(d) => d.0.iter().map(ToString::to_string).collect(),
-        None => {
-            let mut chain = e.chain();
-            let mut msg = chain.next().map(ToString::to_string).unwrap_or_default();
-            for cause in chain {
-                msg.push_str(&format!("\n  caused by: {cause}"));
-            }
-            vec![msg]
-        }
-    };
-    for m in &messages {
+    for m in &e.report() {
         let _ = writeln!(err, "error: {m}");
     }
     if generating && (code == 2 || code == 3) {

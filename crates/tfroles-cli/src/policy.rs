@@ -102,21 +102,27 @@ pub(crate) fn here(config: &Config, path: &str) -> Outcome<String> {
         crate::Failure::io(e, format!("cannot resolve `{}`", config.root().display()))
     })?;
     let rel = cwd.strip_prefix(&root).map_err(|_| {
-        Usage(format!(
-            "--stack .: the current directory `{}` is not below the config's directory `{}`\n  hint: run it in a stack's directory, or name the stack",
-            cwd.display(),
-            root.display()
-        ))
+        Usage::hinted(
+            format!(
+                "--stack .: the current directory `{}` is not below the config's directory `{}`",
+                cwd.display(),
+                root.display()
+            ),
+            "run it in a stack's directory, or name the stack",
+        )
     })?;
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     if parts.is_empty() {
-        return Err(Usage(format!(
-            "--stack .: the current directory is the config's directory `{}`, not a stack\n  hint: run it in a stack's directory, or name the stack",
-            root.display()
-        ))
+        return Err(Usage::hinted(
+            format!(
+                "--stack .: the current directory is the config's directory `{}`, not a stack",
+                root.display()
+            ),
+            "run it in a stack's directory, or name the stack",
+        )
         .into());
     }
     Ok(parts.join("/"))
@@ -135,12 +141,15 @@ pub(crate) fn find_stack<'s>(
         .ok_or_else(|| {
             let known: Vec<&str> = stacks.iter().map(|s| s.path.as_str()).collect();
             let shown = known.iter().take(10).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
-            Usage(format!(
-                "--stack: `{path}` is not a stack of {}\n  allowed: the stacks it resolves to: {}{}\n  hint: stack paths are directories relative to the config file, as `tfroles generate` lists them",
-                config.file().display(),
-                if shown.is_empty() { "(none)".to_owned() } else { shown },
-                if known.len() > 10 { ", ..." } else { "" }
-            ))
+            Usage::hinted(
+                format!(
+                    "--stack: `{path}` is not a stack of {}\n  allowed: the stacks it resolves to: {}{}",
+                    config.file().display(),
+                    if shown.is_empty() { "(none)".to_owned() } else { shown },
+                    if known.len() > 10 { ", ..." } else { "" }
+                ),
+                "stack paths are directories relative to the config file, as `tfroles generate` lists them",
+            )
             .into()
         })
 }
@@ -211,8 +220,9 @@ pub fn policy(args: &PolicyArgs) -> Outcome<()> {
             Kind::Session => {
                 let decided = decided.expect("decided for --kind session");
                 if decided.kind == (SessionKind::State { stack: None }) {
-                    return Err(Usage(
-                        "the state role's session policy is per stack\n  hint: name one: `--stack PATH`".into(),
+                    return Err(Usage::hinted(
+                        "the state role's session policy is per stack",
+                        "name one: `--stack PATH`",
                     )
                     .into());
                 }
@@ -270,7 +280,7 @@ pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
     let mut context: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for c in &args.context {
         let Some((k, v)) = c.split_once('=') else {
-            return Err(Usage(format!("--context: `{c}` is not KEY=VALUE")).into());
+            return Err(Usage::new(format!("--context: `{c}` is not KEY=VALUE")).into());
         };
         context.entry(k.to_owned()).or_default().push(v.to_owned());
     }
@@ -279,8 +289,12 @@ pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
     }
     let policies = std::slice::from_ref(&identity);
     let sessions: Vec<PolicyDocument> = session.iter().cloned().collect();
-    let decision = evaluate(&request, policies, &sessions)
-        .map_err(|e| Usage(format!("cannot decide: {e}\n  hint: see `tfroles simulate --help` for what the evaluator covers")))?;
+    let decision = evaluate(&request, policies, &sessions).map_err(|e| {
+        Usage::hinted(
+            format!("cannot decide: {e}"),
+            "see `tfroles simulate --help` for what the evaluator covers",
+        )
+    })?;
     let statement = |r: &tfroles_policy::StatementRef| {
         let doc = match r.kind {
             tfroles_policy::PolicyKind::Identity => &identity,

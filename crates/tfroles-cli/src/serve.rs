@@ -66,9 +66,8 @@ extern "C" fn forward(signal: libc::c_int) {
 /// for it, stops the endpoint and exits with the command's code.
 pub(crate) fn exec(args: &CredArgs, command: &[String]) -> Outcome<()> {
     let Some((program, rest)) = command.split_first() else {
-        return Err(Usage(
-            "exec: no command given; usage: tfroles exec --server --role NAME -- COMMAND [ARGS...]"
-                .into(),
+        return Err(Usage::new(
+            "exec: no command given; usage: tfroles exec --server --role NAME -- COMMAND [ARGS...]",
         )
         .into());
     };

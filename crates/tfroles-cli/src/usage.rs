@@ -113,20 +113,23 @@ fn check_fix(args: &UsageArgs) -> Outcome<()> {
         return Ok(());
     }
     if args.format == OutFormat::Json {
-        return Err(Usage(
-            "`--fix` prints a diff and asks before writing; it works with `--format text`\n  hint: run `--format json` and `--fix` separately".into(),
+        return Err(Usage::hinted(
+            "`--fix` prints a diff and asks before writing; it works with `--format text`",
+            "run `--format json` and `--fix` separately",
         )
         .into());
     }
     if args.stack.is_some() {
-        return Err(Usage(
-            "`--fix` with `--stack` would narrow a role to one stack's use, and other stacks may use it too\n  hint: run `tfroles usage --fix` without `--stack` (`--role NAME` narrows one role)".into(),
+        return Err(Usage::hinted(
+            "`--fix` with `--stack` would narrow a role to one stack's use, and other stacks may use it too",
+            "run `tfroles usage --fix` without `--stack` (`--role NAME` narrows one role)",
         )
         .into());
     }
     if !args.yes && !std::io::stdin().is_terminal() {
-        return Err(Usage(
-            "`--fix` asks before writing tfroles.hcl, and stdin is not a terminal; nothing was written\n  hint: review the narrowed grant (`tfroles usage` without `--fix`), then pass `--yes` to write it without asking".into(),
+        return Err(Usage::hinted(
+            "`--fix` asks before writing tfroles.hcl, and stdin is not a terminal; nothing was written",
+            "review the narrowed grant (`tfroles usage` without `--fix`), then pass `--yes` to write it without asking",
         )
         .into());
     }
@@ -436,8 +439,9 @@ fn fix(
         // As `Edit::write` words a file changed under it.
         return Err(tfroles_core::Error::Io {
             path: config.file().to_path_buf(),
-            source: std::io::Error::other(
-                "it changed while tfroles read the logs; nothing was written\n  hint: run the command again",
+            source: tfroles_core::Refused::io(
+                "it changed while tfroles read the logs; nothing was written",
+                "run the command again",
             ),
         }
         .into());
@@ -451,7 +455,7 @@ fn fix(
     }
     write!(out, "{}", edit.diff_as(&shown))?;
     if !args.yes && !confirm(out, &shown)? {
-        return Err(Usage(format!("not confirmed; {shown} not changed")).into());
+        return Err(Usage::new(format!("not confirmed; {shown} not changed")).into());
     }
     edit.write()?;
     writeln!(

@@ -12,8 +12,9 @@
 //! [`Change::Narrow`] (`tfroles usage --fix`) is the other direction: a
 //! role's `services`, `access` and `actions` replaced by a narrower
 //! [`Grant`]. [`plan`] then checks, on the configs before and after, that
-//! every role instance is allowed a subset of what it was allowed (as the
-//! catalog expands the policies), and that nothing but those three
+//! the role's own grant (one statement on its unchanged `resources`) and
+//! every instance's whole policy allow a subset of the actions they
+//! allowed (as the catalog expands them), and that nothing but those three
 //! attributes of the narrowed roles changed; a narrowing that fails the
 //! check is refused, never written.
 //!
@@ -115,13 +116,11 @@ impl EditError {
     }
 }
 
+/// The message only; the hint is data ([`crate::Error::hint`] of the
+/// [`crate::Error::Edit`] that carries it).
 impl fmt::Display for EditError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
-        }
-        Ok(())
+        f.write_str(&self.message)
     }
 }
 
@@ -238,8 +237,9 @@ impl Edit {
         }
         let now = crate::load::read_config_file(&self.file).map_err(io)?;
         if now != self.before.as_bytes() {
-            return Err(io(std::io::Error::other(
-                "it changed since tfroles read it; nothing was written\n  hint: run the command again",
+            return Err(io(crate::error::Refused::io(
+                "it changed since tfroles read it; nothing was written",
+                "run the command again",
             )));
         }
         let dir = match self.file.parent() {
@@ -261,8 +261,9 @@ impl Edit {
         // never written through.
         let again = crate::load::read_config_file(&self.file).map_err(io)?;
         if again != self.before.as_bytes() {
-            return Err(io(std::io::Error::other(
-                "it changed while tfroles was writing; nothing was written\n  hint: run the command again",
+            return Err(io(crate::error::Refused::io(
+                "it changed while tfroles was writing; nothing was written",
+                "run the command again",
             )));
         }
         temp.persist(&self.file).map_err(|e| io(e.error))?;
@@ -355,6 +356,26 @@ fn only_narrows(before: &Config, after: &Config, narrowed: &[String]) -> Result<
             return Err(refuse(format!(
                 "change more than `services`, `access` and `actions` of `role \"{}\"`",
                 old.name
+            )));
+        }
+    }
+    // The role's own grants (one statement on its `resources`, which
+    // stayed): a subset of actions there is a subset of (action, resource)
+    // pairs, which the whole policy's action set alone would not show (an
+    // action a `via` chain allows on one role ARN, moved into `actions`).
+    for name in narrowed {
+        let own = |c: &Config| {
+            let role = c
+                .role(name)
+                .ok_or_else(|| refuse(format!("lose `role \"{name}\"`")))?;
+            c.grants(role)
+                .map(|d| crate::usage::allowed_actions(&d))
+                .map_err(|e| refuse(format!("leave a policy that cannot be made: {e}")))
+        };
+        let (was, now) = (own(before)?, own(after)?);
+        if let Some(wider) = now.difference(&was).next() {
+            return Err(refuse(format!(
+                "grant `{wider}` to `role \"{name}\"` on its `resources`, which its own attributes did not"
             )));
         }
     }
@@ -554,10 +575,12 @@ fn canonical_action(catalog: &Catalog, action: &str) -> Result<String, EditError
         return Ok(action.to_owned());
     }
     catalog.resolve(action).map(|a| a.to_string()).map_err(|e| {
-        EditError::new(
-            format!("`{action}`: {e}"),
-            "name actions as IAM writes them: `service:ActionName`",
-        )
+        // The catalog's "did you mean" when it has one: the closer help.
+        let hint = e.hint().map_or_else(
+            || "name actions as IAM writes them: `service:ActionName`".to_owned(),
+            std::borrow::Cow::into_owned,
+        );
+        EditError::new(format!("`{action}`: {e}"), hint)
     })
 }
 

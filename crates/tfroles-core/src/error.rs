@@ -16,13 +16,15 @@ pub struct Location {
 /// One problem found in a configuration: where, what, what is allowed, how
 /// to fix it.
 ///
-/// Its `Display` is the message users see:
+/// Its `Display` is the message: where, what, and what is allowed:
 ///
 /// ```text
 /// tfroles.hcl:24:13: in block `role "dns"`, attribute `path`: "terraform/" is not a valid IAM path
 ///   allowed: `/`, or segments ...
-///   hint: ...
 /// ```
+///
+/// The `hint` is data, never part of the message: whoever prints the
+/// diagnostic prints it after (the binary as a `  hint: ...` line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The config file, as the user named it (or `<builder>` for configs made in code).
@@ -58,14 +60,12 @@ impl fmt::Display for Diagnostic {
         if let Some(allowed) = &self.allowed {
             write!(f, "\n  allowed: {allowed}")?;
         }
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
-        }
         Ok(())
     }
 }
 
-/// Every problem found in one configuration, in file order.
+/// Every problem found in one configuration, in file order. Its `Display`
+/// is each diagnostic's message, one after the other, without their hints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
@@ -85,7 +85,9 @@ impl fmt::Display for Diagnostics {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The config file (or a directory below it) could not be read.
+    /// The config file (or a directory below it) could not be read. When
+    /// tfroles itself refused (a symbolic link, a config that changed while
+    /// it was edited), [`Error::hint`] says what to do.
     #[error("cannot read `{}`: {source}", path.display())]
     Io {
         /// The file or directory.
@@ -95,7 +97,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// No `tfroles.hcl` in the directory or any parent.
-    #[error("no `tfroles.hcl` in `{}` or any parent directory{}", start.display(), hint_line(self.hint()))]
+    #[error("no `tfroles.hcl` in `{}` or any parent directory", start.display())]
     NotFound {
         /// Where the search started.
         start: PathBuf,
@@ -116,14 +118,16 @@ pub enum Error {
 impl Error {
     /// How to fix it, when there is one thing to say. An invalid
     /// configuration has none here: each of its [`Diagnostic`]s carries its
-    /// own `hint`. The message (`Display`) ends with it as a `hint:` line.
+    /// own `hint`. The message (`Display`) never says it: whoever prints the
+    /// error prints the hint after it (the binary as a `hint:` line).
     pub fn hint(&self) -> Option<Cow<'_, str>> {
         match self {
             Error::NotFound { .. } => {
                 Some("create one (see docs/config.md), or name it with `--config PATH`".into())
             }
             Error::Edit { error, .. } => error.hint.as_deref().map(Cow::Borrowed),
-            Error::Io { .. } | Error::Invalid(_) => None,
+            Error::Io { source, .. } => Refused::hint_of(source).map(Cow::Borrowed),
+            Error::Invalid(_) => None,
         }
     }
 
@@ -136,10 +140,37 @@ impl Error {
     }
 }
 
-/// A hint as the last line of a message: `\n  hint: ...`, or nothing.
-pub(crate) fn hint_line(hint: Option<Cow<'_, str>>) -> String {
-    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
+/// A read or write tfroles refused itself (a linked config, a config that
+/// changed while it was edited), as an I/O error, so that it goes where the
+/// OS's errors go ([`Error::Io`]), keeping its hint as data for
+/// [`Error::hint`].
+#[derive(Debug)]
+pub struct Refused {
+    message: &'static str,
+    hint: &'static str,
 }
+
+impl Refused {
+    /// The I/O error carrying `message`, with `hint` for [`Error::hint`].
+    pub fn io(message: &'static str, hint: &'static str) -> std::io::Error {
+        std::io::Error::other(Refused { message, hint })
+    }
+
+    /// The hint of `e`, when it is a refusal made by [`Refused::io`].
+    pub fn hint_of(e: &std::io::Error) -> Option<&'static str> {
+        e.get_ref()
+            .and_then(|e| e.downcast_ref::<Refused>())
+            .map(|r| r.hint)
+    }
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -171,7 +202,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_hint_is_data_and_the_message_ends_with_it() {
+    fn the_hint_is_data_and_not_in_the_message() {
         let e = Error::NotFound {
             start: PathBuf::from("here"),
         };
@@ -181,8 +212,17 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "no `tfroles.hcl` in `here` or any parent directory\n  hint: create one (see docs/config.md), or name it with `--config PATH`"
+            "no `tfroles.hcl` in `here` or any parent directory"
         );
+        let e = Error::Io {
+            path: PathBuf::from("tfroles.hcl"),
+            source: Refused::io("it is a symbolic link", "name the file"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot read `tfroles.hcl`: it is a symbolic link"
+        );
+        assert_eq!(e.hint().as_deref(), Some("name the file"));
         let invalid = Error::Invalid(Diagnostics(vec![]));
         assert_eq!(invalid.hint(), None, "diagnostics carry their own hints");
     }

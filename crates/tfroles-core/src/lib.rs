@@ -83,7 +83,7 @@ pub use access::{
     Bootstrap, GitHubTrust, GitLabTrust, Permissions, TerraformCloudTrust, Trust, TrustedAws,
 };
 pub use builder::{ConfigBuilder, DefaultsBuilder, RoleBuilder, StackBuilder, StateBuilder};
-pub use error::{Diagnostic, Diagnostics, Error, Location, Result};
+pub use error::{Diagnostic, Diagnostics, Error, Location, Refused, Result};
 pub use load::{CONFIG_FILE_NAME, MAX_CONFIG_BYTES, read_config_file};
 pub use model::{
     Account, Config, Defaults, Identity, IdentityKind, ProviderSpec, Role, RoleSession, StackSpec,

@@ -34,11 +34,19 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     use tfroles_fs::{Links, Refusal};
     tfroles_fs::read_regular(path, Links::Refuse, max).map_err(|e| {
         let text = match Refusal::of(&e) {
-            Some(Refusal::SymbolicLink) => "it is a symbolic link, which tfroles does not follow\n  hint: name the file it points to with `--config PATH`".to_owned(),
+            Some(Refusal::SymbolicLink) => {
+                return crate::error::Refused::io(
+                    "it is a symbolic link, which tfroles does not follow",
+                    "name the file it points to with `--config PATH`",
+                );
+            }
             Some(Refusal::NotRegular { .. }) => {
                 "it is not a regular file (a directory, FIFO, socket or device)".to_owned()
             }
-            Some(Refusal::TooLarge { len: Some(len), limit }) => {
+            Some(Refusal::TooLarge {
+                len: Some(len),
+                limit,
+            }) => {
                 format!("it is {len} bytes, more than the {limit} tfroles reads")
             }
             Some(Refusal::TooLarge { len: None, limit }) => {

@@ -35,13 +35,11 @@ impl InvalidValue {
     }
 }
 
+/// The message and what is allowed; the `hint` is data, for whoever prints
+/// the error to print after it.
 impl fmt::Display for InvalidValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}; allowed: {}", self.message, self.allowed)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\nhint: {hint}")?;
-        }
-        Ok(())
+        write!(f, "{}; allowed: {}", self.message, self.allowed)
     }
 }
 

@@ -1,11 +1,16 @@
 //! Every rule of the config loader, with the exact message users see:
 //! `tfroles.hcl:LINE:COL: in block `...`, attribute `...`: what is wrong`,
-//! then `allowed:` and `hint:` lines.
+//! then `allowed:` and `hint:` lines. The hint is data (`Diagnostic::hint`,
+//! `Error::hint`), never in an error's `Display`; [`shown`] puts the two
+//! together as the binary prints them.
+
+mod support;
 
 use std::path::Path;
 
 use indoc::indoc;
 use pretty_assertions::assert_eq;
+use support::{shown, shown_diagnostic};
 use tfroles_core::types::StackPath;
 use tfroles_core::{
     Config, DefaultsBuilder, Error, Partition, RoleBuilder, StackBuilder, StackPattern,
@@ -62,7 +67,7 @@ fn append(extra: &str) -> String {
 fn err(text: &str) -> String {
     match Config::from_str(text) {
         Ok(_) => panic!("accepted, but should not be:\n{text}"),
-        Err(e) => e.to_string(),
+        Err(e) => shown(&e),
     }
 }
 
@@ -143,7 +148,7 @@ fn non_utf8_files_are_rejected_with_the_position_of_the_first_bad_byte() {
     std::fs::write(&path, b"account \"a\" {\n  id = \"\xff\"\n}\n").unwrap();
     let e = Config::from_path(&path).unwrap_err();
     assert_eq!(
-        e.to_string(),
+        shown(&e),
         format!(
             "{}:2:9: the file is not valid UTF-8\n  hint: save tfroles.hcl as UTF-8",
             path.display()
@@ -162,7 +167,7 @@ fn non_utf8_files_are_rejected_with_the_position_of_the_first_bad_byte() {
     .unwrap();
     let e = Config::from_path(&path).unwrap_err();
     assert_eq!(
-        e.to_string(),
+        shown(&e),
         format!(
             "{}:2:5: the file is not valid UTF-8\n  hint: save tfroles.hcl as UTF-8",
             path.display()
@@ -238,7 +243,7 @@ fn the_config_is_read_only_as_a_regular_file_never_through_a_link() {
     std::os::unix::fs::symlink(&real, &path).unwrap();
     let e = Config::from_path(&path).unwrap_err();
     assert_eq!(
-        e.to_string(),
+        shown(&e),
         format!(
             "cannot read `{}`: it is a symbolic link, which tfroles does not follow\n  hint: name the file it points to with `--config PATH`",
             path.display()
@@ -298,12 +303,17 @@ fn find_looks_in_parents_and_says_where_it_started() {
     let e = Config::find(other.path());
     // A tfroles.hcl above the temp dir would be found; there is none on CI.
     if let Err(e) = e {
+        // The message and the hint apart: the hint is data.
         assert_eq!(
             e.to_string(),
             format!(
-                "no `tfroles.hcl` in `{}` or any parent directory\n  hint: create one (see docs/config.md), or name it with `--config PATH`",
+                "no `tfroles.hcl` in `{}` or any parent directory",
                 other.path().display()
             )
+        );
+        assert_eq!(
+            e.hint().as_deref(),
+            Some("create one (see docs/config.md), or name it with `--config PATH`")
         );
     }
 }
@@ -1553,7 +1563,7 @@ fn all_independent_errors_are_reported_in_line_order() {
         .collect();
     assert_eq!(lines, [3, 7, 11, 18, 22, 26]);
     assert_eq!(
-        e.to_string(),
+        shown(&e),
         indoc! {r#"
         tfroles.hcl:3:13: in block `stack "qa/app"`, attribute `role`: there is no role `ap`
           allowed: the roles defined: `terraform-state`, `app`
@@ -1612,7 +1622,7 @@ fn two_globs_matching_one_directory() {
     let config = Config::from_str(GLOBS).unwrap();
     let e = config.resolve(&dirs(&["prod/x", "qa/api"])).unwrap_err();
     assert_eq!(
-        e.to_string(),
+        shown(&e),
         indoc! {r#"
         tfroles.hcl:19:1: in block `stack "*/api"`: directory `qa/api` is matched by both `stack "qa/*"` (line 15) and `stack "*/api"` (line 19)
           allowed: each directory matched by at most one glob
@@ -1650,7 +1660,7 @@ fn a_glob_matching_nothing_is_a_warning() {
     let config = Config::from_str(GLOBS).unwrap();
     let r = config.resolve(&dirs(&["qa/web"])).unwrap();
     assert_eq!(r.stacks.len(), 1);
-    let warnings: Vec<String> = r.warnings.iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = r.warnings.iter().map(shown_diagnostic).collect();
     assert_eq!(
         warnings.join("\n"),
         indoc! {r#"
@@ -1671,7 +1681,7 @@ fn directories_differing_only_in_unicode_normal_form_cannot_share_a_state_key() 
     // Before: "directories `qa/é` and `qa/é` would share ...", two names
     // that print the same.
     assert_eq!(
-        e.to_string(),
+        shown(&e),
         indoc! {r#"
             tfroles.hcl:15:1: in block `stack "qa/*"`: directories "qa/é" and "qa/e\u{301}" would share the state key `qa/é/terraform.tfstate`
               allowed: one state key per stack
@@ -2006,7 +2016,7 @@ fn the_builder_gives_the_same_messages_without_locations() {
         .build()
         .unwrap_err();
     assert_eq!(
-        e.to_string(),
+        shown(&e),
         indoc! {r#"
         <builder>: in block `defaults`, attribute `region`: "us-west" is not an AWS region
           allowed: a region name like `us-east-1`, `eu-central-2` or `us-gov-west-1`
@@ -2136,8 +2146,7 @@ fn the_builder_builds_what_the_file_says() {
 #[test]
 fn session_lookups_name_what_is_missing() {
     let config = example();
-    let e =
-        |role: &str, account: Option<&str>| config.session(role, account).unwrap_err().to_string();
+    let e = |role: &str, account: Option<&str>| shown(&config.session(role, account).unwrap_err());
     let file = config.file().display();
     assert_eq!(
         e("dns-provisoning", None),

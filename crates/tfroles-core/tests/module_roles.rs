@@ -4,6 +4,8 @@
 //! less the delete class without `allow_delete`; and the errors a module
 //! manifest and its calls can have, with file and line.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -216,7 +218,7 @@ fn repo(role_b: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
 fn load(dir: &Path) -> Result<Config, String> {
     Config::from_path(&dir.join("tfroles.hcl"))
         .and_then(Config::with_module_roles)
-        .map_err(|e| e.to_string().replace(&dir.display().to_string(), "[ROOT]"))
+        .map_err(|e| support::shown(&e).replace(&dir.display().to_string(), "[ROOT]"))
 }
 
 const CALL_DB: &str = "module \"db\" {\n  source = \"../modules/db\"\n}\n";

@@ -3,8 +3,11 @@
 //! evaluator over the whole action catalog (what a session can and cannot
 //! do), and the config errors of the least-privilege attributes.
 
+mod support;
+
 use indoc::indoc;
 use pretty_assertions::assert_eq;
+use support::{shown, shown_diagnostic};
 use tfroles_core::types::StackPath;
 use tfroles_core::{Config, Stack};
 use tfroles_policy::{AccessLevel, Catalog, PolicyDocument, Request, SizeLimit, evaluate};
@@ -45,7 +48,7 @@ fn config(extra: &str) -> Config {
 fn err(extra: &str) -> String {
     match Config::from_str(&format!("{BASE}{extra}")) {
         Ok(_) => panic!("accepted:\n{extra}"),
-        Err(e) => e.to_string(),
+        Err(e) => shown(&e),
     }
 }
 
@@ -440,7 +443,7 @@ fn a_session_policy_that_cannot_fit_is_an_error_naming_the_role() {
     ))
     .unwrap();
     let s = stacks(&c, &[&format!("qa/{}", "s".repeat(100))]);
-    let e = c.state_session_policy(&s[0]).unwrap_err().to_string();
+    let e = shown(&c.state_session_policy(&s[0]).unwrap_err());
     assert!(e.starts_with("tfroles.hcl:20:1: in block `role \"terraform-state\" (the state role)`: the backend session policy of stack \"qa/sss"), "{e}");
     assert!(e.contains("\" is 2313 characters as compact JSON, over the 2048 STS allows\n  hint: shorten the stack's path or `key_prefix`, or set `role_per_stack = true` in `state`: one state role per stack needs no session policy"), "{e}");
     assert_eq!(e.matches("hint:").count(), 1, "{e}");
@@ -884,9 +887,7 @@ fn a_role_nobody_may_assume_is_an_error() {
     );
     let c = Config::from_str(&text).unwrap();
     assert_eq!(
-        c.trust_policy("terraform-state", None, &[])
-            .unwrap_err()
-            .to_string(),
+        shown(&c.trust_policy("terraform-state", None, &[]).unwrap_err()),
         "tfroles.hcl:16:1: in block `role \"terraform-state\" (the state role)`: nobody may assume role `terraform-state`\n  hint: add a `trust` block, or an `identity` with an `arn` (trusted by every role without a `trust` block)"
     );
 }
@@ -1001,7 +1002,7 @@ fn the_state_role_grants_nothing_else() {
         "  external_id = \"tf-state\"\n  services = [\"s3\"]\n",
     );
     assert_eq!(
-        Config::from_str(&text).unwrap_err().to_string(),
+        shown(&Config::from_str(&text).unwrap_err()),
         indoc! {r#"
             tfroles.hcl:22:3: in block `role "terraform-state"`, attribute `services`: role `terraform-state` is the state role, whose permissions come from the `state` block
               hint: the state role reads and writes state and nothing else; grant these to a provisioning role"#}
@@ -1373,7 +1374,7 @@ fn trust_that_admits_every_branch_to_a_role_that_writes_is_a_warning() {
           }
         }
     "#});
-    let warnings: Vec<String> = c.warnings().iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = c.warnings().iter().map(shown_diagnostic).collect();
     let tail = "; trust the rest with a role that only reads";
     let github = format!(
         "  hint: name the environment that deploys (`environment = \"production\"`, with protection rules) or its branch{tail}"
@@ -1695,10 +1696,7 @@ fn a_pattern_that_could_pass_as_another_stack_is_an_error() {
         TEMPLATED.replace("{user}.{run}@tf-{stack}", "tf-{stack}-{user}")
     ));
     let stacks = stacks(&c, &["qa/api", "qa/api-x", "qa/net"]);
-    let e = c
-        .trust_policy("app", Some("qa"), &stacks)
-        .unwrap_err()
-        .to_string();
+    let e = shown(&c.trust_policy("app", Some("qa"), &stacks).unwrap_err());
     assert!(
         e.contains("the trust policy would admit `tf-qa.api-*` (for stack `qa/api`), which also covers `tf-qa.api-x`, a source identity of stack `qa/api-x` with role `net` in `qa`"),
         "{e}"

@@ -7,7 +7,6 @@
 //! writer that dies holding the lock releases it with its file descriptor.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -245,19 +244,18 @@ impl Cache {
             reason: format!("cannot write the entry: {e}"),
             hint: "check free space and permissions, or pass --no-cache".into(),
         };
-        // tempfile creates its files 0600, with O_EXCL: never through a link.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&Self::tmp_prefix(key))
-            .tempfile_in(&self.dir)
-            .map_err(err)?;
         let stored = Stored {
             credentials: creds,
             about,
         };
-        tmp.write_all(&serde_json::to_vec(&stored).expect("credentials serialise"))
-            .map_err(err)?;
-        tmp.as_file().sync_all().map_err(err)?;
-        tmp.persist(&path).map_err(|e| err(e.error))?;
+        let bytes = serde_json::to_vec(&stored).expect("credentials serialise");
+        tfroles_fs::replace_file(
+            &path,
+            &Self::tmp_prefix(key),
+            &bytes,
+            tfroles_fs::Durability::Synced,
+        )
+        .map_err(err)?;
         Ok(())
     }
 
@@ -542,6 +540,17 @@ mod tests {
     use super::*;
     use crate::credentials::Secret;
 
+    /// The error as the binary prints it: the message, then the hint
+    /// (data, never in the message).
+    fn shown(e: &Error) -> String {
+        let message = e.to_string();
+        assert!(!message.contains("hint:"), "{message}");
+        match e.hint() {
+            Some(h) => format!("{message}\n  hint: {h}"),
+            None => message,
+        }
+    }
+
     fn far() -> Instant {
         Instant::now() + Duration::from_secs(60)
     }
@@ -593,7 +602,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o777)).unwrap();
-        let e = Cache::open(tmp.path()).unwrap_err().to_string();
+        let e = shown(&Cache::open(tmp.path()).unwrap_err());
         assert!(e.contains("others can write to it (mode 777)"), "{e}");
         assert!(e.contains("hint: run `chmod 700`"), "{e}");
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
@@ -657,7 +666,7 @@ mod tests {
     #[test]
     fn a_relative_cache_directory_is_refused() {
         let env = Env::from_pairs([("TFROLES_CACHE_DIR", "cache"), ("HOME", "/h")]);
-        let e = Cache::default_dir(&env).unwrap_err().to_string();
+        let e = shown(&Cache::default_dir(&env).unwrap_err());
         assert!(e.contains("TFROLES_CACHE_DIR is a relative path"), "{e}");
         assert!(
             e.contains("hint: set TFROLES_CACHE_DIR to an absolute path"),
@@ -667,7 +676,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("HOME is a relative path"), "{e}");
-        let e = Cache::open(Path::new("cache")).unwrap_err().to_string();
+        let e = shown(&Cache::open(Path::new("cache")).unwrap_err());
         assert!(e.contains("it is a relative path"), "{e}");
         assert!(!Path::new("cache").exists());
     }
@@ -685,7 +694,7 @@ mod tests {
             tmp.path().join("link/"),
             tmp.path().join("link/."),
         ] {
-            let e = Cache::open(&path).unwrap_err().to_string();
+            let e = shown(&Cache::open(&path).unwrap_err());
             assert!(
                 e.contains(&format!("credential cache `{}`", link.display())),
                 "{e}"
@@ -698,7 +707,7 @@ mod tests {
         }
         let file = tmp.path().join("file");
         fs::write(&file, b"").unwrap();
-        let e = Cache::open(&file).unwrap_err().to_string();
+        let e = shown(&Cache::open(&file).unwrap_err());
         assert!(e.contains("it is a regular file, not a directory"), "{e}");
     }
 
@@ -714,7 +723,7 @@ mod tests {
         // Refused before anything is created there.
         assert!(Cache::open(&parent.join("new/cache")).is_err());
         assert!(!parent.join("new").exists());
-        let e = Cache::open(&dir).unwrap_err().to_string();
+        let e = shown(&Cache::open(&dir).unwrap_err());
         assert!(
             e.contains(&format!(
                 "its parent `{}` is writable by others without the sticky bit (mode 777)",
@@ -768,7 +777,7 @@ mod tests {
 
         // Lock files: a FIFO, a link; refused with the path and a hint.
         mkfifo(&cache.lock_path("f"));
-        let e = cache.lock("f", far()).unwrap_err().to_string();
+        let e = shown(&cache.lock("f", far()).unwrap_err());
         assert!(
             e.contains("f.lock`: cannot lock: it is a FIFO, not a regular file"),
             "{e}"
@@ -776,7 +785,7 @@ mod tests {
         assert!(e.contains("hint: remove the file"), "{e}");
         let target = tmp.path().join("target.lock");
         std::os::unix::fs::symlink(&target, cache.lock_path("s")).unwrap();
-        let e = cache.lock("s", far()).unwrap_err().to_string();
+        let e = shown(&cache.lock("s", far()).unwrap_err());
         assert!(e.contains("cannot lock: it is a symbolic link"), "{e}");
         assert!(!target.exists(), "the link's target was not created");
 

@@ -31,7 +31,7 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] tfroles_core::Error),
     /// The cache directory or an entry in it is unusable.
-    #[error("credential cache `{}`: {reason}{}", path.display(), hint_line(self.hint()))]
+    #[error("credential cache `{}`: {reason}", path.display())]
     Cache {
         /// The directory or file.
         path: PathBuf,
@@ -41,7 +41,7 @@ pub enum Error {
         hint: String,
     },
     /// The CI identity token could not be had.
-    #[error("web identity source {source_name}: {reason}{}", hint_line(self.hint()))]
+    #[error("web identity source {source_name}: {reason}")]
     WebIdentity {
         /// `github`, `env:VAR`, ...
         source_name: String,
@@ -51,10 +51,7 @@ pub enum Error {
         hint: String,
     },
     /// No base credentials were found to call AssumeRole with.
-    #[error(
-        "no base credentials to assume `{role_arn}` with\n  tried: {tried}{}",
-        hint_line(self.hint())
-    )]
+    #[error("no base credentials to assume `{role_arn}` with\n  tried: {tried}")]
     NoBaseCredentials {
         /// The role asked for.
         role_arn: String,
@@ -62,7 +59,7 @@ pub enum Error {
         tried: String,
     },
     /// The base credentials have expired.
-    #[error("the base credentials from {source_name} have expired{}{}", if access_key_id.is_empty() { String::new() } else { format!(" (access key `{access_key_id}`)") }, hint_line(self.hint()))]
+    #[error("the base credentials from {source_name} have expired{}", if access_key_id.is_empty() { String::new() } else { format!(" (access key `{access_key_id}`)") })]
     ExpiredBaseCredentials {
         /// Where they came from.
         source_name: String,
@@ -70,10 +67,7 @@ pub enum Error {
         access_key_id: String,
     },
     /// STS refused AssumeRole.
-    #[error(
-        "AccessDenied: `{caller}` may not assume `{role_arn}`: {message}{}",
-        hint_line(self.hint())
-    )]
+    #[error("AccessDenied: `{caller}` may not assume `{role_arn}`: {message}")]
     AccessDenied {
         /// The role asked for.
         role_arn: String,
@@ -88,8 +82,7 @@ pub enum Error {
     },
     /// A chained session asked for more than AWS's one-hour limit.
     #[error(
-        "`{role_arn}` is assumed with the session of `{via}` (role chaining), and AWS caps chained sessions at 1h; {duration} was asked{}",
-        hint_line(self.hint())
+        "`{role_arn}` is assumed with the session of `{via}` (role chaining), and AWS caps chained sessions at 1h; {duration} was asked"
     )]
     ChainedDuration {
         /// The second role.
@@ -100,7 +93,7 @@ pub enum Error {
         duration: String,
     },
     /// The STS endpoint could not be reached or did not answer.
-    #[error("cannot reach STS at {endpoint}: {detail}{}", hint_line(self.hint()))]
+    #[error("cannot reach STS at {endpoint}: {detail}")]
     Endpoint {
         /// The endpoint.
         endpoint: String,
@@ -128,7 +121,7 @@ pub enum Error {
         message: String,
     },
     /// An S3 request for CloudTrail logs failed or was refused.
-    #[error("{location}: {reason}{}", hint_line(self.hint()))]
+    #[error("{location}: {reason}")]
     S3 {
         /// `s3://bucket/key`.
         location: String,
@@ -141,13 +134,14 @@ pub enum Error {
     #[error("cannot start the async runtime: {0}")]
     Runtime(String),
     /// `exec --server`: the loopback credentials endpoint could not start.
-    #[error("cannot start the credentials endpoint for `exec --server`: {0}{hint}", hint = hint_line(self.hint()))]
+    #[error("cannot start the credentials endpoint for `exec --server`: {0}")]
     Server(String),
 }
 
 impl Error {
-    /// What to do about it, when there is something to say; the message
-    /// (`Display`) ends with it as a `hint:` line.
+    /// What to do about it, when there is something to say. The message
+    /// (`Display`) never says it: whoever prints the error prints the hint
+    /// after it (the binary as a `hint:` line).
     pub fn hint(&self) -> Option<Cow<'_, str>> {
         Some(match self {
             Error::Config(e) => return e.hint(),
@@ -170,10 +164,6 @@ impl Error {
             Error::Mfa { .. } | Error::Sts { .. } | Error::Runtime(_) => return None,
         })
     }
-}
-
-fn hint_line(hint: Option<Cow<'_, str>>) -> String {
-    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
 }
 
 /// Text from the network made safe for a terminal: control characters
@@ -203,7 +193,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_hint_is_data_and_the_message_ends_with_it() {
+    fn the_hint_is_data_and_not_in_the_message() {
         let arn = "arn:aws:iam::111111111111:role/app";
         let e = Error::AccessDenied {
             role_arn: arn.into(),
@@ -216,7 +206,7 @@ mod tests {
         assert!(hint.starts_with("the usual causes:\n    1. "), "{hint}");
         assert_eq!(
             e.to_string(),
-            format!("AccessDenied: `me` may not assume `{arn}`: no\n  hint: {hint}")
+            format!("AccessDenied: `me` may not assume `{arn}`: no")
         );
         let e = Error::Cache {
             path: PathBuf::from("cache"),
@@ -224,10 +214,7 @@ mod tests {
             hint: "remove it".into(),
         };
         assert_eq!(e.hint().as_deref(), Some("remove it"));
-        assert_eq!(
-            e.to_string(),
-            "credential cache `cache`: is a file\n  hint: remove it"
-        );
+        assert_eq!(e.to_string(), "credential cache `cache`: is a file");
         let e = Error::Mfa {
             serial: "s".into(),
             reason: "no code".into(),

@@ -286,12 +286,17 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
         }
         Err(e) => {
             // The child's SDK shows this message; it is tfroles's own
-            // error text, which never holds a secret.
-            tracing::warn!("cannot serve credentials: {e}");
+            // error text, which never holds a secret. Nobody else prints
+            // it, so its hint goes with it.
+            let text = match e.hint() {
+                Some(h) => format!("{e}\n  hint: {h}"),
+                None => e.to_string(),
+            };
+            tracing::warn!("cannot serve credentials: {text}");
             respond(
                 &mut stream,
                 "503 Service Unavailable",
-                &error_json("CredentialsUnavailable", &e.to_string()),
+                &error_json("CredentialsUnavailable", &text),
             );
         }
     }

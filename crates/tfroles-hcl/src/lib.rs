@@ -80,7 +80,7 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] tfroles_core::Error),
     /// Files tfroles did not generate stand where generated files go.
-    #[error("{}{}", hand_written_message(files), hint_line(self.hint()))]
+    #[error("{}", hand_written_message(files))]
     HandWritten {
         /// Each path, and the config named in its signature when another
         /// tfroles config generated it.
@@ -89,7 +89,7 @@ pub enum Error {
     /// Paths tfroles would write cannot be written safely: a symbolic link
     /// or a file on the way, something other than a regular file where a
     /// generated file goes, a name too long, an earlier `.tfroles-orig`.
-    #[error("{}{}", unsafe_message(problems), hint_line(self.hint()))]
+    #[error("{}", unsafe_message(problems))]
     Unsafe {
         /// Each path, relative to the config's directory, and what is wrong with it.
         problems: Vec<(String, String)>,
@@ -97,14 +97,14 @@ pub enum Error {
     /// A stack's own `.tf` files declare a backend, or an AWS provider with
     /// the alias (or none) of a generated one: terraform would refuse the
     /// directory.
-    #[error("{}{}", duplicate_message(blocks), hint_line(self.hint()))]
+    #[error("{}", duplicate_message(blocks))]
     Duplicate {
         /// Each block to remove.
         blocks: Vec<Duplicate>,
     },
     /// A file changed between the plan and the write: the run stopped and
     /// put back what it had changed.
-    #[error("`{path}` {what}; nothing was changed{}", hint_line(self.hint()))]
+    #[error("`{path}` {what}; nothing was changed")]
     Changed {
         /// Relative to the config's directory.
         path: String,
@@ -112,7 +112,7 @@ pub enum Error {
         what: String,
     },
     /// The handover cannot remove these blocks exactly: nothing was changed.
-    #[error("{}{}", handover_message(refused), hint_line(self.hint()))]
+    #[error("{}", handover_message(refused))]
     Handover {
         /// Each file, line, and why.
         refused: Vec<(String, usize, String)>,
@@ -150,8 +150,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// What to do about it, when there is something to say; the message
-    /// (`Display`) ends with it as a `hint:` line.
+    /// What to do about it, when there is something to say. The message
+    /// (`Display`) never says it: whoever prints the error prints the hint
+    /// after it (the binary as a `hint:` line).
     pub fn hint(&self) -> Option<Cow<'_, str>> {
         match self {
             Error::Config(e) => e.hint(),
@@ -179,10 +180,6 @@ impl Error {
             Error::NothingToImport { .. } | Error::Read { .. } | Error::Io { .. } => None,
         }
     }
-}
-
-fn hint_line(hint: Option<Cow<'_, str>>) -> String {
-    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
 }
 
 fn duplicate_message(blocks: &[Duplicate]) -> String {
@@ -248,7 +245,7 @@ mod error_tests {
     use super::*;
 
     #[test]
-    fn the_hint_is_data_and_the_message_ends_with_it() {
+    fn the_hint_is_data_and_not_in_the_message() {
         let e = Error::Changed {
             path: "dns/backend.tf".into(),
             what: "was created by someone else since tfroles looked".into(),
@@ -256,17 +253,17 @@ mod error_tests {
         assert_eq!(e.hint().as_deref(), Some("run `tfroles generate` again"));
         assert_eq!(
             e.to_string(),
-            "`dns/backend.tf` was created by someone else since tfroles looked; nothing was changed\n  hint: run `tfroles generate` again"
+            "`dns/backend.tf` was created by someone else since tfroles looked; nothing was changed"
         );
         let e = Error::HandWritten {
             files: vec![("a.tf".into(), None)],
         };
         let hint = e.hint().expect("HandWritten has a hint").into_owned();
         assert!(
-            e.to_string().ends_with(&format!(
-                "(no tfroles signature on its first line)\n  hint: {hint}"
-            )),
+            e.to_string()
+                .ends_with("(no tfroles signature on its first line)"),
             "{e}"
         );
+        assert!(hint.starts_with("move what you still need"), "{hint}");
     }
 }

@@ -30,8 +30,7 @@ pub enum Error {
     },
     /// The document is over one of AWS's size limits.
     #[error(
-        "policy document is {length} characters as compact JSON, over the {limit} limit of {max}{}",
-        hint_line(self.hint())
+        "policy document is {length} characters as compact JSON, over the {limit} limit of {max}"
     )]
     TooLarge {
         /// Which limit.
@@ -42,7 +41,7 @@ pub enum Error {
         max: usize,
     },
     /// A service prefix the catalog does not know.
-    #[error("unknown IAM service prefix `{prefix}`{}", hint_line(self.hint()))]
+    #[error("unknown IAM service prefix `{prefix}`")]
     UnknownService {
         /// The prefix as given.
         prefix: String,
@@ -50,7 +49,7 @@ pub enum Error {
         suggestion: Option<String>,
     },
     /// An action the catalog does not know.
-    #[error("unknown IAM action `{action}`{}", hint_line(self.hint()))]
+    #[error("unknown IAM action `{action}`")]
     UnknownAction {
         /// The action as given.
         action: String,
@@ -75,8 +74,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// What to do about it, when there is something to say; the message
-    /// (`Display`) ends with it as a `hint:` line.
+    /// What to do about it, when there is something to say. The message
+    /// (`Display`) never says it: whoever prints the error prints the hint
+    /// after it (the binary as a `hint:` line).
     pub fn hint(&self) -> Option<Cow<'_, str>> {
         match self {
             Error::TooLarge { .. } => Some(
@@ -96,25 +96,18 @@ impl Error {
     }
 }
 
-fn hint_line(hint: Option<Cow<'_, str>>) -> String {
-    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_hint_is_data_and_the_message_ends_with_it() {
+    fn the_hint_is_data_and_not_in_the_message() {
         let e = Error::UnknownAction {
             action: "s3:PutObjekt".into(),
             suggestion: Some("s3:PutObject".into()),
         };
         assert_eq!(e.hint().as_deref(), Some("did you mean `s3:PutObject`?"));
-        assert_eq!(
-            e.to_string(),
-            "unknown IAM action `s3:PutObjekt`\n  hint: did you mean `s3:PutObject`?"
-        );
+        assert_eq!(e.to_string(), "unknown IAM action `s3:PutObjekt`");
         let e = Error::UnknownAction {
             action: "s3:Nothing".into(),
             suggestion: None,

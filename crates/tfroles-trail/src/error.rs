@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The file or directory could not be opened or read.
-    #[error("cannot read `{}`: {reason}{}", path.display(), hint_line(self.hint()))]
+    #[error("cannot read `{}`: {reason}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -17,7 +17,7 @@ pub enum Error {
         reason: String,
     },
     /// A file, its decompressed contents or one record is over a limit.
-    #[error("`{}`: {what} is over the limit of {limit} bytes{}", path.display(), hint_line(self.hint()))]
+    #[error("`{}`: {what} is over the limit of {limit} bytes", path.display())]
     TooLarge {
         /// The file.
         path: PathBuf,
@@ -28,7 +28,7 @@ pub enum Error {
     },
     /// The file decompresses to far more than CloudTrail's logs do: a
     /// gzip bomb, or not a log.
-    #[error("`{}`: decompresses to more than {ratio} times its {compressed} bytes{}", path.display(), hint_line(self.hint()))]
+    #[error("`{}`: decompresses to more than {ratio} times its {compressed} bytes", path.display())]
     Ratio {
         /// The file.
         path: PathBuf,
@@ -38,7 +38,7 @@ pub enum Error {
         ratio: u64,
     },
     /// The file is not JSON, or not gzip it claims to be.
-    #[error("`{}`{}: {reason}{}", path.display(), at(*line, *column, *record), hint_line(self.hint()))]
+    #[error("`{}`{}: {reason}", path.display(), at(*line, *column, *record))]
     Parse {
         /// The file.
         path: PathBuf,
@@ -53,13 +53,13 @@ pub enum Error {
     },
     /// JSON, but neither a delivered log (`{"Records": [...]}`) nor the
     /// output of `aws cloudtrail lookup-events` (`{"Events": [...]}`).
-    #[error("`{}` is not a CloudTrail log file: it has no `Records` (or `Events`) list{}", path.display(), hint_line(self.hint()))]
+    #[error("`{}` is not a CloudTrail log file: it has no `Records` (or `Events`) list", path.display())]
     NotCloudTrail {
         /// The file.
         path: PathBuf,
     },
     /// A `--since` value that is not a date or time.
-    #[error("`{value}` is not a date or time{}", hint_line(self.hint()))]
+    #[error("`{value}` is not a date or time")]
     Since {
         /// As given.
         value: String,
@@ -78,8 +78,9 @@ fn at(line: usize, column: usize, record: Option<usize>) -> String {
 }
 
 impl Error {
-    /// What to do about it, when there is something to say; the message
-    /// (`Display`) ends with it as a `hint:` line.
+    /// What to do about it, when there is something to say. The message
+    /// (`Display`) never says it: whoever prints the error prints the hint
+    /// after it (the binary as a `hint:` line).
     pub fn hint(&self) -> Option<Cow<'_, str>> {
         match self {
             Error::Io { .. } => None,
@@ -98,8 +99,4 @@ impl Error {
             ),
         }
     }
-}
-
-fn hint_line(hint: Option<Cow<'_, str>>) -> String {
-    hint.map_or_else(String::new, |h| format!("\n  hint: {h}"))
 }

@@ -9,6 +9,7 @@ mod errors;
 mod explain;
 mod generate;
 mod graph;
+mod hints;
 mod import;
 mod least_privilege;
 mod modules;

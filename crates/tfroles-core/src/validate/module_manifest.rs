@@ -114,12 +114,17 @@ pub(crate) fn validate(text: &str, file: &Path) -> Result<Manifest, Vec<Diagnost
 mod tests {
     use super::*;
 
+    /// The diagnostics as the binary prints them: each message, then its
+    /// hint (data, never in the message).
     fn errors(text: &str) -> String {
         validate(text, Path::new("modules/db/tfroles.module.hcl"))
             .err()
             .map(|d| {
                 d.iter()
-                    .map(ToString::to_string)
+                    .map(|d| match &d.hint {
+                        Some(h) => format!("{d}\n  hint: {h}"),
+                        None => d.to_string(),
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             })
