@@ -507,6 +507,7 @@ impl Cx {
         let mut old_style: Vec<(String, Node)> = Vec::new();
         let mut profile: Option<L<String>> = None;
         let mut new_style: Option<(usize, Vec<(String, Node)>)> = None;
+        // One arm per backend attribute: a mapping table, long by design.
         for a in &b.attrs {
             let n = &a.node;
             match a.key.as_str() {
