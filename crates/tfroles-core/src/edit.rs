@@ -12,8 +12,9 @@
 //! [`Change::Narrow`] (`tfroles usage --fix`) is the other direction: a
 //! role's `services`, `access` and `actions` replaced by a narrower
 //! [`Grant`]. [`plan`] then checks, on the configs before and after, that
-//! every role instance is allowed a subset of what it was allowed (as the
-//! catalog expands the policies), and that nothing but those three
+//! the role's own grant (one statement on its unchanged `resources`) and
+//! every instance's whole policy allow a subset of the actions they
+//! allowed (as the catalog expands them), and that nothing but those three
 //! attributes of the narrowed roles changed; a narrowing that fails the
 //! check is refused, never written.
 //!
@@ -355,6 +356,26 @@ fn only_narrows(before: &Config, after: &Config, narrowed: &[String]) -> Result<
             return Err(refuse(format!(
                 "change more than `services`, `access` and `actions` of `role \"{}\"`",
                 old.name
+            )));
+        }
+    }
+    // The role's own grants (one statement on its `resources`, which
+    // stayed): a subset of actions there is a subset of (action, resource)
+    // pairs, which the whole policy's action set alone would not show (an
+    // action a `via` chain allows on one role ARN, moved into `actions`).
+    for name in narrowed {
+        let own = |c: &Config| {
+            let role = c
+                .role(name)
+                .ok_or_else(|| refuse(format!("lose `role \"{name}\"`")))?;
+            c.grants(role)
+                .map(|d| crate::usage::allowed_actions(&d))
+                .map_err(|e| refuse(format!("leave a policy that cannot be made: {e}")))
+        };
+        let (was, now) = (own(before)?, own(after)?);
+        if let Some(wider) = now.difference(&was).next() {
+            return Err(refuse(format!(
+                "grant `{wider}` to `role \"{name}\"` on its `resources`, which its own attributes did not"
             )));
         }
     }

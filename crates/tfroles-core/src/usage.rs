@@ -468,4 +468,45 @@ mod tests {
         assert!(grant.services.is_empty(), "{grant:?}");
         assert_eq!(grant.actions.len(), 6, "{grant:?}");
     }
+
+    #[test]
+    fn a_chain_grant_is_never_written_into_actions() {
+        // `hub` may assume `app` (its `via`) through a statement limited
+        // to app's ARN; written into `actions` it would apply to `*`,
+        // which the action-set check alone cannot see.
+        let config = Config::from_str(
+            r#"
+            defaults { region = "us-west-2" }
+            account "shared" { id = "111111111111" }
+            state {
+              account = "shared"
+              bucket  = "acme-terraform-state"
+              role    = "terraform-state"
+            }
+            role "terraform-state" { account = "shared" }
+            role "hub" {
+              account  = "shared"
+              services = ["ec2"]
+            }
+            role "app" {
+              account  = "shared"
+              via      = "hub"
+              services = ["s3"]
+            }
+        "#,
+        )
+        .unwrap();
+        let granted = config.granted(&[]).unwrap();
+        let hub = granted
+            .iter()
+            .find(|g| g.session.role.as_str() == "hub")
+            .unwrap();
+        assert!(hub.actions.contains("sts:AssumeRole"));
+        let used = set(&["ec2:DescribeVpcs", "sts:AssumeRole"]);
+        let role = config.role("hub").unwrap();
+        let grant = config
+            .narrowed(role, &hub.actions, &used, &BTreeSet::new())
+            .unwrap();
+        assert_eq!(grant.actions, ["ec2:DescribeVpcs"]);
+    }
 }

@@ -7,7 +7,6 @@
 //! writer that dies holding the lock releases it with its file descriptor.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -245,19 +244,18 @@ impl Cache {
             reason: format!("cannot write the entry: {e}"),
             hint: "check free space and permissions, or pass --no-cache".into(),
         };
-        // tempfile creates its files 0600, with O_EXCL: never through a link.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&Self::tmp_prefix(key))
-            .tempfile_in(&self.dir)
-            .map_err(err)?;
         let stored = Stored {
             credentials: creds,
             about,
         };
-        tmp.write_all(&serde_json::to_vec(&stored).expect("credentials serialise"))
-            .map_err(err)?;
-        tmp.as_file().sync_all().map_err(err)?;
-        tmp.persist(&path).map_err(|e| err(e.error))?;
+        let bytes = serde_json::to_vec(&stored).expect("credentials serialise");
+        tfroles_fs::replace_file(
+            &path,
+            &Self::tmp_prefix(key),
+            &bytes,
+            tfroles_fs::Durability::Synced,
+        )
+        .map_err(err)?;
         Ok(())
     }
 

@@ -114,13 +114,13 @@ impl Cache {
             }
         }
         let text = serde_json::to_vec(entry).expect("an index entry serialises");
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(&dir)
-            .map_err(err)?;
-        std::io::Write::write_all(&mut tmp, &text).map_err(err)?;
-        tmp.persist(self.index_path(key))
-            .map_err(|e| err(e.error))?;
+        tfroles_fs::replace_file(
+            &self.index_path(key),
+            ".tmp-",
+            &text,
+            tfroles_fs::Durability::Unsynced,
+        )
+        .map_err(err)?;
         self.sweep_index();
         Ok(())
     }

@@ -1,8 +1,9 @@
 //! Reading files that someone else may have put in place: a repository
 //! cloned from anywhere, a CloudTrail tree, a shared credential cache.
 //!
-//! This crate owns one thing, the open and the bounded read every other
-//! tfroles crate does on such files, so that the rules are written once:
+//! This crate owns the open and the bounded read every other tfroles crate
+//! does on such files, so that the rules are written once (and
+//! [`replace_file`], a file of this process's replaced whole):
 //!
 //! - only a regular file is read: a FIFO without a writer would block a
 //!   reader forever and `/dev/zero` never ends, so anything else is refused
@@ -214,6 +215,49 @@ pub fn read_regular(path: &Path, links: Links, limit: u64) -> io::Result<Vec<u8>
     Ok(buf)
 }
 
+/// Whether [`replace_file`] flushes the new contents to the disk before the
+/// rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Flushed first: after a crash the file holds the old contents or the
+    /// new, never an empty file (a credential cache entry).
+    Synced,
+    /// Not flushed: for a file whose loss costs only a slower next run
+    /// (the hit index), where a flush on every write would cost more.
+    Unsynced,
+}
+
+/// Replaces `path` with `contents`, whole or not at all: a new file
+/// (mode 0600, created with `O_EXCL`, so never through a link) named
+/// `temp_prefix` and a random tail, in `path`'s directory, written, then
+/// renamed over `path`. The rename replaces whatever `path` names, a link
+/// included, without following it. A writer killed before the rename
+/// leaves its temporary file: callers sweep their own prefix.
+///
+/// # Errors
+/// The operating system's error creating, writing, flushing or renaming.
+pub fn replace_file(
+    path: &Path,
+    temp_prefix: &str,
+    contents: &[u8],
+    durability: Durability,
+) -> io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(temp_prefix)
+        .tempfile_in(dir)?;
+    tmp.write_all(contents)?;
+    if durability == Durability::Synced {
+        tmp.as_file().sync_all()?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -332,6 +376,33 @@ mod tests {
         fifo(&path);
         let e = open_regular_with(&path, &lock, Links::Refuse).unwrap_err();
         assert_eq!(e.to_string(), "it is a FIFO, not a regular file");
+    }
+
+    #[test]
+    fn a_replaced_file_is_private_whole_and_never_written_through_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("entry.json");
+        replace_file(&path, ".tmp-entry-", b"first", Durability::Synced).unwrap();
+        replace_file(&path, ".tmp-entry-", b"second", Durability::Unsynced).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A link put where the file goes is replaced; its target is untouched.
+        let target = tmp.path().join("target");
+        std::fs::write(&target, b"theirs").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        replace_file(&path, ".tmp-entry-", b"third", Durability::Synced).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"theirs");
+        assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
+        assert_eq!(std::fs::read(&path).unwrap(), b"third");
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(names.iter().all(|n| !n.starts_with(".tmp-")), "{names:?}");
     }
 
     #[test]

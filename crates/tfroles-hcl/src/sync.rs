@@ -649,26 +649,18 @@ fn duplicates(
             continue;
         };
         let mine = &generated[*dir];
-        let mut theirs = Vec::new();
-        for name in &found.tf_files {
-            let rel = format!("{dir}/{name}");
-            if mine.iter().any(|c| c.path == rel) || (prune && stale.contains(rel.as_str())) {
-                continue;
-            }
-            let Ok(bytes) = read_regular(&abs_path(root, &rel)) else {
-                continue;
-            };
-            let Ok(text) = String::from_utf8(bytes) else {
-                continue;
-            };
-            // Most stack files declare neither; skip parsing those.
-            if !(text.contains("backend") || text.contains("cloud") || text.contains("provider")) {
-                continue;
-            }
-            if let Some(decls) = declarations(&text) {
-                theirs.extend(decls.into_iter().map(|d| (rel.clone(), d)));
-            }
-        }
+        let theirs: Vec<(String, Decl)> = found
+            .tf_files
+            .iter()
+            .map(|name| format!("{dir}/{name}"))
+            .filter(|rel| {
+                !(mine.iter().any(|c| &c.path == rel) || (prune && stale.contains(rel.as_str())))
+            })
+            .flat_map(|rel| {
+                let decls = own_declarations(root, &rel);
+                decls.into_iter().map(move |d| (rel.clone(), d))
+            })
+            .collect();
         if theirs.is_empty() {
             continue;
         }
@@ -706,6 +698,22 @@ fn duplicates(
         }
     }
     out
+}
+
+/// The `backend`, `cloud` and `provider "aws"` blocks a stack's own file
+/// declares; none where it cannot be read.
+fn own_declarations(root: &Path, rel: &str) -> Vec<Decl> {
+    let Ok(bytes) = read_regular(&abs_path(root, rel)) else {
+        return Vec::new();
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Vec::new();
+    };
+    // Most stack files declare neither; skip parsing those.
+    if !(text.contains("backend") || text.contains("cloud") || text.contains("provider")) {
+        return Vec::new();
+    }
+    declarations(&text).unwrap_or_default()
 }
 
 /// One file staged for writing: its temporary file, synced, beside it.

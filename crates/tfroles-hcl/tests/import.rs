@@ -864,6 +864,34 @@ fn lock_table_and_kms_key_are_judged_by_cores_types() {
     Config::from_path(&tmp2.path().join("tfroles.hcl")).unwrap();
 }
 
+/// Core refuses a `source_identity` on a role assumed `via` another that
+/// sets one (AWS keeps the first session's); import used to draft exactly
+/// that (found by `never_crashes`), so the draft did not load. The chain
+/// is dropped, with a finding, and the draft loads.
+#[test]
+fn a_via_chain_with_two_source_identities_is_not_drafted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let main = "terraform {\n  backend \"s3\" {\n    bucket = \"state-bucket\"\n    key    = \"tf/x/terraform.tfstate\"\n    region = \"us-east-1\"\n\n    assume_role = {\n      role_arn        = \"arn:aws:iam::111111111111:role/dns\"\n      source_identity = \"me\"\n    }\n  }\n}\n\nprovider \"aws\" {\n  region = \"us-west-2\"\n\n  assume_role {\n    role_arn = \"arn:aws:iam::111111111111:role/dns\"\n  }\n  assume_role {\n    role_arn        = \"arn:aws:iam::111111111111:role/state\"\n    source_identity = \"me\"\n  }\n}\n";
+    write(tmp.path(), &[("x/main.tf", main)]);
+    let imported = import(tmp.path()).unwrap();
+    let report = report(&imported);
+    assert!(
+        !report.iter().any(|l| l.contains("the draft does not load")),
+        "{}",
+        report.join("\n")
+    );
+    assert!(
+        report.iter().any(|l| l.starts_with("x/main.tf:")
+            && l.contains("role `state`: the draft cannot chain it through `dns`")
+            && l.contains("AWS keeps the first session's source identity")),
+        "{}",
+        report.join("\n")
+    );
+    let tmp2 = tempfile::tempdir().unwrap();
+    fs::write(tmp2.path().join("tfroles.hcl"), &imported.config).unwrap();
+    Config::from_path(&tmp2.path().join("tfroles.hcl")).unwrap();
+}
+
 #[test]
 fn a_provider_with_an_unreadable_alias_is_not_taken_for_the_default() {
     let tmp = tempfile::tempdir().unwrap();

@@ -360,7 +360,7 @@ fn replace_value(
             && line_of(text, i.start) != line_of(text, close)
             && text[line_start(text, i.start)..i.start].trim().is_empty()
     };
-    if !items.iter().all(alone) {
+    if !multiline || !items.iter().all(alone) {
         return Err(one_per_line());
     }
     let wanted: BTreeSet<String> = want.iter().map(|w| w.to_ascii_lowercase()).collect();
@@ -754,6 +754,10 @@ mod tests {
                 "state {\n  role = \"app\"\n}\nrole \"app\" {}\n",
                 "is the state role",
             ),
+            (
+                "role \"app\" {\n  actions = [/* none yet */]\n}\n",
+                "line 2: `actions` of `role \"app\"` has comments and items sharing lines",
+            ),
         ];
         for (text, expect) in cases {
             let e = narrow(text, "app", g()).unwrap_err();
@@ -785,12 +789,38 @@ mod tests {
         // A level `access` did not grant for the service: every ec2 write.
         let e = planned(grant(&["ec2"], &[List, Write], &[])).unwrap_err();
         assert!(matches!(e, Error::Edit { .. }), "{e}");
-        assert!(e.to_string().contains("which it was not allowed"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("to `role \"app\"` on its `resources`, which its own attributes did not"),
+            "{e}"
+        );
+        // Allowed only through a `via` chain, on one role ARN: moved into
+        // `actions` it would apply to `resources`.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tfroles.hcl");
+        let chained = CONFIG.replace(
+            "role \"terraform-state\" { account = \"qa\" }\n",
+            "role \"terraform-state\" { account = \"qa\" }\nrole \"next\" {\n  account = \"qa\"\n  via     = \"app\"\n}\n",
+        );
+        std::fs::write(&path, &chained).unwrap();
+        let e = plan(
+            &path,
+            &[Change::narrow(
+                "app",
+                grant(&[], &[], &["ec2:DescribeVpcs", "sts:AssumeRole"]),
+            )],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("grant `sts:AssumeRole` to `role \"app\"` on its `resources`"),
+            "{e}"
+        );
         // An action it never had, alone or with what it had.
         for wider in ["iam:CreateRole", "ec2:TerminateInstances"] {
             let e = planned(grant(&[], &[], &[wider])).unwrap_err();
             assert!(
-                e.to_string().contains("which it was not allowed"),
+                e.to_string().contains("which its own attributes did not"),
                 "{wider}: {e}"
             );
             assert!(e.hint().is_some());

@@ -98,16 +98,7 @@ impl Cx {
         // Accounts, named by what the user said, profiles, or directories.
         let all_ids = self.account_ids(&in_scope, &state_role.1);
         let names = self.name_accounts(root, &all_ids, &imported, &in_scope, &state_role.1);
-        for r in &mut roles {
-            let mut accts: Vec<AccountName> = role_account_ids[&r.name]
-                .iter()
-                .map(|id| names[id].clone())
-                .collect();
-            accts.sort();
-            r.accounts = accts;
-        }
-        let role_order = |r: &RoleOut| (r.name != state_role.0, r.name.clone());
-        roles.sort_by_key(role_order);
+        name_role_accounts(&mut roles, &role_account_ids, &names, &state_role.0);
 
         let backends: Vec<&BackendFound> = imported.iter().map(|s| s.backend).collect();
         let state = self.decide_state(&backends);
@@ -697,6 +688,14 @@ fn via_check(
     if roles[i].duration.is_some_and(|d| d > Duration::ONE_HOUR) {
         return ViaCheck::Drop("AWS caps chained sessions at 1h and the role asks for more".into());
     }
+    if roles[i].source_identity.is_some()
+        && let Some(n) = source_identity_up_the_chain(roles, name, via)
+    {
+        // Core refuses this (`validate/roles.rs`); the draft must load.
+        return ViaCheck::Drop(format!(
+            "its `source_identity` is set, and so is `source_identity` of role `{n}` it would be assumed `via`: AWS keeps the first session's source identity on every session chained from it, and refuses another"
+        ));
+    }
     // Cycles: follow the chain.
     let mut drop_why: Option<String> = None;
     let mut seen = vec![name.clone()];
@@ -726,6 +725,29 @@ fn via_check(
     }
 }
 
+/// The first role from `via` up the chain of `name` that sets a source
+/// identity.
+fn source_identity_up_the_chain(
+    roles: &[RoleOut],
+    name: &RoleName,
+    via: &RoleName,
+) -> Option<RoleName> {
+    let mut seen = vec![name.clone()];
+    let mut next = Some(via.clone());
+    while let Some(n) = next {
+        if seen.contains(&n) {
+            return None;
+        }
+        let hop = roles.iter().find(|r| r.name == n)?;
+        if hop.source_identity.is_some() {
+            return Some(n);
+        }
+        seen.push(n);
+        next = hop.via.clone();
+    }
+    None
+}
+
 /// The role the draft introduces where a provider assumes none: one name
 /// in every account, created by the bootstrap stack (docs/migrating.md).
 pub(super) const PROVISION_ROLE: &str = "terraform-provision";
@@ -740,88 +762,94 @@ impl Cx {
     /// introduces, in the account they work in; marked for review.
     pub(super) fn introduce_roles(&mut self, scans: &mut [Scan]) {
         for scan in scans.iter_mut() {
-            if scan.backend.is_none() {
-                continue;
-            }
-            let path = scan.path.to_string();
-            let mut order: Vec<usize> = (0..scan.providers.len())
-                .filter(|&i| scan.providers[i].1.alias.is_none())
-                .collect();
-            order
-                .extend((0..scan.providers.len()).filter(|&i| scan.providers[i].1.alias.is_some()));
-            let mut default_acct: Option<AccountId> = None;
-            let mut seen_default = false;
-            for i in order {
-                let p = &scan.providers[i].1;
-                if p.alias_unreadable {
-                    continue;
-                }
-                let is_default = p.alias.is_none();
-                if is_default && seen_default {
-                    continue;
-                }
-                let usable = !p.broken
-                    && !p.chain.is_empty()
-                    && p.chain.iter().all(|&u| !self.uses[u].unusable);
-                if usable {
-                    if is_default {
-                        seen_default = true;
-                        default_acct = p.chain.last().map(|&u| self.uses[u].account.clone());
-                    }
-                    continue;
-                }
-                let flagged = self.account_flag(&path, p);
-                let account = p.account_hint.clone().or(flagged).or_else(|| {
-                    if is_default {
-                        None
-                    } else {
-                        default_acct.clone()
-                    }
-                });
-                let (file, line, what) = (p.file.clone(), p.line, p.describe());
-                let why = if p.broken {
-                    "its role could not be read"
-                } else {
-                    "it assumes no role (an administrator's keys, or a profile's own credentials)"
-                };
-                let account = match account {
-                    Some(a) => a,
-                    None if is_default => {
-                        self.note(&file, line, format!("stack `{path}`: {what} names no account (no role ARN, no single `allowed_account_ids`, no profile with an account): the draft puts it in account {UNKNOWN_ACCOUNT}, a placeholder; give the real one with `--account NAME=ID`"));
-                        UNKNOWN_ACCOUNT.parse().expect("valid")
-                    }
-                    None => continue,
-                };
-                self.note(&file, line, format!("stack `{path}`: {what}: {why}: the draft introduces role `{PROVISION_ROLE}` in account {account} for it; create it (the bootstrap stack does) and review its permissions"));
-                self.uses.push(Use {
-                    file: file.clone(),
-                    line,
-                    partition: self.uses.first().map_or(Partition::Aws, |u| u.partition),
-                    account: account.clone(),
-                    path: L {
-                        v: IamPath::default(),
-                        line,
-                    },
-                    name: PROVISION_ROLE.parse().expect("valid"),
-                    external_id: None,
-                    session_name: None,
-                    duration: None,
-                    source_identity: None,
-                    tags: None,
-                    via: None,
-                    unusable: false,
-                });
-                let u = self.uses.len() - 1;
-                let p = &mut scan.providers[i].1;
-                p.chain = vec![u];
-                p.broken = false;
-                p.introduced = true;
-                if is_default {
-                    seen_default = true;
-                    default_acct = Some(account);
-                }
+            if scan.backend.is_some() {
+                self.introduce_roles_in(scan);
             }
         }
+    }
+
+    /// The same for one stack: its default provider first, whose account
+    /// an alias without one takes.
+    fn introduce_roles_in(&mut self, scan: &mut Scan) {
+        let path = scan.path.to_string();
+        let mut order: Vec<usize> = (0..scan.providers.len())
+            .filter(|&i| scan.providers[i].1.alias.is_none())
+            .collect();
+        order.extend((0..scan.providers.len()).filter(|&i| scan.providers[i].1.alias.is_some()));
+        let mut default_acct: Option<AccountId> = None;
+        let mut seen_default = false;
+        for i in order {
+            let p = &scan.providers[i].1;
+            if p.alias_unreadable {
+                continue;
+            }
+            let is_default = p.alias.is_none();
+            if is_default && seen_default {
+                continue;
+            }
+            if self.usable(p) {
+                if is_default {
+                    seen_default = true;
+                    default_acct = p.chain.last().map(|&u| self.uses[u].account.clone());
+                }
+                continue;
+            }
+            let flagged = self.account_flag(&path, p);
+            let account = p.account_hint.clone().or(flagged).or_else(|| {
+                if is_default {
+                    None
+                } else {
+                    default_acct.clone()
+                }
+            });
+            let (file, line, what) = (p.file.clone(), p.line, p.describe());
+            let why = if p.broken {
+                "its role could not be read"
+            } else {
+                "it assumes no role (an administrator's keys, or a profile's own credentials)"
+            };
+            let account = match account {
+                Some(a) => a,
+                None if is_default => {
+                    self.note(&file, line, format!("stack `{path}`: {what} names no account (no role ARN, no single `allowed_account_ids`, no profile with an account): the draft puts it in account {UNKNOWN_ACCOUNT}, a placeholder; give the real one with `--account NAME=ID`"));
+                    UNKNOWN_ACCOUNT.parse().expect("valid")
+                }
+                None => continue,
+            };
+            self.note(&file, line, format!("stack `{path}`: {what}: {why}: the draft introduces role `{PROVISION_ROLE}` in account {account} for it; create it (the bootstrap stack does) and review its permissions"));
+            let u = self.introduced_use(&file, line, &account);
+            let p = &mut scan.providers[i].1;
+            p.chain = vec![u];
+            p.broken = false;
+            p.introduced = true;
+            if is_default {
+                seen_default = true;
+                default_acct = Some(account);
+            }
+        }
+    }
+
+    /// A use of the role the draft introduces, in `account`; its index.
+    fn introduced_use(&mut self, file: &str, line: usize, account: &AccountId) -> usize {
+        self.uses.push(Use {
+            file: file.to_owned(),
+            line,
+            partition: self.uses.first().map_or(Partition::Aws, |u| u.partition),
+            account: account.clone(),
+            path: L {
+                v: IamPath::default(),
+                line,
+            },
+            name: PROVISION_ROLE.parse().expect("valid"),
+            external_id: None,
+            session_name: None,
+            duration: None,
+            source_identity: None,
+            tags: None,
+            via: None,
+            unusable: false,
+        });
+        self.uses.len() - 1
     }
 
     /// The account `--account NAME=ID` gives a provider: NAME is its
@@ -1465,6 +1493,25 @@ impl Cx {
             }
         }
     }
+}
+
+/// Each role's accounts by name, sorted; the roles in the draft's order:
+/// the state role first, then by name.
+fn name_role_accounts(
+    roles: &mut [RoleOut],
+    role_account_ids: &BTreeMap<RoleName, Vec<AccountId>>,
+    names: &BTreeMap<AccountId, AccountName>,
+    state_role: &RoleName,
+) {
+    for r in roles.iter_mut() {
+        let mut accts: Vec<AccountName> = role_account_ids[&r.name]
+            .iter()
+            .map(|id| names[id].clone())
+            .collect();
+        accts.sort();
+        r.accounts = accts;
+    }
+    roles.sort_by_key(|r| (&r.name != state_role, r.name.clone()));
 }
 
 /// The most common region of the imported providers, if any names one.

@@ -235,77 +235,11 @@ impl Cx {
         backend_line: usize,
         env: &Env,
     ) -> Result<Vec<Attr>, Error> {
-        let mut out: Vec<Attr> = Vec::new();
-        let from_file = |cx: &mut Cx, out: &mut Vec<Attr>, text: &str, rel: &str| match read::parse(
-            text, rel, env,
-        ) {
-            Ok((attrs, blocks)) => {
-                for b in blocks {
-                    cx.note(
-                        rel,
-                        b.line,
-                        format!(
-                            "the `{}` block in a backend config file: not carried over",
-                            b.ident
-                        ),
-                    );
-                }
-                out.extend(attrs);
-            }
-            Err(e) => cx.note(
-                rel,
-                e.stopped_at.line,
-                "cannot parse this backend config file: not used",
-            ),
-        };
         if !self.opts.backend_configs.is_empty() {
-            for bc in self.opts.backend_configs.clone() {
-                match bc {
-                    BackendConfig::File(p) => {
-                        let text = read_text(&p)?;
-                        from_file(self, &mut out, &text, &p.display().to_string());
-                    }
-                    BackendConfig::Pair(k, v) => out.push(Attr {
-                        key: k,
-                        line: backend_line,
-                        node: Node {
-                            line: backend_line,
-                            v: Ok(Lit::Str(v)),
-                        },
-                    }),
-                }
-            }
-            return Ok(out);
+            return self.backend_config_args(backend_line, env);
         }
-        let names: Vec<String> = regular_files(abs)?
-            .into_iter()
-            .filter(|n| is_backend_config(n))
-            .collect();
-        let workspace = self.opts.workspace.clone();
-        let chosen = match names.as_slice() {
-            [] => return Ok(out),
-            [one] => one.clone(),
-            many => {
-                let pick = workspace.as_ref().and_then(|w| {
-                    many.iter()
-                        .find(|n| n.strip_suffix(".tfbackend") == Some(w.as_str()))
-                        .cloned()
-                });
-                match pick {
-                    Some(p) => p,
-                    None => {
-                        self.note(
-                            backend_file,
-                            backend_line,
-                            format!(
-                                "backend \"s3\": several backend config files here ({}): none is merged; name one with `--backend-config FILE` (or `--workspace NAME` for NAME.tfbackend)",
-                                many.join(", ")
-                            ),
-                        );
-                        return Ok(out);
-                    }
-                }
-            }
+        let Some(chosen) = self.partial_backend_file(abs, backend_file, backend_line)? else {
+            return Ok(Vec::new());
         };
         let rel = format!("{rel_dir}/{chosen}");
         let text = read_text(&abs.join(&chosen))?;
@@ -314,8 +248,95 @@ impl Cx {
             1,
             format!("backend \"s3\" completed from {chosen}, as `terraform init -backend-config={chosen}` would"),
         );
-        from_file(self, &mut out, &text, &rel);
+        Ok(self.backend_config_file(&text, &rel, env))
+    }
+
+    /// The `--backend-config` arguments (files and `KEY=VALUE`), in order.
+    fn backend_config_args(&mut self, backend_line: usize, env: &Env) -> Result<Vec<Attr>, Error> {
+        let mut out: Vec<Attr> = Vec::new();
+        for bc in self.opts.backend_configs.clone() {
+            match bc {
+                BackendConfig::File(p) => {
+                    let text = read_text(&p)?;
+                    out.extend(self.backend_config_file(&text, &p.display().to_string(), env));
+                }
+                BackendConfig::Pair(k, v) => out.push(Attr {
+                    key: k,
+                    line: backend_line,
+                    node: Node {
+                        line: backend_line,
+                        v: Ok(Lit::Str(v)),
+                    },
+                }),
+            }
+        }
         Ok(out)
+    }
+
+    /// The partial backend file next to the stack that terraform would be
+    /// given: the only one, or with several the workspace's
+    /// (`NAME.tfbackend`); none, with a finding, when that cannot be told.
+    fn partial_backend_file(
+        &mut self,
+        abs: &Path,
+        backend_file: &str,
+        backend_line: usize,
+    ) -> Result<Option<String>, Error> {
+        let names: Vec<String> = regular_files(abs)?
+            .into_iter()
+            .filter(|n| is_backend_config(n))
+            .collect();
+        let workspace = self.opts.workspace.clone();
+        Ok(match names.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => {
+                let pick = workspace.as_ref().and_then(|w| {
+                    many.iter()
+                        .find(|n| n.strip_suffix(".tfbackend") == Some(w.as_str()))
+                        .cloned()
+                });
+                if pick.is_none() {
+                    self.note(
+                        backend_file,
+                        backend_line,
+                        format!(
+                            "backend \"s3\": several backend config files here ({}): none is merged; name one with `--backend-config FILE` (or `--workspace NAME` for NAME.tfbackend)",
+                            many.join(", ")
+                        ),
+                    );
+                }
+                pick
+            }
+        })
+    }
+
+    /// A backend config file's attributes; a finding for each block in
+    /// it, or for a file that does not parse.
+    fn backend_config_file(&mut self, text: &str, rel: &str, env: &Env) -> Vec<Attr> {
+        match read::parse(text, rel, env) {
+            Ok((attrs, blocks)) => {
+                for b in blocks {
+                    self.note(
+                        rel,
+                        b.line,
+                        format!(
+                            "the `{}` block in a backend config file: not carried over",
+                            b.ident
+                        ),
+                    );
+                }
+                attrs
+            }
+            Err(e) => {
+                self.note(
+                    rel,
+                    e.stopped_at.line,
+                    "cannot parse this backend config file: not used",
+                );
+                Vec::new()
+            }
+        }
     }
 }
 
