@@ -144,6 +144,25 @@ impl Draft<'_> {
             items.push(Item::Blank);
             items.push(Item::Block(b));
         }
+        let sb = self.state_block();
+        items.push(Item::Blank);
+        items.push(Item::Block(sb));
+        let roles = self.roles_in_workspace_accounts();
+        for r in &roles {
+            items.push(Item::Blank);
+            items.push(Item::Block(role_block(r)));
+        }
+        for (label, s) in self.stacks {
+            items.push(Item::Blank);
+            items.push(Item::Block(stack_block(label, s)));
+        }
+        let mut text = header(findings);
+        text.push_str(&render(&items));
+        text
+    }
+
+    /// The `state` block.
+    fn state_block(&self) -> Block {
         let mut sb = Block::new("state", &[]);
         sb.attr("account", Expr::Str(self.state_account.to_string()))
             .attr("bucket", Expr::Str(self.state.bucket.to_string()))
@@ -167,11 +186,13 @@ impl Draft<'_> {
         if let Some(w) = &self.state.workspace_key_prefix {
             sb.attr("workspace_key_prefix", Expr::Str(w.to_string()));
         }
-        items.push(Item::Blank);
-        items.push(Item::Block(sb));
-        // An alias that names a role but no account works in each
-        // workspace's account, so the role must exist in all of them
-        // (tfroles.hcl refuses the draft otherwise).
+        sb
+    }
+
+    /// The roles, each also in every workspace account an alias that
+    /// names it but no account works in (tfroles.hcl refuses the draft
+    /// otherwise).
+    fn roles_in_workspace_accounts(&self) -> Vec<RoleOut> {
         let mut roles = self.roles.to_vec();
         for (_, s) in self.stacks {
             for p in s.providers.iter().filter(|p| p.account.is_none()) {
@@ -187,17 +208,7 @@ impl Draft<'_> {
                 }
             }
         }
-        for r in &roles {
-            items.push(Item::Blank);
-            items.push(Item::Block(role_block(r)));
-        }
-        for (label, s) in self.stacks {
-            items.push(Item::Blank);
-            items.push(Item::Block(stack_block(label, s)));
-        }
-        let mut text = header(findings);
-        text.push_str(&render(&items));
-        text
+        roles
     }
 }
 

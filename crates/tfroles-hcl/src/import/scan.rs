@@ -457,29 +457,11 @@ impl Cx {
         locals: &std::collections::BTreeMap<String, super::eval::LocalSrc>,
     ) -> Result<(), Error> {
         // The default provider as written, and every expression in it.
-        let Some((f, blk)) = raws.iter().find_map(|f| {
-            f.body
-                .blocks
-                .iter()
-                .find(|b| {
-                    b.ident == "provider"
-                        && b.labels == ["aws"]
-                        && !b.body.attributes.iter().any(|a| a.name == "alias")
-                })
-                .map(|b| (f, b))
-        }) else {
+        let Some((f, blk)) = written_default_provider(raws) else {
             return Ok(());
         };
-        fn texts<'t>(text: &'t str, body: &tfroles_core::raw::Body, out: &mut Vec<&'t str>) {
-            for a in &body.attributes {
-                out.push(read::source(text, &a.value));
-            }
-            for b in &body.blocks {
-                texts(text, &b.body, out);
-            }
-        }
         let mut exprs = Vec::new();
-        texts(&f.text, &blk.body, &mut exprs);
+        expression_texts(&f.text, &blk.body, &mut exprs);
         let Some(names) = env.workspace_names(&exprs, locals) else {
             return Ok(());
         };
@@ -509,20 +491,8 @@ impl Cx {
                 list.join(", ")
             ),
         );
-        // Without a `default` among them, the stack takes its settings from
-        // the first workspace that reads.
-        if !names.contains("default")
-            && let Some(i) = scan
-                .providers
-                .iter()
-                .position(|(_, p)| p.alias.is_none() && !p.alias_unreadable)
-            && (scan.providers[i].1.broken || scan.providers[i].1.chain.is_empty())
-            && let Some((_, first)) = scan
-                .workspaces
-                .iter()
-                .find(|(_, p)| !p.broken && !p.chain.is_empty())
-        {
-            scan.providers[i].1 = first.clone();
+        if !names.contains("default") {
+            default_from_workspace(scan);
         }
         Ok(())
     }
@@ -537,6 +507,7 @@ impl Cx {
         let mut old_style: Vec<(String, Node)> = Vec::new();
         let mut profile: Option<L<String>> = None;
         let mut new_style: Option<(usize, Vec<(String, Node)>)> = None;
+        // One arm per backend attribute: a mapping table, long by design.
         for a in &b.attrs {
             let n = &a.node;
             match a.key.as_str() {
@@ -802,6 +773,49 @@ impl Cx {
         } else {
             self.note(file, p.line, format!("{ctx}: `profile` beside `assume_role`: the profile's credentials start the chain; tfroles starts from the base identity it is run with"));
         }
+    }
+}
+
+/// The default `provider "aws"` block as written (no `alias`), and its file.
+fn written_default_provider(raws: &[RawFile]) -> Option<(&RawFile, &tfroles_core::raw::Block)> {
+    raws.iter().find_map(|f| {
+        f.body
+            .blocks
+            .iter()
+            .find(|b| {
+                b.ident == "provider"
+                    && b.labels == ["aws"]
+                    && !b.body.attributes.iter().any(|a| a.name == "alias")
+            })
+            .map(|b| (f, b))
+    })
+}
+
+/// The source text of every attribute's value in a body, nested blocks too.
+fn expression_texts<'t>(text: &'t str, body: &tfroles_core::raw::Body, out: &mut Vec<&'t str>) {
+    for a in &body.attributes {
+        out.push(read::source(text, &a.value));
+    }
+    for b in &body.blocks {
+        expression_texts(text, &b.body, out);
+    }
+}
+
+/// Without a `default` workspace among those read, a stack whose default
+/// provider does not read takes its settings from the first workspace that
+/// does.
+fn default_from_workspace(scan: &mut Scan) {
+    if let Some(i) = scan
+        .providers
+        .iter()
+        .position(|(_, p)| p.alias.is_none() && !p.alias_unreadable)
+        && (scan.providers[i].1.broken || scan.providers[i].1.chain.is_empty())
+        && let Some((_, first)) = scan
+            .workspaces
+            .iter()
+            .find(|(_, p)| !p.broken && !p.chain.is_empty())
+    {
+        scan.providers[i].1 = first.clone();
     }
 }
 
