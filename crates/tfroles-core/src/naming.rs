@@ -624,6 +624,16 @@ impl From<SourceIdentity> for SourceIdentityTemplate {
 /// text, empty too; these patterns have no `?`). Bounded: a table of
 /// (len a + 1) x (len b + 1) cells.
 pub(crate) fn patterns_overlap(a: &str, b: &str) -> bool {
+    // What any text matching both must start and end with: one literal
+    // head is the other's start, one literal tail the other's end. Stacks'
+    // patterns almost always differ there, so the table below is rare
+    // (the trust policy compares every pair of stacks of two roles).
+    let head = |p: &str| p.split('*').next().unwrap_or_default().to_owned();
+    let tail = |p: &str| p.rsplit('*').next().unwrap_or_default().to_owned();
+    let (ha, hb, ta, tb) = (head(a), head(b), tail(a), tail(b));
+    if !(ha.starts_with(&hb) || hb.starts_with(&ha)) || !(ta.ends_with(&tb) || tb.ends_with(&ta)) {
+        return false;
+    }
     let (a, b) = (a.as_bytes(), b.as_bytes());
     // reach[i][j]: some text takes a[..i] and b[..j] to the same place.
     let mut reach = vec![vec![false; b.len() + 1]; a.len() + 1];
