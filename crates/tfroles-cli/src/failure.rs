@@ -150,11 +150,19 @@ impl Failure {
         }
         let mut text = String::new();
         let mut hints: Vec<Cow<'_, str>> = Vec::new();
+        let mut said = String::new();
         for (i, e) in self.chain().enumerate() {
-            if i > 0 {
+            let message = e.to_string();
+            // Most errors end their message with their cause's (`cannot
+            // read `x`: ERR`); a cause already said is not said again.
+            let repeated = i > 0 && said.ends_with(&format!(": {message}"));
+            if i > 0 && !repeated {
                 text.push_str("\n  caused by: ");
             }
-            text.push_str(&e.to_string());
+            if !repeated {
+                text.push_str(&message);
+                said = message;
+            }
             let hint = if i == 0 { self.hint() } else { hint_of(e) };
             if let Some(h) = hint.filter(|h| !hints.contains(h)) {
                 text.push_str(&format!("\n  hint: {h}"));
@@ -226,14 +234,17 @@ mod tests {
             path: "tfroles.hcl".into(),
             source: tfroles_core::Refused::io("it is a symbolic link", "name the file"),
         });
-        // The I/O error inside repeats the message, as causes always have,
-        // and has the same hint: printed once, after the first error.
+        // The I/O error inside is the end of the message and has the same
+        // hint: each is printed once.
         assert_eq!(
             e.report(),
-            [
-                "cannot read `tfroles.hcl`: it is a symbolic link\n  hint: name the file\n  caused by: it is a symbolic link"
-            ]
+            ["cannot read `tfroles.hcl`: it is a symbolic link\n  hint: name the file"]
         );
+        // A cause the message does not end with is still said.
+        let e = Failure::Io(
+            anyhow::Error::new(std::io::Error::other("disk full")).context("cannot write `x`"),
+        );
+        assert_eq!(e.report(), ["cannot write `x`\n  caused by: disk full"]);
         let e = Failure::Usage(crate::creds::Usage::hinted("--stack: no", "name one"));
         assert_eq!(e.report(), ["--stack: no\n  hint: name one"]);
         let e = Failure::Usage(crate::creds::Usage::new("--tag: no"));
