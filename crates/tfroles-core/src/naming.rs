@@ -526,6 +526,21 @@ impl SourceIdentityTemplate {
         out
     }
 
+    /// Whether `observed` is a value the trust policy admits for sessions
+    /// of `role` in `account` used in `stack`: one of
+    /// [`SourceIdentityTemplate::trust_patterns`], each `*` one or more
+    /// characters. Nothing STS would take (over 64 characters, or a
+    /// character outside `[\w+=,.@-]`) is admitted.
+    pub fn admits(&self, observed: &str, role: &str, account: &str, stack: Option<&str>) -> bool {
+        // The length bound also bounds the matcher's backtracking.
+        if observed.len() < 2 || observed.len() > MAX || !observed.chars().all(allowed) {
+            return false;
+        }
+        self.trust_patterns(role, account, stack)
+            .iter()
+            .any(|p| glob(p, observed, false))
+    }
+
     /// Whether the fixed parts fit for `role` in `account`: with `{user}`
     /// and `{run}` left out and the longest `{stack}` part (a cut path and
     /// its hash), at most 64 characters, and at least 2.
@@ -733,6 +748,47 @@ pub struct Attribution {
     /// Whether the session name is one this role's template gives at all;
     /// false for a session someone named by hand.
     pub named_by_tfroles: bool,
+    /// The stacks the session name says (for a per-stack state role, the
+    /// role's own name).
+    pub by_session_name: Vec<StackPath>,
+    /// The stacks whose source identity the observed one can be: empty
+    /// when the call had none, or it is the value of no stack.
+    pub by_source_identity: Vec<StackPath>,
+    /// What `stacks` was decided from.
+    pub evidence: Evidence,
+    /// Whether the source identity and the session name name stacks, and
+    /// no stack in common: someone renamed the session (a chained hop may
+    /// name its session anything; the source identity is kept), or set a
+    /// source identity of another stack. `stacks` follows the source
+    /// identity when it names one stack.
+    pub disagree: bool,
+}
+
+/// What an [`Attribution`]'s stacks were decided from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// The role's name: a per-stack state role.
+    RoleName,
+    /// The source identity, the value of exactly one stack: it stays the
+    /// same across role chaining, where the session name may not.
+    SourceIdentity,
+    /// The session name.
+    SessionName,
+    /// Nothing names a stack.
+    None,
+}
+
+impl Evidence {
+    /// As shown in `--json` (`role_name`, `source_identity`,
+    /// `session_name`, `none`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::RoleName => "role_name",
+            Evidence::SourceIdentity => "source_identity",
+            Evidence::SessionName => "session_name",
+            Evidence::None => "none",
+        }
+    }
 }
 
 impl Config {
@@ -767,6 +823,10 @@ impl Config {
                     session,
                     stacks: vec![stack.path.clone()],
                     named_by_tfroles,
+                    by_session_name: vec![stack.path.clone()],
+                    by_source_identity: Vec::new(),
+                    evidence: Evidence::RoleName,
+                    disagree: false,
                 });
             }
         }
@@ -788,9 +848,93 @@ impl Config {
         let named_by_tfroles = !found.is_empty() || template.matches(session_name, r, a, None);
         Some(Attribution {
             session,
+            evidence: if found.is_empty() {
+                Evidence::None
+            } else {
+                Evidence::SessionName
+            },
+            by_session_name: found.clone(),
             stacks: found,
             named_by_tfroles,
+            by_source_identity: Vec::new(),
+            disagree: false,
         })
+    }
+
+    /// The role instance and stacks of a call, from the role's name and
+    /// account id, the session name and, when the call had one, its source
+    /// identity (`userIdentity.sessionContext.sourceIdentity` in
+    /// CloudTrail). A source identity that is the value of exactly one
+    /// stack decides: it is kept across role chaining and only the values
+    /// a trust policy admits can be set, whereas each hop names its own
+    /// session. Otherwise the session name decides, as in
+    /// [`Config::attribute_session`]; where both name stacks and none in
+    /// common, [`Attribution::disagree`] says so.
+    pub fn attribute(
+        &self,
+        stacks: &[Stack],
+        role: &str,
+        account_id: &str,
+        session_name: &str,
+        source_identity: Option<&str>,
+    ) -> Option<Attribution> {
+        let mut a = self.attribute_session(stacks, role, account_id, session_name)?;
+        let Some(observed) = source_identity else {
+            return Some(a);
+        };
+        if a.evidence == Evidence::RoleName {
+            return Some(a);
+        }
+        let by_si = self.attribute_source_identity(stacks, &a.session, observed);
+        a.disagree = !by_si.is_empty()
+            && !a.by_session_name.is_empty()
+            && !by_si.iter().any(|s| a.by_session_name.contains(s));
+        if let [one] = by_si.as_slice() {
+            a.stacks = vec![one.clone()];
+            a.evidence = Evidence::SourceIdentity;
+        }
+        a.by_source_identity = by_si;
+        Some(a)
+    }
+
+    /// The stacks whose source identity `observed` can be, for a call of
+    /// `session`: the values its trust policy admits for each stack
+    /// (`{user}` and `{run}` as wildcards), of its own `source_identity`
+    /// and of each role of its `via` chain, since a source identity set on
+    /// the first hop stays on every later one. Templates that do not name
+    /// `{stack}` say nothing of stacks. More than one stack only when
+    /// their values can be the same.
+    pub fn attribute_source_identity(
+        &self,
+        stacks: &[Stack],
+        session: &RoleSession,
+        observed: &str,
+    ) -> Vec<StackPath> {
+        let mut out: Vec<StackPath> = Vec::new();
+        let mut hop = Some(session);
+        while let Some(h) = hop {
+            if let Some(t) = h
+                .source_identity_template
+                .as_ref()
+                .filter(|t| t.uses(Placeholder::Stack))
+            {
+                for st in stacks {
+                    if !out.contains(&st.path)
+                        && t.admits(
+                            observed,
+                            h.role.as_str(),
+                            h.account.as_str(),
+                            Some(st.path.as_str()),
+                        )
+                    {
+                        out.push(st.path.clone());
+                    }
+                }
+            }
+            hop = h.via.as_deref();
+        }
+        out.sort();
+        out
     }
 }
 
@@ -1163,5 +1307,155 @@ mod tests {
             .unwrap();
         assert!(app.stacks.is_empty());
         assert!(app.named_by_tfroles);
+    }
+
+    fn si_config(source_identity: &str) -> Config {
+        Config::from_str(&format!(
+            r#"
+            defaults {{ region = "us-east-1" }}
+            account "shared" {{ id = "111111111111" }}
+            account "qa" {{ id = "222222222222" }}
+            state {{
+              account = "shared"
+              bucket  = "acme-terraform-state"
+              role    = "terraform-state"
+            }}
+            role "terraform-state" {{ account = "shared" }}
+            role "ci" {{
+              accounts        = ["qa"]
+              source_identity = "{source_identity}"
+            }}
+            role "net" {{
+              accounts     = ["qa"]
+              via          = "ci"
+              session_name = "tf-{{stack}}"
+            }}
+            stack "qa/*" {{
+              account = "qa"
+              role    = "net"
+            }}
+            "#
+        ))
+        .unwrap()
+    }
+
+    fn paths(v: &[&str]) -> Vec<StackPath> {
+        v.iter().map(|p| p.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_source_identity_is_attributed_to_the_stacks_whose_value_it_can_be() {
+        let config = si_config("{user}.{run}@tf-{stack}");
+        let stacks = config
+            .resolve(&paths(&["qa/api", "qa/web", "qa/a", "qa/a-b"]))
+            .unwrap()
+            .stacks;
+        let ci = config.session("ci", None).unwrap();
+        let net = config.session("net", None).unwrap();
+        let of = |s: &RoleSession, v: &str| config.attribute_source_identity(&stacks, s, v);
+        // Exactly what the generated blocks set, and with `{user}` and
+        // `{run}` filled or left out.
+        assert_eq!(of(&ci, "tf-qa.api"), paths(&["qa/api"]));
+        assert_eq!(of(&ci, "octocat.4711@tf-qa.web"), paths(&["qa/web"]));
+        assert_eq!(of(&ci, "octocat@tf-qa.a-b"), paths(&["qa/a-b"]));
+        // What the rendering gives is read back.
+        let rendered = ci
+            .clone()
+            .named(&SessionNames {
+                stack: Some("qa/web"),
+                user: Some("octocat"),
+                run: Some("4711"),
+            })
+            .source_identity
+            .unwrap();
+        assert_eq!(of(&ci, rendered.as_str()), paths(&["qa/web"]));
+        // Sticky across the chain: a session of `net` (assumed via `ci`)
+        // carries `ci`'s value.
+        assert_eq!(of(&net, "octocat@tf-qa.web"), paths(&["qa/web"]));
+        // None: set by hand, of no stack of the config, or nothing STS takes.
+        assert!(of(&ci, "alice").is_empty());
+        assert!(of(&ci, "tf-qa.db").is_empty());
+        assert!(of(&ci, "octocat@tf-qa.api.x").is_empty());
+        assert!(of(&ci, &format!("{}@tf-qa.api", "a".repeat(60))).is_empty());
+        assert!(of(&ci, "tf-qa.api\u{e9}").is_empty());
+        // A role with no `source_identity` of its own or on its chain.
+        let state = config.session("terraform-state", None).unwrap();
+        assert!(of(&state, "tf-qa.api").is_empty());
+
+        // `{user}` after `{stack}` can run into another stack's name: both.
+        let loose = si_config("tf-{stack}-{user}");
+        let stacks = loose.resolve(&paths(&["qa/a", "qa/a-b"])).unwrap().stacks;
+        let ci = loose.session("ci", None).unwrap();
+        assert_eq!(
+            loose.attribute_source_identity(&stacks, &ci, "tf-qa.a-b-octocat"),
+            paths(&["qa/a", "qa/a-b"])
+        );
+        assert_eq!(
+            loose.attribute_source_identity(&stacks, &ci, "tf-qa.a-octocat"),
+            paths(&["qa/a"])
+        );
+
+        // A template without `{stack}` says nothing of stacks.
+        let flat = si_config("{user}@tf");
+        let ci = flat.session("ci", None).unwrap();
+        assert!(
+            flat.attribute_source_identity(&stacks, &ci, "octocat@tf")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_source_identity_decides_over_a_session_name_and_a_disagreement_is_said() {
+        let config = si_config("{user}@tf-{stack}");
+        let stacks = config
+            .resolve(&paths(&["qa/api", "qa/web"]))
+            .unwrap()
+            .stacks;
+        let call = |name: &str, si: Option<&str>| {
+            config
+                .attribute(&stacks, "net", "222222222222", name, si)
+                .unwrap()
+        };
+        // Agreeing.
+        let a = call("tf-qa.api", Some("octocat@tf-qa.api"));
+        assert_eq!(a.stacks, paths(&["qa/api"]));
+        assert_eq!(a.evidence, Evidence::SourceIdentity);
+        assert!(!a.disagree);
+        // A session renamed by hand: the source identity still says.
+        let a = call("alice-laptop", Some("octocat@tf-qa.web"));
+        assert_eq!(a.stacks, paths(&["qa/web"]));
+        assert_eq!(a.evidence, Evidence::SourceIdentity);
+        assert!(a.by_session_name.is_empty());
+        assert!(!a.named_by_tfroles);
+        assert!(!a.disagree);
+        // Renamed to another stack's name: the source identity wins, and
+        // the disagreement is said.
+        let a = call("tf-qa.api", Some("octocat@tf-qa.web"));
+        assert_eq!(a.stacks, paths(&["qa/web"]));
+        assert_eq!(a.by_session_name, paths(&["qa/api"]));
+        assert_eq!(a.by_source_identity, paths(&["qa/web"]));
+        assert!(a.disagree);
+        // No source identity, or one of no stack: the session name.
+        for si in [None, Some("alice")] {
+            let a = call("tf-qa.api", si);
+            assert_eq!(a.stacks, paths(&["qa/api"]));
+            assert_eq!(a.evidence, Evidence::SessionName);
+            assert!(!a.disagree);
+        }
+        let a = call("alice-laptop", None);
+        assert!(a.stacks.is_empty());
+        assert_eq!(a.evidence, Evidence::None);
+        // Not a role of the config in that account.
+        assert!(
+            config
+                .attribute(
+                    &stacks,
+                    "net",
+                    "111111111111",
+                    "tf-qa.api",
+                    Some("tf-qa.api")
+                )
+                .is_none()
+        );
     }
 }
