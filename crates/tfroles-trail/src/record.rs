@@ -50,6 +50,20 @@ pub struct Event {
 /// How much of an error message is kept.
 pub(crate) const MAX_MESSAGE: usize = 2000;
 
+/// How much of a source identity is kept: STS takes at most 64
+/// characters, so anything longer was not set through it (a longer value
+/// is cut and marked `…`, which no template matches).
+pub(crate) const MAX_SOURCE_IDENTITY: usize = 64;
+
+/// `value` cut to `max` characters, marked with `…` where it was cut.
+fn cut(mut value: String, max: usize) -> String {
+    if let Some((at, _)) = value.char_indices().nth(max) {
+        value.truncate(at);
+        value.push('…');
+    }
+    value
+}
+
 /// The error codes AWS uses for a call that IAM refused.
 pub(crate) const DENIED_CODES: &[&str] = &[
     "AccessDenied",
@@ -142,7 +156,9 @@ impl RawRecord {
                     (Some(role_arn), Some(session_name)) => Principal::Role {
                         role_arn,
                         session_name: session_name.to_owned(),
-                        source_identity: session_context.and_then(|c| c.source_identity),
+                        source_identity: session_context
+                            .and_then(|c| c.source_identity)
+                            .map(|si| cut(si, MAX_SOURCE_IDENTITY)),
                     },
                     _ => Principal::Other { kind },
                 }
@@ -154,13 +170,7 @@ impl RawRecord {
                 kind: "unknown".into(),
             },
         };
-        let mut error_message = self.error_message;
-        if let Some(m) = &mut error_message
-            && let Some((cut, _)) = m.char_indices().nth(MAX_MESSAGE)
-        {
-            m.truncate(cut);
-            m.push('…');
-        }
+        let error_message = self.error_message.map(|m| cut(m, MAX_MESSAGE));
         Ok(Event {
             time: self.event_time.and_then(|t| t.parse().ok()),
             source,
@@ -224,5 +234,34 @@ mod tests {
                 kind: "IAMUser".into()
             }
         );
+    }
+
+    #[test]
+    fn source_identities_are_read_and_bounded() {
+        let record = |si: &str| {
+            let raw: RawRecord = serde_json::from_value(serde_json::json!({
+                "eventSource": "s3.amazonaws.com",
+                "eventName": "GetObject",
+                "userIdentity": {
+                    "type": "AssumedRole",
+                    "arn": "arn:aws:sts::111111111111:assumed-role/net/renamed",
+                    "sessionContext": {
+                        "sessionIssuer": {"arn": "arn:aws:iam::111111111111:role/net"},
+                        "sourceIdentity": si
+                    }
+                }
+            }))
+            .unwrap();
+            match raw.into_event().unwrap().principal {
+                Principal::Role {
+                    source_identity, ..
+                } => source_identity.unwrap(),
+                Principal::Other { .. } => panic!("a role session"),
+            }
+        };
+        assert_eq!(record("octocat@tf-qa.api"), "octocat@tf-qa.api");
+        let long = record(&"é".repeat(MAX_SOURCE_IDENTITY * 100));
+        assert_eq!(long.chars().count(), MAX_SOURCE_IDENTITY + 1);
+        assert!(long.ends_with('…'));
     }
 }

@@ -28,6 +28,8 @@ pub struct Denial {
     pub error_message: Option<String>,
     /// The session that was refused last.
     pub session_name: String,
+    /// Its source identity, if it had one.
+    pub source_identity: Option<String>,
     /// When, if the record said.
     pub time: Option<Timestamp>,
 }
@@ -60,6 +62,9 @@ pub struct RoleUsage {
     pub sessions: BTreeMap<String, u64>,
     /// Source identities seen.
     pub source_identities: BTreeMap<String, u64>,
+    /// Events by session name and source identity together, which is
+    /// what a call is attributed to a stack by.
+    pub calls: BTreeMap<(String, Option<String>), u64>,
     /// Events past [`MAX_KEYS`] in one of the maps: counted, not kept.
     pub overflow: u64,
     /// The first and last event time seen.
@@ -137,7 +142,7 @@ impl Usage {
             return;
         };
         role.seen(&e, session_name, source_identity.as_deref());
-        role.add_actions(&e, session_name, denied);
+        role.add_actions(&e, session_name, source_identity.as_deref(), denied);
     }
 }
 
@@ -151,6 +156,7 @@ impl RoleUsage {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
+        let overflow_before = self.overflow;
         if let Some(n) = bump(&mut self.sessions, session_name, &mut self.overflow, || 0) {
             *n += 1;
         }
@@ -159,17 +165,34 @@ impl RoleUsage {
         {
             *n += 1;
         }
+        let key = (session_name.to_owned(), source_identity.map(str::to_owned));
+        if let Some(n) = self.calls.get_mut(&key) {
+            *n += 1;
+        } else if self.calls.len() >= MAX_KEYS {
+            // An event is counted past the caps once.
+            if self.overflow == overflow_before {
+                self.overflow += 1;
+            }
+        } else {
+            self.calls.insert(key, 1);
+        }
     }
 
     /// The actions one event stands for, as used or denied; or the event
     /// as needing no permission, or as unmapped.
-    fn add_actions(&mut self, e: &Event, session_name: &str, denied: bool) {
+    fn add_actions(
+        &mut self,
+        e: &Event,
+        session_name: &str,
+        source_identity: Option<&str>,
+        denied: bool,
+    ) {
         let event = format!("{} {}", e.source, e.name);
         match event_actions(&e.source, &e.name) {
             EventActions::Actions(actions) => {
                 for a in actions {
                     if denied {
-                        self.deny(a.action(), &event, e, session_name);
+                        self.deny(a.action(), &event, e, session_name, source_identity);
                     } else if let Some(n) =
                         bump(&mut self.used, a.action(), &mut self.overflow, || 0)
                     {
@@ -196,13 +219,21 @@ impl RoleUsage {
     }
 
     /// One denial of `action`: counted, and the latest event's details kept.
-    fn deny(&mut self, action: &str, event: &str, e: &Event, session_name: &str) {
+    fn deny(
+        &mut self,
+        action: &str,
+        event: &str,
+        e: &Event,
+        session_name: &str,
+        source_identity: Option<&str>,
+    ) {
         let Some(d) = bump(&mut self.denied, action, &mut self.overflow, || Denial {
             count: 0,
             event: event.to_owned(),
             error_code: String::new(),
             error_message: None,
             session_name: String::new(),
+            source_identity: None,
             time: None,
         }) else {
             return;
@@ -212,6 +243,7 @@ impl RoleUsage {
         d.error_code = e.error_code.clone().unwrap_or_default();
         d.error_message.clone_from(&e.error_message);
         session_name.clone_into(&mut d.session_name);
+        d.source_identity = source_identity.map(str::to_owned);
         d.time = e.time;
     }
 }
@@ -275,7 +307,40 @@ mod tests {
         }
         let r = &u.roles["arn:aws:iam::111111111111:role/r"];
         assert_eq!(r.sessions.len(), MAX_KEYS);
+        assert_eq!(r.calls.len(), MAX_KEYS);
         assert_eq!(r.overflow, 5);
         assert_eq!(r.used["s3:GetObject"], (MAX_KEYS + 5) as u64);
+    }
+
+    #[test]
+    fn calls_keep_session_name_and_source_identity_together() {
+        let mut u = Usage::default();
+        let with = |name: &str, session: &str, si: Option<&str>| {
+            let mut e = event(name, None, session);
+            e.principal = Principal::Role {
+                role_arn: "arn:aws:iam::111111111111:role/r".into(),
+                session_name: session.into(),
+                source_identity: si.map(str::to_owned),
+            };
+            e
+        };
+        u.add(with("GetObject", "a", Some("x@tf-qa.api")), None);
+        u.add(with("GetObject", "a", Some("x@tf-qa.web")), None);
+        u.add(with("GetObject", "a", Some("x@tf-qa.web")), None);
+        u.add(with("GetObject", "a", None), None);
+        let mut denied = with("PutBucketPolicy", "b", Some("x@tf-qa.web"));
+        denied.error_code = Some("AccessDenied".into());
+        u.add(denied, None);
+        let r = &u.roles["arn:aws:iam::111111111111:role/r"];
+        let key = |s: &str, si: Option<&str>| (s.to_owned(), si.map(str::to_owned));
+        assert_eq!(r.calls[&key("a", Some("x@tf-qa.api"))], 1);
+        assert_eq!(r.calls[&key("a", Some("x@tf-qa.web"))], 2);
+        assert_eq!(r.calls[&key("a", None)], 1);
+        assert_eq!(r.calls.values().sum::<u64>(), 5);
+        assert_eq!(
+            r.denied["s3:PutBucketPolicy"].source_identity.as_deref(),
+            Some("x@tf-qa.web")
+        );
+        assert_eq!(r.overflow, 0);
     }
 }
