@@ -5,6 +5,7 @@
 use std::io::{Read, Write};
 
 use tfroles_core::edit::{self, Change};
+use tfroles_core::naming::Evidence;
 use tfroles_core::policies::sid;
 use tfroles_core::{Config, SessionFor, SessionKind, Stack};
 use tfroles_policy::denial::{self, Denial, PolicyType, PrincipalKind, Refusal};
@@ -86,8 +87,20 @@ struct PrincipalRecord {
     session: Option<String>,
     /// The account's name in the config, when the session is the config's.
     account: Option<String>,
-    /// The stacks the session name says it ran for.
+    /// The caller's source identity (a CloudTrail record's).
+    source_identity: Option<String>,
+    /// The stacks the call ran for: its source identity's when that is
+    /// one stack's value, else its session name's.
     stacks: Vec<String>,
+    /// What `stacks` was decided from: `source_identity`,
+    /// `session_name`, `role_name` (a per-stack state role) or `none`.
+    attributed_by: Option<&'static str>,
+    /// The stacks the session name says.
+    stacks_by_session_name: Vec<String>,
+    /// The stacks whose source identity it can be.
+    stacks_by_source_identity: Vec<String>,
+    /// Whether the two name stacks, and none in common.
+    disagree: Option<bool>,
     /// Whether tfroles gave the session its name.
     named_by_tfroles: Option<bool>,
     /// The `identity` block, when the caller is a base identity.
@@ -327,6 +340,7 @@ pub(crate) fn explain_one(
             account_id: p.account.clone(),
             role,
             session,
+            source_identity: d.source_identity.clone(),
             ..Default::default()
         }
     });
@@ -338,6 +352,9 @@ pub(crate) fn explain_one(
     )?;
     if let Some(p) = &d.principal {
         writeln!(out, "  caller:   {}", p.arn)?;
+    }
+    if let Some(si) = &d.source_identity {
+        writeln!(out, "  source identity: {si}")?;
     }
     if let Some(r) = d.refusal {
         writeln!(out, "  AWS says: {r}")?;
@@ -391,7 +408,13 @@ pub(crate) fn explain_one(
         }
     };
     let account_id = principal.account.as_deref().unwrap_or("");
-    let Some(attr) = config.attribute_session(stacks, role_name, account_id, session_name) else {
+    let Some(attr) = config.attribute(
+        stacks,
+        role_name,
+        account_id,
+        session_name,
+        d.source_identity.as_deref(),
+    ) else {
         rec.rule = "not_a_role_of_the_config";
         writeln!(
             out,
@@ -403,11 +426,20 @@ pub(crate) fn explain_one(
     let session = &attr.session;
     if let Some(p) = rec.principal.as_mut() {
         p.account = Some(session.account.to_string());
-        p.stacks = attr.stacks.iter().map(ToString::to_string).collect();
+        let names =
+            |v: &[tfroles_core::types::StackPath]| v.iter().map(ToString::to_string).collect();
+        p.stacks = names(&attr.stacks);
+        p.attributed_by = Some(attr.evidence.as_str());
+        p.stacks_by_session_name = names(&attr.by_session_name);
+        p.stacks_by_source_identity = names(&attr.by_source_identity);
+        p.disagree = Some(attr.disagree);
         p.named_by_tfroles = Some(attr.named_by_tfroles);
     }
     let stack_note = match attr.stacks.as_slice() {
         [] => String::new(),
+        [one] if attr.evidence == Evidence::SourceIdentity => {
+            format!(", stack `{one}` (by its source identity)")
+        }
         [one] => format!(", stack `{one}`"),
         many => format!(
             ", one of the stacks {}",
@@ -428,6 +460,25 @@ pub(crate) fn explain_one(
             " (a session name tfroles did not give)"
         }
     )?;
+    if attr.disagree {
+        let list = |v: &[tfroles_core::types::StackPath]| {
+            v.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(
+            out,
+            "  warning: the source identity is of {}, the session name `{session_name}` of {}; {} (a chained session may be renamed, its source identity may not)",
+            list(&attr.by_source_identity),
+            list(&attr.by_session_name),
+            if attr.evidence == Evidence::SourceIdentity {
+                "going by the source identity"
+            } else {
+                "the source identity fits more than one stack, so going by the session name"
+            }
+        )?;
+    }
     let config_role = config
         .role(session.role.as_str())
         .map(|r| r.name.to_string())

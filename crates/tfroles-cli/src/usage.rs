@@ -169,17 +169,24 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
     // its role's session name template gives for that stack, or, where
     // the template does not name stacks, every session of a role instance
     // the stack uses.
-    let mut attributions: BTreeMap<(String, String), Option<Attribution>> = BTreeMap::new();
-    let mut attribute = |role_arn: &str, session: &str| -> Option<Attribution> {
-        let key = (role_arn.to_owned(), session.to_owned());
+    // A source identity that is one stack's value decides over the name.
+    type Key = (String, String, Option<String>);
+    let mut attributions: BTreeMap<Key, Option<Attribution>> = BTreeMap::new();
+    let mut attribute = |role_arn: &str, session: &str, si: Option<&str>| -> Option<Attribution> {
+        let key = (
+            role_arn.to_owned(),
+            session.to_owned(),
+            si.map(str::to_owned),
+        );
         if let Some(a) = attributions.get(&key) {
             return a.clone();
         }
-        let found = config.attribute_session(
+        let found = config.attribute(
             &stacks,
             role_name_of(role_arn),
             account_of(role_arn),
             session,
+            si,
         );
         if attributions.len() < tfroles_trail::MAX_KEYS {
             attributions.insert(key, found.clone());
@@ -208,7 +215,7 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         let tfroles_trail::Principal::Role {
             role_arn,
             session_name,
-            ..
+            source_identity,
         } = &e.principal
         else {
             return false;
@@ -216,7 +223,7 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         if !uses.contains(&role_arn.to_ascii_lowercase()) {
             return false;
         }
-        match attribute(role_arn, session_name) {
+        match attribute(role_arn, session_name, source_identity.as_deref()) {
             Some(a) if !a.stacks.is_empty() => a.stacks.contains(&s.path),
             _ => true,
         }
@@ -489,29 +496,72 @@ fn account_of(arn: &str) -> &str {
     arn.split(':').nth(4).unwrap_or("")
 }
 
-/// The stacks an instance's sessions ran for, by their names: stack path
-/// (or `-` for sessions whose name does not say) and events.
-fn stacks_of(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
+/// The stacks an instance's calls ran for: stack path (or `-` for calls
+/// that say none) and events; and where a call's source identity and
+/// session name named different stacks.
+struct ByStack {
+    events: BTreeMap<String, u64>,
+    disagreements: Vec<Disagreement>,
+}
+
+/// Calls whose source identity names another stack than their session
+/// name: counted for the source identity's.
+struct Disagreement {
+    session_name: String,
+    source_identity: String,
+    by_session_name: Vec<String>,
+    by_source_identity: Vec<String>,
+    events: u64,
+}
+
+fn stacks_of(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> ByStack {
+    let mut out = ByStack {
+        events: BTreeMap::new(),
+        disagreements: Vec::new(),
+    };
     let Some(o) = i.observed else { return out };
-    for (session, n) in &o.sessions {
-        let found = config
-            .attribute_session(stacks, role_name_of(&i.arn), account_of(&i.arn), session)
-            .map(|a| a.stacks)
-            .unwrap_or_default();
-        if found.is_empty() {
-            *out.entry("-".to_owned()).or_default() += n;
+    for ((session, si), n) in &o.calls {
+        let Some(a) = config.attribute(
+            stacks,
+            role_name_of(&i.arn),
+            account_of(&i.arn),
+            session,
+            si.as_deref(),
+        ) else {
+            *out.events.entry("-".to_owned()).or_default() += n;
+            continue;
+        };
+        if a.stacks.is_empty() {
+            *out.events.entry("-".to_owned()).or_default() += n;
         }
-        for st in found {
-            *out.entry(st.to_string()).or_default() += n;
+        for st in &a.stacks {
+            *out.events.entry(st.to_string()).or_default() += n;
+        }
+        if a.disagree {
+            let names =
+                |v: &[tfroles_core::types::StackPath]| v.iter().map(ToString::to_string).collect();
+            out.disagreements.push(Disagreement {
+                session_name: session.clone(),
+                source_identity: si.clone().unwrap_or_default(),
+                by_session_name: names(&a.by_session_name),
+                by_source_identity: names(&a.by_source_identity),
+                events: *n,
+            });
         }
     }
     out
 }
 
 /// `tfroles explain`'s answer to a denial, from AWS's message.
-fn explain_text(config: &Config, stacks: &[Stack], message: &str) -> Option<String> {
-    let denial = tfroles_policy::denial::parse(message).into_iter().next()?;
+fn explain_text(
+    config: &Config,
+    stacks: &[Stack],
+    message: &str,
+    source_identity: Option<&str>,
+) -> Option<String> {
+    let mut denial = tfroles_policy::denial::parse(message).into_iter().next()?;
+    // The message does not carry it; the record did.
+    denial.source_identity = source_identity.map(str::to_owned);
     let mut buf = Vec::new();
     crate::explain::explain_one(&mut buf, config, stacks, &denial, &mut Default::default()).ok()?;
     Some(String::from_utf8_lossy(&buf).into_owned())
@@ -523,6 +573,7 @@ fn instance_json(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> serde_j
         None => empty(),
     };
     let unused = i.granted.map(|g| g.unused(&i.used)).unwrap_or_default();
+    let by_stack = stacks_of(config, stacks, i);
     let granted_not: Vec<&String> = match i.granted {
         Some(g) => i
             .used
@@ -553,8 +604,9 @@ fn instance_json(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> serde_j
             "error_code": d.error_code,
             "error_message": d.error_message,
             "session_name": d.session_name,
+            "source_identity": d.source_identity,
             "time": d.time.map(|t| t.to_string()),
-            "explain": d.error_message.as_deref().and_then(|m| explain_text(config, stacks, m)),
+            "explain": d.error_message.as_deref().and_then(|m| explain_text(config, stacks, m, d.source_identity.as_deref())),
         })).collect::<Vec<_>>(),
         "no_permission": o.no_permission,
         "unmapped": o.unmapped.iter().map(|(event, u)| serde_json::json!({
@@ -563,7 +615,14 @@ fn instance_json(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> serde_j
             "reason": u.reason,
         })).collect::<Vec<_>>(),
         "sessions": o.sessions,
-        "stacks": stacks_of(config, stacks, i),
+        "stacks": by_stack.events,
+        "attribution_disagreements": by_stack.disagreements.iter().map(|d| serde_json::json!({
+            "session_name": d.session_name,
+            "source_identity": d.source_identity,
+            "stacks_by_session_name": d.by_session_name,
+            "stacks_by_source_identity": d.by_source_identity,
+            "events": d.events,
+        })).collect::<Vec<_>>(),
         "source_identities": o.source_identities,
         "first": o.first.map(|t| t.to_string()),
         "last": o.last.map(|t| t.to_string()),
@@ -584,6 +643,15 @@ fn explain_hint(config: &Config, i: &Instance<'_>, action: &str) -> String {
             g.session.role
         ),
         None => format!("role `{}` is not in tfroles.hcl", role_name_of(&i.arn)),
+    }
+}
+
+/// `stack `a``, or `stacks `a`, `b``.
+fn stack_list(v: &[String]) -> String {
+    let quoted: Vec<String> = v.iter().map(|s| format!("`{s}`")).collect();
+    match quoted.as_slice() {
+        [one] => format!("stack {one}"),
+        many => format!("stacks {}", many.join(", ")),
     }
 }
 
@@ -641,8 +709,9 @@ fn text(
                 o.last.map_or_else(|| "?".into(), |t| t.to_string()),
             )?;
             let by_stack = stacks_of(config, stacks, i);
-            if by_stack.keys().any(|k| k != "-") {
+            if by_stack.events.keys().any(|k| k != "-") {
                 let list: Vec<String> = by_stack
+                    .events
                     .iter()
                     .map(|(s, n)| {
                         let s = if s == "-" {
@@ -654,6 +723,17 @@ fn text(
                     })
                     .collect();
                 writeln!(out, "  stacks: {}", list.join(", "))?;
+            }
+            for d in &by_stack.disagreements {
+                writeln!(
+                    out,
+                    "  warning: {} of session `{}` with source identity `{}`: the source identity is of {}, the session name of {}; counted for the source identity's (a chained session may be renamed, its source identity may not)",
+                    plural(d.events as usize, "event"),
+                    d.session_name,
+                    d.source_identity,
+                    stack_list(&d.by_source_identity),
+                    stack_list(&d.by_session_name),
+                )?;
             }
         }
         if !i.used.is_empty() {
@@ -672,8 +752,14 @@ fn text(
             for (a, d) in &o.denied {
                 writeln!(
                     out,
-                    "    {a}  {}x {} in session {}",
-                    d.count, d.error_code, d.session_name
+                    "    {a}  {}x {} in session {}{}",
+                    d.count,
+                    d.error_code,
+                    d.session_name,
+                    d.source_identity
+                        .as_deref()
+                        .map(|si| format!(" (source identity {si})"))
+                        .unwrap_or_default()
                 )?;
                 if let Some(m) = &d.error_message {
                     writeln!(out, "      {m}")?;
@@ -681,7 +767,7 @@ fn text(
                 match d
                     .error_message
                     .as_deref()
-                    .and_then(|m| explain_text(config, stacks, m))
+                    .and_then(|m| explain_text(config, stacks, m, d.source_identity.as_deref()))
                 {
                     Some(answer) => {
                         writeln!(out, "      tfroles explain:")?;

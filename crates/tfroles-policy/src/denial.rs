@@ -220,6 +220,10 @@ pub struct Denial {
     pub refusal: Option<Refusal>,
     /// The error code (`AccessDenied`, `UnauthorizedOperation`, ...).
     pub code: Option<String>,
+    /// The caller's source identity, from a CloudTrail record
+    /// (`userIdentity.sessionContext.sourceIdentity`); at most 64
+    /// characters (what STS takes), a longer value cut and ending in `…`.
+    pub source_identity: Option<String>,
     /// Where it was read from.
     pub source: Source,
     /// The message, as read (whitespace collapsed), at most 1,000
@@ -352,6 +356,7 @@ fn from_message(piece: &str) -> Vec<Denial> {
             resource: resource.filter(|r| !r.is_empty()),
             refusal,
             code: code.clone(),
+            source_identity: None,
             source: Source::Message,
             message: excerpt(&piece[sentence_start(piece, at)..end]),
         });
@@ -365,6 +370,7 @@ fn from_message(piece: &str) -> Vec<Denial> {
             resource: None,
             refusal: None,
             code,
+            source_identity: None,
             source: Source::Message,
             message: excerpt(piece),
         });
@@ -466,6 +472,10 @@ fn sdk_operation(piece: &str) -> Option<String> {
         .map(|a| a.to_string())
 }
 
+/// How much of a source identity is kept: STS takes at most 64
+/// characters.
+const MAX_SOURCE_IDENTITY: usize = 64;
+
 /// Denials in CloudTrail JSON: `{"Records": [...]}`, one record, or `aws
 /// cloudtrail lookup-events` output (`{"Events": [{"CloudTrailEvent":
 /// "<json>"}]}`).
@@ -513,6 +523,13 @@ fn from_cloudtrail(value: &serde_json::Value) -> Vec<Denial> {
             resource,
             refusal: from_text.as_ref().and_then(|d| d.refusal),
             code: Some(code.to_owned()),
+            source_identity: r
+                .pointer("/userIdentity/sessionContext/sourceIdentity")
+                .and_then(|v| v.as_str())
+                .map(|si| match si.char_indices().nth(MAX_SOURCE_IDENTITY) {
+                    Some((at, _)) => format!("{}…", &si[..at]),
+                    None => si.to_owned(),
+                }),
             source: Source::CloudTrail,
             message: excerpt(&format!(
                 "{} {}: {code}: {message}",
@@ -728,10 +745,22 @@ mod tests {
         assert_eq!(d.action.as_deref(), Some("s3:ListBucket"));
         assert_eq!(d.resource.as_deref(), Some("arn:aws:s3:::bucket"));
         assert_eq!(d.source, Source::CloudTrail);
+        assert_eq!(d.source_identity, None);
         assert_eq!(
             d.principal.unwrap().session(),
             Some(("app-provisioning", "tf-qa.api"))
         );
+        // The source identity, cut at what STS takes.
+        let mut with = record.clone();
+        with["userIdentity"]["sessionContext"]["sourceIdentity"] = "octocat@tf-qa.api".into();
+        assert_eq!(
+            one(&with.to_string()).source_identity.as_deref(),
+            Some("octocat@tf-qa.api")
+        );
+        with["userIdentity"]["sessionContext"]["sourceIdentity"] = "é".repeat(1000).into();
+        let long = one(&with.to_string()).source_identity.unwrap();
+        assert_eq!(long.chars().count(), MAX_SOURCE_IDENTITY + 1);
+        assert!(long.ends_with('…'));
         let lambda = serde_json::json!({"eventSource": "lambda.amazonaws.com", "eventName": "CreateFunction20150331", "errorCode": "AccessDenied", "userIdentity": {"arn": ARN}});
         let lookup = serde_json::json!({"Events": [{"CloudTrailEvent": lambda.to_string()}]});
         assert_eq!(
