@@ -922,3 +922,160 @@ fn sessions_named_for_their_stack_are_attributed() {
         "{text}"
     );
 }
+
+/// A role assumed `via` a role with `source_identity = "{user}@tf-{stack}"`:
+/// every call of the chain carries that value, which says the stack even
+/// where the chained session was renamed; a session name that names
+/// another stack is said, and the source identity decides. `explain` on
+/// such a record says the same.
+#[test]
+fn calls_are_attributed_by_their_source_identity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = CONFIG
+        .replace(
+            "region = \"us-east-1\"\n}",
+            "region       = \"us-east-1\"\n  session_name = \"tf-{stack}\"\n}",
+        )
+        .replace(
+            "role \"app\" {\n  account  = \"qa\"\n",
+            "role \"ci\" {\n  account         = \"qa\"\n  source_identity = \"{user}@tf-{stack}\"\n}\n\nrole \"app\" {\n  account  = \"qa\"\n  via      = \"ci\"\n",
+        )
+        .replace(
+            "stack \"dns\" {\n  account = \"qa\"\n  role    = \"dns\"",
+            "stack \"web\" {\n  account = \"qa\"\n  role    = \"app\"",
+        );
+    assert!(config.contains("via      = \"ci\""), "{config}");
+    fs::write(tmp.path().join("tfroles.hcl"), &config).unwrap();
+    for s in ["app", "web"] {
+        fs::create_dir_all(tmp.path().join(s)).unwrap();
+    }
+    let with = |mut r: Value, si: &str| {
+        r["userIdentity"]["sessionContext"]["sourceIdentity"] = json!(si);
+        r
+    };
+    let ec2 = |name: &str, session: &str| record("ec2.amazonaws.com", name, "app", session);
+    let records = vec![
+        // Agreeing.
+        with(ec2("RunInstances", "tf-app"), "octocat@tf-app"),
+        // A chained hop named its session after `app`; the source
+        // identity, set on the first hop, is `web`'s.
+        with(ec2("DescribeVpcs", "tf-app"), "octocat@tf-web"),
+        // Renamed to something of no stack.
+        with(ec2("DescribeVpcs", "renamed-by-hop"), "octocat@tf-web"),
+        // No source identity: the name says.
+        ec2("DescribeSubnets", "tf-web"),
+        // Neither says.
+        with(ec2("DescribeImages", "by-hand"), "alice"),
+        // A denial whose session name says `app`, source identity `web`.
+        with(
+            denied(record("iam.amazonaws.com", "CreateRole", "app", "tf-app")),
+            "octocat@tf-web",
+        ),
+    ];
+    deliver(tmp.path(), "20261102", 1, &records);
+    let args = |extra: &[&'static str]| {
+        let mut a = vec!["usage", "--cloudtrail", "AWSLogs", "--role", "app"];
+        a.extend_from_slice(extra);
+        a
+    };
+    let report = json_of(&run(tmp.path(), &args(&["--format", "json"])));
+    let app = instance(&report, "app");
+    assert_eq!(app["stacks"], json!({"-": 1, "app": 1, "web": 4}), "{app:#}");
+    assert_eq!(
+        app["attribution_disagreements"],
+        json!([{
+            "session_name": "tf-app",
+            "source_identity": "octocat@tf-web",
+            "stacks_by_session_name": ["app"],
+            "stacks_by_source_identity": ["web"],
+            "events": 2,
+        }])
+    );
+    let denial = &app["denied"][0];
+    assert_eq!(denial["source_identity"], "octocat@tf-web");
+    assert!(
+        denial["explain"]
+            .as_str()
+            .unwrap()
+            .contains("stack `web` (by its source identity)"),
+        "{denial:#}"
+    );
+
+    // `--stack app`: the calls of `app`, and the one that says no stack;
+    // not the one merely named for it.
+    let report = json_of(&run(
+        tmp.path(),
+        &args(&["--stack", "app", "--format", "json"]),
+    ));
+    assert_eq!(
+        instance(&report, "app")["used"],
+        json!(["ec2:DescribeImages", "ec2:RunInstances"]),
+    );
+
+    let out = run(tmp.path(), &args(&[]));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("  stacks: (sessions not named for a stack) (1), app (1), web (4)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  warning: 2 events of session `tf-app` with source identity `octocat@tf-web`: the source identity is of stack `web`, the session name of stack `app`; counted for the source identity's"),
+        "{text}"
+    );
+    assert!(
+        text.contains("in session tf-app (source identity octocat@tf-web)"),
+        "{text}"
+    );
+
+    // `explain` on the record itself.
+    let explain = |record: &Value, json: bool| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("explain").current_dir(tmp.path()).env("NO_COLOR", "1");
+        if json {
+            cmd.args(["--format", "json"]);
+        }
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(json!({ "Records": [record] }).to_string().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = explain(&records[5], false);
+    assert!(text.contains("  source identity: octocat@tf-web\n"), "{text}");
+    assert!(
+        text.contains("  session:  role `app` in `qa`, stack `web` (by its source identity)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  warning: the source identity is of `web`, the session name `tf-app` of `app`; going by the source identity"),
+        "{text}"
+    );
+    let doc: Value = serde_json::from_str(&explain(&records[5], true)).unwrap();
+    let p = &doc["denials"][0]["principal"];
+    assert_eq!(p["source_identity"], "octocat@tf-web");
+    assert_eq!(p["stacks"], json!(["web"]));
+    assert_eq!(p["attributed_by"], "source_identity");
+    assert_eq!(p["stacks_by_session_name"], json!(["app"]));
+    assert_eq!(p["stacks_by_source_identity"], json!(["web"]));
+    assert_eq!(p["disagree"], true);
+    // Renamed: no warning, the source identity says.
+    let renamed = with(
+        denied(record("iam.amazonaws.com", "CreateRole", "app", "renamed-by-hop")),
+        "octocat@tf-web",
+    );
+    let text = explain(&renamed, false);
+    assert!(
+        text.contains("stack `web` (by its source identity) (a session name tfroles did not give)"),
+        "{text}"
+    );
+    assert!(!text.contains("warning:"), "{text}");
+}
