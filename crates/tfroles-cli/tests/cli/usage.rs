@@ -980,7 +980,11 @@ fn calls_are_attributed_by_their_source_identity() {
     };
     let report = json_of(&run(tmp.path(), &args(&["--format", "json"])));
     let app = instance(&report, "app");
-    assert_eq!(app["stacks"], json!({"-": 1, "app": 1, "web": 4}), "{app:#}");
+    assert_eq!(
+        app["stacks"],
+        json!({"-": 1, "app": 1, "web": 4}),
+        "{app:#}"
+    );
     assert_eq!(
         app["attribution_disagreements"],
         json!([{
@@ -1030,7 +1034,9 @@ fn calls_are_attributed_by_their_source_identity() {
     // `explain` on the record itself.
     let explain = |record: &Value, json: bool| {
         let mut cmd = Command::new(BIN);
-        cmd.arg("explain").current_dir(tmp.path()).env("NO_COLOR", "1");
+        cmd.arg("explain")
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1");
         if json {
             cmd.args(["--format", "json"]);
         }
@@ -1050,7 +1056,10 @@ fn calls_are_attributed_by_their_source_identity() {
         String::from_utf8(out.stdout).unwrap()
     };
     let text = explain(&records[5], false);
-    assert!(text.contains("  source identity: octocat@tf-web\n"), "{text}");
+    assert!(
+        text.contains("  source identity: octocat@tf-web\n"),
+        "{text}"
+    );
     assert!(
         text.contains("  session:  role `app` in `qa`, stack `web` (by its source identity)"),
         "{text}"
@@ -1069,7 +1078,12 @@ fn calls_are_attributed_by_their_source_identity() {
     assert_eq!(p["disagree"], true);
     // Renamed: no warning, the source identity says.
     let renamed = with(
-        denied(record("iam.amazonaws.com", "CreateRole", "app", "renamed-by-hop")),
+        denied(record(
+            "iam.amazonaws.com",
+            "CreateRole",
+            "app",
+            "renamed-by-hop",
+        )),
         "octocat@tf-web",
     );
     let text = explain(&renamed, false);
