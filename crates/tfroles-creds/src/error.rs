@@ -92,9 +92,12 @@ pub enum Error {
         /// The duration asked.
         duration: String,
     },
-    /// The STS endpoint could not be reached or did not answer.
-    #[error("cannot reach STS at {endpoint}: {detail}")]
+    /// An AWS endpoint (STS's, or S3's, IAM's, DynamoDB's for `doctor`)
+    /// could not be reached or did not answer.
+    #[error("cannot reach {} at {endpoint}: {detail}", service_name(service))]
     Endpoint {
+        /// The service's signing name: `sts`, `s3`, `iam`, `dynamodb`.
+        service: String,
         /// The endpoint.
         endpoint: String,
         /// What happened.
@@ -159,10 +162,25 @@ impl Error {
             )
             .into(),
             Error::ChainedDuration { .. } => "set `duration = \"1h\"` or less on the role, or assume it directly instead of `via` another role".into(),
-            Error::Endpoint { .. } => "check the network, AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL and the region".into(),
+            Error::Endpoint { service, .. } => format!(
+                "check the network, AWS_ENDPOINT_URL_{} / AWS_ENDPOINT_URL and the region",
+                service.to_ascii_uppercase().replace([' ', '-'], "_")
+            )
+            .into(),
             Error::Server(_) => "check that 127.0.0.1 is configured and that file descriptors and threads are not exhausted (`ulimit -n`, `ulimit -u`); or run `tfroles exec` without `--server`".into(),
             Error::Mfa { .. } | Error::Sts { .. } | Error::Runtime(_) => return None,
         })
+    }
+}
+
+/// How a service is named in messages: `S3` for `s3`.
+fn service_name(service: &str) -> String {
+    match service {
+        "sts" => "STS".into(),
+        "s3" => "S3".into(),
+        "iam" => "IAM".into(),
+        "dynamodb" => "DynamoDB".into(),
+        other => other.to_owned(),
     }
 }
 
@@ -191,6 +209,29 @@ pub(crate) fn printable(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `doctor` reaches S3, IAM and DynamoDB through the same error: it
+    /// names the service it could not reach and that service's variable.
+    #[test]
+    fn an_endpoint_error_names_its_service() {
+        let e = Error::Endpoint {
+            service: "s3".into(),
+            endpoint: "http://127.0.0.1:9".into(),
+            detail: "connection refused".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot reach S3 at http://127.0.0.1:9: connection refused"
+        );
+        assert!(e.hint().unwrap().contains("AWS_ENDPOINT_URL_S3 /"));
+        let e = Error::Endpoint {
+            service: "dynamodb".into(),
+            endpoint: "x".into(),
+            detail: "y".into(),
+        };
+        assert!(e.to_string().starts_with("cannot reach DynamoDB at "));
+        assert!(e.hint().unwrap().contains("AWS_ENDPOINT_URL_DYNAMODB /"));
+    }
 
     #[test]
     fn the_hint_is_data_and_not_in_the_message() {

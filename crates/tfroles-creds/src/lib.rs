@@ -223,6 +223,7 @@ pub fn credentials(
     };
     let Some(lock) = cache.lock(&key, deadline)? else {
         return fallback(Error::Endpoint {
+            service: "sts".into(),
             endpoint: sts::describe_endpoint(&options.env, options.region.as_deref()),
             detail: format!(
                 "gave up after {} waiting for another tfroles process to finish asking STS for `{}` (it holds `{}`)",
@@ -295,6 +296,7 @@ pub fn caller(profile: Option<String>, options: &Options) -> Result<Caller, Erro
             .await
             .unwrap_or_else(|_| {
                 Err(Error::Endpoint {
+                    service: "sts".into(),
                     endpoint: sts::describe_endpoint(&options.env, options.region.as_deref()),
                     detail: format!(
                         "no answer within {} while waiting for {}",
@@ -344,6 +346,7 @@ fn fetch(
             })
             .unwrap_or_else(|_| {
                 Err(Error::Endpoint {
+                    service: "sts".into(),
                     endpoint: endpoint(),
                     detail: format!(
                         "no answer within {} while waiting for {}",

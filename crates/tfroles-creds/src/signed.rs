@@ -231,6 +231,7 @@ impl Client {
         self.runtime
             .block_on(self.exchange(identity, call))
             .map_err(|f| Error::Endpoint {
+                service: call.service.clone(),
                 endpoint: origin(&call.url),
                 detail: f.to_string(),
             })

@@ -281,6 +281,7 @@ pub(crate) async fn caller(
                 message: crate::error::printable(se.err().message().unwrap_or_default()),
             },
             _ => Error::Endpoint {
+                service: "sts".into(),
                 endpoint: endpoint(env, &conf),
                 detail: crate::error::printable(&sdk_text(&e)),
             },
@@ -530,6 +531,7 @@ where
                     Some(found) => found,
                     None => {
                         return Error::Endpoint {
+                            service: "sts".into(),
                             endpoint: endpoint.to_owned(),
                             detail: what_answered(se.raw()),
                         };
@@ -566,16 +568,19 @@ where
             }
         }
         SdkError::TimeoutError(_) => Error::Endpoint {
+            service: "sts".into(),
             endpoint: endpoint.to_owned(),
             detail: "no answer in time (retried)".into(),
         },
         SdkError::DispatchFailure(_) => Error::Endpoint {
+            service: "sts".into(),
             endpoint: endpoint.to_owned(),
             detail: crate::error::printable(&sdk_text(&e)),
         },
         // An answer that is no STS answer at all (not XML, an HTML page):
         // name what answered rather than a parse error of the SDK's.
         SdkError::ResponseError(r) => Error::Endpoint {
+            service: "sts".into(),
             endpoint: endpoint.to_owned(),
             detail: what_answered(r.raw()),
         },

@@ -366,6 +366,7 @@ fn credential_errors_keep_their_hints_out_of_the_message() {
             e(
                 "endpoint",
                 Error::Endpoint {
+                    service: "sts".into(),
                     endpoint: "https://sts.amazonaws.com".into(),
                     detail: "timed out".into(),
                 },
