@@ -511,6 +511,9 @@ struct Disagreement {
     source_identity: String,
     by_session_name: Vec<String>,
     by_source_identity: Vec<String>,
+    /// Whether the source identity decided (it names one stack); else the
+    /// session name did.
+    by_source: bool,
     events: u64,
 }
 
@@ -545,6 +548,7 @@ fn stacks_of(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> ByStack {
                 source_identity: si.clone().unwrap_or_default(),
                 by_session_name: names(&a.by_session_name),
                 by_source_identity: names(&a.by_source_identity),
+                by_source: a.evidence == tfroles_core::naming::Evidence::SourceIdentity,
                 events: *n,
             });
         }
@@ -621,6 +625,7 @@ fn instance_json(config: &Config, stacks: &[Stack], i: &Instance<'_>) -> serde_j
             "source_identity": d.source_identity,
             "stacks_by_session_name": d.by_session_name,
             "stacks_by_source_identity": d.by_source_identity,
+            "counted_by": if d.by_source { "source_identity" } else { "session_name" },
             "events": d.events,
         })).collect::<Vec<_>>(),
         "source_identities": o.source_identities,
@@ -727,12 +732,17 @@ fn text(
             for d in &by_stack.disagreements {
                 writeln!(
                     out,
-                    "  warning: {} of session `{}` with source identity `{}`: the source identity is of {}, the session name of {}; counted for the source identity's (a chained session may be renamed, its source identity may not)",
+                    "  warning: {} of session `{}` with source identity `{}`: the source identity is of {}, the session name of {}; {}",
                     plural(d.events as usize, "event"),
                     d.session_name,
                     d.source_identity,
                     stack_list(&d.by_source_identity),
                     stack_list(&d.by_session_name),
+                    if d.by_source {
+                        "counted for the source identity's (a chained session may be renamed, its source identity may not)"
+                    } else {
+                        "counted for the session name's, as the source identity fits more than one stack"
+                    },
                 )?;
             }
         }

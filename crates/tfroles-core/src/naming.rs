@@ -1394,6 +1394,36 @@ mod tests {
             loose.attribute_source_identity(&stacks, &ci, "tf-qa.a-octocat"),
             paths(&["qa/a"])
         );
+        // Ambiguous: it does not decide, the session name does, and where
+        // that names neither, the disagreement is said.
+        let stacks = loose
+            .resolve(&paths(&["qa/a", "qa/a-b", "qa/c"]))
+            .unwrap()
+            .stacks;
+        let a = loose
+            .attribute(
+                &stacks,
+                "net",
+                "222222222222",
+                "tf-qa.c",
+                Some("tf-qa.a-b-octocat"),
+            )
+            .unwrap();
+        assert_eq!(a.stacks, paths(&["qa/c"]));
+        assert_eq!(a.evidence, Evidence::SessionName);
+        assert_eq!(a.by_source_identity, paths(&["qa/a", "qa/a-b"]));
+        assert!(a.disagree);
+        let a = loose
+            .attribute(
+                &stacks,
+                "net",
+                "222222222222",
+                "tf-qa.a",
+                Some("tf-qa.a-b-octocat"),
+            )
+            .unwrap();
+        assert_eq!(a.stacks, paths(&["qa/a"]));
+        assert!(!a.disagree);
 
         // A template without `{stack}` says nothing of stacks.
         let flat = si_config("{user}@tf");

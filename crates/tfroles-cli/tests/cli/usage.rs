@@ -992,6 +992,7 @@ fn calls_are_attributed_by_their_source_identity() {
             "source_identity": "octocat@tf-web",
             "stacks_by_session_name": ["app"],
             "stacks_by_source_identity": ["web"],
+            "counted_by": "source_identity",
             "events": 2,
         }])
     );
