@@ -570,34 +570,7 @@ where
                     }
                 },
             };
-            match code.as_str() {
-                "AccessDenied" => Error::AccessDenied {
-                    role_arn,
-                    caller: caller_from.to_owned(),
-                    message,
-                    external_id: req.external_id.is_some(),
-                    web_identity: operation == "AssumeRoleWithWebIdentity",
-                },
-                "ExpiredToken" | "ExpiredTokenException" if operation == "AssumeRole" => {
-                    Error::ExpiredBaseCredentials {
-                        source_name: caller_from.to_owned(),
-                        access_key_id: String::new(),
-                    }
-                }
-                "ValidationError" if message.to_lowercase().contains("chain") => {
-                    Error::ChainedDuration {
-                        role_arn,
-                        via: caller_from.to_owned(),
-                        duration: req.duration.to_string(),
-                    }
-                }
-                _ => Error::Sts {
-                    operation: operation.into(),
-                    role_arn,
-                    code,
-                    message,
-                },
-            }
+            refusal(code, message, operation, req, caller_from)
         }
         SdkError::TimeoutError(_) => Error::Endpoint {
             service: "sts".into(),
@@ -621,6 +594,44 @@ where
             role_arn,
             code: "Unknown".into(),
             message: crate::error::printable(&sdk_text(&e)),
+        },
+    }
+}
+
+/// What STS's error `code` means for the caller: a refusal of the role's
+/// trust, an expired base identity, a chain too long, or STS's own words.
+fn refusal(
+    code: String,
+    message: String,
+    operation: &str,
+    req: &SessionRequest,
+    caller_from: &str,
+) -> Error {
+    let role_arn = req.role_arn.to_string();
+    match code.as_str() {
+        "AccessDenied" => Error::AccessDenied {
+            role_arn,
+            caller: caller_from.to_owned(),
+            message,
+            external_id: req.external_id.is_some(),
+            web_identity: operation == "AssumeRoleWithWebIdentity",
+        },
+        "ExpiredToken" | "ExpiredTokenException" if operation == "AssumeRole" => {
+            Error::ExpiredBaseCredentials {
+                source_name: caller_from.to_owned(),
+                access_key_id: String::new(),
+            }
+        }
+        "ValidationError" if message.to_lowercase().contains("chain") => Error::ChainedDuration {
+            role_arn,
+            via: caller_from.to_owned(),
+            duration: req.duration.to_string(),
+        },
+        _ => Error::Sts {
+            operation: operation.into(),
+            role_arn,
+            code,
+            message,
         },
     }
 }
