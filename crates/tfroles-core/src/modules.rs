@@ -225,6 +225,32 @@ impl Config {
         let dirs = crate::discover(&self.root)?;
         let paths: Vec<_> = dirs.iter().map(|d| d.path.clone()).collect();
         let stacks = self.resolve(&paths)?.stacks;
+        let Walked {
+            mut scan,
+            found,
+            calls,
+        } = self.scan_module_calls(&stacks)?;
+        let mut errors = std::mem::take(&mut scan.errors);
+        let mut roles = self.name_module_roles(&scan, &found, &mut errors);
+        errors.extend(self.alias_clashes(&roles, &stacks));
+        errors.extend(self.source_identity_misfits(&roles));
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| (&a.file, a.location).cmp(&(&b.file, b.location)));
+            errors.dedup();
+            return Err(Error::Invalid(Diagnostics(errors)));
+        }
+        roles.sort_by(|a, b| a.name.cmp(&b.name));
+        self.add_module_roles(&roles, &scan);
+        let calls = wire_calls(calls, &roles);
+        self.warnings.extend(scan.warnings);
+        self.modules = ModuleRoles { roles, calls };
+        Ok(self)
+    }
+
+    /// Walks the modules each stack with `module_roles` calls: the
+    /// manifests read, what the calls say of each module (by module id),
+    /// and every call with the module it calls.
+    fn scan_module_calls(&self, stacks: &[crate::resolve::Stack]) -> Result<Walked> {
         let mut scan = Scan {
             root: self.root.clone(),
             canonical_root: std::fs::canonicalize(&self.root).map_err(|source| Error::Io {
@@ -235,10 +261,9 @@ impl Config {
             errors: Vec::new(),
             warnings: Vec::new(),
         };
-        // (module id) -> what the stacks' calls say about it
         let mut found: BTreeMap<String, Found> = BTreeMap::new();
         let mut calls: Vec<(String, ModuleCall)> = Vec::new();
-        for stack in &stacks {
+        for stack in stacks {
             let spec = &self.stacks[stack.block];
             if !self.stack_module_roles(spec) {
                 continue;
@@ -251,81 +276,106 @@ impl Config {
                 &mut calls,
             );
         }
-        let mut errors = std::mem::take(&mut scan.errors);
+        Ok(Walked { scan, found, calls })
+    }
+
+    /// One role per module found, named by its manifest (else
+    /// `module-NAME`); a module whose role cannot be named, whose name is
+    /// taken, or whose callers' roles differ is an error instead.
+    fn name_module_roles(
+        &self,
+        scan: &Scan,
+        found: &BTreeMap<String, Found>,
+        errors: &mut Vec<Diagnostic>,
+    ) -> Vec<ModuleRole> {
         let mut roles: Vec<ModuleRole> = Vec::new();
         let mut taken: BTreeMap<String, String> = BTreeMap::new();
-        for (id, f) in &found {
-            let manifest = &scan.manifests[&f.manifest];
-            let name = match &manifest.role_name {
-                Some(n) => n.value.clone(),
-                None => match format!("module-{}", default_name(id, f.local)).parse::<RoleName>() {
-                    Ok(n) => n,
-                    Err(e) => {
-                        errors.push(manifest_error(
-                            &scan.root,
-                            &f.manifest,
-                            None,
-                            format!("module `{id}` needs a role name: {}", e.message),
-                            "set `role_name = \"...\"` in the manifest",
-                        ));
-                        continue;
-                    }
-                },
-            };
-            let loc = manifest.role_name.as_ref().and_then(|n| n.loc);
-            if let Some(other) = taken.get(name.as_str()) {
-                errors.push(manifest_error(
-                    &scan.root,
-                    &f.manifest,
-                    loc,
-                    format!("module `{id}` and module `{other}` would both have the role `{name}`"),
-                    "set a different `role_name` in one of the manifests",
-                ));
-                continue;
+        for (id, f) in found {
+            match self.module_role_for(scan, id, f, &taken) {
+                Ok(role) => {
+                    taken.insert(role.name.to_string(), id.clone());
+                    roles.push(role);
+                }
+                Err(e) => errors.push(*e),
             }
-            if self.role(name.as_str()).is_some() {
-                errors.push(manifest_error(
-                    &scan.root,
-                    &f.manifest,
-                    loc,
-                    format!(
-                        "the role `{name}` of module `{id}` is already a role in {}",
-                        self.file.display()
-                    ),
-                    "set another `role_name` in the manifest, or rename the role block",
-                ));
-                continue;
-            }
-            taken.insert(name.to_string(), id.clone());
-            let [stack_role] = &f.stack_roles.iter().collect::<Vec<_>>()[..] else {
-                let names: Vec<String> = f.stack_roles.iter().map(|r| format!("`{r}`")).collect();
-                errors.push(manifest_error(
-                    &scan.root,
-                    &f.manifest,
-                    None,
-                    format!(
-                        "module `{id}` is called by stacks whose roles differ ({}): its one role per account cannot take the trust and session settings of both",
-                        names.join(", ")
-                    ),
-                    "call it from stacks of one role, or set `module_roles = false` on the others' stack blocks",
-                ));
-                continue;
-            };
-            let alias = alias_for(&name);
-            roles.push(ModuleRole {
-                alias,
-                name,
-                module: id.clone(),
-                manifest: f.manifest.clone(),
-                nested: f.nested.iter().cloned().collect(),
-                stack_role: (*stack_role).clone(),
-                stacks: f.stacks.iter().cloned().collect(),
-                accounts: f.accounts.clone(),
-            });
         }
-        // Stack provider aliases are the stack's own: a module alias may
-        // not reuse one.
-        for r in &roles {
+        roles
+    }
+
+    /// The role of module `id`, given the role names `taken` so far.
+    fn module_role_for(
+        &self,
+        scan: &Scan,
+        id: &str,
+        f: &Found,
+        taken: &BTreeMap<String, String>,
+    ) -> std::result::Result<ModuleRole, Box<Diagnostic>> {
+        let manifest = &scan.manifests[&f.manifest];
+        let error = |loc, message: String, hint: &str| {
+            Box::new(manifest_error(&scan.root, &f.manifest, loc, message, hint))
+        };
+        let name = match &manifest.role_name {
+            Some(n) => n.value.clone(),
+            None => format!("module-{}", default_name(id, f.local))
+                .parse::<RoleName>()
+                .map_err(|e| {
+                    error(
+                        None,
+                        format!("module `{id}` needs a role name: {}", e.message),
+                        "set `role_name = \"...\"` in the manifest",
+                    )
+                })?,
+        };
+        let loc = manifest.role_name.as_ref().and_then(|n| n.loc);
+        if let Some(other) = taken.get(name.as_str()) {
+            return Err(error(
+                loc,
+                format!("module `{id}` and module `{other}` would both have the role `{name}`"),
+                "set a different `role_name` in one of the manifests",
+            ));
+        }
+        if self.role(name.as_str()).is_some() {
+            return Err(error(
+                loc,
+                format!(
+                    "the role `{name}` of module `{id}` is already a role in {}",
+                    self.file.display()
+                ),
+                "set another `role_name` in the manifest, or rename the role block",
+            ));
+        }
+        let [stack_role] = &f.stack_roles.iter().collect::<Vec<_>>()[..] else {
+            let names: Vec<String> = f.stack_roles.iter().map(|r| format!("`{r}`")).collect();
+            return Err(error(
+                None,
+                format!(
+                    "module `{id}` is called by stacks whose roles differ ({}): its one role per account cannot take the trust and session settings of both",
+                    names.join(", ")
+                ),
+                "call it from stacks of one role, or set `module_roles = false` on the others' stack blocks",
+            ));
+        };
+        Ok(ModuleRole {
+            alias: alias_for(&name),
+            name,
+            module: id.to_owned(),
+            manifest: f.manifest.clone(),
+            nested: f.nested.iter().cloned().collect(),
+            stack_role: (*stack_role).clone(),
+            stacks: f.stacks.iter().cloned().collect(),
+            accounts: f.accounts.clone(),
+        })
+    }
+
+    /// Stack provider aliases are the stack's own: a module alias may not
+    /// reuse one.
+    fn alias_clashes(
+        &self,
+        roles: &[ModuleRole],
+        stacks: &[crate::resolve::Stack],
+    ) -> Vec<Diagnostic> {
+        let mut errors = Vec::new();
+        for r in roles {
             for s in &r.stacks {
                 let Some(st) = stacks.iter().find(|x| &x.path == s) else {
                     continue;
@@ -347,41 +397,48 @@ impl Config {
                 }
             }
         }
-        // A module role has its stack role's `source_identity`, rendered
-        // with its own name: it must still fit, as the stack role's was
-        // checked when the config was read.
-        for r in &roles {
+        errors
+    }
+
+    /// A module role has its stack role's `source_identity`, rendered with
+    /// its own name: it must still fit, as the stack role's was checked
+    /// when the config was read.
+    fn source_identity_misfits(&self, roles: &[ModuleRole]) -> Vec<Diagnostic> {
+        let mut errors = Vec::new();
+        for r in roles {
             let Some(i) = self.roles.iter().position(|x| x.name == r.stack_role) else {
                 continue;
             };
             let Some(t) = &self.roles[i].source_identity else {
                 continue;
             };
-            for a in &r.accounts {
-                if let Err(e) = t.check_fits(r.name.as_str(), a.as_str()) {
-                    errors.push(Diagnostic {
-                        file: self.file.clone(),
-                        location: self.role_locs.get(i).copied().flatten(),
-                        block: Some(format!("role {:?}", r.stack_role.as_str())),
-                        attribute: Some("source_identity".into()),
-                        message: format!(
-                            "for module role `{}` (module `{}`), which has this role's settings: {}",
-                            r.name, r.module, e.message
-                        ),
-                        allowed: Some(e.allowed),
-                        hint: Some("shorten `source_identity`, or give the module a shorter `role_name` in its manifest".into()),
-                    });
-                    break;
-                }
+            let misfit = r
+                .accounts
+                .iter()
+                .find_map(|a| t.check_fits(r.name.as_str(), a.as_str()).err());
+            if let Some(e) = misfit {
+                errors.push(Diagnostic {
+                    file: self.file.clone(),
+                    location: self.role_locs.get(i).copied().flatten(),
+                    block: Some(format!("role {:?}", r.stack_role.as_str())),
+                    attribute: Some("source_identity".into()),
+                    message: format!(
+                        "for module role `{}` (module `{}`), which has this role's settings: {}",
+                        r.name, r.module, e.message
+                    ),
+                    allowed: Some(e.allowed),
+                    hint: Some("shorten `source_identity`, or give the module a shorter `role_name` in its manifest".into()),
+                });
             }
         }
-        if !errors.is_empty() {
-            errors.sort_by(|a, b| (&a.file, a.location).cmp(&(&b.file, b.location)));
-            errors.dedup();
-            return Err(Error::Invalid(Diagnostics(errors)));
-        }
-        roles.sort_by(|a, b| a.name.cmp(&b.name));
-        for r in &roles {
+        errors
+    }
+
+    /// Adds each module's role to `roles`: the calling stacks' role's
+    /// settings and trust, the manifest's permissions and those of the
+    /// modules it calls.
+    fn add_module_roles(&mut self, roles: &[ModuleRole], scan: &Scan) {
+        for r in roles {
             let base = self
                 .role(r.stack_role.as_str())
                 .expect("a stack's role")
@@ -400,22 +457,6 @@ impl Config {
             });
             self.role_locs.push(None);
         }
-        let mut calls: Vec<ModuleCall> = calls
-            .into_iter()
-            .filter_map(|(id, mut c)| {
-                let r = roles.iter().find(|r| r.module == id)?;
-                c.role = r.name.clone();
-                c.alias = r.alias.clone();
-                if c.wiring == Wiring::Other(format!("aws.{}", c.alias)) {
-                    c.wiring = Wiring::Passed;
-                }
-                Some(c)
-            })
-            .collect();
-        calls.sort_by(|a, b| (&a.stack, &a.file, a.line).cmp(&(&b.stack, &b.file, b.line)));
-        self.warnings.extend(scan.warnings);
-        self.modules = ModuleRoles { roles, calls };
-        Ok(self)
     }
 
     /// What a role without a `trust` block trusts, written out: every
@@ -590,6 +631,35 @@ fn manifest_error(
         allowed: None,
         hint: Some(hint.into()),
     }
+}
+
+/// Each call of a module that has a role, with the role and its alias;
+/// a call already passing `aws.<alias>` counts as wired. Sorted by stack,
+/// file and line.
+fn wire_calls(calls: Vec<(String, ModuleCall)>, roles: &[ModuleRole]) -> Vec<ModuleCall> {
+    let mut calls: Vec<ModuleCall> = calls
+        .into_iter()
+        .filter_map(|(id, mut c)| {
+            let r = roles.iter().find(|r| r.module == id)?;
+            c.role = r.name.clone();
+            c.alias = r.alias.clone();
+            if c.wiring == Wiring::Other(format!("aws.{}", c.alias)) {
+                c.wiring = Wiring::Passed;
+            }
+            Some(c)
+        })
+        .collect();
+    calls.sort_by(|a, b| (&a.stack, &a.file, a.line).cmp(&(&b.stack, &b.file, b.line)));
+    calls
+}
+
+/// What [`Config::scan_module_calls`] found: the walk's state, what the
+/// calls say of each module (by module id), and every call with the id of
+/// the module it calls.
+struct Walked {
+    scan: Scan,
+    found: BTreeMap<String, Found>,
+    calls: Vec<(String, ModuleCall)>,
 }
 
 /// What the calls of one module say, across stacks.

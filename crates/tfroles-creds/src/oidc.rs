@@ -118,13 +118,59 @@ async fn github(
     env: &Env,
     fetch: &crate::sts::Fetch,
 ) -> Result<String, Error> {
-    let hint = "the job needs `permissions: id-token: write` for GitHub to offer a token";
+    let (req, host) = github_request(source, audience, env)?;
+    let (status, body) = github_exchange(source, req, &host, fetch).await?;
+    if !status.is_success() {
+        return Err(invalid(
+            source,
+            format!("{host} answered {status}"),
+            GITHUB_HINT,
+        ));
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        value: String,
+    }
+    serde_json::from_slice::<Answer>(&body)
+        .map(|a| a.value)
+        .map_err(|_| {
+            invalid(
+                source,
+                format!("{host} answered without a `value`"),
+                "expected JSON `{\"value\": \"<jwt>\"}`",
+            )
+        })
+}
+
+/// What GitHub's token errors suggest first.
+const GITHUB_HINT: &str =
+    "the job needs `permissions: id-token: write` for GitHub to offer a token";
+
+/// The token request the job's environment describes, and the origin it
+/// goes to (for messages): https only, or http to this machine.
+fn github_request(
+    source: &WebIdentitySource,
+    audience: &str,
+    env: &Env,
+) -> Result<(http::Request<Empty<Bytes>>, String), Error> {
     let url = env
         .non_empty("ACTIONS_ID_TOKEN_REQUEST_URL")
-        .ok_or_else(|| invalid(source, "ACTIONS_ID_TOKEN_REQUEST_URL is not set", hint))?;
+        .ok_or_else(|| {
+            invalid(
+                source,
+                "ACTIONS_ID_TOKEN_REQUEST_URL is not set",
+                GITHUB_HINT,
+            )
+        })?;
     let bearer = env
         .non_empty("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-        .ok_or_else(|| invalid(source, "ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set", hint))?;
+        .ok_or_else(|| {
+            invalid(
+                source,
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set",
+                GITHUB_HINT,
+            )
+        })?;
     let sep = if url.contains('?') { '&' } else { '?' };
     let full = format!("{url}{sep}audience={}", crate::signed::encode(audience));
     // The parse error never quotes the URL, which may hold a password.
@@ -132,7 +178,7 @@ async fn github(
         invalid(
             source,
             format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"),
-            hint,
+            GITHUB_HINT,
         )
     })?;
     let host = crate::signed::uri_origin(&uri);
@@ -149,21 +195,32 @@ async fn github(
             ));
         }
     }
-    let connector = crate::signed::https_connector()
-        .map_err(|e| invalid(source, e, "install ca-certificates"))?;
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, Empty<Bytes>>(connector);
     let req = http::Request::get(uri)
         .header("Authorization", format!("bearer {bearer}"))
         .header("Accept", "application/json; api-version=2.0")
         .body(Empty::new())
         .expect("a GET with two headers is a valid request");
+    Ok((req, host))
+}
+
+/// Sends the token request: the status and at most [`TOKEN_LIMIT`] bytes
+/// of the answer, within [`GITHUB_TIMEOUT`] and the call's budget.
+async fn github_exchange(
+    source: &WebIdentitySource,
+    req: http::Request<Empty<Bytes>>,
+    host: &str,
+    fetch: &crate::sts::Fetch,
+) -> Result<(http::StatusCode, Bytes), Error> {
+    let connector = crate::signed::https_connector()
+        .map_err(|e| invalid(source, e, "install ca-certificates"))?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Empty<Bytes>>(connector);
     fetch.wait_for(format!("the CI token from {host}"));
     let exchange = async {
         let resp = client
             .request(req)
             .await
-            .map_err(|e| invalid(source, format!("cannot reach {host}: {e}"), hint))?;
+            .map_err(|e| invalid(source, format!("cannot reach {host}: {e}"), GITHUB_HINT))?;
         let status = resp.status();
         let body = Limited::new(resp.into_body(), TOKEN_LIMIT)
             .collect()
@@ -176,7 +233,7 @@ async fn github(
                         "expected JSON `{\"value\": \"<jwt>\"}`; is ACTIONS_ID_TOKEN_REQUEST_URL GitHub's?",
                     )
                 } else {
-                    invalid(source, format!("reading the answer from {host}: {e}"), hint)
+                    invalid(source, format!("reading the answer from {host}: {e}"), GITHUB_HINT)
                 }
             })?
             .to_bytes();
@@ -187,32 +244,16 @@ async fn github(
             .saturating_sub(StdDuration::from_millis(200))
             .min(GITHUB_TIMEOUT)
     });
-    let (status, body) = tokio::time::timeout(limit, exchange).await.map_err(|_| {
+    tokio::time::timeout(limit, exchange).await.map_err(|_| {
         invalid(
             source,
             format!(
                 "no complete answer from {host} within {:.1} s",
                 limit.as_secs_f64()
             ),
-            hint,
+            GITHUB_HINT,
         )
-    })??;
-    if !status.is_success() {
-        return Err(invalid(source, format!("{host} answered {status}"), hint));
-    }
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        value: String,
-    }
-    serde_json::from_slice::<Answer>(&body)
-        .map(|a| a.value)
-        .map_err(|_| {
-            invalid(
-                source,
-                format!("{host} answered without a `value`"),
-                "expected JSON `{\"value\": \"<jwt>\"}`",
-            )
-        })
+    })?
 }
 
 #[cfg(test)]

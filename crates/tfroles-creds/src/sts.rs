@@ -312,103 +312,135 @@ async fn hop(
     conf: &SdkConfig,
 ) -> Result<Credentials, Error> {
     if let Some(via) = &req.via {
-        if req.duration.as_secs() > CHAINED_MAX_SECS {
-            return Err(Error::ChainedDuration {
-                role_arn: req.role_arn.to_string(),
-                via: via.role_arn.to_string(),
-                duration: req.duration.to_string(),
-            });
-        }
-        let first = Box::pin(hop(via, base, env, fetch, conf)).await?;
-        tracing::debug!(role_arn = %req.role_arn, via = %via.role_arn, access_key_id = %first.access_key_id, "chaining");
-        return assume_role(
-            req,
-            &client(conf, Some(&first)),
-            env,
-            conf,
-            fetch,
-            "the session of the `via` role",
-        )
-        .await;
+        return chained(req, via, base, env, fetch, conf).await;
     }
     match base {
-        BaseIdentity::WebIdentity(source) => {
-            fetch.wait_for(format!("the CI token from {}", source.describe()));
-            let token = crate::oidc::token(source, env, fetch).await?;
-            if req.external_id.is_some() || !req.tags.is_empty() || req.source_identity.is_some() {
-                tracing::warn!(
-                    role_arn = %req.role_arn,
-                    "AssumeRoleWithWebIdentity takes no external id, session tags or source identity; they are not sent (assume this role `via` a CI role to keep them)"
-                );
-            }
-            let c = client(conf, None);
-            let mut call = c
-                .assume_role_with_web_identity()
-                .role_arn(req.role_arn.as_str())
-                .role_session_name(req.session_name.as_str())
-                .web_identity_token(token.expose())
-                .duration_seconds(req.duration.as_secs() as i32);
-            if let Some(p) = &req.policy {
-                call = call.policy(p);
-            }
-            fetch.wait_for(format!(
-                "{} to answer AssumeRoleWithWebIdentity for `{}`",
-                endpoint(env, conf),
-                req.role_arn
-            ));
-            let out = call.send().await.map_err(|e| {
-                map_error(
-                    e,
-                    "AssumeRoleWithWebIdentity",
-                    req,
-                    &endpoint(env, conf),
-                    &format!("the web identity token from {}", source.describe()),
-                )
-            })?;
-            convert(out.credentials(), req)
-        }
+        BaseIdentity::WebIdentity(source) => with_web_identity(req, source, env, fetch, conf).await,
         BaseIdentity::DefaultChain { profile } => {
-            // Resolve the base credentials first: a missing or expired base
-            // identity gets its own message, naming where it came from.
-            let from = match profile {
-                Some(p) => format!("profile `{p}`"),
-                None => "the default credential chain".to_owned(),
-            };
-            let provider = conf
-                .credentials_provider()
-                .ok_or_else(|| Error::NoBaseCredentials {
-                    role_arn: req.role_arn.to_string(),
-                    tried: from.clone(),
-                })?;
-            fetch.wait_for(format!("the base credentials from {from}"));
-            let base_creds =
-                provider
-                    .provide_credentials()
-                    .await
-                    .map_err(|e| Error::NoBaseCredentials {
-                        role_arn: req.role_arn.to_string(),
-                        tried: tried_in_words(&from, &sdk_text(&e)),
-                    })?;
-            if let Some(exp) = base_creds.expiry()
-                && exp <= std::time::SystemTime::now()
-            {
-                return Err(Error::ExpiredBaseCredentials {
-                    source_name: from,
-                    access_key_id: base_creds.access_key_id().to_owned(),
-                });
-            }
-            tracing::debug!(access_key_id = base_creds.access_key_id(), from = %from, "base credentials");
-            // The client gets the credentials just resolved: through the
-            // config's provider it would resolve them again, a second call
-            // to a web identity, SSO or container endpoint.
-            let c = aws_sdk_sts::Client::from_conf(
-                aws_sdk_sts::config::Builder::from(conf)
-                    .credentials_provider(base_creds)
-                    .build(),
-            );
-            assume_role(req, &c, env, conf, fetch, &from).await
+            from_default_chain(req, profile.as_deref(), env, fetch, conf).await
         }
     }
+}
+
+/// `req` assumed with the session of its `via` role, itself a hop.
+async fn chained(
+    req: &SessionRequest,
+    via: &SessionRequest,
+    base: &BaseIdentity,
+    env: &Env,
+    fetch: &Fetch,
+    conf: &SdkConfig,
+) -> Result<Credentials, Error> {
+    if req.duration.as_secs() > CHAINED_MAX_SECS {
+        return Err(Error::ChainedDuration {
+            role_arn: req.role_arn.to_string(),
+            via: via.role_arn.to_string(),
+            duration: req.duration.to_string(),
+        });
+    }
+    let first = Box::pin(hop(via, base, env, fetch, conf)).await?;
+    tracing::debug!(role_arn = %req.role_arn, via = %via.role_arn, access_key_id = %first.access_key_id, "chaining");
+    assume_role(
+        req,
+        &client(conf, Some(&first)),
+        env,
+        conf,
+        fetch,
+        "the session of the `via` role",
+    )
+    .await
+}
+
+/// `req` assumed with AssumeRoleWithWebIdentity and the CI job's token.
+async fn with_web_identity(
+    req: &SessionRequest,
+    source: &crate::request::WebIdentitySource,
+    env: &Env,
+    fetch: &Fetch,
+    conf: &SdkConfig,
+) -> Result<Credentials, Error> {
+    fetch.wait_for(format!("the CI token from {}", source.describe()));
+    let token = crate::oidc::token(source, env, fetch).await?;
+    if req.external_id.is_some() || !req.tags.is_empty() || req.source_identity.is_some() {
+        tracing::warn!(
+            role_arn = %req.role_arn,
+            "AssumeRoleWithWebIdentity takes no external id, session tags or source identity; they are not sent (assume this role `via` a CI role to keep them)"
+        );
+    }
+    let c = client(conf, None);
+    let mut call = c
+        .assume_role_with_web_identity()
+        .role_arn(req.role_arn.as_str())
+        .role_session_name(req.session_name.as_str())
+        .web_identity_token(token.expose())
+        .duration_seconds(req.duration.as_secs() as i32);
+    if let Some(p) = &req.policy {
+        call = call.policy(p);
+    }
+    fetch.wait_for(format!(
+        "{} to answer AssumeRoleWithWebIdentity for `{}`",
+        endpoint(env, conf),
+        req.role_arn
+    ));
+    let out = call.send().await.map_err(|e| {
+        map_error(
+            e,
+            "AssumeRoleWithWebIdentity",
+            req,
+            &endpoint(env, conf),
+            &format!("the web identity token from {}", source.describe()),
+        )
+    })?;
+    convert(out.credentials(), req)
+}
+
+/// `req` assumed with the base credentials of the default chain (or a
+/// profile), resolved first so that a missing or expired base identity
+/// gets its own message, naming where it came from.
+async fn from_default_chain(
+    req: &SessionRequest,
+    profile: Option<&str>,
+    env: &Env,
+    fetch: &Fetch,
+    conf: &SdkConfig,
+) -> Result<Credentials, Error> {
+    let from = match profile {
+        Some(p) => format!("profile `{p}`"),
+        None => "the default credential chain".to_owned(),
+    };
+    let provider = conf
+        .credentials_provider()
+        .ok_or_else(|| Error::NoBaseCredentials {
+            role_arn: req.role_arn.to_string(),
+            tried: from.clone(),
+        })?;
+    fetch.wait_for(format!("the base credentials from {from}"));
+    let base_creds =
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| Error::NoBaseCredentials {
+                role_arn: req.role_arn.to_string(),
+                tried: tried_in_words(&from, &sdk_text(&e)),
+            })?;
+    if let Some(exp) = base_creds.expiry()
+        && exp <= std::time::SystemTime::now()
+    {
+        return Err(Error::ExpiredBaseCredentials {
+            source_name: from,
+            access_key_id: base_creds.access_key_id().to_owned(),
+        });
+    }
+    tracing::debug!(access_key_id = base_creds.access_key_id(), from = %from, "base credentials");
+    // The client gets the credentials just resolved: through the config's
+    // provider it would resolve them again, a second call to a web
+    // identity, SSO or container endpoint.
+    let c = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(conf)
+            .credentials_provider(base_creds)
+            .build(),
+    );
+    assume_role(req, &c, env, conf, fetch, &from).await
 }
 
 async fn assume_role(
@@ -538,34 +570,7 @@ where
                     }
                 },
             };
-            match code.as_str() {
-                "AccessDenied" => Error::AccessDenied {
-                    role_arn,
-                    caller: caller_from.to_owned(),
-                    message,
-                    external_id: req.external_id.is_some(),
-                    web_identity: operation == "AssumeRoleWithWebIdentity",
-                },
-                "ExpiredToken" | "ExpiredTokenException" if operation == "AssumeRole" => {
-                    Error::ExpiredBaseCredentials {
-                        source_name: caller_from.to_owned(),
-                        access_key_id: String::new(),
-                    }
-                }
-                "ValidationError" if message.to_lowercase().contains("chain") => {
-                    Error::ChainedDuration {
-                        role_arn,
-                        via: caller_from.to_owned(),
-                        duration: req.duration.to_string(),
-                    }
-                }
-                _ => Error::Sts {
-                    operation: operation.into(),
-                    role_arn,
-                    code,
-                    message,
-                },
-            }
+            refusal(code, message, operation, req, caller_from)
         }
         SdkError::TimeoutError(_) => Error::Endpoint {
             service: "sts".into(),
@@ -589,6 +594,44 @@ where
             role_arn,
             code: "Unknown".into(),
             message: crate::error::printable(&sdk_text(&e)),
+        },
+    }
+}
+
+/// What STS's error `code` means for the caller: a refusal of the role's
+/// trust, an expired base identity, a chain too long, or STS's own words.
+fn refusal(
+    code: String,
+    message: String,
+    operation: &str,
+    req: &SessionRequest,
+    caller_from: &str,
+) -> Error {
+    let role_arn = req.role_arn.to_string();
+    match code.as_str() {
+        "AccessDenied" => Error::AccessDenied {
+            role_arn,
+            caller: caller_from.to_owned(),
+            message,
+            external_id: req.external_id.is_some(),
+            web_identity: operation == "AssumeRoleWithWebIdentity",
+        },
+        "ExpiredToken" | "ExpiredTokenException" if operation == "AssumeRole" => {
+            Error::ExpiredBaseCredentials {
+                source_name: caller_from.to_owned(),
+                access_key_id: String::new(),
+            }
+        }
+        "ValidationError" if message.to_lowercase().contains("chain") => Error::ChainedDuration {
+            role_arn,
+            via: caller_from.to_owned(),
+            duration: req.duration.to_string(),
+        },
+        _ => Error::Sts {
+            operation: operation.into(),
+            role_arn,
+            code,
+            message,
         },
     }
 }
