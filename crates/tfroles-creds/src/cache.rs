@@ -95,29 +95,7 @@ impl Cache {
                 "set TFROLES_CACHE_DIR to an absolute path, or pass --no-cache",
             ));
         }
-        let meta = match fs::symlink_metadata(&dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Judge what exists before creating anything below it.
-                #[cfg(unix)]
-                if let Some(existing) = dir.ancestors().skip(1).find(|a| a.exists()) {
-                    // SAFETY: geteuid has no preconditions and cannot fail.
-                    check_ancestors(existing, unsafe { libc::geteuid() }, &err)?;
-                }
-                let mut b = fs::DirBuilder::new();
-                b.recursive(true);
-                #[cfg(unix)]
-                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-                b.create(&dir).map_err(|e| {
-                    err(
-                        format!("cannot create it: {e}"),
-                        "set TFROLES_CACHE_DIR to a directory you can write, or pass --no-cache",
-                    )
-                })?;
-                fs::symlink_metadata(&dir)
-            }
-            m => m,
-        }
-        .map_err(|e| err(format!("cannot read it: {e}"), "check the path"))?;
+        let meta = metadata_creating(&dir, &err)?;
         if meta.file_type().is_symlink() {
             let target = fs::read_link(&dir)
                 .map(|t| format!(" (to `{}`)", t.display()))
@@ -136,35 +114,7 @@ impl Cache {
             ));
         }
         #[cfg(unix)]
-        {
-            use std::os::unix::fs::{MetadataExt, PermissionsExt};
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            let me = unsafe { libc::geteuid() };
-            if meta.uid() != me {
-                return Err(err(
-                    format!("it is owned by uid {}, not by you (uid {me})", meta.uid()),
-                    "use a cache directory of your own: set TFROLES_CACHE_DIR, or pass --no-cache",
-                ));
-            }
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o022 != 0 {
-                return Err(err(
-                    format!("others can write to it (mode {mode:03o})"),
-                    "run `chmod 700` on it, or set TFROLES_CACHE_DIR to a private directory",
-                ));
-            }
-            check_ancestors(dir.parent().unwrap_or(Path::new("/")), me, &err)?;
-            if mode != 0o700 {
-                // Readable by others is not a hole (entries are 0600), but
-                // there is no reason for it; tighten as ssh-agent would.
-                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
-                    err(
-                        format!("cannot make it private: {e}"),
-                        "run `chmod 700` on it",
-                    )
-                })?;
-            }
-        }
+        make_private(&dir, &meta, &err)?;
         Ok(Cache { dir })
     }
 
@@ -485,6 +435,77 @@ impl Cache {
             _ => false,
         }
     }
+}
+
+/// The metadata of the cache directory `dir` (of the link, if it is one),
+/// creating it 0700 when it does not exist, after judging the directories
+/// that do.
+fn metadata_creating(
+    dir: &Path,
+    err: &dyn Fn(String, &str) -> Error,
+) -> Result<fs::Metadata, Error> {
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Judge what exists before creating anything below it.
+            #[cfg(unix)]
+            if let Some(existing) = dir.ancestors().skip(1).find(|a| a.exists()) {
+                // SAFETY: geteuid has no preconditions and cannot fail.
+                check_ancestors(existing, unsafe { libc::geteuid() }, err)?;
+            }
+            let mut b = fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir).map_err(|e| {
+                err(
+                    format!("cannot create it: {e}"),
+                    "set TFROLES_CACHE_DIR to a directory you can write, or pass --no-cache",
+                )
+            })?;
+            fs::symlink_metadata(dir)
+        }
+        m => m,
+    }
+    .map_err(|e| err(format!("cannot read it: {e}"), "check the path"))
+}
+
+/// Refuses the directory `dir` (of metadata `meta`) unless this user owns
+/// it and nobody else can write to it or rename a directory above it;
+/// then makes it 0700.
+#[cfg(unix)]
+fn make_private(
+    dir: &Path,
+    meta: &fs::Metadata,
+    err: &dyn Fn(String, &str) -> Error,
+) -> Result<(), Error> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(err(
+            format!("it is owned by uid {}, not by you (uid {me})", meta.uid()),
+            "use a cache directory of your own: set TFROLES_CACHE_DIR, or pass --no-cache",
+        ));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o022 != 0 {
+        return Err(err(
+            format!("others can write to it (mode {mode:03o})"),
+            "run `chmod 700` on it, or set TFROLES_CACHE_DIR to a private directory",
+        ));
+    }
+    check_ancestors(dir.parent().unwrap_or(Path::new("/")), me, err)?;
+    if mode != 0o700 {
+        // Readable by others is not a hole (entries are 0600), but there is
+        // no reason for it; tighten as ssh-agent would.
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+            err(
+                format!("cannot make it private: {e}"),
+                "run `chmod 700` on it",
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Refuses a cache below a directory that someone else could rename or
