@@ -729,7 +729,9 @@ fn text(
                     .collect();
                 writeln!(out, "  stacks: {}", list.join(", "))?;
             }
-            for d in &by_stack.disagreements {
+            // A few examples; the count says the rest (JSON has them all).
+            const SHOWN: usize = 5;
+            for d in by_stack.disagreements.iter().take(SHOWN) {
                 writeln!(
                     out,
                     "  warning: {} of session `{}` with source identity `{}`: the source identity is of {}, the session name of {}; {}",
@@ -743,6 +745,15 @@ fn text(
                     } else {
                         "counted for the session name's, as the source identity fits more than one stack"
                     },
+                )?;
+            }
+            if by_stack.disagreements.len() > SHOWN {
+                let rest = &by_stack.disagreements[SHOWN..];
+                writeln!(
+                    out,
+                    "  warning: also {}, of {} more session name and source identity pairs that name different stacks (`--format json` lists them)",
+                    plural(rest.iter().map(|d| d.events).sum::<u64>() as usize, "event"),
+                    rest.len(),
                 )?;
             }
         }

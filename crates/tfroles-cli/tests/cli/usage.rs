@@ -930,25 +930,7 @@ fn sessions_named_for_their_stack_are_attributed() {
 /// such a record says the same.
 #[test]
 fn calls_are_attributed_by_their_source_identity() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = CONFIG
-        .replace(
-            "region = \"us-east-1\"\n}",
-            "region       = \"us-east-1\"\n  session_name = \"tf-{stack}\"\n}",
-        )
-        .replace(
-            "role \"app\" {\n  account  = \"qa\"\n",
-            "role \"ci\" {\n  account         = \"qa\"\n  source_identity = \"{user}@tf-{stack}\"\n}\n\nrole \"app\" {\n  account  = \"qa\"\n  via      = \"ci\"\n",
-        )
-        .replace(
-            "stack \"dns\" {\n  account = \"qa\"\n  role    = \"dns\"",
-            "stack \"web\" {\n  account = \"qa\"\n  role    = \"app\"",
-        );
-    assert!(config.contains("via      = \"ci\""), "{config}");
-    fs::write(tmp.path().join("tfroles.hcl"), &config).unwrap();
-    for s in ["app", "web"] {
-        fs::create_dir_all(tmp.path().join(s)).unwrap();
-    }
+    let tmp = chained_setup();
     let with = |mut r: Value, si: &str| {
         r["userIdentity"]["sessionContext"]["sourceIdentity"] = json!(si);
         r
@@ -972,7 +954,40 @@ fn calls_are_attributed_by_their_source_identity() {
             "octocat@tf-web",
         ),
     ];
-    deliver(tmp.path(), "20261102", 1, &records);
+    run_attribution_checks(&tmp, &records, with);
+}
+
+/// The config of the tests above: `app` assumed `via` `ci`, which sets
+/// `{user}@tf-{stack}`; stacks `app` and `web` both use `app`.
+fn chained_setup() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = CONFIG
+        .replace(
+            "region = \"us-east-1\"\n}",
+            "region       = \"us-east-1\"\n  session_name = \"tf-{stack}\"\n}",
+        )
+        .replace(
+            "role \"app\" {\n  account  = \"qa\"\n",
+            "role \"ci\" {\n  account         = \"qa\"\n  source_identity = \"{user}@tf-{stack}\"\n}\n\nrole \"app\" {\n  account  = \"qa\"\n  via      = \"ci\"\n",
+        )
+        .replace(
+            "stack \"dns\" {\n  account = \"qa\"\n  role    = \"dns\"",
+            "stack \"web\" {\n  account = \"qa\"\n  role    = \"app\"",
+        );
+    assert!(config.contains("via      = \"ci\""), "{config}");
+    fs::write(tmp.path().join("tfroles.hcl"), &config).unwrap();
+    for s in ["app", "web"] {
+        fs::create_dir_all(tmp.path().join(s)).unwrap();
+    }
+    tmp
+}
+
+fn run_attribution_checks(
+    tmp: &tempfile::TempDir,
+    records: &[Value],
+    with: impl Fn(Value, &str) -> Value,
+) {
+    deliver(tmp.path(), "20261102", 1, records);
     let args = |extra: &[&'static str]| {
         let mut a = vec!["usage", "--cloudtrail", "AWSLogs", "--role", "app"];
         a.extend_from_slice(extra);
@@ -1093,4 +1108,56 @@ fn calls_are_attributed_by_their_source_identity() {
         "{text}"
     );
     assert!(!text.contains("warning:"), "{text}");
+}
+
+/// Many disagreeing calls: a few are shown, the rest counted.
+#[test]
+fn many_disagreements_are_summed_up() {
+    let tmp = chained_setup();
+    let records: Vec<Value> = (0..8)
+        .map(|i| {
+            let mut r = record("ec2.amazonaws.com", "DescribeVpcs", "app", "tf-app");
+            r["userIdentity"]["sessionContext"]["sourceIdentity"] = json!(format!("u{i}@tf-web"));
+            r
+        })
+        .collect();
+    deliver(tmp.path(), "20261102", 1, &records);
+    let text = String::from_utf8(
+        run(
+            tmp.path(),
+            &["usage", "--cloudtrail", "AWSLogs", "--role", "app"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        text.matches("  warning: 1 event of session `tf-app`")
+            .count(),
+        5,
+        "{text}"
+    );
+    assert!(
+        text.contains("  warning: also 3 events, of 3 more session name and source identity pairs that name different stacks"),
+        "{text}"
+    );
+    assert!(text.contains("  stacks: web (8)\n"), "{text}");
+    let report = json_of(&run(
+        tmp.path(),
+        &[
+            "usage",
+            "--cloudtrail",
+            "AWSLogs",
+            "--role",
+            "app",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        instance(&report, "app")["attribution_disagreements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        8
+    );
 }
