@@ -59,11 +59,7 @@ pub struct Handover {
 /// [`Error::Unsafe`] for a path that cannot be written safely;
 /// [`Error::Io`] when a file cannot be read.
 pub fn handover(config: &Config, stacks: &[Stack], dirs: &[TfDir]) -> Result<Handover, Error> {
-    let mut files = Vec::new();
-    let mut removed = Vec::new();
-    let mut kept = Vec::new();
-    let mut refused: Vec<(String, usize, String)> = Vec::new();
-    let mut unsafe_paths: Vec<(String, String)> = Vec::new();
+    let mut found = Found::default();
     for stack in stacks {
         let Some(dir) = dirs.iter().find(|d| d.path == stack.path) else {
             continue;
@@ -74,108 +70,160 @@ pub fn handover(config: &Config, stacks: &[Stack], dirs: &[TfDir]) -> Result<Han
             .map(|p| p.alias.as_ref().map(|a| a.as_str()))
             .collect();
         for name in &dir.tf_files {
-            let rel = format!("{}/{name}", stack.path);
-            match check_path_public(config.root(), &rel)? {
-                Ok(true) => {}
-                Ok(false) => {
-                    unsafe_paths.push((rel, "is not a regular file".into()));
-                    continue;
-                }
-                Err(p) => {
-                    unsafe_paths.push(p);
-                    continue;
-                }
-            }
-            let abs = config.root().join(stack.path.as_str()).join(name);
-            let bytes = read_regular(&abs).map_err(|source| Error::Io {
-                path: abs.clone(),
-                source,
-            })?;
-            let Ok(text) = String::from_utf8(bytes.clone()) else {
-                continue;
-            };
-            if text.starts_with(SIGNATURE_PREFIX) {
-                continue;
-            }
-            let is_override = name == "override.tf" || name.ends_with("_override.tf");
-            let edit = match plan_file(&text, &aliases) {
-                Ok(e) => e,
-                Err((line, why)) => {
-                    refused.push((rel, line, why));
-                    continue;
-                }
-            };
-            kept.extend(edit.kept.iter().map(|(line, block)| Handed {
-                file: rel.clone(),
-                line: *line,
-                block: block.clone(),
-            }));
-            if edit.removed.is_empty() {
-                continue;
-            }
-            if is_override {
-                for (line, block) in &edit.removed {
-                    refused.push((rel.clone(), *line, format!("{block} in an override file: terraform merges it into the other files; remove it by hand")));
-                }
-                continue;
-            }
-            let kept_name = format!("{rel}{ORIGINAL_SUFFIX}");
-            match check_path_public(config.root(), &kept_name)? {
-                Err(p) => {
-                    unsafe_paths.push(p);
-                    continue;
-                }
-                Ok(_) if config.root().join(&kept_name).symlink_metadata().is_ok() => {
-                    unsafe_paths.push((
-                        kept_name,
-                        "exists: an earlier original would be overwritten; move it away".into(),
-                    ));
-                    continue;
-                }
-                Ok(_) => {}
-            }
-            let d = config.defaults();
-            let generated_here = [&d.backend_file, &d.providers_file]
-                .iter()
-                .any(|g| g.as_str() == name.as_str());
-            // Nothing left but comments (about the blocks that went) and
-            // blank lines: the file goes, its original kept.
-            let empty = raw::parse_body(&edit.text)
-                .is_ok_and(|b| b.blocks.is_empty() && b.attributes.is_empty());
-            if generated_here && !empty {
-                let line = edit.removed.first().map_or(1, |r| r.0);
-                refused.push((rel.clone(), line, format!("after the handover {name} would still hold other blocks, and generate writes {name}: move them to another file first")));
-                continue;
-            }
-            removed.extend(edit.removed.iter().map(|(line, block)| Handed {
-                file: rel.clone(),
-                line: *line,
-                block: block.clone(),
-            }));
-            files.push(if empty {
-                FileChange::set_aside(rel, text, bytes)
-            } else {
-                FileChange::take_over(rel, text, edit.text, bytes)
-            });
+            found.file(config, stack, name, &aliases)?;
         }
     }
-    if !unsafe_paths.is_empty() {
-        return Err(Error::Unsafe {
-            problems: unsafe_paths,
+    found.into_handover(config)
+}
+
+/// What the handover found so far, file by file.
+#[derive(Default)]
+struct Found {
+    files: Vec<FileChange>,
+    removed: Vec<Handed>,
+    kept: Vec<Handed>,
+    /// (file, line, why) of each block that cannot be removed exactly.
+    refused: Vec<(String, usize, String)>,
+    /// (path, why) of each path that cannot be written safely.
+    unsafe_paths: Vec<(String, String)>,
+}
+
+impl Found {
+    /// Plans the handover of one of `stack`'s files: nothing for a file
+    /// tfroles generated, that is not UTF-8 or that holds none of the
+    /// blocks; else its edit, or why it cannot be made.
+    fn file(
+        &mut self,
+        config: &Config,
+        stack: &Stack,
+        name: &str,
+        aliases: &[Option<&str>],
+    ) -> Result<(), Error> {
+        let rel = format!("{}/{name}", stack.path);
+        let Some((text, bytes)) = self.read(config, &rel)? else {
+            return Ok(());
+        };
+        if text.starts_with(SIGNATURE_PREFIX) {
+            return Ok(());
+        }
+        let edit = match plan_file(&text, aliases) {
+            Ok(e) => e,
+            Err((line, why)) => {
+                self.refused.push((rel, line, why));
+                return Ok(());
+            }
+        };
+        self.kept.extend(handed(&rel, &edit.kept));
+        if edit.removed.is_empty() {
+            return Ok(());
+        }
+        if name == "override.tf" || name.ends_with("_override.tf") {
+            for (line, block) in &edit.removed {
+                self.refused.push((rel.clone(), *line, format!("{block} in an override file: terraform merges it into the other files; remove it by hand")));
+            }
+            return Ok(());
+        }
+        if !self.original_free(config, &format!("{rel}{ORIGINAL_SUFFIX}"))? {
+            return Ok(());
+        }
+        let d = config.defaults();
+        let generated_here = [&d.backend_file, &d.providers_file]
+            .iter()
+            .any(|g| g.as_str() == name);
+        // Nothing left but comments (about the blocks that went) and blank
+        // lines: the file goes, its original kept.
+        let empty = raw::parse_body(&edit.text)
+            .is_ok_and(|b| b.blocks.is_empty() && b.attributes.is_empty());
+        if generated_here && !empty {
+            let line = edit.removed.first().map_or(1, |r| r.0);
+            self.refused.push((rel, line, format!("after the handover {name} would still hold other blocks, and generate writes {name}: move them to another file first")));
+            return Ok(());
+        }
+        self.removed.extend(handed(&rel, &edit.removed));
+        self.files.push(if empty {
+            FileChange::set_aside(rel, text, bytes)
+        } else {
+            FileChange::take_over(rel, text, edit.text, bytes)
         });
+        Ok(())
     }
-    if !refused.is_empty() {
-        refused.sort();
-        return Err(Error::Handover { refused });
+
+    /// The text and bytes of `rel`, a regular file read without following
+    /// links; `None` (noted as unsafe) for anything else, and for a file
+    /// that is not UTF-8.
+    fn read(&mut self, config: &Config, rel: &str) -> Result<Option<(String, Vec<u8>)>, Error> {
+        match check_path_public(config.root(), rel)? {
+            Ok(true) => {}
+            Ok(false) => {
+                self.unsafe_paths
+                    .push((rel.to_owned(), "is not a regular file".into()));
+                return Ok(None);
+            }
+            Err(p) => {
+                self.unsafe_paths.push(p);
+                return Ok(None);
+            }
+        }
+        let abs = config.root().join(rel);
+        let bytes = read_regular(&abs).map_err(|source| Error::Io {
+            path: abs.clone(),
+            source,
+        })?;
+        Ok(String::from_utf8(bytes.clone())
+            .ok()
+            .map(|text| (text, bytes)))
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Handover {
-        plan: Plan {
-            root: config.root().to_path_buf(),
-            files,
-        },
-        removed,
-        kept,
+
+    /// Whether the original can be kept as `kept_name`: a safe path where
+    /// nothing is yet (an earlier original would be overwritten).
+    fn original_free(&mut self, config: &Config, kept_name: &str) -> Result<bool, Error> {
+        match check_path_public(config.root(), kept_name)? {
+            Err(p) => {
+                self.unsafe_paths.push(p);
+                Ok(false)
+            }
+            Ok(_) if config.root().join(kept_name).symlink_metadata().is_ok() => {
+                self.unsafe_paths.push((
+                    kept_name.to_owned(),
+                    "exists: an earlier original would be overwritten; move it away".into(),
+                ));
+                Ok(false)
+            }
+            Ok(_) => Ok(true),
+        }
+    }
+
+    /// The handover, or every path and block that stands in its way.
+    fn into_handover(mut self, config: &Config) -> Result<Handover, Error> {
+        if !self.unsafe_paths.is_empty() {
+            return Err(Error::Unsafe {
+                problems: self.unsafe_paths,
+            });
+        }
+        if !self.refused.is_empty() {
+            self.refused.sort();
+            return Err(Error::Handover {
+                refused: self.refused,
+            });
+        }
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Handover {
+            plan: Plan {
+                root: config.root().to_path_buf(),
+                files: self.files,
+            },
+            removed: self.removed,
+            kept: self.kept,
+        })
+    }
+}
+
+/// The blocks at `(line, block)` of file `rel`.
+fn handed<'a>(rel: &'a str, blocks: &'a [(usize, String)]) -> impl Iterator<Item = Handed> + 'a {
+    blocks.iter().map(move |(line, block)| Handed {
+        file: rel.to_owned(),
+        line: *line,
+        block: block.clone(),
     })
 }
 
