@@ -55,34 +55,8 @@ pub(super) fn narrow_role(text: &str, role: &str, grant: &Grant) -> Result<Strin
     }
     let block = role_block(&body, role)?;
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
-
-    let mut old: Vec<Option<(&Attribute, Vec<String>)>> = Vec::new();
-    for name in ATTRS {
-        old.push(match attribute(block, name) {
-            Some(a) => {
-                let items = literal_list(text, a, role, name)?;
-                Some((a, items))
-            }
-            None => None,
-        });
-    }
-    let access: Vec<String> = grant
-        .access
-        .iter()
-        .map(|l| access_keyword(*l).to_owned())
-        .collect();
-    let default_access: Vec<String> = DEFAULT_ACCESS
-        .iter()
-        .map(|l| access_keyword(*l).to_owned())
-        .collect();
-    let new: [Option<Vec<String>>; 3] = [
-        (!grant.services.is_empty()).then(|| grant.services.clone()),
-        // `access` means nothing without `services`; left unset when it
-        // would say the default.
-        (!grant.services.is_empty() && (old[1].is_some() || access != default_access))
-            .then_some(access),
-        (!grant.actions.is_empty()).then(|| grant.actions.clone()),
-    ];
+    let old = current(text, block, role)?;
+    let new = wanted(grant, &old);
 
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     let mut removed: Vec<usize> = Vec::new();
@@ -99,9 +73,13 @@ pub(super) fn narrow_role(text: &str, role: &str, grant: &Grant) -> Result<Strin
             (None, None) => {}
         }
     }
+    let line_for = |i: usize| {
+        let want = new[i].as_ref().expect("an insert has a value");
+        format!("{} = {}", ATTRS[i], inline(want))
+    };
     // New attributes go after the last attribute that stays; when every
     // attribute goes, the first one removed becomes the first one added.
-    let staying: Vec<&Attribute> = block
+    let last = block
         .body
         .iter()
         .filter_map(|s| match s {
@@ -109,58 +87,18 @@ pub(super) fn narrow_role(text: &str, role: &str, grant: &Grant) -> Result<Strin
             _ => None,
         })
         .filter(|a| !removed.iter().any(|i| a.key.as_str() == ATTRS[*i]))
-        .collect();
+        .max_by_key(|a| a.span().map_or(0, |s| s.end));
     let mut taken: Option<usize> = None;
-    let line_for = |i: usize| {
-        let want = new[i].as_ref().expect("an insert has a value");
-        format!("{} = {}", ATTRS[i], inline(want))
-    };
-    // Each after the attribute of the three written before it, else after
-    // the block's last attribute that stays.
-    let mut by_anchor: Vec<(&Attribute, Vec<usize>)> = Vec::new();
-    let last = staying.iter().max_by_key(|a| a.span().map_or(0, |s| s.end));
-    for &i in &inserts {
-        let before = (0..i)
-            .rev()
-            .find(|j| old[*j].is_some() && !removed.contains(j))
-            .and_then(|j| old[j].as_ref().map(|(a, _)| *a));
-        let Some(anchor) = before.or(last.copied()) else {
-            continue;
-        };
-        match by_anchor.iter_mut().find(|(a, _)| std::ptr::eq(*a, anchor)) {
-            Some((_, v)) => v.push(i),
-            None => by_anchor.push((anchor, vec![i])),
+    match last {
+        Some(last) => edits.extend(after_anchors(
+            text, &old, &removed, &inserts, last, &line_for, nl,
+        )?),
+        None if !inserts.is_empty() => {
+            let first = *removed.first().ok_or_else(no_span)?;
+            edits.push(in_place_of(text, &old, first, &inserts, &line_for, nl)?);
+            taken = Some(first);
         }
-    }
-    for (anchor, items) in &by_anchor {
-        let key = anchor.key.span().ok_or_else(no_span)?;
-        let value = anchor.value.span().ok_or_else(no_span)?;
-        let end = line_end(text, value.end);
-        let indent = indent_of(text, key.start);
-        let added: String = items
-            .iter()
-            .map(|i| format!("{nl}{indent}{}", wrap(&line_for(*i), indent, nl)))
-            .collect();
-        edits.push((end..end, added));
-    }
-    if last.is_none() && !inserts.is_empty() {
-        // No attribute stays: the first one removed becomes the new ones.
-        let first = *removed.first().ok_or_else(no_span)?;
-        let (a, _) = old[first].as_ref().expect("removed attributes exist");
-        let key = a.key.span().ok_or_else(no_span)?;
-        let value = a.value.span().ok_or_else(no_span)?;
-        let indent = indent_of(text, key.start);
-        let joined = inserts
-            .iter()
-            .map(|i| wrap(&line_for(*i), indent, nl))
-            .collect::<Vec<_>>()
-            .join(&format!("{nl}{indent}"));
-        let kept: String = list_comments(text, &a.value)?
-            .iter()
-            .map(|c| format!("{nl}{indent}{c}"))
-            .collect();
-        edits.push((key.start..value.end, format!("{joined}{kept}")));
-        taken = Some(first);
+        None => {}
     }
     for i in removed {
         if taken == Some(i) {
@@ -176,6 +114,109 @@ pub(super) fn narrow_role(text: &str, role: &str, grant: &Grant) -> Result<Strin
         out.replace_range(range, &with);
     }
     realign(&out, role)
+}
+
+/// Each of [`ATTRS`] as the role block has it: the attribute and its
+/// items, which must be a list of plain strings.
+type Current<'b> = Vec<Option<(&'b Attribute, Vec<String>)>>;
+
+/// The role block's `services`, `access` and `actions`, in [`ATTRS`]'
+/// order.
+fn current<'b>(text: &str, block: &'b Block, role: &str) -> Result<Current<'b>, EditError> {
+    let mut old = Vec::new();
+    for name in ATTRS {
+        old.push(match attribute(block, name) {
+            Some(a) => Some((a, literal_list(text, a, role, name)?)),
+            None => None,
+        });
+    }
+    Ok(old)
+}
+
+/// What `grant` says each of [`ATTRS`] should be; `None` for unset.
+fn wanted(grant: &Grant, old: &Current<'_>) -> [Option<Vec<String>>; 3] {
+    let access: Vec<String> = grant
+        .access
+        .iter()
+        .map(|l| access_keyword(*l).to_owned())
+        .collect();
+    let default_access: Vec<String> = DEFAULT_ACCESS
+        .iter()
+        .map(|l| access_keyword(*l).to_owned())
+        .collect();
+    [
+        (!grant.services.is_empty()).then(|| grant.services.clone()),
+        // `access` means nothing without `services`; left unset when it
+        // would say the default.
+        (!grant.services.is_empty() && (old[1].is_some() || access != default_access))
+            .then_some(access),
+        (!grant.actions.is_empty()).then(|| grant.actions.clone()),
+    ]
+}
+
+/// The new attributes `inserts`, each after the attribute of the three
+/// written before it that stays, else after `last`, the block's last
+/// attribute that stays.
+fn after_anchors(
+    text: &str,
+    old: &Current<'_>,
+    removed: &[usize],
+    inserts: &[usize],
+    last: &Attribute,
+    line_for: &dyn Fn(usize) -> String,
+    nl: &str,
+) -> Result<Vec<(Range<usize>, String)>, EditError> {
+    let mut by_anchor: Vec<(&Attribute, Vec<usize>)> = Vec::new();
+    for &i in inserts {
+        let anchor = (0..i)
+            .rev()
+            .find(|j| old[*j].is_some() && !removed.contains(j))
+            .and_then(|j| old[j].as_ref().map(|(a, _)| *a))
+            .unwrap_or(last);
+        match by_anchor.iter_mut().find(|(a, _)| std::ptr::eq(*a, anchor)) {
+            Some((_, v)) => v.push(i),
+            None => by_anchor.push((anchor, vec![i])),
+        }
+    }
+    let mut edits = Vec::new();
+    for (anchor, items) in &by_anchor {
+        let key = anchor.key.span().ok_or_else(no_span)?;
+        let value = anchor.value.span().ok_or_else(no_span)?;
+        let end = line_end(text, value.end);
+        let indent = indent_of(text, key.start);
+        let added: String = items
+            .iter()
+            .map(|i| format!("{nl}{indent}{}", wrap(&line_for(*i), indent, nl)))
+            .collect();
+        edits.push((end..end, added));
+    }
+    Ok(edits)
+}
+
+/// When no attribute stays: the attribute `first` (removed) replaced by
+/// the new ones, its list's comments kept after them.
+fn in_place_of(
+    text: &str,
+    old: &Current<'_>,
+    first: usize,
+    inserts: &[usize],
+    line_for: &dyn Fn(usize) -> String,
+    nl: &str,
+) -> Result<(Range<usize>, String), EditError> {
+    let (a, _) = old[first].as_ref().expect("removed attributes exist");
+    let key = a.key.span().ok_or_else(no_span)?;
+    let value = a.value.span().ok_or_else(no_span)?;
+    let indent = indent_of(text, key.start);
+    let joined = inserts
+        .iter()
+        .map(|i| wrap(&line_for(*i), indent, nl))
+        .collect::<Vec<_>>()
+        .join(&format!("{nl}{indent}"));
+    let kept: String = list_comments(text, &a.value)?
+        .iter()
+        .map(|c| format!("{nl}{indent}{c}"))
+        .collect();
+    Ok((key.start..value.end, format!("{joined}{kept}")))
 }
 
 fn attribute<'b>(block: &'b Block, name: &str) -> Option<&'b Attribute> {
