@@ -358,111 +358,167 @@ fn replace_value(
 ) -> Result<(Range<usize>, String), EditError> {
     let (span, items) = list_spans(&a.value)?;
     let key = a.key.span().ok_or_else(no_span)?;
-    let indent = indent_of(text, key.start);
-    let multiline = text[span.clone()].contains('\n');
-    let comments = !list_comments(text, &a.value)?.is_empty();
-    if !comments {
+    let list = ListAt {
+        text,
+        multiline: text[span.clone()].contains('\n'),
+        span,
+        items,
+        indent: indent_of(text, key.start),
+        nl,
+    };
+    let value = if list_comments(text, &a.value)?.is_empty() {
+        list.relaid(want)
+    } else {
+        list.commented(role, a, want)?
+    };
+    Ok((list.span, value))
+}
+
+/// A list attribute's value where it stands in the text.
+struct ListAt<'t> {
+    text: &'t str,
+    /// From `[` to `]`.
+    span: Range<usize>,
+    /// Each item's.
+    items: Vec<Range<usize>>,
+    /// The attribute's indentation.
+    indent: &'t str,
+    multiline: bool,
+    nl: &'t str,
+}
+
+impl ListAt<'_> {
+    /// `want` as a list without comments: on one line if the list was and
+    /// it fits, else one item per line at the items' indentation.
+    fn relaid(&self, want: &[String]) -> String {
+        let (text, nl) = (self.text, self.nl);
         let flat = inline(want);
-        let column = span.start - line_start(text, span.start);
-        if !multiline && column + flat.chars().count() <= MAX_INLINE {
-            return Ok((span, flat));
+        let column = self.span.start - line_start(text, self.span.start);
+        if !self.multiline && column + flat.chars().count() <= MAX_INLINE {
+            return flat;
         }
-        let item_indent = items.first().filter(|_| multiline).map_or_else(
-            || format!("{indent}  "),
+        let item_indent = self.items.first().filter(|_| self.multiline).map_or_else(
+            || format!("{}  ", self.indent),
             |i| indent_of(text, i.start).to_owned(),
         );
         let mut s = format!("[{nl}");
         for w in want {
             s.push_str(&format!("{item_indent}{},{nl}", quote(w)));
         }
-        s.push_str(indent);
+        s.push_str(self.indent);
         s.push(']');
-        return Ok((span, s));
+        s
     }
-    // Comments in the list: keep the lines of the items that stay (with
-    // their comments) and the comment lines; this needs one item per line.
-    let open = span.start;
-    let close = span.end - 1;
-    let one_per_line = || {
-        at(
-            text,
-            open,
-            format!(
-                "`{}` of `role \"{role}\"` has comments and items sharing lines, so tfroles cannot tell which comment goes with which item",
-                a.key.as_str()
-            ),
-            "put each item of the list on a line of its own, or make the change by hand",
-        )
-    };
-    let first_line_end = line_end(text, open);
-    // Every item at the start of its own line, between the brackets' lines.
-    let alone = |i: &Range<usize>| {
-        i.start >= first_line_end
-            && line_of(text, i.start) != line_of(text, close)
-            && text[line_start(text, i.start)..i.start].trim().is_empty()
-    };
-    if !multiline || !items.iter().all(alone) {
-        return Err(one_per_line());
-    }
-    let wanted: BTreeSet<String> = want.iter().map(|w| w.to_ascii_lowercase()).collect();
-    let Expression::Array(values) = &a.value else {
-        return Err(no_span());
-    };
-    let mut out = String::from(&text[open..first_line_end]);
-    let mut kept: BTreeSet<String> = BTreeSet::new();
-    let mut item_indent = format!("{indent}  ");
-    let mut pos = first_line_end;
-    // Each following line up to the one with the closing bracket.
-    let last_line_start = line_start(text, close);
-    while pos < last_line_start {
-        let nl_at = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-        let line_range = pos..nl_at + 1;
-        pos = nl_at + 1;
-        let inside: Vec<usize> = items
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| line_range.contains(&r.start))
-            .map(|(i, _)| i)
-            .collect();
-        let line = &text[line_range.clone()];
-        match inside.as_slice() {
-            [] => out.push_str(line),
-            [i] => {
-                let Some(Expression::String(s)) = values.get(*i) else {
-                    return Err(no_span());
-                };
-                item_indent = indent_of(text, items[*i].start).to_owned();
-                let value = s.as_str().to_ascii_lowercase();
-                let rel = items[*i].end - line_range.start;
-                let after = &line[rel..];
-                if wanted.contains(&value) && kept.insert(value) {
-                    if after.trim_start_matches([' ', '\t']).starts_with(',') {
-                        out.push_str(line);
-                    } else {
-                        out.push_str(&line[..rel]);
-                        out.push(',');
-                        out.push_str(after);
-                    }
-                } else {
-                    // The item goes; a comment after it stays, on its own.
-                    let comment = after.trim_start_matches([',', ' ', '\t']);
-                    if !comment.trim().is_empty() {
-                        out.push_str(&item_indent);
-                        out.push_str(comment);
-                    }
+
+    /// `want` in a list with comments: the lines of the items that stay
+    /// (with their comments) and the comment lines are kept, new items
+    /// added before `]`. This needs one item per line.
+    fn commented(&self, role: &str, a: &Attribute, want: &[String]) -> Result<String, EditError> {
+        let (text, nl) = (self.text, self.nl);
+        let open = self.span.start;
+        let close = self.span.end - 1;
+        let one_per_line = || {
+            at(
+                text,
+                open,
+                format!(
+                    "`{}` of `role \"{role}\"` has comments and items sharing lines, so tfroles cannot tell which comment goes with which item",
+                    a.key.as_str()
+                ),
+                "put each item of the list on a line of its own, or make the change by hand",
+            )
+        };
+        let first_line_end = line_end(text, open);
+        // Every item at the start of its own line, between the brackets' lines.
+        let alone = |i: &Range<usize>| {
+            i.start >= first_line_end
+                && line_of(text, i.start) != line_of(text, close)
+                && text[line_start(text, i.start)..i.start].trim().is_empty()
+        };
+        if !self.multiline || !self.items.iter().all(alone) {
+            return Err(one_per_line());
+        }
+        let Expression::Array(values) = &a.value else {
+            return Err(no_span());
+        };
+        let mut kept = Kept {
+            wanted: want.iter().map(|w| w.to_ascii_lowercase()).collect(),
+            kept: BTreeSet::new(),
+            item_indent: format!("{}  ", self.indent),
+        };
+        let mut out = String::from(&text[open..first_line_end]);
+        let mut pos = first_line_end;
+        // Each following line up to the one with the closing bracket.
+        let last_line_start = line_start(text, close);
+        while pos < last_line_start {
+            let nl_at = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+            let line_range = pos..nl_at + 1;
+            pos = nl_at + 1;
+            let inside: Vec<usize> = (0..self.items.len())
+                .filter(|i| line_range.contains(&self.items[*i].start))
+                .collect();
+            match inside.as_slice() {
+                [] => out.push_str(&text[line_range]),
+                [i] => {
+                    let Some(Expression::String(s)) = values.get(*i) else {
+                        return Err(no_span());
+                    };
+                    out.push_str(&kept.item_line(text, line_range, &self.items[*i], s.as_str()));
                 }
+                _ => return Err(one_per_line()),
             }
-            _ => return Err(one_per_line()),
+        }
+        // `out` ends with the newline of the last line before `]`.
+        for w in want {
+            if !kept.kept.contains(&w.to_ascii_lowercase()) {
+                out.push_str(&format!("{}{},{nl}", kept.item_indent, quote(w)));
+            }
+        }
+        out.push_str(&text[last_line_start..close + 1]);
+        Ok(out)
+    }
+}
+
+/// The items of a commented list kept so far, by lower-cased value.
+struct Kept {
+    wanted: BTreeSet<String>,
+    kept: BTreeSet<String>,
+    /// The indentation of the last item seen, for items added after it.
+    item_indent: String,
+}
+
+impl Kept {
+    /// What the line `line` holding the item `item` (of value `value`)
+    /// becomes: itself (with a comma) if the item stays, else only the
+    /// comment after it, if any, on a line of its own.
+    fn item_line(
+        &mut self,
+        text: &str,
+        line: Range<usize>,
+        item: &Range<usize>,
+        value: &str,
+    ) -> String {
+        self.item_indent = indent_of(text, item.start).to_owned();
+        let value = value.to_ascii_lowercase();
+        let rel = item.end - line.start;
+        let line = &text[line];
+        let after = &line[rel..];
+        if self.wanted.contains(&value) && self.kept.insert(value) {
+            if after.trim_start_matches([' ', '\t']).starts_with(',') {
+                line.to_owned()
+            } else {
+                format!("{},{after}", &line[..rel])
+            }
+        } else {
+            // The item goes; a comment after it stays, on its own.
+            let comment = after.trim_start_matches([',', ' ', '\t']);
+            if comment.trim().is_empty() {
+                String::new()
+            } else {
+                format!("{}{comment}", self.item_indent)
+            }
         }
     }
-    // `out` ends with the newline of the last line before `]`.
-    for w in want {
-        if !kept.contains(&w.to_ascii_lowercase()) {
-            out.push_str(&format!("{item_indent}{},{nl}", quote(w)));
-        }
-    }
-    out.push_str(&text[last_line_start..close + 1]);
-    Ok((span, out))
 }
 
 /// The edit that takes an attribute out: its lines, leaving its comments
