@@ -925,8 +925,38 @@ impl Scan {
     /// The `module` blocks of a directory's `.tf` files, in file order.
     fn calls_in(&mut self, dir: &Path) -> Vec<Call> {
         let mut out = Vec::new();
+        for (name, regular) in self.tf_files(dir) {
+            let rel = dir.join(&name);
+            if !regular {
+                self.warn(&rel, None, None, "is a symbolic link or not a regular file, which tfroles does not read; module calls in it are not checked".into(), "make it a regular file");
+                continue;
+            }
+            let text = match read_text(&self.root.join(&rel)) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.warn(
+                        &rel,
+                        None,
+                        None,
+                        format!("cannot be read for module calls: {e}"),
+                        "make it a regular UTF-8 file",
+                    );
+                    continue;
+                }
+            };
+            // Terraform reports its own syntax errors better.
+            if let Ok(body) = raw::parse_body(&text) {
+                out.extend(module_blocks(&rel, &text, &body));
+            }
+        }
+        out
+    }
+
+    /// The `.tf` files of `dir`, sorted, each with whether it is a regular
+    /// file; at most [`MAX_TF_FILES`], with a warning past that.
+    fn tf_files(&mut self, dir: &Path) -> Vec<(String, bool)> {
         let Ok(entries) = std::fs::read_dir(self.root.join(dir)) else {
-            return out;
+            return Vec::new();
         };
         let mut files: Vec<(String, bool)> = entries
             .filter_map(|e| e.ok())
@@ -950,69 +980,7 @@ impl Scan {
             );
             files.truncate(MAX_TF_FILES);
         }
-        for (name, regular) in files {
-            let rel = dir.join(&name);
-            if !regular {
-                self.warn(&rel, None, None, "is a symbolic link or not a regular file, which tfroles does not read; module calls in it are not checked".into(), "make it a regular file");
-                continue;
-            }
-            let text = match read_text(&self.root.join(&rel)) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.warn(
-                        &rel,
-                        None,
-                        None,
-                        format!("cannot be read for module calls: {e}"),
-                        "make it a regular UTF-8 file",
-                    );
-                    continue;
-                }
-            };
-            let Ok(body) = raw::parse_body(&text) else {
-                // Terraform reports its own syntax errors better.
-                continue;
-            };
-            for b in body
-                .blocks
-                .iter()
-                .filter(|b| b.ident == "module" && b.labels.len() == 1)
-            {
-                let attr = |n: &str| b.body.attributes.iter().find(|a| a.name == n);
-                let source = attr("source").and_then(|a| match &a.value.kind {
-                    ExprKind::Str(s) => Some(s.clone()),
-                    _ => None,
-                });
-                let wiring = match attr("providers") {
-                    None => Wiring::Missing,
-                    Some(p) => match &p.value.kind {
-                        ExprKind::Object(items) => {
-                            match items.iter().find(|i| i.key.as_deref() == Some("aws")) {
-                                None => Wiring::NoAws,
-                                Some(i) => Wiring::Other(
-                                    i.value
-                                        .span
-                                        .clone()
-                                        .and_then(|s| text.get(s))
-                                        .unwrap_or("?")
-                                        .trim()
-                                        .to_owned(),
-                                ),
-                            }
-                        }
-                        _ => Wiring::NoAws,
-                    },
-                };
-                out.push(Call {
-                    file: rel.clone(),
-                    line: b.loc.map_or(1, |l| l.line),
-                    name: b.labels[0].clone(),
-                    source,
-                    wiring,
-                });
-            }
-        }
-        out
+        files
     }
 
     /// `.terraform/modules/modules.json` of a stack: module keys to
@@ -1070,6 +1038,54 @@ impl Scan {
             }
         }
         out
+    }
+}
+
+/// The `module "NAME"` blocks of the file `rel` (of text `text`): where,
+/// their literal `source`, and what they pass as `aws`.
+fn module_blocks<'a>(
+    rel: &'a Path,
+    text: &'a str,
+    body: &'a raw::Body,
+) -> impl Iterator<Item = Call> + 'a {
+    body.blocks
+        .iter()
+        .filter(|b| b.ident == "module" && b.labels.len() == 1)
+        .map(move |b| {
+            let attr = |n: &str| b.body.attributes.iter().find(|a| a.name == n);
+            let source = attr("source").and_then(|a| match &a.value.kind {
+                ExprKind::Str(s) => Some(s.clone()),
+                _ => None,
+            });
+            Call {
+                file: rel.to_path_buf(),
+                line: b.loc.map_or(1, |l| l.line),
+                name: b.labels[0].clone(),
+                source,
+                wiring: wiring(text, attr("providers")),
+            }
+        })
+}
+
+/// What a module call's `providers` attribute passes as `aws`.
+fn wiring(text: &str, providers: Option<&raw::Attribute>) -> Wiring {
+    let Some(p) = providers else {
+        return Wiring::Missing;
+    };
+    let ExprKind::Object(items) = &p.value.kind else {
+        return Wiring::NoAws;
+    };
+    match items.iter().find(|i| i.key.as_deref() == Some("aws")) {
+        None => Wiring::NoAws,
+        Some(i) => Wiring::Other(
+            i.value
+                .span
+                .clone()
+                .and_then(|s| text.get(s))
+                .unwrap_or("?")
+                .trim()
+                .to_owned(),
+        ),
     }
 }
 
