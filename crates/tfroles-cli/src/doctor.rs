@@ -152,71 +152,12 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
 
     // 1. The base identity.
     let base = BaseIdentity::choose(config.identities(), args.profile.clone(), &env);
-    let web = match &base {
-        BaseIdentity::WebIdentity(s) => Some(s),
-        BaseIdentity::DefaultChain { .. } => None,
-    };
-    if let Some(s) = web {
-        report.ok(
-            "base identity",
-            format!("a CI identity token from {} (web identity)", s.describe()),
-        );
-    }
-    let caller = if web.is_none() {
-        match tfroles_creds::caller(args.profile.clone(), &options) {
-            Ok(c) => {
-                report.ok(
-                    "base identity",
-                    format!("{} (account {})", c.arn, c.account),
-                );
-                Some(c)
-            }
-            Err(e) => {
-                let (what, fix) = split_error(&e);
-                report.fail("base identity", what, fix);
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let caller = base_identity(&mut report, &base, args.profile.clone(), &options);
+    let web = matches!(base, BaseIdentity::WebIdentity(_));
 
     // 2. Every role, assumable as configured.
-    if web.is_some() || caller.is_some() {
-        for rs in config.role_sessions() {
-            let name = format!("assume {} in {}", rs.role, rs.account);
-            let mut how = Vec::new();
-            if rs.external_id.is_some() {
-                how.push("external id");
-            }
-            if rs.mfa_serial.is_some() {
-                how.push("MFA");
-            }
-            if rs.via.is_some() {
-                how.push("via");
-            }
-            if web.is_some() {
-                how.push("web identity");
-            }
-            let arn = rs.arn.to_string();
-            match tfroles_creds::credentials(&request_for(rs), &base, &options) {
-                Ok(_) => report.ok(
-                    name,
-                    if how.is_empty() {
-                        arn
-                    } else {
-                        format!("{arn} (with {})", how.join(", "))
-                    },
-                ),
-                Err(e @ tfroles_creds::Error::Mfa { .. }) => {
-                    report.skip(name, format!("needs an MFA code: {}", split_error(&e).0))
-                }
-                Err(e) => {
-                    let (what, fix) = split_error(&e);
-                    report.fail(name, what, fix);
-                }
-            }
-        }
+    if web || caller.is_some() {
+        role_checks(&mut report, &config, &base, &options);
     }
 
     // 3. The state bucket and its settings, as the base identity sees them.
@@ -226,36 +167,20 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
         region: state.region.to_string(),
         bucket: state.bucket.to_string(),
     };
-    let bucket = format!("state bucket `{}`", state.bucket);
-    // Without a base identity to look with, the backend checks still run.
-    let mut bucket_exists = true;
-    if let Some(c) = &caller {
-        bucket_exists = bucket_checks(&mut report, &s3, &c.credentials, &bucket);
-        if let Some(table) = &state.dynamodb_table {
-            lock_table(
-                &mut report,
-                &client,
-                state.region.as_ref(),
-                table.as_str(),
-                &c.credentials,
+    let bucket_exists = match &caller {
+        Some(c) => state_checks(&mut report, &s3, &config, &resolution.stacks, c),
+        None => {
+            report.skip(
+                format!("state bucket `{}`", state.bucket),
+                "no base identity to look with",
             );
+            // Without a base identity to look with, the backend checks still run.
+            true
         }
-        oidc_checks(&mut report, &client, &config, &resolution.stacks, c);
-    } else {
-        report.skip(&bucket, "no base identity to look with");
-    }
+    };
 
     // 4. A stack's backend session: the ListBucket question and the lock.
-    let stack = match &args.stack {
-        Some(p) => {
-            let path = crate::policy::here(&config, p)?;
-            resolution
-                .stacks
-                .iter()
-                .find(|s| s.path.as_str() == path.trim_end_matches('/'))
-        }
-        None => resolution.stacks.first(),
-    };
+    let stack = chosen_stack(&config, &resolution.stacks, args.stack.as_deref())?;
     match stack {
         _ if !bucket_exists => report.skip("state key and lock", "the state bucket is missing"),
         None => report.skip("state key", "no stack to check a backend session with"),
@@ -263,51 +188,180 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Outcome<()> {
     }
 
     print(&report, args.format)?;
-    if report.0.iter().any(|c| c.status == Status::Fail) {
-        let n = report.0.iter().filter(|c| c.status == Status::Fail).count();
-        return Err(crate::Exit::Drift {
-            message: format!("{n} check{} failed", if n == 1 { "" } else { "s" }),
-            hint: None,
-        }
-        .into());
+    failed(&report)
+}
+
+/// The identity tfroles starts from: a CI token is reported as found (it is
+/// only exchanged per role); otherwise the default chain or profile is asked
+/// who it is, and that caller is what the later checks look with.
+fn base_identity(
+    report: &mut Report,
+    base: &BaseIdentity,
+    profile: Option<String>,
+    options: &Options,
+) -> Option<tfroles_creds::Caller> {
+    if let BaseIdentity::WebIdentity(s) = base {
+        report.ok(
+            "base identity",
+            format!("a CI identity token from {} (web identity)", s.describe()),
+        );
+        return None;
     }
-    Ok(())
+    match tfroles_creds::caller(profile, options) {
+        Ok(c) => {
+            report.ok(
+                "base identity",
+                format!("{} (account {})", c.arn, c.account),
+            );
+            Some(c)
+        }
+        Err(e) => {
+            let (what, fix) = split_error(&e);
+            report.fail("base identity", what, fix);
+            None
+        }
+    }
+}
+
+fn role_checks(report: &mut Report, config: &Config, base: &BaseIdentity, options: &Options) {
+    let web = matches!(base, BaseIdentity::WebIdentity(_));
+    for rs in config.role_sessions() {
+        let name = format!("assume {} in {}", rs.role, rs.account);
+        let arn = rs.arn.to_string();
+        let how = assumed_how(&rs, web);
+        match tfroles_creds::credentials(&request_for(rs), base, options) {
+            Ok(_) if how.is_empty() => report.ok(name, arn),
+            Ok(_) => report.ok(name, format!("{arn} (with {})", how.join(", "))),
+            Err(e @ tfroles_creds::Error::Mfa { .. }) => {
+                report.skip(name, format!("needs an MFA code: {}", split_error(&e).0))
+            }
+            Err(e) => {
+                let (what, fix) = split_error(&e);
+                report.fail(name, what, fix);
+            }
+        }
+    }
+}
+
+/// What an assumption of the role involves beyond a plain AssumeRole.
+fn assumed_how(rs: &tfroles_core::RoleSession, web: bool) -> Vec<&'static str> {
+    [
+        (rs.external_id.is_some(), "external id"),
+        (rs.mfa_serial.is_some(), "MFA"),
+        (rs.via.is_some(), "via"),
+        (web, "web identity"),
+    ]
+    .into_iter()
+    .filter_map(|(on, what)| on.then_some(what))
+    .collect()
+}
+
+/// The bucket, the lock table and the OIDC providers, as the caller sees
+/// them. Returns whether the bucket may exist (the backend checks need it).
+fn state_checks(
+    report: &mut Report,
+    s3: &S3,
+    config: &Config,
+    stacks: &[Stack],
+    caller: &tfroles_creds::Caller,
+) -> bool {
+    let state = config.state();
+    let bucket = format!("state bucket `{}`", state.bucket);
+    let bucket_exists = bucket_checks(report, s3, &caller.credentials, &bucket);
+    if let Some(table) = &state.dynamodb_table {
+        lock_table(
+            report,
+            s3.client,
+            state.region.as_ref(),
+            table.as_str(),
+            &caller.credentials,
+        );
+    }
+    oidc_checks(report, s3.client, config, stacks, caller);
+    bucket_exists
+}
+
+/// The stack named by `--stack`, or the first one.
+fn chosen_stack<'a>(
+    config: &Config,
+    stacks: &'a [Stack],
+    wanted: Option<&str>,
+) -> Outcome<Option<&'a Stack>> {
+    let Some(p) = wanted else {
+        return Ok(stacks.first());
+    };
+    let path = crate::policy::here(config, p)?;
+    Ok(stacks
+        .iter()
+        .find(|s| s.path.as_str() == path.trim_end_matches('/')))
+}
+
+/// Any failed check fails the run (exit code of drift).
+fn failed(report: &Report) -> Outcome<()> {
+    let n = report.0.iter().filter(|c| c.status == Status::Fail).count();
+    if n == 0 {
+        return Ok(());
+    }
+    Err(crate::Exit::Drift {
+        message: format!("{n} check{} failed", if n == 1 { "" } else { "s" }),
+        hint: None,
+    }
+    .into())
 }
 
 /// Returns whether the bucket may exist (the later checks need it).
 fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str) -> bool {
+    match bucket_region(report, s3, creds, bucket) {
+        Looked::Missing => false,
+        Looked::Unseen => true,
+        Looked::Found => {
+            versioning(report, s3, creds, bucket);
+            encryption(report, s3, creds, bucket);
+            public_access(report, s3, creds, bucket);
+            true
+        }
+    }
+}
+
+/// What HeadBucket told of the bucket.
+enum Looked {
+    /// There, in the configured region.
+    Found,
+    /// Missing, elsewhere, or not reachable: nothing more to ask.
+    Missing,
+    /// The base identity may not look; it may exist.
+    Unseen,
+}
+
+fn bucket_region(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str) -> Looked {
     let name = format!("{bucket} exists in {}", s3.region);
+    let elsewhere = |report: &mut Report, r: &str| {
+        report.fail(
+            name.clone(),
+            format!("it is in {r}"),
+            format!("set `region = \"{r}\"` in the `state` block"),
+        );
+        Looked::Missing
+    };
     match s3.call(creds, "HEAD", "", &[], b"") {
         Ok(a) if a.status == 200 => match a.header("x-amz-bucket-region") {
-            Some(r) if r != s3.region => {
-                report.fail(
-                    name,
-                    format!("it is in {r}"),
-                    format!("set `region = \"{r}\"` in the `state` block"),
-                );
-                return false;
+            Some(r) if r != s3.region => elsewhere(report, r),
+            _ => {
+                report.ok(name, "found");
+                Looked::Found
             }
-            _ => report.ok(name, "found"),
         },
-        Ok(a) if a.status == 301 => {
-            let r = a
-                .header("x-amz-bucket-region")
-                .unwrap_or("another region")
-                .to_owned();
-            report.fail(
-                name,
-                format!("it is in {r}"),
-                format!("set `region = \"{r}\"` in the `state` block"),
-            );
-            return false;
-        }
+        Ok(a) if a.status == 301 => elsewhere(
+            report,
+            a.header("x-amz-bucket-region").unwrap_or("another region"),
+        ),
         Ok(a) if a.status == 404 => {
             report.fail(
                 name,
                 "no such bucket",
                 "create it: apply the bootstrap stack (`bootstrap` block, see docs/config.md), or `aws s3 mb`",
             );
-            return false;
+            Looked::Missing
         }
         Ok(a) => {
             report.skip(
@@ -317,27 +371,31 @@ fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str
                     a.status
                 ),
             );
-            return true;
+            Looked::Unseen
         }
         Err(e) => {
             let (what, fix) = split_error(&e);
             report.fail(name, what, fix);
-            return false;
+            Looked::Missing
         }
     }
+}
+
+/// A bucket setting the base identity may not read.
+fn denied(report: &mut Report, name: String, action: &str, a: &Answer) {
+    report.skip(
+        name,
+        format!(
+            "HTTP {} for {action}: the base identity may not read it",
+            a.status
+        ),
+    );
+}
+
+fn versioning(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str) {
     let b = s3.bucket.as_str();
-    let get = |query: &str| s3.call(creds, "GET", query, &[], b"");
-    let denied = |report: &mut Report, name: &str, action: &str, a: &Answer| {
-        report.skip(
-            name.to_owned(),
-            format!(
-                "HTTP {} for {action}: the base identity may not read it",
-                a.status
-            ),
-        );
-    };
     let name = format!("{bucket}: versioning");
-    match get("?versioning") {
+    match s3.call(creds, "GET", "?versioning", &[], b"") {
         Ok(a) if a.status == 200 => match element(&a.text(), "Status") {
             Some("Enabled") => report.ok(name, "enabled"),
             other => report.fail(
@@ -346,11 +404,15 @@ fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str
                 format!("aws s3api put-bucket-versioning --bucket {b} --versioning-configuration Status=Enabled"),
             ),
         },
-        Ok(a) => denied(report, &name, "s3:GetBucketVersioning", &a),
+        Ok(a) => denied(report, name, "s3:GetBucketVersioning", &a),
         Err(e) => report.skip(name, split_error(&e).0),
     }
+}
+
+fn encryption(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str) {
+    let b = s3.bucket.as_str();
     let name = format!("{bucket}: default encryption");
-    match get("?encryption") {
+    match s3.call(creds, "GET", "?encryption", &[], b"") {
         Ok(a) if a.status == 200 => report.ok(
             name,
             element(&a.text(), "SSEAlgorithm").unwrap_or("configured").to_owned(),
@@ -360,14 +422,18 @@ fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str
             "none",
             format!("aws s3api put-bucket-encryption --bucket {b} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\"}}}}]}}'"),
         ),
-        Ok(a) => denied(report, &name, "s3:GetEncryptionConfiguration", &a),
+        Ok(a) => denied(report, name, "s3:GetEncryptionConfiguration", &a),
         Err(e) => report.skip(name, split_error(&e).0),
     }
+}
+
+fn public_access(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str) {
+    let b = s3.bucket.as_str();
     let name = format!("{bucket}: public access blocked");
     let fix = format!(
         "aws s3api put-public-access-block --bucket {b} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
     );
-    match get("?publicAccessBlock") {
+    match s3.call(creds, "GET", "?publicAccessBlock", &[], b"") {
         Ok(a) if a.status == 200 => {
             let xml = a.text();
             let off: Vec<&str> = [
@@ -386,10 +452,9 @@ fn bucket_checks(report: &mut Report, s3: &S3, creds: &Credentials, bucket: &str
             }
         }
         Ok(a) if a.status == 404 => report.fail(name, "no public access block", fix),
-        Ok(a) => denied(report, &name, "s3:GetBucketPublicAccessBlock", &a),
+        Ok(a) => denied(report, name, "s3:GetBucketPublicAccessBlock", &a),
         Err(e) => report.skip(name, split_error(&e).0),
     }
-    true
 }
 
 fn lock_table(
@@ -430,8 +495,19 @@ fn oidc_checks(
     stacks: &[tfroles_core::Stack],
     caller: &tfroles_creds::Caller,
 ) {
-    let mut wanted: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
-        Default::default();
+    for (arn, audiences) in oidc_wanted(config, stacks) {
+        oidc_provider(report, client, caller, &arn, &audiences);
+    }
+}
+
+type Audiences = std::collections::BTreeSet<String>;
+
+/// Provider ARN to the audiences any statement federating to it requires.
+fn oidc_wanted(
+    config: &Config,
+    stacks: &[tfroles_core::Stack],
+) -> std::collections::BTreeMap<String, Audiences> {
+    let mut wanted: std::collections::BTreeMap<String, Audiences> = Default::default();
     for rs in config.role_sessions() {
         let Ok(doc) = config.trust_policy(rs.role.as_str(), Some(rs.account.as_str()), stacks)
         else {
@@ -441,96 +517,121 @@ fn oidc_checks(
             continue;
         };
         for st in v["Statement"].as_array().into_iter().flatten() {
-            let fed = &st["Principal"]["Federated"];
-            let providers: Vec<String> = match fed {
-                serde_json::Value::String(s) => vec![s.clone()],
-                serde_json::Value::Array(a) => a
-                    .iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect(),
-                _ => continue,
+            let Some(providers) = strings(&st["Principal"]["Federated"]) else {
+                continue;
             };
-            let mut auds = Vec::new();
-            for (_, conds) in st["Condition"].as_object().into_iter().flatten() {
-                for (k, vals) in conds.as_object().into_iter().flatten() {
-                    if k.ends_with(":aud") {
-                        match vals {
-                            serde_json::Value::String(s) => auds.push(s.clone()),
-                            serde_json::Value::Array(a) => {
-                                auds.extend(a.iter().filter_map(|x| x.as_str().map(str::to_owned)))
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-            }
+            let auds = statement_audiences(st);
             for p in providers {
                 wanted.entry(p).or_default().extend(auds.iter().cloned());
             }
         }
     }
-    for (arn, audiences) in wanted {
-        let name = format!(
-            "OIDC provider `{}`",
-            arn.rsplit(":oidc-provider/").next().unwrap_or(&arn)
-        );
-        let account = arn.split(':').nth(4).unwrap_or_default();
-        if account != caller.account {
-            report.skip(
-                name,
-                format!("in account {account}; the base identity is in {}: run doctor with credentials there to check it", caller.account),
-            );
-            continue;
-        }
-        let url = client
-            .endpoint("iam")
-            .unwrap_or_else(|| "https://iam.amazonaws.com".into());
-        let call = Call::new("iam", "us-east-1", "POST", format!("{url}/"))
-            .header(
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8",
-            )
-            .body(format!(
-                "Action=GetOpenIDConnectProvider&Version=2010-05-08&OpenIDConnectProviderArn={}",
-                encode(&arn)
-            ));
-        let answer = client.send(&caller.credentials, &call);
-        let host = arn
-            .rsplit(":oidc-provider/")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        match answer {
-            Ok(a) if a.status == 200 => {
-                let xml = a.text();
-                let list = element(&xml, "ClientIDList").unwrap_or_default();
-                let have: Vec<&str> = list
-                    .split("<member>")
-                    .skip(1)
-                    .filter_map(|m| m.split("</member>").next())
-                    .map(str::trim)
-                    .collect();
-                let missing: Vec<&String> = audiences.iter().filter(|a| !have.contains(&a.as_str())).collect();
-                if missing.is_empty() {
-                    report.ok(name, format!("audiences {}", audiences.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")));
-                } else {
-                    let first = missing[0];
-                    report.fail(
-                        name,
-                        format!("lacks the audience{} {} the trust policies require", if missing.len() == 1 { "" } else { "s" }, missing.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")),
-                        format!("aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {arn} --client-id {first}"),
-                    );
-                }
+    wanted
+}
+
+/// A JSON string or array of strings, as policy documents write lists.
+fn strings(v: &serde_json::Value) -> Option<Vec<String>> {
+    match v {
+        serde_json::Value::String(s) => Some(vec![s.clone()]),
+        serde_json::Value::Array(a) => Some(
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// The values of every `…:aud` condition key of a statement.
+fn statement_audiences(st: &serde_json::Value) -> Vec<String> {
+    let mut auds = Vec::new();
+    for (_, conds) in st["Condition"].as_object().into_iter().flatten() {
+        for (k, vals) in conds.as_object().into_iter().flatten() {
+            if k.ends_with(":aud") {
+                auds.extend(strings(vals).unwrap_or_default());
             }
-            Ok(a) if a.status == 404 || a.text().contains("NoSuchEntity") => report.fail(
-                name,
-                "does not exist",
-                format!("create it: `aws iam create-open-id-connect-provider --url https://{host} --client-id-list {}` (the bootstrap stack creates it too)", audiences.iter().next().map_or("sts.amazonaws.com", String::as_str)),
-            ),
-            Ok(a) => report.skip(name, format!("HTTP {} for GetOpenIDConnectProvider: the base identity may not look at it", a.status)),
-            Err(e) => report.skip(name, split_error(&e).0),
         }
     }
+    auds
+}
+
+/// One provider: in the caller's account, it must exist and list every
+/// audience the trust policies require.
+fn oidc_provider(
+    report: &mut Report,
+    client: &Client,
+    caller: &tfroles_creds::Caller,
+    arn: &str,
+    audiences: &Audiences,
+) {
+    let host = arn.rsplit(":oidc-provider/").next().unwrap_or_default();
+    let name = format!("OIDC provider `{host}`");
+    let account = arn.split(':').nth(4).unwrap_or_default();
+    if account != caller.account {
+        report.skip(
+            name,
+            format!("in account {account}; the base identity is in {}: run doctor with credentials there to check it", caller.account),
+        );
+        return;
+    }
+    match get_oidc_provider(client, caller, arn) {
+        Ok(a) if a.status == 200 => {
+            let xml = a.text();
+            let list = element(&xml, "ClientIDList").unwrap_or_default();
+            let have: Vec<&str> = list
+                .split("<member>")
+                .skip(1)
+                .filter_map(|m| m.split("</member>").next())
+                .map(str::trim)
+                .collect();
+            let missing: Vec<&String> = audiences.iter().filter(|a| !have.contains(&a.as_str())).collect();
+            if missing.is_empty() {
+                report.ok(name, format!("audiences {}", ticked(audiences.iter())));
+            } else {
+                let first = missing[0];
+                report.fail(
+                    name,
+                    format!("lacks the audience{} {} the trust policies require", if missing.len() == 1 { "" } else { "s" }, ticked(missing.into_iter())),
+                    format!("aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {arn} --client-id {first}"),
+                );
+            }
+        }
+        Ok(a) if a.status == 404 || a.text().contains("NoSuchEntity") => report.fail(
+            name,
+            "does not exist",
+            format!("create it: `aws iam create-open-id-connect-provider --url https://{host} --client-id-list {}` (the bootstrap stack creates it too)", audiences.iter().next().map_or("sts.amazonaws.com", String::as_str)),
+        ),
+        Ok(a) => report.skip(name, format!("HTTP {} for GetOpenIDConnectProvider: the base identity may not look at it", a.status)),
+        Err(e) => report.skip(name, split_error(&e).0),
+    }
+}
+
+/// `a`, `b`, in backticks.
+fn ticked<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    items
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn get_oidc_provider(
+    client: &Client,
+    caller: &tfroles_creds::Caller,
+    arn: &str,
+) -> Result<Answer, tfroles_creds::Error> {
+    let url = client
+        .endpoint("iam")
+        .unwrap_or_else(|| "https://iam.amazonaws.com".into());
+    let call = Call::new("iam", "us-east-1", "POST", format!("{url}/"))
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
+        .body(format!(
+            "Action=GetOpenIDConnectProvider&Version=2010-05-08&OpenIDConnectProviderArn={}",
+            encode(arn)
+        ));
+    client.send(&caller.credentials, &call)
 }
 
 fn backend_checks(
@@ -541,6 +642,24 @@ fn backend_checks(
     s3: &S3,
     stack: &Stack,
 ) {
+    let Some(creds) = backend_session(report, config, base, options, stack) else {
+        return;
+    };
+    let lock_key = format!("{}.tflock", stack.state_key);
+    if missing_key(report, config, s3, &creds, stack, &lock_key) && config.state().use_lockfile {
+        lock_probe(report, s3, &creds, stack, &lock_key);
+    }
+}
+
+/// The credentials of the session terraform's backend would use for the
+/// stack; a check skipped when they cannot be had.
+fn backend_session(
+    report: &mut Report,
+    config: &Config,
+    base: &BaseIdentity,
+    options: &Options,
+    stack: &Stack,
+) -> Option<Credentials> {
     let state = config.state();
     let mut ask = SessionFor::role(state.role.as_str()).stack(stack);
     ask.account = Some(state.account.as_str());
@@ -548,53 +667,67 @@ fn backend_checks(
         Ok(s) => s,
         Err(e) => {
             report.skip("state key", split_error(&e).0);
-            return;
+            return None;
         }
     };
-    let creds = match tfroles_creds::credentials(&SessionRequest::from(&session), base, options) {
-        Ok(o) => o.credentials,
+    match tfroles_creds::credentials(&SessionRequest::from(&session), base, options) {
+        Ok(o) => Some(o.credentials),
         Err(e) => {
             report.skip(
                 format!("stack `{}`'s backend session", stack.path),
                 split_error(&e).0,
             );
-            return;
+            None
         }
-    };
-    let lock_key = format!("{}.tflock", stack.state_key);
-    let path = format!("/{}", encode_path(&lock_key));
+    }
+}
+
+/// HeadObject on the (absent) lock key: 404 means ListBucket is allowed,
+/// as terraform's first init needs. Returns whether the lock probe may follow.
+fn missing_key(
+    report: &mut Report,
+    config: &Config,
+    s3: &S3,
+    creds: &Credentials,
+    stack: &Stack,
+    lock_key: &str,
+) -> bool {
+    let path = format!("/{}", encode_path(lock_key));
     let name = format!("a missing key under `{}`'s backend session", stack.path);
-    match s3.call(&creds, "HEAD", &path, &[], b"") {
+    match s3.call(creds, "HEAD", &path, &[], b"") {
         Ok(a) if a.status == 404 => report.ok(name, "answers 404 (s3:ListBucket allowed)"),
         Ok(a) if a.status == 403 => report.fail(
             name,
             "answers 403, not 404: the session may not list the bucket, and terraform's first init of a stack fails",
-            format!("allow s3:ListBucket on arn:aws:s3:::{} in the state role's policy (apply the bootstrap stack: `tfroles policy --role {} --kind permissions`)", s3.bucket, state.role),
+            format!("allow s3:ListBucket on arn:aws:s3:::{} in the state role's policy (apply the bootstrap stack: `tfroles policy --role {} --kind permissions`)", s3.bucket, config.state().role),
         ),
         Ok(a) if a.status == 200 => {
             report.skip(name, format!("`{lock_key}` exists: a lock is held (is terraform running?)"));
-            return;
+            return false;
         }
         Ok(a) => report.skip(name, format!("HTTP {}", a.status)),
         Err(e) => {
             let (what, fix) = split_error(&e);
             report.fail(name, what, fix);
-            return;
+            return false;
         }
     }
-    if !state.use_lockfile {
-        return;
-    }
+    true
+}
+
+/// Writes the lock file as terraform would (only if absent) and removes it.
+fn lock_probe(report: &mut Report, s3: &S3, creds: &Credentials, stack: &Stack, lock_key: &str) {
+    let path = format!("/{}", encode_path(lock_key));
     let name = format!("lock file under `{}`'s backend session", stack.path);
     let put = s3.call(
-        &creds,
+        creds,
         "PUT",
         &path,
         &[("if-none-match", "*")],
         b"{\"Info\":\"tfroles doctor probe\"}",
     );
     match put {
-        Ok(a) if a.status == 200 => match s3.call(&creds, "DELETE", &path, &[], b"") {
+        Ok(a) if a.status == 200 => match s3.call(creds, "DELETE", &path, &[], b"") {
             Ok(d) if d.status == 204 || d.status == 200 => report.ok(name, format!("`{lock_key}` written and removed")),
             Ok(d) => report.fail(
                 name,
