@@ -289,12 +289,65 @@ pub struct IndexPlan {
 /// role; nothing here touches the network or the SDK.
 pub fn plan(args: &CredArgs) -> Outcome<Plan> {
     let env = Env::from_process();
-    let mut region = None;
-    let mut identities = Vec::new();
-    let mut stack_path = None;
-    let mut config_read = None;
-    let mut indexable = true;
-    let mut request = if let Some(arn) = &args.role_arn {
+    let mut target = match &args.role_arn {
+        Some(arn) => Target::from_role_arn(args, arn)?,
+        None => Target::from_config(args)?,
+    };
+    if let Some(serial) = &args.mfa_serial {
+        target.request.mfa_serial = Some(serial.clone());
+    }
+    let base = base_identity(args, &target.identities, &env)?;
+    let choose_from = (args.web_identity.is_none() && args.profile.is_none()).then(|| {
+        target
+            .identities
+            .iter()
+            .filter_map(|i| i.source().cloned())
+            .collect()
+    });
+    let budget = budget(&env)?;
+    let cache = if args.no_cache {
+        None
+    } else {
+        Some(Cache::open(&Cache::default_dir(&env)?)?)
+    };
+    Ok(Plan {
+        request: target.request,
+        base,
+        options: Options {
+            cache,
+            refresh_before: parse_window(&args.refresh_before)?,
+            mfa_token: args.mfa_token.clone().map(tfroles_creds::Secret::new),
+            region: target.region,
+            budget,
+            stack: target.stack,
+            ..Options::new(env)
+        },
+        index: (target.indexable && !args.no_cache).then_some(IndexPlan {
+            config: target.config,
+            choose_from,
+        }),
+    })
+}
+
+/// The role's side of the arguments: the request, and what else the config
+/// (when there is one) says about the run.
+struct Target {
+    request: SessionRequest,
+    /// The config's default region.
+    region: Option<String>,
+    /// The config's identities, to choose the base identity from.
+    identities: Vec<tfroles_core::Identity>,
+    /// The stack the session is for, as its path.
+    stack: Option<String>,
+    /// The config file read.
+    config: Option<PathBuf>,
+    /// Whether the hit index key covers everything this run read.
+    indexable: bool,
+}
+
+impl Target {
+    /// `--role-arn` and its settings, without a config file.
+    fn from_role_arn(args: &CredArgs, arn: &str) -> Outcome<Self> {
         let mut r = SessionRequest::new(
             usage("--role-arn", arn.parse())?,
             usage(
@@ -317,20 +370,21 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
         if let Some(d) = &args.duration {
             r.duration = usage::<Duration, _>("--duration", d.parse())?;
         }
-        let mut tags = Vec::new();
-        for t in &args.tags {
-            let Some((k, v)) = t.split_once('=') else {
-                return Err(Usage::new(format!("--tag: `{t}` is not KEY=VALUE")).into());
-            };
-            tags.push((k.to_owned(), v.to_owned()));
-        }
-        r.tags = usage("--tag", SessionTags::new(tags))?;
-        r
-    } else {
+        r.tags = usage("--tag", SessionTags::new(tag_pairs(&args.tags)?))?;
+        Ok(Self {
+            request: r,
+            region: None,
+            identities: Vec::new(),
+            stack: None,
+            config: None,
+            indexable: true,
+        })
+    }
+
+    /// `--role` (with its account, stack and workspace): the session the
+    /// config decides for it.
+    fn from_config(args: &CredArgs) -> Outcome<Self> {
         let config = crate::load_path(args.config.as_deref())?;
-        config_read = Some(config.file().to_path_buf());
-        region = config.defaults().region.as_ref().map(ToString::to_string);
-        identities = config.identities().to_vec();
         let role = args
             .role
             .as_deref()
@@ -344,73 +398,72 @@ pub fn plan(args: &CredArgs) -> Outcome<Plan> {
             .transpose()?;
         // The index key covers the config and the working directory, not
         // the tree: only a stack named as a path the blocks resolve alone.
-        if let Some(path) = args.stack.as_deref() {
-            indexable = path.trim_end_matches('/') != "."
-                && crate::policy::stack_without_tree(&config, path).is_some();
-        }
-        stack_path = stack.as_ref().map(|s| s.path.to_string());
+        let indexable = args.stack.as_deref().is_none_or(|path| {
+            path.trim_end_matches('/') != "."
+                && crate::policy::stack_without_tree(&config, path).is_some()
+        });
         // `decide_session` reads the workspace only with a stack.
         let workspace = crate::workspace_arg(args.workspace.as_deref());
-        let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
-        ask.account = args.account.as_deref();
-        ask.stack = stack.as_ref();
-        ask.workspace = workspace.as_deref();
-        let vars: std::collections::HashMap<String, String> = tfroles_core::naming::USER_VARIABLES
-            .iter()
-            .chain(tfroles_core::naming::RUN_VARIABLES)
-            .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
-            .collect();
+        let vars = name_variables();
         let lookup = |k: &str| vars.get(k).map(String::as_str);
         let mut names = tfroles_core::SessionNames::from_env(&lookup);
         let here = stack_here(&config, stack.as_ref(), role, args.account.as_deref());
         names.stack = here.as_deref();
+        let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
+        ask.account = args.account.as_deref();
+        ask.stack = stack.as_ref();
+        ask.workspace = workspace.as_deref();
         ask.names = names;
-        SessionRequest::from(&config.decide_session(&ask)?)
-    };
-    if let Some(serial) = &args.mfa_serial {
-        request.mfa_serial = Some(serial.clone());
+        let request = SessionRequest::from(&config.decide_session(&ask)?);
+        Ok(Self {
+            request,
+            region: config.defaults().region.as_ref().map(ToString::to_string),
+            identities: config.identities().to_vec(),
+            stack: stack.as_ref().map(|s| s.path.to_string()),
+            config: Some(config.file().to_path_buf()),
+            indexable,
+        })
     }
-    let base = if let Some(src) = &args.web_identity {
-        BaseIdentity::WebIdentity(usage(
+}
+
+/// `--tag KEY=VALUE` flags as pairs.
+fn tag_pairs(tags: &[String]) -> Outcome<Vec<(String, String)>> {
+    tags.iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) => Ok((k.to_owned(), v.to_owned())),
+            None => Err(Usage::new(format!("--tag: `{t}` is not KEY=VALUE")).into()),
+        })
+        .collect()
+}
+
+/// The environment variables session names may use, as set.
+fn name_variables() -> std::collections::HashMap<String, String> {
+    tfroles_core::naming::USER_VARIABLES
+        .iter()
+        .chain(tfroles_core::naming::RUN_VARIABLES)
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+        .collect()
+}
+
+/// `--web-identity`, else `--profile`, else chosen from the config's
+/// identities and the environment.
+fn base_identity(
+    args: &CredArgs,
+    identities: &[tfroles_core::Identity],
+    env: &Env,
+) -> Outcome<BaseIdentity> {
+    if let Some(src) = &args.web_identity {
+        return Ok(BaseIdentity::WebIdentity(usage(
             "--web-identity",
             WebIdentitySource::parse(src, args.audience.as_deref()),
-        )?)
-    } else if args.profile.is_some() {
-        BaseIdentity::DefaultChain {
+        )?));
+    }
+    if args.profile.is_some() {
+        return Ok(BaseIdentity::DefaultChain {
             profile: args.profile.clone(),
-        }
-    } else {
-        BaseIdentity::choose(&identities, None, &env)
-    };
-    let choose_from = (args.web_identity.is_none() && args.profile.is_none()).then(|| {
-        identities
-            .iter()
-            .filter_map(|i| i.source().cloned())
-            .collect()
-    });
-    let budget = budget(&env)?;
-    let cache = if args.no_cache {
-        None
-    } else {
-        Some(Cache::open(&Cache::default_dir(&env)?)?)
-    };
-    Ok(Plan {
-        request,
-        base,
-        options: Options {
-            cache,
-            refresh_before: parse_window(&args.refresh_before)?,
-            mfa_token: args.mfa_token.clone().map(tfroles_creds::Secret::new),
-            region,
-            budget,
-            stack: stack_path,
-            ..Options::new(env)
-        },
-        index: (indexable && !args.no_cache).then_some(IndexPlan {
-            config: config_read,
-            choose_from,
-        }),
-    })
+        });
+    }
+    Ok(BaseIdentity::choose(identities, None, env))
 }
 
 fn get(args: &CredArgs) -> Outcome<(Credentials, Option<String>)> {
