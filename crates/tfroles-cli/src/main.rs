@@ -633,11 +633,10 @@ fn owning_configs(paths: &[PathBuf]) -> Outcome<Vec<PathBuf>> {
 fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
     let GenerateArgs {
         check,
-        diff,
         take_over,
         prune,
-        fail_on_change,
         format,
+        ..
     } = opts;
     let (config, _, plan) = prepare(arg, PlanOptions { take_over, prune })?;
     let s = if check { plan.summary() } else { plan.apply()? };
@@ -646,70 +645,121 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
     let unwired = report_unwired(&config, check);
     let mut out = std::io::stdout().lock();
     if format == OutFormat::Json {
-        let files: Vec<serde_json::Value> = plan
-            .files
-            .iter()
-            .map(|f| serde_json::json!({ "path": f.path, "change": change_word(f.change, check) }))
-            .collect();
-        let report = serde_json::json!({
-            "check": check,
-            "up_to_date": plan.is_up_to_date(),
-            "written": if check { 0 } else { s.written },
-            "unchanged": s.unchanged,
-            "removed": if check { 0 } else { s.removed },
-            "stale": s.stale,
-            "files": files,
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        print_generate_json(&mut out, &plan, s, check)?;
     } else if check {
-        for f in plan.drift() {
-            writeln!(out, "{:<8} {}", change_word(f.change, true), f.path)?;
-        }
-        if diff {
-            write!(out, "{}", plan.diff())?;
-        }
-        if plan.is_up_to_date() {
-            writeln!(out, "{} files up to date", s.unchanged)?;
-        }
+        print_checked(&mut out, &plan, s, opts.diff)?;
     } else {
-        // One write per line would be 20,000 syscalls for 10,000 stacks.
-        let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-        for f in plan.drift() {
-            writeln!(err, "{:<9} {}", change_word(f.change, false), f.path)?;
-        }
-        err.flush()?;
-        let mut line = format!(
-            "wrote {} file{}, {} unchanged",
-            s.written,
-            if s.written == 1 { "" } else { "s" },
-            s.unchanged
-        );
-        if s.removed > 0 {
-            line.push_str(&format!(", removed {} stale", s.removed));
-        }
-        if s.stale > 0 {
-            line.push_str(&format!(", kept {} stale", s.stale));
-        }
-        if s.leftovers > 0 {
-            line.push_str(&format!(
-                ", cleaned {} temporary file{} of an interrupted run",
-                s.leftovers,
-                if s.leftovers == 1 { "" } else { "s" }
-            ));
-        }
-        writeln!(out, "{line}")?;
-        if s.stale > 0 {
-            writeln!(
-                std::io::stderr().lock(),
-                "warning: {} generated file{} no stack generates any more {} kept, in case the config change was a mistake (a glob typo)\n  \
-                 hint: run `tfroles generate --prune` to remove them, or fix the config",
-                s.stale,
-                if s.stale == 1 { "" } else { "s" },
-                if s.stale == 1 { "is" } else { "are" },
-            )?;
-        }
+        print_written(&mut out, &plan, s)?;
     }
-    if fail_on_change && !plan.is_up_to_date() {
+    generate_verdict(&plan, s, opts)?;
+    unwired
+}
+
+fn print_generate_json(
+    out: &mut impl Write,
+    plan: &tfroles_hcl::Plan,
+    s: tfroles_hcl::Summary,
+    check: bool,
+) -> Outcome<()> {
+    let files: Vec<serde_json::Value> = plan
+        .files
+        .iter()
+        .map(|f| serde_json::json!({ "path": f.path, "change": change_word(f.change, check) }))
+        .collect();
+    let report = serde_json::json!({
+        "check": check,
+        "up_to_date": plan.is_up_to_date(),
+        "written": if check { 0 } else { s.written },
+        "unchanged": s.unchanged,
+        "removed": if check { 0 } else { s.removed },
+        "stale": s.stale,
+        "files": files,
+    });
+    writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    Ok(())
+}
+
+/// `--check`: what differs, on stdout.
+fn print_checked(
+    out: &mut impl Write,
+    plan: &tfroles_hcl::Plan,
+    s: tfroles_hcl::Summary,
+    diff: bool,
+) -> Outcome<()> {
+    for f in plan.drift() {
+        writeln!(out, "{:<8} {}", change_word(f.change, true), f.path)?;
+    }
+    if diff {
+        write!(out, "{}", plan.diff())?;
+    }
+    if plan.is_up_to_date() {
+        writeln!(out, "{} files up to date", s.unchanged)?;
+    }
+    Ok(())
+}
+
+/// A write: each change on stderr, the counts on stdout, and a warning for
+/// stale files kept.
+fn print_written(
+    out: &mut impl Write,
+    plan: &tfroles_hcl::Plan,
+    s: tfroles_hcl::Summary,
+) -> Outcome<()> {
+    // One write per line would be 20,000 syscalls for 10,000 stacks.
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+    for f in plan.drift() {
+        writeln!(err, "{:<9} {}", change_word(f.change, false), f.path)?;
+    }
+    err.flush()?;
+    writeln!(out, "{}", written_line(s))?;
+    if s.stale > 0 {
+        writeln!(
+            std::io::stderr().lock(),
+            "warning: {} generated file{} no stack generates any more {} kept, in case the config change was a mistake (a glob typo)\n  \
+             hint: run `tfroles generate --prune` to remove them, or fix the config",
+            s.stale,
+            if s.stale == 1 { "" } else { "s" },
+            if s.stale == 1 { "is" } else { "are" },
+        )?;
+    }
+    Ok(())
+}
+
+/// `wrote N files, M unchanged`, and whatever else the write did.
+fn written_line(s: tfroles_hcl::Summary) -> String {
+    let mut line = format!(
+        "wrote {} file{}, {} unchanged",
+        s.written,
+        if s.written == 1 { "" } else { "s" },
+        s.unchanged
+    );
+    if s.removed > 0 {
+        line.push_str(&format!(", removed {} stale", s.removed));
+    }
+    if s.stale > 0 {
+        line.push_str(&format!(", kept {} stale", s.stale));
+    }
+    if s.leftovers > 0 {
+        line.push_str(&format!(
+            ", cleaned {} temporary file{} of an interrupted run",
+            s.leftovers,
+            if s.leftovers == 1 { "" } else { "s" }
+        ));
+    }
+    line
+}
+
+/// Drift as the exit code: `--fail-on-change` after a write (for a
+/// pre-commit hook), `--check` without one.
+fn generate_verdict(
+    plan: &tfroles_hcl::Plan,
+    s: tfroles_hcl::Summary,
+    opts: GenerateArgs,
+) -> Outcome<()> {
+    if plan.is_up_to_date() {
+        return Ok(());
+    }
+    if opts.fail_on_change {
         let (message, hint) = if s.written + s.removed + s.leftovers == 0 {
             (
                 "stale generated files were kept: no stack in the config generates them any more",
@@ -728,7 +778,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         }
         .into());
     }
-    if check && !plan.is_up_to_date() {
+    if opts.check {
         let n = s.written + s.removed + s.stale + s.leftovers;
         return Err(Exit::Drift {
             message: format!(
@@ -747,7 +797,7 @@ fn generate(arg: &ConfigArg, opts: GenerateArgs) -> Outcome<()> {
         }
         .into());
     }
-    unwired
+    Ok(())
 }
 
 fn exists(path: &Path) -> Exit {
@@ -914,22 +964,7 @@ fn import(dir: &Path, output: Option<&Path>, opts: &tfroles_hcl::ImportOptions) 
 /// need not parse the text.
 fn invalid_json(e: &Failure) -> serde_json::Value {
     let diagnostics: Vec<serde_json::Value> = match e.diagnostics() {
-        Some(d) => {
-            d.0.iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "file": d.file,
-                        "line": d.location.map(|l| l.line),
-                        "column": d.location.map(|l| l.column),
-                        "block": d.block,
-                        "attribute": d.attribute,
-                        "message": d.message,
-                        "allowed": d.allowed,
-                        "hint": d.hint,
-                    })
-                })
-                .collect()
-        }
+        Some(d) => d.0.iter().map(diagnostic_json).collect(),
         // Not the config's text: a file in the way, an unreadable file. The
         // message is the error as printed, its hint included, as it was
         // before hints became data (consumers parse `message`).
@@ -938,6 +973,11 @@ fn invalid_json(e: &Failure) -> serde_json::Value {
             "message": failure::with_hint(e.to_string(), e.hint().as_deref()), "allowed": null, "hint": null,
         })],
     };
+    invalid_report(e, diagnostics)
+}
+
+/// `{"valid": false, ...}`: the shape of every failed `validate --format json`.
+fn invalid_report(e: &Failure, diagnostics: Vec<serde_json::Value>) -> serde_json::Value {
     serde_json::json!({
         "valid": false,
         "exit_code": e.exit_code(),
@@ -945,47 +985,33 @@ fn invalid_json(e: &Failure) -> serde_json::Value {
     })
 }
 
+fn diagnostic_json(d: &tfroles_core::Diagnostic) -> serde_json::Value {
+    serde_json::json!({
+        "file": d.file,
+        "line": d.location.map(|l| l.line),
+        "column": d.location.map(|l| l.column),
+        "block": d.block,
+        "attribute": d.attribute,
+        "message": d.message,
+        "allowed": d.allowed,
+        "hint": d.hint,
+    })
+}
+
 fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
+    let json = format == OutFormat::Json;
     let (config, resolution, _) = match prepare(arg, PlanOptions::default()) {
         Ok(p) => p,
-        Err(e) if format == OutFormat::Json => {
-            let text = serde_json::to_string_pretty(&invalid_json(&e))?;
-            writeln!(std::io::stdout().lock(), "{text}")?;
-            return Err(e);
-        }
+        Err(e) if json => return Err(print_invalid(invalid_json(&e), e)?),
         Err(e) => return Err(e),
     };
     if let Err(e) = report_unwired(&config, true) {
-        if format == OutFormat::Json {
-            let diagnostics: Vec<serde_json::Value> = config
-                .module_roles()
-                .unwired(config.root())
-                .iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "file": d.file,
-                        "line": d.location.map(|l| l.line),
-                        "column": d.location.map(|l| l.column),
-                        "block": d.block,
-                        "attribute": d.attribute,
-                        "message": d.message,
-                        "allowed": d.allowed,
-                        "hint": d.hint,
-                    })
-                })
-                .collect();
-            let report = serde_json::json!({
-                "valid": false,
-                "exit_code": e.exit_code(),
-                "diagnostics": diagnostics,
-            });
-            writeln!(
-                std::io::stdout().lock(),
-                "{}",
-                serde_json::to_string_pretty(&report)?
-            )?;
+        if !json {
+            return Err(e);
         }
-        return Err(e);
+        let unwired = config.module_roles().unwired(config.root());
+        let report = invalid_report(&e, unwired.iter().map(diagnostic_json).collect());
+        return Err(print_invalid(report, e)?);
     }
     let mut out = std::io::stdout().lock();
     match format {
@@ -1000,28 +1026,36 @@ fn validate(arg: &ConfigArg, format: OutFormat) -> Outcome<()> {
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
-        OutFormat::Text => {
-            let n = |count: usize, word: &str| {
-                format!("{count} {word}{}", if count == 1 { "" } else { "s" })
-            };
-            writeln!(
-                out,
-                "{} is valid: {}, {}, {}",
-                config.file().display(),
-                n(config.accounts().len(), "account"),
-                match config.module_roles().roles.len() {
-                    0 => n(config.roles().len(), "role"),
-                    m => format!(
-                        "{} ({m} of them module role{})",
-                        n(config.roles().len(), "role"),
-                        if m == 1 { "" } else { "s" }
-                    ),
-                },
-                n(resolution.stacks.len(), "stack")
-            )?
-        }
+        OutFormat::Text => writeln!(out, "{}", valid_line(&config, &resolution))?,
     }
     Ok(())
+}
+
+/// Prints a failed validation's report; gives back the failure to return.
+fn print_invalid(report: serde_json::Value, e: Failure) -> Outcome<Failure> {
+    let text = serde_json::to_string_pretty(&report)?;
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(e)
+}
+
+/// `tfroles.hcl is valid: 2 accounts, 3 roles, 4 stacks`.
+fn valid_line(config: &Config, resolution: &tfroles_core::Resolution) -> String {
+    let n =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let roles = match config.module_roles().roles.len() {
+        0 => n(config.roles().len(), "role"),
+        m => format!(
+            "{} ({m} of them module role{})",
+            n(config.roles().len(), "role"),
+            if m == 1 { "" } else { "s" }
+        ),
+    };
+    format!(
+        "{} is valid: {}, {roles}, {}",
+        config.file().display(),
+        n(config.accounts().len(), "account"),
+        n(resolution.stacks.len(), "stack")
+    )
 }
 
 fn graph(arg: &ConfigArg, format: GraphFormat) -> Outcome<()> {
@@ -1091,8 +1125,23 @@ fn workspaces(arg: &ConfigArg, stack: Option<&str>, format: Format) -> Outcome<(
         Some(p) => vec![crate::policy::find_stack(&config, &resolution.stacks, p)?.clone()],
         None => resolution.stacks,
     };
+    let rows = workspace_rows(&stacks);
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        Format::Table => print_workspace_table(&mut out, &rows)?,
+    }
+    Ok(())
+}
+
+/// One row per workspace block of each stack, or one for a stack without
+/// them; each named by its first provider's session.
+fn workspace_rows(stacks: &[tfroles_core::Stack]) -> Vec<WorkspaceRow<'_>> {
     let mut rows = Vec::new();
-    for s in &stacks {
+    for s in stacks {
         let targets: Vec<(Option<&str>, &str, &[tfroles_core::Provider])> =
             if s.workspaces.is_empty() {
                 vec![(None, s.state_key.as_str(), s.providers.as_slice())]
@@ -1121,53 +1170,49 @@ fn workspaces(arg: &ConfigArg, stack: Option<&str>, format: Format) -> Outcome<(
             });
         }
     }
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows)?;
-            writeln!(out)?;
-        }
-        Format::Table => {
-            let head = [
-                "STACK",
-                "WORKSPACE",
-                "ACCOUNT",
-                "ROLE",
-                "REGION",
-                "STATE KEY",
-            ];
-            let cells: Vec<[&str; 6]> = rows
+    rows
+}
+
+/// Columns padded to their widest cell; the last one (the state key) not.
+fn print_workspace_table(out: &mut impl Write, rows: &[WorkspaceRow]) -> Outcome<()> {
+    let head = [
+        "STACK",
+        "WORKSPACE",
+        "ACCOUNT",
+        "ROLE",
+        "REGION",
+        "STATE KEY",
+    ];
+    let cells: Vec<[&str; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.stack,
+                r.workspace.unwrap_or("(any)"),
+                r.account,
+                r.role,
+                r.region,
+                r.state_key,
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            cells
                 .iter()
-                .map(|r| {
-                    [
-                        r.stack,
-                        r.workspace.unwrap_or("(any)"),
-                        r.account,
-                        r.role,
-                        r.region,
-                        r.state_key,
-                    ]
-                })
-                .collect();
-            let widths: Vec<usize> = (0..5)
-                .map(|i| {
-                    cells
-                        .iter()
-                        .map(|c| c[i].chars().count())
-                        .chain([head[i].len()])
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            for row in std::iter::once(head).chain(cells) {
-                let mut line = String::new();
-                for (i, cell) in row.iter().enumerate().take(5) {
-                    line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-                }
-                line.push_str(row[5]);
-                writeln!(out, "{line}")?;
-            }
+                .map(|c| c[i].chars().count())
+                .chain([head[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(head).chain(cells) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate().take(5) {
+            line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
         }
+        line.push_str(row[5]);
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -1241,7 +1286,18 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let result = match &cli.command {
+    match run(&cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let generating = matches!(cli.command, Command::Generate { check: false, .. });
+            print_failure(&e, generating)
+        }
+    }
+}
+
+/// The one dispatch: each command to the function that runs it.
+fn run(command: &Command) -> Outcome<()> {
+    match command {
         Command::Generate {
             config,
             check,
@@ -1265,6 +1321,12 @@ fn main() -> ExitCode {
         ),
         Command::Import {
             dir,
+            handover: true,
+            check,
+            ..
+        } => hand_over(dir, *check),
+        Command::Import {
+            dir,
             output,
             vars,
             var_files,
@@ -1273,23 +1335,18 @@ fn main() -> ExitCode {
             accounts,
             account_names,
             aws_config,
-            handover,
-            check,
+            ..
         } => {
-            if *handover {
-                hand_over(dir, *check)
-            } else {
-                let opts = tfroles_hcl::ImportOptions {
-                    vars: vars.clone(),
-                    var_files: var_files.clone(),
-                    backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
-                    workspace: workspace.clone(),
-                    accounts: accounts.clone(),
-                    account_names: account_names.clone(),
-                    aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
-                };
-                import(dir, output.as_deref(), &opts)
-            }
+            let opts = tfroles_hcl::ImportOptions {
+                vars: vars.clone(),
+                var_files: var_files.clone(),
+                backend_configs: backend_configs.iter().map(|b| backend_config(b)).collect(),
+                workspace: workspace.clone(),
+                accounts: accounts.clone(),
+                account_names: account_names.clone(),
+                aws_config: aws_config.clone().or_else(tfroles_hcl::default_aws_config),
+            };
+            import(dir, output.as_deref(), &opts)
         }
         Command::Validate { config, format } => validate(config, *format),
         Command::Roles { config, format } => roles(config, *format),
@@ -1299,17 +1356,7 @@ fn main() -> ExitCode {
             format,
         } => workspaces(config, stack.as_deref(), *format),
         Command::Graph { config, format } => graph(config, *format),
-        Command::Completions { shell } => {
-            use clap::CommandFactory;
-            // Into memory first: clap_complete panics when its writer fails
-            // (a closed pipe), and a panic is never an answer to input.
-            let mut buf = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "tfroles", &mut buf);
-            std::io::stdout()
-                .lock()
-                .write_all(&buf)
-                .map_err(Failure::from)
-        }
+        Command::Completions { shell } => completions(*shell),
         Command::Policy { args } => policy::policy(args),
         Command::Usage { args } => usage::usage(args),
         Command::Explain { args } => explain::explain(args),
@@ -1323,14 +1370,19 @@ fn main() -> ExitCode {
             server,
             command,
         } => creds::exec(args, command, *server),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let generating = matches!(cli.command, Command::Generate { check: false, .. });
-            print_failure(&e, generating)
-        }
     }
+}
+
+fn completions(shell: clap_complete::Shell) -> Outcome<()> {
+    use clap::CommandFactory;
+    // Into memory first: clap_complete panics when its writer fails
+    // (a closed pipe), and a panic is never an answer to input.
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "tfroles", &mut buf);
+    std::io::stdout()
+        .lock()
+        .write_all(&buf)
+        .map_err(Failure::from)
 }
 
 /// The terraform workspace a command works for: `--workspace`, else
