@@ -254,58 +254,32 @@ pub fn policy(args: &PolicyArgs) -> Outcome<()> {
 
 pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
     let (config, stacks) = stacks(&args.config)?;
-    let stack = args
-        .stack
-        .as_deref()
-        .map(|p| find_stack(&config, &stacks, p))
-        .transpose()?;
-    let role = args.role.as_str();
-    // `decide_session` reads the workspace only with a stack.
-    let workspace = crate::workspace_arg(args.workspace.as_deref());
-    let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
-    ask.account = args.account.as_deref();
-    ask.stack = stack;
-    ask.workspace = workspace.as_deref();
-    let decided = config.decide_session(&ask)?;
-    let identity = match stack {
-        Some(s) => config.stack_state_permissions(s, &stacks)?,
-        None => config.permissions_policy(role, args.account.as_deref(), &stacks)?,
-    };
-    let session = if args.no_session_policy {
-        None
-    } else {
-        decided.policy
-    };
-    let mut request = Request::new(&args.action, &args.resource);
-    let mut context: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for c in &args.context {
-        let Some((k, v)) = c.split_once('=') else {
-            return Err(Usage::new(format!("--context: `{c}` is not KEY=VALUE")).into());
-        };
-        context.entry(k.to_owned()).or_default().push(v.to_owned());
-    }
-    for (k, v) in context {
-        request = request.with_context(k, v);
-    }
-    let policies = std::slice::from_ref(&identity);
+    let (identity, session) = simulated_policies(args, &config, &stacks)?;
+    let request = simulated_request(args)?;
     let sessions: Vec<PolicyDocument> = session.iter().cloned().collect();
-    let decision = evaluate(&request, policies, &sessions).map_err(|e| {
+    let decision = evaluate(&request, std::slice::from_ref(&identity), &sessions).map_err(|e| {
         Usage::hinted(
             format!("cannot decide: {e}"),
             "see `tfroles simulate --help` for what the evaluator covers",
         )
     })?;
-    let statement = |r: &tfroles_policy::StatementRef| {
-        let doc = match r.kind {
-            tfroles_policy::PolicyKind::Identity => &identity,
-            tfroles_policy::PolicyKind::Session => &sessions[r.policy],
-        };
-        // The statement as the canonical writer orders it, not re-sorted.
-        let single =
-            PolicyDocument::new(vec![doc.statements[r.statement].clone()]).to_json_compact();
-        let start = single.find("\"Statement\":[").expect("our JSON") + "\"Statement\":[".len();
-        single[start..single.len() - 2].to_owned()
-    };
+    let statement = |r: &tfroles_policy::StatementRef| deciding_statement(r, &identity, &sessions);
+    print_simulation(args, &decision, session.is_some(), statement)?;
+    if decision.allowed {
+        Ok(())
+    } else {
+        // Denied is an answer, already printed: exit 1 without a message.
+        Err(crate::Exit::Denied.into())
+    }
+}
+
+/// The verdict, its reason and the statements that decided it.
+fn print_simulation(
+    args: &SimulateArgs,
+    decision: &tfroles_policy::Decision,
+    session_policy: bool,
+    statement: impl Fn(&tfroles_policy::StatementRef) -> String,
+) -> Outcome<()> {
     let mut out = std::io::stdout().lock();
     let verdict = if decision.allowed {
         "allowed"
@@ -317,10 +291,10 @@ pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
             let report = serde_json::json!({
                 "decision": verdict,
                 "reason": decision.to_string(),
-                "role": role,
+                "role": args.role,
                 "action": args.action,
                 "resource": args.resource,
-                "session_policy": session.is_some(),
+                "session_policy": session_policy,
                 "deciding_statement": decision.deciding.as_ref().map(|r| serde_json::from_str::<serde_json::Value>(&statement(r)).expect("our JSON")),
                 "session_statement": decision.session.as_ref().map(|r| serde_json::from_str::<serde_json::Value>(&statement(r)).expect("our JSON")),
             });
@@ -340,15 +314,76 @@ pub fn simulate(args: &SimulateArgs) -> Outcome<()> {
             if let Some(r) = &decision.session {
                 writeln!(out, "  session statement: {}", statement(r))?;
             }
-            if session.is_none() {
+            if !session_policy {
                 writeln!(out, "  (no session policy)")?;
             }
         }
     }
-    if decision.allowed {
-        Ok(())
+    Ok(())
+}
+
+/// The role's identity policy (with `--stack`, the stack's state
+/// permissions) and the session policy its session would carry, unless
+/// `--no-session-policy`.
+fn simulated_policies(
+    args: &SimulateArgs,
+    config: &Config,
+    stacks: &[Stack],
+) -> Outcome<(PolicyDocument, Option<PolicyDocument>)> {
+    let stack = args
+        .stack
+        .as_deref()
+        .map(|p| find_stack(config, stacks, p))
+        .transpose()?;
+    let role = args.role.as_str();
+    // `decide_session` reads the workspace only with a stack.
+    let workspace = crate::workspace_arg(args.workspace.as_deref());
+    let mut ask = SessionFor::role(role).allow_delete(args.allow_delete);
+    ask.account = args.account.as_deref();
+    ask.stack = stack;
+    ask.workspace = workspace.as_deref();
+    let decided = config.decide_session(&ask)?;
+    let identity = match stack {
+        Some(s) => config.stack_state_permissions(s, stacks)?,
+        None => config.permissions_policy(role, args.account.as_deref(), stacks)?,
+    };
+    let session = if args.no_session_policy {
+        None
     } else {
-        // Denied is an answer, already printed: exit 1 without a message.
-        Err(crate::Exit::Denied.into())
+        decided.policy
+    };
+    Ok((identity, session))
+}
+
+/// The action on the resource, with every `--context KEY=VALUE` (a key
+/// given more than once holds all its values).
+fn simulated_request(args: &SimulateArgs) -> Outcome<Request> {
+    let mut request = Request::new(&args.action, &args.resource);
+    let mut context: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in &args.context {
+        let Some((k, v)) = c.split_once('=') else {
+            return Err(Usage::new(format!("--context: `{c}` is not KEY=VALUE")).into());
+        };
+        context.entry(k.to_owned()).or_default().push(v.to_owned());
     }
+    for (k, v) in context {
+        request = request.with_context(k, v);
+    }
+    Ok(request)
+}
+
+/// A statement the evaluator points at, as compact JSON.
+fn deciding_statement(
+    r: &tfroles_policy::StatementRef,
+    identity: &PolicyDocument,
+    sessions: &[PolicyDocument],
+) -> String {
+    let doc = match r.kind {
+        tfroles_policy::PolicyKind::Identity => identity,
+        tfroles_policy::PolicyKind::Session => &sessions[r.policy],
+    };
+    // The statement as the canonical writer orders it, not re-sorted.
+    let single = PolicyDocument::new(vec![doc.statements[r.statement].clone()]).to_json_compact();
+    let start = single.find("\"Statement\":[").expect("our JSON") + "\"Statement\":[".len();
+    single[start..single.len() - 2].to_owned()
 }
