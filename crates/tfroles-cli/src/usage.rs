@@ -743,168 +743,7 @@ fn text(
         }
     )?;
     for i in instances {
-        let o: &RoleUsage = match i.observed {
-            Some(o) => o,
-            None => empty(),
-        };
-        let events: u64 = o.sessions.values().sum();
-        writeln!(out)?;
-        match i.granted {
-            Some(g) => writeln!(
-                out,
-                "role {} in {} ({}){}",
-                g.session.role,
-                g.session.account,
-                i.arn,
-                if g.is_state { ", the state role" } else { "" }
-            )?,
-            None => writeln!(out, "role {} (not in tfroles.hcl)", i.arn)?,
-        }
-        if events == 0 {
-            writeln!(out, "  no events in the logs")?;
-        } else {
-            writeln!(
-                out,
-                "  {} in {}, {} to {}",
-                plural(events as usize, "event"),
-                plural(o.sessions.len(), "session"),
-                o.first.map_or_else(|| "?".into(), |t| t.to_string()),
-                o.last.map_or_else(|| "?".into(), |t| t.to_string()),
-            )?;
-            let by_stack = stacks_of(config, stacks, i);
-            if by_stack.events.keys().any(|k| k != "-") {
-                let list: Vec<String> = by_stack
-                    .events
-                    .iter()
-                    .map(|(s, n)| {
-                        let s = if s == "-" {
-                            "(sessions not named for a stack)"
-                        } else {
-                            s
-                        };
-                        format!("{s} ({n})")
-                    })
-                    .collect();
-                writeln!(out, "  stacks: {}", list.join(", "))?;
-            }
-            // A few examples; the count says the rest (JSON has them all).
-            const SHOWN: usize = 5;
-            for d in by_stack.disagreements.iter().take(SHOWN) {
-                writeln!(
-                    out,
-                    "  warning: {} of session `{}` with source identity `{}`: the source identity is of {}, the session name of {}; {}",
-                    plural(d.events as usize, "event"),
-                    d.session_name,
-                    d.source_identity,
-                    stack_list(&d.by_source_identity),
-                    stack_list(&d.by_session_name),
-                    if d.by_source {
-                        "counted for the source identity's (a chained session may be renamed, its source identity may not)"
-                    } else {
-                        "counted for the session name's, as the source identity fits more than one stack"
-                    },
-                )?;
-            }
-            if by_stack.disagreements.len() > SHOWN {
-                let rest = &by_stack.disagreements[SHOWN..];
-                writeln!(
-                    out,
-                    "  warning: also {}, of {} more session name and source identity pairs that name different stacks (`--format json` lists them)",
-                    plural(rest.iter().map(|d| d.events).sum::<u64>() as usize, "event"),
-                    rest.len(),
-                )?;
-            }
-        }
-        if !i.used.is_empty() {
-            writeln!(out, "  used ({}):", i.used.len())?;
-            for a in &i.used {
-                let n = o.used.get(a).copied().unwrap_or(0);
-                let mark = match i.granted {
-                    Some(g) if !g.actions.contains(a.as_str()) => "  (not granted by tfroles.hcl)",
-                    _ => "",
-                };
-                writeln!(out, "    {a}  {n}{mark}")?;
-            }
-        }
-        if !o.denied.is_empty() {
-            writeln!(out, "  denied ({}):", o.denied.len())?;
-            for (a, d) in &o.denied {
-                writeln!(
-                    out,
-                    "    {a}  {}x {} in session {}{}",
-                    d.count,
-                    d.error_code,
-                    d.session_name,
-                    d.source_identity
-                        .as_deref()
-                        .map(|si| format!(" (source identity {si})"))
-                        .unwrap_or_default()
-                )?;
-                if let Some(m) = &d.error_message {
-                    writeln!(out, "      {m}")?;
-                }
-                match d
-                    .error_message
-                    .as_deref()
-                    .and_then(|m| explain_text(config, stacks, m, d.source_identity.as_deref()))
-                {
-                    Some(answer) => {
-                        writeln!(out, "      tfroles explain:")?;
-                        for line in answer.lines() {
-                            writeln!(out, "        {line}")?;
-                        }
-                    }
-                    None => writeln!(out, "      hint: {}", explain_hint(config, i, a))?,
-                }
-            }
-        }
-        if let Some(g) = i.granted {
-            let unused = g.unused(&i.used);
-            if !unused.is_empty() {
-                let total: usize = unused.values().map(Vec::len).sum();
-                writeln!(out, "  granted, unused ({total}):")?;
-                for ((service, level), actions) in &unused {
-                    let shown: Vec<&str> = actions.iter().take(6).copied().collect();
-                    let more = if actions.len() > shown.len() {
-                        format!(", ... ({} more)", actions.len() - shown.len())
-                    } else {
-                        String::new()
-                    };
-                    writeln!(
-                        out,
-                        "    {service} {}: {}{more}",
-                        level_word(*level),
-                        shown.join(", ")
-                    )?;
-                }
-            }
-        }
-        if !o.no_permission.is_empty() {
-            let list: Vec<String> = o
-                .no_permission
-                .iter()
-                .map(|(e, n)| format!("{e} ({n})"))
-                .collect();
-            writeln!(out, "  needs no permission: {}", list.join(", "))?;
-        }
-        if !o.unmapped.is_empty() {
-            writeln!(
-                out,
-                "  events no IAM action maps to ({}):",
-                o.unmapped.len()
-            )?;
-            for (e, u) in &o.unmapped {
-                writeln!(out, "    {e}  {}  {}", u.count, u.reason)?;
-            }
-        }
-        if o.overflow > 0 {
-            writeln!(
-                out,
-                "  {} events past the {} distinct names kept, counted only",
-                o.overflow,
-                tfroles_trail::MAX_KEYS
-            )?;
-        }
+        text_instance(out, config, stacks, i)?;
     }
     for p in proposals {
         let (role, n, g) = (&p.role, p.instances, &p.grant);
@@ -946,6 +785,205 @@ fn text(
     }
     for s in &stats.skipped {
         writeln!(out, "skipped {}: {}", s.path.display(), s.reason)?;
+    }
+    Ok(())
+}
+
+/// One role instance: its events and stacks, the actions used, denied and
+/// granted but unused, and what maps to no action.
+fn text_instance(
+    out: &mut impl Write,
+    config: &Config,
+    stacks: &[Stack],
+    i: &Instance<'_>,
+) -> Outcome<()> {
+    let o: &RoleUsage = match i.observed {
+        Some(o) => o,
+        None => empty(),
+    };
+    let events: u64 = o.sessions.values().sum();
+    writeln!(out)?;
+    match i.granted {
+        Some(g) => writeln!(
+            out,
+            "role {} in {} ({}){}",
+            g.session.role,
+            g.session.account,
+            i.arn,
+            if g.is_state { ", the state role" } else { "" }
+        )?,
+        None => writeln!(out, "role {} (not in tfroles.hcl)", i.arn)?,
+    }
+    if events == 0 {
+        writeln!(out, "  no events in the logs")?;
+    } else {
+        text_events(out, config, stacks, i, o, events)?;
+    }
+    if !i.used.is_empty() {
+        writeln!(out, "  used ({}):", i.used.len())?;
+        for a in &i.used {
+            let n = o.used.get(a).copied().unwrap_or(0);
+            let mark = match i.granted {
+                Some(g) if !g.actions.contains(a.as_str()) => "  (not granted by tfroles.hcl)",
+                _ => "",
+            };
+            writeln!(out, "    {a}  {n}{mark}")?;
+        }
+    }
+    text_denied(out, config, stacks, i, o)?;
+    if let Some(g) = i.granted {
+        let unused = g.unused(&i.used);
+        if !unused.is_empty() {
+            let total: usize = unused.values().map(Vec::len).sum();
+            writeln!(out, "  granted, unused ({total}):")?;
+            for ((service, level), actions) in &unused {
+                let shown: Vec<&str> = actions.iter().take(6).copied().collect();
+                let more = if actions.len() > shown.len() {
+                    format!(", ... ({} more)", actions.len() - shown.len())
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "    {service} {}: {}{more}",
+                    level_word(*level),
+                    shown.join(", ")
+                )?;
+            }
+        }
+    }
+    if !o.no_permission.is_empty() {
+        let list: Vec<String> = o
+            .no_permission
+            .iter()
+            .map(|(e, n)| format!("{e} ({n})"))
+            .collect();
+        writeln!(out, "  needs no permission: {}", list.join(", "))?;
+    }
+    if !o.unmapped.is_empty() {
+        writeln!(
+            out,
+            "  events no IAM action maps to ({}):",
+            o.unmapped.len()
+        )?;
+        for (e, u) in &o.unmapped {
+            writeln!(out, "    {e}  {}  {}", u.count, u.reason)?;
+        }
+    }
+    if o.overflow > 0 {
+        writeln!(
+            out,
+            "  {} events past the {} distinct names kept, counted only",
+            o.overflow,
+            tfroles_trail::MAX_KEYS
+        )?;
+    }
+    Ok(())
+}
+
+/// How many events in how many sessions, when, for which stacks, and the
+/// sessions whose name and source identity name different stacks.
+fn text_events(
+    out: &mut impl Write,
+    config: &Config,
+    stacks: &[Stack],
+    i: &Instance<'_>,
+    o: &RoleUsage,
+    events: u64,
+) -> Outcome<()> {
+    writeln!(
+        out,
+        "  {} in {}, {} to {}",
+        plural(events as usize, "event"),
+        plural(o.sessions.len(), "session"),
+        o.first.map_or_else(|| "?".into(), |t| t.to_string()),
+        o.last.map_or_else(|| "?".into(), |t| t.to_string()),
+    )?;
+    let by_stack = stacks_of(config, stacks, i);
+    if by_stack.events.keys().any(|k| k != "-") {
+        let list: Vec<String> = by_stack
+            .events
+            .iter()
+            .map(|(s, n)| {
+                let s = if s == "-" {
+                    "(sessions not named for a stack)"
+                } else {
+                    s
+                };
+                format!("{s} ({n})")
+            })
+            .collect();
+        writeln!(out, "  stacks: {}", list.join(", "))?;
+    }
+    // A few examples; the count says the rest (JSON has them all).
+    const SHOWN: usize = 5;
+    for d in by_stack.disagreements.iter().take(SHOWN) {
+        writeln!(
+            out,
+            "  warning: {} of session `{}` with source identity `{}`: the source identity is of {}, the session name of {}; {}",
+            plural(d.events as usize, "event"),
+            d.session_name,
+            d.source_identity,
+            stack_list(&d.by_source_identity),
+            stack_list(&d.by_session_name),
+            if d.by_source {
+                "counted for the source identity's (a chained session may be renamed, its source identity may not)"
+            } else {
+                "counted for the session name's, as the source identity fits more than one stack"
+            },
+        )?;
+    }
+    if by_stack.disagreements.len() > SHOWN {
+        let rest = &by_stack.disagreements[SHOWN..];
+        writeln!(
+            out,
+            "  warning: also {}, of {} more session name and source identity pairs that name different stacks (`--format json` lists them)",
+            plural(rest.iter().map(|d| d.events).sum::<u64>() as usize, "event"),
+            rest.len(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The actions denied, each with `tfroles explain`'s answer.
+fn text_denied(
+    out: &mut impl Write,
+    config: &Config,
+    stacks: &[Stack],
+    i: &Instance<'_>,
+    o: &RoleUsage,
+) -> Outcome<()> {
+    if !o.denied.is_empty() {
+        writeln!(out, "  denied ({}):", o.denied.len())?;
+        for (a, d) in &o.denied {
+            writeln!(
+                out,
+                "    {a}  {}x {} in session {}{}",
+                d.count,
+                d.error_code,
+                d.session_name,
+                d.source_identity
+                    .as_deref()
+                    .map(|si| format!(" (source identity {si})"))
+                    .unwrap_or_default()
+            )?;
+            if let Some(m) = &d.error_message {
+                writeln!(out, "      {m}")?;
+            }
+            match d
+                .error_message
+                .as_deref()
+                .and_then(|m| explain_text(config, stacks, m, d.source_identity.as_deref()))
+            {
+                Some(answer) => {
+                    writeln!(out, "      tfroles explain:")?;
+                    for line in answer.lines() {
+                        writeln!(out, "        {line}")?;
+                    }
+                }
+                None => writeln!(out, "      hint: {}", explain_hint(config, i, a))?,
+            }
+        }
     }
     Ok(())
 }
