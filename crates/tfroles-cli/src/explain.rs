@@ -306,8 +306,65 @@ pub(crate) fn explain_one(
     d: &Denial,
     rec: &mut Record,
 ) -> Outcome<Option<(String, String)>> {
-    let action = d.action.as_deref();
+    record_denial(d, rec);
     let resource = d.resource.as_deref();
+    write_heading(out, d)?;
+    let Some(action) = d.action.as_deref() else {
+        rec.rule = "no_action_named";
+        writeln!(
+            out,
+            "  cannot decide: the message names no action (S3 and some services say only `Access Denied`)\n  hint: find the call in CloudTrail (`errorCode` AccessDenied) and run `tfroles explain` on that record"
+        )?;
+        return Ok(None);
+    };
+    let Some(principal) = &d.principal else {
+        rec.rule = "no_principal_named";
+        writeln!(
+            out,
+            "  cannot decide: the message names no caller\n  hint: run `tfroles simulate --role NAME --action {action} --resource ARN`, or explain the CloudTrail record of the call"
+        )?;
+        return Ok(None);
+    };
+    let Some(attr) = attribute(out, config, stacks, d, principal, rec)? else {
+        return Ok(None);
+    };
+    let session = &attr.session;
+    let config_role = config
+        .role(session.role.as_str())
+        .map(|r| r.name.to_string())
+        .unwrap_or_else(|| config.state().role.to_string());
+    let is_state = config.is_state_session(session)
+        || config.state().role_per_stack
+            && attr.stacks.len() == 1
+            && config.role(session.role.as_str()).is_none();
+    let stack = if is_state {
+        match attr.stacks.as_slice() {
+            [one] => stacks.iter().find(|s| &s.path == one),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let verdict = decide(
+        config,
+        stacks,
+        &config_role,
+        session.account.as_str(),
+        stack,
+        action,
+        resource.unwrap_or("*"),
+    )?;
+    let mut fix = say_verdict(out, rec, config, &verdict, action, resource, is_state)?;
+    if !outside_tfroles(out, d, rec)? {
+        // An edit would not help: AWS says something else refused.
+        fix = None;
+    }
+    rec.fixable = fix.is_some();
+    Ok(fix)
+}
+
+/// What the denial says, as the JSON record has it.
+fn record_denial(d: &Denial, rec: &mut Record) {
     rec.source = match d.source {
         denial::Source::Message => "message",
         denial::Source::CloudTrail => "cloudtrail",
@@ -344,11 +401,20 @@ pub(crate) fn explain_one(
             ..Default::default()
         }
     });
+}
+
+/// The denial as AWS reported it: action, resource, caller, source
+/// identity and what AWS says refused.
+fn write_heading(out: &mut dyn Write, d: &Denial) -> std::io::Result<()> {
     writeln!(
         out,
         "refused: {} on {}",
-        action.unwrap_or("(an action the message does not name)"),
-        resource.unwrap_or("(no resource named; decided as `*`)")
+        d.action
+            .as_deref()
+            .unwrap_or("(an action the message does not name)"),
+        d.resource
+            .as_deref()
+            .unwrap_or("(no resource named; decided as `*`)")
     )?;
     if let Some(p) = &d.principal {
         writeln!(out, "  caller:   {}", p.arn)?;
@@ -361,22 +427,20 @@ pub(crate) fn explain_one(
     } else if let Some(code) = &d.code {
         writeln!(out, "  AWS says: {code}, without naming the policy")?;
     }
-    let Some(action) = action else {
-        rec.rule = "no_action_named";
-        writeln!(
-            out,
-            "  cannot decide: the message names no action (S3 and some services say only `Access Denied`)\n  hint: find the call in CloudTrail (`errorCode` AccessDenied) and run `tfroles explain` on that record"
-        )?;
-        return Ok(None);
-    };
-    let Some(principal) = &d.principal else {
-        rec.rule = "no_principal_named";
-        writeln!(
-            out,
-            "  cannot decide: the message names no caller\n  hint: run `tfroles simulate --role NAME --action {action} --resource ARN`, or explain the CloudTrail record of the call"
-        )?;
-        return Ok(None);
-    };
+    Ok(())
+}
+
+/// The role instance and stacks whose session `principal` is, written
+/// out with a warning when source identity and session name disagree;
+/// `None` (said why) for a caller that is no session of the config's.
+fn attribute(
+    out: &mut dyn Write,
+    config: &Config,
+    stacks: &[Stack],
+    d: &Denial,
+    principal: &denial::Principal,
+    rec: &mut Record,
+) -> Outcome<Option<tfroles_core::naming::Attribution>> {
     let (role_name, session_name) = match &principal.kind {
         PrincipalKind::AssumedRole { role, session } => (role.as_str(), session.as_str()),
         PrincipalKind::User { .. } | PrincipalKind::Role { .. } | PrincipalKind::Other => {
@@ -479,33 +543,23 @@ pub(crate) fn explain_one(
             }
         )?;
     }
-    let config_role = config
-        .role(session.role.as_str())
-        .map(|r| r.name.to_string())
-        .unwrap_or_else(|| config.state().role.to_string());
-    let is_state = config.is_state_session(session)
-        || config.state().role_per_stack
-            && attr.stacks.len() == 1
-            && config.role(session.role.as_str()).is_none();
-    let stack = if is_state {
-        match attr.stacks.as_slice() {
-            [one] => stacks.iter().find(|s| &s.path == one),
-            _ => None,
-        }
-    } else {
-        None
-    };
-    let verdict = decide(
-        config,
-        stacks,
-        &config_role,
-        session.account.as_str(),
-        stack,
-        action,
-        resource.unwrap_or("*"),
-    )?;
+    Ok(Some(attr))
+}
+
+/// Says which rule of the config's policies decided and the change that
+/// would allow the call; returns the `(role, action)` `--fix` adds, when
+/// that is the change.
+fn say_verdict(
+    out: &mut dyn Write,
+    rec: &mut Record,
+    config: &Config,
+    verdict: &Verdict,
+    action: &str,
+    resource: Option<&str>,
+    is_state: bool,
+) -> Outcome<Option<(String, String)>> {
     let mut fix = None;
-    match &verdict {
+    match verdict {
         Verdict::MissingAction { role } => {
             rec.rule = "missing_action";
             writeln!(
@@ -634,6 +688,13 @@ pub(crate) fn explain_one(
             writeln!(out, "  tfroles:  cannot decide: {why}")?;
         }
     }
+    Ok(fix)
+}
+
+/// Says so when AWS names a kind of policy tfroles does not write (an
+/// SCP, a resource policy, a boundary); returns whether tfroles.hcl can
+/// still be the fix.
+fn outside_tfroles(out: &mut dyn Write, d: &Denial, rec: &mut Record) -> std::io::Result<bool> {
     if let Some(r) = d.refusal {
         let kind = match r {
             Refusal::ExplicitDeny(t) | Refusal::NoAllow(t) => t,
@@ -652,13 +713,11 @@ pub(crate) fn explain_one(
                     _ => "",
                 }
             )?;
-            // An edit would not help: AWS says something else refused.
-            fix = None;
             rec.not_fixable = Some(format!("AWS names a {kind}, which tfroles does not write"));
+            return Ok(false);
         }
     }
-    rec.fixable = fix.is_some();
-    Ok(fix)
+    Ok(true)
 }
 
 /// Writes the change line and keeps its text for the JSON record.

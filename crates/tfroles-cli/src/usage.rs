@@ -165,51 +165,85 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         .as_deref()
         .map(tfroles_trail::parse_since)
         .transpose()?;
-    // With --stack, only the sessions that ran for it: those whose name
-    // its role's session name template gives for that stack, or, where
-    // the template does not name stacks, every session of a role instance
-    // the stack uses.
-    // A source identity that is one stack's value decides over the name.
-    type Key = (String, String, Option<String>);
-    let mut attributions: BTreeMap<Key, Option<Attribution>> = BTreeMap::new();
-    let mut attribute = |role_arn: &str, session: &str, si: Option<&str>| -> Option<Attribution> {
-        let key = (
-            role_arn.to_owned(),
-            session.to_owned(),
-            si.map(str::to_owned),
-        );
-        if let Some(a) = attributions.get(&key) {
-            return a.clone();
-        }
-        let found = config.attribute(
-            &stacks,
-            role_name_of(role_arn),
-            account_of(role_arn),
-            session,
-            si,
-        );
-        if attributions.len() < tfroles_trail::MAX_KEYS {
-            attributions.insert(key, found.clone());
-        }
-        found
+    let stack_arns = stack.map(|s| role_arns_of(&config, s));
+    let mut filter = StackFilter {
+        config: &config,
+        stacks: &stacks,
+        stack: stack.zip(stack_arns.as_ref()),
+        attributions: BTreeMap::new(),
     };
-    let stack_uses: Option<BTreeSet<String>> = stack.map(|s| {
-        let mut arns: BTreeSet<String> = s
-            .providers
-            .iter()
-            .map(|p| p.session.arn.to_string().to_ascii_lowercase())
-            .collect();
-        arns.insert(
-            config
-                .stack_state_session(s)
-                .arn
-                .to_string()
-                .to_ascii_lowercase(),
-        );
-        arns
-    });
-    let mut keep = |e: &tfroles_trail::Event| -> bool {
-        let (Some(s), Some(uses)) = (stack, &stack_uses) else {
+    let (observed, stats) = observe(&args.cloudtrail, since, &mut |e| filter.keep(e))?;
+    let granted = config.granted(&stacks)?;
+    let instances = instances(
+        args.role.as_deref(),
+        stack.is_some(),
+        stack_arns.as_ref(),
+        &granted,
+        &observed,
+    );
+    let proposals = proposals(&config, &instances, observed.data_events);
+
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match args.format {
+        OutFormat::Json => {
+            let report = json_report(&config, &stacks, &instances, &proposals, &observed, &stats);
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+        OutFormat::Text => {
+            text(
+                &mut out, &config, &stacks, &instances, &proposals, &observed, &stats,
+            )?;
+        }
+    }
+    if args.fix {
+        fix(
+            &mut out,
+            args,
+            &config,
+            loaded.as_deref(),
+            &instances,
+            &proposals,
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The role ARNs (lower-cased) a stack's sessions use: its providers' and
+/// its state session's.
+fn role_arns_of(config: &Config, s: &Stack) -> BTreeSet<String> {
+    let mut arns: BTreeSet<String> = s
+        .providers
+        .iter()
+        .map(|p| p.session.arn.to_string().to_ascii_lowercase())
+        .collect();
+    arns.insert(
+        config
+            .stack_state_session(s)
+            .arn
+            .to_string()
+            .to_ascii_lowercase(),
+    );
+    arns
+}
+
+/// With `--stack`, which events to count: only the sessions that ran for
+/// it: those whose name its role's session name template gives for that
+/// stack, or, where the template does not name stacks, every session of a
+/// role instance the stack uses. A source identity that is one stack's
+/// value decides over the name.
+struct StackFilter<'a> {
+    config: &'a Config,
+    stacks: &'a [Stack],
+    /// The stack and the role ARNs it uses; `None` keeps every event.
+    stack: Option<(&'a Stack, &'a BTreeSet<String>)>,
+    /// Attributions made, by (role ARN, session name, source identity).
+    attributions: BTreeMap<(String, String, Option<String>), Option<Attribution>>,
+}
+
+impl StackFilter<'_> {
+    fn keep(&mut self, e: &tfroles_trail::Event) -> bool {
+        let Some((s, uses)) = self.stack else {
             return true;
         };
         let tfroles_trail::Principal::Role {
@@ -223,23 +257,55 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         if !uses.contains(&role_arn.to_ascii_lowercase()) {
             return false;
         }
-        match attribute(role_arn, session_name, source_identity.as_deref()) {
+        match self.attribute(role_arn, session_name, source_identity.as_deref()) {
             Some(a) if !a.stacks.is_empty() => a.stacks.contains(&s.path),
             _ => true,
         }
-    };
-    let (observed, stats) = observe(&args.cloudtrail, since, &mut keep)?;
-    let granted = config.granted(&stacks)?;
+    }
 
-    // The instances to report: the config's (filtered), then roles the
-    // logs show that the config does not know (unless filtered away).
-    let stack_arns = stack_uses;
+    /// [`Config::attribute`], remembered for up to
+    /// [`tfroles_trail::MAX_KEYS`] sessions.
+    fn attribute(
+        &mut self,
+        role_arn: &str,
+        session: &str,
+        si: Option<&str>,
+    ) -> Option<Attribution> {
+        let key = (
+            role_arn.to_owned(),
+            session.to_owned(),
+            si.map(str::to_owned),
+        );
+        if let Some(a) = self.attributions.get(&key) {
+            return a.clone();
+        }
+        let found = self.config.attribute(
+            self.stacks,
+            role_name_of(role_arn),
+            account_of(role_arn),
+            session,
+            si,
+        );
+        if self.attributions.len() < tfroles_trail::MAX_KEYS {
+            self.attributions.insert(key, found.clone());
+        }
+        found
+    }
+}
+
+/// The instances to report: the config's (filtered by `--role` and the
+/// stack's role ARNs), then, without a filter, roles the logs show that
+/// the config does not know.
+fn instances<'a>(
+    role: Option<&str>,
+    filtered_by_stack: bool,
+    stack_arns: Option<&BTreeSet<String>>,
+    granted: &'a [Granted],
+    observed: &'a Observed,
+) -> Vec<Instance<'a>> {
     let wanted = |g: &Granted| {
-        args.role
-            .as_deref()
-            .is_none_or(|r| g.session.role.as_str() == r)
+        role.is_none_or(|r| g.session.role.as_str() == r)
             && stack_arns
-                .as_ref()
                 .is_none_or(|a| a.contains(&g.session.arn.to_string().to_ascii_lowercase()))
     };
     let by_arn: BTreeMap<String, &RoleUsage> = observed
@@ -249,7 +315,7 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
         .collect();
     let mut instances: Vec<Instance<'_>> = Vec::new();
     let mut known: BTreeSet<String> = BTreeSet::new();
-    for g in granted.iter() {
+    for g in granted {
         let arn = g.session.arn.to_string();
         known.insert(arn.to_ascii_lowercase());
         if !wanted(g) {
@@ -265,7 +331,7 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
             observed,
         });
     }
-    if args.role.is_none() && stack.is_none() {
+    if role.is_none() && !filtered_by_stack {
         for (lower, r) in &by_arn {
             if !known.contains(lower) {
                 instances.push(Instance {
@@ -277,17 +343,21 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
             }
         }
     }
+    instances
+}
 
+/// One narrowed grant per role (its block covers every account it is in),
+/// from what all its instances used.
+fn proposals(config: &Config, instances: &[Instance<'_>], data_events: u64) -> Vec<Proposal> {
     // Actions a trail without data events cannot have seen.
-    let keep: BTreeSet<&str> = if observed.data_events == 0 {
+    let keep: BTreeSet<&str> = if data_events == 0 {
         DATA_EVENT_ACTIONS.iter().copied().collect()
     } else {
         BTreeSet::new()
     };
-    // One proposal per role: its block covers every account it is in.
     let mut proposals: Vec<Proposal> = Vec::new();
     let mut roles_seen: BTreeSet<&str> = BTreeSet::new();
-    for inst in &instances {
+    for inst in instances {
         let Some(g) = inst.granted else { continue };
         let name = g.session.role.as_str();
         if !roles_seen.insert(name) {
@@ -312,48 +382,36 @@ pub fn usage(args: &UsageArgs) -> Outcome<()> {
             });
         }
     }
+    proposals
+}
 
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match args.format {
-        OutFormat::Json => {
-            let report = serde_json::json!({
-                "roles": instances.iter().map(|i| instance_json(&config, &stacks, i)).collect::<Vec<_>>(),
-                "proposals": proposals.iter().map(|p| (&p.role, p.instances, p.seen, &p.grant)).map(|(role, n, seen, g)| serde_json::json!({
-                    "role": role,
-                    "instances": n,
-                    "instances_seen": seen,
-                    "services": g.services,
-                    "access": g.access.iter().map(|l| access_keyword(*l)).collect::<Vec<_>>(),
-                    "actions": g.actions,
-                })).collect::<Vec<_>>(),
-                "files": stats.files,
-                "records": stats.records,
-                "malformed_records": stats.malformed,
-                "before_since": observed.before_since,
-                "data_events": observed.data_events,
-                "other_principals": observed.other_principals,
-                "skipped": stats.skipped.iter().map(|s| serde_json::json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
-            });
-            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
-        }
-        OutFormat::Text => {
-            text(
-                &mut out, &config, &stacks, &instances, &proposals, &observed, &stats,
-            )?;
-        }
-    }
-    if args.fix {
-        fix(
-            &mut out,
-            args,
-            &config,
-            loaded.as_deref(),
-            &instances,
-            &proposals,
-        )?;
-    }
-    out.flush()?;
-    Ok(())
+/// The report as `--format json` prints it.
+fn json_report(
+    config: &Config,
+    stacks: &[Stack],
+    instances: &[Instance<'_>],
+    proposals: &[Proposal],
+    observed: &Observed,
+    stats: &WalkStats,
+) -> serde_json::Value {
+    serde_json::json!({
+        "roles": instances.iter().map(|i| instance_json(config, stacks, i)).collect::<Vec<_>>(),
+        "proposals": proposals.iter().map(|p| serde_json::json!({
+            "role": p.role,
+            "instances": p.instances,
+            "instances_seen": p.seen,
+            "services": p.grant.services,
+            "access": p.grant.access.iter().map(|l| access_keyword(*l)).collect::<Vec<_>>(),
+            "actions": p.grant.actions,
+        })).collect::<Vec<_>>(),
+        "files": stats.files,
+        "records": stats.records,
+        "malformed_records": stats.malformed,
+        "before_since": observed.before_since,
+        "data_events": observed.data_events,
+        "other_principals": observed.other_principals,
+        "skipped": stats.skipped.iter().map(|s| serde_json::json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
+    })
 }
 
 fn events_of(i: &Instance<'_>) -> u64 {
@@ -685,168 +743,7 @@ fn text(
         }
     )?;
     for i in instances {
-        let o: &RoleUsage = match i.observed {
-            Some(o) => o,
-            None => empty(),
-        };
-        let events: u64 = o.sessions.values().sum();
-        writeln!(out)?;
-        match i.granted {
-            Some(g) => writeln!(
-                out,
-                "role {} in {} ({}){}",
-                g.session.role,
-                g.session.account,
-                i.arn,
-                if g.is_state { ", the state role" } else { "" }
-            )?,
-            None => writeln!(out, "role {} (not in tfroles.hcl)", i.arn)?,
-        }
-        if events == 0 {
-            writeln!(out, "  no events in the logs")?;
-        } else {
-            writeln!(
-                out,
-                "  {} in {}, {} to {}",
-                plural(events as usize, "event"),
-                plural(o.sessions.len(), "session"),
-                o.first.map_or_else(|| "?".into(), |t| t.to_string()),
-                o.last.map_or_else(|| "?".into(), |t| t.to_string()),
-            )?;
-            let by_stack = stacks_of(config, stacks, i);
-            if by_stack.events.keys().any(|k| k != "-") {
-                let list: Vec<String> = by_stack
-                    .events
-                    .iter()
-                    .map(|(s, n)| {
-                        let s = if s == "-" {
-                            "(sessions not named for a stack)"
-                        } else {
-                            s
-                        };
-                        format!("{s} ({n})")
-                    })
-                    .collect();
-                writeln!(out, "  stacks: {}", list.join(", "))?;
-            }
-            // A few examples; the count says the rest (JSON has them all).
-            const SHOWN: usize = 5;
-            for d in by_stack.disagreements.iter().take(SHOWN) {
-                writeln!(
-                    out,
-                    "  warning: {} of session `{}` with source identity `{}`: the source identity is of {}, the session name of {}; {}",
-                    plural(d.events as usize, "event"),
-                    d.session_name,
-                    d.source_identity,
-                    stack_list(&d.by_source_identity),
-                    stack_list(&d.by_session_name),
-                    if d.by_source {
-                        "counted for the source identity's (a chained session may be renamed, its source identity may not)"
-                    } else {
-                        "counted for the session name's, as the source identity fits more than one stack"
-                    },
-                )?;
-            }
-            if by_stack.disagreements.len() > SHOWN {
-                let rest = &by_stack.disagreements[SHOWN..];
-                writeln!(
-                    out,
-                    "  warning: also {}, of {} more session name and source identity pairs that name different stacks (`--format json` lists them)",
-                    plural(rest.iter().map(|d| d.events).sum::<u64>() as usize, "event"),
-                    rest.len(),
-                )?;
-            }
-        }
-        if !i.used.is_empty() {
-            writeln!(out, "  used ({}):", i.used.len())?;
-            for a in &i.used {
-                let n = o.used.get(a).copied().unwrap_or(0);
-                let mark = match i.granted {
-                    Some(g) if !g.actions.contains(a.as_str()) => "  (not granted by tfroles.hcl)",
-                    _ => "",
-                };
-                writeln!(out, "    {a}  {n}{mark}")?;
-            }
-        }
-        if !o.denied.is_empty() {
-            writeln!(out, "  denied ({}):", o.denied.len())?;
-            for (a, d) in &o.denied {
-                writeln!(
-                    out,
-                    "    {a}  {}x {} in session {}{}",
-                    d.count,
-                    d.error_code,
-                    d.session_name,
-                    d.source_identity
-                        .as_deref()
-                        .map(|si| format!(" (source identity {si})"))
-                        .unwrap_or_default()
-                )?;
-                if let Some(m) = &d.error_message {
-                    writeln!(out, "      {m}")?;
-                }
-                match d
-                    .error_message
-                    .as_deref()
-                    .and_then(|m| explain_text(config, stacks, m, d.source_identity.as_deref()))
-                {
-                    Some(answer) => {
-                        writeln!(out, "      tfroles explain:")?;
-                        for line in answer.lines() {
-                            writeln!(out, "        {line}")?;
-                        }
-                    }
-                    None => writeln!(out, "      hint: {}", explain_hint(config, i, a))?,
-                }
-            }
-        }
-        if let Some(g) = i.granted {
-            let unused = g.unused(&i.used);
-            if !unused.is_empty() {
-                let total: usize = unused.values().map(Vec::len).sum();
-                writeln!(out, "  granted, unused ({total}):")?;
-                for ((service, level), actions) in &unused {
-                    let shown: Vec<&str> = actions.iter().take(6).copied().collect();
-                    let more = if actions.len() > shown.len() {
-                        format!(", ... ({} more)", actions.len() - shown.len())
-                    } else {
-                        String::new()
-                    };
-                    writeln!(
-                        out,
-                        "    {service} {}: {}{more}",
-                        level_word(*level),
-                        shown.join(", ")
-                    )?;
-                }
-            }
-        }
-        if !o.no_permission.is_empty() {
-            let list: Vec<String> = o
-                .no_permission
-                .iter()
-                .map(|(e, n)| format!("{e} ({n})"))
-                .collect();
-            writeln!(out, "  needs no permission: {}", list.join(", "))?;
-        }
-        if !o.unmapped.is_empty() {
-            writeln!(
-                out,
-                "  events no IAM action maps to ({}):",
-                o.unmapped.len()
-            )?;
-            for (e, u) in &o.unmapped {
-                writeln!(out, "    {e}  {}  {}", u.count, u.reason)?;
-            }
-        }
-        if o.overflow > 0 {
-            writeln!(
-                out,
-                "  {} events past the {} distinct names kept, counted only",
-                o.overflow,
-                tfroles_trail::MAX_KEYS
-            )?;
-        }
+        text_instance(out, config, stacks, i)?;
     }
     for p in proposals {
         let (role, n, g) = (&p.role, p.instances, &p.grant);
@@ -888,6 +785,205 @@ fn text(
     }
     for s in &stats.skipped {
         writeln!(out, "skipped {}: {}", s.path.display(), s.reason)?;
+    }
+    Ok(())
+}
+
+/// One role instance: its events and stacks, the actions used, denied and
+/// granted but unused, and what maps to no action.
+fn text_instance(
+    out: &mut impl Write,
+    config: &Config,
+    stacks: &[Stack],
+    i: &Instance<'_>,
+) -> Outcome<()> {
+    let o: &RoleUsage = match i.observed {
+        Some(o) => o,
+        None => empty(),
+    };
+    let events: u64 = o.sessions.values().sum();
+    writeln!(out)?;
+    match i.granted {
+        Some(g) => writeln!(
+            out,
+            "role {} in {} ({}){}",
+            g.session.role,
+            g.session.account,
+            i.arn,
+            if g.is_state { ", the state role" } else { "" }
+        )?,
+        None => writeln!(out, "role {} (not in tfroles.hcl)", i.arn)?,
+    }
+    if events == 0 {
+        writeln!(out, "  no events in the logs")?;
+    } else {
+        text_events(out, config, stacks, i, o, events)?;
+    }
+    if !i.used.is_empty() {
+        writeln!(out, "  used ({}):", i.used.len())?;
+        for a in &i.used {
+            let n = o.used.get(a).copied().unwrap_or(0);
+            let mark = match i.granted {
+                Some(g) if !g.actions.contains(a.as_str()) => "  (not granted by tfroles.hcl)",
+                _ => "",
+            };
+            writeln!(out, "    {a}  {n}{mark}")?;
+        }
+    }
+    text_denied(out, config, stacks, i, o)?;
+    if let Some(g) = i.granted {
+        let unused = g.unused(&i.used);
+        if !unused.is_empty() {
+            let total: usize = unused.values().map(Vec::len).sum();
+            writeln!(out, "  granted, unused ({total}):")?;
+            for ((service, level), actions) in &unused {
+                let shown: Vec<&str> = actions.iter().take(6).copied().collect();
+                let more = if actions.len() > shown.len() {
+                    format!(", ... ({} more)", actions.len() - shown.len())
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "    {service} {}: {}{more}",
+                    level_word(*level),
+                    shown.join(", ")
+                )?;
+            }
+        }
+    }
+    if !o.no_permission.is_empty() {
+        let list: Vec<String> = o
+            .no_permission
+            .iter()
+            .map(|(e, n)| format!("{e} ({n})"))
+            .collect();
+        writeln!(out, "  needs no permission: {}", list.join(", "))?;
+    }
+    if !o.unmapped.is_empty() {
+        writeln!(
+            out,
+            "  events no IAM action maps to ({}):",
+            o.unmapped.len()
+        )?;
+        for (e, u) in &o.unmapped {
+            writeln!(out, "    {e}  {}  {}", u.count, u.reason)?;
+        }
+    }
+    if o.overflow > 0 {
+        writeln!(
+            out,
+            "  {} events past the {} distinct names kept, counted only",
+            o.overflow,
+            tfroles_trail::MAX_KEYS
+        )?;
+    }
+    Ok(())
+}
+
+/// How many events in how many sessions, when, for which stacks, and the
+/// sessions whose name and source identity name different stacks.
+fn text_events(
+    out: &mut impl Write,
+    config: &Config,
+    stacks: &[Stack],
+    i: &Instance<'_>,
+    o: &RoleUsage,
+    events: u64,
+) -> Outcome<()> {
+    writeln!(
+        out,
+        "  {} in {}, {} to {}",
+        plural(events as usize, "event"),
+        plural(o.sessions.len(), "session"),
+        o.first.map_or_else(|| "?".into(), |t| t.to_string()),
+        o.last.map_or_else(|| "?".into(), |t| t.to_string()),
+    )?;
+    let by_stack = stacks_of(config, stacks, i);
+    if by_stack.events.keys().any(|k| k != "-") {
+        let list: Vec<String> = by_stack
+            .events
+            .iter()
+            .map(|(s, n)| {
+                let s = if s == "-" {
+                    "(sessions not named for a stack)"
+                } else {
+                    s
+                };
+                format!("{s} ({n})")
+            })
+            .collect();
+        writeln!(out, "  stacks: {}", list.join(", "))?;
+    }
+    // A few examples; the count says the rest (JSON has them all).
+    const SHOWN: usize = 5;
+    for d in by_stack.disagreements.iter().take(SHOWN) {
+        writeln!(
+            out,
+            "  warning: {} of session `{}` with source identity `{}`: the source identity is of {}, the session name of {}; {}",
+            plural(d.events as usize, "event"),
+            d.session_name,
+            d.source_identity,
+            stack_list(&d.by_source_identity),
+            stack_list(&d.by_session_name),
+            if d.by_source {
+                "counted for the source identity's (a chained session may be renamed, its source identity may not)"
+            } else {
+                "counted for the session name's, as the source identity fits more than one stack"
+            },
+        )?;
+    }
+    if by_stack.disagreements.len() > SHOWN {
+        let rest = &by_stack.disagreements[SHOWN..];
+        writeln!(
+            out,
+            "  warning: also {}, of {} more session name and source identity pairs that name different stacks (`--format json` lists them)",
+            plural(rest.iter().map(|d| d.events).sum::<u64>() as usize, "event"),
+            rest.len(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The actions denied, each with `tfroles explain`'s answer.
+fn text_denied(
+    out: &mut impl Write,
+    config: &Config,
+    stacks: &[Stack],
+    i: &Instance<'_>,
+    o: &RoleUsage,
+) -> Outcome<()> {
+    if !o.denied.is_empty() {
+        writeln!(out, "  denied ({}):", o.denied.len())?;
+        for (a, d) in &o.denied {
+            writeln!(
+                out,
+                "    {a}  {}x {} in session {}{}",
+                d.count,
+                d.error_code,
+                d.session_name,
+                d.source_identity
+                    .as_deref()
+                    .map(|si| format!(" (source identity {si})"))
+                    .unwrap_or_default()
+            )?;
+            if let Some(m) = &d.error_message {
+                writeln!(out, "      {m}")?;
+            }
+            match d
+                .error_message
+                .as_deref()
+                .and_then(|m| explain_text(config, stacks, m, d.source_identity.as_deref()))
+            {
+                Some(answer) => {
+                    writeln!(out, "      tfroles explain:")?;
+                    for line in answer.lines() {
+                        writeln!(out, "        {line}")?;
+                    }
+                }
+                None => writeln!(out, "      hint: {}", explain_hint(config, i, a))?,
+            }
+        }
     }
     Ok(())
 }
