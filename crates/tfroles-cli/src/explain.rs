@@ -444,30 +444,7 @@ fn attribute(
     let (role_name, session_name) = match &principal.kind {
         PrincipalKind::AssumedRole { role, session } => (role.as_str(), session.as_str()),
         PrincipalKind::User { .. } | PrincipalKind::Role { .. } | PrincipalKind::Other => {
-            let base = config
-                .identities()
-                .iter()
-                .find(|i| i.arn().is_some_and(|a| a.as_str() == principal.arn));
-            rec.rule = if base.is_some() {
-                "base_identity"
-            } else {
-                "not_a_session_of_the_config"
-            };
-            if let (Some(p), Some(i)) = (rec.principal.as_mut(), base) {
-                p.identity = Some(i.name.to_string());
-            }
-            match base {
-                Some(i) => writeln!(
-                    out,
-                    "  session:  none: this is the base identity `{}`, which may only assume its roles\n  hint: run terraform through a role: the generated blocks, or `tfroles exec --role NAME -- terraform ...`",
-                    i.name
-                )?,
-                None => writeln!(
-                    out,
-                    "  session:  none: the caller is not a session of a role in {}; tfroles.hcl cannot change what it may do",
-                    config.file().display()
-                )?,
-            }
+            not_a_session(out, config, principal, rec)?;
             return Ok(None);
         }
     };
@@ -487,6 +464,53 @@ fn attribute(
         )?;
         return Ok(None);
     };
+    say_session(out, &attr, session_name, rec)?;
+    Ok(Some(attr))
+}
+
+/// A caller that is no role session: a base identity of the config's, or
+/// a principal tfroles.hcl has no say over.
+fn not_a_session(
+    out: &mut dyn Write,
+    config: &Config,
+    principal: &denial::Principal,
+    rec: &mut Record,
+) -> std::io::Result<()> {
+    let base = config
+        .identities()
+        .iter()
+        .find(|i| i.arn().is_some_and(|a| a.as_str() == principal.arn));
+    rec.rule = if base.is_some() {
+        "base_identity"
+    } else {
+        "not_a_session_of_the_config"
+    };
+    if let (Some(p), Some(i)) = (rec.principal.as_mut(), base) {
+        p.identity = Some(i.name.to_string());
+    }
+    match base {
+        Some(i) => writeln!(
+            out,
+            "  session:  none: this is the base identity `{}`, which may only assume its roles\n  hint: run terraform through a role: the generated blocks, or `tfroles exec --role NAME -- terraform ...`",
+            i.name
+        )?,
+        None => writeln!(
+            out,
+            "  session:  none: the caller is not a session of a role in {}; tfroles.hcl cannot change what it may do",
+            config.file().display()
+        )?,
+    }
+    Ok(())
+}
+
+/// The role instance and stacks of the session, in the record and in
+/// words, with a warning when source identity and session name disagree.
+fn say_session(
+    out: &mut dyn Write,
+    attr: &tfroles_core::naming::Attribution,
+    session_name: &str,
+    rec: &mut Record,
+) -> std::io::Result<()> {
     let session = &attr.session;
     if let Some(p) = rec.principal.as_mut() {
         p.account = Some(session.account.to_string());
@@ -543,7 +567,7 @@ fn attribute(
             }
         )?;
     }
-    Ok(Some(attr))
+    Ok(())
 }
 
 /// Says which rule of the config's policies decided and the change that
@@ -561,40 +585,7 @@ fn say_verdict(
     let mut fix = None;
     match verdict {
         Verdict::MissingAction { role } => {
-            rec.rule = "missing_action";
-            writeln!(
-                out,
-                "  tfroles:  denied: no statement of role `{role}`'s policy allows {action}"
-            )?;
-            if is_state {
-                say_change(out, rec, "none: the state role's permissions follow from the stacks (backend settings), not from actions".to_owned())?;
-            } else {
-                let canonical = Catalog::get()
-                    .action(action)
-                    .map(|a| a.to_string())
-                    .unwrap_or_else(|| action.to_owned());
-                if let Some(m) = config.module_role(role) {
-                    // A module's role: the grant belongs in the module's
-                    // manifest, which `--fix` does not edit.
-                    say_change(
-                        out,
-                        rec,
-                        format!(
-                            "{} (by hand: `--fix` edits only tfroles.hcl)",
-                            m.proposal(&[canonical.as_str()])
-                        ),
-                    )?;
-                } else {
-                    say_change(
-                        out,
-                        rec,
-                        format!(
-                            "add \"{canonical}\" to `actions` of role \"{role}\" (`--fix` does)"
-                        ),
-                    )?;
-                    fix = Some((role.clone(), canonical));
-                }
-            }
+            fix = missing_action(out, rec, config, role, action, is_state)?;
         }
         Verdict::OutsideResources { role, resources } => {
             rec.rule = "outside_resources";
@@ -686,6 +677,53 @@ fn say_verdict(
         Verdict::Undecided(why) => {
             rec.rule = "undecided";
             writeln!(out, "  tfroles:  cannot decide: {why}")?;
+        }
+    }
+    Ok(fix)
+}
+
+/// No statement of `role`'s policy allows `action`: the action to add to
+/// the role (returned for `--fix`), or to its module's manifest; nothing
+/// for the state role, whose permissions follow from the stacks.
+fn missing_action(
+    out: &mut dyn Write,
+    rec: &mut Record,
+    config: &Config,
+    role: &str,
+    action: &str,
+    is_state: bool,
+) -> std::io::Result<Option<(String, String)>> {
+    let mut fix = None;
+    rec.rule = "missing_action";
+    writeln!(
+        out,
+        "  tfroles:  denied: no statement of role `{role}`'s policy allows {action}"
+    )?;
+    if is_state {
+        say_change(out, rec, "none: the state role's permissions follow from the stacks (backend settings), not from actions".to_owned())?;
+    } else {
+        let canonical = Catalog::get()
+            .action(action)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| action.to_owned());
+        if let Some(m) = config.module_role(role) {
+            // A module's role: the grant belongs in the module's
+            // manifest, which `--fix` does not edit.
+            say_change(
+                out,
+                rec,
+                format!(
+                    "{} (by hand: `--fix` edits only tfroles.hcl)",
+                    m.proposal(&[canonical.as_str()])
+                ),
+            )?;
+        } else {
+            say_change(
+                out,
+                rec,
+                format!("add \"{canonical}\" to `actions` of role \"{role}\" (`--fix` does)"),
+            )?;
+            fix = Some((role.to_owned(), canonical));
         }
     }
     Ok(fix)

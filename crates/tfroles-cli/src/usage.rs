@@ -436,63 +436,7 @@ fn fix(
         if g.is_state || !roles.insert(g.session.role.as_str()) {
             continue;
         }
-        let name = g.session.role.as_str();
-        let denied: BTreeSet<&str> = instances
-            .iter()
-            .filter(|x| x.granted.is_some_and(|y| y.session.role == g.session.role))
-            .filter_map(|x| x.observed)
-            .flat_map(|o| o.denied.keys().map(String::as_str))
-            .collect();
-        if !denied.is_empty() {
-            writeln!(
-                out,
-                "role {name} was denied {}: `--fix` only takes away; `tfroles explain --fix` adds what a denial needs",
-                denied.into_iter().collect::<Vec<_>>().join(", ")
-            )?;
-        }
-        let Some(p) = proposals.iter().find(|p| p.role == name) else {
-            let seen = instances.iter().any(|x| {
-                x.granted.is_some_and(|y| y.session.role == g.session.role) && events_of(x) > 0
-            });
-            if seen {
-                writeln!(
-                    out,
-                    "role {name} not narrowed: the logs show it using nothing it is granted"
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "role {name} not narrowed: no events in the logs (a window without use is no evidence)"
-                )?;
-            }
-            continue;
-        };
-        if let Some(m) = config.module_role(name) {
-            writeln!(
-                out,
-                "role {name} not narrowed: it is module {}'s role; write the grant above in {} (`--fix` edits only tfroles.hcl)",
-                m.module,
-                m.manifest.display()
-            )?;
-            continue;
-        }
-        if p.seen < p.instances && !args.narrow_unseen {
-            let unseen: Vec<String> = instances
-                .iter()
-                .filter_map(|x| {
-                    x.granted
-                        .filter(|y| y.session.role == g.session.role && events_of(x) == 0)
-                })
-                .map(|y| y.session.account.to_string())
-                .collect();
-            writeln!(
-                out,
-                "role {name} not narrowed: no events in the logs for its instance in {} (a window without use is no evidence)\n  hint: read the logs of every account it is in, or pass `--narrow-unseen` to narrow it to what its other instances used",
-                unseen.join(", ")
-            )?;
-            continue;
-        }
-        changes.push(Change::narrow(name, p.grant.clone()));
+        changes.extend(change_for(out, args, config, g, instances, proposals)?);
     }
     let shown = crate::explain::shown_path(config);
     if changes.is_empty() {
@@ -529,6 +473,76 @@ fn fix(
         edit.narrowed.join(", ")
     )?;
     Ok(())
+}
+
+/// The change `--fix` makes to the role of `g`, or `None` with the reason
+/// said: no proposal, a module's role, instances the logs do not show.
+/// Denied actions are said too: `--fix` only takes away.
+fn change_for(
+    out: &mut impl Write,
+    args: &UsageArgs,
+    config: &Config,
+    g: &Granted,
+    instances: &[Instance<'_>],
+    proposals: &[Proposal],
+) -> Outcome<Option<Change>> {
+    let name = g.session.role.as_str();
+    let denied: BTreeSet<&str> = instances
+        .iter()
+        .filter(|x| x.granted.is_some_and(|y| y.session.role == g.session.role))
+        .filter_map(|x| x.observed)
+        .flat_map(|o| o.denied.keys().map(String::as_str))
+        .collect();
+    if !denied.is_empty() {
+        writeln!(
+            out,
+            "role {name} was denied {}: `--fix` only takes away; `tfroles explain --fix` adds what a denial needs",
+            denied.into_iter().collect::<Vec<_>>().join(", ")
+        )?;
+    }
+    let Some(p) = proposals.iter().find(|p| p.role == name) else {
+        let seen = instances.iter().any(|x| {
+            x.granted.is_some_and(|y| y.session.role == g.session.role) && events_of(x) > 0
+        });
+        if seen {
+            writeln!(
+                out,
+                "role {name} not narrowed: the logs show it using nothing it is granted"
+            )?;
+        } else {
+            writeln!(
+                out,
+                "role {name} not narrowed: no events in the logs (a window without use is no evidence)"
+            )?;
+        }
+        return Ok(None);
+    };
+    if let Some(m) = config.module_role(name) {
+        writeln!(
+            out,
+            "role {name} not narrowed: it is module {}'s role; write the grant above in {} (`--fix` edits only tfroles.hcl)",
+            m.module,
+            m.manifest.display()
+        )?;
+        return Ok(None);
+    }
+    if p.seen < p.instances && !args.narrow_unseen {
+        let unseen: Vec<String> = instances
+            .iter()
+            .filter_map(|x| {
+                x.granted
+                    .filter(|y| y.session.role == g.session.role && events_of(x) == 0)
+            })
+            .map(|y| y.session.account.to_string())
+            .collect();
+        writeln!(
+            out,
+            "role {name} not narrowed: no events in the logs for its instance in {} (a window without use is no evidence)\n  hint: read the logs of every account it is in, or pass `--narrow-unseen` to narrow it to what its other instances used",
+            unseen.join(", ")
+        )?;
+        return Ok(None);
+    }
+    Ok(Some(Change::narrow(name, p.grant.clone())))
 }
 
 /// Asks on the terminal; one line, `y` or `yes` to go on.
