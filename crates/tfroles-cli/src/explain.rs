@@ -7,9 +7,10 @@ use std::io::{Read, Write};
 use tfroles_core::edit::{self, Change};
 use tfroles_core::naming::Evidence;
 use tfroles_core::policies::sid;
-use tfroles_core::{Config, SessionFor, SessionKind, Stack};
+use tfroles_core::verdict::Verdict;
+use tfroles_core::{Config, Stack};
+use tfroles_policy::Catalog;
 use tfroles_policy::denial::{self, Denial, PolicyType, PrincipalKind, Refusal};
-use tfroles_policy::{Catalog, PolicyDocument, PolicyKind, Reason, Request, evaluate};
 
 use crate::{ConfigArg, OutFormat, Outcome, Usage};
 
@@ -105,29 +106,6 @@ struct PrincipalRecord {
     named_by_tfroles: Option<bool>,
     /// The `identity` block, when the caller is a base identity.
     identity: Option<String>,
-}
-
-/// What tfroles' own evaluator says about one denial.
-enum Verdict {
-    /// No statement allows it: the role lacks the action.
-    MissingAction { role: String },
-    /// The role grants the action, not on this resource.
-    OutsideResources {
-        role: String,
-        resources: Vec<String>,
-    },
-    /// The delete guard (session policy) denies it.
-    DeleteGuard { role: String, account: String },
-    /// The state guard denies it: no role but the state role reaches state.
-    StateIsolation { sid: String },
-    /// A stack's backend session reaches only its own state.
-    OtherStacksState,
-    /// The role's `deny_actions`, or the access levels it was not granted.
-    DeniedByConfig { sid: String, role: String },
-    /// The config's policies allow it: something else refused.
-    Allowed,
-    /// The evaluator cannot decide (a condition it does not model).
-    Undecided(String),
 }
 
 fn read_input(args: &ExplainArgs) -> Outcome<String> {
@@ -345,8 +323,7 @@ pub(crate) fn explain_one(
     } else {
         None
     };
-    let verdict = decide(
-        config,
+    let verdict = config.verdict(
         stacks,
         &config_role,
         session.account.as_str(),
@@ -763,86 +740,4 @@ fn say_change(out: &mut dyn Write, rec: &mut Record, text: String) -> std::io::R
     writeln!(out, "  change:   {text}")?;
     rec.change = Some(text);
     Ok(())
-}
-
-/// Decides `action` on `resource` for the session as tfroles hands it out.
-fn decide(
-    config: &Config,
-    stacks: &[Stack],
-    role: &str,
-    account: &str,
-    stack: Option<&Stack>,
-    action: &str,
-    resource: &str,
-) -> Outcome<Verdict> {
-    let mut ask = SessionFor::role(role).account(account);
-    ask.stack = stack;
-    let session = config.decide_session(&ask)?;
-    let identity = match stack {
-        Some(s) => config.stack_state_permissions(s, stacks)?,
-        None => config.permissions_policy(role, Some(account), stacks)?,
-    };
-    let sessions: Vec<PolicyDocument> = session.policy.iter().cloned().collect();
-    let request = Request::new(action, resource);
-    let decision = match evaluate(&request, std::slice::from_ref(&identity), &sessions) {
-        Ok(d) => d,
-        Err(e) => return Ok(Verdict::Undecided(e.to_string())),
-    };
-    let sid_of = |r: &tfroles_policy::StatementRef| r.sid.clone().unwrap_or_default();
-    Ok(match decision.reason {
-        Reason::Allowed => Verdict::Allowed,
-        Reason::ExplicitDeny => {
-            let by = decision
-                .deciding
-                .expect("an explicit deny names its statement");
-            let sid = sid_of(&by);
-            if by.kind == PolicyKind::Session && sid == sid::NO_DELETES {
-                Verdict::DeleteGuard {
-                    role: role.to_owned(),
-                    account: account.to_owned(),
-                }
-            } else if [sid::NO_STATE, sid::NO_LOCK_TABLE, sid::NO_STATE_KEY].contains(&sid.as_str())
-            {
-                Verdict::StateIsolation { sid }
-            } else {
-                Verdict::DeniedByConfig {
-                    sid,
-                    role: role.to_owned(),
-                }
-            }
-        }
-        Reason::NotAllowedBySession => match session.kind {
-            SessionKind::State { .. } => Verdict::OtherStacksState,
-            SessionKind::Provisioning { .. } => Verdict::DeleteGuard {
-                role: role.to_owned(),
-                account: account.to_owned(),
-            },
-        },
-        Reason::ImplicitDeny => {
-            let permissions = config.role(role).map(|r| r.permissions.clone());
-            match permissions {
-                Some(p) if grants(&p, action) && !p.resources.iter().any(|r| r == "*") => {
-                    Verdict::OutsideResources {
-                        role: role.to_owned(),
-                        resources: p.resources.clone(),
-                    }
-                }
-                _ => Verdict::MissingAction {
-                    role: role.to_owned(),
-                },
-            }
-        }
-    })
-}
-
-/// Whether a role's `services`/`access` or `actions` name the action.
-fn grants(p: &tfroles_core::Permissions, action: &str) -> bool {
-    let catalog = Catalog::get();
-    let by_service = catalog.action(action).is_some_and(|info| {
-        p.services.iter().any(|s| s == info.service()) && p.access.contains(&info.access())
-    });
-    by_service
-        || p.actions
-            .iter()
-            .any(|a| tfroles_policy::action_matches(a, action))
 }

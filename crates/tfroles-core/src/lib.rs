@@ -78,6 +78,7 @@ mod stacks;
 pub mod types;
 pub mod usage;
 mod validate;
+pub mod verdict;
 
 pub use access::{
     Bootstrap, GitHubTrust, GitLabTrust, Permissions, TerraformCloudTrust, Trust, TrustedAws,
