@@ -206,21 +206,7 @@ pub fn credentials(
             from_cache: true,
         });
     }
-    // Still valid, though due for refresh: better than an error if the
-    // refresh cannot finish in time. A minute is what a caller needs to
-    // make a call with it.
-    let fallback = |e: Error| match (&e, &cached) {
-        (Error::Endpoint { .. }, Some(c))
-            if fresh(c, (options.now)(), StdDuration::from_secs(60)) =>
-        {
-            tracing::warn!(access_key_id = %c.access_key_id, expiration = %c.expiration, "{e}; serving the cached session, which is still valid");
-            Ok(Outcome {
-                credentials: c.clone(),
-                from_cache: true,
-            })
-        }
-        _ => Err(e),
-    };
+    let fallback = |e: Error| serve_still_valid(e, cached.as_ref(), options);
     let Some(lock) = cache.lock(&key, deadline)? else {
         return fallback(Error::Endpoint {
             service: "sts".into(),
@@ -248,13 +234,7 @@ pub fn credentials(
         Ok(c) => c,
         Err(e) => return fallback(e),
     };
-    let about = About {
-        role_arn: request.role_arn.to_string(),
-        stack: options.stack.clone(),
-        base: request::base_digest(base, &options.env),
-        fetched: (options.now)(),
-    };
-    cache.write_described(&key, &c, Some(&about))?;
+    store(cache, &key, &c, request, base, options)?;
     drop(lock);
     // After an STS call, which costs far more: a hit never pays for it.
     cache.sweep((options.now)());
@@ -262,6 +242,46 @@ pub fn credentials(
         credentials: c,
         from_cache: false,
     })
+}
+
+/// After a failed refresh: the cached session `cached` if it is still
+/// valid for a minute (what a caller needs to make a call with it) and the
+/// failure was the endpoint's, with a warning; else the error.
+fn serve_still_valid(
+    e: Error,
+    cached: Option<&Credentials>,
+    options: &Options,
+) -> Result<Outcome, Error> {
+    match (&e, cached) {
+        (Error::Endpoint { .. }, Some(c))
+            if fresh(c, (options.now)(), StdDuration::from_secs(60)) =>
+        {
+            tracing::warn!(access_key_id = %c.access_key_id, expiration = %c.expiration, "{e}; serving the cached session, which is still valid");
+            Ok(Outcome {
+                credentials: c.clone(),
+                from_cache: true,
+            })
+        }
+        _ => Err(e),
+    }
+}
+
+/// Writes `c` under `key`, with what `tfroles cache list` shows of it.
+fn store(
+    cache: &Cache,
+    key: &str,
+    c: &Credentials,
+    request: &SessionRequest,
+    base: &BaseIdentity,
+    options: &Options,
+) -> Result<(), Error> {
+    let about = About {
+        role_arn: request.role_arn.to_string(),
+        stack: options.stack.clone(),
+        base: request::base_digest(base, &options.env),
+        fetched: (options.now)(),
+    };
+    cache.write_described(key, c, Some(&about))
 }
 
 /// The base identity as STS sees it, for `tfroles doctor`.
