@@ -846,25 +846,7 @@ fn text_instance(
     }
     text_denied(out, config, stacks, i, o)?;
     if let Some(g) = i.granted {
-        let unused = g.unused(&i.used);
-        if !unused.is_empty() {
-            let total: usize = unused.values().map(Vec::len).sum();
-            writeln!(out, "  granted, unused ({total}):")?;
-            for ((service, level), actions) in &unused {
-                let shown: Vec<&str> = actions.iter().take(6).copied().collect();
-                let more = if actions.len() > shown.len() {
-                    format!(", ... ({} more)", actions.len() - shown.len())
-                } else {
-                    String::new()
-                };
-                writeln!(
-                    out,
-                    "    {service} {}: {}{more}",
-                    level_word(*level),
-                    shown.join(", ")
-                )?;
-            }
-        }
+        text_unused(out, g, &i.used)?;
     }
     if !o.no_permission.is_empty() {
         let list: Vec<String> = o
@@ -891,6 +873,31 @@ fn text_instance(
             o.overflow,
             tfroles_trail::MAX_KEYS
         )?;
+    }
+    Ok(())
+}
+
+/// The actions granted but not used, by service and access level, six
+/// of each shown.
+fn text_unused(out: &mut impl Write, g: &Granted, used: &BTreeSet<String>) -> Outcome<()> {
+    let unused = g.unused(used);
+    if !unused.is_empty() {
+        let total: usize = unused.values().map(Vec::len).sum();
+        writeln!(out, "  granted, unused ({total}):")?;
+        for ((service, level), actions) in &unused {
+            let shown: Vec<&str> = actions.iter().take(6).copied().collect();
+            let more = if actions.len() > shown.len() {
+                format!(", ... ({} more)", actions.len() - shown.len())
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "    {service} {}: {}{more}",
+                level_word(*level),
+                shown.join(", ")
+            )?;
+        }
     }
     Ok(())
 }
