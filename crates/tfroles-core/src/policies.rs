@@ -1020,6 +1020,9 @@ impl Config {
             Some(s) => self.source_identity_values(s, stacks)?,
             None => Vec::new(),
         };
+        // A templated source identity adds patterns per stack: a role many
+        // stacks use can outgrow the limit through them alone.
+        let patterns = values.len();
         let mut statements = aws_trust_statements(r, self.trusted_aws(r, &session), values);
         if let Some(t) = &r.trust {
             statements.extend(service_trust_statement(t));
@@ -1045,7 +1048,13 @@ impl Config {
                     doc.compact_len(),
                     SizeLimit::ManagedPolicy.max_chars()
                 ),
-                "trust fewer principals, or an account instead of its users",
+                &if patterns > 1 {
+                    format!(
+                        "trust fewer principals, or an account instead of its users; its `source_identity` template adds {patterns} patterns (for each stack that uses the role): a literal `source_identity`, or one without `{{user}}`/`{{run}}`, needs fewer"
+                    )
+                } else {
+                    "trust fewer principals, or an account instead of its users".to_owned()
+                },
             )),
         }
     }

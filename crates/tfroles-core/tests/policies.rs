@@ -1750,3 +1750,41 @@ fn a_chained_role_admits_the_source_identity_its_via_role_set() {
         "ci-octocat"
     );
 }
+
+/// A role many stacks use with a templated source identity outgrows the
+/// trust policy through its patterns alone: the error says so.
+#[test]
+fn a_trust_policy_too_big_for_its_source_identity_patterns_says_so() {
+    let extra = indoc! {r#"
+        role "app" {
+          accounts        = ["qa"]
+          services        = ["ec2"]
+          source_identity = "{user}.{run}@tf-{stack}"
+        }
+        stack "qa/*" {
+          account = "qa"
+          role    = "app"
+        }
+    "#};
+    let c = config(extra);
+    let paths: Vec<String> = (0..200)
+        .map(|i| format!("qa/service-with-a-long-name-{i:03}"))
+        .collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let stacks = stacks(&c, &paths);
+    let e = c.trust_policy("app", Some("qa"), &stacks).unwrap_err();
+    let shown = shown(&e);
+    assert!(shown.contains("the role's trust policy is "), "{shown}");
+    assert!(
+        shown.contains("its `source_identity` template adds 600 patterns"),
+        "{shown}"
+    );
+    // The same stacks with a literal source identity fit.
+    let c = config(&extra.replace("{user}.{run}@tf-{stack}", "terraform"));
+    let stacks = stacks_of(&c, &paths);
+    c.trust_policy("app", Some("qa"), &stacks).unwrap();
+}
+
+fn stacks_of(config: &Config, paths: &[&str]) -> Vec<Stack> {
+    stacks(config, paths)
+}
