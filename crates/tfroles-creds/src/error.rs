@@ -163,8 +163,8 @@ impl Error {
             .into(),
             Error::ChainedDuration { .. } => "set `duration = \"1h\"` or less on the role, or assume it directly instead of `via` another role".into(),
             Error::Endpoint { service, .. } => format!(
-                "check the network, AWS_ENDPOINT_URL_{} / AWS_ENDPOINT_URL and the region",
-                service.to_ascii_uppercase().replace([' ', '-'], "_")
+                "check the network, {} / AWS_ENDPOINT_URL and the region",
+                crate::signed::endpoint_variable(service)
             )
             .into(),
             Error::Server(_) => "check that 127.0.0.1 is configured and that file descriptors and threads are not exhausted (`ulimit -n`, `ulimit -u`); or run `tfroles exec` without `--server`".into(),

@@ -48,6 +48,15 @@ pub struct Call {
     pub limit: usize,
 }
 
+/// The variable naming `service`'s endpoint (`AWS_ENDPOINT_URL_S3` for
+/// `s3`), as the AWS SDKs spell it.
+pub(crate) fn endpoint_variable(service: &str) -> String {
+    format!(
+        "AWS_ENDPOINT_URL_{}",
+        service.to_ascii_uppercase().replace([' ', '-'], "_")
+    )
+}
+
 impl Call {
     /// A call without headers or body, reading at most [`ANSWER_LIMIT`].
     pub fn new(service: &str, region: &str, method: &str, url: String) -> Call {
@@ -206,9 +215,8 @@ impl Client {
     /// `dynamodb`): `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`,
     /// without a trailing `/`; `None` for AWS's own.
     pub fn endpoint(&self, service: &str) -> Option<String> {
-        let id = service.to_ascii_uppercase().replace([' ', '-'], "_");
         self.env
-            .non_empty(&format!("AWS_ENDPOINT_URL_{id}"))
+            .non_empty(&endpoint_variable(service))
             .or_else(|| self.env.non_empty("AWS_ENDPOINT_URL"))
             .map(|e| e.trim_end_matches('/').to_owned())
     }
